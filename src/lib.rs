@@ -1,0 +1,9 @@
+//! libbitgocho: a BitTorrent engine, tracker and .torrent toolkit with a C ABI.
+//!
+//! The Rust API is the one the command-line tools use; the C API in [`ffi`] is a thin skin
+//! over it. See `docs/architecture.md` for the shape of the system.
+
+#![deny(unsafe_op_in_unsafe_fn)]
+
+pub mod bencode;
+pub mod cli;
