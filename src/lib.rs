@@ -7,3 +7,6 @@
 
 pub mod bencode;
 pub mod cli;
+pub mod fsutil;
+pub mod metainfo;
+pub mod tracker;

@@ -314,7 +314,8 @@ mod tests {
 
     #[test]
     fn every_truncation_is_an_error_not_a_panic() {
-        let doc = b"d8:announce3:url4:infod6:lengthi12345e4:name3:foo12:piece lengthi16384e6:pieces20:aaaaaaaaaaaaaaaaaaaaee";
+        let doc =
+            b"d8:announce3:url4:infod6:lengthi12345e4:name3:foo12:piece lengthi16384e6:pieces20:aaaaaaaaaaaaaaaaaaaaee";
         assert!(decode(doc, Limits::strict()).is_ok());
         for n in 0..doc.len() {
             assert!(decode(&doc[..n], Limits::strict()).is_err(), "prefix {n} accepted");

@@ -149,13 +149,9 @@ impl<'a> Value<'a> {
             Value::Int(i) => OwnedValue::Int(*i),
             Value::Bytes(b) => OwnedValue::Bytes(b.to_vec()),
             Value::List(items, _) => OwnedValue::List(items.iter().map(Value::to_owned).collect()),
-            Value::Dict(d) => OwnedValue::Dict(
-                d.entries
-                    .iter()
-                    .rev()
-                    .map(|(k, v)| (k.to_vec(), v.to_owned()))
-                    .collect(),
-            ),
+            Value::Dict(d) => {
+                OwnedValue::Dict(d.entries.iter().rev().map(|(k, v)| (k.to_vec(), v.to_owned())).collect())
+            }
         }
     }
 }

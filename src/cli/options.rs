@@ -300,7 +300,10 @@ mod tests {
 
     #[test]
     fn errors_name_the_problem() {
-        assert_eq!(parse(&args(&["--dfile", "x", "--nope", "1"]), TABLE, 0, None).unwrap_err().to_string(), "unknown key --nope");
+        assert_eq!(
+            parse(&args(&["--dfile", "x", "--nope", "1"]), TABLE, 0, None).unwrap_err().to_string(),
+            "unknown key --nope"
+        );
         assert_eq!(parse(&args(&["--dfile"]), TABLE, 0, None).unwrap_err(), OptError::MissingValue);
         assert_eq!(
             parse(&args(&["--dfile", "x", "--port", "2.0"]), TABLE, 0, None).unwrap_err().to_string(),

@@ -1,0 +1,8 @@
+//! The tracker: a sans-I/O core (announce, scrape, swarms, state file, info page) and thin
+//! fronts (a mio HTTP/1.1 server, a BEP 15 UDP server, and the C call).
+
+pub mod handler;
+
+// --- core (tracker core helper adds its modules here)
+
+// --- fronts (tracker fronts helper adds its modules here)
