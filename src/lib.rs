@@ -10,3 +10,4 @@ pub mod cli;
 pub mod fsutil;
 pub mod metainfo;
 pub mod tracker;
+pub mod wire;
