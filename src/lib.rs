@@ -5,6 +5,7 @@
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod announce;
 pub mod bencode;
 pub mod cli;
 pub mod fsutil;
