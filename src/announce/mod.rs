@@ -2,6 +2,7 @@
 //! UDP (BEP 15) trackers, reply parsing, and multitracker tiers (BEP 12). The engine's reactor
 //! does the I/O; everything here builds bytes and parses bytes.
 
+pub mod http_client;
 pub mod request;
 pub mod response;
 pub mod tiers;
