@@ -10,5 +10,6 @@ pub mod bencode;
 pub mod cli;
 pub mod fsutil;
 pub mod metainfo;
+pub mod storage;
 pub mod tracker;
 pub mod wire;
