@@ -1,3 +1,7 @@
-//! Piece storage: file layout, memory-mapped store, hashing pool, resume data.
+//! Piece storage: file layout, the file store, the hashing pool.
 
 pub mod hash_pool;
+pub mod layout;
+pub mod store;
+
+pub use layout::{BlockIndex, FileIndex, Layout, LayoutError, PieceIndex, Segment, Segments, ValidRequest, BLOCK_SIZE};

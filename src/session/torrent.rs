@@ -1,0 +1,835 @@
+//! One torrent inside the reactor: its files, pieces we have, the picker, its peers' protocol
+//! logic (what to answer to each message, what to request, whom to upload to), checking, and
+//! the counters its status shows. I/O stays in the reactor: methods here take the connection
+//! state and queue bytes on it, and push cross-peer actions (have broadcasts, cancels, closes)
+//! into an outbox the reactor drains.
+
+use super::announcer::Announcer;
+use super::bitfield::Bitfield;
+use super::choker::{Choker, ChokerConfig, PeerStats};
+use super::event::SessionEvent;
+use super::peer::{PeerConn, PeerError, Phase};
+use super::picker::{BlockRef as PickBlock, Picker, PickerConfig, Priority};
+use super::rate::RateMeter;
+use super::status::{TorrentState, TorrentStatus};
+use super::PeerKey;
+use crate::metainfo::Metainfo;
+use crate::storage::hash_pool::{HashJob, HashKind, HashPool, HashResult};
+use crate::storage::store::{Store, StoreFile};
+use crate::storage::{Layout, PieceIndex, BLOCK_SIZE};
+use crate::wire::{BlockRef as WireBlock, ExtensionHandshake, Handshake, Message};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A torrent's number inside its session.
+pub type TorrentId = u32;
+
+/// Largest request served, and largest block accepted.
+pub const MAX_REQUEST: u32 = 128 * 1024;
+/// Send-buffer level below which queued uploads are read into it.
+pub const SEND_WATERMARK: usize = 2 * 1024 * 1024;
+/// Requests kept in flight per peer at least, once unchoked.
+pub const MIN_QUEUE: usize = 64;
+/// Requests kept in flight per peer at most.
+pub const MAX_QUEUE: usize = 1000;
+/// Bad pieces a peer may contribute before it is banned.
+pub const BAN_AFTER_BAD_PIECES: u32 = 2;
+
+/// What the reactor must do for other connections after a torrent handled something.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Send HAVE for this piece to every connection of the torrent.
+    BroadcastHave(u32),
+    /// Send CANCEL to a peer.
+    Cancel(PeerKey, WireBlock),
+    /// Close a connection.
+    Close(PeerKey, String),
+    /// Ask this peer for blocks (e.g. after a piece failed and blocks became free).
+    Request(PeerKey),
+}
+
+/// What adding a torrent needs.
+#[derive(Debug, Clone)]
+pub struct AddTorrent {
+    /// The metainfo.
+    pub meta: Arc<Metainfo>,
+    /// Directory the torrent's files are saved under (a single-file torrent's file is
+    /// `save_path/name`).
+    pub save_path: PathBuf,
+    /// Start paused.
+    pub paused: bool,
+    /// Verify existing data (true) or trust it is complete (false, "seed mode").
+    pub check_hashes: bool,
+    /// Per-file priorities (empty: all normal).
+    pub file_priorities: Vec<Priority>,
+    /// Peers to connect to directly.
+    pub peers: Vec<SocketAddr>,
+    /// Most connections for this torrent.
+    pub max_connections: usize,
+    /// Upload slots.
+    pub max_uploads: usize,
+}
+
+/// Checking progress.
+#[derive(Debug, Clone, Default)]
+struct Check {
+    next: u32,
+    outstanding: u32,
+    done: u32,
+}
+
+/// One torrent's state in the reactor.
+pub struct Torrent {
+    /// Session-local id.
+    pub id: TorrentId,
+    /// The info-hash peers and trackers know it by.
+    pub info_hash: [u8; 20],
+    /// The metainfo.
+    pub meta: Arc<Metainfo>,
+    /// Piece arithmetic.
+    pub layout: Arc<Layout>,
+    /// The files.
+    pub store: Arc<Store>,
+    /// Which blocks to fetch from whom.
+    pub picker: Picker,
+    /// Pieces we have and verified.
+    pub have: Bitfield,
+    /// Lifecycle state.
+    pub state: TorrentState,
+    /// Paused by the user.
+    pub paused: bool,
+    /// Connected peers.
+    pub peers: HashSet<PeerKey>,
+    /// Addresses to dial, in order.
+    pub candidates: VecDeque<SocketAddr>,
+    /// Every address heard of, with when it may be dialled again.
+    pub known: HashMap<SocketAddr, Instant>,
+    /// Addresses that sent corrupt data.
+    pub banned: HashSet<IpAddr>,
+    /// Announce schedule.
+    pub announcer: Announcer,
+    /// Payload bytes received (verified or not).
+    pub downloaded: u64,
+    /// Payload bytes sent.
+    pub uploaded: u64,
+    /// Payload receive rate.
+    pub down_rate: RateMeter,
+    /// Payload send rate.
+    pub up_rate: RateMeter,
+    /// Last error.
+    pub error: Option<String>,
+    /// Most connections.
+    pub max_connections: usize,
+    /// Upload slots.
+    pub max_uploads: usize,
+    /// Actions for the reactor.
+    pub outbox: Vec<Action>,
+    /// Events for the session's queue.
+    pub events: Vec<SessionEvent>,
+    /// Where it is saved.
+    pub save_path: PathBuf,
+    check: Check,
+    check_hashes: bool,
+    choker: Choker,
+    /// Peers currently unchoked by us.
+    pub unchoked: usize,
+    /// Pieces whose blocks all arrived, to hash.
+    pub pending_hash: Vec<PieceIndex>,
+    last_snapshot: Option<Instant>,
+    piece_peers: HashMap<u32, Vec<PeerKey>>,
+    /// Shared status snapshot.
+    pub snapshot: Arc<parking_lot::Mutex<TorrentStatus>>,
+    wasted: u64,
+    hash_fails: u32,
+    completed_at_start: bool,
+}
+
+/// Why a torrent cannot be added.
+#[derive(Debug, thiserror::Error)]
+pub enum AddError {
+    /// The torrent has only v2 hashes, which this engine does not download yet.
+    #[error("v2-only torrents cannot be downloaded yet (hybrid and v1 torrents can)")]
+    V2Only,
+    /// Piece geometry not supported.
+    #[error(transparent)]
+    Layout(#[from] crate::storage::LayoutError),
+    /// Storage problem.
+    #[error(transparent)]
+    Storage(#[from] crate::storage::store::StorageError),
+    /// Bad priorities.
+    #[error(transparent)]
+    Picker(#[from] super::picker::PickerError),
+}
+
+impl Torrent {
+    /// Builds a torrent; it starts by checking existing data.
+    pub fn new(id: TorrentId, params: AddTorrent, announcer: Announcer, now: Instant) -> Result<Torrent, AddError> {
+        let meta = params.meta;
+        let info_hash = meta.info_hash_v1().ok_or(AddError::V2Only)?;
+        let spans: Vec<(u64, bool)> = meta.files().iter().map(|f| (f.length(), f.is_pad())).collect();
+        let piece_length =
+            u32::try_from(meta.piece_length()).map_err(|_| crate::storage::LayoutError::ZeroPieceLength)?;
+        let layout = Arc::new(Layout::new(&spans, piece_length)?);
+        let base = if meta.is_multi_file() { params.save_path.join(meta.name()) } else { params.save_path.clone() };
+        let files = meta
+            .files()
+            .iter()
+            .enumerate()
+            .map(|(i, f)| StoreFile {
+                path: if meta.is_multi_file() {
+                    meta.file_path(i).unwrap_or_default()
+                } else {
+                    PathBuf::from(meta.name())
+                },
+                length: f.length(),
+                pad: f.is_pad(),
+            })
+            .collect();
+        let root = if meta.is_multi_file() { base } else { params.save_path.clone() };
+        let store = Arc::new(Store::new(&root, files, layout.clone())?);
+        let have = Bitfield::none(layout.piece_count());
+        let mut picker =
+            Picker::new(&layout, &have, PickerConfig { seed: u64::from(id) ^ 0x9e37, ..Default::default() })
+                .map_err(AddError::Picker)?;
+        if !params.file_priorities.is_empty() {
+            picker.set_file_priorities(&params.file_priorities)?;
+        }
+        let mut t = Torrent {
+            id,
+            info_hash,
+            layout,
+            store,
+            picker,
+            have,
+            state: TorrentState::Checking,
+            paused: params.paused,
+            peers: HashSet::new(),
+            candidates: VecDeque::new(),
+            known: HashMap::new(),
+            banned: HashSet::new(),
+            announcer,
+            downloaded: 0,
+            uploaded: 0,
+            down_rate: RateMeter::default(),
+            up_rate: RateMeter::default(),
+            error: None,
+            max_connections: params.max_connections.max(1),
+            max_uploads: params.max_uploads.max(1),
+            outbox: Vec::new(),
+            events: Vec::new(),
+            save_path: params.save_path,
+            check: Check::default(),
+            check_hashes: params.check_hashes,
+            choker: Choker::new(ChokerConfig {
+                max_uploads: params.max_uploads.max(1) as u32,
+                seed: u64::from(id),
+                ..ChokerConfig::default()
+            }),
+            unchoked: 0,
+            pending_hash: Vec::new(),
+            last_snapshot: None,
+            piece_peers: HashMap::new(),
+            snapshot: Arc::new(parking_lot::Mutex::new(TorrentStatus::default())),
+            wasted: 0,
+            hash_fails: 0,
+            completed_at_start: false,
+            meta,
+        };
+        t.add_peers(&params.peers, now);
+        Ok(t)
+    }
+
+    /// Queues addresses to dial (duplicates and banned ones ignored).
+    pub fn add_peers(&mut self, addrs: &[SocketAddr], now: Instant) {
+        for a in addrs {
+            if self.banned.contains(&a.ip()) || self.known.contains_key(a) {
+                continue;
+            }
+            self.known.insert(*a, now);
+            self.candidates.push_back(*a);
+        }
+    }
+
+    fn job_id(&self, piece: u32) -> u64 {
+        (u64::from(self.id) << 32) | u64::from(piece)
+    }
+
+    fn submit_hash(&self, pool: &HashPool, piece: PieceIndex) {
+        let store = self.store.clone();
+        pool.submit(HashJob {
+            id: self.job_id(piece.get()),
+            kind: HashKind::V1,
+            data: Box::new(move || store.read_piece(piece).map_err(|e| std::io::Error::other(e.to_string()))),
+        });
+    }
+
+    /// Drives checking: keeps up to `2 * threads` pieces queued for hashing.
+    pub fn pump_check(&mut self, pool: &HashPool, threads: u32, now: Instant) {
+        if self.state != TorrentState::Checking {
+            return;
+        }
+        let count = self.layout.piece_count();
+        if !self.check_hashes {
+            for p in 0..count {
+                let _ = self.have.set(p);
+                if let Ok(pi) = self.layout.piece(p) {
+                    self.picker.on_piece_verified(pi, true);
+                }
+            }
+            self.check.next = count;
+            self.check.done = count;
+        }
+        while self.check.next < count && self.check.outstanding < threads.max(1) * 4 {
+            let p = self.check.next;
+            self.check.next += 1;
+            let Ok(piece) = self.layout.piece(p) else { continue };
+            if self.store.piece_on_disk(piece) {
+                self.submit_hash(pool, piece);
+                self.check.outstanding += 1;
+            } else {
+                self.check.done += 1;
+            }
+        }
+        if self.check.next >= count && self.check.outstanding == 0 {
+            self.finish_check(now);
+        }
+    }
+
+    fn finish_check(&mut self, now: Instant) {
+        self.completed_at_start = self.picker.is_complete();
+        self.state = if self.picker.is_complete() { TorrentState::Seeding } else { TorrentState::Downloading };
+        self.events.push(SessionEvent::Checked { torrent: self.id, pieces: self.have.count() });
+        if self.completed_at_start {
+            self.events.push(SessionEvent::Finished { torrent: self.id });
+        }
+        let _ = now;
+    }
+
+    /// Handles a finished hash job of this torrent.
+    pub fn on_hash(&mut self, result: HashResult, pool: &HashPool, threads: u32, now: Instant) {
+        let piece_no = (result.id & 0xffff_ffff) as u32;
+        let Ok(piece) = self.layout.piece(piece_no) else { return };
+        let expected = self.meta.piece_hash(u64::from(piece_no)).copied();
+        let ok = result.error.is_none() && result.sha1.is_some() && result.sha1 == expected;
+        if self.state == TorrentState::Checking {
+            self.check.outstanding = self.check.outstanding.saturating_sub(1);
+            self.check.done += 1;
+            if ok {
+                let _ = self.have.set(piece_no);
+                self.picker.on_piece_verified(piece, true);
+            }
+            self.pump_check(pool, threads, now);
+            return;
+        }
+        let contributors = self.picker.on_piece_verified(piece, ok);
+        if ok {
+            let _ = self.have.set(piece_no);
+            self.piece_peers.remove(&piece_no);
+            self.outbox.push(Action::BroadcastHave(piece_no));
+            self.events.push(SessionEvent::PieceFinished { torrent: self.id, piece: piece_no });
+            if self.picker.is_complete() && self.state == TorrentState::Downloading {
+                self.state = TorrentState::Seeding;
+                self.announcer.completed(now);
+                self.events.push(SessionEvent::Finished { torrent: self.id });
+            }
+        } else {
+            self.hash_fails += 1;
+            self.wasted += u64::from(self.layout.piece_size(piece));
+            if let Some(err) = result.error {
+                self.events.push(SessionEvent::StorageError { torrent: self.id, message: err });
+            }
+            self.events.push(SessionEvent::HashFailed { torrent: self.id, piece: piece_no });
+            for key in contributors {
+                self.outbox.push(Action::Request(key));
+                self.outbox.push(Action::Close(key, format!("__bad_piece:{piece_no}")));
+            }
+        }
+    }
+
+    /// Records that `conn` contributed to a failed piece; returns true when it is to be banned.
+    pub fn blame(&mut self, conn: &mut PeerConn) -> bool {
+        conn.bad_pieces += 1;
+        if conn.bad_pieces >= BAN_AFTER_BAD_PIECES || self.peers.len() > 1 {
+            self.banned.insert(conn.addr.ip());
+            self.events.push(SessionEvent::PeerBanned { torrent: self.id, addr: conn.addr });
+            return true;
+        }
+        false
+    }
+
+    /// Queues our handshake, once.
+    pub fn greet(&mut self, conn: &mut PeerConn, peer_id: [u8; 20], now: Instant) {
+        if !conn.handshake_sent {
+            conn.send_raw(&Handshake::new(self.info_hash, peer_id).encode(), now);
+            conn.handshake_sent = true;
+        }
+    }
+
+    /// Called once both handshakes are done.
+    pub fn on_connected(&mut self, key: PeerKey, conn: &mut PeerConn, listen_port: u16, now: Instant) {
+        self.peers.insert(key);
+        conn.set_piece_count(self.layout.piece_count());
+        let remote = conn.remote.expect("handshake received");
+        if remote.supports_fast() && self.have.is_all() {
+            conn.send(&Message::HaveAll, now);
+        } else if remote.supports_fast() && self.have.is_none() {
+            conn.send(&Message::HaveNone, now);
+        } else if !self.have.is_none() {
+            conn.send(&Message::Bitfield(self.have.as_wire()), now);
+        }
+        if remote.supports_extensions() {
+            let hs = ExtensionHandshake {
+                listen_port: Some(listen_port),
+                client: Some(format!("BitGocho {}", env!("CARGO_PKG_VERSION"))),
+                request_queue: Some(2000),
+                your_ip: Some(match conn.addr.ip() {
+                    IpAddr::V4(a) => a.octets().to_vec(),
+                    IpAddr::V6(a) => a.octets().to_vec(),
+                }),
+                ..Default::default()
+            };
+            conn.send(&Message::Extended { id: 0, payload: &hs.encode() }, now);
+        }
+        self.maybe_unchoke_now(key, conn, now);
+    }
+
+    /// Handles one message from a connected peer.
+    pub fn on_message(
+        &mut self,
+        key: PeerKey,
+        conn: &mut PeerConn,
+        msg: Message<'_>,
+        now: Instant,
+    ) -> Result<(), PeerError> {
+        let fast = conn.remote.is_some_and(|h| h.supports_fast());
+        let first = !conn.sent_bitfield;
+        match msg {
+            Message::KeepAlive | Message::Port(_) | Message::Unknown { .. } | Message::Suggest(_) => {}
+            Message::Choke => {
+                conn.peer_choking = true;
+                conn.unchoked_us_at = None;
+                if !fast {
+                    self.drop_requests(key, conn);
+                }
+            }
+            Message::Unchoke => {
+                conn.peer_choking = false;
+                conn.unchoked_us_at = Some(now);
+                self.request_more(key, conn, now);
+            }
+            Message::Interested => {
+                conn.peer_interested = true;
+                self.maybe_unchoke_now(key, conn, now);
+            }
+            Message::NotInterested => conn.peer_interested = false,
+            Message::Have(p) => {
+                if p >= self.layout.piece_count() {
+                    return Err(PeerError::Protocol(format!("have for piece {p} out of range")));
+                }
+                if conn.has.set(p).unwrap_or(false) {
+                    if let Ok(pi) = self.layout.piece(p) {
+                        self.picker.peer_have(key, pi);
+                    }
+                }
+                self.update_interest(conn, now);
+                self.request_more(key, conn, now);
+            }
+            Message::Bitfield(bits) => {
+                if !first {
+                    return Err(PeerError::Protocol("bitfield after other messages".into()));
+                }
+                let bf = Bitfield::from_wire(bits, self.layout.piece_count())
+                    .map_err(|e| PeerError::Protocol(format!("bad bitfield: {e}")))?;
+                self.set_peer_pieces(key, conn, bf, now);
+            }
+            Message::HaveAll | Message::HaveNone => {
+                if !fast || !first {
+                    return Err(PeerError::Protocol("unexpected have-all/none".into()));
+                }
+                let n = self.layout.piece_count();
+                let bf = if matches!(msg, Message::HaveAll) { Bitfield::all(n) } else { Bitfield::none(n) };
+                self.set_peer_pieces(key, conn, bf, now);
+            }
+            Message::Request(b) => self.on_request(conn, b, fast, now)?,
+            Message::Cancel(b) => conn.wanted.retain(|w| *w != b),
+            Message::Reject(b) => {
+                if let Some(pos) = conn.requested.iter().position(|r| *r == b) {
+                    conn.requested.swap_remove(pos);
+                    if let Ok((p, blk)) = self.layout.block_at(b.piece, b.begin, b.length) {
+                        self.picker.on_request_dropped(key, PickBlock { piece: p, block: blk });
+                    }
+                }
+            }
+            Message::AllowedFast(p) => {
+                if p < self.layout.piece_count() && !conn.allowed_fast.contains(&p) && conn.allowed_fast.len() < 64 {
+                    conn.allowed_fast.push(p);
+                }
+            }
+            Message::Piece { piece, begin, data } => self.on_block(key, conn, piece, begin, data, now)?,
+            Message::Extended { id: 0, payload } => {
+                if let Ok(hs) = ExtensionHandshake::decode(payload) {
+                    if let Some(q) = hs.request_queue {
+                        conn.reqq = q.clamp(1, MAX_QUEUE as u32);
+                    }
+                }
+            }
+            Message::Extended { .. } => {}
+        }
+        if !matches!(msg, Message::KeepAlive | Message::Extended { .. }) {
+            conn.sent_bitfield = true;
+        }
+        Ok(())
+    }
+
+    fn set_peer_pieces(&mut self, key: PeerKey, conn: &mut PeerConn, bf: Bitfield, now: Instant) {
+        conn.has = bf;
+        self.picker.peer_bitfield(key, &conn.has);
+        if conn.has.is_all() && self.have.is_all() {
+            self.outbox.push(Action::Close(key, "both seeds".into()));
+            return;
+        }
+        self.update_interest(conn, now);
+    }
+
+    fn update_interest(&mut self, conn: &mut PeerConn, now: Instant) {
+        let interesting = self.state == TorrentState::Downloading && self.picker.is_interesting(&conn.has);
+        if interesting != conn.am_interested {
+            conn.am_interested = interesting;
+            conn.send(if interesting { &Message::Interested } else { &Message::NotInterested }, now);
+        }
+    }
+
+    fn drop_requests(&mut self, key: PeerKey, conn: &mut PeerConn) {
+        for b in conn.requested.drain(..) {
+            if let Ok((p, blk)) = self.layout.block_at(b.piece, b.begin, b.length) {
+                self.picker.on_request_dropped(key, PickBlock { piece: p, block: blk });
+            }
+        }
+    }
+
+    fn on_request(&mut self, conn: &mut PeerConn, b: WireBlock, fast: bool, now: Instant) -> Result<(), PeerError> {
+        self.layout
+            .validate_request(b.piece, b.begin, b.length, MAX_REQUEST)
+            .map_err(|e| PeerError::Protocol(format!("bad request: {e}")))?;
+        let servable = !conn.am_choking && self.have.get(b.piece);
+        if !servable {
+            if fast {
+                conn.send(&Message::Reject(b), now);
+            }
+            return Ok(());
+        }
+        if conn.wanted.len() >= 2000 {
+            return Err(PeerError::Protocol("request flood".into()));
+        }
+        conn.wanted.push_back(b);
+        Ok(())
+    }
+
+    fn on_block(
+        &mut self,
+        key: PeerKey,
+        conn: &mut PeerConn,
+        piece: u32,
+        begin: u32,
+        data: &[u8],
+        now: Instant,
+    ) -> Result<(), PeerError> {
+        let wire = WireBlock { piece, begin, length: data.len() as u32 };
+        let Some(pos) = conn.requested.iter().position(|r| *r == wire) else {
+            self.wasted += data.len() as u64;
+            return Ok(()); // unrequested or cancelled late: ignored
+        };
+        conn.requested.swap_remove(pos);
+        let (p, blk) =
+            self.layout.block_at(piece, begin, wire.length).map_err(|e| PeerError::Protocol(e.to_string()))?;
+        conn.down.add(now, data.len() as u64);
+        conn.last_block = now;
+        self.down_rate.add(now, data.len() as u64);
+        self.downloaded += data.len() as u64;
+        let outcome = self.picker.on_block_received(key, PickBlock { piece: p, block: blk });
+        for (other, b) in outcome.cancels {
+            let (begin, length) = self.layout.block_range(b.piece, b.block);
+            self.outbox.push(Action::Cancel(other, WireBlock { piece: b.piece.get(), begin, length }));
+        }
+        if outcome.new {
+            if let Err(e) = self.store.write(p, begin, data) {
+                self.fail(format!("storage error: {e}"));
+                return Ok(());
+            }
+            self.piece_peers.entry(piece).or_default().push(key);
+        } else {
+            self.wasted += data.len() as u64;
+        }
+        if outcome.piece_complete {
+            self.pending_hash.push(p);
+        }
+        self.request_more(key, conn, now);
+        Ok(())
+    }
+
+    /// Stops the torrent with an error.
+    pub fn fail(&mut self, message: String) {
+        self.state = TorrentState::Error;
+        self.events.push(SessionEvent::StorageError { torrent: self.id, message: message.clone() });
+        self.error = Some(message);
+        for key in self.peers.iter() {
+            self.outbox.push(Action::Close(*key, "torrent stopped".into()));
+        }
+    }
+
+    /// How many requests to keep in flight to this peer.
+    fn queue_depth(conn: &mut PeerConn, now: Instant) -> usize {
+        let rate = conn.down.rate(now);
+        let by_rate = (rate * 2.0 / f64::from(BLOCK_SIZE)) as usize;
+        by_rate.clamp(MIN_QUEUE, MAX_QUEUE).min(conn.reqq as usize)
+    }
+
+    /// Tops up the requests in flight to this peer.
+    pub fn request_more(&mut self, key: PeerKey, conn: &mut PeerConn, now: Instant) {
+        if self.state != TorrentState::Downloading || self.paused || !conn.am_interested || conn.phase != Phase::Active
+        {
+            return;
+        }
+        if conn.peer_choking {
+            return;
+        }
+        let depth = Self::queue_depth(conn, now);
+        if conn.requested.len() >= depth {
+            return;
+        }
+        let mut picks = Vec::new();
+        self.picker.pick(key, &conn.has, depth - conn.requested.len(), &mut picks);
+        for b in picks {
+            let (begin, length) = self.layout.block_range(b.piece, b.block);
+            let wire = WireBlock { piece: b.piece.get(), begin, length };
+            conn.requested.push(wire);
+            conn.send(&Message::Request(wire), now);
+        }
+    }
+
+    /// Moves queued uploads into the send buffer up to the watermark, reading from the files.
+    pub fn serve(&mut self, conn: &mut PeerConn, now: Instant) -> Result<(), String> {
+        while conn.send_len() < SEND_WATERMARK {
+            let Some(b) = conn.wanted.pop_front() else { break };
+            let Ok(piece) = self.layout.piece(b.piece) else { continue };
+            let buf = conn.send_buffer();
+            Message::encode_piece_header(buf, b.piece, b.begin, b.length);
+            let start = buf.len();
+            if let Err(e) = self.store.read(piece, b.begin, b.length, buf) {
+                buf.truncate(start - 13);
+                return Err(format!("cannot read piece {}: {e}", b.piece));
+            }
+            conn.up.add(now, u64::from(b.length));
+            self.up_rate.add(now, u64::from(b.length));
+            self.uploaded += u64::from(b.length);
+            conn.last_send = now;
+        }
+        Ok(())
+    }
+
+    /// Unchokes an interested peer at once when an upload slot is free.
+    fn maybe_unchoke_now(&mut self, key: PeerKey, conn: &mut PeerConn, now: Instant) {
+        let _ = key;
+        if conn.peer_interested && conn.am_choking && self.unchoked < self.max_uploads && !self.paused {
+            conn.am_choking = false;
+            self.unchoked += 1;
+            conn.send(&Message::Unchoke, now);
+        }
+    }
+
+    /// A connection of this torrent closed.
+    pub fn on_disconnect(&mut self, key: PeerKey, conn: &mut PeerConn) {
+        if self.peers.remove(&key) {
+            self.picker.on_peer_gone(key);
+            self.picker.peer_lost(key, &conn.has);
+            if !conn.am_choking {
+                self.unchoked = self.unchoked.saturating_sub(1);
+            }
+        }
+    }
+
+    /// Re-evaluates our interest in a peer after our pieces changed.
+    pub fn refresh_interest(&mut self, _key: PeerKey, conn: &mut PeerConn, now: Instant) {
+        self.update_interest(conn, now);
+    }
+
+    /// Queues a completed piece's hash job on the pool.
+    pub fn submit_piece_hash(&self, pool: &HashPool, piece: PieceIndex) {
+        self.submit_hash(pool, piece);
+    }
+
+    /// Bytes of wanted pieces still missing.
+    pub fn bytes_left(&self) -> u64 {
+        let have: u64 = self
+            .have
+            .iter_set()
+            .filter_map(|p| self.layout.piece(p).ok())
+            .map(|p| u64::from(self.layout.piece_size(p)))
+            .sum();
+        self.layout.total_length().saturating_sub(have)
+    }
+
+    /// True when a rechoke is due.
+    pub fn choke_due(&self, now: Instant, _interval: Duration) -> bool {
+        self.choker.is_due(now)
+    }
+
+    /// Chooses whom to unchoke from (peer, interested, down rate, up rate, unchoked-now).
+    pub fn choose_unchoked(
+        &mut self,
+        stats: &[(PeerKey, bool, f64, f64, bool)],
+        conns: &[(Option<Instant>, Option<Instant>, bool)],
+        now: Instant,
+    ) -> Vec<PeerKey> {
+        let peers: Vec<PeerStats> = stats
+            .iter()
+            .zip(conns)
+            .map(|((k, interested, down, up, _), (unchoked_us_at, last_block, am_interested))| PeerStats {
+                peer: *k,
+                interested: *interested,
+                am_interested: *am_interested,
+                unchoked_us_at: *unchoked_us_at,
+                last_block_at: *last_block,
+                download_rate: *down as u64,
+                upload_rate: *up as u64,
+            })
+            .collect();
+        if self.paused {
+            return Vec::new();
+        }
+        self.choker.rechoke(now, &peers, self.state == TorrentState::Seeding)
+    }
+
+    /// Starts a full recheck of the data.
+    pub fn recheck(&mut self) {
+        if matches!(self.state, TorrentState::Checking) {
+            return;
+        }
+        self.have = Bitfield::none(self.layout.piece_count());
+        if let Ok(p) = Picker::new(
+            &self.layout,
+            &self.have,
+            PickerConfig { seed: u64::from(self.id) ^ 0x5bd1, ..Default::default() },
+        ) {
+            self.picker = p;
+        }
+        self.check = Check::default();
+        self.check_hashes = true;
+        self.state = TorrentState::Checking;
+        for key in self.peers.iter() {
+            self.outbox.push(Action::Close(*key, "rechecking".into()));
+        }
+    }
+
+    /// Deletes the torrent's files (and empty directories it created) after removal.
+    pub fn delete_files(&self) {
+        for i in 0..self.meta.files().len() {
+            let _ = std::fs::remove_file(self.store.path(i));
+        }
+        if self.meta.is_multi_file() {
+            let _ = std::fs::remove_dir_all(self.save_path.join(self.meta.name()));
+        }
+    }
+
+    /// True when the status snapshot should be refreshed.
+    pub fn snapshot_due(&mut self, now: Instant, every: Duration) -> bool {
+        if self.last_snapshot.is_none_or(|t| now.duration_since(t) >= every) {
+            self.last_snapshot = Some(now);
+            return true;
+        }
+        false
+    }
+
+    /// Publishes a status snapshot computed from the torrent and its connections.
+    pub fn publish(&mut self, conns: &[&PeerConn], now: Instant) {
+        let total = self.layout.total_length();
+        let left = self.bytes_left();
+        let have_bytes = total - left;
+        let down = self.down_rate.rate(now);
+        let up = self.up_rate.rate(now);
+        let seeds = conns.iter().filter(|c| c.has.is_all()).count() as u32;
+        let leechers: Vec<&&PeerConn> = conns.iter().filter(|c| !c.has.is_all()).collect();
+        let pieces = self.layout.piece_count();
+        let avg = if leechers.is_empty() || pieces == 0 {
+            0.0
+        } else {
+            leechers.iter().map(|c| f64::from(c.has.count()) / f64::from(pieces)).sum::<f64>() / leechers.len() as f64
+        };
+        let copies = distributed_copies(conns, pieces);
+        let progress = match self.state {
+            TorrentState::Checking if pieces > 0 => f64::from(self.check.done) / f64::from(pieces),
+            _ if total > 0 => have_bytes as f64 / total as f64,
+            _ => 1.0,
+        };
+        let mut file_progress = Vec::with_capacity(self.meta.files().len());
+        for f in self.meta.files() {
+            let (start, len) = (f.offset(), f.length());
+            let mut got = 0u64;
+            if len > 0 {
+                let pl = u64::from(self.layout.piece_length());
+                for p in (start / pl)..=((start + len - 1) / pl) {
+                    if self.have.get(p as u32) {
+                        let ps = p * pl;
+                        let pe = ps
+                            + u64::from(
+                                self.layout.piece_size(self.layout.piece(p as u32).unwrap_or(self.layout.last_piece())),
+                            );
+                        got += pe.min(start + len) - ps.max(start);
+                    }
+                }
+            }
+            file_progress.push(got);
+        }
+        let status = TorrentStatus {
+            state: if self.paused && self.state != TorrentState::Error { TorrentState::Paused } else { self.state },
+            name: self.meta.name().to_string(),
+            progress,
+            total_size: total,
+            have_bytes,
+            download_rate: down,
+            upload_rate: up,
+            downloaded: self.downloaded,
+            uploaded: self.uploaded,
+            peers: conns.len() as u32,
+            seeds,
+            distributed_copies: copies,
+            peers_average_progress: avg,
+            eta_seconds: if left == 0 {
+                Some(0)
+            } else if down > 1.0 {
+                Some((left as f64 / down) as u64)
+            } else {
+                None
+            },
+            pieces_have: self.have.count(),
+            pieces_total: pieces,
+            error: self.error.clone(),
+            tracker_message: self.announcer.last_error.clone().or_else(|| self.announcer.last_warning.clone()),
+            tracker_swarm: self.announcer.swarm,
+            save_path: self.save_path.display().to_string(),
+            file_progress,
+            pieces: self.have.as_wire().to_vec(),
+            peer_addrs: conns.iter().map(|c| c.addr).collect(),
+        };
+        *self.snapshot.lock() = status;
+    }
+}
+
+/// Complete copies among `conns`: the minimum availability plus the fraction of pieces above it.
+fn distributed_copies(conns: &[&PeerConn], pieces: u32) -> f64 {
+    if pieces == 0 || conns.is_empty() {
+        return 0.0;
+    }
+    let mut avail = vec![0u32; pieces as usize];
+    for c in conns {
+        for p in c.has.iter_set() {
+            avail[p as usize] += 1;
+        }
+    }
+    let min = avail.iter().copied().min().unwrap_or(0);
+    let above = avail.iter().filter(|a| **a > min).count();
+    f64::from(min) + above as f64 / f64::from(pieces)
+}
