@@ -9,5 +9,7 @@ pub mod bencode;
 pub mod cli;
 pub mod fsutil;
 pub mod metainfo;
+pub mod session;
+pub mod storage;
 pub mod tracker;
 pub mod wire;
