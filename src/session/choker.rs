@@ -135,7 +135,7 @@ impl Choker {
         self.last_optimistic.retain(|k, _| peers.iter().any(|p| p.peer == *k));
         let mut eligible: Vec<(u64, u64, PeerKey)> = peers
             .iter()
-            .filter(|p| p.interested && !(!seeding && p.is_snubbed(now, self.config.snub_time)))
+            .filter(|p| p.interested && !p.is_snubbed(now, self.config.snub_time))
             .map(|p| (if seeding { p.upload_rate } else { p.download_rate }, self.rng.random(), p.peer))
             .collect();
         eligible.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
