@@ -5,6 +5,7 @@
 
 pub mod bitfield;
 pub mod choker;
+mod partial_piece;
 pub mod picker;
 mod piece_pool;
 pub mod rate_limit;

@@ -27,6 +27,7 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
 use super::bitfield::Bitfield;
+use super::partial_piece::{Arrival, PartialPiece};
 use super::piece_pool::{Key, PiecePool, BANDS};
 use super::PeerKey;
 use crate::storage::{BlockIndex, Layout, PieceIndex};
@@ -118,37 +119,6 @@ pub struct BlockOutcome {
     pub cancels: Vec<(PeerKey, BlockRef)>,
 }
 
-/// State of one block of a piece in progress.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Block {
-    /// Neither requested nor received.
-    Free,
-    /// Requested from `by`, and in endgame also from `extra` (all distinct).
-    Requested { by: PeerKey, extra: Vec<PeerKey> },
-    /// Arrived from `from`.
-    Received { from: PeerKey },
-}
-
-/// A piece in progress. Invariant: `free + requested + received == blocks.len()`, and every
-/// block below `next_free` is not `Free`.
-#[derive(Debug, Clone)]
-struct Partial {
-    /// The piece.
-    piece: u32,
-    /// Per-block state.
-    blocks: Vec<Block>,
-    /// Blocks in state `Free`.
-    free: u32,
-    /// Blocks in state `Requested`.
-    requested: u32,
-    /// Blocks in state `Received`.
-    received: u32,
-    /// Lowest block that may be `Free`.
-    next_free: u32,
-    /// The peer most recently given blocks of this piece.
-    last_peer: Option<PeerKey>,
-}
-
 /// Where a piece stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -187,7 +157,7 @@ pub struct Picker {
     /// Wanted unstarted pieces.
     pool: PiecePool,
     /// Pieces in progress; `state[p] == Partial(i)` iff `partials[i].piece == p`.
-    partials: Vec<Partial>,
+    partials: Vec<PartialPiece>,
     /// Peers counted in `seeds` instead of `avail`.
     seed_peers: HashSet<PeerKey>,
     /// Number of seed peers.
@@ -457,15 +427,7 @@ impl Picker {
         self.pool.remove(p, self.key_of(p));
         let n = self.layout.blocks_in_piece(PieceIndex::trusted(p));
         let slot = self.partials.len();
-        self.partials.push(Partial {
-            piece: p,
-            blocks: vec![Block::Free; n as usize],
-            free: n,
-            requested: 0,
-            received: 0,
-            next_free: 0,
-            last_peer: None,
-        });
+        self.partials.push(PartialPiece::new(p, n));
         self.state[p as usize] = State::Partial(slot as u32);
         self.free_wanted_blocks += u64::from(n);
         slot
@@ -473,27 +435,17 @@ impl Picker {
 
     fn take_free_blocks(&mut self, slot: usize, peer: PeerKey, target: usize, out: &mut Vec<BlockRef>) {
         let pp = &mut self.partials[slot];
-        let mut i = pp.next_free;
-        let mut taken = 0u32;
-        while (i as usize) < pp.blocks.len() && out.len() < target {
-            if pp.blocks[i as usize] == Block::Free {
-                pp.blocks[i as usize] = Block::Requested { by: peer, extra: Vec::new() };
-                out.push(BlockRef { piece: PieceIndex::trusted(pp.piece), block: BlockIndex::trusted(i) });
-                taken += 1;
-            }
-            i += 1;
-        }
-        pp.next_free = i;
-        pp.free -= taken;
-        pp.requested += taken;
-        if taken > 0 {
-            pp.last_peer = Some(peer);
-        }
-        if self.prio[pp.piece as usize] != Priority::Skip {
+        let mut blocks = Vec::new();
+        let taken = pp.take_free(peer, target.saturating_sub(out.len()), &mut blocks);
+        let piece = PieceIndex::trusted(pp.piece);
+        out.extend(blocks.into_iter().map(|b| BlockRef { piece, block: BlockIndex::trusted(b) }));
+        if self.prio[piece.as_usize()] != Priority::Skip {
             self.free_wanted_blocks -= u64::from(taken);
         }
     }
 
+    /// Hands `peer` blocks already requested from others, those with fewest requesters first
+    /// (random among equals).
     fn pick_endgame(&mut self, peer: PeerKey, has: &Bitfield, target: usize, out: &mut Vec<BlockRef>) {
         let cap = self.config.max_endgame_requesters.max(1) as usize;
         let mut candidates: Vec<(usize, u32, usize, u32)> = Vec::new();
@@ -501,19 +453,13 @@ impl Picker {
             if pp.requested == 0 || !has.get(pp.piece) || self.prio[pp.piece as usize] == Priority::Skip {
                 continue;
             }
-            for (i, b) in pp.blocks.iter().enumerate() {
-                if let Block::Requested { by, extra } = b {
-                    if *by != peer && !extra.contains(&peer) && extra.len() + 1 < cap {
-                        candidates.push((extra.len(), self.rng.random(), slot, i as u32));
-                    }
-                }
-            }
+            let rng = &mut self.rng;
+            pp.endgame_candidates(peer, cap, |n, i| candidates.push((n, rng.random(), slot, i)));
         }
         candidates.sort_unstable();
         for &(_, _, slot, i) in candidates.iter().take(target.saturating_sub(out.len())) {
             let pp = &mut self.partials[slot];
-            if let Block::Requested { extra, .. } = &mut pp.blocks[i as usize] {
-                extra.push(peer);
+            if pp.add_requester(i, peer) {
                 out.push(BlockRef { piece: PieceIndex::trusted(pp.piece), block: BlockIndex::trusted(i) });
             }
         }
@@ -528,74 +474,38 @@ impl Picker {
         };
         let wanted = self.prio[block.piece.as_usize()] != Priority::Skip;
         let pp = &mut self.partials[slot as usize];
-        let Some(b) = pp.blocks.get_mut(block.block.get() as usize) else {
-            return BlockOutcome::default();
-        };
-        let mut cancels = Vec::new();
-        match std::mem::replace(b, Block::Received { from: peer }) {
-            Block::Received { from } => {
-                *b = Block::Received { from };
-                return BlockOutcome::default();
-            }
-            Block::Free => {
-                pp.free -= 1;
+        let cancels = match pp.receive(block.block.get(), peer) {
+            None | Some(Arrival::Duplicate) => return BlockOutcome::default(),
+            Some(Arrival::WasFree) => {
                 if wanted {
                     self.free_wanted_blocks -= 1;
                 }
+                Vec::new()
             }
-            Block::Requested { by, extra } => {
-                pp.requested -= 1;
-                cancels.extend(std::iter::once(by).chain(extra).filter(|&p| p != peer).map(|p| (p, block)));
-            }
-        }
-        pp.received += 1;
-        BlockOutcome { new: true, piece_complete: pp.received as usize == pp.blocks.len(), cancels }
+            Some(Arrival::WasRequested(others)) => others.into_iter().map(|p| (p, block)).collect(),
+        };
+        BlockOutcome { new: true, piece_complete: pp.is_complete(), cancels }
     }
 
     /// A request to `peer` will not be answered (timed out or rejected): the block returns to
     /// the pool unless another peer also has it requested.
     pub fn on_request_dropped(&mut self, peer: PeerKey, block: BlockRef) {
         if let State::Partial(slot) = self.state[block.piece.as_usize()] {
-            self.drop_request(slot as usize, block.block.get() as usize, peer);
+            let freed = self.partials[slot as usize].drop_request(block.block.get(), peer);
+            if freed && self.prio[block.piece.as_usize()] != Priority::Skip {
+                self.free_wanted_blocks += 1;
+            }
         }
     }
 
     /// All of `peer`'s outstanding requests are void (it disconnected, or choked us without
     /// the fast extension): their blocks return to the pool.
     pub fn on_peer_gone(&mut self, peer: PeerKey) {
-        for slot in 0..self.partials.len() {
-            if self.partials[slot].requested == 0 {
-                continue;
+        for pp in &mut self.partials {
+            let freed = pp.drop_peer(peer);
+            if self.prio[pp.piece as usize] != Priority::Skip {
+                self.free_wanted_blocks += u64::from(freed);
             }
-            for i in 0..self.partials[slot].blocks.len() {
-                self.drop_request(slot, i, peer);
-            }
-            if self.partials[slot].last_peer == Some(peer) {
-                self.partials[slot].last_peer = None;
-            }
-        }
-    }
-
-    fn drop_request(&mut self, slot: usize, i: usize, peer: PeerKey) {
-        let pp = &mut self.partials[slot];
-        let Some(Block::Requested { by, extra }) = pp.blocks.get_mut(i) else { return };
-        if let Some(at) = extra.iter().position(|&p| p == peer) {
-            extra.remove(at);
-            return;
-        }
-        if *by != peer {
-            return;
-        }
-        if !extra.is_empty() {
-            *by = extra.remove(0);
-            return;
-        }
-        pp.blocks[i] = Block::Free;
-        pp.requested -= 1;
-        pp.free += 1;
-        pp.next_free = pp.next_free.min(i as u32);
-        if self.prio[pp.piece as usize] != Priority::Skip {
-            self.free_wanted_blocks += 1;
         }
     }
 
@@ -633,7 +543,7 @@ impl Picker {
     }
 
     fn is_complete_partial(&self, state: State) -> bool {
-        matches!(state, State::Partial(slot) if self.partials[slot as usize].free == 0 && self.partials[slot as usize].requested == 0)
+        matches!(state, State::Partial(slot) if self.partials[slot as usize].is_complete())
     }
 
     /// Removes a partial piece, fixing the slot of the one moved into its place; returns the
@@ -646,17 +556,7 @@ impl Picker {
         if self.prio[pp.piece as usize] != Priority::Skip {
             self.free_wanted_blocks -= u64::from(pp.free);
         }
-        let mut senders: Vec<PeerKey> = pp
-            .blocks
-            .iter()
-            .filter_map(|b| match b {
-                Block::Received { from } => Some(*from),
-                _ => None,
-            })
-            .collect();
-        senders.sort_unstable();
-        senders.dedup();
-        senders
+        pp.senders()
     }
 }
 
@@ -890,15 +790,13 @@ mod tests {
         let (mut p, _) = setup("1", "", "", 0, 8);
         let all = Bitfield::all(1);
         pick(&mut p, A, &all, 4);
-        assert_eq!(pick(&mut p, B, &all, 1).len(), 1);
+        let doubled = pick(&mut p, B, &all, 1);
+        assert_eq!(doubled.len(), 1);
+        // C gets the three blocks only A has before the one A and B both have.
         let c = pick(&mut p, C, &all, 3);
-        let b_block = pick(&mut p, B, &all, 0);
-        assert!(b_block.is_empty());
         assert_eq!(c.len(), 3);
-        let mut out = Vec::new();
-        p.pick(PeerKey(103), &all, 1, &mut out);
-        // The one block B already duplicates has two requesters; D gets one of the three others.
-        assert_eq!(out.len(), 1);
+        assert!(!c.contains(&doubled[0]), "{c:?} {doubled:?}");
+        assert_eq!(pick(&mut p, C, &all, 3), doubled);
     }
 
     #[test]
