@@ -135,7 +135,7 @@ impl Choker {
         self.last_optimistic.retain(|k, _| peers.iter().any(|p| p.peer == *k));
         let mut eligible: Vec<(u64, u64, PeerKey)> = peers
             .iter()
-            .filter(|p| p.interested && !(!seeding && p.is_snubbed(now, self.config.snub_time)))
+            .filter(|p| p.interested && !p.is_snubbed(now, self.config.snub_time))
             .map(|p| (if seeding { p.upload_rate } else { p.download_rate }, self.rng.random(), p.peer))
             .collect();
         eligible.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
@@ -186,7 +186,7 @@ mod tests {
                 peer: PeerKey(i as u32),
                 interested: c == 'I',
                 am_interested: true,
-                unchoked_us_at: Some(t0),
+                unchoked_us_at: None,
                 last_block_at: Some(t0),
                 download_rate: down[i],
                 upload_rate: up[i],
@@ -228,7 +228,8 @@ mod tests {
     fn snubbed_peers_are_excluded_while_leeching() {
         let t0 = Instant::now();
         let mut ps = peers("III", &[9000, 10, 20], &[0; 3], t0);
-        ps[0].last_block_at = Some(t0);
+        ps[0].unchoked_us_at = Some(t0);
+        ps[1].unchoked_us_at = Some(t0);
         ps[1].last_block_at = Some(t0 + 31 * S);
         ps[2].last_block_at = None;
         ps[2].unchoked_us_at = Some(t0 + 20 * S);

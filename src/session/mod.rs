@@ -1,7 +1,9 @@
-//! The engine: one mio reactor per session driving torrents, peers and timers, over pure,
-//! deterministic cores: which pieces a peer has ([`bitfield`]), which blocks to request from
-//! whom ([`picker`]), whom to upload to ([`choker`]) and how many bytes may move now
-//! ([`rate_limit`]).
+//! The engine: one mio reactor per session ([`reactor`]) driving torrents ([`torrent`]), peer
+//! connections ([`peer`]), tracker requests ([`tracker_io`]) and timers, behind the public
+//! [`Session`] and [`TorrentHandle`] ([`handle`]). Under it sit pure, deterministic cores:
+//! which pieces a peer has ([`bitfield`]), which blocks to request from whom ([`picker`]), whom
+//! to upload to ([`choker`]), how many bytes may move now ([`rate_limit`]) and when to announce
+//! ([`announcer`]). None of those reads a clock, a thread RNG or a socket.
 
 pub mod announcer;
 pub mod bitfield;
@@ -9,6 +11,7 @@ pub mod choker;
 pub mod event;
 pub mod event_queue;
 pub mod handle;
+mod partial_piece;
 pub mod peer;
 pub mod peer_id;
 pub mod picker;
@@ -21,9 +24,11 @@ pub mod torrent;
 pub mod tracker_io;
 
 pub use bitfield::{Bitfield, BitfieldError};
+pub use choker::{Choker, ChokerConfig, PeerStats};
+pub use handle::{AddParams, Session, SessionError, SessionSettings, TorrentHandle};
 pub use picker::{BlockOutcome, BlockRef, Picker, PickerConfig, PickerError, Priority};
+pub use rate_limit::{Rate, TokenBucket};
 
 /// Names one connected peer for the picker and the choker (the reactor's connection token).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PeerKey(pub u32);
-pub use handle::{AddParams, Session, SessionError, SessionSettings, TorrentHandle};

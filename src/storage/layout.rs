@@ -334,7 +334,7 @@ impl Layout {
     /// on a block boundary and `len` exactly that block's length.
     pub fn block_at(&self, piece: u32, begin: u32, len: u32) -> Result<(PieceIndex, BlockIndex), LayoutError> {
         let index = self.piece(piece)?;
-        if begin % BLOCK_SIZE != 0 {
+        if !begin.is_multiple_of(BLOCK_SIZE) {
             return Err(LayoutError::NotABlock { piece, begin, len });
         }
         let block = self.block(index, begin / BLOCK_SIZE).map_err(|_| LayoutError::NotABlock { piece, begin, len })?;

@@ -1,4 +1,6 @@
-//! Piece storage: file layout, the file store, the hashing pool.
+//! Torrent storage: the geometry ([`layout`] maps pieces and blocks to files with checked
+//! arithmetic and is the sole maker of the typed indices the engine passes around), the file
+//! store ([`store`]), fast-resume records ([`resume`]) and the hashing pool ([`hash_pool`]).
 
 pub mod hash_pool;
 pub mod layout;
