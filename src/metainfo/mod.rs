@@ -8,6 +8,7 @@
 
 // --- editing
 // (edit helper adds its modules here)
+pub mod edit;
 
 // --- shared
 pub mod merkle;
