@@ -289,6 +289,15 @@ pub fn to_hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Loads the torrent at `path`, applies `edit`, and writes the result back atomically. On any
+/// error (named after the file) the file is untouched. Returns the edited torrent.
+pub fn edit_file(path: &Path, edit: impl FnOnce(&mut Editor) -> Result<(), EditError>) -> Result<Editor, EditError> {
+    let mut editor = Editor::from_file(path)?;
+    edit(&mut editor).map_err(|e| e.in_file(path))?;
+    editor.write_to(path)?;
+    Ok(editor)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -304,7 +313,7 @@ mod tests {
         out
     }
 
-    fn span<'a>(haystack: &'a [u8], needle: &[u8]) -> Option<usize> {
+    fn span(haystack: &[u8], needle: &[u8]) -> Option<usize> {
         haystack.windows(needle.len()).position(|w| w == needle)
     }
 
