@@ -172,6 +172,7 @@ fn btreannounce_keeps_announce_list_unless_the_option_is_given() {
         "old announce for a.torrent: http://a/ann\nold announce-list for a.torrent: http://a/ann|http://b/ann\n"
     );
     assert_eq!(libtorrent(&t).trackers, tiers(&[(0, "http://a/ann"), (1, "http://b/ann")]));
+    assert!(r.err.starts_with("note: a.torrent keeps its announce-list"), "{}", r.err);
 
     // The option after the file, `--name=value` form, with spaces and empty pieces.
     let r = tool(
@@ -285,6 +286,16 @@ fn btrename_changes_the_name_and_reports_the_new_info_hash() {
     );
     let lt = libtorrent(&t);
     assert_eq!((lt.name.as_str(), lt.hash.as_str()), ("renamed.dat", after.hash.as_str()));
+}
+
+#[test]
+fn non_utf8_arguments_are_refused_without_a_panic() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = scratch();
+    let bad = std::ffi::OsStr::from_bytes(b"\xff.torrent");
+    let o = Command::new(env!("CARGO_BIN_EXE_btsethttpseeds")).current_dir(dir.path()).arg("0").arg(bad).output();
+    let r = finished(o.unwrap());
+    assert_eq!((r.code, r.err.as_str()), (2, "error: argument is not valid UTF-8: \u{fffd}.torrent\n"));
 }
 
 #[test]
