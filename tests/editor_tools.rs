@@ -207,6 +207,11 @@ fn btreannounce_usage_errors_and_per_file_failures() {
     assert!(r.out.starts_with("Usage: btreannounce <announce> [--announce_list <arg>] file1.torrent"), "{}", r.out);
     let r = tool("btreannounce", dir.path(), &["http://x/", "--announce_list", "http://y/"]);
     assert_eq!((r.code, r.out.as_str()), (2, "error: no .torrent files given\n\n"));
+    let r = tool("btreannounce", dir.path(), &["--help"]);
+    assert_eq!(r.code, 0);
+    assert!(r.out.starts_with("Usage: btreannounce") && r.out.contains("\n--announce_list <arg>\n"), "{}", r.out);
+    let r = tool("btreannounce", dir.path(), &["--version"]);
+    assert_eq!((r.code, r.out.starts_with("bitgocho ")), (0, true));
     let r = tool("btreannounce", dir.path(), &["http://x/", "--bogus", "1", "a.torrent"]);
     assert_eq!((r.code, r.err.lines().next()), (2, Some("error: unknown key --bogus")));
 

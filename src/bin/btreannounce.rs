@@ -62,7 +62,7 @@ fn main() -> ExitCode {
         }
     };
     if parsed.help {
-        println!("{}\n{}", usage(&prog), options::format_help(OPTIONS, 80));
+        print!("{}\n{}", usage(&prog), options::format_help(OPTIONS, 80));
         return ExitCode::SUCCESS;
     }
     if parsed.version {

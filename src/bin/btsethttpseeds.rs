@@ -55,7 +55,7 @@ fn main() -> ExitCode {
         Err(e) => return usage_error(&e.to_string()),
     };
     if parsed.help {
-        println!("{}\n{}", usage(&prog), options::format_help(OPTIONS, 80));
+        print!("{}\n{}", usage(&prog), options::format_help(OPTIONS, 80));
         return ExitCode::SUCCESS;
     }
     if parsed.version {
