@@ -303,6 +303,68 @@ fn non_utf8_arguments_are_refused_without_a_panic() {
     assert_eq!((r.code, r.err.as_str()), (2, "error: argument is not valid UTF-8: \u{fffd}.torrent\n"));
 }
 
+/// libtorrent's v1 and v2 info-hashes (hex; v2 empty for a v1-only torrent) and name.
+fn libtorrent_hashes(path: &Path) -> (String, String, String) {
+    const SCRIPT: &str = "import sys, libtorrent as lt
+ti = lt.torrent_info(sys.argv[1]); h = ti.info_hashes()
+print(str(h.v1) if h.has_v1() else ''); print(str(h.v2) if h.has_v2() else ''); print(ti.name())
+";
+    let o = Command::new("/usr/bin/python3").arg("-c").arg(SCRIPT).arg(path).output().unwrap();
+    assert!(o.status.success(), "libtorrent (apt python3-libtorrent): {}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8(o.stdout).unwrap();
+    let l: Vec<&str> = text.lines().collect();
+    (l[0].to_string(), l[1].to_string(), l[2].to_string())
+}
+
+fn corpus_copy(dir: &Path, name: &str) -> PathBuf {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/libtorrent-corpus").join(name);
+    let dst = dir.join(name);
+    fs::copy(src, &dst).unwrap();
+    dst
+}
+
+#[test]
+fn btrename_reports_both_hashes_of_a_hybrid_torrent() {
+    let dir = scratch();
+    let t = corpus_copy(dir.path(), "v2_hybrid.torrent");
+    let (v1, v2, _) = libtorrent_hashes(&t);
+    assert_eq!((v1.len(), v2.len()), (40, 64));
+    let r = tool("btrename", dir.path(), &["v2_hybrid.torrent", "renamed"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    let (n1, n2, name) = libtorrent_hashes(&t);
+    assert_eq!(name, "renamed");
+    assert!(n1 != v1 && n2 != v2);
+    let lines: Vec<&str> = r.out.lines().collect();
+    assert_eq!(
+        lines[2..6],
+        [
+            "old filename: bittorrent-v1-v2-hybrid-test".to_string(),
+            "new filename: renamed".to_string(),
+            format!("note: the info-hash changed: {v1} -> {n1}"),
+            format!("note: the v2 info-hash changed: {v2} -> {n2}"),
+        ]
+    );
+}
+
+#[test]
+fn btrename_canonicalises_an_unordered_info_dict_and_says_so() {
+    let dir = scratch();
+    let t = corpus_copy(dir.path(), "unordered.torrent");
+    let (v1, _, _) = libtorrent_hashes(&t);
+    let r = tool("btrename", dir.path(), &["unordered.torrent", "sorted"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert!(
+        r.err.starts_with("warning: unordered.torrent: the info dictionary's keys were not in canonical order"),
+        "{}",
+        r.err
+    );
+    let (n1, _, name) = libtorrent_hashes(&t);
+    assert_eq!(name, "sorted");
+    assert!(r.out.contains(&format!("note: the info-hash changed: {v1} -> {n1}\n")), "{}", r.out);
+    let shown = transmission_show(&t);
+    assert_eq!((shown.hash, shown.name), (n1, "sorted".to_string()));
+}
+
 #[test]
 fn btrename_refuses_unsafe_names_and_bad_usage() {
     let dir = scratch();
