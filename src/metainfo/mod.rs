@@ -17,6 +17,7 @@ pub use sanitize::SafePath;
 
 // --- editing
 // (edit helper adds its modules here)
+pub mod edit;
 
 // --- shared
 pub mod merkle;
