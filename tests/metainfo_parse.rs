@@ -440,3 +440,35 @@ fn hybrid_views_must_agree() {
     assert_eq!(m.pieces().unwrap().len(), 80);
     assert_eq!(fails(&v2_torrent(hybrid_info(&files, 9000), layers(&files))), ErrorKind::InconsistentFiles);
 }
+
+fn link(path: &[&str], target: &[&str]) -> OwnedValue {
+    with(with(file(path, 0), "attr", s("l")), "symlink path", l(target.iter().map(|p| s(p)).collect()))
+}
+
+#[test]
+fn symlinks_resolve_through_other_links_and_loops_are_cut() {
+    let files = vec![
+        file(&["A", "x"], 10),
+        link(&["cur"], &["A"]),
+        link(&["h"], &["cur", "x"]),
+        link(&["l1"], &["l2", "x"]),
+        link(&["l2"], &["l1", "x"]),
+    ];
+    let m = load(&torrent(multi_info(files, 10)));
+    let targets: Vec<String> =
+        m.files().iter().map(|f| f.symlink_target().map_or(String::new(), |t| t.joined())).collect();
+    assert_eq!(targets, ["", "dir/A", "dir/cur/x", "dir/l1", "dir/l2"]);
+}
+
+#[test]
+fn very_deep_paths_are_handled_in_linear_time() {
+    let deep: Vec<String> = (0..100_000).map(|n| format!("d{}", n % 7)).collect();
+    let deep_refs: Vec<&str> = deep.iter().map(String::as_str).collect();
+    let files = vec![file(&deep_refs, 1), file(&deep_refs, 1), link(&["l"], &deep_refs)];
+    let start = std::time::Instant::now();
+    let m = load(&torrent(multi_info(files, 2)));
+    assert!(start.elapsed() < std::time::Duration::from_secs(5), "took {:?}", start.elapsed());
+    assert_eq!(m.files()[1].path().file_name(), "d4.1");
+    assert_eq!(m.files()[0].components().len(), 100_001);
+    assert_eq!(m.files()[2].symlink_target().unwrap().components().len(), 100_001);
+}
