@@ -142,7 +142,7 @@ fn parse_info(info: &Dict<'_>, base: Base, limits: &ParseLimits) -> Result<Info,
     let (version, files, multi_file) = match (v1_files, v2_files) {
         (Some((v1, multi)), None) => (MetaVersion::V1, v1, multi),
         (None, Some(v2f)) => {
-            let multi = v2f.len() > 1;
+            let multi = v2f.len() > 1 || v2f.first().is_some_and(|f| f.path.components().len() > 1);
             (MetaVersion::V2, v2f, multi)
         }
         (Some((v1, multi)), Some(v2f)) => (MetaVersion::Hybrid, parse_v2::reconcile(v1, v2f)?, multi),

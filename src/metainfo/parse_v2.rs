@@ -149,9 +149,8 @@ pub(crate) fn reconcile(v1: Vec<FileEntry>, mut v2: Vec<FileEntry>) -> Result<Ve
             v2.remove(i);
         }
         (Some(i), None) => {
-            let pad = &v1[i];
             let at = v2.iter().rposition(|f| !is_empty_file(f)).map_or(0, |j| j + 1);
-            v2.insert(at, pad_file(&pad.path.components()[0], pad.length, pad.offset));
+            v2.insert(at, v1[i].clone());
         }
         _ => {}
     }
