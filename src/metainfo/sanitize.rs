@@ -86,6 +86,9 @@ pub fn sanitize_element(raw: &[u8]) -> Option<String> {
     if raw.is_empty() {
         return Some("_".to_string());
     }
+    if let Some(plain) = plain_ascii(raw) {
+        return finish_element(plain.to_string(), false);
+    }
     let mut out = String::with_capacity(raw.len().min(MAX_ELEMENT + 16));
     let mut filtered = false;
     let mut truncated = false;
@@ -113,6 +116,18 @@ pub fn sanitize_element(raw: &[u8]) -> Option<String> {
         }
     }
     finish_element(out, filtered)
+}
+
+/// The element as text when it needs no change: short printable ASCII without separators or
+/// characters reserved on this platform.
+fn plain_ascii(raw: &[u8]) -> Option<&str> {
+    let plain = raw.len() < MAX_ELEMENT
+        && raw.iter().all(|&b| (0x20..0x7f).contains(&b) && b != b'/' && b != b'\\' && !reserved_char(b as char));
+    if plain {
+        std::str::from_utf8(raw).ok()
+    } else {
+        None
+    }
 }
 
 fn push_char(out: &mut String, c: char, filtered: &mut bool) {
@@ -200,6 +215,9 @@ pub(crate) struct DupItem<'a> {
 /// Returns the number of collisions as the error when more than [`MAX_DUPLICATE_COLLISIONS`]
 /// happened. Costs the total number of path components.
 pub(crate) fn resolve_duplicates(items: &mut [DupItem<'_>]) -> Result<(), usize> {
+    if items.len() < 2 {
+        return Ok(());
+    }
     let mut index = PathIndex::new(true);
     let parents: Vec<u32> = items.iter().map(|it| index.add_dirs(it.path.parent())).collect();
     let mut collisions = 0usize;
