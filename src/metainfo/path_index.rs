@@ -69,3 +69,36 @@ impl PathIndex {
         self.find_dirs(dirs).is_some_and(|n| !self.is_free(n, last))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> Vec<String> {
+        s.split('/').map(String::from).collect()
+    }
+
+    #[test]
+    fn directories_and_files() {
+        let mut idx = PathIndex::new(false);
+        let node = idx.add_dirs(&p("t/a/b"));
+        idx.add_file(node, "f", 3);
+        assert!(idx.exists(&p("t/a")));
+        assert!(idx.exists(&p("t/a/b/f")));
+        assert!(!idx.exists(&p("t/a/c")));
+        assert!(!idx.exists(&p("T/a")));
+        assert!(!idx.exists(&[]));
+        assert_eq!(idx.find_dirs(&p("t/a/b")), Some(node));
+        assert_eq!(idx.file(node, "f"), Some(3));
+        assert_eq!(idx.add_dirs(&p("t/a/b")), node);
+    }
+
+    #[test]
+    fn case_folding() {
+        let mut idx = PathIndex::new(true);
+        let node = idx.add_dirs(&p("T/Dir"));
+        idx.add_file(node, "File.TXT", 0);
+        assert!(idx.exists(&p("t/dir/file.txt")));
+        assert!(!idx.is_free(node, "FILE.txt"));
+    }
+}
