@@ -11,10 +11,12 @@ use super::event::SessionEvent;
 use super::peer::{PeerConn, PeerError, Phase};
 use super::picker::{BlockRef as PickBlock, Picker, PickerConfig, Priority};
 use super::rate::RateMeter;
+use super::rate_limit::{Rate, TokenBucket};
 use super::status::{TorrentState, TorrentStatus};
 use super::PeerKey;
 use crate::metainfo::Metainfo;
 use crate::storage::hash_pool::{HashJob, HashKind, HashPool, HashResult};
+use crate::storage::resume::ResumeData;
 use crate::storage::store::{Store, StoreFile};
 use crate::storage::{Layout, PieceIndex, BLOCK_SIZE};
 use crate::wire::{BlockRef as WireBlock, ExtensionHandshake, Handshake, Message};
@@ -38,6 +40,47 @@ pub const MAX_QUEUE: usize = 1000;
 /// Bad pieces a peer may contribute before it is banned.
 pub const BAN_AFTER_BAD_PIECES: u32 = 2;
 
+/// Upload and download token buckets shared by every torrent of a session.
+#[derive(Debug)]
+pub struct GlobalLimits {
+    /// Upload limit.
+    pub up: TokenBucket,
+    /// Download limit.
+    pub down: TokenBucket,
+}
+
+/// A torrent's own buckets plus the session's.
+#[derive(Debug)]
+pub struct Limits {
+    /// The session's buckets.
+    pub global: Arc<parking_lot::Mutex<GlobalLimits>>,
+    /// This torrent's upload bucket.
+    pub up: TokenBucket,
+    /// This torrent's download bucket.
+    pub down: TokenBucket,
+}
+
+/// A bucket for `rate` bytes/s holding at least one second or four blocks, whichever is more.
+pub fn bucket(rate: u64, now: Instant) -> TokenBucket {
+    let burst = if rate == 0 {
+        Duration::from_secs(1)
+    } else {
+        Duration::from_secs(1).max(Duration::from_secs_f64(4.0 * f64::from(BLOCK_SIZE) / rate as f64))
+    };
+    TokenBucket::new(Rate(rate), burst, now)
+}
+
+impl Limits {
+    /// True when either this torrent or the session limits a direction.
+    pub fn any(&self) -> bool {
+        let g = self.global.lock();
+        !(g.up.rate().is_unlimited()
+            && g.down.rate().is_unlimited()
+            && self.up.rate().is_unlimited()
+            && self.down.rate().is_unlimited())
+    }
+}
+
 /// What the reactor must do for other connections after a torrent handled something.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
@@ -49,6 +92,10 @@ pub enum Action {
     Close(PeerKey, String),
     /// Ask this peer for blocks (e.g. after a piece failed and blocks became free).
     Request(PeerKey),
+    /// Close connections to peers that have everything (we just finished too).
+    CloseSeeds,
+    /// This peer sent blocks of a piece that failed its hash check (alone, when true).
+    Blame(PeerKey, bool),
 }
 
 /// What adding a torrent needs.
@@ -71,6 +118,14 @@ pub struct AddTorrent {
     pub max_connections: usize,
     /// Upload slots.
     pub max_uploads: usize,
+    /// Upload limit of this torrent, bytes/s (0: none).
+    pub max_upload_rate: u64,
+    /// Download limit of this torrent, bytes/s (0: none).
+    pub max_download_rate: u64,
+    /// Session-wide limits.
+    pub global_limits: Arc<parking_lot::Mutex<GlobalLimits>>,
+    /// Where resume records are kept (none: no fast resume).
+    pub resume_dir: Option<PathBuf>,
 }
 
 /// Checking progress.
@@ -79,6 +134,7 @@ struct Check {
     next: u32,
     outstanding: u32,
     done: u32,
+    resume_applied: bool,
 }
 
 /// One torrent's state in the reactor.
@@ -107,8 +163,10 @@ pub struct Torrent {
     pub candidates: VecDeque<SocketAddr>,
     /// Every address heard of, with when it may be dialled again.
     pub known: HashMap<SocketAddr, Instant>,
-    /// Addresses that sent corrupt data.
+    /// IPs that sent corrupt data.
     pub banned: HashSet<IpAddr>,
+    /// Loopback addresses (IP and port) that sent corrupt data.
+    pub banned_addrs: HashSet<SocketAddr>,
     /// Announce schedule.
     pub announcer: Announcer,
     /// Payload bytes received (verified or not).
@@ -142,6 +200,12 @@ pub struct Torrent {
     piece_peers: HashMap<u32, Vec<PeerKey>>,
     /// Shared status snapshot.
     pub snapshot: Arc<parking_lot::Mutex<TorrentStatus>>,
+    /// Rate limits.
+    pub limits: Limits,
+    /// Where resume records are kept.
+    pub resume_dir: Option<PathBuf>,
+    resume_dirty: bool,
+    last_resume: Option<Instant>,
     wasted: u64,
     hash_fails: u32,
     completed_at_start: bool,
@@ -173,23 +237,16 @@ impl Torrent {
         let piece_length =
             u32::try_from(meta.piece_length()).map_err(|_| crate::storage::LayoutError::ZeroPieceLength)?;
         let layout = Arc::new(Layout::new(&spans, piece_length)?);
-        let base = if meta.is_multi_file() { params.save_path.join(meta.name()) } else { params.save_path.clone() };
-        let files = meta
-            .files()
-            .iter()
-            .enumerate()
-            .map(|(i, f)| StoreFile {
-                path: if meta.is_multi_file() {
-                    meta.file_path(i).unwrap_or_default()
-                } else {
-                    PathBuf::from(meta.name())
-                },
-                length: f.length(),
-                pad: f.is_pad(),
+        // Paths from the metainfo are sanitised and start with the torrent's name for
+        // multi-file torrents, so everything lands under `save_path`.
+        let files = (0..meta.files().len())
+            .map(|i| StoreFile {
+                path: meta.file_path(i).unwrap_or_default(),
+                length: meta.files()[i].length(),
+                pad: meta.files()[i].is_pad(),
             })
             .collect();
-        let root = if meta.is_multi_file() { base } else { params.save_path.clone() };
-        let store = Arc::new(Store::new(&root, files, layout.clone())?);
+        let store = Arc::new(Store::new(&params.save_path, files, layout.clone())?);
         let have = Bitfield::none(layout.piece_count());
         let mut picker =
             Picker::new(&layout, &have, PickerConfig { seed: u64::from(id) ^ 0x9e37, ..Default::default() })
@@ -210,6 +267,7 @@ impl Torrent {
             candidates: VecDeque::new(),
             known: HashMap::new(),
             banned: HashSet::new(),
+            banned_addrs: HashSet::new(),
             announcer,
             downloaded: 0,
             uploaded: 0,
@@ -233,6 +291,14 @@ impl Torrent {
             last_snapshot: None,
             piece_peers: HashMap::new(),
             snapshot: Arc::new(parking_lot::Mutex::new(TorrentStatus::default())),
+            limits: Limits {
+                global: params.global_limits.clone(),
+                up: bucket(params.max_upload_rate, now),
+                down: bucket(params.max_download_rate, now),
+            },
+            resume_dir: params.resume_dir.clone(),
+            resume_dirty: false,
+            last_resume: Some(now),
             wasted: 0,
             hash_fails: 0,
             completed_at_start: false,
@@ -245,7 +311,7 @@ impl Torrent {
     /// Queues addresses to dial (duplicates and banned ones ignored).
     pub fn add_peers(&mut self, addrs: &[SocketAddr], now: Instant) {
         for a in addrs {
-            if self.banned.contains(&a.ip()) || self.known.contains_key(a) {
+            if self.is_banned(a) || self.known.contains_key(a) {
                 continue;
             }
             self.known.insert(*a, now);
@@ -272,6 +338,10 @@ impl Torrent {
             return;
         }
         let count = self.layout.piece_count();
+        if !self.check.resume_applied {
+            self.check.resume_applied = true;
+            self.apply_resume();
+        }
         if !self.check_hashes {
             for p in 0..count {
                 let _ = self.have.set(p);
@@ -286,7 +356,9 @@ impl Torrent {
             let p = self.check.next;
             self.check.next += 1;
             let Ok(piece) = self.layout.piece(p) else { continue };
-            if self.store.piece_on_disk(piece) {
+            if self.have.get(p) {
+                self.check.done += 1;
+            } else if self.store.piece_on_disk(piece) {
                 self.submit_hash(pool, piece);
                 self.check.outstanding += 1;
             } else {
@@ -299,6 +371,7 @@ impl Torrent {
     }
 
     fn finish_check(&mut self, now: Instant) {
+        self.resume_dirty = true;
         self.completed_at_start = self.picker.is_complete();
         self.state = if self.picker.is_complete() { TorrentState::Seeding } else { TorrentState::Downloading };
         self.events.push(SessionEvent::Checked { torrent: self.id, pieces: self.have.count() });
@@ -327,12 +400,17 @@ impl Torrent {
         let contributors = self.picker.on_piece_verified(piece, ok);
         if ok {
             let _ = self.have.set(piece_no);
+            self.resume_dirty = true;
             self.piece_peers.remove(&piece_no);
             self.outbox.push(Action::BroadcastHave(piece_no));
             self.events.push(SessionEvent::PieceFinished { torrent: self.id, piece: piece_no });
             if self.picker.is_complete() && self.state == TorrentState::Downloading {
                 self.state = TorrentState::Seeding;
                 self.announcer.completed(now);
+                self.outbox.push(Action::CloseSeeds);
+                if let Err(e) = self.store.create_empty_files() {
+                    self.fail(format!("storage error: {e}"));
+                }
                 self.events.push(SessionEvent::Finished { torrent: self.id });
             }
         } else {
@@ -342,22 +420,40 @@ impl Torrent {
                 self.events.push(SessionEvent::StorageError { torrent: self.id, message: err });
             }
             self.events.push(SessionEvent::HashFailed { torrent: self.id, piece: piece_no });
+            let sole = contributors.len() == 1;
             for key in contributors {
+                self.outbox.push(Action::Blame(key, sole));
                 self.outbox.push(Action::Request(key));
-                self.outbox.push(Action::Close(key, format!("__bad_piece:{piece_no}")));
             }
         }
     }
 
-    /// Records that `conn` contributed to a failed piece; returns true when it is to be banned.
-    pub fn blame(&mut self, conn: &mut PeerConn) -> bool {
+    /// Records that `conn` contributed to a failed piece (`sole`: it sent every block of it);
+    /// returns true when it is to be banned: at once when it alone sent the piece, otherwise
+    /// after [`BAN_AFTER_BAD_PIECES`] failed pieces.
+    pub fn blame(&mut self, conn: &mut PeerConn, sole: bool) -> bool {
         conn.bad_pieces += 1;
-        if conn.bad_pieces >= BAN_AFTER_BAD_PIECES || self.peers.len() > 1 {
-            self.banned.insert(conn.addr.ip());
+        if sole || conn.bad_pieces >= BAN_AFTER_BAD_PIECES {
+            self.ban(conn.addr);
             self.events.push(SessionEvent::PeerBanned { torrent: self.id, addr: conn.addr });
             return true;
         }
         false
+    }
+
+    /// Bans an address: its whole IP, except on loopback where many peers share one IP and
+    /// only that address (IP and port) is banned.
+    pub fn ban(&mut self, addr: SocketAddr) {
+        if addr.ip().is_loopback() {
+            self.banned_addrs.insert(addr);
+        } else {
+            self.banned.insert(addr.ip());
+        }
+    }
+
+    /// True when connections from or to `addr` are refused.
+    pub fn is_banned(&self, addr: &SocketAddr) -> bool {
+        self.banned.contains(&addr.ip()) || self.banned_addrs.contains(addr)
     }
 
     /// Queues our handshake, once.
@@ -600,10 +696,19 @@ impl Torrent {
         if conn.requested.len() >= depth {
             return;
         }
+        let mut want = depth - conn.requested.len();
+        let mut limits = self.limits.global.lock();
+        let allowed = limits.down.available(now).min(self.limits.down.available(now)) / u64::from(BLOCK_SIZE);
+        want = want.min(usize::try_from(allowed).unwrap_or(usize::MAX));
+        if want == 0 {
+            return;
+        }
         let mut picks = Vec::new();
-        self.picker.pick(key, &conn.has, depth - conn.requested.len(), &mut picks);
+        self.picker.pick(key, &conn.has, want, &mut picks);
         for b in picks {
             let (begin, length) = self.layout.block_range(b.piece, b.block);
+            limits.down.charge(now, u64::from(length));
+            self.limits.down.charge(now, u64::from(length));
             let wire = WireBlock { piece: b.piece.get(), begin, length };
             conn.requested.push(wire);
             conn.send(&Message::Request(wire), now);
@@ -612,8 +717,16 @@ impl Torrent {
 
     /// Moves queued uploads into the send buffer up to the watermark, reading from the files.
     pub fn serve(&mut self, conn: &mut PeerConn, now: Instant) -> Result<(), String> {
+        let mut limits = self.limits.global.lock();
         while conn.send_len() < SEND_WATERMARK {
-            let Some(b) = conn.wanted.pop_front() else { break };
+            let Some(b) = conn.wanted.front().copied() else { break };
+            let len = u64::from(b.length);
+            if limits.up.available(now) < len || self.limits.up.available(now) < len {
+                break;
+            }
+            conn.wanted.pop_front();
+            limits.up.charge(now, len);
+            self.limits.up.charge(now, len);
             let Ok(piece) = self.layout.piece(b.piece) else { continue };
             let buf = conn.send_buffer();
             Message::encode_piece_header(buf, b.piece, b.begin, b.length);
@@ -734,6 +847,21 @@ impl Torrent {
         }
     }
 
+    /// True when the resume record should be saved now: a minute after the last save while
+    /// downloading, or at once after finishing.
+    pub fn resume_due(&mut self, now: Instant) -> bool {
+        if !self.resume_dirty {
+            return false;
+        }
+        if self.state == TorrentState::Seeding
+            || self.last_resume.is_none_or(|t| now.duration_since(t) >= Duration::from_secs(60))
+        {
+            self.last_resume = Some(now);
+            return true;
+        }
+        false
+    }
+
     /// True when the status snapshot should be refreshed.
     pub fn snapshot_due(&mut self, now: Instant, every: Duration) -> bool {
         if self.last_snapshot.is_none_or(|t| now.duration_since(t) >= every) {
@@ -832,4 +960,66 @@ fn distributed_copies(conns: &[&PeerConn], pieces: u32) -> f64 {
     let min = avail.iter().copied().min().unwrap_or(0);
     let above = avail.iter().filter(|a| **a > min).count();
     f64::from(min) + above as f64 / f64::from(pieces)
+}
+
+impl Torrent {
+    fn resume_path(&self) -> Option<PathBuf> {
+        let hex: String = self.info_hash.iter().map(|b| format!("{b:02x}")).collect();
+        self.resume_dir.as_ref().map(|d| d.join(format!("{hex}.resume")))
+    }
+
+    /// Marks as had, without hashing, the pieces the resume record lists whose files all still
+    /// have the recorded size and mtime.
+    fn apply_resume(&mut self) {
+        let Some(path) = self.resume_path() else { return };
+        let Ok(bytes) = std::fs::read(&path) else { return };
+        let Ok(record) = ResumeData::decode(&bytes) else { return };
+        if record.info_hash != self.info_hash || record.files.len() != self.meta.files().len() {
+            return;
+        }
+        let Ok(recorded) = Bitfield::from_wire(&record.pieces, self.layout.piece_count()) else { return };
+        let unchanged: Vec<bool> = (0..record.files.len())
+            .map(|i| {
+                self.meta.files()[i].is_pad()
+                    || (record.files[i].is_some() && self.store.file_stamp(i) == record.files[i])
+            })
+            .collect();
+        for p in recorded.iter_set() {
+            let Ok(piece) = self.layout.piece(p) else { continue };
+            if self.layout.piece_segments(piece).all(|seg| unchanged[seg.file.get() as usize]) {
+                let _ = self.have.set(p);
+                self.picker.on_piece_verified(piece, true);
+            }
+        }
+    }
+
+    /// Writes the resume record (after syncing the data it describes), if a resume directory is
+    /// set and something changed since the last save.
+    pub fn save_resume(&mut self) {
+        if !self.resume_dirty || self.state == TorrentState::Checking {
+            return;
+        }
+        let Some(path) = self.resume_path() else { return };
+        if let Err(e) = self.store.sync() {
+            self.events
+                .push(SessionEvent::StorageError { torrent: self.id, message: format!("cannot sync data: {e}") });
+            return;
+        }
+        let record = ResumeData {
+            info_hash: self.info_hash,
+            pieces: self.have.as_wire().to_vec(),
+            files: (0..self.meta.files().len()).map(|i| self.store.file_stamp(i)).collect(),
+        };
+        let written = path
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|_| crate::fsutil::write_atomic(&path, &record.encode()));
+        match written {
+            Ok(()) => self.resume_dirty = false,
+            Err(e) => self.events.push(SessionEvent::StorageError {
+                torrent: self.id,
+                message: format!("cannot write resume data {}: {e}", path.display()),
+            }),
+        }
+    }
 }
