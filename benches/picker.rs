@@ -94,8 +94,15 @@ fn main() {
     }
     println!("picker bench: {pieces} pieces, {peer_count} peers (1 seed), request depth {depth}");
     println!("  build                {:>10.1} ms", build as f64 / 1e6);
-    println!("  register bitfields   {:>10.1} ms  ({:.1} ns per set bit)", register as f64 / 1e6, per(register, set_bits));
+    println!(
+        "  register bitfields   {:>10.1} ms  ({:.1} ns per set bit)",
+        register as f64 / 1e6,
+        per(register, set_bits)
+    );
     println!("  pick                 {:>10.1} ns per call ({picks} calls)", per(pick_ns, picks));
-    println!("  receive + verify     {:>10.1} ns per block ({blocks} blocks, {dups} duplicates, {cancelled} cancels)", per(recv_ns, blocks));
+    println!(
+        "  receive + verify     {:>10.1} ns per block ({blocks} blocks, {dups} duplicates, {cancelled} cancels)",
+        per(recv_ns, blocks)
+    );
     println!("  full download        {:>10.1} ms of picker time", (pick_ns + recv_ns) as f64 / 1e6);
 }

@@ -54,6 +54,8 @@ pub(crate) struct PartialPiece {
     next_free: u32,
     /// The peer most recently handed blocks of this piece.
     pub last_peer: Option<PeerKey>,
+    /// Position in the picker's list of pieces with free blocks, if listed there.
+    pub open_at: Option<u32>,
 }
 
 impl PartialPiece {
@@ -67,6 +69,7 @@ impl PartialPiece {
             received: 0,
             next_free: 0,
             last_peer: None,
+            open_at: None,
         }
     }
 

@@ -166,6 +166,10 @@ pub struct Picker {
     free_wanted_blocks: u64,
     /// Pieces not verified whose priority is not `Skip`.
     wanted_left: u32,
+    /// Availability changed in bulk without refiling the pool; refile before the next pick.
+    dirty: bool,
+    /// Partial pieces (by piece number) that still have free blocks, in no order.
+    open: Vec<u32>,
 }
 
 impl Picker {
@@ -190,6 +194,8 @@ impl Picker {
             seeds: 0,
             free_wanted_blocks: 0,
             wanted_left: 0,
+            dirty: false,
+            open: Vec::new(),
         };
         for p in have.iter_unset() {
             picker.state[p as usize] = State::Pool;
@@ -247,10 +253,7 @@ impl Picker {
             }
             return;
         }
-        let n = self.layout.piece_count();
-        for p in has.iter_set().filter(|&p| p < n) {
-            self.change_avail(p, true);
-        }
+        self.bulk_avail(has, true);
     }
 
     /// A peer's HAVE for `piece`. Call only when the peer did not have it before.
@@ -266,19 +269,36 @@ impl Picker {
             self.seeds -= 1;
             return;
         }
+        self.bulk_avail(has, false);
+    }
+
+    /// Counts a whole bitfield in or out. Large ones only adjust the counters and leave the
+    /// pool to be refiled once, before the next pick.
+    fn bulk_avail(&mut self, has: &Bitfield, up: bool) {
+        if has.count() as usize > self.pool.len() / 64 + 16 {
+            self.dirty = true;
+        }
         let n = self.layout.piece_count();
         for p in has.iter_set().filter(|&p| p < n) {
-            self.change_avail(p, false);
+            self.change_avail(p, up);
         }
     }
 
     fn change_avail(&mut self, p: u32, up: bool) {
-        let old = self.avail[p as usize];
-        let new = if up { old + 1 } else { old.saturating_sub(1) };
-        self.avail[p as usize] = new;
-        if self.state[p as usize] == State::Pool {
-            let band = self.band_of(p);
-            self.pool.rekey(p, Key { band, avail: old }, Key { band, avail: new }, &mut self.rng);
+        let a = &mut self.avail[p as usize];
+        *a = if up { *a + 1 } else { a.saturating_sub(1) };
+        if !self.dirty && self.state[p as usize] == State::Pool {
+            self.pool.rekey(p, self.key_of(p), &mut self.rng);
+        }
+    }
+
+    /// Refiles the pool if availability changed in bulk since the last pick.
+    fn refile_if_dirty(&mut self) {
+        if self.dirty {
+            let (avail, prio) = (&self.avail, &self.prio);
+            let key = |p: u32| Key { band: prio[p as usize].band().unwrap_or(BANDS - 1), avail: avail[p as usize] };
+            self.pool.refile_all(key, &mut self.rng);
+            self.dirty = false;
         }
     }
 
@@ -327,13 +347,12 @@ impl Picker {
         }
         let was_wanted = old != Priority::Skip;
         let wanted = prio != Priority::Skip;
-        let old_key = self.key_of(p);
         self.prio[p as usize] = prio;
         match self.state[p as usize] {
             State::Have => return,
-            State::Pool if wanted => self.pool.rekey(p, old_key, self.key_of(p), &mut self.rng),
+            State::Pool if wanted => self.pool.rekey(p, self.key_of(p), &mut self.rng),
             State::Pool => {
-                self.pool.remove(p, old_key);
+                self.pool.remove(p);
                 self.state[p as usize] = State::Idle;
             }
             State::Idle if wanted => {
@@ -362,6 +381,7 @@ impl Picker {
     /// Appends to `out` up to `want` blocks to request from `peer`, which has `peer_has`.
     pub fn pick(&mut self, peer: PeerKey, peer_has: &Bitfield, want: usize, out: &mut Vec<BlockRef>) {
         let target = out.len() + want;
+        self.refile_if_dirty();
         self.pick_partials(peer, peer_has, target, out);
         while out.len() < target {
             let Some(p) = self.next_pool_piece(peer_has) else { break };
@@ -375,11 +395,15 @@ impl Picker {
 
     fn pick_partials(&mut self, peer: PeerKey, has: &Bitfield, target: usize, out: &mut Vec<BlockRef>) {
         let mut candidates: Vec<(bool, Priority, u32, u32, usize)> = self
-            .partials
+            .open
             .iter()
-            .enumerate()
-            .filter(|(_, pp)| pp.free > 0 && has.get(pp.piece) && self.prio[pp.piece as usize] != Priority::Skip)
-            .map(|(i, pp)| (pp.last_peer != Some(peer), self.prio[pp.piece as usize], pp.free, pp.piece, i))
+            .filter(|&&p| has.get(p) && self.prio[p as usize] != Priority::Skip)
+            .filter_map(|&p| match self.state[p as usize] {
+                State::Partial(slot) => Some(slot as usize),
+                _ => None,
+            })
+            .map(|i| (&self.partials[i], i))
+            .map(|(pp, i)| (pp.last_peer != Some(peer), self.prio[pp.piece as usize], pp.free, pp.piece, i))
             .collect();
         candidates.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)).then(a.3.cmp(&b.3)));
         for &(_, _, _, _, slot) in &candidates {
@@ -424,13 +448,39 @@ impl Picker {
 
     /// Moves a pooled piece into the partial list; returns its slot.
     fn start_piece(&mut self, p: u32) -> usize {
-        self.pool.remove(p, self.key_of(p));
+        self.pool.remove(p);
         let n = self.layout.blocks_in_piece(PieceIndex::trusted(p));
         let slot = self.partials.len();
         self.partials.push(PartialPiece::new(p, n));
         self.state[p as usize] = State::Partial(slot as u32);
         self.free_wanted_blocks += u64::from(n);
+        self.sync_open(slot);
         slot
+    }
+
+    /// Lists or unlists a partial piece as open to match whether it has free blocks.
+    fn sync_open(&mut self, slot: usize) {
+        let pp = &mut self.partials[slot];
+        match (pp.free > 0, pp.open_at) {
+            (true, None) => {
+                pp.open_at = Some(self.open.len() as u32);
+                self.open.push(pp.piece);
+            }
+            (false, Some(at)) => {
+                pp.open_at = None;
+                self.unlist_open(at);
+            }
+            _ => {}
+        }
+    }
+
+    fn unlist_open(&mut self, at: u32) {
+        self.open.swap_remove(at as usize);
+        if let Some(&moved) = self.open.get(at as usize) {
+            if let State::Partial(slot) = self.state[moved as usize] {
+                self.partials[slot as usize].open_at = Some(at);
+            }
+        }
     }
 
     fn take_free_blocks(&mut self, slot: usize, peer: PeerKey, target: usize, out: &mut Vec<BlockRef>) {
@@ -442,6 +492,7 @@ impl Picker {
         if self.prio[piece.as_usize()] != Priority::Skip {
             self.free_wanted_blocks -= u64::from(taken);
         }
+        self.sync_open(slot);
     }
 
     /// Hands `peer` blocks already requested from others, those with fewest requesters first
@@ -484,7 +535,9 @@ impl Picker {
             }
             Some(Arrival::WasRequested(others)) => others.into_iter().map(|p| (p, block)).collect(),
         };
-        BlockOutcome { new: true, piece_complete: pp.is_complete(), cancels }
+        let piece_complete = pp.is_complete();
+        self.sync_open(slot as usize);
+        BlockOutcome { new: true, piece_complete, cancels }
     }
 
     /// A request to `peer` will not be answered (timed out or rejected): the block returns to
@@ -495,16 +548,21 @@ impl Picker {
             if freed && self.prio[block.piece.as_usize()] != Priority::Skip {
                 self.free_wanted_blocks += 1;
             }
+            self.sync_open(slot as usize);
         }
     }
 
     /// All of `peer`'s outstanding requests are void (it disconnected, or choked us without
     /// the fast extension): their blocks return to the pool.
     pub fn on_peer_gone(&mut self, peer: PeerKey) {
-        for pp in &mut self.partials {
+        for slot in 0..self.partials.len() {
+            let pp = &mut self.partials[slot];
             let freed = pp.drop_peer(peer);
             if self.prio[pp.piece as usize] != Priority::Skip {
                 self.free_wanted_blocks += u64::from(freed);
+            }
+            if freed > 0 {
+                self.sync_open(slot);
             }
         }
     }
@@ -521,7 +579,7 @@ impl Picker {
         let senders = match state {
             State::Partial(slot) => self.remove_partial(slot as usize),
             State::Pool => {
-                self.pool.remove(p, self.key_of(p));
+                self.pool.remove(p);
                 Vec::new()
             }
             _ => Vec::new(),
@@ -549,6 +607,9 @@ impl Picker {
     /// Removes a partial piece, fixing the slot of the one moved into its place; returns the
     /// distinct senders of its received blocks. Outstanding requests of it are forgotten.
     fn remove_partial(&mut self, slot: usize) -> Vec<PeerKey> {
+        if let Some(at) = self.partials[slot].open_at {
+            self.unlist_open(at);
+        }
         let pp = self.partials.swap_remove(slot);
         if let Some(moved) = self.partials.get(slot) {
             self.state[moved.piece as usize] = State::Partial(slot as u32);
@@ -880,6 +941,30 @@ mod tests {
         assert_eq!(sorted(&order[..2]), [1, 3]);
         assert_eq!(order[2], 2);
         assert!(p.is_interesting(&has(4, &[0])));
+    }
+
+    #[test]
+    fn bulk_bitfields_refile_before_the_next_pick() {
+        let n = 100;
+        let layout = Layout::new(&[(u64::from(n * BLOCK_SIZE), false)], BLOCK_SIZE).unwrap();
+        let config = PickerConfig { rarest_first_cutoff: 0, ..PickerConfig::default() };
+        let mut p = Picker::new(&layout, &Bitfield::none(n), config).unwrap();
+        let all_but = |skip: &[u32]| has(n, &(0..n).filter(|i| !skip.contains(i)).collect::<Vec<_>>());
+        p.peer_bitfield(PeerKey(0), &all_but(&[7]));
+        p.peer_bitfield(PeerKey(1), &all_but(&[7, 9]));
+        p.peer_bitfield(PeerKey(2), &all_but(&[7, 9, 11]));
+        p.peer_lost(PeerKey(2), &all_but(&[7, 9, 11]));
+        p.peer_bitfield(PeerKey(3), &has(n, &[40, 41]));
+        let all = Bitfield::all(n);
+        let order: Vec<u32> = (0..2).map(|_| pick(&mut p, A, &all, 1)[0].0).collect();
+        assert_eq!(order, [7, 9]);
+        // Small changes after the refile move single pieces at once.
+        p.peer_have(PeerKey(3), PieceIndex::trusted(11));
+        p.peer_lost(PeerKey(1), &all_but(&[7, 9]));
+        p.peer_lost(PeerKey(0), &all_but(&[7]));
+        assert_eq!(p.availability(PieceIndex::trusted(11)), 1);
+        let next = sorted(&(0..3).map(|_| pick(&mut p, A, &all, 1)[0].0).collect::<Vec<_>>());
+        assert!(next.iter().all(|&i| i != 11 && i != 40 && i != 41), "{next:?}");
     }
 
     #[test]
