@@ -17,9 +17,11 @@
 //!    requesters are returned as cancels.
 //!
 //! Costs: reporting a HAVE, a received block or a dropped request is O(1) (plus the block's
-//! requesters); a pick costs O(partial pieces) plus a scan for a new piece, which stops at the
-//! first suitable piece and is bounded by O(min(pool, pieces the peer has)); a bitfield or a
-//! disconnect is O(pieces the peer has); a dropped peer's requests cost O(blocks in partials).
+//! requesters); a pick costs O(partial pieces with free blocks) plus one scan for new pieces,
+//! which stops once it has enough and is bounded by O(min(pool, pieces the peer has)); a HAVE
+//! is O(1); a bitfield or a disconnect is O(pieces the peer has), and when large it only
+//! updates counters and leaves one O(pool) refile to the next pick; a dropped peer's requests
+//! cost O(blocks in partial pieces).
 
 use std::collections::HashSet;
 
@@ -383,8 +385,11 @@ impl Picker {
         let target = out.len() + want;
         self.refile_if_dirty();
         self.pick_partials(peer, peer_has, target, out);
-        while out.len() < target {
-            let Some(p) = self.next_pool_piece(peer_has) else { break };
+        // Each new piece yields at least one block, so `target - len` pieces are enough.
+        for p in self.pool_candidates(peer_has, target.saturating_sub(out.len())) {
+            if out.len() >= target {
+                break;
+            }
             let slot = self.start_piece(p);
             self.take_free_blocks(slot, peer, target, out);
         }
@@ -414,36 +419,53 @@ impl Picker {
         }
     }
 
-    /// The best pooled piece the peer has: rarest first (most common first while in random
-    /// first mode) within the best band, random among equals.
-    fn next_pool_piece(&self, has: &Bitfield) -> Option<u32> {
-        if self.pool.len() == 0 || has.is_none() {
-            return None;
+    /// Up to `max` pooled pieces the peer has, best first: rarest first (most common first in
+    /// random-first mode) within the best band, random among equals. One pass over the
+    /// buckets, or over the peer's pieces when it has fewer than a quarter of the pool.
+    fn pool_candidates(&self, has: &Bitfield, max: usize) -> Vec<u32> {
+        let mut found = Vec::new();
+        if max == 0 || self.pool.len() == 0 || has.is_none() {
+            return found;
         }
         let random_first = self.have.count() < self.config.rarest_first_cutoff;
         if (has.count() as usize) < self.pool.len() / 4 {
-            return self.best_of_peer_pieces(has, random_first);
+            return self.best_of_peer_pieces(has, random_first, max);
         }
         for band in 0..BANDS {
             let buckets = self.pool.bucket_count(band) as u32;
             for k in 0..buckets {
                 let avail = if random_first { buckets - 1 - k } else { k };
-                let found = self.pool.bucket(Key { band, avail }).iter().copied().find(|&p| has.get(p));
-                if found.is_some() {
-                    return found;
+                for &p in self.pool.bucket(Key { band, avail }) {
+                    if has.get(p) {
+                        found.push(p);
+                        if found.len() == max {
+                            return found;
+                        }
+                    }
                 }
             }
         }
-        None
+        found
     }
 
     /// Same choice as the bucket scan, found by walking the peer's pieces instead.
-    fn best_of_peer_pieces(&self, has: &Bitfield, random_first: bool) -> Option<u32> {
-        has.iter_set().filter(|&p| p < self.layout.piece_count() && self.pool.contains(p)).min_by_key(|&p| {
-            let key = self.key_of(p);
-            let avail = if random_first { u32::MAX - key.avail } else { key.avail };
-            (key.band, avail, self.pool.position(p), p)
-        })
+    fn best_of_peer_pieces(&self, has: &Bitfield, random_first: bool, max: usize) -> Vec<u32> {
+        let n = self.layout.piece_count();
+        let mut all: Vec<(usize, u32, u32, u32)> = has
+            .iter_set()
+            .filter(|&p| p < n && self.pool.contains(p))
+            .map(|p| {
+                let key = self.key_of(p);
+                let avail = if random_first { u32::MAX - key.avail } else { key.avail };
+                (key.band, avail, self.pool.position(p), p)
+            })
+            .collect();
+        if all.len() > max {
+            all.select_nth_unstable(max - 1);
+            all.truncate(max);
+        }
+        all.sort_unstable();
+        all.into_iter().map(|t| t.3).collect()
     }
 
     /// Moves a pooled piece into the partial list; returns its slot.
@@ -485,10 +507,9 @@ impl Picker {
 
     fn take_free_blocks(&mut self, slot: usize, peer: PeerKey, target: usize, out: &mut Vec<BlockRef>) {
         let pp = &mut self.partials[slot];
-        let mut blocks = Vec::new();
-        let taken = pp.take_free(peer, target.saturating_sub(out.len()), &mut blocks);
         let piece = PieceIndex::trusted(pp.piece);
-        out.extend(blocks.into_iter().map(|b| BlockRef { piece, block: BlockIndex::trusted(b) }));
+        let max = target.saturating_sub(out.len());
+        let taken = pp.take_free(peer, max, |b| out.push(BlockRef { piece, block: BlockIndex::trusted(b) }));
         if self.prio[piece.as_usize()] != Priority::Skip {
             self.free_wanted_blocks -= u64::from(taken);
         }
