@@ -3,7 +3,8 @@
 //! peers, endgame included. No other engine exposes its picker, so there is no anchor to run
 //! beside it: the figures are absolute (ns per operation) and meant for regressions.
 //!
-//! Run: `cargo bench --bench picker` (add `-- --pieces N --peers P` to change the shape).
+//! Run: `cargo bench --bench picker` (add `-- --pieces N --peers P --blocks B` to change the
+//! shape; B is blocks per piece).
 
 use std::time::Instant;
 
@@ -24,10 +25,12 @@ fn per(ns: u128, n: u64) -> f64 {
 fn main() {
     let pieces = arg("--pieces", 1 << 20);
     let peer_count = arg("--peers", 50);
+    let blocks_per_piece = arg("--blocks", 1).max(1);
     let depth = 64usize;
     let mut rng = SmallRng::seed_from_u64(1);
-    // 16 KiB pieces: one block each, so a full download is `pieces` picks' worth of blocks.
-    let layout = Layout::new(&[(u64::from(pieces) * u64::from(BLOCK_SIZE), false)], BLOCK_SIZE).unwrap();
+    // By default 16 KiB pieces of one block each: the most picker work per byte.
+    let piece_len = blocks_per_piece * BLOCK_SIZE;
+    let layout = Layout::new(&[(u64::from(pieces) * u64::from(piece_len), false)], piece_len).unwrap();
 
     let t = Instant::now();
     let mut picker = Picker::new(&layout, &Bitfield::none(pieces), PickerConfig::default()).unwrap();
@@ -92,7 +95,7 @@ fn main() {
             }
         }
     }
-    println!("picker bench: {pieces} pieces, {peer_count} peers (1 seed), request depth {depth}");
+    println!("picker bench: {pieces} pieces of {blocks_per_piece} blocks, {peer_count} peers (1 seed), depth {depth}");
     println!("  build                {:>10.1} ms", build as f64 / 1e6);
     println!(
         "  register bitfields   {:>10.1} ms  ({:.1} ns per set bit)",

@@ -10,7 +10,7 @@ pub mod picker;
 mod piece_pool;
 pub mod rate_limit;
 
-pub use bitfield::{Bitfield, BitfieldError};
+pub use bitfield::{Bitfield, BitfieldError, Bits};
 pub use choker::{Choker, ChokerConfig, PeerStats};
 pub use picker::{BlockOutcome, BlockRef, Picker, PickerConfig, PickerError, Priority};
 pub use rate_limit::{Rate, TokenBucket};
