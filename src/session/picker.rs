@@ -32,7 +32,7 @@ use super::bitfield::Bitfield;
 use super::partial_piece::{Arrival, PartialPiece};
 use super::piece_pool::{Key, PiecePool, BANDS};
 use super::PeerKey;
-use crate::storage::{BlockIndex, Layout, PieceIndex};
+use crate::storage::{BlockIndex, Layout, LayoutError, PieceIndex};
 
 /// Download priority of a file or piece.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -67,6 +67,20 @@ pub struct BlockRef {
     pub piece: PieceIndex,
     /// The block inside it.
     pub block: BlockIndex,
+}
+
+impl BlockRef {
+    /// The block as the wire names it: piece, byte offset and length.
+    pub fn to_wire(self, layout: &Layout) -> crate::wire::BlockRef {
+        let (begin, length) = layout.block_range(self.piece, self.block);
+        crate::wire::BlockRef { piece: self.piece.get(), begin, length }
+    }
+
+    /// The block a wire triple names; it must be exactly one 16 KiB block of a piece.
+    pub fn from_wire(layout: &Layout, wire: &crate::wire::BlockRef) -> Result<BlockRef, LayoutError> {
+        let (piece, block) = layout.block_at(wire.piece, wire.begin, wire.length)?;
+        Ok(BlockRef { piece, block })
+    }
 }
 
 /// Picker settings.
@@ -986,6 +1000,18 @@ mod tests {
         assert_eq!(p.availability(PieceIndex::trusted(11)), 1);
         let next = sorted(&(0..3).map(|_| pick(&mut p, A, &all, 1)[0].0).collect::<Vec<_>>());
         assert!(next.iter().all(|&i| i != 11 && i != 40 && i != 41), "{next:?}");
+    }
+
+    #[test]
+    fn block_refs_convert_to_and_from_the_wire() {
+        let layout = Layout::new(&[(40_000, false)], 32 * 1024).unwrap();
+        let b = BlockRef::from_wire(&layout, &crate::wire::BlockRef { piece: 1, begin: 0, length: 40_000 - 32_768 })
+            .unwrap();
+        assert_eq!((b.piece.get(), b.block.get()), (1, 0));
+        let w = BlockRef { piece: PieceIndex::trusted(0), block: BlockIndex::trusted(1) }.to_wire(&layout);
+        assert_eq!(w, crate::wire::BlockRef { piece: 0, begin: BLOCK_SIZE, length: BLOCK_SIZE });
+        assert_eq!(BlockRef::from_wire(&layout, &w).unwrap().to_wire(&layout), w);
+        assert!(BlockRef::from_wire(&layout, &crate::wire::BlockRef { piece: 0, begin: 1, length: 10 }).is_err());
     }
 
     #[test]
