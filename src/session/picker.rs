@@ -288,10 +288,12 @@ impl Picker {
         self.bulk_avail(has, false);
     }
 
-    /// Counts a whole bitfield in or out. Large ones only adjust the counters and leave the
-    /// pool to be refiled once, before the next pick.
+    /// Counts a whole bitfield in or out. One covering more than half the pool only adjusts
+    /// the counters and leaves the pool to be refiled once, before the next pick: refiling
+    /// costs about one rekey per pooled piece, so this is never much dearer than rekeying and
+    /// much cheaper when several bitfields arrive between picks.
     fn bulk_avail(&mut self, has: &Bitfield, up: bool) {
-        if has.count() as usize > self.pool.len() / 64 + 16 {
+        if has.count() as usize * 2 > self.pool.len() + 32 {
             self.dirty = true;
         }
         let n = self.layout.piece_count();
