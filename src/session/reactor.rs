@@ -10,7 +10,7 @@ use super::picker::Priority;
 use super::status::{StatusCell, TorrentState, TorrentStatus};
 use super::torrent::{Action, AddTorrent, Torrent, TorrentId};
 use super::tracker_io::{TrackerConn, TrackerOutcome};
-use super::PeerKey;
+use super::{PeerKey, PeerStats};
 use crate::announce::{AnnounceRequest, TrackerTiers};
 use crate::storage::hash_pool::HashPool;
 use crate::wire::{Message, DEFAULT_MAX_MESSAGE_LEN};
@@ -812,15 +812,21 @@ impl Reactor {
         }
         let keys: Vec<PeerKey> = t.peers.iter().copied().collect();
         let mut stats = Vec::new();
-        let mut extra = Vec::new();
         for k in &keys {
             if let Some(Some(slot)) = self.peers.get_mut(k.0 as usize) {
                 let c = &mut slot.conn;
-                stats.push((*k, c.peer_interested, c.down.rate(now), c.up.rate(now), !c.am_choking));
-                extra.push((c.unchoked_us_at, Some(c.last_block), c.am_interested));
+                stats.push(PeerStats {
+                    peer: *k,
+                    interested: c.peer_interested,
+                    am_interested: c.am_interested,
+                    unchoked_us_at: c.unchoked_us_at,
+                    last_block_at: Some(c.last_block),
+                    download_rate: c.down.rate(now),
+                    upload_rate: c.up.rate(now),
+                });
             }
         }
-        let unchoke = t.choose_unchoked(&stats, &extra, now);
+        let unchoke = t.choose_unchoked(&stats, now);
         for k in keys {
             if let Some(Some(slot)) = self.peers.get_mut(k.0 as usize) {
                 let want = unchoke.contains(&k);

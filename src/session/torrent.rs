@@ -10,8 +10,9 @@ use super::choker::{Choker, ChokerConfig, PeerStats};
 use super::event::SessionEvent;
 use super::peer::{PeerConn, PeerError, Phase};
 use super::picker::{BlockRef as PickBlock, Picker, PickerConfig, Priority};
-use super::rate::RateMeter;
+use super::pipeline::PipelineConfig;
 use super::rate_limit::{Rate, TokenBucket};
+use super::rate_meter::RateMeter;
 use super::status::{TorrentState, TorrentStatus};
 use super::PeerKey;
 use crate::metainfo::Metainfo;
@@ -33,10 +34,6 @@ pub type TorrentId = u32;
 pub const MAX_REQUEST: u32 = 128 * 1024;
 /// Send-buffer level below which queued uploads are read into it.
 pub const SEND_WATERMARK: usize = 2 * 1024 * 1024;
-/// Requests kept in flight per peer at least, once unchoked.
-pub const MIN_QUEUE: usize = 64;
-/// Requests kept in flight per peer at most.
-pub const MAX_QUEUE: usize = 1000;
 /// Bad pieces a peer may contribute before it is banned.
 pub const BAN_AFTER_BAD_PIECES: u32 = 2;
 
@@ -271,8 +268,8 @@ impl Torrent {
             announcer,
             downloaded: 0,
             uploaded: 0,
-            down_rate: RateMeter::default(),
-            up_rate: RateMeter::default(),
+            down_rate: RateMeter::twenty_seconds(now),
+            up_rate: RateMeter::twenty_seconds(now),
             error: None,
             max_connections: params.max_connections.max(1),
             max_uploads: params.max_uploads.max(1),
@@ -567,9 +564,7 @@ impl Torrent {
             Message::Piece { piece, begin, data } => self.on_block(key, conn, piece, begin, data, now)?,
             Message::Extended { id: 0, payload } => {
                 if let Ok(hs) = ExtensionHandshake::decode(payload) {
-                    if let Some(q) = hs.request_queue {
-                        conn.reqq = q.clamp(1, MAX_QUEUE as u32);
-                    }
+                    conn.reqq = hs.request_queue;
                 }
             }
             Message::Extended { .. } => {}
@@ -678,9 +673,8 @@ impl Torrent {
 
     /// How many requests to keep in flight to this peer.
     fn queue_depth(conn: &mut PeerConn, now: Instant) -> usize {
-        let rate = conn.down.rate(now);
-        let by_rate = (rate * 2.0 / f64::from(BLOCK_SIZE)) as usize;
-        by_rate.clamp(MIN_QUEUE, MAX_QUEUE).min(conn.reqq as usize)
+        let since = conn.unchoked_us_at.map_or(Duration::ZERO, |t| now.saturating_duration_since(t));
+        PipelineConfig::default().depth(conn.down.rate(now), since, conn.reqq) as usize
     }
 
     /// Tops up the requests in flight to this peer.
@@ -790,30 +784,12 @@ impl Torrent {
         self.choker.is_due(now)
     }
 
-    /// Chooses whom to unchoke from (peer, interested, down rate, up rate, unchoked-now).
-    pub fn choose_unchoked(
-        &mut self,
-        stats: &[(PeerKey, bool, f64, f64, bool)],
-        conns: &[(Option<Instant>, Option<Instant>, bool)],
-        now: Instant,
-    ) -> Vec<PeerKey> {
-        let peers: Vec<PeerStats> = stats
-            .iter()
-            .zip(conns)
-            .map(|((k, interested, down, up, _), (unchoked_us_at, last_block, am_interested))| PeerStats {
-                peer: *k,
-                interested: *interested,
-                am_interested: *am_interested,
-                unchoked_us_at: *unchoked_us_at,
-                last_block_at: *last_block,
-                download_rate: *down as u64,
-                upload_rate: *up as u64,
-            })
-            .collect();
+    /// Chooses whom to unchoke among the torrent's connected peers.
+    pub fn choose_unchoked(&mut self, peers: &[PeerStats], now: Instant) -> Vec<PeerKey> {
         if self.paused {
             return Vec::new();
         }
-        self.choker.rechoke(now, &peers, self.state == TorrentState::Seeding)
+        self.choker.rechoke(now, peers, self.state == TorrentState::Seeding)
     }
 
     /// Starts a full recheck of the data.
@@ -917,21 +893,15 @@ impl Torrent {
             progress,
             total_size: total,
             have_bytes,
-            download_rate: down,
-            upload_rate: up,
+            download_rate: down as f64,
+            upload_rate: up as f64,
             downloaded: self.downloaded,
             uploaded: self.uploaded,
             peers: conns.len() as u32,
             seeds,
             distributed_copies: copies,
             peers_average_progress: avg,
-            eta_seconds: if left == 0 {
-                Some(0)
-            } else if down > 1.0 {
-                Some((left as f64 / down) as u64)
-            } else {
-                None
-            },
+            eta_seconds: if left == 0 { Some(0) } else { left.checked_div(down) },
             pieces_have: self.have.count(),
             pieces_total: pieces,
             error: self.error.clone(),
