@@ -6,6 +6,7 @@
 use bitgocho::bencode::{decode, Limits};
 use bitgocho::metainfo::create::{create, CreateOptions, TorrentVersion};
 use bitgocho::metainfo::hasher::{Progress, ReadMethod};
+use bitgocho::metainfo::Metainfo;
 use sha1::{Digest, Sha1};
 use sha2::Sha256;
 use std::path::{Path, PathBuf};
@@ -87,9 +88,16 @@ fn our_hashes(torrent: &[u8]) -> (Vec<u8>, String, String) {
     let top = decode(torrent, Limits::strict()).expect("our output decodes strictly");
     let top = top.as_dict().unwrap();
     assert!(top.is_sorted(), "top-level keys sorted");
-    let info = top.get_dict(b"info").unwrap().raw().to_vec();
+    let info_dict = top.get_dict(b"info").unwrap();
+    let info = info_dict.raw().to_vec();
     let v1 = hex(&Sha1::digest(&info));
     let v2 = hex(&Sha256::digest(&info));
+    // Our own reader accepts it and agrees on the hashes of the halves present.
+    let meta = Metainfo::from_bytes(torrent).expect("our parser loads our output");
+    let has_v1 = info_dict.get(b"pieces").is_some();
+    let has_v2 = info_dict.get_int(b"meta version") == Some(2);
+    assert_eq!(meta.info_hash_v1().map(|h| hex(&h)), has_v1.then(|| v1.clone()));
+    assert_eq!(meta.info_hash_v2().map(|h| hex(&h)), has_v2.then(|| v2.clone()));
     (info, v1, v2)
 }
 
