@@ -28,11 +28,17 @@ T=$(nproc)
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), warm cache, 1 GiB, 2^18 pieces"
 echo "mktorrent: $(mktorrent -h 2>&1 | head -1)"
 
-# Runs a command once and prints its wall time in seconds.
+# Runs a command once and prints its wall time in seconds; its CPU time (user+sys, children
+# included) is appended to $CPUFILE.
+CPUFILE=$(mktemp)
+trap 'rm -f "$CPUFILE"' EXIT
 timeit() {
-  local s=$EPOCHREALTIME
+  local s=$EPOCHREALTIME t0 t1 me=$BASHPID
+  t0=$(awk '{print $14+$15+$16+$17}' "/proc/$me/stat")
   "$@" >/dev/null 2>&1
   local e=$EPOCHREALTIME
+  t1=$(awk '{print $14+$15+$16+$17}' "/proc/$me/stat")
+  echo "$t0 $t1" | awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f\n", ($2 - $1) / hz}' >> "$CPUFILE"
   echo "$s $e" | awk '{printf "%.4f\n", $2 - $1}'
 }
 # Prints "median min" of the numbers given.
@@ -50,26 +56,33 @@ open(sys.argv[2], 'wb').write(lt.bencode(ct.generate()))
 PY
 }
 
-a=(); b=()
+a=(); b=(); ca=""; cb=""
 timeit ours >/dev/null; timeit mk >/dev/null           # warm-up
-for _ in $(seq "$RUNS"); do a+=("$(timeit ours)"); b+=("$(timeit mk)"); done
+: > "$CPUFILE"
+for _ in $(seq "$RUNS"); do
+  a+=("$(timeit ours)"); ca+=" $(tail -1 "$CPUFILE")"
+  b+=("$(timeit mk)"); cb+=" $(tail -1 "$CPUFILE")"
+done
+: > "$CPUFILE"
 read -r am amin <<<"$(stats "${a[@]}")"; read -r bm bmin <<<"$(stats "${b[@]}")"
-echo "v1 ours      median $am s  min $amin s   (runs: ${a[*]})"
-echo "v1 mktorrent median $bm s  min $bmin s   (runs: ${b[*]})"
+echo "v1 ours      median $am s  min $amin s   (runs: ${a[*]}; CPU s:$ca)"
+echo "v1 mktorrent median $bm s  min $bmin s   (runs: ${b[*]}; CPU s:$cb)"
 echo "v1 ratio ours/mktorrent: median $(awk -v x="$am" -v y="$bm" 'BEGIN{printf "%.2f", x/y}')  min $(awk -v x="$amin" -v y="$bmin" 'BEGIN{printf "%.2f", x/y}')"
 cmp <(python3 -c "import sys;d=open(sys.argv[1],'rb').read();i=d.index(b'4:infod');print(d[i:-1].hex())" "$OUT/ours.torrent") \
     <(python3 -c "import sys;d=open(sys.argv[1],'rb').read();i=d.index(b'4:infod');print(d[i:-1].hex())" "$OUT/mk.torrent") >/dev/null \
   && echo "v1 info dicts identical to mktorrent's" || echo "note: info dict differs from mktorrent's (expected only if key sets differ)"
 
-v=(); h=(); l=()
+v=(); h=(); l=(); cv=""; ch=""; cl=""
 timeit ours --v2 1 >/dev/null; timeit ours --hybrid 1 >/dev/null; timeit lt_hybrid >/dev/null
 for _ in $(seq "$RUNS"); do
-  v+=("$(timeit ours --v2 1)"); h+=("$(timeit ours --hybrid 1)"); l+=("$(timeit lt_hybrid)")
+  v+=("$(timeit ours --v2 1)"); cv+=" $(tail -1 "$CPUFILE")"
+  h+=("$(timeit ours --hybrid 1)"); ch+=" $(tail -1 "$CPUFILE")"
+  l+=("$(timeit lt_hybrid)"); cl+=" $(tail -1 "$CPUFILE")"
 done
 read -r vm vmin <<<"$(stats "${v[@]}")"; read -r hm hmin <<<"$(stats "${h[@]}")"; read -r lm lmin <<<"$(stats "${l[@]}")"
-echo "v2 ours      median $vm s  min $vmin s"
-echo "hybrid ours  median $hm s  min $hmin s"
-echo "hybrid libtorrent $(/usr/bin/python3 -c 'import libtorrent as lt; print(lt.__version__)') median $lm s  min $lmin s"
+echo "v2 ours      median $vm s  min $vmin s   (CPU s:$cv)"
+echo "hybrid ours  median $hm s  min $hmin s   (CPU s:$ch)"
+echo "hybrid libtorrent $(/usr/bin/python3 -c 'import libtorrent as lt; print(lt.__version__)') median $lm s  min $lmin s   (CPU s:$cl)"
 echo "hybrid ratio ours/libtorrent: median $(awk -v x="$hm" -v y="$lm" 'BEGIN{printf "%.2f", x/y}')"
 
 echo "read methods (library, same process, alternating):"
