@@ -68,6 +68,7 @@ fn make_tree(root: &Path) {
         ("empty", 0),
         ("gamma", 2_000_003),
         ("z", 17),
+        ("zz", 0),
     ];
     for (i, (rel, len)) in files.iter().enumerate() {
         let p = root.join(rel);
