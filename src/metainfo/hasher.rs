@@ -4,8 +4,8 @@
 //! One worker per core takes contiguous runs of pieces (16 MiB tasks, in order, from a shared
 //! queue, so that a descheduled worker cannot hold back half the work), opens its own files,
 //! advises the kernel once per advice for each task, and writes its digests into the task's
-//! own slices of preallocated arrays. Progress is an atomic byte counter the caller polls; a cancel flag
-//! stops every worker at the next piece.
+//! own slices of preallocated arrays. Progress is an atomic byte counter the caller polls; a
+//! cancel flag stops every worker at the next piece.
 
 use super::create_error::CreateError;
 use super::merkle::{Hash32, BLOCK_SIZE};
@@ -265,7 +265,7 @@ impl Worker<'_> {
             }
         };
         self.switch_to(p.file)?;
-        self.advise()?;
+        self.advise();
         let open = self.open.as_ref().expect("switch_to opened the file");
         if let Some(map) = &open.map {
             absorb(&map[p.offset as usize..(p.offset + p.len) as usize]);
@@ -308,11 +308,11 @@ impl Worker<'_> {
 
     /// Advises the kernel, once per advice, that the open file's part of the current task is
     /// about to be read sequentially. Advice is a hint: a refusal is ignored.
-    fn advise(&mut self) -> Result<(), CreateError> {
+    fn advise(&mut self) {
         let task = self.task;
-        let Some(open) = self.open.as_mut() else { return Ok(()) };
+        let Some(open) = self.open.as_mut() else { return };
         if open.advised_for == Some(task.0) {
-            return Ok(());
+            return;
         }
         open.advised_for = Some(task.0);
         let plen = self.job.layout.piece_length;
@@ -329,7 +329,6 @@ impl Worker<'_> {
                 fadvise(&open.file, lo, hi - lo, libc::POSIX_FADV_WILLNEED);
             }
         }
-        Ok(())
     }
 
     /// Closes the open file after checking it still has the size it was listed with.
