@@ -6,3 +6,4 @@ pub mod handler;
 // --- core (tracker core helper adds its modules here)
 
 // --- fronts (tracker fronts helper adds its modules here)
+pub mod front;
