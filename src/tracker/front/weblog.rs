@@ -149,6 +149,27 @@ pub fn log_timestamp(unix_seconds: i64) -> String {
     format!("{:02}/{}/{:04}:{:02}:{:02}:{:02}", tm.tm_mday, month, tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec)
 }
 
+/// `YYYY-MM-DD HH:MM UTC`, BitTornado's `isotime` (startup, shutdown and log-reopen lines).
+pub fn isotime(unix_seconds: u64) -> String {
+    let days = (unix_seconds / 86_400) as i64;
+    let secs = unix_seconds % 86_400;
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02} UTC", secs / 3600, secs % 3600 / 60)
+}
+
+/// The proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
 fn local_tm(unix_seconds: i64) -> libc::tm {
     let t: libc::time_t = unix_seconds as libc::time_t;
     // SAFETY: all-zero is a valid `tm`; localtime_r only writes into it.
@@ -233,6 +254,13 @@ mod tests {
         assert!(line.starts_with("::1 gzip - ["), "{line}");
         assert!(line.ends_with("] \"GET /\\\"x\\x0a HTTP/1.1\" 400 0 \"http://r/\" \"-\"\n"), "{line}");
         assert_eq!(line.matches('\n').count(), 1);
+    }
+
+    #[test]
+    fn isotime_is_utc() {
+        assert_eq!(isotime(0), "1970-01-01 00:00 UTC");
+        assert_eq!(isotime(951_782_400 + 86_399), "2000-02-29 23:59 UTC");
+        assert_eq!(isotime(1_764_000_000), "2025-11-24 16:00 UTC");
     }
 
     #[test]
