@@ -192,16 +192,11 @@ impl Worker {
 
     /// Reads, answers and writes on connection `idx` until nothing more can be done now.
     fn drive(&mut self, idx: usize) {
-        let Some(handler) = self.setup.http.clone() else { return };
-        let Some(Some(slot)) = self.slots.get_mut(idx) else { return };
-        let mut ctx = ConnContext {
-            handler: handler.as_ref(),
-            log: self.setup.log.as_ref().map(|_| &mut self.log_buf),
-            unix_now: self.unix_now,
-            gzip_scratch: &mut self.gzip_scratch,
-        };
-        let keep = pump(slot, &mut self.read_buf[..], &mut ctx, self.now);
-        if !keep {
+        let Worker { setup, slots, read_buf, gzip_scratch, log_buf, now, unix_now, .. } = self;
+        let (Some(handler), Some(Some(slot))) = (setup.http.as_deref(), slots.get_mut(idx)) else { return };
+        let mut ctx =
+            ConnContext { handler, log: setup.log.as_ref().map(|_| log_buf), unix_now: *unix_now, gzip_scratch };
+        if !pump(slot, &mut read_buf[..], &mut ctx, *now) {
             self.close(idx);
         }
     }
