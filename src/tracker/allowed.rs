@@ -64,7 +64,9 @@ pub struct SeenFile {
 }
 
 fn valid_name(b: &[u8]) -> bool {
-    !b.is_empty() && !matches!(b[0], b'/' | b'\\' | b'.' | b'~') && !b.iter().any(|&c| c == b'/' || c == b'\\' || c == 0)
+    !b.is_empty()
+        && !matches!(b[0], b'/' | b'\\' | b'.' | b'~')
+        && !b.iter().any(|&c| c == b'/' || c == b'\\' || c == 0)
 }
 
 fn check_name(b: &[u8]) -> Result<(), AllowedError> {
@@ -238,8 +240,7 @@ impl AllowedDir {
             let cached = self.files.get(&path).filter(|s| s.mtime == mtime && s.size == size);
             let parsed = match cached {
                 Some(seen) => seen.hash.and_then(|h| self.torrents.get(&h).map(|t| (h, t.clone()))).map(|(h, t)| {
-                    let extra: Vec<InfoHash> =
-                        self.aliases.iter().filter(|(_, p)| **p == h).map(|(a, _)| *a).collect();
+                    let extra: Vec<InfoHash> = self.aliases.iter().filter(|(_, p)| **p == h).map(|(a, _)| *a).collect();
                     (std::iter::once(h).chain(extra).collect::<Vec<_>>(), t)
                 }),
                 None => match fs::read(&path).map_err(|e| e.to_string()).and_then(|b| {

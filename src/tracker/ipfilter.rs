@@ -161,7 +161,8 @@ mod tests {
 
     #[test]
     fn peerguardian_ranges() {
-        let set = IpSet::from_ranges("Some Org: a:b:1.2.3.0-1.2.3.255\nBad:9.9.9.9-9.9.9.1\n5.5.5.5-5.5.5.6\n0.0.0.0/0\n");
+        let set =
+            IpSet::from_ranges("Some Org: a:b:1.2.3.0-1.2.3.255\nBad:9.9.9.9-9.9.9.1\n5.5.5.5-5.5.5.6\n0.0.0.0/0\n");
         assert_eq!(set.bad_lines.len(), 1, "reversed range");
         assert!(set.contains(ip("1.2.3.128")));
         assert!(set.contains(ip("5.5.5.6")));
@@ -180,7 +181,8 @@ mod tests {
 
     #[test]
     fn local_addresses() {
-        for s in ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.0.1", "::1", "fd00::1", "fe80::1", "::ffff:10.0.0.1"] {
+        for s in ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.0.1", "::1", "fd00::1", "fe80::1", "::ffff:10.0.0.1"]
+        {
             assert!(is_local_ip(ip(s)), "{s}");
         }
         for s in ["8.8.8.8", "2001:db8::1", "172.32.0.1"] {

@@ -44,6 +44,17 @@ pub enum CryptoMode {
     Require,
 }
 
+/// Which address families a reply may carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// IPv4 and IPv6 (HTTP: `peers` and `peers6`).
+    Any,
+    /// IPv4 only (UDP over IPv4).
+    V4,
+    /// IPv6 only (UDP over IPv6).
+    V6,
+}
+
 /// One chosen peer, copied out of the swarm for reply writing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Picked {
@@ -74,11 +85,18 @@ pub struct Wanted {
     pub requester_is_seed: bool,
     /// Encryption filter.
     pub crypto: CryptoMode,
+    /// Address families wanted.
+    pub family: Family,
 }
 
 fn acceptable(p: &PeerRecord, w: &Wanted) -> bool {
     p.handed_out()
         && p.id != w.requester
+        && match w.family {
+            Family::Any => true,
+            Family::V4 => p.is_v4(),
+            Family::V6 => !p.is_v4(),
+        }
         && match w.crypto {
             CryptoMode::Plain => !p.has(REQUIRE_CRYPTO),
             CryptoMode::Support => true,
@@ -170,7 +188,7 @@ mod tests {
     }
 
     fn wanted(want: usize, seed: bool) -> Wanted {
-        Wanted { want, requester: [0xff; 20], requester_is_seed: seed, crypto: CryptoMode::Plain }
+        Wanted { want, requester: [0xff; 20], requester_is_seed: seed, crypto: CryptoMode::Plain, family: Family::Any }
     }
 
     #[test]

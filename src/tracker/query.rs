@@ -261,7 +261,8 @@ impl<'a> AnnounceParams<'a> {
         let peer_id = decode_20(self.peer_id.ok_or(QueryError::PeerIdLength)?, QueryError::PeerIdLength)?;
         let event = self.event.map_or(Ok(Event::None), parse_event)?;
         let port_raw = self.cryptoport.or(self.port).ok_or(QueryError::Missing("port"))?;
-        let port = u16::try_from(parse_int(port_raw, "port").map_err(|_| QueryError::Port)?).map_err(|_| QueryError::Port)?;
+        let port =
+            u16::try_from(parse_int(port_raw, "port").map_err(|_| QueryError::Port)?).map_err(|_| QueryError::Port)?;
         let left = required_int(self.left, "left")?;
         if left < 0 {
             return Err(QueryError::Left);

@@ -261,7 +261,7 @@ impl Swarm {
 mod tests {
     use super::super::peer::pack_ip;
     use super::*;
-    use crate::tracker::peer_select::CryptoMode;
+    use crate::tracker::peer_select::{CryptoMode, Family};
 
     fn update(id: u8, left: u64, event: Event) -> PeerUpdate {
         let ip = pack_ip(format!("10.0.0.{id}").parse().unwrap());
@@ -328,7 +328,13 @@ mod tests {
         u.nat_check = true;
         assert_eq!(s.announce(&u), UpdateOutcome::Stored { nat_check: true });
         assert_eq!(s.announce(&u), UpdateOutcome::Stored { nat_check: false }, "already pending");
-        let w = Wanted { want: 10, requester: [7; 20], requester_is_seed: false, crypto: CryptoMode::Plain };
+        let w = Wanted {
+            want: 10,
+            requester: [7; 20],
+            requester_is_seed: false,
+            crypto: CryptoMode::Plain,
+            family: Family::Any,
+        };
         let mut out = Vec::new();
         s.pick(&w, &mut Rng::new(1), &mut out);
         assert!(out.is_empty(), "unchecked peers are not handed out");
