@@ -88,30 +88,50 @@ fn main() {
         socks.push((s, conn));
     }
     let (mut answered, mut lost, mut errors, mut tx) = (0u64, 0u64, 0u64, 1u32);
+    let mut outstanding = vec![0usize; socks.len()];
+    for (s, _) in &socks {
+        s.set_nonblocking(true).unwrap();
+    }
     let mut pkt = Vec::with_capacity(128);
     let mut buf = [0u8; 2048];
     let t0 = Instant::now();
     let limit = Duration::from_secs_f64(seconds);
-    'outer: while t0.elapsed() < limit {
-        for (s, conn) in &socks {
-            for _ in 0..window {
+    let mut last_progress = Instant::now();
+    let mut sent = 0u64;
+    while t0.elapsed() < limit && answered + lost + errors < max {
+        let mut progress = false;
+        for (i, (s, conn)) in socks.iter().enumerate() {
+            while outstanding[i] < window && sent < max {
                 tx = tx.wrapping_add(1);
                 announce(*conn, tx, &mut rng, torrents, &mut pkt);
-                let _ = s.send(&pkt);
+                if s.send(&pkt).is_err() {
+                    break;
+                }
+                outstanding[i] += 1;
+                sent += 1;
             }
-            for got in 0..window {
+            loop {
                 match s.recv(&mut buf) {
-                    Ok(n) if n >= 20 && buf[..4] == [0, 0, 0, 1] => answered += 1,
-                    Ok(_) => errors += 1,
-                    Err(_) => {
-                        lost += (window - got) as u64;
-                        break;
+                    Ok(n) => {
+                        outstanding[i] = outstanding[i].saturating_sub(1);
+                        progress = true;
+                        if n >= 20 && buf[..4] == [0, 0, 0, 1] {
+                            answered += 1;
+                        } else {
+                            errors += 1;
+                        }
                     }
+                    Err(_) => break,
                 }
             }
-            if answered + lost + errors >= max {
-                break 'outer;
-            }
+        }
+        if progress {
+            last_progress = Instant::now();
+        } else if last_progress.elapsed() > Duration::from_millis(200) {
+            // Whatever is still in flight is lost; start the windows again.
+            lost += outstanding.iter().sum::<usize>() as u64;
+            outstanding.iter_mut().for_each(|o| *o = 0);
+            last_progress = Instant::now();
         }
     }
     let secs = t0.elapsed().as_secs_f64();
