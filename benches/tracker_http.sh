@@ -39,24 +39,33 @@ BG_PID=$!; PIDS+=("$BG_PID")
 wait_port "$OT_PORT"; wait_port "$BG_PORT"
 BG_RSS0=$(rss_kb "$BG_PID")
 
-run_wrk() { # port -> announces/s
-  local out
+cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+TICK=$(getconf CLK_TCK)
+run_wrk() { # port pid -> "announces/s announces-per-tracker-CPU-second"
+  local out c0 c1
+  c0=$(cpu_ticks "$2")
   out=$(wrk -t1 -c64 -d"${SECS}s" -s benches/announce.lua "http://127.0.0.1:$1/announce")
   local errs; errs=$(echo "$out" | awk '/ANNOUNCE_ERRORS/ {print $2}')
   local non2xx; non2xx=$(echo "$out" | awk '/Non-2xx/ {print $5}')
   if [ "${errs:-0}" != 0 ] || [ -n "$non2xx" ]; then echo "port $1: $errs failed announces $non2xx" >&2; echo "$out" >&2; exit 1; fi
-  echo "$out" | awk '/Requests\/sec/ {printf "%d", $2}'
+  c1=$(cpu_ticks "$2")
+  local total; total=$(echo "$out" | awk '/requests in/ {print $1}')
+  local rps; rps=$(echo "$out" | awk '/Requests\/sec/ {printf "%d", $2}')
+  echo "$rps $(python3 -c "print(int($total * $TICK / max($c1 - $c0, 1)))")"
 }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-OT=(); BG=()
+OT=(); BG=(); OTC=(); BGC=()
 for r in $(seq 1 "$ROUNDS"); do
-  o=$(run_wrk "$OT_PORT"); b=$(run_wrk "$BG_PORT")
-  echo "round $r: opentracker $o/s  bttrack $b/s"
-  OT+=("$o"); BG+=("$b")
+  read -r o oc < <(run_wrk "$OT_PORT" "$OT_PID"); read -r b bc < <(run_wrk "$BG_PORT" "$BG_PID")
+  echo "round $r: opentracker $o/s ($oc per tracker CPU-second)  bttrack $b/s ($bc per tracker CPU-second)"
+  OT+=("$o"); BG+=("$b"); OTC+=("$oc"); BGC+=("$bc")
 done
 OTM=$(printf '%s\n' "${OT[@]}" | median); BGM=$(printf '%s\n' "${BG[@]}" | median)
+OTCM=$(printf '%s\n' "${OTC[@]}" | median); BGCM=$(printf '%s\n' "${BGC[@]}" | median)
 echo "HTTP announces/s (median of $ROUNDS x ${SECS}s, wrk -t1 -c64): opentracker $OTM  bttrack $BGM  ratio $(python3 -c "print(f'{$BGM/$OTM:.2f}')")x"
+echo "HTTP announces per tracker CPU-second: opentracker $OTCM  bttrack $BGCM  ratio $(python3 -c "print(f'{$BGCM/$OTCM:.2f}')")x"
+echo "load average during the run: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # Memory per tracked peer: RSS growth over the run / peers in bttrack's full scrape.
 BG_RSS1=$(rss_kb "$BG_PID")
@@ -74,5 +83,9 @@ taskset -c 0 "$BTTRACK" --port "$UDP_PORT" --bind 127.0.0.1 --dfile "$WORK/dstat
   --allowed_list "$WORK/whitelist" --save_dfile_interval 100000 2>"$WORK/bttrack2.err" &
 U_PID=$!; PIDS+=("$U_PID")
 wait_port "$UDP_PORT"
-taskset -c 1 "$WORK/udp_load" "127.0.0.1:$UDP_PORT" "$SECS" 50000000 "$TORRENTS" 8 32
+UC0=$(cpu_ticks "$U_PID")
+UOUT=$(taskset -c 1 "$WORK/udp_load" "127.0.0.1:$UDP_PORT" "$SECS" 50000000 "$TORRENTS" 8 64)
+UC1=$(cpu_ticks "$U_PID")
+echo "$UOUT"
+echo "UDP announces per tracker CPU-second: $(echo "$UOUT" | awk -v t="$TICK" -v c=$((UC1 - UC0)) '{printf "%d", $2 * t / (c > 0 ? c : 1)}') (tracker pinned to CPU 0, generator to CPU 1)"
 kill "$U_PID"; wait "$U_PID" 2>/dev/null || true

@@ -139,3 +139,20 @@ fn dual_stack_socket_reports_ipv4_peers_as_ipv4() {
     assert_eq!(&buf[..n], b"echo mapped");
     assert_eq!(handler.peers.lock().unwrap()[0], c.local_addr().unwrap());
 }
+
+#[test]
+fn a_burst_larger_than_a_batch_is_answered_in_order() {
+    let (front, handler) = start(&["127.0.0.1"]);
+    let addr = front.udp_addrs()[0];
+    let c = client("127.0.0.1:0");
+    for i in 0..100u32 {
+        c.send_to(&connect_request(i), addr).unwrap();
+    }
+    let mut buf = [0u8; 64];
+    for i in 0..100u32 {
+        let (n, _) = c.recv_from(&mut buf).unwrap();
+        assert_eq!(n, 16);
+        assert_eq!(buf[4..8], i.to_be_bytes(), "reply {i} out of order");
+    }
+    assert_eq!(handler.calls.load(Ordering::SeqCst), 100);
+}
