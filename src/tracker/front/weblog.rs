@@ -179,20 +179,23 @@ fn local_tm(unix_seconds: i64) -> libc::tm {
     tm
 }
 
-/// Copies `bytes`, escaping control characters, `"` and `\` so one request stays one line.
+/// Copies `bytes`, escaping control characters, `"` and `\\` so one request stays one line.
+/// Runs of plain bytes are copied in one go.
 fn push_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
-    for &c in bytes {
-        match c {
-            b'"' | b'\\' => {
-                out.push(b'\\');
-                out.push(c);
-            }
-            0..=0x1f | 0x7f => {
-                let _ = write!(out, "\\x{c:02x}");
-            }
-            _ => out.push(c),
+    let needs_escape = |c: &u8| matches!(*c, b'"' | b'\\' | 0..=0x1f | 0x7f);
+    let mut rest = bytes;
+    while let Some(i) = rest.iter().position(needs_escape) {
+        out.extend_from_slice(&rest[..i]);
+        let c = rest[i];
+        if c == b'"' || c == b'\\' {
+            out.push(b'\\');
+            out.push(c);
+        } else {
+            let _ = write!(out, "\\x{c:02x}");
         }
+        rest = &rest[i + 1..];
     }
+    out.extend_from_slice(rest);
 }
 
 #[cfg(test)]
