@@ -226,13 +226,17 @@ fn need_libtorrent() {
 
 /// Makes `dir/payload.bin` (deterministic, 300 KiB) and a .torrent announcing to `addr`.
 fn make_torrent(dir: &Path, addr: SocketAddr) -> (PathBuf, Vec<u8>, [u8; 20]) {
+    make_torrent_with(dir, &format!("http://{addr}/announce"))
+}
+
+/// Makes `dir/payload.bin` and a .torrent announcing to `announce`.
+fn make_torrent_with(dir: &Path, announce: &str) -> (PathBuf, Vec<u8>, [u8; 20]) {
     let data: Vec<u8> = (0..300 * 1024u32).map(|i| (i.wrapping_mul(2654435761) >> 11) as u8).collect();
     std::fs::create_dir_all(dir.join("seed")).unwrap();
     std::fs::write(dir.join("seed/payload.bin"), &data).unwrap();
     let torrent = dir.join("payload.torrent");
     let status = Command::new("mktorrent")
-        .args(["-l", "15", "-a"])
-        .arg(format!("http://{addr}/announce"))
+        .args(["-l", "15", "-a", announce])
         .arg("-o")
         .arg(&torrent)
         .arg(dir.join("seed/payload.bin"))
@@ -373,5 +377,54 @@ fn libtorrent_and_aria2c_announces_show_in_scrape() {
     assert_eq!(next_line(&mut out), "ANNOUNCED");
     let counts = scrape_until(t.addr, &hash, |(c, i, _)| c + i >= 2);
     assert!(counts.0 >= 1, "{counts:?}");
+    drop(lt);
+}
+
+#[test]
+fn logfile_has_the_web_log_and_is_reopened_on_sighup() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("track.log");
+    let log_s = log.to_str().unwrap();
+    let args = ["--nat_check", "0", "--logfile", log_s, "--hupmonitor", "1", "--min_time_between_log_flushes", "0"];
+    let t = Tracker::start(&dir.path().join("dstate"), &args);
+    announce(t.addr, &[0x77; 20], 1, 0);
+    let rotated = dir.path().join("track.log.1");
+    std::fs::rename(&log, &rotated).unwrap();
+    let t0 = Instant::now();
+    while !std::fs::read_to_string(&rotated).is_ok_and(|s| s.contains("GET /announce")) {
+        assert!(t0.elapsed() < Duration::from_secs(10), "announce never logged");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(t.child.id() as i32, libc::SIGHUP) };
+    let t0 = Instant::now();
+    while !std::fs::read_to_string(&log).is_ok_and(|s| s.contains("# Log reopened: ")) {
+        assert!(t0.elapsed() < Duration::from_secs(10), "log not reopened after SIGHUP");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    announce(t.addr, &[0x77; 20], 2, 0);
+    let (status, stdout) = t.stop_with(libc::SIGTERM);
+    assert!(status.success());
+    assert!(stdout.is_empty(), "stdout should stay empty with --logfile: {stdout}");
+    let first = std::fs::read_to_string(&rotated).unwrap();
+    assert!(first.starts_with("# Log Started: "), "{first}");
+    assert!(first.contains("\"GET /announce?info_hash=%77%77"), "{first}");
+    let second = std::fs::read_to_string(&log).unwrap();
+    assert!(second.contains("peer_id=%02%02"), "{second}");
+    assert!(second.trim_end().ends_with(" UTC") && second.contains("# Shutting down: "), "{second}");
+}
+
+#[test]
+fn libtorrent_announces_over_udp() {
+    need("mktorrent", "mktorrent");
+    need_libtorrent();
+    let dir = tempfile::tempdir().unwrap();
+    let t = Tracker::start(&dir.path().join("dstate"), &["--nat_check", "0"]);
+    let (torrent, _data, hash) = make_torrent_with(dir.path(), &format!("udp://{}/announce", t.addr));
+    let empty = dir.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let (lt, mut out) = start_libtorrent(&torrent, &empty);
+    assert_eq!(next_line(&mut out), "ANNOUNCED", "no UDP tracker reply");
+    assert_eq!(scrape_until(t.addr, &hash, |(_, i, _)| i >= 1), (0, 1, 0));
     drop(lt);
 }

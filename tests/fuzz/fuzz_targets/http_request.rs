@@ -1,13 +1,26 @@
 //! Fuzzes the HTTP request path: bytes cut into reads at fuzzer-chosen points go through the
 //! front's connection state machine (httparse, limits, pipelining, framing, gzip, web log)
-//! and the core's target and announce-query parsing.
+//! into the real tracker core (target and query parsing, announce, scrape, info page), and
+//! separately through the core's announce-query parser alone.
 #![no_main]
 
 use bitgocho::tracker::front::http_conn::{ConnContext, ConnLimits, HttpConn};
 use bitgocho::tracker::front::LogBuffer;
 use bitgocho::tracker::handler::{HttpHandler, HttpRequest, HttpResponse};
 use bitgocho::tracker::query::{split_target, AnnounceParams};
+use bitgocho::tracker::{Tracker, TrackerConfig};
 use libfuzzer_sys::fuzz_target;
+use std::sync::OnceLock;
+
+fn tracker() -> &'static Tracker {
+    static TRACKER: OnceLock<Tracker> = OnceLock::new();
+    TRACKER.get_or_init(|| {
+        let mut config = TrackerConfig::default();
+        config.set("nat_check", "0").unwrap();
+        config.set("rng_seed", "1").unwrap();
+        Tracker::new(config).unwrap()
+    })
+}
 
 struct QueryHandler;
 
@@ -27,16 +40,17 @@ impl HttpHandler for QueryHandler {
 }
 
 fuzz_target!(|data: &[u8]| {
-    if data.is_empty() {
+    if data.len() < 2 {
         return;
     }
-    let step = usize::from(data[0]) + 1;
+    let step = usize::from(data[0] >> 1) + 1;
+    let handler: &dyn HttpHandler = if data[0] & 1 == 0 { tracker() } else { &QueryHandler };
     let data = &data[1..];
     let limits = ConnLimits { max_request: 512, output_cap: 2048 };
     let mut conn = HttpConn::new("127.0.0.1:6881".parse().unwrap(), limits);
     let mut gz = Vec::new();
     let mut log = LogBuffer::new();
-    let mut ctx = ConnContext { handler: &QueryHandler, log: Some(&mut log), unix_now: 0, gzip_scratch: &mut gz };
+    let mut ctx = ConnContext { handler, log: Some(&mut log), unix_now: 0, gzip_scratch: &mut gz };
     let mut pos = 0;
     while pos < data.len() && !conn.is_done() {
         let budget = conn.read_budget();
