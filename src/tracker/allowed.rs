@@ -259,14 +259,17 @@ impl AllowedDir {
             let mut hash = None;
             if let Some((hashes, torrent)) = parsed {
                 let primary = hashes[0];
-                if torrents.contains_key(&primary) {
-                    report.skipped.push((path.clone(), "duplicate info-hash".to_string()));
-                } else {
-                    for alias in &hashes[1..] {
-                        aliases.insert(*alias, primary);
+                match torrents.entry(primary) {
+                    std::collections::hash_map::Entry::Occupied(_) => {
+                        report.skipped.push((path.clone(), "duplicate info-hash".to_string()));
                     }
-                    torrents.insert(primary, torrent);
-                    hash = Some(primary);
+                    std::collections::hash_map::Entry::Vacant(slot) => {
+                        for alias in &hashes[1..] {
+                            aliases.insert(*alias, primary);
+                        }
+                        slot.insert(torrent);
+                        hash = Some(primary);
+                    }
                 }
             }
             files.insert(path, SeenFile { mtime, size, hash });

@@ -204,7 +204,7 @@ impl Tracker {
             }
         }
         drop(allowed);
-        rows.sort_by(|a, b| a.0.info_hash.cmp(&b.0.info_hash));
+        rows.sort_by_key(|r| r.0.info_hash);
         Counters::bump(&self.counters.scrapes);
         let body = scrape_reply(rows.iter().map(|(e, n)| ScrapeEntry { name: n.as_deref(), ..*e }));
         bencoded(200, "OK", body)

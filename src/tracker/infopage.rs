@@ -155,7 +155,7 @@ pub fn render(mut rows: Vec<InfoRow>, opts: &InfoPageOptions, now: u64) -> Strin
         out.push_str("<link rel=\"icon\" href=\"/favicon.ico\">\n");
     }
     let _ = write!(out, "<style>{STYLE}</style>\n</head>\n<body>\n<h3>BitTorrent download info</h3>\n<ul>\n");
-    let _ = write!(out, "<li><strong>tracker version:</strong> {}</li>\n", escape_html(TRACKER_VERSION));
+    let _ = writeln!(out, "<li><strong>tracker version:</strong> {}</li>", escape_html(TRACKER_VERSION));
     let _ = write!(out, "<li><strong>server time:</strong> {}</li>\n</ul>\n", utc_time(now));
     if rows.is_empty() {
         out.push_str("<p>not tracking any files yet...</p>\n</body>\n</html>\n");

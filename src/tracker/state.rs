@@ -24,6 +24,9 @@ use std::path::PathBuf;
 
 const NAT_UNCHECKED: i64 = 1 << 30;
 
+/// Peers of one torrent, each with whether it is a seed.
+pub type TorrentPeers = (InfoHash, Vec<(PeerRecord, bool)>);
+
 /// Why a state file could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StateError {
@@ -39,7 +42,7 @@ pub enum StateError {
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
     /// Peers per torrent, with whether each is a seed.
-    pub peers: Vec<(InfoHash, Vec<(PeerRecord, bool)>)>,
+    pub peers: Vec<TorrentPeers>,
     /// Completed counters.
     pub completed: Vec<(InfoHash, u64)>,
     /// The allowed_dir contents, in allowed_dir mode.
@@ -164,7 +167,7 @@ fn decode_peer(id: &[u8], d: &Dict<'_>) -> Result<(PeerRecord, bool), StateError
     Ok((rec, left == 0))
 }
 
-fn decode_peers(d: &Dict<'_>) -> Result<Vec<(InfoHash, Vec<(PeerRecord, bool)>)>, StateError> {
+fn decode_peers(d: &Dict<'_>) -> Result<Vec<TorrentPeers>, StateError> {
     let mut out = Vec::with_capacity(d.len());
     for (h, v) in d.entries() {
         let list = v.as_dict().ok_or(StateError::Layout("torrent peers not a dictionary"))?;
