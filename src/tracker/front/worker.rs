@@ -65,6 +65,7 @@ struct Worker {
     udp_bufs: UdpBuffers,
     now: Instant,
     unix_now: i64,
+    retry_accept: bool,
 }
 
 /// Runs the worker loop until `setup.stop` is set and the waker fires.
@@ -80,6 +81,7 @@ pub fn run(setup: WorkerSetup) -> io::Result<()> {
         udp_bufs: UdpBuffers::default(),
         now: Instant::now(),
         unix_now: 0,
+        retry_accept: false,
     };
     w.register_sockets()?;
     w.event_loop()
@@ -116,6 +118,9 @@ impl Worker {
             if self.now.duration_since(last_sweep) >= sweep_every {
                 self.sweep();
                 last_sweep = self.now;
+                if std::mem::take(&mut self.retry_accept) {
+                    (0..self.setup.listeners.len()).for_each(|i| self.accept_all(i));
+                }
             }
             if let Some(log) = &self.setup.log {
                 self.log_buf.maybe_flush(log, self.now);
@@ -155,7 +160,13 @@ impl Worker {
             let (stream, peer) = match self.setup.listeners[index].accept() {
                 Ok(s) => s,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(_) => return,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(_) => {
+                    // Out of descriptors or memory: connections stay queued; try again at
+                    // the next sweep, as no new readiness event may come for them.
+                    self.retry_accept = true;
+                    return;
+                }
             };
             if self.open >= self.setup.max_connections {
                 drop(stream);
