@@ -7,6 +7,7 @@
 
 pub mod bencode;
 pub mod cli;
+pub mod ffi;
 pub mod fsutil;
 pub mod metainfo;
 pub mod tracker;
