@@ -60,6 +60,18 @@
 typedef struct bitgocho_bytes bitgocho_bytes;
 
 /**
+ * A parsed, immutable .torrent (v1, v2 or hybrid). Reference-counted; every getter is safe to
+ * call from several threads at once.
+ */
+typedef struct bitgocho_metainfo bitgocho_metainfo;
+
+/**
+ * A builder for a .torrent: either new from files to hash, or edits of an existing metainfo.
+ * Not safe for concurrent use; free it with `bitgocho_metainfo_editor_free()`.
+ */
+typedef struct bitgocho_metainfo_editor bitgocho_metainfo_editor;
+
+/**
  * A set of named options (string keys with string, integer or boolean values) given to the
  * objects that take settings, which copy it. Not safe for concurrent mutation.
  */
@@ -72,6 +84,15 @@ typedef struct bitgocho_settings bitgocho_settings;
  * `BITGOCHO_OK`.
  */
 typedef uint32_t bitgocho_status;
+
+/**
+ * Progress callback: `done` out of `total` units (bytes hashed) are finished. Runs on the thread
+ * that made the call it was passed to; `userdata` is the pointer given with the callback.
+ * Must not call back into the object being worked on.
+ */
+typedef void (*bitgocho_progress_cb)(void *userdata,
+                                     uint64_t done,
+                                     uint64_t total);
 
 /**
  * Success.
