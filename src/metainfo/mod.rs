@@ -4,7 +4,12 @@
 // (parse helper adds its modules here)
 
 // --- creating (piece size, file walk, hashing, build)
-// (create helper adds its modules here)
+pub mod create;
+pub mod create_error;
+pub mod hasher;
+pub mod piece_layout;
+pub mod piece_size;
+pub mod walk;
 
 // --- editing
 // (edit helper adds its modules here)
