@@ -13,6 +13,7 @@ pub mod walk;
 
 // --- editing
 // (edit helper adds its modules here)
+pub mod edit;
 
 // --- shared
 pub mod merkle;
