@@ -1,7 +1,16 @@
 //! .torrent metainfo: read (v1, v2 and hybrid), create, and edit.
 
 // --- reading (model, parse, sanitize, error)
-// (parse helper adds its modules here)
+pub mod error;
+pub mod model;
+pub mod parse;
+mod parse_v2;
+pub mod sanitize;
+mod symlinks;
+pub use error::{ErrorKind, MetainfoError};
+pub use model::{FileAttributes, FileEntry, MetaVersion, Metainfo};
+pub use parse::ParseLimits;
+pub use sanitize::SafePath;
 
 // --- creating (piece size, file walk, hashing, build)
 pub mod create;
