@@ -53,6 +53,26 @@
 #define BITGOCHO_META_HYBRID 3
 
 /**
+ * A pad file: zeros that fill the piece stream, not written to disk.
+ */
+#define BITGOCHO_FILE_PAD 1
+
+/**
+ * The file is executable.
+ */
+#define BITGOCHO_FILE_EXECUTABLE 2
+
+/**
+ * The file is hidden.
+ */
+#define BITGOCHO_FILE_HIDDEN 4
+
+/**
+ * The file is a symbolic link.
+ */
+#define BITGOCHO_FILE_SYMLINK 8
+
+/**
  * An owned byte string returned by the library (a built .torrent, raw metainfo...): read it
  * with `bitgocho_bytes_data()` and `bitgocho_bytes_len()`, release it with `bitgocho_bytes_free()`.
  * Immutable; safe to read from several threads.
@@ -230,6 +250,601 @@ void bitgocho_bytes_free(struct bitgocho_bytes *bytes);
 bitgocho_status bitgocho_last_error(uint8_t *buf,
                                     size_t cap,
                                     size_t *out_len);
+
+/**
+ * Parses the .torrent in `data` (`len` bytes, copied) and stores a new reference in `*out`
+ * (free with `bitgocho_metainfo_free()`). Returns `BITGOCHO_E_BENCODE` for malformed
+ * bencode and `BITGOCHO_E_PARSE` for anything else that is not a valid torrent; the last
+ * error says what.
+ *
+ * # Safety
+ * `data` points to `len` readable bytes (or is NULL with `len` 0); `out` is NULL or writable.
+ */
+bitgocho_status bitgocho_metainfo_parse(const uint8_t *data,
+                                        size_t len,
+                                        const struct bitgocho_metainfo **out);
+
+/**
+ * Reads and parses the .torrent file at `path` (UTF-8) and stores a new reference in
+ * `*out`. Returns `BITGOCHO_E_IO` when the file cannot be read, otherwise as
+ * `bitgocho_metainfo_parse()`.
+ *
+ * # Safety
+ * `path` is NULL or NUL-terminated; `out` is NULL or writable.
+ */
+bitgocho_status bitgocho_metainfo_from_file(const char *path,
+                                            const struct bitgocho_metainfo **out);
+
+/**
+ * Returns a new reference to the same metainfo (for another thread or owner); each
+ * reference is released with `bitgocho_metainfo_free()`. NULL gives NULL.
+ *
+ * # Safety
+ * `metainfo` is NULL or a live handle.
+ */
+const struct bitgocho_metainfo *bitgocho_metainfo_clone(const struct bitgocho_metainfo *metainfo);
+
+/**
+ * Releases one reference. NULL is a no-op. Must not be called twice on the same reference.
+ *
+ * # Safety
+ * `metainfo` is NULL or a live reference not used afterwards.
+ */
+void bitgocho_metainfo_free(const struct bitgocho_metainfo *metainfo);
+
+/**
+ * Copies the sanitised torrent name (the file name, or the directory name of a
+ * multi-file torrent) into `buf`.
+ *
+ * # Safety
+ * `metainfo` is NULL or a live handle; `buf` points to `cap` writable bytes (or is NULL with
+ * `cap` 0); `out_len` is NULL or writable.
+ */
+bitgocho_status bitgocho_metainfo_name(const struct bitgocho_metainfo *metainfo,
+                                       uint8_t *buf,
+                                       size_t cap,
+                                       size_t *out_len);
+
+/**
+ * Copies the 20-byte v1 info-hash (SHA-1 of the info dictionary as received) into `buf`.
+ * Returns `BITGOCHO_E_NOT_FOUND` for a v2-only torrent.
+ *
+ * # Safety
+ * As for `bitgocho_metainfo_name()`.
+ */
+bitgocho_status bitgocho_metainfo_info_hash_v1(const struct bitgocho_metainfo *metainfo,
+                                               uint8_t *buf,
+                                               size_t cap,
+                                               size_t *out_len);
+
+/**
+ * Copies the 32-byte v2 info-hash (SHA-256 of the info dictionary) into `buf`. Returns
+ * `BITGOCHO_E_NOT_FOUND` for a v1-only torrent.
+ *
+ * # Safety
+ * As for `bitgocho_metainfo_name()`.
+ */
+bitgocho_status bitgocho_metainfo_info_hash_v2(const struct bitgocho_metainfo *metainfo,
+                                               uint8_t *buf,
+                                               size_t cap,
+                                               size_t *out_len);
+
+/**
+ * True when the torrent has a v1 (SHA-1) part; false for NULL.
+ *
+ * # Safety
+ * `metainfo` is NULL or a live handle.
+ */
+bool bitgocho_metainfo_has_v1(const struct bitgocho_metainfo *metainfo);
+
+/**
+ * True when the torrent has a v2 (SHA-256 merkle) part; false for NULL.
+ *
+ * # Safety
+ * `metainfo` is NULL or a live handle.
+ */
+bool bitgocho_metainfo_has_v2(const struct bitgocho_metainfo *metainfo);
+
+/**
+ * `BITGOCHO_META_V1`, `BITGOCHO_META_V2` or `BITGOCHO_META_HYBRID`; 0 for NULL.
+ *
+ * # Safety
+ * `metainfo` is NULL or a live handle.
+ */
+uint32_t bitgocho_metainfo_version(const struct bitgocho_metainfo *metainfo);
+
+/**
+ * Bytes per piece; 0 for NULL.
+ *
+ * # Safety
+ * `metainfo` is NULL or a live handle.
+ */
+uint64_t bitgocho_metainfo_piece_length(const struct bitgocho_metainfo *metainfo);
+
+/**
+ * Number of pieces; 0 for NULL.
+ *
+ * # Safety
+ * `metainfo` is NULL or a live handle.
+ */
+uint64_t bitgocho_metainfo_piece_count(const struct bitgocho_metainfo *metainfo);
+
+/**
+ * Copies the 20-byte v1 SHA-1 hash of piece `index` into `buf`. Returns
+ * `BITGOCHO_E_NOT_FOUND` past the last piece or for a v2-only torrent.
+ *
+ * # Safety
+ * As for `bitgocho_metainfo_name()`.
+ */
+bitgocho_status bitgocho_metainfo_piece_hash(const struct bitgocho_metainfo *metainfo,
+                                             uint64_t index,
+                                             uint8_t *buf,
+                                             size_t cap,
+                                             size_t *out_len);
+
+/**
+ * Total size in bytes of all files, pad files included; 0 for NULL.
+ *
+ * # Safety
+ * `metainfo` is NULL or a live handle.
+ */
+uint64_t bitgocho_metainfo_total_size(const struct bitgocho_metainfo *metainfo);
+
+/**
+ * True for a multi-file torrent (a directory named after the torrent); false for NULL.
+ *
+ * # Safety
+ * `metainfo` is NULL or a live handle.
+ */
+bool bitgocho_metainfo_is_multi_file(const struct bitgocho_metainfo *metainfo);
+
+/**
+ * True when the BEP 27 private flag is set; false for NULL.
+ *
+ * # Safety
+ * `metainfo` is NULL or a live handle.
+ */
+bool bitgocho_metainfo_is_private(const struct bitgocho_metainfo *metainfo);
+
+/**
+ * Copies the `announce` URL into `buf`; `BITGOCHO_E_NOT_FOUND` when there is none.
+ *
+ * # Safety
+ * As for `bitgocho_metainfo_name()`.
+ */
+bitgocho_status bitgocho_metainfo_announce(const struct bitgocho_metainfo *metainfo,
+                                           uint8_t *buf,
+                                           size_t cap,
+                                           size_t *out_len);
+
+/**
+ * Copies the comment into `buf`; `BITGOCHO_E_NOT_FOUND` when there is none.
+ *
+ * # Safety
+ * As for `bitgocho_metainfo_name()`.
+ */
+bitgocho_status bitgocho_metainfo_comment(const struct bitgocho_metainfo *metainfo,
+                                          uint8_t *buf,
+                                          size_t cap,
+                                          size_t *out_len);
+
+/**
+ * Copies the `created by` string into `buf`; `BITGOCHO_E_NOT_FOUND` when there is none.
+ *
+ * # Safety
+ * As for `bitgocho_metainfo_name()`.
+ */
+bitgocho_status bitgocho_metainfo_created_by(const struct bitgocho_metainfo *metainfo,
+                                             uint8_t *buf,
+                                             size_t cap,
+                                             size_t *out_len);
+
+/**
+ * Writes the `creation date` (Unix seconds) to `*out`; `BITGOCHO_E_NOT_FOUND` when absent.
+ *
+ * # Safety
+ * `metainfo` is NULL or a live handle; `out` is NULL or writable.
+ */
+bitgocho_status bitgocho_metainfo_creation_date(const struct bitgocho_metainfo *metainfo,
+                                                int64_t *out);
+
+/**
+ * Points `*out_data` at the whole .torrent as received and sets `*out_len` to its size.
+ * The bytes belong to `metainfo` and stay valid until its last reference is freed.
+ *
+ * # Safety
+ * `metainfo` is NULL or a live handle; `out_data` and `out_len` are NULL or writable.
+ */
+bitgocho_status bitgocho_metainfo_raw(const struct bitgocho_metainfo *metainfo,
+                                      const uint8_t **out_data,
+                                      size_t *out_len);
+
+/**
+ * Points `*out_data` at the info dictionary exactly as received (what the info-hashes
+ * hash) and sets `*out_len`. Valid until the last reference to `metainfo` is freed.
+ *
+ * # Safety
+ * `metainfo` is NULL or a live handle; `out_data` and `out_len` are NULL or writable.
+ */
+bitgocho_status bitgocho_metainfo_info_raw(const struct bitgocho_metainfo *metainfo,
+                                           const uint8_t **out_data,
+                                           size_t *out_len);
+
+/**
+ * Starts a new torrent of the file or directory at `path` (UTF-8), with no tracker, a v1
+ * layout, an automatic piece size and one hashing thread per core; nothing is read until
+ * it is built. The editor is stored in `*out` and owned by the caller.
+ *
+ * # Safety
+ * `path` is NULL or NUL-terminated; `out` is NULL or writable.
+ */
+bitgocho_status bitgocho_metainfo_editor_new(const char *path,
+                                             struct bitgocho_metainfo_editor **out);
+
+/**
+ * Loads the .torrent in `data` (`len` bytes, copied) for editing and stores the editor in
+ * `*out`. Returns `BITGOCHO_E_BENCODE` or `BITGOCHO_E_PARSE` when it is not a torrent.
+ *
+ * # Safety
+ * `data` points to `len` readable bytes (or is NULL with `len` 0); `out` is NULL or writable.
+ */
+bitgocho_status bitgocho_metainfo_editor_from_bytes(const uint8_t *data,
+                                                    size_t len,
+                                                    struct bitgocho_metainfo_editor **out);
+
+/**
+ * Loads the .torrent file at `path` for editing and stores the editor in `*out`. Returns
+ * `BITGOCHO_E_IO` when it cannot be read, `BITGOCHO_E_BENCODE` or `BITGOCHO_E_PARSE` when
+ * it is not a torrent.
+ *
+ * # Safety
+ * `path` is NULL or NUL-terminated; `out` is NULL or writable.
+ */
+bitgocho_status bitgocho_metainfo_editor_from_file(const char *path,
+                                                   struct bitgocho_metainfo_editor **out);
+
+/**
+ * Builds the torrent and stores its bencoded bytes in `*out` (free with
+ * `bitgocho_bytes_free()`). A new torrent is hashed first: this blocks until done, using
+ * the configured hashing threads, and calls `progress` (may be NULL) on the calling thread
+ * about every 50 ms and once at the end with `done == total` (bytes). An edited torrent
+ * needs no hashing and never calls `progress`. Returns `BITGOCHO_E_IO` when an input file
+ * cannot be read, `BITGOCHO_E_CANCELLED` after `bitgocho_metainfo_editor_cancel()`,
+ * `BITGOCHO_E_INVALID_ARG` for an impossible request (empty directory, bad piece size...).
+ *
+ * # Safety
+ * `editor` is NULL or a live handle, not freed or modified during the call; `progress`, if
+ * not NULL, may be called with `userdata`; `out` is NULL or writable.
+ */
+bitgocho_status bitgocho_metainfo_editor_build(const struct bitgocho_metainfo_editor *editor,
+                                               bitgocho_progress_cb progress,
+                                               void *userdata,
+                                               struct bitgocho_bytes **out);
+
+/**
+ * Builds the torrent like `bitgocho_metainfo_editor_build()` and writes it to `path`
+ * atomically (a temporary file in the same directory, then a rename): on any error the
+ * file at `path` is untouched and no temporary file is left.
+ *
+ * # Safety
+ * As for `bitgocho_metainfo_editor_build()`; `path` is NULL or NUL-terminated.
+ */
+bitgocho_status bitgocho_metainfo_editor_write(const struct bitgocho_metainfo_editor *editor,
+                                               const char *path,
+                                               bitgocho_progress_cb progress,
+                                               void *userdata);
+
+/**
+ * Asks a build or write in progress on `editor` (on another thread, or from its progress
+ * callback) to stop; it then returns `BITGOCHO_E_CANCELLED`. Does nothing when no build is
+ * running. The only editor function that may run concurrently with another call on the
+ * same editor.
+ *
+ * # Safety
+ * `editor` is NULL or a live handle.
+ */
+void bitgocho_metainfo_editor_cancel(const struct bitgocho_metainfo_editor *editor);
+
+/**
+ * Releases `editor`. NULL is a no-op. Must not be called twice on the same value, nor while
+ * a build on it is running.
+ *
+ * # Safety
+ * `editor` is NULL or a live handle not used afterwards.
+ */
+void bitgocho_metainfo_editor_free(struct bitgocho_metainfo_editor *editor);
+
+/**
+ * Sets the format of a new torrent: `BITGOCHO_META_V1`, `BITGOCHO_META_V2` or
+ * `BITGOCHO_META_HYBRID` (other values: `BITGOCHO_E_INVALID_ARG`). New torrents only.
+ *
+ * # Safety
+ * `editor` is NULL or a live handle not used concurrently.
+ */
+bitgocho_status bitgocho_metainfo_editor_set_version(struct bitgocho_metainfo_editor *editor,
+                                                     uint32_t version);
+
+/**
+ * Sets the piece size of a new torrent to `2^pow2` bytes; 0 picks it from the total size
+ * (BitTornado's rule). Out-of-range sizes are reported by the build. New torrents only.
+ *
+ * # Safety
+ * `editor` is NULL or a live handle not used concurrently.
+ */
+bitgocho_status bitgocho_metainfo_editor_set_piece_size_pow2(struct bitgocho_metainfo_editor *editor,
+                                                             uint32_t pow2);
+
+/**
+ * Sets how many threads hash a new torrent; 0 means one per core. New torrents only.
+ *
+ * # Safety
+ * `editor` is NULL or a live handle not used concurrently.
+ */
+bitgocho_status bitgocho_metainfo_editor_set_threads(struct bitgocho_metainfo_editor *editor,
+                                                     uint32_t threads);
+
+/**
+ * Sets the `created by` string of a new torrent ("" omits it). New torrents only.
+ *
+ * # Safety
+ * `editor` is NULL or a live handle not used concurrently; `created_by` is NULL or
+ * NUL-terminated.
+ */
+bitgocho_status bitgocho_metainfo_editor_set_created_by(struct bitgocho_metainfo_editor *editor,
+                                                        const char *created_by);
+
+/**
+ * Sets the `creation date` of a new torrent (Unix seconds); a negative value omits it.
+ * New torrents only.
+ *
+ * # Safety
+ * `editor` is NULL or a live handle not used concurrently.
+ */
+bitgocho_status bitgocho_metainfo_editor_set_creation_date(struct bitgocho_metainfo_editor *editor,
+                                                           int64_t unix_seconds);
+
+/**
+ * Sets the tracker URL (`announce`); "" removes it.
+ *
+ * # Safety
+ * `editor` is NULL or a live handle not used concurrently; `url` is NULL or NUL-terminated.
+ */
+bitgocho_status bitgocho_metainfo_editor_set_announce(struct bitgocho_metainfo_editor *editor,
+                                                      const char *url);
+
+/**
+ * Appends `url` to tier `tier` of the tracker tiers (`announce-list`); `tier` equal to the
+ * current number of tiers starts a new tier, a larger one is `BITGOCHO_E_INVALID_ARG`.
+ *
+ * # Safety
+ * `editor` is NULL or a live handle not used concurrently; `url` is NULL or NUL-terminated.
+ */
+bitgocho_status bitgocho_metainfo_editor_add_tracker(struct bitgocho_metainfo_editor *editor,
+                                                     size_t tier,
+                                                     const char *url);
+
+/**
+ * Removes every tracker tier (`announce-list`); `announce` is kept.
+ *
+ * # Safety
+ * `editor` is NULL or a live handle not used concurrently.
+ */
+bitgocho_status bitgocho_metainfo_editor_clear_trackers(struct bitgocho_metainfo_editor *editor);
+
+/**
+ * Appends a BEP 17 HTTP seed (`httpseeds`).
+ *
+ * # Safety
+ * `editor` is NULL or a live handle not used concurrently; `url` is NULL or NUL-terminated.
+ */
+bitgocho_status bitgocho_metainfo_editor_add_http_seed(struct bitgocho_metainfo_editor *editor,
+                                                       const char *url);
+
+/**
+ * Appends a BEP 19 web seed (`url-list`).
+ *
+ * # Safety
+ * `editor` is NULL or a live handle not used concurrently; `url` is NULL or NUL-terminated.
+ */
+bitgocho_status bitgocho_metainfo_editor_add_url_seed(struct bitgocho_metainfo_editor *editor,
+                                                      const char *url);
+
+/**
+ * Removes every HTTP seed (`httpseeds`) and web seed (`url-list`).
+ *
+ * # Safety
+ * `editor` is NULL or a live handle not used concurrently.
+ */
+bitgocho_status bitgocho_metainfo_editor_clear_seeds(struct bitgocho_metainfo_editor *editor);
+
+/**
+ * Sets the comment; "" removes it.
+ *
+ * # Safety
+ * `editor` is NULL or a live handle not used concurrently; `comment` is NULL or
+ * NUL-terminated.
+ */
+bitgocho_status bitgocho_metainfo_editor_set_comment(struct bitgocho_metainfo_editor *editor,
+                                                     const char *comment);
+
+/**
+ * Sets or clears the BEP 27 private flag. On an existing torrent this changes the
+ * info-hash.
+ *
+ * # Safety
+ * `editor` is NULL or a live handle not used concurrently.
+ */
+bitgocho_status bitgocho_metainfo_editor_set_private(struct bitgocho_metainfo_editor *editor,
+                                                     bool private_);
+
+/**
+ * Renames an existing torrent (`info.name`): this changes its info-hash. Names that are
+ * empty or contain `/`, `\`, `..` or a NUL give `BITGOCHO_E_INVALID_ARG`. A new torrent
+ * is named after its input, so there this gives `BITGOCHO_E_UNSUPPORTED`.
+ *
+ * # Safety
+ * `editor` is NULL or a live handle not used concurrently; `name` is NULL or NUL-terminated.
+ */
+bitgocho_status bitgocho_metainfo_editor_set_name(struct bitgocho_metainfo_editor *editor,
+                                                  const char *name);
+
+/**
+ * Number of files, pad files included; 0 for NULL.
+ *
+ * # Safety
+ * `metainfo` is NULL or a live handle.
+ */
+size_t bitgocho_metainfo_file_count(const struct bitgocho_metainfo *metainfo);
+
+/**
+ * Copies the sanitised path of file `index`, components joined by '/', into `buf`. For a
+ * multi-file torrent the first component is the torrent name. The path never escapes the
+ * save directory.
+ *
+ * # Safety
+ * `metainfo` is NULL or a live handle; `buf` points to `cap` writable bytes (or is NULL with
+ * `cap` 0); `out_len` is NULL or writable.
+ */
+bitgocho_status bitgocho_metainfo_file_path(const struct bitgocho_metainfo *metainfo,
+                                            size_t index,
+                                            uint8_t *buf,
+                                            size_t cap,
+                                            size_t *out_len);
+
+/**
+ * Writes the length in bytes of file `index` to `*out`.
+ *
+ * # Safety
+ * `metainfo` is NULL or a live handle; `out` is NULL or writable.
+ */
+bitgocho_status bitgocho_metainfo_file_length(const struct bitgocho_metainfo *metainfo,
+                                              size_t index,
+                                              uint64_t *out);
+
+/**
+ * Writes the offset of file `index`'s first byte in the torrent's byte stream to `*out`.
+ *
+ * # Safety
+ * `metainfo` is NULL or a live handle; `out` is NULL or writable.
+ */
+bitgocho_status bitgocho_metainfo_file_offset(const struct bitgocho_metainfo *metainfo,
+                                              size_t index,
+                                              uint64_t *out);
+
+/**
+ * Writes the BEP 47 attributes of file `index` to `*out` as `BITGOCHO_FILE_*` bits.
+ *
+ * # Safety
+ * `metainfo` is NULL or a live handle; `out` is NULL or writable.
+ */
+bitgocho_status bitgocho_metainfo_file_attributes(const struct bitgocho_metainfo *metainfo,
+                                                  size_t index,
+                                                  uint32_t *out);
+
+/**
+ * Copies the 32-byte v2 merkle root (`pieces root`) of file `index` into `buf`;
+ * `BITGOCHO_E_NOT_FOUND` for v1-only torrents, empty files and pad files.
+ *
+ * # Safety
+ * As for `bitgocho_metainfo_file_path()`.
+ */
+bitgocho_status bitgocho_metainfo_file_pieces_root(const struct bitgocho_metainfo *metainfo,
+                                                   size_t index,
+                                                   uint8_t *buf,
+                                                   size_t cap,
+                                                   size_t *out_len);
+
+/**
+ * Number of tracker tiers (`announce-list`, BEP 12); 0 when absent or for NULL.
+ *
+ * # Safety
+ * `metainfo` is NULL or a live handle.
+ */
+size_t bitgocho_metainfo_tier_count(const struct bitgocho_metainfo *metainfo);
+
+/**
+ * Number of tracker URLs in tier `tier`; 0 past the last tier or for NULL.
+ *
+ * # Safety
+ * `metainfo` is NULL or a live handle.
+ */
+size_t bitgocho_metainfo_tier_size(const struct bitgocho_metainfo *metainfo,
+                                   size_t tier);
+
+/**
+ * Copies URL `index` of tracker tier `tier` into `buf`.
+ *
+ * # Safety
+ * As for `bitgocho_metainfo_file_path()`.
+ */
+bitgocho_status bitgocho_metainfo_tracker(const struct bitgocho_metainfo *metainfo,
+                                          size_t tier,
+                                          size_t index,
+                                          uint8_t *buf,
+                                          size_t cap,
+                                          size_t *out_len);
+
+/**
+ * Number of BEP 17 HTTP seeds (`httpseeds`); 0 for NULL.
+ *
+ * # Safety
+ * `metainfo` is NULL or a live handle.
+ */
+size_t bitgocho_metainfo_http_seed_count(const struct bitgocho_metainfo *metainfo);
+
+/**
+ * Copies HTTP seed `index` into `buf`.
+ *
+ * # Safety
+ * As for `bitgocho_metainfo_file_path()`.
+ */
+bitgocho_status bitgocho_metainfo_http_seed(const struct bitgocho_metainfo *metainfo,
+                                            size_t index,
+                                            uint8_t *buf,
+                                            size_t cap,
+                                            size_t *out_len);
+
+/**
+ * Number of BEP 19 web seeds (`url-list`); 0 for NULL.
+ *
+ * # Safety
+ * `metainfo` is NULL or a live handle.
+ */
+size_t bitgocho_metainfo_url_seed_count(const struct bitgocho_metainfo *metainfo);
+
+/**
+ * Copies web seed `index` into `buf` (percent-encoded, with a trailing '/' for multi-file
+ * torrents).
+ *
+ * # Safety
+ * As for `bitgocho_metainfo_file_path()`.
+ */
+bitgocho_status bitgocho_metainfo_url_seed(const struct bitgocho_metainfo *metainfo,
+                                           size_t index,
+                                           uint8_t *buf,
+                                           size_t cap,
+                                           size_t *out_len);
+
+/**
+ * Number of DHT bootstrap nodes (`nodes`); 0 for NULL.
+ *
+ * # Safety
+ * `metainfo` is NULL or a live handle.
+ */
+size_t bitgocho_metainfo_node_count(const struct bitgocho_metainfo *metainfo);
+
+/**
+ * Copies the host of DHT node `index` into `buf` and writes its port to `*out_port`.
+ *
+ * # Safety
+ * As for `bitgocho_metainfo_file_path()`; `out_port` is NULL or writable.
+ */
+bitgocho_status bitgocho_metainfo_node(const struct bitgocho_metainfo *metainfo,
+                                       size_t index,
+                                       uint8_t *buf,
+                                       size_t cap,
+                                       size_t *out_len,
+                                       uint16_t *out_port);
 
 /**
  * Creates an empty settings object, owned by the caller (free with `bitgocho_settings_free()`).

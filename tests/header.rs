@@ -119,7 +119,8 @@ fn header_is_plain_c99() {
 
 #[test]
 fn doc_check_catches_an_undocumented_function() {
-    let text = "/** doc */\nint bitgocho_a(void);\n\nbitgocho_status bitgocho_b(int x,\n int y);\n#define BITGOCHO_C 1\n";
+    let text =
+        "/** doc */\nint bitgocho_a(void);\n\nbitgocho_status bitgocho_b(int x,\n int y);\n#define BITGOCHO_C 1\n";
     let decls = declarations(text);
     let names: Vec<&str> = decls.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["bitgocho_a", "bitgocho_b", "BITGOCHO_C"]);

@@ -60,13 +60,23 @@ pub const BITGOCHO_E_INTERNAL: bitgocho_status = 900;
 /// the failing call are still valid but may be in an unspecified state.
 pub const BITGOCHO_E_PANIC: bitgocho_status = 901;
 
-// --- metainfo versions (arguments of the editor)
+// --- metainfo versions (bitgocho_metainfo_version() and the editor's version setting)
 /// Build a v1 (BEP 3, SHA-1) torrent.
 pub const BITGOCHO_META_V1: u32 = 1;
 /// Build a v2 (BEP 52, SHA-256 merkle) torrent.
 pub const BITGOCHO_META_V2: u32 = 2;
 /// Build a hybrid torrent (both v1 and v2 hashes).
 pub const BITGOCHO_META_HYBRID: u32 = 3;
+
+// --- file attribute bits (BEP 47), from bitgocho_metainfo_file_attributes()
+/// A pad file: zeros that fill the piece stream, not written to disk.
+pub const BITGOCHO_FILE_PAD: u32 = 1;
+/// The file is executable.
+pub const BITGOCHO_FILE_EXECUTABLE: u32 = 2;
+/// The file is hidden.
+pub const BITGOCHO_FILE_HIDDEN: u32 = 4;
+/// The file is a symbolic link.
+pub const BITGOCHO_FILE_SYMLINK: u32 = 8;
 
 /// Progress callback: `done` out of `total` units (bytes hashed) are finished. Runs on the thread
 /// that made the call it was passed to; `userdata` is the pointer given with the callback.

@@ -121,48 +121,56 @@ macro_rules! try_ref {
     ($ptr:ident) => {
         try_ref!($ptr, $crate::ffi::last_error::null_arg(stringify!($ptr)))
     };
-    ($ptr:ident, $default:expr) => {
+    ($ptr:ident, $default:expr) => {{
         // SAFETY: exported functions require handle arguments to be NULL or live handles.
-        match unsafe { $crate::ffi::boundary::cast_ref($ptr) } {
+        #[allow(unused_unsafe)]
+        let r = unsafe { $crate::ffi::boundary::cast_ref($ptr) };
+        match r {
             Some(r) => r,
             None => return $default,
         }
-    };
+    }};
 }
 
 /// Borrows a Box-owned handle argument mutably, or returns `BITGOCHO_E_NULL_ARG` for NULL.
 macro_rules! try_mut {
-    ($ptr:ident) => {
+    ($ptr:ident) => {{
         // SAFETY: exported functions require handle arguments to be NULL or live, unshared handles.
-        match unsafe { $crate::ffi::boundary::cast_mut($ptr) } {
+        #[allow(unused_unsafe)]
+        let r = unsafe { $crate::ffi::boundary::cast_mut($ptr) };
+        match r {
             Some(r) => r,
             None => return $crate::ffi::last_error::null_arg(stringify!($ptr)),
         }
-    };
+    }};
 }
 
 /// Reads a NUL-terminated UTF-8 string argument, or returns `BITGOCHO_E_NULL_ARG` /
 /// `BITGOCHO_E_INVALID_ARG`.
 macro_rules! try_str {
-    ($ptr:ident) => {
+    ($ptr:ident) => {{
         // SAFETY: exported functions require string arguments to be NULL or NUL-terminated.
-        match unsafe { $crate::ffi::buffer::str_arg($ptr, stringify!($ptr)) } {
+        #[allow(unused_unsafe)]
+        let r = unsafe { $crate::ffi::buffer::str_arg($ptr, stringify!($ptr)) };
+        match r {
             Ok(s) => s,
             Err(status) => return status,
         }
-    };
+    }};
 }
 
 /// Borrows a `(pointer, length)` byte argument (NULL allowed when the length is 0), or returns
 /// `BITGOCHO_E_NULL_ARG`.
 macro_rules! try_slice {
-    ($ptr:ident, $len:ident) => {
+    ($ptr:ident, $len:ident) => {{
         // SAFETY: exported functions require `ptr` to point to `len` readable bytes.
-        match unsafe { $crate::ffi::buffer::slice_arg($ptr, $len, stringify!($ptr)) } {
+        #[allow(unused_unsafe)]
+        let r = unsafe { $crate::ffi::buffer::slice_arg($ptr, $len, stringify!($ptr)) };
+        match r {
             Ok(s) => s,
             Err(status) => return status,
         }
-    };
+    }};
 }
 
 /// Checks that an output pointer is not NULL, or returns `BITGOCHO_E_NULL_ARG`.

@@ -20,7 +20,8 @@ pub(crate) unsafe fn str_arg<'a>(ptr: *const c_char, name: &str) -> Result<&'a s
     }
     // SAFETY: per the contract, ptr is NUL-terminated.
     let bytes = unsafe { CStr::from_ptr(ptr) }.to_bytes();
-    std::str::from_utf8(bytes).map_err(|e| fail(BITGOCHO_E_INVALID_ARG, format_args!("argument `{name}` is not UTF-8: {e}")))
+    std::str::from_utf8(bytes)
+        .map_err(|e| fail(BITGOCHO_E_INVALID_ARG, format_args!("argument `{name}` is not UTF-8: {e}")))
 }
 
 /// Borrows `len` bytes at `ptr` (NULL allowed when `len` is 0).

@@ -6,7 +6,9 @@ use std::ffi::c_char;
 use super::abi::*;
 use super::boundary::boundary_or;
 use super::last_error::fail;
-use crate::bencode::DecodeError;
+use crate::metainfo::create_error::CreateError;
+use crate::metainfo::edit::EditError;
+use crate::metainfo::{ErrorKind, MetainfoError};
 
 /// The static, NUL-terminated description of a status code.
 fn describe(status: bitgocho_status) -> &'static str {
@@ -39,9 +41,46 @@ pub(crate) fn io_error(context: &str, err: &std::io::Error) -> bitgocho_status {
     fail(code, format_args!("{context}: {err}"))
 }
 
-/// Maps a bencode decoding error to `BITGOCHO_E_BENCODE`.
-pub(crate) fn bencode_error(err: &DecodeError) -> bitgocho_status {
-    fail(BITGOCHO_E_BENCODE, err)
+/// Maps a torrent-creation error: unreadable input is `BITGOCHO_E_IO`, a cancelled run
+/// `BITGOCHO_E_CANCELLED`, anything wrong with the request `BITGOCHO_E_INVALID_ARG`.
+pub(crate) fn create_error(err: &CreateError) -> bitgocho_status {
+    let code = match err {
+        CreateError::Missing { .. } | CreateError::Unreadable { .. } | CreateError::ChangedSize { .. } => BITGOCHO_E_IO,
+        CreateError::Cancelled => BITGOCHO_E_CANCELLED,
+        CreateError::BadName(_)
+        | CreateError::BadPieceSize { .. }
+        | CreateError::NoFiles(_)
+        | CreateError::SymlinkLoop(_)
+        | CreateError::NotAFile(_)
+        | CreateError::TooLarge(_) => BITGOCHO_E_INVALID_ARG,
+    };
+    fail(code, err)
+}
+
+/// Maps an editing error: bad bencode is `BITGOCHO_E_BENCODE`, a bencoded value that is not a
+/// torrent `BITGOCHO_E_PARSE`, file trouble `BITGOCHO_E_IO`, a refused name `BITGOCHO_E_INVALID_ARG`.
+pub(crate) fn edit_error(err: &EditError) -> bitgocho_status {
+    fn code(err: &EditError) -> bitgocho_status {
+        match err {
+            EditError::Decode(_) => BITGOCHO_E_BENCODE,
+            EditError::NotADict | EditError::NoInfo | EditError::InfoNotADict => BITGOCHO_E_PARSE,
+            EditError::BadName { .. } => BITGOCHO_E_INVALID_ARG,
+            EditError::Read { .. } | EditError::Write { .. } => BITGOCHO_E_IO,
+            EditError::InFile { source, .. } => code(source),
+        }
+    }
+    fail(code(err), err)
+}
+
+/// Maps a metainfo reading error: unreadable file `BITGOCHO_E_IO`, malformed bencode
+/// `BITGOCHO_E_BENCODE`, anything else wrong with the torrent `BITGOCHO_E_PARSE`.
+pub(crate) fn metainfo_error(err: &MetainfoError) -> bitgocho_status {
+    let code = match err.kind() {
+        ErrorKind::Io => BITGOCHO_E_IO,
+        ErrorKind::InvalidBencoding | ErrorKind::DepthExceeded => BITGOCHO_E_BENCODE,
+        _ => BITGOCHO_E_PARSE,
+    };
+    fail(code, err)
 }
 
 /// Returns a static, NUL-terminated English description of `status`, for logs. Never NULL;
