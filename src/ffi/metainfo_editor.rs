@@ -14,6 +14,7 @@ use super::buffer::write_out;
 use super::bytes;
 use super::status::{create_error, edit_error, io_error};
 use crate::metainfo::create::{create, CreateOptions};
+use crate::metainfo::create_error::CreateError;
 use crate::metainfo::edit::Editor;
 use crate::metainfo::hasher::Progress;
 
@@ -62,10 +63,10 @@ impl MetainfoEditor {
 /// Runs `create`; with a callback, on a helper thread while this thread reports progress.
 fn run_create(
     opts: &CreateOptions,
-    progress: &Progress,
+    progress: &Arc<Progress>,
     callback: bitgocho_progress_cb,
     userdata: *mut c_void,
-) -> Result<Vec<u8>, crate::metainfo::create_error::CreateError> {
+) -> Result<Vec<u8>, CreateError> {
     let Some(callback) = callback else {
         return create(opts, progress);
     };
@@ -73,20 +74,16 @@ fn run_create(
         // SAFETY: the caller guarantees the callback may be called with its userdata on this thread.
         unsafe { callback(userdata, done, total) }
     };
-    let result = std::thread::scope(|scope| {
-        let worker = std::thread::Builder::new()
-            .name("bitgocho-create".into())
-            .spawn_scoped(scope, || create(opts, progress))
-            .map_err(|source| crate::metainfo::create_error::CreateError::Unreadable {
-                path: opts.input.clone(),
-                source,
-            })?;
-        while !worker.is_finished() {
-            report(progress.done(), progress.total());
-            std::thread::park_timeout(Duration::from_millis(50));
-        }
-        worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-    });
+    let (worker_opts, worker_progress) = (opts.clone(), progress.clone());
+    let worker = std::thread::Builder::new()
+        .name("bitgocho-create".into())
+        .spawn(move || create(&worker_opts, &worker_progress))
+        .map_err(|source| CreateError::Unreadable { path: opts.input.clone(), source })?;
+    while !worker.is_finished() {
+        report(progress.done(), progress.total());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let result = worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
     if result.is_ok() {
         report(progress.total(), progress.total());
     }
