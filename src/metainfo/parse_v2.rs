@@ -31,7 +31,7 @@ pub(crate) fn file_tree(
 ) -> Result<Vec<FileEntry>, MetainfoError> {
     let mut walk = Walk { name, piece_length, files: Vec::new(), total: 0 };
     walk.dir(tree, &[name.to_string()], has_v1_files, 0)?;
-    if walk.files.len() > 1 && walk.total % piece_length != 0 {
+    if walk.files.len() > 1 && !walk.total.is_multiple_of(piece_length) {
         walk.pad()?;
     }
     Ok(walk.files)
@@ -80,7 +80,7 @@ impl Walk<'_> {
                 return Err(MetainfoError::MissingPiecesRoot(path.joined()));
             }
             pieces_root = root.filter(|_| length > 0);
-            if self.total % self.piece_length != 0 {
+            if !self.total.is_multiple_of(self.piece_length) {
                 self.pad()?;
             }
         }
