@@ -31,7 +31,8 @@ fn require_release_build() {
 
 /// Fails loudly, naming the Debian package, when a tool the test runs is not installed.
 fn require_tool(tool: &str, package: &str) {
-    let found = Command::new("sh").arg("-c").arg(format!("command -v {tool}")).output().is_ok_and(|o| o.status.success());
+    let found =
+        Command::new("sh").arg("-c").arg(format!("command -v {tool}")).output().is_ok_and(|o| o.status.success());
     assert!(found, "`{tool}` is not installed: apt-get install {package} (tests/install-deps.sh does)");
 }
 
@@ -63,7 +64,12 @@ fn prefix() -> &'static Path {
         require_release_build();
         require_tool("make", "make");
         let prefix = scratch("prefix");
-        run(Command::new("make").arg("-s").arg("-C").arg(root()).arg("install").arg(format!("PREFIX={}", prefix.display())));
+        run(Command::new("make")
+            .arg("-s")
+            .arg("-C")
+            .arg(root())
+            .arg("install")
+            .arg(format!("PREFIX={}", prefix.display())));
         prefix
     })
 }
@@ -263,7 +269,8 @@ fn transmission_fields(file: &Path) -> (String, String, Vec<String>) {
 
 #[test]
 fn showmetainfo_example_agrees_with_transmission_show() {
-    for name in ["sample.torrent", "base.torrent", "url_list2.torrent", "unordered.torrent"] {
+    for name in ["sample.torrent", "base.torrent", "url_list2.torrent", "collection.torrent", "url_seed_multi.torrent"]
+    {
         let file = corpus().join(name);
         let out = exec(showmetainfo(), &[&file], false);
         assert_ok(&out, "showmetainfo");
@@ -305,7 +312,10 @@ fn showmetainfo_links_statically() {
     let bin = scratch("static").join("btshowmetainfo");
     compile(&[root().join("examples/c/showmetainfo.c")], &bin, Build::Static);
     let dynamic = run(Command::new("readelf").arg("-d").arg(&bin));
-    assert!(!String::from_utf8_lossy(&dynamic.stdout).contains("libbitgocho"), "static build still needs libbitgocho.so");
+    assert!(
+        !String::from_utf8_lossy(&dynamic.stdout).contains("libbitgocho"),
+        "static build still needs libbitgocho.so"
+    );
     let file = corpus().join("sample.torrent");
     let out = Command::new(&bin).arg(&file).env_remove("LD_LIBRARY_PATH").output().expect("run static build");
     assert_ok(&out, "static showmetainfo");
@@ -326,7 +336,10 @@ fn cpp_example(dir: &Path) -> (PathBuf, PathBuf) {
 /// The `key: value` lines the C++ example prints.
 fn cpp_field(out: &Output, key: &str) -> String {
     let text = String::from_utf8_lossy(&out.stdout);
-    text.lines().find_map(|l| l.strip_prefix(&format!("{key}: "))).unwrap_or_else(|| panic!("no {key} in {text}")).into()
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{key}: ")))
+        .unwrap_or_else(|| panic!("no {key} in {text}"))
+        .into()
 }
 
 #[test]
@@ -412,11 +425,8 @@ fn exported_symbols_equal_header_and_abi_declarations() {
     assert!(header.len() >= 50, "too few header functions: {}", header.len());
     assert_eq!(exported, header, "exports and header functions differ");
     let decls = std::fs::read_to_string(root().join("tests/abi-test/src/decls.rs")).unwrap();
-    let declared: BTreeSet<String> = decls
-        .split("pub fn ")
-        .skip(1)
-        .map(|rest| rest[..rest.find('(').unwrap()].to_string())
-        .collect();
+    let declared: BTreeSet<String> =
+        decls.split("pub fn ").skip(1).map(|rest| rest[..rest.find('(').unwrap()].to_string()).collect();
     assert_eq!(declared, header, "tests/abi-test/src/decls.rs does not declare exactly the header's functions");
 }
 
