@@ -183,3 +183,47 @@ macro_rules! try_out {
 }
 
 pub(crate) use {boundary, boundary_or, try_mut, try_out, try_ref, try_slice, try_str};
+
+#[cfg(test)]
+mod tests {
+    use crate::ffi::abi::*;
+    use crate::ffi::last_error::message;
+
+    fn failing_status() -> bitgocho_status {
+        boundary! {
+            let v: Vec<u8> = Vec::new();
+            if v.is_empty() {
+                panic!("boom at the boundary");
+            }
+            BITGOCHO_OK
+        }
+    }
+
+    fn failing_getter() -> u64 {
+        boundary_or! { 7,
+            let n: Option<u64> = None;
+            n.expect("no value here")
+        }
+    }
+
+    #[test]
+    fn a_panic_becomes_the_panic_status_with_its_message() {
+        assert_eq!(failing_status(), BITGOCHO_E_PANIC);
+        assert!(message().contains("boom at the boundary"), "{}", message());
+        assert_eq!(failing_getter(), 7);
+        assert!(message().contains("no value here"), "{}", message());
+    }
+
+    #[test]
+    fn null_handles_give_the_null_status_or_the_default() {
+        let settings: *const bitgocho_settings = std::ptr::null();
+        let status = (|| -> bitgocho_status {
+            let _s = try_ref!(settings);
+            BITGOCHO_OK
+        })();
+        assert_eq!(status, BITGOCHO_E_NULL_ARG);
+        assert!(message().contains("settings"));
+        let default = (|| -> usize { try_ref!(settings, 42).iter().count() })();
+        assert_eq!(default, 42);
+    }
+}

@@ -106,3 +106,37 @@ fn short_buffer_message(status: bitgocho_status, needed: usize, cap: usize) -> b
     }
     status
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fill_reports_the_needed_size_and_writes_nothing_on_a_short_buffer() {
+        let mut buf = [0xAAu8; 4];
+        let mut len = 0usize;
+        // SAFETY: buf has 4 writable bytes, len is writable.
+        let status = unsafe { fill(b"abcd", true, buf.as_mut_ptr(), buf.len(), &mut len) };
+        assert_eq!((status, len, buf), (BITGOCHO_E_BUFFER_TOO_SMALL, 5, [0xAA; 4]));
+        let mut big = [0xAAu8; 8];
+        // SAFETY: as above.
+        let status = unsafe { fill(b"abcd", true, big.as_mut_ptr(), big.len(), &mut len) };
+        assert_eq!((status, len, &big[..5]), (BITGOCHO_OK, 4, &b"abcd\0"[..]));
+        // SAFETY: NULL with cap 0 asks the size.
+        let status = unsafe { fill(b"xyz", false, std::ptr::null_mut(), 0, &mut len) };
+        assert_eq!((status, len), (BITGOCHO_E_BUFFER_TOO_SMALL, 3));
+        // SAFETY: NULL buffer with a capacity is refused before any write.
+        let status = unsafe { fill(b"xyz", false, std::ptr::null_mut(), 8, &mut len) };
+        assert_eq!(status, BITGOCHO_E_NULL_ARG);
+    }
+
+    #[test]
+    fn string_arguments_must_be_utf8() {
+        let bad = [0xFFu8, 0xFE, 0];
+        // SAFETY: NUL-terminated.
+        let err = unsafe { str_arg(bad.as_ptr().cast(), "key") }.unwrap_err();
+        assert_eq!(err, BITGOCHO_E_INVALID_ARG);
+        // SAFETY: NULL is allowed and reported.
+        assert_eq!(unsafe { str_arg(std::ptr::null(), "key") }.unwrap_err(), BITGOCHO_E_NULL_ARG);
+    }
+}
