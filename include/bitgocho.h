@@ -504,6 +504,16 @@ bitgocho_status bitgocho_metainfo_editor_from_file(const char *path,
                                                    struct bitgocho_metainfo_editor **out);
 
 /**
+ * Starts editing `metainfo` (its bytes as received) and stores the editor in `*out`;
+ * `metainfo` itself never changes.
+ *
+ * # Safety
+ * `metainfo` is NULL or a live handle; `out` is NULL or writable.
+ */
+bitgocho_status bitgocho_metainfo_editor_from_metainfo(const struct bitgocho_metainfo *metainfo,
+                                                       struct bitgocho_metainfo_editor **out);
+
+/**
  * Builds the torrent and stores its bencoded bytes in `*out` (free with
  * `bitgocho_bytes_free()`). A new torrent is hashed first: this blocks until done, using
  * the configured hashing threads, and calls `progress` (may be NULL) on the calling thread
@@ -630,6 +640,16 @@ bitgocho_status bitgocho_metainfo_editor_add_tracker(struct bitgocho_metainfo_ed
  * `editor` is NULL or a live handle not used concurrently.
  */
 bitgocho_status bitgocho_metainfo_editor_clear_trackers(struct bitgocho_metainfo_editor *editor);
+
+/**
+ * Copies the trackers of `source`: its `announce` and `announce-list` exactly as stored
+ * there replace this torrent's, and a key `source` lacks is removed here (btcopyannounce).
+ *
+ * # Safety
+ * `editor` is NULL or a live handle not used concurrently; `source` is NULL or a live handle.
+ */
+bitgocho_status bitgocho_metainfo_editor_copy_trackers(struct bitgocho_metainfo_editor *editor,
+                                                       const struct bitgocho_metainfo *source);
 
 /**
  * Appends a BEP 17 HTTP seed (`httpseeds`).

@@ -462,3 +462,20 @@ fn install_layout_soname_and_pkg_config_file() {
     assert!(pc.contains("Libs.private: -l"), "bitgocho.pc has no Libs.private:\n{pc}");
     assert!(!pc.contains('@'), "unsubstituted template variable in bitgocho.pc:\n{pc}");
 }
+
+#[test]
+fn install_refuses_to_run_without_built_libraries() {
+    let stage = scratch("no-build");
+    let out = Command::new("make")
+        .arg("-s")
+        .arg("-C")
+        .arg(root())
+        .arg("install")
+        .arg(format!("RELEASE={}", stage.join("missing").display()))
+        .arg(format!("PREFIX={}", stage.join("prefix").display()))
+        .output()
+        .expect("run make");
+    assert!(!out.status.success(), "make install succeeded without libraries");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("run 'make build' first"));
+    assert!(!stage.join("prefix").exists(), "make install created files before failing");
+}

@@ -201,8 +201,8 @@ mod tests {
 
     fn failing_getter() -> u64 {
         boundary_or! { 7,
-            let n: Option<u64> = None;
-            n.expect("no value here")
+            let values: Vec<u64> = Vec::new();
+            values.first().copied().expect("no value here")
         }
     }
 

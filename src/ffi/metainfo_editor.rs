@@ -171,6 +171,27 @@ impl bitgocho_metainfo_editor {
         }
     }
 
+    /// Starts editing `metainfo` (its bytes as received) and stores the editor in `*out`;
+    /// `metainfo` itself never changes.
+    ///
+    /// # Safety
+    /// `metainfo` is NULL or a live handle; `out` is NULL or writable.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_metainfo_editor_from_metainfo(
+        metainfo: *const bitgocho_metainfo,
+        out: *mut *mut bitgocho_metainfo_editor,
+    ) -> bitgocho_status {
+        boundary! {
+            let metainfo = try_ref!(metainfo);
+            try_out!(out);
+            match Editor::from_bytes(metainfo.as_bytes()) {
+                // SAFETY: out checked non-NULL.
+                Ok(editor) => unsafe { give(out, Target::Edit(Box::new(editor))) },
+                Err(e) => edit_error(&e),
+            }
+        }
+    }
+
     /// Builds the torrent and stores its bencoded bytes in `*out` (free with
     /// `bitgocho_bytes_free()`). A new torrent is hashed first: this blocks until done, using
     /// the configured hashing threads, and calls `progress` (may be NULL) on the calling thread

@@ -5,11 +5,12 @@
 use std::ffi::c_char;
 
 use super::abi::*;
-use super::boundary::{boundary, try_mut, try_str};
+use super::boundary::{boundary, try_mut, try_ref, try_str};
 use super::last_error::fail;
 use super::metainfo_editor::Target;
 use super::status::edit_error;
 use crate::metainfo::create::{CreateOptions, TorrentVersion};
+use crate::metainfo::edit::Editor;
 
 /// The options of a new torrent, or `BITGOCHO_E_UNSUPPORTED` for an edited one.
 fn create_opts<'a>(target: &'a mut Target, what: &str) -> Result<&'a mut CreateOptions, bitgocho_status> {
@@ -24,8 +25,8 @@ fn push_url(
     target: &mut Target,
     url: &str,
     new: fn(&mut CreateOptions) -> &mut Vec<String>,
-    get: fn(&crate::metainfo::edit::Editor) -> Option<Vec<String>>,
-    set: fn(&mut crate::metainfo::edit::Editor, Option<Vec<String>>),
+    get: fn(&Editor) -> Option<Vec<String>>,
+    set: fn(&mut Editor, Option<Vec<String>>),
 ) -> bitgocho_status {
     if url.trim().is_empty() {
         return fail(BITGOCHO_E_INVALID_ARG, "URL is empty");
@@ -214,6 +215,33 @@ impl bitgocho_metainfo_editor {
             match &mut try_mut!(editor).target {
                 Target::Create(opts) => opts.announce_list.clear(),
                 Target::Edit(e) => e.set_announce_list(None),
+            }
+            BITGOCHO_OK
+        }
+    }
+
+    /// Copies the trackers of `source`: its `announce` and `announce-list` exactly as stored
+    /// there replace this torrent's, and a key `source` lacks is removed here (btcopyannounce).
+    ///
+    /// # Safety
+    /// `editor` is NULL or a live handle not used concurrently; `source` is NULL or a live handle.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_metainfo_editor_copy_trackers(
+        editor: *mut bitgocho_metainfo_editor,
+        source: *const bitgocho_metainfo,
+    ) -> bitgocho_status {
+        boundary! {
+            let editor = try_mut!(editor);
+            let source = try_ref!(source);
+            match &mut editor.target {
+                Target::Create(opts) => {
+                    opts.announce = source.announce().unwrap_or_default().to_string();
+                    opts.announce_list = source.announce_list().to_vec();
+                }
+                Target::Edit(e) => match Editor::from_bytes(source.as_bytes()) {
+                    Ok(from) => e.copy_trackers_from(&from),
+                    Err(err) => return edit_error(&err),
+                },
             }
             BITGOCHO_OK
         }

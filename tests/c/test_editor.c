@@ -165,6 +165,33 @@ static void edit_existing(void) {
     bitgocho_metainfo_editor_free(ed);
 }
 
+static void from_metainfo_and_copy_trackers(void) {
+    const bitgocho_metainfo *source = NULL, *target = NULL;
+    CHECK_OK(bitgocho_metainfo_from_file(scratch("edited.torrent"), &target));
+    bitgocho_metainfo_editor *ed = NULL;
+    CHECK_OK(bitgocho_metainfo_editor_new(scratch("data"), &ed));
+    CHECK_OK(bitgocho_metainfo_editor_set_announce(ed, "http://source.example/announce"));
+    CHECK_OK(bitgocho_metainfo_editor_add_tracker(ed, 0, "http://tier.example/announce"));
+    source = build_and_parse(ed);
+    bitgocho_metainfo_editor_free(ed);
+
+    CHECK_OK(bitgocho_metainfo_editor_from_metainfo(target, &ed));
+    CHECK_OK(bitgocho_metainfo_editor_copy_trackers(ed, source));
+    CHECK_STATUS(bitgocho_metainfo_editor_copy_trackers(ed, NULL), BITGOCHO_E_NULL_ARG);
+    const bitgocho_metainfo *copied = build_and_parse(ed);
+    text_is(bitgocho_metainfo_announce, copied, "http://source.example/announce");
+    CHECK(bitgocho_metainfo_tier_count(copied) == 1);
+    uint8_t a[20], b[20];
+    size_t la = 0, lb = 0;
+    CHECK_OK(bitgocho_metainfo_info_hash_v1(copied, a, sizeof a, &la));
+    CHECK_OK(bitgocho_metainfo_info_hash_v1(target, b, sizeof b, &lb));
+    CHECK(la == 20 && lb == 20 && memcmp(a, b, 20) == 0); /* trackers do not change the info-hash */
+    bitgocho_metainfo_free(copied);
+    bitgocho_metainfo_free(source);
+    bitgocho_metainfo_free(target);
+    bitgocho_metainfo_editor_free(ed);
+}
+
 static void errors(void) {
     bitgocho_metainfo_editor *ed = NULL;
     CHECK_STATUS(bitgocho_metainfo_editor_from_bytes((const uint8_t *)"d4:spam", 7, &ed), BITGOCHO_E_BENCODE);
@@ -188,6 +215,7 @@ int main(int argc, char **argv) {
     new_torrent_with_every_option();
     cancel_and_atomic_write();
     edit_existing();
+    from_metainfo_and_copy_trackers();
     errors();
     puts("test_editor: ok");
     return 0;

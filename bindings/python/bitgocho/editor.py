@@ -37,6 +37,13 @@ class MetainfoEditor:
         check(_lib.bitgocho_metainfo_editor_from_file(os.fsencode(path), byref(out)))
         return cls(out)
 
+    @classmethod
+    def from_metainfo(cls, metainfo):
+        """Edits a copy of a parsed Metainfo."""
+        out = POINTER(_ffi.bitgocho_metainfo_editor)()
+        check(_lib.bitgocho_metainfo_editor_from_metainfo(metainfo.handle, byref(out)))
+        return cls(out)
+
     def close(self):
         """Releases the handle (idempotent)."""
         if self._handle:
@@ -88,6 +95,10 @@ class MetainfoEditor:
 
     def clear_trackers(self):
         return self._set(_lib.bitgocho_metainfo_editor_clear_trackers)
+
+    def copy_trackers(self, metainfo):
+        """Takes `announce` and `announce-list` from a Metainfo (removing what it lacks)."""
+        return self._set(_lib.bitgocho_metainfo_editor_copy_trackers, metainfo.handle)
 
     def add_http_seed(self, url):
         return self._set(_lib.bitgocho_metainfo_editor_add_http_seed, url.encode())

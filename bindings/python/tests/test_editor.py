@@ -54,6 +54,17 @@ class EditorTest(unittest.TestCase):
         with Metainfo.from_file(path) as mi:
             self.assertEqual((mi.announce, mi.name, mi.http_seeds), ("http://new/", "renamed", ["http://seed/"]))
 
+    def test_from_metainfo_and_copy_trackers(self):
+        source = Metainfo.parse(MetainfoEditor.new(self.data).announce("http://a/").add_tracker(0, "http://b/").build())
+        target = Metainfo.parse(MetainfoEditor.new(self.data).announce("http://old/").comment("keep").build())
+        with MetainfoEditor.from_metainfo(target) as ed:
+            data = ed.copy_trackers(source).build()
+        with Metainfo.parse(data) as mi:
+            self.assertEqual((mi.announce, mi.announce_list, mi.comment), ("http://a/", [["http://b/"]], "keep"))
+            self.assertEqual(mi.info_hash_v1, target.info_hash_v1)
+        source.close()
+        target.close()
+
     def test_cancel_from_progress(self):
         big = os.path.join(self.dir.name, "big.bin")
         with open(big, "wb") as f:

@@ -101,6 +101,10 @@ unsafe extern "C" {
         path: *const c_char,
         out: *mut *mut bitgocho_metainfo_editor,
     ) -> bitgocho_status;
+    pub fn bitgocho_metainfo_editor_from_metainfo(
+        metainfo: *const bitgocho_metainfo,
+        out: *mut *mut bitgocho_metainfo_editor,
+    ) -> bitgocho_status;
     pub fn bitgocho_metainfo_editor_build(
         editor: *const bitgocho_metainfo_editor,
         progress: bitgocho_progress_cb,
@@ -143,6 +147,10 @@ unsafe extern "C" {
         url: *const c_char,
     ) -> bitgocho_status;
     pub fn bitgocho_metainfo_editor_clear_trackers(editor: *mut bitgocho_metainfo_editor) -> bitgocho_status;
+    pub fn bitgocho_metainfo_editor_copy_trackers(
+        editor: *mut bitgocho_metainfo_editor,
+        source: *const bitgocho_metainfo,
+    ) -> bitgocho_status;
     pub fn bitgocho_metainfo_editor_add_http_seed(
         editor: *mut bitgocho_metainfo_editor,
         url: *const c_char,
