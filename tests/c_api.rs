@@ -166,7 +166,7 @@ fn c_tests(dir: &Path) -> Vec<(PathBuf, Vec<PathBuf>)> {
         .map(|src| {
             let stem = src.file_stem().unwrap().to_string_lossy().into_owned();
             let args = match stem.as_str() {
-                "test_metainfo" => vec![corpus()],
+                "test_metainfo" | "test_threads" => vec![corpus()],
                 "test_editor" => vec![dir.join(format!("{stem}-scratch"))],
                 _ => Vec::new(),
             };

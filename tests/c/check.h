@@ -35,9 +35,9 @@
 
 #define CHECK_OK(call) CHECK_STATUS(call, BITGOCHO_OK)
 
-/* The last error message as a static string (overwritten by the next call). */
+/* The last error message, in a per-thread buffer (overwritten by the next call). */
 static const char *last_error(void) {
-    static char msg[1024];
+    static _Thread_local char msg[1024];
     size_t len = 0;
     if (bitgocho_last_error((uint8_t *)msg, sizeof msg, &len) != BITGOCHO_OK) {
         return "<message too long>";
