@@ -383,6 +383,26 @@ bitgocho_status bitgocho_metainfo_piece_hash(const struct bitgocho_metainfo *met
                                              size_t *out_len);
 
 /**
+ * Writes the size of piece `index` to `*out` (the last piece may be shorter). Returns
+ * `BITGOCHO_E_NOT_FOUND` past the last piece.
+ *
+ * # Safety
+ * `metainfo` is NULL or a live handle; `out` is NULL or writable.
+ */
+bitgocho_status bitgocho_metainfo_piece_size(const struct bitgocho_metainfo *metainfo,
+                                             uint64_t index,
+                                             uint64_t *out);
+
+/**
+ * True when a v2 torrent carries its `piece layers` (false: like a magnet link, the
+ * layers must come from peers); false for v1 torrents and NULL.
+ *
+ * # Safety
+ * `metainfo` is NULL or a live handle.
+ */
+bool bitgocho_metainfo_has_piece_layers(const struct bitgocho_metainfo *metainfo);
+
+/**
  * Total size in bytes of all files, pad files included; 0 for NULL.
  *
  * # Safety
@@ -773,6 +793,44 @@ bitgocho_status bitgocho_metainfo_file_pieces_root(const struct bitgocho_metainf
                                                    uint8_t *buf,
                                                    size_t cap,
                                                    size_t *out_len);
+
+/**
+ * Copies the v2 piece layer of file `index` (32 bytes per piece of the file, checked
+ * against its pieces root) into `buf`; `BITGOCHO_E_NOT_FOUND` for files of at most one
+ * piece, v1-only torrents, or when the .torrent carries no layers.
+ *
+ * # Safety
+ * As for `bitgocho_metainfo_file_path()`.
+ */
+bitgocho_status bitgocho_metainfo_file_piece_layer(const struct bitgocho_metainfo *metainfo,
+                                                   size_t index,
+                                                   uint8_t *buf,
+                                                   size_t cap,
+                                                   size_t *out_len);
+
+/**
+ * Copies where symlink file `index` points (sanitised, '/'-joined, relative to the save
+ * directory and never outside it) into `buf`; `BITGOCHO_E_NOT_FOUND` for other files.
+ *
+ * # Safety
+ * As for `bitgocho_metainfo_file_path()`.
+ */
+bitgocho_status bitgocho_metainfo_file_symlink_target(const struct bitgocho_metainfo *metainfo,
+                                                      size_t index,
+                                                      uint8_t *buf,
+                                                      size_t cap,
+                                                      size_t *out_len);
+
+/**
+ * Writes the modification time (`mtime`, Unix seconds) of file `index` to `*out`;
+ * `BITGOCHO_E_NOT_FOUND` when the torrent does not give one.
+ *
+ * # Safety
+ * `metainfo` is NULL or a live handle; `out` is NULL or writable.
+ */
+bitgocho_status bitgocho_metainfo_file_mtime(const struct bitgocho_metainfo *metainfo,
+                                             size_t index,
+                                             int64_t *out);
 
 /**
  * Number of tracker tiers (`announce-list`, BEP 12); 0 when absent or for NULL.

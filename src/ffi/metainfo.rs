@@ -253,6 +253,38 @@ impl bitgocho_metainfo {
         }
     }
 
+    /// Writes the size of piece `index` to `*out` (the last piece may be shorter). Returns
+    /// `BITGOCHO_E_NOT_FOUND` past the last piece.
+    ///
+    /// # Safety
+    /// `metainfo` is NULL or a live handle; `out` is NULL or writable.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_metainfo_piece_size(
+        metainfo: *const bitgocho_metainfo,
+        index: u64,
+        out: *mut u64,
+    ) -> bitgocho_status {
+        boundary! {
+            let metainfo = try_ref!(metainfo);
+            try_out!(out);
+            match present(metainfo.piece_size(index), &format!("piece {index}")) {
+                // SAFETY: out checked non-NULL.
+                Ok(size) => unsafe { write_out(out, size); BITGOCHO_OK },
+                Err(status) => status,
+            }
+        }
+    }
+
+    /// True when a v2 torrent carries its `piece layers` (false: like a magnet link, the
+    /// layers must come from peers); false for v1 torrents and NULL.
+    ///
+    /// # Safety
+    /// `metainfo` is NULL or a live handle.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_metainfo_has_piece_layers(metainfo: *const bitgocho_metainfo) -> bool {
+        boundary_or! { false, try_ref!(metainfo, false).has_piece_layers() }
+    }
+
     /// Total size in bytes of all files, pad files included; 0 for NULL.
     ///
     /// # Safety

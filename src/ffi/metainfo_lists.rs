@@ -173,6 +173,75 @@ impl bitgocho_metainfo {
         }
     }
 
+    /// Copies the v2 piece layer of file `index` (32 bytes per piece of the file, checked
+    /// against its pieces root) into `buf`; `BITGOCHO_E_NOT_FOUND` for files of at most one
+    /// piece, v1-only torrents, or when the .torrent carries no layers.
+    ///
+    /// # Safety
+    /// As for `bitgocho_metainfo_file_path()`.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_metainfo_file_piece_layer(
+        metainfo: *const bitgocho_metainfo,
+        index: usize,
+        buf: *mut u8,
+        cap: usize,
+        out_len: *mut usize,
+    ) -> bitgocho_status {
+        boundary! {
+            match present(try_ref!(metainfo).piece_layer(index), &format!("piece layer for file {index}")) {
+                // SAFETY: forwarded from this function's contract.
+                Ok(layer) => unsafe { copy_bytes(layer.as_flattened(), buf, cap, out_len) },
+                Err(status) => status,
+            }
+        }
+    }
+
+    /// Copies where symlink file `index` points (sanitised, '/'-joined, relative to the save
+    /// directory and never outside it) into `buf`; `BITGOCHO_E_NOT_FOUND` for other files.
+    ///
+    /// # Safety
+    /// As for `bitgocho_metainfo_file_path()`.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_metainfo_file_symlink_target(
+        metainfo: *const bitgocho_metainfo,
+        index: usize,
+        buf: *mut u8,
+        cap: usize,
+        out_len: *mut usize,
+    ) -> bitgocho_status {
+        boundary! {
+            let target = file(try_ref!(metainfo), index)
+                .and_then(|f| present(f.symlink_target(), &format!("symlink target for file {index}")));
+            match target {
+                // SAFETY: forwarded from this function's contract.
+                Ok(target) => unsafe { copy_str(&target.joined(), buf, cap, out_len) },
+                Err(status) => status,
+            }
+        }
+    }
+
+    /// Writes the modification time (`mtime`, Unix seconds) of file `index` to `*out`;
+    /// `BITGOCHO_E_NOT_FOUND` when the torrent does not give one.
+    ///
+    /// # Safety
+    /// `metainfo` is NULL or a live handle; `out` is NULL or writable.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_metainfo_file_mtime(
+        metainfo: *const bitgocho_metainfo,
+        index: usize,
+        out: *mut i64,
+    ) -> bitgocho_status {
+        boundary! {
+            let metainfo = try_ref!(metainfo);
+            try_out!(out);
+            match file(metainfo, index).and_then(|f| present(f.mtime(), &format!("mtime for file {index}"))) {
+                // SAFETY: out checked non-NULL.
+                Ok(mtime) => unsafe { write_out(out, mtime); BITGOCHO_OK },
+                Err(status) => status,
+            }
+        }
+    }
+
     /// Number of tracker tiers (`announce-list`, BEP 12); 0 when absent or for NULL.
     ///
     /// # Safety

@@ -131,6 +131,42 @@ static void v1_multi_file(void) {
     bitgocho_metainfo_free(again);
 }
 
+static void layers_symlinks_and_piece_sizes(void) {
+    const bitgocho_metainfo *mi = NULL;
+    CHECK_OK(bitgocho_metainfo_from_file(corpus_file("v2_multipiece_file.torrent"), &mi));
+    CHECK(bitgocho_metainfo_has_piece_layers(mi));
+    uint64_t pieces = bitgocho_metainfo_piece_count(mi), sum = 0, size = 0;
+    for (uint64_t i = 0; i < pieces; i++) {
+        CHECK_OK(bitgocho_metainfo_piece_size(mi, i, &size));
+        sum += size;
+    }
+    CHECK(sum == bitgocho_metainfo_total_size(mi));
+    CHECK_STATUS(bitgocho_metainfo_piece_size(mi, pieces, &size), BITGOCHO_E_NOT_FOUND);
+    size_t len = 0;
+    CHECK_STATUS(bitgocho_metainfo_file_piece_layer(mi, 0, NULL, 0, &len), BITGOCHO_E_BUFFER_TOO_SMALL);
+    CHECK(len == 32 * pieces);
+    uint8_t *layer = malloc(len);
+    CHECK(layer != NULL);
+    CHECK_OK(bitgocho_metainfo_file_piece_layer(mi, 0, layer, len, &len));
+    CHECK(len == 32 * pieces);
+    free(layer);
+    bitgocho_metainfo_free(mi);
+
+    CHECK_OK(bitgocho_metainfo_from_file(corpus_file("symlink1.torrent"), &mi));
+    char target[256];
+    uint32_t attrs = 0;
+    CHECK_OK(bitgocho_metainfo_file_symlink_target(mi, 1, (uint8_t *)target, sizeof target, &len));
+    CHECK(strcmp(target, "temp/a/b/bar") == 0);
+    CHECK_OK(bitgocho_metainfo_file_attributes(mi, 1, &attrs));
+    CHECK(attrs & BITGOCHO_FILE_SYMLINK);
+    CHECK_STATUS(bitgocho_metainfo_file_symlink_target(mi, 0, (uint8_t *)target, sizeof target, &len),
+                 BITGOCHO_E_NOT_FOUND);
+    int64_t mtime = 0;
+    CHECK_STATUS(bitgocho_metainfo_file_mtime(mi, 0, &mtime), BITGOCHO_E_NOT_FOUND);
+    CHECK(!bitgocho_metainfo_has_piece_layers(mi));
+    bitgocho_metainfo_free(mi);
+}
+
 static void v2_only(void) {
     const bitgocho_metainfo *mi = NULL;
     CHECK_OK(bitgocho_metainfo_from_file(corpus_file("v2_multiple_files.torrent"), &mi));
@@ -157,6 +193,7 @@ int main(int argc, char **argv) {
     null_handle_defaults();
     v1_multi_file();
     v2_only();
+    layers_symlinks_and_piece_sizes();
     puts("test_metainfo: ok");
     return 0;
 }

@@ -88,6 +88,16 @@ class Metainfo:
         """The v1 SHA-1 of piece `index`; raises NotFound past the end or for v2-only."""
         return fetch(_lib.bitgocho_metainfo_piece_hash, self.handle, index)
 
+    def piece_size(self, index):
+        """Size of piece `index`; raises NotFound past the end."""
+        out = c_uint64(0)
+        check(_lib.bitgocho_metainfo_piece_size(self.handle, index, byref(out)))
+        return out.value
+
+    @property
+    def has_piece_layers(self):
+        return bool(_lib.bitgocho_metainfo_has_piece_layers(self.handle))
+
     @property
     def total_size(self):
         return _lib.bitgocho_metainfo_total_size(self.handle)
@@ -140,6 +150,23 @@ class Metainfo:
     def file_pieces_root(self, index):
         """The 32-byte v2 merkle root of file `index`, or None."""
         return fetch(_lib.bitgocho_metainfo_file_pieces_root, self.handle, index, optional=True)
+
+    def file_piece_layer(self, index):
+        """File `index`'s v2 piece layer (32 bytes per piece), or None."""
+        return fetch(_lib.bitgocho_metainfo_file_piece_layer, self.handle, index, optional=True)
+
+    def file_symlink_target(self, index):
+        """Where symlink file `index` points, or None."""
+        return fetch_str(_lib.bitgocho_metainfo_file_symlink_target, self.handle, index, optional=True)
+
+    def file_mtime(self, index):
+        """File `index`'s modification time (Unix seconds), or None."""
+        out = c_int64(0)
+        status = _lib.bitgocho_metainfo_file_mtime(self.handle, index, byref(out))
+        if status == E_NOT_FOUND:
+            return None
+        check(status)
+        return out.value
 
     @property
     def announce_list(self):

@@ -50,6 +50,20 @@ class MetainfoTest(unittest.TestCase):
         with Metainfo.from_file(corpus("dht_nodes.torrent")) as nodes:
             self.assertTrue(nodes.nodes and all(isinstance(p, int) for _, p in nodes.nodes))
 
+    def test_piece_layers_symlinks_and_piece_sizes(self):
+        with Metainfo.from_file(corpus("v2_multipiece_file.torrent")) as mi:
+            self.assertTrue(mi.has_piece_layers)
+            self.assertEqual(len(mi.file_piece_layer(0)), 32 * mi.piece_count)
+            self.assertEqual(sum(mi.piece_size(i) for i in range(mi.piece_count)), mi.total_size)
+            with self.assertRaises(NotFound):
+                mi.piece_size(mi.piece_count)
+        with Metainfo.from_file(corpus("symlink1.torrent")) as mi:
+            self.assertEqual(mi.file_symlink_target(1), "temp/a/b/bar")
+            self.assertTrue(mi.files[1][3] & bitgocho.FILE_SYMLINK)
+            self.assertIsNone(mi.file_symlink_target(0))
+            self.assertIsNone(mi.file_mtime(0))
+            self.assertFalse(mi.has_piece_layers)
+
     def test_bad_input(self):
         with self.assertRaises(ParseError) as ctx:
             Metainfo.parse(b"d8:announce3:urle")

@@ -54,6 +54,8 @@ unsafe extern "C" {
         cap: usize,
         out_len: *mut usize,
     ) -> bitgocho_status;
+    pub fn bitgocho_metainfo_piece_size(metainfo: *const bitgocho_metainfo, index: u64, out: *mut u64) -> bitgocho_status;
+    pub fn bitgocho_metainfo_has_piece_layers(metainfo: *const bitgocho_metainfo) -> bool;
     pub fn bitgocho_metainfo_total_size(metainfo: *const bitgocho_metainfo) -> u64;
     pub fn bitgocho_metainfo_is_multi_file(metainfo: *const bitgocho_metainfo) -> bool;
     pub fn bitgocho_metainfo_is_private(metainfo: *const bitgocho_metainfo) -> bool;
@@ -204,6 +206,21 @@ unsafe extern "C" {
         cap: usize,
         out_len: *mut usize,
     ) -> bitgocho_status;
+    pub fn bitgocho_metainfo_file_piece_layer(
+        metainfo: *const bitgocho_metainfo,
+        index: usize,
+        buf: *mut u8,
+        cap: usize,
+        out_len: *mut usize,
+    ) -> bitgocho_status;
+    pub fn bitgocho_metainfo_file_symlink_target(
+        metainfo: *const bitgocho_metainfo,
+        index: usize,
+        buf: *mut u8,
+        cap: usize,
+        out_len: *mut usize,
+    ) -> bitgocho_status;
+    pub fn bitgocho_metainfo_file_mtime(metainfo: *const bitgocho_metainfo, index: usize, out: *mut i64) -> bitgocho_status;
     pub fn bitgocho_metainfo_tier_count(metainfo: *const bitgocho_metainfo) -> usize;
     pub fn bitgocho_metainfo_tier_size(metainfo: *const bitgocho_metainfo, tier: usize) -> usize;
     pub fn bitgocho_metainfo_tracker(
