@@ -80,14 +80,16 @@
 typedef struct bitgocho_bytes bitgocho_bytes;
 
 /**
- * A parsed, immutable .torrent (v1, v2 or hybrid). Reference-counted; every getter is safe to
- * call from several threads at once.
+ * A parsed, immutable .torrent (v1, v2 or hybrid). Reference-counted: `bitgocho_metainfo_clone()`
+ * gives another reference and each one is released with `bitgocho_metainfo_free()`. Every
+ * getter is safe to call from several threads at once.
  */
 typedef struct bitgocho_metainfo bitgocho_metainfo;
 
 /**
  * A builder for a .torrent: either new from files to hash, or edits of an existing metainfo.
- * Not safe for concurrent use; free it with `bitgocho_metainfo_editor_free()`.
+ * Not safe for concurrent use, except `bitgocho_metainfo_editor_cancel()`; free it with
+ * `bitgocho_metainfo_editor_free()`.
  */
 typedef struct bitgocho_metainfo_editor bitgocho_metainfo_editor;
 

@@ -96,14 +96,16 @@ pub struct bitgocho_settings {
     _private: [u8; 0],
 }
 
-/// A parsed, immutable .torrent (v1, v2 or hybrid). Reference-counted; every getter is safe to
-/// call from several threads at once.
+/// A parsed, immutable .torrent (v1, v2 or hybrid). Reference-counted: `bitgocho_metainfo_clone()`
+/// gives another reference and each one is released with `bitgocho_metainfo_free()`. Every
+/// getter is safe to call from several threads at once.
 pub struct bitgocho_metainfo {
     _private: [u8; 0],
 }
 
 /// A builder for a .torrent: either new from files to hash, or edits of an existing metainfo.
-/// Not safe for concurrent use; free it with `bitgocho_metainfo_editor_free()`.
+/// Not safe for concurrent use, except `bitgocho_metainfo_editor_cancel()`; free it with
+/// `bitgocho_metainfo_editor_free()`.
 pub struct bitgocho_metainfo_editor {
     _private: [u8; 0],
 }
