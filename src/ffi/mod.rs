@@ -12,6 +12,13 @@
 //! - No panic crosses the boundary: it becomes `BITGOCHO_E_PANIC`.
 //!
 //! One file per handle type; `abi` holds the types shared with the header and the ABI test.
+//!
+//! Adding a function: write it in its handle's `impl bitgocho_<x>` block with
+//! `#[unsafe(no_mangle)] pub unsafe extern "C" fn`, a doc comment and a `# Safety` section, its
+//! body inside `boundary!` (or `boundary_or!`) with `try_*!` argument checks; then run
+//! `BITGOCHO_BLESS=1 cargo test --test header` and declare it in `tests/abi-test/src/decls.rs`
+//! and `bindings/python/bitgocho/_ffi.py`. tests/header.rs, tests/c_api.rs, the ABI test and
+//! tests/python_binding.rs fail until the header, the exports and both declarations agree.
 
 #![allow(non_camel_case_types)]
 
