@@ -5,6 +5,7 @@ pub mod error;
 pub mod model;
 pub mod parse;
 mod parse_v2;
+mod path_index;
 pub mod sanitize;
 mod symlinks;
 pub use error::{ErrorKind, MetainfoError};
