@@ -172,6 +172,7 @@ fn btreannounce_keeps_announce_list_unless_the_option_is_given() {
         "old announce for a.torrent: http://a/ann\nold announce-list for a.torrent: http://a/ann|http://b/ann\n"
     );
     assert_eq!(libtorrent(&t).trackers, tiers(&[(0, "http://a/ann"), (1, "http://b/ann")]));
+    assert!(r.err.starts_with("note: a.torrent keeps its announce-list"), "{}", r.err);
 
     // The option after the file, `--name=value` form, with spaces and empty pieces.
     let r = tool(
@@ -206,6 +207,11 @@ fn btreannounce_usage_errors_and_per_file_failures() {
     assert!(r.out.starts_with("Usage: btreannounce <announce> [--announce_list <arg>] file1.torrent"), "{}", r.out);
     let r = tool("btreannounce", dir.path(), &["http://x/", "--announce_list", "http://y/"]);
     assert_eq!((r.code, r.out.as_str()), (2, "error: no .torrent files given\n\n"));
+    let r = tool("btreannounce", dir.path(), &["--help"]);
+    assert_eq!(r.code, 0);
+    assert!(r.out.starts_with("Usage: btreannounce") && r.out.contains("\n--announce_list <arg>\n"), "{}", r.out);
+    let r = tool("btreannounce", dir.path(), &["--version"]);
+    assert_eq!((r.code, r.out.starts_with("bitgocho ")), (0, true));
     let r = tool("btreannounce", dir.path(), &["http://x/", "--bogus", "1", "a.torrent"]);
     assert_eq!((r.code, r.err.lines().next()), (2, Some("error: unknown key --bogus")));
 
@@ -285,6 +291,78 @@ fn btrename_changes_the_name_and_reports_the_new_info_hash() {
     );
     let lt = libtorrent(&t);
     assert_eq!((lt.name.as_str(), lt.hash.as_str()), ("renamed.dat", after.hash.as_str()));
+}
+
+#[test]
+fn non_utf8_arguments_are_refused_without_a_panic() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = scratch();
+    let bad = std::ffi::OsStr::from_bytes(b"\xff.torrent");
+    let o = Command::new(env!("CARGO_BIN_EXE_btsethttpseeds")).current_dir(dir.path()).arg("0").arg(bad).output();
+    let r = finished(o.unwrap());
+    assert_eq!((r.code, r.err.as_str()), (2, "error: argument is not valid UTF-8: \u{fffd}.torrent\n"));
+}
+
+/// libtorrent's v1 and v2 info-hashes (hex; v2 empty for a v1-only torrent) and name.
+fn libtorrent_hashes(path: &Path) -> (String, String, String) {
+    const SCRIPT: &str = "import sys, libtorrent as lt
+ti = lt.torrent_info(sys.argv[1]); h = ti.info_hashes()
+print(str(h.v1) if h.has_v1() else ''); print(str(h.v2) if h.has_v2() else ''); print(ti.name())
+";
+    let o = Command::new("/usr/bin/python3").arg("-c").arg(SCRIPT).arg(path).output().unwrap();
+    assert!(o.status.success(), "libtorrent (apt python3-libtorrent): {}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8(o.stdout).unwrap();
+    let l: Vec<&str> = text.lines().collect();
+    (l[0].to_string(), l[1].to_string(), l[2].to_string())
+}
+
+fn corpus_copy(dir: &Path, name: &str) -> PathBuf {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/libtorrent-corpus").join(name);
+    let dst = dir.join(name);
+    fs::copy(src, &dst).unwrap();
+    dst
+}
+
+#[test]
+fn btrename_reports_both_hashes_of_a_hybrid_torrent() {
+    let dir = scratch();
+    let t = corpus_copy(dir.path(), "v2_hybrid.torrent");
+    let (v1, v2, _) = libtorrent_hashes(&t);
+    assert_eq!((v1.len(), v2.len()), (40, 64));
+    let r = tool("btrename", dir.path(), &["v2_hybrid.torrent", "renamed"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    let (n1, n2, name) = libtorrent_hashes(&t);
+    assert_eq!(name, "renamed");
+    assert!(n1 != v1 && n2 != v2);
+    let lines: Vec<&str> = r.out.lines().collect();
+    assert_eq!(
+        lines[2..6],
+        [
+            "old filename: bittorrent-v1-v2-hybrid-test".to_string(),
+            "new filename: renamed".to_string(),
+            format!("note: the info-hash changed: {v1} -> {n1}"),
+            format!("note: the v2 info-hash changed: {v2} -> {n2}"),
+        ]
+    );
+}
+
+#[test]
+fn btrename_canonicalises_an_unordered_info_dict_and_says_so() {
+    let dir = scratch();
+    let t = corpus_copy(dir.path(), "unordered.torrent");
+    let (v1, _, _) = libtorrent_hashes(&t);
+    let r = tool("btrename", dir.path(), &["unordered.torrent", "sorted"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert!(
+        r.err.starts_with("warning: unordered.torrent: the info dictionary's keys were not in canonical order"),
+        "{}",
+        r.err
+    );
+    let (n1, _, name) = libtorrent_hashes(&t);
+    assert_eq!(name, "sorted");
+    assert!(r.out.contains(&format!("note: the info-hash changed: {v1} -> {n1}\n")), "{}", r.out);
+    let shown = transmission_show(&t);
+    assert_eq!((shown.hash, shown.name), (n1, "sorted".to_string()));
 }
 
 #[test]

@@ -16,7 +16,13 @@ fn usage(prog: &str) -> String {
 
 fn main() -> ExitCode {
     let prog = cli::progname();
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args = match utf8_args() {
+        Ok(a) => a,
+        Err(bad) => {
+            eprintln!("error: argument is not valid UTF-8: {bad}");
+            return ExitCode::from(2);
+        }
+    };
     let parsed = match options::parse(&args, &[], 0, None) {
         Ok(p) => p,
         Err(e) => {
@@ -78,4 +84,9 @@ fn load_source(path: &Path) -> Result<Editor, String> {
         println!("new announce-list: {}", format_tiers(&list));
     }
     Ok(source)
+}
+
+/// The arguments after the program name, or the first one that is not valid UTF-8.
+fn utf8_args() -> Result<Vec<String>, String> {
+    std::env::args_os().skip(1).map(|a| a.into_string().map_err(|a| a.to_string_lossy().into_owned())).collect()
 }

@@ -46,7 +46,13 @@ fn usage(prog: &str) -> String {
 
 fn main() -> ExitCode {
     let prog = cli::progname();
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args = match utf8_args() {
+        Ok(a) => a,
+        Err(bad) => {
+            eprintln!("error: argument is not valid UTF-8: {bad}");
+            return ExitCode::from(2);
+        }
+    };
     let parsed = match options::parse(&args, OPTIONS, 0, None) {
         Ok(p) => p,
         Err(e) => {
@@ -56,7 +62,7 @@ fn main() -> ExitCode {
         }
     };
     if parsed.help {
-        println!("{}\n{}", usage(&prog), options::format_help(OPTIONS, 80));
+        print!("{}\n{}", usage(&prog), options::format_help(OPTIONS, 80));
         return ExitCode::SUCCESS;
     }
     if parsed.version {
@@ -83,8 +89,9 @@ fn main() -> ExitCode {
                 println!("old announce-list for {file}: {}", format_tiers(&old));
             }
             ed.set_announce(&pos[0]);
-            if let Some(tiers) = &tiers {
-                ed.set_announce_list(Some(tiers.clone()));
+            match &tiers {
+                Some(tiers) => ed.set_announce_list(Some(tiers.clone())),
+                None => warn_if_announce_ignored(file, &ed.announce_list(), &pos[0]),
             }
             Ok(())
         });
@@ -97,5 +104,23 @@ fn main() -> ExitCode {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// The arguments after the program name, or the first one that is not valid UTF-8.
+fn utf8_args() -> Result<Vec<String>, String> {
+    std::env::args_os().skip(1).map(|a| a.into_string().map_err(|a| a.to_string_lossy().into_owned())).collect()
+}
+
+/// Notes on stderr when a kept announce-list does not hold the new URL: clients that support
+/// announce-list then ignore `announce`.
+fn warn_if_announce_ignored(file: &str, kept: &Option<Vec<Vec<String>>>, announce: &str) {
+    if let Some(tiers) = kept {
+        if !tiers.iter().flatten().any(|u| u == announce.trim()) {
+            eprintln!(
+                "note: {file} keeps its announce-list, which clients prefer over the announce URL; \
+                 use --announce_list to replace it or --announce_list '' to remove it"
+            );
+        }
     }
 }

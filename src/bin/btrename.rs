@@ -9,10 +9,15 @@ use bitgocho::cli::{self, options};
 use bitgocho::metainfo::edit::{to_hex, Editor};
 
 fn main() -> ExitCode {
-    let mut argv = std::env::args();
-    let argv0 = argv.next().unwrap_or_else(|| "btrename".to_string());
-    let args: Vec<String> = argv.collect();
+    let argv0 = std::env::args_os().next().map(|a| a.to_string_lossy().into_owned()).unwrap_or_default();
     println!("{} 20021119 - change the suggested filename in a .torrent file\n", cli::progname());
+    let args = match utf8_args() {
+        Ok(a) => a,
+        Err(bad) => {
+            eprintln!("error: argument is not valid UTF-8: {bad}");
+            return ExitCode::from(2);
+        }
+    };
     let parsed = match options::parse(&args, &[], 0, None) {
         Ok(p) => p,
         Err(e) => {
@@ -60,4 +65,9 @@ fn rename(path: &Path, new_name: &str) -> Result<(), String> {
     }
     println!("\ndone.\n");
     Ok(())
+}
+
+/// The arguments after the program name, or the first one that is not valid UTF-8.
+fn utf8_args() -> Result<Vec<String>, String> {
+    std::env::args_os().skip(1).map(|a| a.into_string().map_err(|a| a.to_string_lossy().into_owned())).collect()
 }

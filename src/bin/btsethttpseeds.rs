@@ -43,13 +43,19 @@ fn seed_list(arg: &str, what: &str) -> Result<Option<Vec<String>>, String> {
 
 fn main() -> ExitCode {
     let prog = cli::progname();
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args = match utf8_args() {
+        Ok(a) => a,
+        Err(bad) => {
+            eprintln!("error: argument is not valid UTF-8: {bad}");
+            return ExitCode::from(2);
+        }
+    };
     let parsed = match options::parse(&args, OPTIONS, 0, None) {
         Ok(p) => p,
         Err(e) => return usage_error(&e.to_string()),
     };
     if parsed.help {
-        println!("{}\n{}", usage(&prog), options::format_help(OPTIONS, 80));
+        print!("{}\n{}", usage(&prog), options::format_help(OPTIONS, 80));
         return ExitCode::SUCCESS;
     }
     if parsed.version {
@@ -101,4 +107,9 @@ fn usage_error(msg: &str) -> ExitCode {
     eprintln!("error: {msg}");
     eprintln!("run with --help for parameter explanations");
     ExitCode::from(2)
+}
+
+/// The arguments after the program name, or the first one that is not valid UTF-8.
+fn utf8_args() -> Result<Vec<String>, String> {
+    std::env::args_os().skip(1).map(|a| a.into_string().map_err(|a| a.to_string_lossy().into_owned())).collect()
 }

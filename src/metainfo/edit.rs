@@ -45,20 +45,28 @@ pub struct Editor {
 impl Editor {
     /// Loads a torrent from its bytes; it must be a bencoded dictionary with an `info` dictionary.
     pub fn from_bytes(bytes: &[u8]) -> Result<Editor, EditError> {
-        let value = decode(bytes, Limits::default())?;
-        let dict = value.as_dict().ok_or(EditError::NotADict)?;
-        match dict.get(INFO) {
-            None => return Err(EditError::NoInfo),
-            Some(Value::Dict(_)) => {}
-            Some(_) => return Err(EditError::InfoNotADict),
-        }
-        Ok(Editor { top: RawDict::from_dict(dict), warnings: Vec::new() })
+        Editor::from_vec(bytes.to_vec())
+    }
+
+    /// Loads a torrent from an owned buffer, which the editor keeps instead of copying it.
+    pub fn from_vec(bytes: Vec<u8>) -> Result<Editor, EditError> {
+        let top = {
+            let value = decode(&bytes, Limits::default())?;
+            let dict = value.as_dict().ok_or(EditError::NotADict)?;
+            match dict.get(INFO) {
+                None => return Err(EditError::NoInfo),
+                Some(Value::Dict(_)) => {}
+                Some(_) => return Err(EditError::InfoNotADict),
+            }
+            RawDict::from_dict(dict, &bytes)
+        };
+        Ok(Editor { top: top.with_source(bytes), warnings: Vec::new() })
     }
 
     /// Reads and loads a torrent file; errors name the file.
     pub fn from_file(path: &Path) -> Result<Editor, EditError> {
         let bytes = std::fs::read(path).map_err(|source| EditError::Read { path: path.to_path_buf(), source })?;
-        Editor::from_bytes(&bytes).map_err(|e| e.in_file(path))
+        Editor::from_vec(bytes).map_err(|e| e.in_file(path))
     }
 
     /// The tracker URL (`announce`), if present and a string.
@@ -104,10 +112,7 @@ impl Editor {
 
     /// The exact bytes of the `info` dictionary as they will be written.
     pub fn info_bytes(&self) -> &[u8] {
-        match self.top.get(INFO) {
-            Some(OwnedValue::Raw(raw)) => raw,
-            _ => &[],
-        }
+        self.top.raw_slice(INFO).unwrap_or_default()
     }
 
     /// The v1 info-hash: SHA-1 of the `info` bytes.
@@ -152,8 +157,8 @@ impl Editor {
     /// source lacks is removed here.
     pub fn copy_trackers_from(&mut self, source: &Editor) {
         for key in [ANNOUNCE, ANNOUNCE_LIST] {
-            match source.top.get(key) {
-                Some(v) => self.top.set(key, v.clone()),
+            match source.top.get_owned(key) {
+                Some(v) => self.top.set(key, v),
                 None => {
                     self.top.remove(key);
                 }
@@ -232,19 +237,21 @@ impl Editor {
 
     /// Re-encodes `info` canonically after `f` edits its entries (all other values kept raw).
     fn edit_info(&mut self, f: impl FnOnce(&mut BTreeMap<Vec<u8>, OwnedValue>)) -> Result<(), EditError> {
-        let raw = self.info_bytes().to_vec();
-        let value = decode(&raw, Limits::default())?;
-        let dict = value.as_dict().ok_or(EditError::InfoNotADict)?;
-        if !dict.is_sorted() {
+        let (bytes, was_canonical) = {
+            let value = decode(self.info_bytes(), Limits::default())?;
+            let dict = value.as_dict().ok_or(EditError::InfoNotADict)?;
+            let mut map = dict.to_owned_raw();
+            f(&mut map);
+            (encode(&OwnedValue::Dict(map)), dict.is_sorted())
+        };
+        if !was_canonical {
             self.warnings.push(
                 "the info dictionary's keys were not in canonical order (or were duplicated); \
                  the rewritten info dictionary is canonicalised (keys sorted, first duplicate kept)"
                     .to_string(),
             );
         }
-        let mut map = dict.to_owned_raw();
-        f(&mut map);
-        self.top.set(INFO, OwnedValue::Raw(encode(&OwnedValue::Dict(map))));
+        self.top.set(INFO, OwnedValue::Raw(bytes));
         Ok(())
     }
 }
