@@ -62,7 +62,7 @@ deps:
 	bash tests/install-deps.sh
 
 test: deps build
-	$(CARGO) test --release
+	$(CARGO) test --release --no-fail-fast
 	$(MAKE) --no-print-directory test-abi
 
 # ctest: the header against the Rust view of the ABI, as C and as C++ (own target dir: no lock
