@@ -5,6 +5,7 @@ pub mod error;
 pub mod model;
 pub mod parse;
 mod parse_v2;
+mod path_index;
 pub mod sanitize;
 mod symlinks;
 pub use error::{ErrorKind, MetainfoError};
@@ -22,6 +23,7 @@ pub mod walk;
 
 // --- editing
 // (edit helper adds its modules here)
+pub mod edit;
 
 // --- shared
 pub mod merkle;
