@@ -2,6 +2,7 @@
 //! handling. Each tool in `src/bin/` is a small `main` over these and the library API.
 
 pub mod options;
+pub mod progress;
 
 pub use options::{Opt, OptDefault, OptError, Parsed};
 
