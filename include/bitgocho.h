@@ -158,11 +158,11 @@ typedef struct bitgocho_peer_addr {
 
 /**
  * Statistics of a tracker, filled by `bitgocho_tracker_stats()`. The caller sets `size` to
- * `sizeof(bitgocho_tracker_stats)` before the call. Fields are only ever appended, and a later
+ * `sizeof(bitgocho_tracker_statistics)` before the call. Fields are only ever appended, and a later
  * library fills only the fields that fit in `size`, so programs built against this version keep
  * working.
  */
-typedef struct bitgocho_tracker_stats {
+typedef struct bitgocho_tracker_statistics {
   /**
    * Set by the caller: the size of the structure it passes, in bytes.
    */
@@ -199,7 +199,7 @@ typedef struct bitgocho_tracker_stats {
    * State-file saves done.
    */
   uint64_t saves;
-} bitgocho_tracker_stats;
+} bitgocho_tracker_statistics;
 
 /**
  * Success.
@@ -1288,7 +1288,7 @@ bitgocho_status bitgocho_tracker_load_state(const struct bitgocho_tracker *track
                                             const char *path);
 
 /**
- * Fills `*stats` (whose `size` field the caller has set to `sizeof(bitgocho_tracker_stats)`)
+ * Fills `*stats` (whose `size` field the caller has set to `sizeof(bitgocho_tracker_statistics)`)
  * with the tracker's current counts. Fields beyond `size` are left alone. Returns
  * `BITGOCHO_E_INVALID_ARG` when `size` is smaller than the first version of the structure.
  *
@@ -1296,7 +1296,7 @@ bitgocho_status bitgocho_tracker_load_state(const struct bitgocho_tracker *track
  * `tracker` is NULL or a live handle; `stats` is NULL or points to `stats->size` writable bytes.
  */
 bitgocho_status bitgocho_tracker_stats(const struct bitgocho_tracker *tracker,
-                                       struct bitgocho_tracker_stats *stats);
+                                       struct bitgocho_tracker_statistics *stats);
 
 /**
  * Copies the oldest waiting warning (corrupt state file moved aside, failed periodic save,

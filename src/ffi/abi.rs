@@ -133,12 +133,12 @@ pub struct bitgocho_peer_addr {
 }
 
 /// Statistics of a tracker, filled by `bitgocho_tracker_stats()`. The caller sets `size` to
-/// `sizeof(bitgocho_tracker_stats)` before the call. Fields are only ever appended, and a later
+/// `sizeof(bitgocho_tracker_statistics)` before the call. Fields are only ever appended, and a later
 /// library fills only the fields that fit in `size`, so programs built against this version keep
 /// working.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct bitgocho_tracker_stats {
+pub struct bitgocho_tracker_statistics {
     /// Set by the caller: the size of the structure it passes, in bytes.
     pub size: usize,
     /// Torrents tracked.

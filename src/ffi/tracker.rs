@@ -495,7 +495,7 @@ impl bitgocho_tracker {
         }
     }
 
-    /// Fills `*stats` (whose `size` field the caller has set to `sizeof(bitgocho_tracker_stats)`)
+    /// Fills `*stats` (whose `size` field the caller has set to `sizeof(bitgocho_tracker_statistics)`)
     /// with the tracker's current counts. Fields beyond `size` are left alone. Returns
     /// `BITGOCHO_E_INVALID_ARG` when `size` is smaller than the first version of the structure.
     ///
@@ -504,19 +504,19 @@ impl bitgocho_tracker {
     #[unsafe(no_mangle)]
     pub unsafe extern "C" fn bitgocho_tracker_stats(
         tracker: *const bitgocho_tracker,
-        stats: *mut bitgocho_tracker_stats,
+        stats: *mut bitgocho_tracker_statistics,
     ) -> bitgocho_status {
         boundary! {
             let t = try_ref!(tracker);
             try_out!(stats);
             // SAFETY: stats is non-NULL and its size field readable per the contract.
             let size = unsafe { (*stats).size };
-            let full = std::mem::size_of::<bitgocho_tracker_stats>();
+            let full = std::mem::size_of::<bitgocho_tracker_statistics>();
             if size < full {
                 return fail(BITGOCHO_E_INVALID_ARG, format_args!("stats->size is {size}: set it to sizeof, {full}"));
             }
             let s = t.tracker.stats();
-            let value = bitgocho_tracker_stats {
+            let value = bitgocho_tracker_statistics {
                 size,
                 torrents: s.torrents,
                 seeds: s.seeds,
@@ -647,15 +647,16 @@ mod tests {
         (status, out, code, len)
     }
 
-    fn stats(t: *const bitgocho_tracker) -> bitgocho_tracker_stats {
-        let mut s = bitgocho_tracker_stats { size: std::mem::size_of::<bitgocho_tracker_stats>(), ..unsafe_zero() };
+    fn stats(t: *const bitgocho_tracker) -> bitgocho_tracker_statistics {
+        let mut s =
+            bitgocho_tracker_statistics { size: std::mem::size_of::<bitgocho_tracker_statistics>(), ..zeroed() };
         // SAFETY: t is live, s writable with its size set.
         assert_eq!(unsafe { bitgocho_tracker::bitgocho_tracker_stats(t, &mut s) }, BITGOCHO_OK);
         s
     }
 
-    fn unsafe_zero() -> bitgocho_tracker_stats {
-        bitgocho_tracker_stats {
+    fn zeroed() -> bitgocho_tracker_statistics {
+        bitgocho_tracker_statistics {
             size: 0,
             torrents: 0,
             seeds: 0,

@@ -35,8 +35,8 @@ class bitgocho_peer_addr(Structure):
     _fields_ = [("family", c_uint8), ("addr", c_uint8 * 16), ("port", c_uint16)]
 
 
-class bitgocho_tracker_stats(Structure):
-    """Tracker counts; set `size` to ctypes.sizeof(bitgocho_tracker_stats) before the call."""
+class bitgocho_tracker_statistics(Structure):
+    """Tracker counts; set `size` to ctypes.sizeof(bitgocho_tracker_statistics) before the call."""
 
     _fields_ = [
         ("size", c_size_t),
@@ -147,7 +147,7 @@ SIGNATURES = {
     "bitgocho_tracker_maintain_at": ([POINTER(bitgocho_tracker), c_uint64], c_uint32),
     "bitgocho_tracker_save_state": ([POINTER(bitgocho_tracker), c_char_p], c_uint32),
     "bitgocho_tracker_load_state": ([POINTER(bitgocho_tracker), c_char_p], c_uint32),
-    "bitgocho_tracker_stats": ([POINTER(bitgocho_tracker), POINTER(bitgocho_tracker_stats)], c_uint32),
+    "bitgocho_tracker_stats": ([POINTER(bitgocho_tracker), POINTER(bitgocho_tracker_statistics)], c_uint32),
     "bitgocho_tracker_pop_warning": ([POINTER(bitgocho_tracker), c_char_p, c_size_t, POINTER(c_size_t)], c_uint32),
     "bitgocho_tracker_info_page": ([POINTER(bitgocho_tracker), POINTER(POINTER(bitgocho_bytes))], c_uint32),
 }

@@ -338,7 +338,7 @@ unsafe extern "C" {
     pub fn bitgocho_tracker_maintain_at(tracker: *const bitgocho_tracker, now_ms: u64) -> bitgocho_status;
     pub fn bitgocho_tracker_save_state(tracker: *const bitgocho_tracker, path: *const c_char) -> bitgocho_status;
     pub fn bitgocho_tracker_load_state(tracker: *const bitgocho_tracker, path: *const c_char) -> bitgocho_status;
-    pub fn bitgocho_tracker_stats(tracker: *const bitgocho_tracker, stats: *mut bitgocho_tracker_stats)
+    pub fn bitgocho_tracker_stats(tracker: *const bitgocho_tracker, stats: *mut bitgocho_tracker_statistics)
         -> bitgocho_status;
     pub fn bitgocho_tracker_pop_warning(
         tracker: *const bitgocho_tracker,
