@@ -135,28 +135,6 @@ typedef void (*bitgocho_progress_cb)(void *userdata,
                                      uint64_t total);
 
 /**
- * The address of the client of a request, as the host saw it (the host decides whether to
- * trust proxy headers such as X-Forwarded-For before filling it). Plain data, filled by the
- * caller: `family` is `BITGOCHO_PEER_IPV4` (address in `addr[0..4]`, rest ignored) or
- * `BITGOCHO_PEER_IPV6` (all 16 bytes; IPv4-mapped addresses count as IPv4); `addr` is in
- * network byte order, `port` in host byte order.
- */
-typedef struct bitgocho_peer_addr {
-  /**
-   * `BITGOCHO_PEER_IPV4` or `BITGOCHO_PEER_IPV6`.
-   */
-  uint8_t family;
-  /**
-   * The address bytes, network byte order.
-   */
-  uint8_t addr[16];
-  /**
-   * The port, host byte order.
-   */
-  uint16_t port;
-} bitgocho_peer_addr;
-
-/**
  * Statistics of a tracker, filled by `bitgocho_tracker_stats()`. The caller sets `size` to
  * `sizeof(bitgocho_tracker_statistics)` before the call. Fields are only ever appended, and a later
  * library fills only the fields that fit in `size`, so programs built against this version keep
@@ -200,6 +178,28 @@ typedef struct bitgocho_tracker_statistics {
    */
   uint64_t saves;
 } bitgocho_tracker_statistics;
+
+/**
+ * The address of the client of a request, as the host saw it (the host decides whether to
+ * trust proxy headers such as X-Forwarded-For before filling it). Plain data, filled by the
+ * caller: `family` is `BITGOCHO_PEER_IPV4` (address in `addr[0..4]`, rest ignored) or
+ * `BITGOCHO_PEER_IPV6` (all 16 bytes; IPv4-mapped addresses count as IPv4); `addr` is in
+ * network byte order, `port` in host byte order.
+ */
+typedef struct bitgocho_peer_addr {
+  /**
+   * `BITGOCHO_PEER_IPV4` or `BITGOCHO_PEER_IPV6`.
+   */
+  uint8_t family;
+  /**
+   * The address bytes, network byte order.
+   */
+  uint8_t addr[16];
+  /**
+   * The port, host byte order.
+   */
+  uint16_t port;
+} bitgocho_peer_addr;
 
 /**
  * Success.
@@ -1174,75 +1174,6 @@ void bitgocho_tracker_free(const struct bitgocho_tracker *tracker);
 size_t bitgocho_tracker_max_response_len(const struct bitgocho_tracker *tracker);
 
 /**
- * Answers one HTTP request. `target` is the raw request-target as received
- * (`/announce?info_hash=%9A...`, `target_len` bytes, not URL-decoded, no NUL needed); `peer`
- * is the client's address. Announce paths (`/announce`, `/announce.php`,
- * `/tracker.php/announce`) and scrape paths (the same with `scrape`) are answered; any other
- * path gives `BITGOCHO_E_NOT_FOUND` and the host serves it itself (see
- * `bitgocho_tracker_info_page()` for the tracker's own page).
- *
- * On `BITGOCHO_OK` the body is in `out` (`*out_len` bytes, bencoded, content type
- * `text/plain`, to be sent with `Pragma: no-cache`) and the HTTP status in
- * `*out_http_status`: 200 for replies, including `failure reason` refusals, 400 for
- * malformed requests. For announce paths `out_cap` must be at least
- * `bitgocho_tracker_max_response_len()`, checked before anything happens: a smaller buffer
- * gives `BITGOCHO_E_BUFFER_TOO_SMALL` with that size in `*out_len` and the announce is not
- * applied. A scrape reply larger than `out_cap` also gives `BITGOCHO_E_BUFFER_TOO_SMALL`
- * with the needed size (scrapes change nothing but the scrape counter, so retrying is
- * safe; the size may differ on the retry, `bitgocho_tracker_handle_http_bytes()` avoids that).
- *
- * # Safety
- * `tracker` is NULL or a live handle; `target` points to `target_len` readable bytes; `peer`
- * is NULL or readable; `out` points to `out_cap` writable bytes (or is NULL with `out_cap`
- * 0); `out_len` and `out_http_status` are NULL or writable.
- */
-bitgocho_status bitgocho_tracker_handle_http(const struct bitgocho_tracker *tracker,
-                                             const uint8_t *target,
-                                             size_t target_len,
-                                             const struct bitgocho_peer_addr *peer,
-                                             uint8_t *out,
-                                             size_t out_cap,
-                                             size_t *out_len,
-                                             uint16_t *out_http_status);
-
-/**
- * Answers one HTTP request like `bitgocho_tracker_handle_http()`, returning the body as a new
- * `bitgocho_bytes` in `*out_body` (free with `bitgocho_bytes_free()`), the HTTP status in
- * `*out_http_status` and the content type, a static NUL-terminated string never to be
- * freed, in `*out_content_type`. No buffer size to guess: meant for bindings.
- *
- * # Safety
- * `tracker` is NULL or a live handle; `target` points to `target_len` readable bytes; `peer`
- * is NULL or readable; the three output pointers are NULL or writable.
- */
-bitgocho_status bitgocho_tracker_handle_http_bytes(const struct bitgocho_tracker *tracker,
-                                                   const uint8_t *target,
-                                                   size_t target_len,
-                                                   const struct bitgocho_peer_addr *peer,
-                                                   struct bitgocho_bytes **out_body,
-                                                   uint16_t *out_http_status,
-                                                   const char **out_content_type);
-
-/**
- * Answers one UDP tracker datagram (BEP 15: connect, announce, scrape) of `len` bytes from
- * `peer`. On `BITGOCHO_OK` the reply is in `out` (`*out_len` bytes) to be sent back to
- * `peer`; `*out_len` 0 means send nothing (the datagram was not a tracker request).
- * `out_cap` must be at least `bitgocho_tracker_max_response_len()`, checked first:
- * otherwise `BITGOCHO_E_BUFFER_TOO_SMALL` with that size in `*out_len` and nothing applied.
- *
- * # Safety
- * `tracker` is NULL or a live handle; `datagram` points to `len` readable bytes; `peer` is
- * NULL or readable; `out` points to `out_cap` writable bytes; `out_len` is NULL or writable.
- */
-bitgocho_status bitgocho_tracker_handle_udp(const struct bitgocho_tracker *tracker,
-                                            const uint8_t *datagram,
-                                            size_t len,
-                                            const struct bitgocho_peer_addr *peer,
-                                            uint8_t *out,
-                                            size_t out_cap,
-                                            size_t *out_len);
-
-/**
  * Periodic work, to be called by the host every few seconds (the `timeout_check_interval`
  * option, default 5): drops peers silent for `timeout_downloaders_interval`, rescans
  * `allowed_dir`/`allowed_list` and the IP lists every `parse_dir_interval`, saves `dfile`
@@ -1324,6 +1255,75 @@ bitgocho_status bitgocho_tracker_pop_warning(const struct bitgocho_tracker *trac
  */
 bitgocho_status bitgocho_tracker_info_page(const struct bitgocho_tracker *tracker,
                                            struct bitgocho_bytes **out);
+
+/**
+ * Answers one HTTP request. `target` is the raw request-target as received
+ * (`/announce?info_hash=%9A...`, `target_len` bytes, not URL-decoded, no NUL needed); `peer`
+ * is the client's address. Announce paths (`/announce`, `/announce.php`,
+ * `/tracker.php/announce`) and scrape paths (the same with `scrape`) are answered; any other
+ * path gives `BITGOCHO_E_NOT_FOUND` and the host serves it itself (see
+ * `bitgocho_tracker_info_page()` for the tracker's own page).
+ *
+ * On `BITGOCHO_OK` the body is in `out` (`*out_len` bytes, bencoded, content type
+ * `text/plain`, to be sent with `Pragma: no-cache`) and the HTTP status in
+ * `*out_http_status`: 200 for replies, including `failure reason` refusals, 400 for
+ * malformed requests. For announce paths `out_cap` must be at least
+ * `bitgocho_tracker_max_response_len()`, checked before anything happens: a smaller buffer
+ * gives `BITGOCHO_E_BUFFER_TOO_SMALL` with that size in `*out_len` and the announce is not
+ * applied. A scrape reply larger than `out_cap` also gives `BITGOCHO_E_BUFFER_TOO_SMALL`
+ * with the needed size (scrapes change nothing but the scrape counter, so retrying is
+ * safe; the size may differ on the retry, `bitgocho_tracker_handle_http_bytes()` avoids that).
+ *
+ * # Safety
+ * `tracker` is NULL or a live handle; `target` points to `target_len` readable bytes; `peer`
+ * is NULL or readable; `out` points to `out_cap` writable bytes (or is NULL with `out_cap`
+ * 0); `out_len` and `out_http_status` are NULL or writable.
+ */
+bitgocho_status bitgocho_tracker_handle_http(const struct bitgocho_tracker *tracker,
+                                             const uint8_t *target,
+                                             size_t target_len,
+                                             const struct bitgocho_peer_addr *peer,
+                                             uint8_t *out,
+                                             size_t out_cap,
+                                             size_t *out_len,
+                                             uint16_t *out_http_status);
+
+/**
+ * Answers one HTTP request like `bitgocho_tracker_handle_http()`, returning the body as a new
+ * `bitgocho_bytes` in `*out_body` (free with `bitgocho_bytes_free()`), the HTTP status in
+ * `*out_http_status` and the content type, a static NUL-terminated string never to be
+ * freed, in `*out_content_type`. No buffer size to guess: meant for bindings.
+ *
+ * # Safety
+ * `tracker` is NULL or a live handle; `target` points to `target_len` readable bytes; `peer`
+ * is NULL or readable; the three output pointers are NULL or writable.
+ */
+bitgocho_status bitgocho_tracker_handle_http_bytes(const struct bitgocho_tracker *tracker,
+                                                   const uint8_t *target,
+                                                   size_t target_len,
+                                                   const struct bitgocho_peer_addr *peer,
+                                                   struct bitgocho_bytes **out_body,
+                                                   uint16_t *out_http_status,
+                                                   const char **out_content_type);
+
+/**
+ * Answers one UDP tracker datagram (BEP 15: connect, announce, scrape) of `len` bytes from
+ * `peer`. On `BITGOCHO_OK` the reply is in `out` (`*out_len` bytes) to be sent back to
+ * `peer`; `*out_len` 0 means send nothing (the datagram was not a tracker request).
+ * `out_cap` must be at least `bitgocho_tracker_max_response_len()`, checked first:
+ * otherwise `BITGOCHO_E_BUFFER_TOO_SMALL` with that size in `*out_len` and nothing applied.
+ *
+ * # Safety
+ * `tracker` is NULL or a live handle; `datagram` points to `len` readable bytes; `peer` is
+ * NULL or readable; `out` points to `out_cap` writable bytes; `out_len` is NULL or writable.
+ */
+bitgocho_status bitgocho_tracker_handle_udp(const struct bitgocho_tracker *tracker,
+                                            const uint8_t *datagram,
+                                            size_t len,
+                                            const struct bitgocho_peer_addr *peer,
+                                            uint8_t *out,
+                                            size_t out_cap,
+                                            size_t *out_len);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -37,3 +37,4 @@ pub mod version;
 // --- tracker (h/trkffi)
 pub mod peer_addr;
 pub mod tracker;
+mod tracker_requests;
