@@ -69,14 +69,19 @@ impl ProgressDisplay {
 }
 
 /// Runs `work` on a new thread while showing the progress it reports through `progress`,
-/// and returns its result.
+/// and returns its result as soon as it is done.
 pub fn show_while<T: Send>(progress: &Progress, display: &mut ProgressDisplay, work: impl FnOnce() -> T + Send) -> T {
     let result = std::thread::scope(|scope| {
-        let handle = scope.spawn(work);
-        while !handle.is_finished() {
-            std::thread::sleep(POLL);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let handle = scope.spawn(move || {
+            let r = work();
+            let _ = tx.send(());
+            r
+        });
+        while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(POLL) {
             display.update(progress.done(), progress.total());
         }
+        display.update(progress.done(), progress.total());
         handle.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
     });
     display.finish();

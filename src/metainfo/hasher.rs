@@ -1,10 +1,11 @@
 //! Parallel hashing of a piece layout: SHA-1 pieces (v1) and SHA-256 16 KiB leaves (v2), in
 //! one pass over the bytes.
 //!
-//! One worker per core owns a contiguous range of pieces (as mkbrr does), opens its own files,
-//! advises the kernel once per advice for its range, and writes its digests into its own slice
-//! of preallocated arrays. Progress is an atomic byte counter the caller polls; a cancel flag
-//! stops every worker at the next piece.
+//! One worker per core takes contiguous runs of pieces (16 MiB tasks, in order, from a shared
+//! queue, so that a descheduled worker cannot hold back half the work), opens its own files,
+//! advises the kernel once per advice for each task, and writes its digests into the task's
+//! own slices of preallocated arrays. Progress is an atomic byte counter the caller polls; a
+//! cancel flag stops every worker at the next piece.
 
 use super::create_error::CreateError;
 use super::merkle::{Hash32, BLOCK_SIZE};
@@ -18,9 +19,16 @@ use std::os::unix::fs::FileExt;
 use std::os::unix::io::AsRawFd;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
 
 /// Bytes read per call when reading with `pread` (a multiple of the 16 KiB leaf size).
 const READ_CHUNK: usize = 1 << 20;
+/// Bytes of pieces per task taken by a worker (a task is a contiguous run of pieces).
+#[cfg(not(test))]
+const TASK_BYTES: u64 = 16 << 20;
+/// Small tasks in unit tests, so that their few pieces still make several tasks.
+#[cfg(test)]
+const TASK_BYTES: u64 = 64 << 10;
 /// Zero bytes fed to SHA-1 for pad files.
 const ZEROS: [u8; 16 * 1024] = [0u8; 16 * 1024];
 
@@ -107,27 +115,21 @@ pub fn hash_files(job: &HashJob, progress: &Progress) -> Result<Hashes, CreateEr
     };
     let threads = worker_count(job.threads, n);
     let stop = AtomicBool::new(false);
-    let ranges: Vec<(u64, u64)> =
-        (0..threads as u64).map(|i| (n * i / threads as u64, n * (i + 1) / threads as u64)).collect();
+    let tasks = Mutex::new(split_tasks(job, &mut hashes.pieces, &mut hashes.leaves).into_iter());
     let results: Vec<Result<(), CreateError>> = std::thread::scope(|scope| {
-        let mut pieces_rest: &mut [[u8; 20]] = &mut hashes.pieces;
-        let mut leaves_rest: &mut [Hash32] = &mut hashes.leaves;
-        let mut handles = Vec::with_capacity(threads);
-        for &(p0, p1) in &ranges {
-            let (pieces, rest) = pieces_rest.split_at_mut(if job.v1 { (p1 - p0) as usize } else { 0 });
-            pieces_rest = rest;
-            let nleaves = if job.v2 { (layout.leaf_at(p1) - layout.leaf_at(p0)) as usize } else { 0 };
-            let (leaves, rest) = leaves_rest.split_at_mut(nleaves);
-            leaves_rest = rest;
-            let mut worker = Worker { job, progress, stop: &stop, open: None, buf: Vec::new(), range: (p0, p1) };
-            handles.push(scope.spawn(move || {
-                let r = worker.run(pieces, leaves);
-                if r.is_err() {
-                    worker.stop.store(true, Ordering::Relaxed);
-                }
-                r.and_then(|()| worker.close())
-            }));
-        }
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let mut worker = Worker { job, progress, stop: &stop, open: None, buf: Vec::new(), task: (0, 0) };
+                let tasks = &tasks;
+                scope.spawn(move || {
+                    let r = worker.run(tasks).and_then(|()| worker.close());
+                    if r.is_err() {
+                        worker.stop.store(true, Ordering::Relaxed);
+                    }
+                    r
+                })
+            })
+            .collect();
         handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
     });
     // Report the first real error in preference to the cancellations it caused.
@@ -151,42 +153,86 @@ fn worker_count(threads: usize, pieces: u64) -> usize {
     t.clamp(1, pieces.max(1) as usize)
 }
 
+/// A contiguous run of pieces and the slices its digests go to.
+struct Task<'h> {
+    first: u64,
+    end: u64,
+    pieces: &'h mut [[u8; 20]],
+    leaves: &'h mut [Hash32],
+}
+
+/// Cuts the piece stream into tasks of about [`TASK_BYTES`], in order, each owning its part
+/// of the output arrays. Workers take the next task when done, so a descheduled worker never
+/// holds back a large share of the work.
+fn split_tasks<'h>(job: &HashJob, mut pieces: &'h mut [[u8; 20]], mut leaves: &'h mut [Hash32]) -> Vec<Task<'h>> {
+    let layout = job.layout;
+    let n = layout.num_pieces();
+    let per_task = (TASK_BYTES / layout.piece_length).max(1);
+    let mut tasks = Vec::with_capacity(n.div_ceil(per_task) as usize);
+    let mut first = 0;
+    while first < n {
+        let end = (first + per_task).min(n);
+        let (p, rest) = std::mem::take(&mut pieces).split_at_mut(if job.v1 { (end - first) as usize } else { 0 });
+        pieces = rest;
+        let nleaves = if job.v2 { (layout.leaf_at(end) - layout.leaf_at(first)) as usize } else { 0 };
+        let (l, rest) = std::mem::take(&mut leaves).split_at_mut(nleaves);
+        leaves = rest;
+        tasks.push(Task { first, end, pieces: p, leaves: l });
+        first = end;
+    }
+    tasks
+}
+
 /// The file a worker currently reads.
 struct OpenFile {
     index: usize,
     file: File,
     map: Option<Mmap>,
+    /// The task for which the kernel was last advised about this file.
+    advised_for: Option<u64>,
 }
 
-/// One hashing worker over a contiguous range of pieces.
+/// One hashing worker: takes tasks until none are left.
 struct Worker<'a> {
     job: &'a HashJob<'a>,
     progress: &'a Progress,
     stop: &'a AtomicBool,
     open: Option<OpenFile>,
     buf: Vec<u8>,
-    range: (u64, u64),
+    task: (u64, u64),
 }
 
 impl Worker<'_> {
-    /// Hashes every piece of the range into `pieces` and `leaves` (this worker's slices).
-    fn run(&mut self, pieces: &mut [[u8; 20]], leaves: &mut [Hash32]) -> Result<(), CreateError> {
+    /// Takes and hashes tasks from the shared queue until it is empty.
+    fn run<'h>(&mut self, tasks: &Mutex<std::vec::IntoIter<Task<'h>>>) -> Result<(), CreateError> {
+        loop {
+            let next = tasks.lock().unwrap_or_else(|e| e.into_inner()).next();
+            match next {
+                Some(task) => self.run_task(task)?,
+                None => return Ok(()),
+            }
+        }
+    }
+
+    /// Hashes every piece of one task into its slices.
+    fn run_task(&mut self, task: Task) -> Result<(), CreateError> {
+        self.task = (task.first, task.end);
         let mut leaf_i = 0usize;
-        for (k, piece) in (self.range.0..self.range.1).enumerate() {
+        for (k, piece) in (task.first..task.end).enumerate() {
             if self.progress.is_cancelled() || self.stop.load(Ordering::Relaxed) {
                 return Err(CreateError::Cancelled);
             }
             let mut sha1 = self.job.v1.then(Sha1::new);
             let mut bytes = 0;
             for portion in self.job.layout.portions(piece) {
-                self.hash_portion(&portion, sha1.as_mut(), leaves, &mut leaf_i)?;
+                self.hash_portion(&portion, sha1.as_mut(), task.leaves, &mut leaf_i)?;
                 bytes += portion.len;
                 if let Some(h) = sha1.as_mut() {
                     feed_zeros(h, portion.pad_after);
                 }
             }
             if let Some(h) = sha1 {
-                pieces[k] = h.finalize().into();
+                task.pieces[k] = h.finalize().into();
             }
             self.progress.done.fetch_add(bytes, Ordering::Relaxed);
         }
@@ -219,6 +265,7 @@ impl Worker<'_> {
             }
         };
         self.switch_to(p.file)?;
+        self.advise();
         let open = self.open.as_ref().expect("switch_to opened the file");
         if let Some(map) = &open.map {
             absorb(&map[p.offset as usize..(p.offset + p.len) as usize]);
@@ -249,34 +296,39 @@ impl Worker<'_> {
         let unreadable = |source| CreateError::Unreadable { path: input.path.clone(), source };
         let file = File::open(&input.path).map_err(unreadable)?;
         check_size(&file, input)?;
-        let (lo, hi) = self.range_in_file(index);
         let map = match self.job.method {
-            ReadMethod::Mmap => {
-                // SAFETY: the mapping is read-only and private to this worker; a concurrent
-                // truncation is the documented hazard of ReadMethod::Mmap.
-                let map = unsafe { Mmap::map(&file) }.map_err(unreadable)?;
-                // Advice is a hint: a kernel that refuses it still serves the reads.
-                let _ = map.advise_range(Advice::Sequential, lo as usize, (hi - lo) as usize);
-                let _ = map.advise_range(Advice::WillNeed, lo as usize, (hi - lo) as usize);
-                Some(map)
-            }
-            ReadMethod::Pread => {
-                fadvise(&file, lo, hi - lo, libc::POSIX_FADV_SEQUENTIAL);
-                fadvise(&file, lo, hi - lo, libc::POSIX_FADV_WILLNEED);
-                None
-            }
+            // SAFETY: the mapping is read-only and private to this worker; a concurrent
+            // truncation is the documented hazard of ReadMethod::Mmap.
+            ReadMethod::Mmap => Some(unsafe { Mmap::map(&file) }.map_err(unreadable)?),
+            ReadMethod::Pread => None,
         };
-        self.open = Some(OpenFile { index, file, map });
+        self.open = Some(OpenFile { index, file, map, advised_for: None });
         Ok(())
     }
 
-    /// The byte range of file `index` this worker will read.
-    fn range_in_file(&self, index: usize) -> (u64, u64) {
+    /// Advises the kernel, once per advice, that the open file's part of the current task is
+    /// about to be read sequentially. Advice is a hint: a refusal is ignored.
+    fn advise(&mut self) {
+        let task = self.task;
+        let Some(open) = self.open.as_mut() else { return };
+        if open.advised_for == Some(task.0) {
+            return;
+        }
+        open.advised_for = Some(task.0);
         let plen = self.job.layout.piece_length;
-        let span = &self.job.layout.spans[index];
-        let lo = (self.range.0 * plen).clamp(span.start, span.start + span.len) - span.start;
-        let hi = (self.range.1 * plen).clamp(span.start, span.start + span.len) - span.start;
-        (lo, hi)
+        let span = &self.job.layout.spans[open.index];
+        let lo = (task.0 * plen).clamp(span.start, span.start + span.len) - span.start;
+        let hi = (task.1 * plen).clamp(span.start, span.start + span.len) - span.start;
+        match &open.map {
+            Some(map) => {
+                let _ = map.advise_range(Advice::Sequential, lo as usize, (hi - lo) as usize);
+                let _ = map.advise_range(Advice::WillNeed, lo as usize, (hi - lo) as usize);
+            }
+            None => {
+                fadvise(&open.file, lo, hi - lo, libc::POSIX_FADV_SEQUENTIAL);
+                fadvise(&open.file, lo, hi - lo, libc::POSIX_FADV_WILLNEED);
+            }
+        }
     }
 
     /// Closes the open file after checking it still has the size it was listed with.

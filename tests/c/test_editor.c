@@ -3,6 +3,7 @@
  * Usage: test_editor <empty scratch directory> */
 #define _POSIX_C_SOURCE 200809L
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "check.h"
 
@@ -111,22 +112,32 @@ static void new_torrent_with_every_option(void) {
 }
 
 static void cancel_and_atomic_write(void) {
-    write_file(scratch("big.bin"), 8 << 20, 3);
+    /* 1 GiB of holes: hashing it takes far longer than reaching the first progress call, so
+     * the cancel always lands while pieces remain. */
+    FILE *f = fopen(scratch("huge.bin"), "wb");
+    CHECK(f != NULL && fclose(f) == 0);
+    CHECK(truncate(scratch("huge.bin"), (off_t)1 << 30) == 0);
     bitgocho_metainfo_editor *ed = NULL;
-    CHECK_OK(bitgocho_metainfo_editor_new(scratch("big.bin"), &ed));
-    CHECK_OK(bitgocho_metainfo_editor_set_piece_size_pow2(ed, 14));
+    CHECK_OK(bitgocho_metainfo_editor_new(scratch("huge.bin"), &ed));
+    CHECK_OK(bitgocho_metainfo_editor_set_piece_size_pow2(ed, 20));
     CHECK_OK(bitgocho_metainfo_editor_set_threads(ed, 1));
     struct progress p = {0, 0, 0, ed};
-    CHECK_STATUS(bitgocho_metainfo_editor_write(ed, scratch("big.torrent"), on_progress, &p), BITGOCHO_E_CANCELLED);
-    CHECK(p.calls >= 1);
-    CHECK(!exists(scratch("big.torrent")));
-    /* cancelling when nothing runs does nothing; the next build succeeds */
+    CHECK_STATUS(bitgocho_metainfo_editor_write(ed, scratch("huge.torrent"), on_progress, &p), BITGOCHO_E_CANCELLED);
+    CHECK(p.calls >= 1 && (p.total == 0 || p.done < p.total)); /* stopped before the end */
+    CHECK(!exists(scratch("huge.torrent")));
+    /* cancelling when nothing runs does nothing */
     bitgocho_metainfo_editor_cancel(ed);
     bitgocho_metainfo_editor_cancel(NULL);
+    bitgocho_metainfo_editor_free(ed);
+
+    write_file(scratch("big.bin"), 2 << 20, 3);
+    CHECK_OK(bitgocho_metainfo_editor_new(scratch("big.bin"), &ed));
+    CHECK_OK(bitgocho_metainfo_editor_set_piece_size_pow2(ed, 14));
+    bitgocho_metainfo_editor_cancel(ed); /* before the build: no effect */
     CHECK_OK(bitgocho_metainfo_editor_write(ed, scratch("big.torrent"), NULL, NULL));
     const bitgocho_metainfo *mi = NULL;
     CHECK_OK(bitgocho_metainfo_from_file(scratch("big.torrent"), &mi));
-    CHECK(bitgocho_metainfo_piece_count(mi) == 512 && !bitgocho_metainfo_is_multi_file(mi));
+    CHECK(bitgocho_metainfo_piece_count(mi) == 128 && !bitgocho_metainfo_is_multi_file(mi));
     bitgocho_metainfo_free(mi);
     bitgocho_metainfo_editor_free(ed);
 }
@@ -148,7 +159,7 @@ static void edit_existing(void) {
     text_is(bitgocho_metainfo_announce, mi, "http://new.example/announce");
     text_is(bitgocho_metainfo_comment, mi, "edited");
     CHECK(bitgocho_metainfo_is_private(mi) && bitgocho_metainfo_tier_count(mi) == 1);
-    CHECK(bitgocho_metainfo_http_seed_count(mi) == 1 && bitgocho_metainfo_piece_count(mi) == 512);
+    CHECK(bitgocho_metainfo_http_seed_count(mi) == 1 && bitgocho_metainfo_piece_count(mi) == 128);
     bitgocho_metainfo_free(mi);
 
     CHECK_OK(bitgocho_metainfo_editor_clear_trackers(ed));
