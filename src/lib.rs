@@ -5,8 +5,13 @@
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod announce;
 pub mod bencode;
 pub mod cli;
+pub mod ffi;
 pub mod fsutil;
 pub mod metainfo;
+pub mod session;
+pub mod storage;
 pub mod tracker;
+pub mod wire;

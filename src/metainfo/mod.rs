@@ -1,13 +1,29 @@
 //! .torrent metainfo: read (v1, v2 and hybrid), create, and edit.
 
 // --- reading (model, parse, sanitize, error)
-// (parse helper adds its modules here)
+pub mod error;
+pub mod model;
+pub mod parse;
+mod parse_v2;
+mod path_index;
+pub mod sanitize;
+mod symlinks;
+pub use error::{ErrorKind, MetainfoError};
+pub use model::{FileAttributes, FileEntry, MetaVersion, Metainfo};
+pub use parse::ParseLimits;
+pub use sanitize::SafePath;
 
 // --- creating (piece size, file walk, hashing, build)
-// (create helper adds its modules here)
+pub mod create;
+pub mod create_error;
+pub mod hasher;
+pub mod piece_layout;
+pub mod piece_size;
+pub mod walk;
 
 // --- editing
 // (edit helper adds its modules here)
+pub mod edit;
 
 // --- shared
 pub mod merkle;

@@ -28,3 +28,4 @@ pub use self::core::Tracker;
 pub use self::stats::TrackerStats;
 
 // --- fronts (tracker fronts helper adds its modules here)
+pub mod front;

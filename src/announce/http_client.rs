@@ -1,0 +1,303 @@
+//! A sans-I/O HTTP/1.1 client exchange for tracker requests: builds one GET request and parses
+//! the reply incrementally (Content-Length, chunked or close-delimited bodies, gzip), with
+//! bounded header and body sizes. Redirects are reported to the driver, which follows up to a
+//! limit with a fresh exchange.
+
+use super::url::{TrackerUrl, UrlError};
+use std::io::Read;
+
+/// Largest reply body accepted (after decompression).
+pub const MAX_BODY: usize = 4 * 1024 * 1024;
+/// Largest header block accepted.
+pub const MAX_HEADER: usize = 16 * 1024;
+/// Redirects a driver should follow before giving up.
+pub const MAX_REDIRECTS: usize = 5;
+
+/// What an exchange needs next, or its outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Progress {
+    /// Feed more bytes (or call [`HttpExchange::eof`] when the server closed).
+    NeedMore,
+    /// The reply is complete: status and body.
+    Done {
+        /// HTTP status code.
+        status: u16,
+        /// The body, decompressed.
+        body: Vec<u8>,
+    },
+    /// The server redirected to this absolute URL.
+    Redirect(String),
+}
+
+/// Why an exchange failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HttpError {
+    /// The URL cannot be requested.
+    #[error(transparent)]
+    Url(#[from] UrlError),
+    /// Not HTTP, or a malformed reply.
+    #[error("malformed HTTP reply: {0}")]
+    Malformed(String),
+    /// Headers or body over the limits.
+    #[error("HTTP reply too large")]
+    TooLarge,
+    /// The connection closed before the reply was complete.
+    #[error("connection closed before the reply was complete")]
+    Truncated,
+}
+
+#[derive(Debug)]
+enum Framing {
+    Length(usize),
+    Chunked,
+    UntilClose,
+}
+
+/// One request/reply exchange on a fresh connection.
+#[derive(Debug)]
+pub struct HttpExchange {
+    url: TrackerUrl,
+    buf: Vec<u8>,
+    head: Option<Head>,
+}
+
+#[derive(Debug)]
+struct Head {
+    status: u16,
+    body_start: usize,
+    framing: Framing,
+    gzip: bool,
+    location: Option<String>,
+}
+
+impl HttpExchange {
+    /// Starts an exchange for `url` (http only; https needs TLS, which the driver must add).
+    pub fn new(url: &str) -> Result<HttpExchange, HttpError> {
+        let url = TrackerUrl::parse(url)?;
+        if url.scheme != "http" {
+            return Err(HttpError::Url(UrlError::Scheme(url.scheme)));
+        }
+        Ok(HttpExchange { url, buf: Vec::new(), head: None })
+    }
+
+    /// The host and port to connect to.
+    pub fn target(&self) -> (&str, u16) {
+        (&self.url.host, self.url.port)
+    }
+
+    /// The request bytes to send.
+    pub fn request(&self, user_agent: &str) -> Vec<u8> {
+        format!(
+            "GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: {}\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n",
+            self.url.path_and_query,
+            self.url.host_header(),
+            user_agent
+        )
+        .into_bytes()
+    }
+
+    /// Feeds bytes read from the connection.
+    pub fn feed(&mut self, data: &[u8]) -> Result<Progress, HttpError> {
+        self.buf.extend_from_slice(data);
+        if self.head.is_none() {
+            match self.parse_head()? {
+                Some(h) => self.head = Some(h),
+                None if self.buf.len() > MAX_HEADER => return Err(HttpError::TooLarge),
+                None => return Ok(Progress::NeedMore),
+            }
+        }
+        self.try_finish(false)
+    }
+
+    /// Tells the exchange the server closed the connection.
+    pub fn eof(&mut self) -> Result<Progress, HttpError> {
+        if self.head.is_none() {
+            return Err(HttpError::Truncated);
+        }
+        match self.try_finish(true)? {
+            Progress::NeedMore => Err(HttpError::Truncated),
+            done => Ok(done),
+        }
+    }
+
+    fn parse_head(&self) -> Result<Option<Head>, HttpError> {
+        let mut headers = [httparse::EMPTY_HEADER; 32];
+        let mut resp = httparse::Response::new(&mut headers);
+        let body_start = match resp.parse(&self.buf) {
+            Ok(httparse::Status::Complete(n)) => n,
+            Ok(httparse::Status::Partial) => return Ok(None),
+            Err(e) => return Err(HttpError::Malformed(e.to_string())),
+        };
+        let status = resp.code.unwrap_or(0);
+        let mut framing = Framing::UntilClose;
+        let mut gzip = false;
+        let mut location = None;
+        for h in resp.headers.iter() {
+            let value = String::from_utf8_lossy(h.value);
+            let value = value.trim();
+            if h.name.eq_ignore_ascii_case("content-length") {
+                let n = value.parse::<usize>().map_err(|_| HttpError::Malformed("bad Content-Length".into()))?;
+                if n > MAX_BODY {
+                    return Err(HttpError::TooLarge);
+                }
+                framing = Framing::Length(n);
+            } else if h.name.eq_ignore_ascii_case("transfer-encoding") && value.eq_ignore_ascii_case("chunked") {
+                framing = Framing::Chunked;
+            } else if h.name.eq_ignore_ascii_case("content-encoding") && value.eq_ignore_ascii_case("gzip") {
+                gzip = true;
+            } else if h.name.eq_ignore_ascii_case("location") {
+                location = Some(value.to_string());
+            }
+        }
+        if (100..200).contains(&status) || status == 204 || status == 304 {
+            framing = Framing::Length(0);
+        }
+        Ok(Some(Head { status, body_start, framing, gzip, location }))
+    }
+
+    fn try_finish(&mut self, closed: bool) -> Result<Progress, HttpError> {
+        let Some(head) = &self.head else { return Ok(Progress::NeedMore) };
+        let raw = &self.buf[head.body_start..];
+        if raw.len() > MAX_BODY + MAX_HEADER {
+            return Err(HttpError::TooLarge);
+        }
+        let body = match head.framing {
+            Framing::Length(n) if raw.len() >= n => raw[..n].to_vec(),
+            Framing::Length(_) => return Ok(Progress::NeedMore),
+            Framing::Chunked => match dechunk(raw)? {
+                Some(b) => b,
+                None => return Ok(Progress::NeedMore),
+            },
+            Framing::UntilClose if closed => raw.to_vec(),
+            Framing::UntilClose => return Ok(Progress::NeedMore),
+        };
+        if (300..400).contains(&head.status) {
+            if let Some(loc) = &head.location {
+                return Ok(Progress::Redirect(self.absolute(loc)));
+            }
+        }
+        let body = if head.gzip { gunzip(&body)? } else { body };
+        Ok(Progress::Done { status: head.status, body })
+    }
+
+    fn absolute(&self, location: &str) -> String {
+        if location.contains("://") {
+            location.to_string()
+        } else if location.starts_with('/') {
+            format!("{}://{}{}", self.url.scheme, self.url.host_header(), location)
+        } else {
+            let base = self.url.path_and_query.split('?').next().unwrap_or("/");
+            let dir = &base[..base.rfind('/').map_or(0, |i| i + 1)];
+            format!("{}://{}{}{}", self.url.scheme, self.url.host_header(), dir, location)
+        }
+    }
+}
+
+/// Decodes a complete chunked body; `Ok(None)` while incomplete.
+fn dechunk(mut raw: &[u8]) -> Result<Option<Vec<u8>>, HttpError> {
+    let mut out = Vec::new();
+    loop {
+        let Some(eol) = raw.windows(2).position(|w| w == b"\r\n") else { return Ok(None) };
+        let size_text = std::str::from_utf8(&raw[..eol]).map_err(|_| HttpError::Malformed("chunk size".into()))?;
+        let size_text = size_text.split(';').next().unwrap_or("").trim();
+        let size = usize::from_str_radix(size_text, 16).map_err(|_| HttpError::Malformed("chunk size".into()))?;
+        if out.len() + size > MAX_BODY {
+            return Err(HttpError::TooLarge);
+        }
+        let data = eol + 2;
+        if size == 0 {
+            return Ok(Some(out));
+        }
+        if raw.len() < data + size + 2 {
+            return Ok(None);
+        }
+        out.extend_from_slice(&raw[data..data + size]);
+        raw = &raw[data + size + 2..];
+    }
+}
+
+fn gunzip(body: &[u8]) -> Result<Vec<u8>, HttpError> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(body)
+        .take(MAX_BODY as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| HttpError::Malformed(format!("gzip: {e}")))?;
+    if out.len() > MAX_BODY {
+        return Err(HttpError::TooLarge);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn run(reply: &[u8], split: usize) -> Result<Progress, HttpError> {
+        let mut x = HttpExchange::new("http://127.0.0.1:6969/announce?a=1").unwrap();
+        let mut last = Progress::NeedMore;
+        for chunk in reply.chunks(split.max(1)) {
+            last = x.feed(chunk)?;
+            if last != Progress::NeedMore {
+                return Ok(last);
+            }
+        }
+        if last == Progress::NeedMore {
+            x.eof()
+        } else {
+            Ok(last)
+        }
+    }
+
+    #[test]
+    fn request_shape() {
+        let x = HttpExchange::new("http://[::1]:80/a/announce?x=%00").unwrap();
+        let r = String::from_utf8(x.request("BitGocho/0.1")).unwrap();
+        assert!(r.starts_with("GET /a/announce?x=%00 HTTP/1.1\r\nHost: [::1]\r\n"));
+        assert_eq!(x.target(), ("::1", 80));
+        assert!(HttpExchange::new("udp://a:1/").is_err());
+    }
+
+    #[test]
+    fn framings_in_any_split() {
+        let done = |b: &[u8]| Progress::Done { status: 200, body: b.to_vec() };
+        for split in [1, 3, 1000] {
+            assert_eq!(run(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhelloEXTRA", split).unwrap(), done(b"hello"));
+            assert_eq!(
+                run(
+                    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhel\r\n2;x=y\r\nlo\r\n0\r\n\r\n",
+                    split
+                )
+                .unwrap(),
+                done(b"hello")
+            );
+            assert_eq!(run(b"HTTP/1.0 200 OK\r\n\r\nhello", split).unwrap(), done(b"hello"));
+        }
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(b"d8:intervali5ee").unwrap();
+        let gz = gz.finish().unwrap();
+        let reply = [
+            format!("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\n\r\n", gz.len()).as_bytes(),
+            &gz,
+        ]
+        .concat();
+        assert_eq!(run(&reply, 7).unwrap(), done(b"d8:intervali5ee"));
+    }
+
+    #[test]
+    fn redirects_and_errors() {
+        assert_eq!(
+            run(b"HTTP/1.1 302 Found\r\nLocation: /other\r\nContent-Length: 0\r\n\r\n", 5).unwrap(),
+            Progress::Redirect("http://127.0.0.1:6969/other".into())
+        );
+        assert_eq!(
+            run(b"HTTP/1.1 301 Moved\r\nLocation: b?x\r\nContent-Length: 0\r\n\r\n", 5).unwrap(),
+            Progress::Redirect("http://127.0.0.1:6969/b?x".into())
+        );
+        assert_eq!(run(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", 100), Err(HttpError::Truncated));
+        assert!(matches!(run(b"SSH-2.0-OpenSSH\r\n\r\n", 100), Err(HttpError::Malformed(_))));
+        assert_eq!(run(b"HTTP/1.1 200 OK\r\nContent-Length: 99999999999\r\n\r\n", 100), Err(HttpError::TooLarge));
+        let endless = [b"HTTP/1.1 200 OK\r\n".as_slice(), &b"X-A: b\r\n".repeat(5000)].concat();
+        assert!(run(&endless, 4096).is_err());
+    }
+}

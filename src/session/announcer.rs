@@ -1,0 +1,228 @@
+//! When and what to announce for one torrent: BEP 12 tiers, the interval and min interval the
+//! tracker gave, the started / completed / stopped events, retries after failures. Sans-I/O: the
+//! reactor asks [`Announcer::due`] for the next request, performs it, and reports the outcome.
+
+use crate::announce::{AnnounceReply, AnnounceRequest, Event, TrackerTiers};
+use std::time::{Duration, Instant};
+
+/// Default interval until a tracker says otherwise (BitTornado: 1800 s).
+pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(1800);
+/// Delay before retrying after a failure (BitTornado: 60 s while nothing succeeded).
+pub const RETRY_DELAY: Duration = Duration::from_secs(60);
+/// Shortest interval accepted from a tracker, to bound load from a hostile one.
+pub const MIN_ACCEPTED_INTERVAL: Duration = Duration::from_secs(30);
+
+/// One announce to perform now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueAnnounce {
+    /// Tracker URL.
+    pub url: String,
+    /// Tier and index of the URL, to report the outcome.
+    pub position: (usize, usize),
+    /// The event carried.
+    pub event: Option<Event>,
+    /// The tracker id to echo.
+    pub tracker_id: Option<Vec<u8>>,
+}
+
+/// Announce scheduling state of one torrent.
+#[derive(Debug, Clone)]
+pub struct Announcer {
+    tiers: TrackerTiers,
+    next: Option<Instant>,
+    event: Option<Event>,
+    interval: Duration,
+    min_interval: Duration,
+    tracker_id: Option<Vec<u8>>,
+    in_flight: bool,
+    attempt: usize,
+    /// The key sent with every announce.
+    pub key: u32,
+    /// Last error text, for status.
+    pub last_error: Option<String>,
+    /// Last warning text, for status.
+    pub last_warning: Option<String>,
+    /// Seeds and leechers last reported.
+    pub swarm: Option<(u64, u64)>,
+    succeeded: bool,
+}
+
+impl Announcer {
+    /// A schedule that announces `started` at `now`.
+    pub fn new(tiers: TrackerTiers, key: u32, now: Instant) -> Announcer {
+        Announcer {
+            tiers,
+            next: Some(now),
+            event: Some(Event::Started),
+            interval: DEFAULT_INTERVAL,
+            min_interval: Duration::ZERO,
+            tracker_id: None,
+            in_flight: false,
+            attempt: 0,
+            key,
+            last_error: None,
+            last_warning: None,
+            swarm: None,
+            succeeded: false,
+        }
+    }
+
+    /// True when the torrent has no tracker.
+    pub fn is_empty(&self) -> bool {
+        self.tiers.is_empty()
+    }
+
+    /// The next announce to perform at `now`, if one is due.
+    pub fn due(&mut self, now: Instant) -> Option<DueAnnounce> {
+        if self.in_flight || self.tiers.is_empty() || self.next.is_none_or(|t| t > now) {
+            return None;
+        }
+        let count = self.tiers.iter().count();
+        let (tier, index, url) = self.tiers.iter().nth(self.attempt % count)?;
+        self.in_flight = true;
+        Some(DueAnnounce {
+            url: url.to_string(),
+            position: (tier, index),
+            event: self.event,
+            tracker_id: self.tracker_id.clone(),
+        })
+    }
+
+    /// When the next announce falls due (for the reactor's poll timeout).
+    pub fn next_time(&self) -> Option<Instant> {
+        if self.in_flight {
+            None
+        } else {
+            self.next
+        }
+    }
+
+    /// Records a reply to the announce from [`Announcer::due`].
+    pub fn on_reply(&mut self, due: &DueAnnounce, reply: &AnnounceReply, now: Instant) {
+        self.in_flight = false;
+        self.tiers.answered(due.position.0, due.position.1);
+        self.attempt = 0;
+        self.succeeded = true;
+        self.interval = Duration::from_secs(u64::from(reply.interval)).max(MIN_ACCEPTED_INTERVAL);
+        self.min_interval = reply.min_interval.map_or(Duration::ZERO, |m| Duration::from_secs(u64::from(m)));
+        if let Some(id) = &reply.tracker_id {
+            self.tracker_id = Some(id.clone());
+        }
+        self.last_error = None;
+        self.last_warning = reply.warning.clone();
+        if let (Some(c), Some(i)) = (reply.complete, reply.incomplete) {
+            self.swarm = Some((c, i));
+        }
+        if due.event == self.event {
+            self.event = None;
+        }
+        self.next = if due.event == Some(Event::Stopped) { None } else { Some(now + self.interval) };
+    }
+
+    /// Records a failed announce: the next tracker is tried, after a delay once every tracker
+    /// of the list failed.
+    pub fn on_error(&mut self, due: &DueAnnounce, error: &str, now: Instant) {
+        self.in_flight = false;
+        self.last_error = Some(error.to_string());
+        self.attempt += 1;
+        let count = self.tiers.iter().count().max(1);
+        let give_up_stopped = due.event == Some(Event::Stopped) && self.attempt >= count;
+        self.next = if give_up_stopped {
+            None
+        } else if self.attempt.is_multiple_of(count) {
+            Some(now + if self.succeeded { self.interval.min(RETRY_DELAY * 5) } else { RETRY_DELAY })
+        } else {
+            Some(now)
+        };
+    }
+
+    /// Queues `completed` (sent at once, respecting min interval) when the download finishes.
+    pub fn completed(&mut self, now: Instant) {
+        if self.event != Some(Event::Started) {
+            self.event = Some(Event::Completed);
+        }
+        self.next = Some(now);
+    }
+
+    /// Queues `stopped` at once (on shutdown or pause).
+    pub fn stopped(&mut self, now: Instant) {
+        self.event = Some(Event::Stopped);
+        self.attempt = 0;
+        self.next = Some(now);
+    }
+
+    /// Asks for a regular announce now (honouring the tracker's min interval).
+    pub fn force(&mut self, now: Instant) {
+        if self.next.is_some() || self.event.is_none() {
+            self.next = Some(now + self.min_interval.min(Duration::from_secs(300)));
+        }
+    }
+
+    /// True when the last scheduled announce was `stopped` and it is done.
+    pub fn finished_stopping(&self) -> bool {
+        self.event == Some(Event::Stopped) && self.next.is_none() && !self.in_flight
+            || (self.event.is_none() && self.next.is_none() && !self.in_flight)
+    }
+
+    /// Builds the request for `due` from the torrent's counters.
+    pub fn request(&self, due: &DueAnnounce, base: AnnounceRequest) -> AnnounceRequest {
+        AnnounceRequest { event: due.event, tracker_id: due.tracker_id.clone(), key: self.key, ..base }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    fn announcer(urls: &[&str], now: Instant) -> Announcer {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+        let list: Vec<Vec<String>> = vec![urls.iter().map(|s| s.to_string()).collect()];
+        Announcer::new(TrackerTiers::new(None, &list, &mut rng), 7, now)
+    }
+
+    #[test]
+    fn started_then_interval_then_completed() {
+        let t0 = Instant::now();
+        let mut a = announcer(&["http://a/announce"], t0);
+        let d = a.due(t0).unwrap();
+        assert_eq!(d.event, Some(Event::Started));
+        assert!(a.due(t0).is_none(), "one in flight at a time");
+        let reply = AnnounceReply { interval: 100, ..Default::default() };
+        a.on_reply(&d, &reply, t0);
+        assert!(a.due(t0 + Duration::from_secs(99)).is_none());
+        let d = a.due(t0 + Duration::from_secs(100)).unwrap();
+        assert_eq!(d.event, None);
+        a.on_reply(&d, &reply, t0 + Duration::from_secs(100));
+        a.completed(t0 + Duration::from_secs(101));
+        assert_eq!(a.due(t0 + Duration::from_secs(101)).unwrap().event, Some(Event::Completed));
+    }
+
+    #[test]
+    fn failures_rotate_then_back_off() {
+        let t0 = Instant::now();
+        let mut a = announcer(&["http://a/announce", "http://b/announce"], t0);
+        let d1 = a.due(t0).unwrap();
+        a.on_error(&d1, "refused", t0);
+        let d2 = a.due(t0).unwrap();
+        assert_ne!(d1.url, d2.url);
+        a.on_error(&d2, "refused", t0);
+        assert!(a.due(t0).is_none());
+        assert!(a.due(t0 + RETRY_DELAY).is_some());
+        assert_eq!(a.last_error.as_deref(), Some("refused"));
+    }
+
+    #[test]
+    fn stopped_is_sent_once() {
+        let t0 = Instant::now();
+        let mut a = announcer(&["http://a/announce"], t0);
+        let d = a.due(t0).unwrap();
+        a.on_reply(&d, &AnnounceReply { interval: 1800, ..Default::default() }, t0);
+        a.stopped(t0);
+        let d = a.due(t0).unwrap();
+        assert_eq!(d.event, Some(Event::Stopped));
+        a.on_reply(&d, &AnnounceReply { interval: 1800, ..Default::default() }, t0);
+        assert!(a.due(t0 + Duration::from_secs(10_000)).is_none());
+        assert!(a.finished_stopping());
+    }
+}
