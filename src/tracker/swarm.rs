@@ -14,6 +14,10 @@ use std::collections::HashMap;
 
 const SEED_BIT: u32 = 1 << 31;
 
+/// Seconds after which a queued NAT check that never reported back counts as a failed attempt
+/// (a driver lost the job), so the peer can be checked again.
+pub const NAT_PENDING_TIMEOUT: u32 = 600;
+
 /// Swarms with more peers than this keep a peer-id hash index; smaller ones are scanned.
 pub const INDEX_THRESHOLD: usize = 16;
 
@@ -180,6 +184,7 @@ impl Swarm {
                 flags: 0,
                 nat_failures: 0,
                 last_seen: u.now,
+                nat_since: 0,
                 key: u.key,
             };
             Self::apply_flags(&mut rec, u);
@@ -233,10 +238,15 @@ impl Swarm {
             rec.set(NAT_PENDING, false);
             rec.nat_failures = 0;
         }
+        if rec.has(NAT_PENDING) && u.now.wrapping_sub(rec.nat_since) > NAT_PENDING_TIMEOUT {
+            rec.set(NAT_PENDING, false);
+            rec.nat_failures = rec.nat_failures.saturating_add(1);
+        }
         if rec.has(CONNECTABLE) || rec.has(NAT_PENDING) || rec.nat_failures >= u.nat_max_failures || rec.port == 0 {
             return false;
         }
         rec.set(NAT_PENDING, true);
+        rec.nat_since = u.now;
         true
     }
 
@@ -377,6 +387,16 @@ mod tests {
             assert_eq!(again, UpdateOutcome::Stored { nat_check: attempt < 3 }, "attempt {attempt}");
         }
         assert!(!s.nat_result(&[1; 20], u.addr, 1, true), "a result for another port is stale");
+        // A job lost by its driver times out and counts as a failed attempt.
+        let mut lost = update(3, 10, Event::Started);
+        lost.nat_check = true;
+        assert_eq!(s.announce(&lost), UpdateOutcome::Stored { nat_check: true });
+        lost.now += NAT_PENDING_TIMEOUT;
+        assert_eq!(s.announce(&lost), UpdateOutcome::Stored { nat_check: false }, "still pending");
+        lost.now += 1;
+        assert_eq!(s.announce(&lost), UpdateOutcome::Stored { nat_check: true }, "re-queued");
+        assert_eq!(s.get(&[3; 20]).unwrap().nat_failures, 1);
+        s.remove(&[3; 20]);
         let mut u2 = update(2, 10, Event::Started);
         u2.nat_check = true;
         s.announce(&u2);
