@@ -10,6 +10,7 @@ have g++ || need+=(g++)
 have transmission-show || need+=(transmission-cli)
 have aria2c || need+=(aria2)
 have mktorrent || need+=(mktorrent)
+[ -x /usr/bin/chromium ] || need+=(chromium)   # tests/tracker_page_browser.rs
 /usr/bin/python3 -c 'import libtorrent' >/dev/null 2>&1 || need+=(python3-libtorrent)
 if [ "${#need[@]}" -gt 0 ]; then
   echo "install-deps: installing ${need[*]}"
