@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use bitgocho::cli::headless::{self, HeadlessConfig, Source, DOWNLOADER_OPTIONS};
 use bitgocho::cli::saveas::{self, SaveTarget};
-use bitgocho::cli::status_block::{self, StatusFigures};
+use bitgocho::cli::status_block::{self, StatusFigures, SwarmRate};
 use bitgocho::cli::{self, options, signals, Exit};
 use bitgocho::metainfo::Metainfo;
 use bitgocho::session::event::SessionEvent;
@@ -97,11 +97,12 @@ struct Monitor<'a> {
     interval: Duration,
     errors: Vec<String>,
     last: Option<Instant>,
+    swarm: SwarmRate,
 }
 
 impl<'a> Monitor<'a> {
     fn new(target: &'a SaveTarget, interval: Duration) -> Self {
-        Monitor { target, interval, errors: Vec::new(), last: None }
+        Monitor { target, interval, errors: Vec::new(), last: None, swarm: SwarmRate::default() }
     }
 
     fn run(mut self, session: &Session, torrent: &TorrentHandle) -> Result<(), Exit> {
@@ -159,7 +160,8 @@ impl<'a> Monitor<'a> {
     fn show(&mut self, torrent: &TorrentHandle, stopping: bool) {
         let status = torrent.status();
         let to = self.target.download_to.display().to_string();
-        let figures = StatusFigures::from_status(&status, &to, 0.0, stopping);
+        let swarm = self.swarm.update(Instant::now(), &status);
+        let figures = StatusFigures::from_status(&status, &to, swarm, stopping);
         let text = status_block::render(&self.errors, &figures);
         let mut out = std::io::stdout().lock();
         let _ = out.write_all(text.as_bytes());

@@ -99,6 +99,41 @@ impl StatusFigures {
     }
 }
 
+/// Estimates how fast the connected peers that are not seeds gain data (the "at N kB/s" of the
+/// peer status line), from successive snapshots of their mean completion. A change in the set
+/// of connected peers restarts the measurement instead of counting arrivals as progress.
+#[derive(Debug, Clone, Default)]
+pub struct SwarmRate {
+    last: Option<(std::time::Instant, f64, Vec<std::net::SocketAddr>)>,
+    rate: f64,
+}
+
+/// Seconds over which [`SwarmRate`] smooths its estimate.
+const SWARM_SMOOTHING: f64 = 5.0;
+
+impl SwarmRate {
+    /// Folds in a snapshot taken at `now`; returns the current estimate in bytes per second.
+    pub fn update(&mut self, now: std::time::Instant, s: &TorrentStatus) -> f64 {
+        let leechers = f64::from(s.peers.saturating_sub(s.seeds));
+        let gained = s.peers_average_progress.clamp(0.0, 1.0) * leechers * s.total_size as f64;
+        let mut peers = s.peer_addrs.clone();
+        peers.sort();
+        match &self.last {
+            Some((then, before, same)) if *same == peers => {
+                let dt = now.saturating_duration_since(*then).as_secs_f64();
+                if dt <= 0.0 {
+                    return self.rate;
+                }
+                let instant = ((gained - before) / dt).max(0.0);
+                self.rate += (instant - self.rate) * (dt / SWARM_SMOOTHING).min(1.0);
+            }
+            _ => self.rate = if peers.is_empty() { 0.0 } else { self.rate },
+        }
+        self.last = Some((now, gained, peers));
+        self.rate
+    }
+}
+
 /// BitTornado's `hours()`: `complete!`, `M min SS sec`, `H hour MM min SS sec` or `<unknown>`.
 pub fn eta_text(eta: Option<u64>) -> String {
     match eta {
@@ -269,6 +304,27 @@ peer status:    5 seen now, 31.4% done at 50.0 kB/s\n";
         assert!(render(&[], &figures(Phase::Checking)).contains("time left:      checking existing data\n"));
         assert!(render(&[], &figures(Phase::Connecting)).contains("time left:      connecting to peers\n"));
         assert!(render(&[], &figures(Phase::ShuttingDown)).contains("time left:      shutting down\n"));
+    }
+
+    #[test]
+    fn swarm_rate_follows_peer_progress() {
+        let t0 = std::time::Instant::now();
+        let peer: std::net::SocketAddr = "10.0.0.1:6881".parse().unwrap();
+        let mut s = TorrentStatus { total_size: 1_000_000, peers: 1, peer_addrs: vec![peer], ..Default::default() };
+        let mut r = SwarmRate::default();
+        assert_eq!(r.update(t0, &s), 0.0);
+        s.peers_average_progress = 0.5;
+        // 500 kB gained in 5 s: 100 kB/s, reached in one smoothing period.
+        let rate = r.update(t0 + std::time::Duration::from_secs(5), &s);
+        assert!((rate - 100_000.0).abs() < 1.0, "{rate}");
+        // A new peer arriving half done is not progress.
+        s.peers = 2;
+        s.peer_addrs.push("10.0.0.2:6881".parse().unwrap());
+        s.peers_average_progress = 0.5;
+        assert!((r.update(t0 + std::time::Duration::from_secs(6), &s) - 100_000.0).abs() < 1.0);
+        s.peers = 0;
+        s.peer_addrs.clear();
+        assert_eq!(r.update(t0 + std::time::Duration::from_secs(7), &s), 0.0);
     }
 
     #[test]
