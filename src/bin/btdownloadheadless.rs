@@ -61,7 +61,7 @@ fn run(args: &[String]) -> Result<(), Exit> {
     let target =
         SaveTarget::prepare(&meta, saveas::choose_path(&meta, cfg.saveas.as_deref(), &cwd)).map_err(failure)?;
     let session = Session::new(cfg.session_settings()).map_err(|e| failure(format!("Couldn't listen - {e}")))?;
-    let trust = !cfg.check_hashes && data_present(&meta, &target.engine_dir);
+    let trust = !cfg.check_hashes && saveas::data_present(&meta, &target.engine_dir);
     let mut params = AddParams::new(Arc::new(meta), &target.engine_dir);
     params.peers = cfg.peers.clone();
     params.file_priorities = priorities;
@@ -79,15 +79,6 @@ fn load(path: &Path) -> Result<Metainfo, Exit> {
         return Err(failure(format!("{}: no such file (expected a .torrent file)", path.display())));
     }
     Metainfo::from_file(path).map_err(|e| failure(format!("got bad file info - {}: {e}", path.display())))
-}
-
-/// True when every real file of the torrent exists under `dir` with its full length, which is
-/// when BitTornado's `--check_hashes 0` trusts the data without verifying it.
-fn data_present(meta: &Metainfo, dir: &Path) -> bool {
-    meta.files().iter().enumerate().filter(|(_, f)| !f.is_pad()).all(|(i, f)| {
-        let meta_data = meta.file_path(i).and_then(|rel| std::fs::metadata(dir.join(rel)).ok());
-        meta_data.is_some_and(|m| m.is_file() && m.len() == f.length())
-    })
 }
 
 /// The display loop: events become errors or an early redisplay; the status block is printed

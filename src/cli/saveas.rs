@@ -110,6 +110,15 @@ fn probe_writable(dir: &Path) -> Result<(), SaveError> {
     }
 }
 
+/// True when every real file of `meta` exists under the engine directory `dir` with its full
+/// length: when BitTornado's `--check_hashes 0` trusts the data without verifying it.
+pub fn data_present(meta: &Metainfo, dir: &Path) -> bool {
+    meta.files().iter().enumerate().filter(|(_, f)| !f.is_pad()).all(|(i, f)| {
+        let found = meta.file_path(i).and_then(|rel| std::fs::metadata(dir.join(rel)).ok());
+        found.is_some_and(|m| m.is_file() && m.len() == f.length())
+    })
+}
+
 impl SaveTarget {
     /// Prepares `download_to` (from [`choose_path`]) for `meta`: creates missing directories,
     /// checks the place is writable and, when the last component is not `info.name`, makes
