@@ -292,6 +292,34 @@ fn downloads_multi_file_from_libtorrent_into_a_non_empty_directory() {
 }
 
 #[test]
+#[ignore = "engine bug: Torrent::new saves multi-file data under <save>/<name>/<name>/ (the metainfo file \
+            paths already start with info.name); un-ignore when src/session/torrent.rs is fixed"]
+fn priority_skips_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let content = dir.path().join("seed/set");
+    std::fs::create_dir_all(&content).unwrap();
+    let files = [("a.bin", payload(300_000, 4)), ("b.bin", payload(300_000, 5)), ("c.bin", payload(300_000, 6))];
+    for (name, data) in &files {
+        std::fs::write(content.join(name), data).unwrap();
+    }
+    let torrent = dir.path().join("set.torrent");
+    mktorrent(&content, &torrent, None);
+    let (_seed, port) = libtorrent_seed(&torrent, &dir.path().join("seed"));
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let peer = format!("127.0.0.1:{port}");
+    let mut h = Headless::start(&out, &["--peer", &peer, "--priority", "1,-1,0", torrent.to_str().unwrap()]);
+    h.wait_for("Download Succeeded!", TRANSFER);
+    assert_eq!(std::fs::read(out.join("set/a.bin")).unwrap(), files[0].1);
+    assert_eq!(std::fs::read(out.join("set/c.bin")).unwrap(), files[2].1);
+    // Pieces lying wholly inside b.bin (skipped) were never fetched.
+    let b = std::fs::read(out.join("set/b.bin")).unwrap_or_default();
+    assert_ne!(b, files[1].1, "the skipped file was downloaded");
+    let (status, _) = h.stop(libc::SIGINT);
+    assert!(status.success(), "exit after SIGINT: {status:?}");
+}
+
+#[test]
 fn seeds_complete_data_to_a_libtorrent_leecher() {
     let dir = tempfile::tempdir().unwrap();
     let (torrent, data) = single_file(dir.path(), None);
@@ -403,9 +431,11 @@ fn bad_options_and_inputs_exit_non_zero_naming_the_problem() {
     let (code, err) = run_to_end(d, &["--max_download_rate", "fast", t]);
     assert_eq!(code, Some(2));
     assert!(err.contains("wrong format of --max_download_rate"), "{err}");
-    let (code, err) = run_to_end(d, &["missing.torrent"]);
+    let (code, err) = run_to_end(d, &["--max_upload_rate", "20", "--super_seeder", "1", "missing.torrent"]);
     assert_eq!(code, Some(1));
     assert!(err.contains("missing.torrent: no such file"), "{err}");
+    assert!(err.contains("warning: --max_upload_rate is accepted but not applied"), "{err}");
+    assert!(err.contains("warning: --super_seeder is accepted but not applied"), "{err}");
     std::fs::write(d.join("bad.torrent"), b"d4:infod4:name1:xee").unwrap();
     let (code, err) = run_to_end(d, &["bad.torrent"]);
     assert_eq!(code, Some(1));

@@ -240,6 +240,19 @@ mod tests {
     }
 
     #[test]
+    fn data_present_needs_every_file_at_full_length() {
+        let tmp = tempfile::tempdir().unwrap();
+        let meta = torrent(true);
+        assert!(!data_present(&meta, tmp.path()));
+        std::fs::create_dir_all(tmp.path().join("dir/sub")).unwrap();
+        std::fs::write(tmp.path().join("dir/a"), b"abc").unwrap();
+        std::fs::write(tmp.path().join("dir/sub/b"), b"x").unwrap();
+        assert!(!data_present(&meta, tmp.path()), "b is short");
+        std::fs::write(tmp.path().join("dir/sub/b"), b"xy").unwrap();
+        assert!(data_present(&meta, tmp.path()));
+    }
+
+    #[test]
     fn refuses_wrong_kinds_and_unwritable() {
         let tmp = tempfile::tempdir().unwrap();
         assert!(matches!(
