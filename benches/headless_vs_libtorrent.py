@@ -46,7 +46,7 @@ def libtorrent_round(torrent, save, port):
 def our_round(torrent, target, port):
     t0 = time.monotonic()
     p = subprocess.Popen([OURS, '--peer', '127.0.0.1:%d' % port, '--saveas', target,
-                          '--display_interval', '0.05', torrent],
+                          '--display_interval', '0.05', '--selector_enabled', '0', torrent],
                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     elapsed = None
     for line in p.stdout:

@@ -148,10 +148,12 @@ impl Drop for Headless {
 }
 
 impl Headless {
+    /// Starts the tool in `cwd`, with `$HOME` there too so fast-resume records stay in the test.
     fn start(cwd: &Path, args: &[&str]) -> Headless {
         let mut child = Command::new(HEADLESS)
             .args(args)
             .current_dir(cwd)
+            .env("HOME", cwd)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -256,13 +258,17 @@ fn downloads_single_file_from_libtorrent_and_stops_on_sigint() {
     assert_eq!(std::fs::read(out.join("renamed.bin")).unwrap(), data);
     let (status, _) = h.stop(libc::SIGINT);
     assert!(status.success(), "exit after SIGINT: {status:?}");
-    let left: Vec<_> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).collect();
-    assert_eq!(left, ["renamed.bin"], "the staging link was not cleaned up");
+    let mut left: Vec<_> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).collect();
+    left.sort();
+    assert_eq!(left, [".bitgocho", "renamed.bin"], "the staging link was not cleaned up");
+    // Fast-resume data was saved under $HOME/.bitgocho/datacache.
+    let hash = bitgocho::metainfo::Metainfo::from_file(&torrent).unwrap().info_hash_v1().unwrap();
+    let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+    let resume = out.join(".bitgocho/datacache").join(format!("{hex}.resume"));
+    assert!(resume.is_file(), "no resume record at {}", resume.display());
 }
 
 #[test]
-#[ignore = "engine bug: Torrent::new saves multi-file data under <save>/<name>/<name>/ (the metainfo file \
-            paths already start with info.name); un-ignore when src/session/torrent.rs is fixed"]
 fn downloads_multi_file_from_libtorrent_into_a_non_empty_directory() {
     let dir = tempfile::tempdir().unwrap();
     let content = dir.path().join("seed/album");
@@ -292,8 +298,6 @@ fn downloads_multi_file_from_libtorrent_into_a_non_empty_directory() {
 }
 
 #[test]
-#[ignore = "engine bug: Torrent::new saves multi-file data under <save>/<name>/<name>/ (the metainfo file \
-            paths already start with info.name); un-ignore when src/session/torrent.rs is fixed"]
 fn priority_skips_a_file() {
     let dir = tempfile::tempdir().unwrap();
     let content = dir.path().join("seed/set");
@@ -315,6 +319,26 @@ fn priority_skips_a_file() {
     // Pieces lying wholly inside b.bin (skipped) were never fetched.
     let b = std::fs::read(out.join("set/b.bin")).unwrap_or_default();
     assert_ne!(b, files[1].1, "the skipped file was downloaded");
+    let (status, _) = h.stop(libc::SIGINT);
+    assert!(status.success(), "exit after SIGINT: {status:?}");
+}
+
+#[test]
+fn max_download_rate_limits_the_download() {
+    let dir = tempfile::tempdir().unwrap();
+    let (torrent, data) = single_file(dir.path(), None);
+    let (_seed, port) = libtorrent_seed(&torrent, &dir.path().join("seed"));
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let peer = format!("127.0.0.1:{port}");
+    // 1.5 MB at 500 kB/s with a one-second burst allowance: at least two seconds (unlimited
+    // over loopback it takes a fraction of one).
+    let t0 = Instant::now();
+    let mut h = Headless::start(&out, &["--peer", &peer, "--max_download_rate", "500", torrent.to_str().unwrap()]);
+    h.wait_for("Download Succeeded!", TRANSFER);
+    let took = t0.elapsed();
+    assert!(took >= Duration::from_millis(1800), "1.5 MB arrived in {took:?} despite a 500 kB/s limit");
+    assert_eq!(std::fs::read(out.join("payload.bin")).unwrap(), data);
     let (status, _) = h.stop(libc::SIGINT);
     assert!(status.success(), "exit after SIGINT: {status:?}");
 }
@@ -434,7 +458,7 @@ fn bad_options_and_inputs_exit_non_zero_naming_the_problem() {
     let (code, err) = run_to_end(d, &["--max_download_rate", "fast", t]);
     assert_eq!(code, Some(2));
     assert!(err.contains("wrong format of --max_download_rate"), "{err}");
-    let (code, err) = run_to_end(d, &["--max_upload_rate", "20", "--super_seeder", "1", "missing.torrent"]);
+    let (code, err) = run_to_end(d, &["--max_upload_rate", "-1", "--super_seeder", "1", "missing.torrent"]);
     assert_eq!(code, Some(1));
     assert!(err.contains("missing.torrent: no such file"), "{err}");
     assert!(err.contains("warning: --max_upload_rate is accepted but not applied"), "{err}");

@@ -113,6 +113,7 @@ fn seeds_downloads_follows_the_directory_and_stops_on_sigint() {
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
     let mut child = KillOnDrop(
         Command::new(LAUNCHMANY)
+            .env("HOME", tmp.path())
             .arg(&torrents)
             .args(["--saveas_style", "2", "--saveas"])
             .arg(&data)

@@ -160,3 +160,49 @@ fn mktorrent_output_agrees_with_transmission_show() {
         lines[6..8].iter().map(|l| format!("payload/{}", l.trim().rsplit_once(" (").unwrap().0)).collect();
     assert_eq!(our_files, ts_files);
 }
+
+#[test]
+fn private_single_file_with_web_seed_from_mktorrent() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("one file.bin");
+    std::fs::write(&data, vec![1u8; 40_000]).unwrap();
+    let torrent = dir.path().join("one.torrent");
+    let made = tool("mktorrent", "mktorrent")
+        .args([
+            "-p",
+            "-d",
+            "-a",
+            "http://a/ann",
+            "-a",
+            "http://b/ann",
+            "-w",
+            "http://seed/one file.bin",
+            "-l",
+            "15",
+            "-o",
+        ])
+        .arg(&torrent)
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "mktorrent: {}", String::from_utf8_lossy(&made.stderr));
+    let ours = stdout(&run(&[&torrent]));
+    let hash = info_sha1(&std::fs::read(&torrent).unwrap());
+    let lines: Vec<&str> = ours.lines().skip(2).collect();
+    assert_eq!(lines[0], "metainfo file.: one.torrent");
+    assert_eq!(lines[1], format!("info hash.....: {hash}"));
+    assert_eq!(lines[2], "file name.....: one file.bin");
+    assert_eq!(lines[3], "file size.....: 40000 (1 * 32768 + 7232)");
+    assert_eq!(lines[4], "announce url..: http://a/ann");
+    assert_eq!(lines[5], "announce-list.: http://a/ann|http://b/ann");
+    assert_eq!(lines[6], "url list......: http://seed/one%20file.bin");
+    assert_eq!(lines[7], "private.......: yes");
+    assert!(lines[8].starts_with("created by....: mktorrent "));
+    assert_eq!(lines[9], "meta version..: 1");
+    assert_eq!(lines.len(), 10, "{ours}");
+    let ts = tool("transmission-show", "transmission-cli").arg(&torrent).output().unwrap();
+    let ts = String::from_utf8_lossy(&ts.stdout).into_owned();
+    assert!(ts.contains(&format!("Hash: {hash}")), "{ts}");
+    assert!(ts.contains("Private torrent"), "{ts}");
+    assert!(ts.contains("one file.bin ("), "{ts}");
+}

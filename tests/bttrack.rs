@@ -428,3 +428,19 @@ fn libtorrent_announces_over_udp() {
     assert_eq!(scrape_until(t.addr, &hash, |(_, i, _)| i >= 1), (0, 1, 0));
     drop(lt);
 }
+
+#[test]
+fn binds_a_comma_list_of_ipv4_and_ipv6_addresses() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = Tracker::start(
+        &dir.path().join("dstate"),
+        &["--nat_check", "0", "--ipv6_enabled", "1", "--bind", "::1,127.0.0.1"],
+    );
+    assert_eq!(t.addr.ip(), "::1".parse::<std::net::IpAddr>().unwrap());
+    let v4 = SocketAddr::from(([127, 0, 0, 1], t.addr.port()));
+    let hash = [0x66u8; 20];
+    announce(t.addr, &hash, 1, 10);
+    announce(v4, &hash, 2, 0);
+    assert_eq!(scrape(v4, &hash), Some((1, 1, 0)));
+    assert_eq!(scrape(t.addr, &hash), Some((1, 1, 0)));
+}

@@ -209,7 +209,8 @@ for f in sys.argv[1:]:
     v1 = str(ih.v1) if ih.has_v1() else "-"
     v2 = str(ih.v2) if ih.has_v2() else "-"
     paths = "\x1f".join(fs.file_path(i) for i in range(fs.num_files()))
-    print("\t".join([f.rsplit("/", 1)[-1], v1, v2, str(fs.num_files()), paths]))
+    links = "\x1f".join(fs.symlink(i) if fs.file_flags(i) & 8 else "" for i in range(fs.num_files()))
+    print("\t".join([f.rsplit("/", 1)[-1], v1, v2, str(fs.num_files()), paths, links]))
 "#;
 
 #[test]
@@ -253,12 +254,20 @@ fn loaded_corpus_matches_real_libtorrent() {
             if ours != row[4] {
                 problems.push(format!("paths {ours:?} vs {:?}", row[4]));
             }
+            let links: Vec<String> =
+                m.files().iter().map(|f| f.symlink_target().map_or(String::new(), |t| t.joined())).collect();
+            if links.join("\x1f") != row[5] {
+                problems.push(format!("symlinks {:?} vs {:?}", links.join("\x1f"), row[5]));
+            }
             compared_paths += 1;
         }
         if !problems.is_empty() {
             bad.push(format!("{f}: {}", problems.join("; ")));
         }
     }
-    println!("libtorrent cross-check: {} files, paths compared for {compared_paths}", loadable.len());
+    println!(
+        "libtorrent cross-check: {} files, paths and symlink targets compared for {compared_paths}",
+        loadable.len()
+    );
     assert!(bad.is_empty(), "differences from libtorrent:\n{}", bad.join("\n"));
 }

@@ -60,7 +60,9 @@ fn run(args: &[String]) -> Result<(), Exit> {
     let cwd = std::env::current_dir().map_err(|e| failure(format!("cannot read the current directory: {e}")))?;
     let target =
         SaveTarget::prepare(&meta, saveas::choose_path(&meta, cfg.saveas.as_deref(), &cwd)).map_err(failure)?;
-    let session = Session::new(cfg.session_settings()).map_err(|e| failure(format!("Couldn't listen - {e}")))?;
+    let mut settings = cfg.session_settings();
+    settings.resume_dir = if cfg.fast_resume { headless::resume_dir() } else { None };
+    let session = Session::new(settings).map_err(|e| failure(format!("Couldn't listen - {e}")))?;
     let trust = !cfg.check_hashes && saveas::data_present(&meta, &target.engine_dir);
     let mut params = AddParams::new(Arc::new(meta), &target.engine_dir);
     params.peers = cfg.peers.clone();

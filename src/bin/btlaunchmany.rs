@@ -71,7 +71,11 @@ fn run(args: &[String]) -> Result<(), Exit> {
         eprintln!("warning: --{name} is accepted but not applied by this version of btlaunchmany");
     }
     signals::install().map_err(|e| Exit::Failure(e.to_string()))?;
-    let session = Session::new(cfg.session_settings()).map_err(|e| Exit::Failure(format!("Couldn't listen - {e}")))?;
+    // BitTornado: the upload limit is shared by all torrents, the download limit is per torrent.
+    let mut settings = cfg.session_settings();
+    settings.max_download_rate = 0;
+    settings.resume_dir = if cfg.fast_resume { headless::resume_dir() } else { None };
+    let session = Session::new(settings).map_err(|e| Exit::Failure(format!("Couldn't listen - {e}")))?;
     let mut launcher = Launcher {
         session: &session,
         dir,
@@ -205,6 +209,7 @@ impl Launcher<'_> {
         let mut params = AddParams::new(meta, &target.engine_dir);
         params.peers = self.cfg.peers.clone();
         params.check_hashes = !trust;
+        params.max_download_rate = self.cfg.max_download_rate;
         let handle = self.session.add_torrent(params).map_err(|e| format!("{}: {e}", path.display()))?;
         Ok((handle, target))
     }

@@ -94,6 +94,8 @@ const APPLIED: &[&str] = &[
     "display_interval",
     "check_hashes",
     "max_connections",
+    "max_download_rate",
+    "selector_enabled",
     "peer",
     // Accepted with no effect in BitTornado itself.
     "request_backlog",
@@ -170,6 +172,8 @@ pub struct HeadlessConfig {
     pub max_connections: usize,
     /// Peers to dial directly.
     pub peers: Vec<SocketAddr>,
+    /// Keep fast-resume records (`selector_enabled`).
+    pub fast_resume: bool,
 }
 
 /// Splits every `--peer X` / `--peer=X` out of `args` (the option parser keeps only the last
@@ -259,24 +263,50 @@ impl HeadlessConfig {
             display_interval: Duration::from_secs_f64(interval),
             max_connections: int_in(p, "max_connections", 0, 1_000_000, "0 (no limit) or more")? as usize,
             peers: peers.iter().map(|s| resolve_peer(s)).collect::<Result<_, _>>()?,
+            fast_resume: int_in(p, "selector_enabled", 0, 1, "0 or 1")? == 1,
         })
     }
 
-    /// The session settings these options ask for.
+    /// The session settings these options ask for, rate limits session-wide. Fast resume is
+    /// left off: the tools set `resume_dir` from [`resume_dir`] when `fast_resume` holds.
     pub fn session_settings(&self) -> SessionSettings {
-        let mut s = SessionSettings::default();
+        let mut s = SessionSettings {
+            max_upload_rate: self.max_upload_rate.unwrap_or(0),
+            max_download_rate: self.max_download_rate,
+            min_port: self.ports.0,
+            max_port: self.ports.1,
+            max_uploads: self.max_uploads.max(1),
+            ..SessionSettings::default()
+        };
         if let Some(addr) = self.bind.first() {
             s.bind = *addr;
         }
-        s.min_port = self.ports.0;
-        s.max_port = self.ports.1;
-        s.max_uploads = self.max_uploads.max(1);
         if self.max_connections > 0 {
             s.max_connections = self.max_connections;
             s.max_connections_per_torrent = self.max_connections;
         }
         s
     }
+}
+
+/// The per-user state directory, `<home>/.bitgocho` (BitTornado used `~/.BitTornado`), where
+/// home is the first of `$APPDATA`, `$HOME`, `$HOMEPATH`, `$USERPROFILE` that is set.
+pub fn state_dir() -> Option<PathBuf> {
+    ["APPDATA", "HOME", "HOMEPATH", "USERPROFILE"]
+        .iter()
+        .filter_map(std::env::var_os)
+        .find(|v| !v.is_empty())
+        .map(|home| PathBuf::from(home).join(".bitgocho"))
+}
+
+/// `<state dir>/datacache`, created (mode 0700) if needed, where fast-resume records are kept;
+/// `None` when there is no home directory or it cannot be created (data is then checked on
+/// every start).
+pub fn resume_dir() -> Option<PathBuf> {
+    use std::os::unix::fs::DirBuilderExt;
+    let dir = state_dir()?.join("datacache");
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir).ok()?;
+    Some(dir)
 }
 
 /// The options given on the command line with a value other than the default that the engine
@@ -287,8 +317,7 @@ pub fn not_applied(p: &Parsed, cfg: &HeadlessConfig) -> Vec<&'static str> {
         .map(|o| o.name)
         .filter(|n| p.is_given(n) && !APPLIED.contains(n))
         .filter(|n| match *n {
-            "max_upload_rate" => cfg.max_upload_rate != Some(0),
-            "max_download_rate" => cfg.max_download_rate != 0,
+            "max_upload_rate" => cfg.max_upload_rate.is_none(),
             "ip" => cfg.ip.is_some(),
             _ => true,
         })
@@ -403,6 +432,12 @@ mod tests {
             split_peers(&args(&["--max_upload_rate", "20", "--super_seeder", "1", "--minport", "9", "x"]));
         let p = parse(&rest, DOWNLOADER_OPTIONS, 0, Some(1)).unwrap();
         let c = HeadlessConfig::from_parsed(&p, &peers).unwrap();
-        assert_eq!(not_applied(&p, &c), ["max_upload_rate", "super_seeder"]);
+        assert_eq!(not_applied(&p, &c), ["super_seeder"]);
+        // The automatic upload rate (-1) is not implemented.
+        let (peers, rest) = split_peers(&args(&["--max_upload_rate", "-1", "x"]));
+        let p = parse(&rest, DOWNLOADER_OPTIONS, 0, Some(1)).unwrap();
+        let c = HeadlessConfig::from_parsed(&p, &peers).unwrap();
+        assert_eq!(not_applied(&p, &c), ["max_upload_rate"]);
+        assert_eq!(c.session_settings().max_upload_rate, 0);
     }
 }

@@ -230,3 +230,20 @@ impl From<DecodeError> for MetainfoError {
         MetainfoError::Bencode(e)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_and_names() {
+        assert_eq!(MetainfoError::NoFiles.kind(), ErrorKind::NoFiles);
+        assert_eq!(MetainfoError::NoFiles.kind().libtorrent_name(), "no_files_in_torrent");
+        let depth = DecodeError { kind: DecodeErrorKind::DepthExceeded, offset: 3 };
+        assert_eq!(MetainfoError::from(depth).kind(), ErrorKind::DepthExceeded);
+        let other = DecodeError { kind: DecodeErrorKind::InvalidInteger, offset: 3 };
+        assert_eq!(MetainfoError::from(other).kind(), ErrorKind::InvalidBencoding);
+        let e = MetainfoError::InvalidHashes { got: 3, expected: 20 };
+        assert!(e.to_string().contains("3 bytes"), "{e}");
+    }
+}

@@ -5,6 +5,7 @@ pub mod error;
 pub mod model;
 pub mod parse;
 mod parse_v2;
+mod path_index;
 pub mod sanitize;
 mod symlinks;
 pub use error::{ErrorKind, MetainfoError};
@@ -13,10 +14,16 @@ pub use parse::ParseLimits;
 pub use sanitize::SafePath;
 
 // --- creating (piece size, file walk, hashing, build)
-// (create helper adds its modules here)
+pub mod create;
+pub mod create_error;
+pub mod hasher;
+pub mod piece_layout;
+pub mod piece_size;
+pub mod walk;
 
 // --- editing
 // (edit helper adds its modules here)
+pub mod edit;
 
 // --- shared
 pub mod merkle;

@@ -152,6 +152,11 @@ impl Metainfo {
         parse(Arc::from(bytes), &ParseLimits::default())
     }
 
+    /// Parses a .torrent already held in shared memory, without copying it.
+    pub fn from_shared(bytes: Arc<[u8]>) -> Result<Metainfo, MetainfoError> {
+        parse(bytes, &ParseLimits::default())
+    }
+
     /// Parses a .torrent from memory with explicit limits.
     pub fn from_bytes_with(bytes: &[u8], limits: &ParseLimits) -> Result<Metainfo, MetainfoError> {
         parse(Arc::from(bytes), limits)

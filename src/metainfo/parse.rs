@@ -142,7 +142,7 @@ fn parse_info(info: &Dict<'_>, base: Base, limits: &ParseLimits) -> Result<Info,
     let (version, files, multi_file) = match (v1_files, v2_files) {
         (Some((v1, multi)), None) => (MetaVersion::V1, v1, multi),
         (None, Some(v2f)) => {
-            let multi = v2f.len() > 1;
+            let multi = v2f.len() > 1 || v2f.first().is_some_and(|f| f.path.components().len() > 1);
             (MetaVersion::V2, v2f, multi)
         }
         (Some((v1, multi)), Some(v2f)) => (MetaVersion::Hybrid, parse_v2::reconcile(v1, v2f)?, multi),
@@ -400,4 +400,31 @@ fn nodes(top: &Dict<'_>) -> Vec<(String, u16)> {
 /// Lower-case hexadecimal.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn piece_counts_are_bounded() {
+        assert_eq!(piece_count(40000, 16384, 10).unwrap(), 3);
+        assert!(matches!(piece_count(40000, 16384, 2), Err(MetainfoError::TooManyPieces { count: 3, max: 2 })));
+        assert!(piece_count(MAX_FILE_SIZE, 1, u64::MAX).is_err());
+    }
+
+    #[test]
+    fn totals_never_wrap() {
+        let mut total = MAX_FILE_SIZE - 1;
+        assert_eq!(advance(&mut total, 1).unwrap(), MAX_FILE_SIZE - 1);
+        assert!(advance(&mut total, 1).is_err());
+        let mut total = 5;
+        assert!(advance(&mut total, u64::MAX).is_err());
+        assert_eq!(total, 5);
+    }
+
+    #[test]
+    fn hex_is_lower_case() {
+        assert_eq!(hex(&[0x0a, 0xff]), "0aff");
+    }
 }

@@ -149,9 +149,8 @@ pub(crate) fn reconcile(v1: Vec<FileEntry>, mut v2: Vec<FileEntry>) -> Result<Ve
             v2.remove(i);
         }
         (Some(i), None) => {
-            let pad = &v1[i];
             let at = v2.iter().rposition(|f| !is_empty_file(f)).map_or(0, |j| j + 1);
-            v2.insert(at, pad_file(&pad.path.components()[0], pad.length, pad.offset));
+            v2.insert(at, v1[i].clone());
         }
         _ => {}
     }
@@ -230,4 +229,45 @@ fn check_layer(f: &FileEntry, layer: &[u8], piece_length: u64) -> Result<(), Met
         return Err(MetainfoError::InvalidPieceLayer(format!("{}: layer does not hash to the pieces root", f.path)));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(path: &str, length: u64, offset: u64, pad: bool) -> FileEntry {
+        FileEntry {
+            path: SafePath::new(path.split('/').map(String::from).collect()).unwrap(),
+            length,
+            offset,
+            attributes: FileAttributes { pad, ..FileAttributes::default() },
+            pieces_root: None,
+            symlink_target: None,
+            mtime: None,
+            piece_layer: None,
+        }
+    }
+
+    #[test]
+    fn tail_pad_follows_the_v1_list() {
+        let v1 = vec![entry("t/a", 10, 0, false), entry("t/.pad/6", 6, 10, true), entry("t/b", 3, 16, false)];
+        let mut v2 = v1.clone();
+        v2.push(entry("t/.pad/13", 13, 19, true));
+        let out = reconcile(v1.clone(), v2).unwrap();
+        assert_eq!(out.len(), 3);
+        let mut v1_tail = v1.clone();
+        v1_tail.push(entry("t/.pad/13", 13, 19, true));
+        let out = reconcile(v1_tail, v1.clone()).unwrap();
+        assert_eq!(out.len(), 4);
+        assert!(out[3].attributes.pad);
+    }
+
+    #[test]
+    fn differing_views_are_refused() {
+        let v1 = vec![entry("t/a", 10, 0, false), entry("t/b", 3, 10, false)];
+        let v2 = vec![entry("t/a", 10, 0, false), entry("t/c", 3, 10, false)];
+        assert!(matches!(reconcile(v1.clone(), v2), Err(MetainfoError::InconsistentFiles(_))));
+        let v2 = vec![entry("t/a", 10, 0, false)];
+        assert!(reconcile(v1, v2).is_err());
+    }
 }

@@ -4,9 +4,10 @@
 //! over-long elements truncated keeping their extension), and renames duplicate files
 //! `name.1.ext` style.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::path::PathBuf;
+
+use super::path_index::PathIndex;
 
 /// Longest element kept, in bytes, before only the extension is added (libtorrent: 240).
 const MAX_ELEMENT: usize = 240;
@@ -85,6 +86,9 @@ pub fn sanitize_element(raw: &[u8]) -> Option<String> {
     if raw.is_empty() {
         return Some("_".to_string());
     }
+    if let Some(plain) = plain_ascii(raw) {
+        return finish_element(plain.to_string(), false);
+    }
     let mut out = String::with_capacity(raw.len().min(MAX_ELEMENT + 16));
     let mut filtered = false;
     let mut truncated = false;
@@ -112,6 +116,18 @@ pub fn sanitize_element(raw: &[u8]) -> Option<String> {
         }
     }
     finish_element(out, filtered)
+}
+
+/// The element as text when it needs no change: short printable ASCII without separators or
+/// characters reserved on this platform.
+fn plain_ascii(raw: &[u8]) -> Option<&str> {
+    let plain = raw.len() < MAX_ELEMENT
+        && raw.iter().all(|&b| (0x20..0x7f).contains(&b) && b != b'/' && b != b'\\' && !reserved_char(b as char));
+    if plain {
+        std::str::from_utf8(raw).ok()
+    } else {
+        None
+    }
 }
 
 fn push_char(out: &mut String, c: char, filtered: &mut bool) {
@@ -184,13 +200,6 @@ fn split_extension(name: &str) -> (&str, &str) {
     }
 }
 
-/// What a registered name is: a directory or the file with this index.
-#[derive(Clone, Copy)]
-enum Owner {
-    Dir,
-    File(usize),
-}
-
 /// A file as seen by duplicate detection: its path, whether it is a pad file, its size.
 pub(crate) struct DupItem<'a> {
     /// The path, renamed in place when it collides.
@@ -201,45 +210,35 @@ pub(crate) struct DupItem<'a> {
     pub size: u64,
 }
 
-/// Renames files whose path (compared case-insensitively) collides with a directory or an
-/// earlier file: `bar.txt` becomes `bar.1.txt`, `foo` becomes `foo.1`. Returns the number
-/// of collisions as the error when more than [`MAX_DUPLICATE_COLLISIONS`] happened.
+/// Renames files whose path (compared ASCII case-insensitively, as libtorrent does) collides
+/// with a directory or an earlier file: `bar.txt` becomes `bar.1.txt`, `foo` becomes `foo.1`.
+/// Returns the number of collisions as the error when more than [`MAX_DUPLICATE_COLLISIONS`]
+/// happened. Costs the total number of path components.
 pub(crate) fn resolve_duplicates(items: &mut [DupItem<'_>]) -> Result<(), usize> {
-    let mut seen: HashMap<String, Owner> = HashMap::new();
-    for it in items.iter() {
-        let comps = it.path.components();
-        for n in 1..comps.len() {
-            seen.entry(key(&comps[..n])).or_insert(Owner::Dir);
-        }
+    if items.len() < 2 {
+        return Ok(());
     }
+    let mut index = PathIndex::new(true);
+    let parents: Vec<u32> = items.iter().map(|it| index.add_dirs(it.path.parent())).collect();
     let mut collisions = 0usize;
     for i in 0..items.len() {
-        let k = key(items[i].path.components());
-        let other = match seen.get(&k) {
-            None => {
-                seen.insert(k, Owner::File(i));
-                continue;
-            }
-            Some(o) => *o,
-        };
-        if let Owner::File(j) = other {
+        let node = parents[i];
+        let name = items[i].path.file_name().to_string();
+        if index.is_free(node, &name) {
+            index.add_file(node, &name, i);
+            continue;
+        }
+        if let Some(j) = index.file(node, &name) {
             if items[i].pad && items[j].pad && items[i].size == items[j].size {
                 continue;
             }
         }
-        let (stem, ext) = {
-            let (s, e) = split_extension(items[i].path.file_name());
-            (s.to_string(), e.to_string())
-        };
-        let dir = items[i].path.parent().to_vec();
+        let (stem, ext) = split_extension(&name);
         for n in 1.. {
-            let name = format!("{stem}.{n}{ext}");
-            let mut comps = dir.clone();
-            comps.push(name.clone());
-            let k = key(&comps);
-            if let std::collections::hash_map::Entry::Vacant(e) = seen.entry(k) {
-                e.insert(Owner::File(i));
-                items[i].path.set_file_name(name);
+            let candidate = format!("{stem}.{n}{ext}");
+            if index.is_free(node, &candidate) {
+                index.add_file(node, &candidate, i);
+                items[i].path.set_file_name(candidate);
                 break;
             }
             collisions += 1;
@@ -249,10 +248,6 @@ pub(crate) fn resolve_duplicates(items: &mut [DupItem<'_>]) -> Result<(), usize>
         }
     }
     Ok(())
-}
-
-fn key(comps: &[String]) -> String {
-    comps.join("/").to_lowercase()
 }
 
 /// Percent-encodes the characters of a URL's path that must not appear raw (spaces,

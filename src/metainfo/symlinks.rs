@@ -2,9 +2,8 @@
 //! or through other links; any other target is replaced by the link's own path, as libtorrent
 //! does.
 
-use std::collections::{HashMap, HashSet};
-
 use super::model::FileEntry;
+use super::path_index::{PathIndex, ROOT};
 use super::sanitize::SafePath;
 
 /// Most link substitutions followed while resolving one target.
@@ -15,55 +14,67 @@ pub(crate) fn sanitize_symlinks(files: &mut [FileEntry]) {
     if !files.iter().any(|f| f.symlink_target.is_some()) {
         return;
     }
-    let file_set: HashSet<Vec<String>> = files.iter().map(|f| f.path.components().to_vec()).collect();
-    let mut dirs: HashSet<Vec<String>> = HashSet::new();
-    for f in files.iter() {
-        let c = f.path.components();
-        for n in 1..c.len() {
-            dirs.insert(c[..n].to_vec());
-        }
+    let mut index = PathIndex::new(false);
+    for (i, f) in files.iter().enumerate() {
+        let node = index.add_dirs(f.path.parent());
+        index.add_file(node, f.path.file_name(), i);
     }
-    let links: HashMap<Vec<String>, Vec<String>> = files
+    // First pass: targets naming an existing file or directory, directly or relative to the
+    // link's own directory.
+    let candidates: Vec<Option<[Vec<String>; 2]>> = files.iter().map(candidates).collect();
+    let first: Vec<Option<Vec<String>>> =
+        candidates.iter().map(|c| c.as_ref().and_then(|c| c.iter().find(|t| index.exists(t)).cloned())).collect();
+    // Second pass: the others may lead through links, followed with their first-pass targets.
+    let via: Vec<Option<&[String]>> = candidates
         .iter()
-        .filter_map(|f| Some((f.path.components().to_vec(), f.symlink_target.as_ref()?.components().to_vec())))
+        .zip(&first)
+        .map(|(c, f)| f.as_deref().or_else(|| c.as_ref().map(|c| c[0].as_slice())))
         .collect();
-    let exists = |p: &[String]| file_set.contains(p) || dirs.contains(p);
-    for f in files.iter_mut() {
-        let Some(target) = f.symlink_target.clone() else { continue };
-        let direct = target.components().to_vec();
-        let relative: Vec<String> = {
-            let mut r = f.path.parent().to_vec();
-            r.extend(target.components().iter().skip(1).cloned());
-            r
-        };
-        let resolved = [direct, relative].into_iter().find(|t| exists(t) || resolve(t, &links, &exists));
-        f.symlink_target = match resolved {
-            Some(t) => SafePath::new(t),
-            None => Some(f.path.clone()),
-        };
+    let resolved: Vec<Option<SafePath>> = files
+        .iter()
+        .zip(candidates.iter().zip(&first))
+        .map(|(f, (c, first))| {
+            let c = c.as_ref()?;
+            let t = first.clone().or_else(|| c.iter().find(|t| resolve(t, &index, &via)).cloned());
+            Some(t.and_then(SafePath::new).unwrap_or_else(|| f.path.clone()))
+        })
+        .collect();
+    for (f, r) in files.iter_mut().zip(resolved) {
+        if r.is_some() {
+            f.symlink_target = r;
+        }
     }
 }
 
-/// Follows links in the directory part of `target` until it names an existing file or
-/// directory; false when it does not, or loops.
-fn resolve(target: &[String], links: &HashMap<Vec<String>, Vec<String>>, exists: &dyn Fn(&[String]) -> bool) -> bool {
+/// A link's target read directly (from the torrent's root) and relative to the link's directory.
+fn candidates(f: &FileEntry) -> Option<[Vec<String>; 2]> {
+    let target = f.symlink_target.as_ref()?;
+    let mut relative = f.path.parent().to_vec();
+    relative.extend(target.components().iter().skip(1).cloned());
+    Some([target.components().to_vec(), relative])
+}
+
+/// Follows links met along `target` (each substitution restarts the walk) until it names an
+/// existing file or directory; false when it does not, or takes more than [`MAX_HOPS`] links.
+fn resolve(target: &[String], index: &PathIndex, links: &[Option<&[String]>]) -> bool {
     let mut t = target.to_vec();
-    let mut hops = 0;
-    'restart: loop {
-        for n in 1..t.len() {
-            if exists(&t[..n]) {
+    'restart: for _ in 0..=MAX_HOPS {
+        let mut node = ROOT;
+        for n in 0..t.len() {
+            if n + 1 == t.len() {
+                return !index.is_free(node, &t[n]);
+            }
+            if let Some(next) = index.dir(node, &t[n]) {
+                node = next;
                 continue;
             }
-            let Some(link) = links.get(&t[..n]) else { return false };
-            hops += 1;
-            if hops > MAX_HOPS {
-                return false;
-            }
-            let mut next = link.clone();
-            next.extend_from_slice(&t[n..]);
+            let Some(link) = index.file(node, &t[n]).and_then(|i| links[i]) else { return false };
+            let mut next = link.to_vec();
+            next.extend_from_slice(&t[n + 1..]);
             t = next;
             continue 'restart;
         }
-        return exists(&t);
+        return false;
     }
+    false
 }

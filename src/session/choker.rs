@@ -135,7 +135,7 @@ impl Choker {
         self.last_optimistic.retain(|k, _| peers.iter().any(|p| p.peer == *k));
         let mut eligible: Vec<(u64, u64, PeerKey)> = peers
             .iter()
-            .filter(|p| p.interested && !(!seeding && p.is_snubbed(now, self.config.snub_time)))
+            .filter(|p| p.interested && !p.is_snubbed(now, self.config.snub_time))
             .map(|p| (if seeding { p.upload_rate } else { p.download_rate }, self.rng.random(), p.peer))
             .collect();
         eligible.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
@@ -186,7 +186,7 @@ mod tests {
                 peer: PeerKey(i as u32),
                 interested: c == 'I',
                 am_interested: true,
-                unchoked_us_at: Some(t0),
+                unchoked_us_at: None,
                 last_block_at: Some(t0),
                 download_rate: down[i],
                 upload_rate: up[i],
@@ -228,7 +228,8 @@ mod tests {
     fn snubbed_peers_are_excluded_while_leeching() {
         let t0 = Instant::now();
         let mut ps = peers("III", &[9000, 10, 20], &[0; 3], t0);
-        ps[0].last_block_at = Some(t0);
+        ps[0].unchoked_us_at = Some(t0);
+        ps[1].unchoked_us_at = Some(t0);
         ps[1].last_block_at = Some(t0 + 31 * S);
         ps[2].last_block_at = None;
         ps[2].unchoked_us_at = Some(t0 + 20 * S);
@@ -317,5 +318,47 @@ mod tests {
         assert_eq!(pick(9), pick(9), "same seed, same choice");
         let distinct: std::collections::HashSet<Vec<PeerKey>> = (0..20).map(pick).collect();
         assert!(distinct.len() > 1, "ties never vary across seeds");
+    }
+
+    #[test]
+    fn random_swarms_respect_slots_and_tit_for_tat() {
+        let t0 = Instant::now() + 120 * S;
+        let mut rng = SmallRng::seed_from_u64(77);
+        let mut c = Choker::new(config(4, 7));
+        for round in 0..200u32 {
+            let now = t0 + round * 10 * S;
+            let ps: Vec<PeerStats> = (0..rng.random_range(0..12))
+                .map(|i| PeerStats {
+                    peer: PeerKey(i),
+                    interested: rng.random_bool(0.7),
+                    am_interested: true,
+                    unchoked_us_at: rng.random_bool(0.5).then_some(now - 60 * S),
+                    last_block_at: Some(now - rng.random_range(0..60) * S),
+                    download_rate: rng.random_range(0..5) * 1000,
+                    upload_rate: rng.random_range(0..5) * 1000,
+                })
+                .collect();
+            let seeding = rng.random_bool(0.3);
+            let got = c.rechoke(now, &ps, seeding);
+            let eligible: Vec<&PeerStats> =
+                ps.iter().filter(|p| p.interested && !p.is_snubbed(now, c.config.snub_time)).collect();
+            assert_eq!(got.len(), eligible.len().min(4));
+            let distinct: std::collections::HashSet<_> = got.iter().collect();
+            assert_eq!(distinct.len(), got.len());
+            let rate = |k: PeerKey| {
+                let p = ps.iter().find(|p| p.peer == k).unwrap();
+                if seeding {
+                    p.upload_rate
+                } else {
+                    p.download_rate
+                }
+            };
+            // Regular slots hold the best rates: no chosen regular peer is slower than a peer
+            // left out entirely.
+            let regular = &got[..got.len().min(3)];
+            for left_out in eligible.iter().filter(|p| !got.contains(&p.peer)) {
+                assert!(regular.iter().all(|&k| rate(k) >= rate(left_out.peer)));
+            }
+        }
     }
 }

@@ -17,9 +17,11 @@
 //!    requesters are returned as cancels.
 //!
 //! Costs: reporting a HAVE, a received block or a dropped request is O(1) (plus the block's
-//! requesters); a pick costs O(partial pieces) plus a scan for a new piece, which stops at the
-//! first suitable piece and is bounded by O(min(pool, pieces the peer has)); a bitfield or a
-//! disconnect is O(pieces the peer has); a dropped peer's requests cost O(blocks in partials).
+//! requesters); a pick costs O(partial pieces with free blocks) plus one scan for new pieces,
+//! which stops once it has enough and is bounded by O(min(pool, pieces the peer has)); a HAVE
+//! is O(1); a bitfield or a disconnect is O(pieces the peer has), and when large it only
+//! updates counters and leaves one O(pool) refile to the next pick; a dropped peer's requests
+//! cost O(blocks in partial pieces).
 
 use std::collections::HashSet;
 
@@ -27,9 +29,10 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
 use super::bitfield::Bitfield;
+use super::partial_piece::{Arrival, PartialPiece};
 use super::piece_pool::{Key, PiecePool, BANDS};
 use super::PeerKey;
-use crate::storage::{BlockIndex, Layout, PieceIndex};
+use crate::storage::{BlockIndex, Layout, LayoutError, PieceIndex};
 
 /// Download priority of a file or piece.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -64,6 +67,20 @@ pub struct BlockRef {
     pub piece: PieceIndex,
     /// The block inside it.
     pub block: BlockIndex,
+}
+
+impl BlockRef {
+    /// The block as the wire names it: piece, byte offset and length.
+    pub fn to_wire(self, layout: &Layout) -> crate::wire::BlockRef {
+        let (begin, length) = layout.block_range(self.piece, self.block);
+        crate::wire::BlockRef { piece: self.piece.get(), begin, length }
+    }
+
+    /// The block a wire triple names; it must be exactly one 16 KiB block of a piece.
+    pub fn from_wire(layout: &Layout, wire: &crate::wire::BlockRef) -> Result<BlockRef, LayoutError> {
+        let (piece, block) = layout.block_at(wire.piece, wire.begin, wire.length)?;
+        Ok(BlockRef { piece, block })
+    }
 }
 
 /// Picker settings.
@@ -118,37 +135,6 @@ pub struct BlockOutcome {
     pub cancels: Vec<(PeerKey, BlockRef)>,
 }
 
-/// State of one block of a piece in progress.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Block {
-    /// Neither requested nor received.
-    Free,
-    /// Requested from `by`, and in endgame also from `extra` (all distinct).
-    Requested { by: PeerKey, extra: Vec<PeerKey> },
-    /// Arrived from `from`.
-    Received { from: PeerKey },
-}
-
-/// A piece in progress. Invariant: `free + requested + received == blocks.len()`, and every
-/// block below `next_free` is not `Free`.
-#[derive(Debug, Clone)]
-struct Partial {
-    /// The piece.
-    piece: u32,
-    /// Per-block state.
-    blocks: Vec<Block>,
-    /// Blocks in state `Free`.
-    free: u32,
-    /// Blocks in state `Requested`.
-    requested: u32,
-    /// Blocks in state `Received`.
-    received: u32,
-    /// Lowest block that may be `Free`.
-    next_free: u32,
-    /// The peer most recently given blocks of this piece.
-    last_peer: Option<PeerKey>,
-}
-
 /// Where a piece stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -187,7 +173,7 @@ pub struct Picker {
     /// Wanted unstarted pieces.
     pool: PiecePool,
     /// Pieces in progress; `state[p] == Partial(i)` iff `partials[i].piece == p`.
-    partials: Vec<Partial>,
+    partials: Vec<PartialPiece>,
     /// Peers counted in `seeds` instead of `avail`.
     seed_peers: HashSet<PeerKey>,
     /// Number of seed peers.
@@ -196,6 +182,10 @@ pub struct Picker {
     free_wanted_blocks: u64,
     /// Pieces not verified whose priority is not `Skip`.
     wanted_left: u32,
+    /// Availability changed in bulk without refiling the pool; refile before the next pick.
+    dirty: bool,
+    /// Partial pieces (by piece number) that still have free blocks, in no order.
+    open: Vec<u32>,
 }
 
 impl Picker {
@@ -220,6 +210,8 @@ impl Picker {
             seeds: 0,
             free_wanted_blocks: 0,
             wanted_left: 0,
+            dirty: false,
+            open: Vec::new(),
         };
         for p in have.iter_unset() {
             picker.state[p as usize] = State::Pool;
@@ -277,10 +269,7 @@ impl Picker {
             }
             return;
         }
-        let n = self.layout.piece_count();
-        for p in has.iter_set().filter(|&p| p < n) {
-            self.change_avail(p, true);
-        }
+        self.bulk_avail(has, true);
     }
 
     /// A peer's HAVE for `piece`. Call only when the peer did not have it before.
@@ -296,19 +285,38 @@ impl Picker {
             self.seeds -= 1;
             return;
         }
+        self.bulk_avail(has, false);
+    }
+
+    /// Counts a whole bitfield in or out. One covering more than half the pool only adjusts
+    /// the counters and leaves the pool to be refiled once, before the next pick: refiling
+    /// costs about one rekey per pooled piece, so this is never much dearer than rekeying and
+    /// much cheaper when several bitfields arrive between picks.
+    fn bulk_avail(&mut self, has: &Bitfield, up: bool) {
+        if has.count() as usize * 2 > self.pool.len() + 32 {
+            self.dirty = true;
+        }
         let n = self.layout.piece_count();
         for p in has.iter_set().filter(|&p| p < n) {
-            self.change_avail(p, false);
+            self.change_avail(p, up);
         }
     }
 
     fn change_avail(&mut self, p: u32, up: bool) {
-        let old = self.avail[p as usize];
-        let new = if up { old + 1 } else { old.saturating_sub(1) };
-        self.avail[p as usize] = new;
-        if self.state[p as usize] == State::Pool {
-            let band = self.band_of(p);
-            self.pool.rekey(p, Key { band, avail: old }, Key { band, avail: new }, &mut self.rng);
+        let a = &mut self.avail[p as usize];
+        *a = if up { *a + 1 } else { a.saturating_sub(1) };
+        if !self.dirty && self.state[p as usize] == State::Pool {
+            self.pool.rekey(p, self.key_of(p), &mut self.rng);
+        }
+    }
+
+    /// Refiles the pool if availability changed in bulk since the last pick.
+    fn refile_if_dirty(&mut self) {
+        if self.dirty {
+            let (avail, prio) = (&self.avail, &self.prio);
+            let key = |p: u32| Key { band: prio[p as usize].band().unwrap_or(BANDS - 1), avail: avail[p as usize] };
+            self.pool.refile_all(key, &mut self.rng);
+            self.dirty = false;
         }
     }
 
@@ -357,13 +365,12 @@ impl Picker {
         }
         let was_wanted = old != Priority::Skip;
         let wanted = prio != Priority::Skip;
-        let old_key = self.key_of(p);
         self.prio[p as usize] = prio;
         match self.state[p as usize] {
             State::Have => return,
-            State::Pool if wanted => self.pool.rekey(p, old_key, self.key_of(p), &mut self.rng),
+            State::Pool if wanted => self.pool.rekey(p, self.key_of(p), &mut self.rng),
             State::Pool => {
-                self.pool.remove(p, old_key);
+                self.pool.remove(p);
                 self.state[p as usize] = State::Idle;
             }
             State::Idle if wanted => {
@@ -392,9 +399,13 @@ impl Picker {
     /// Appends to `out` up to `want` blocks to request from `peer`, which has `peer_has`.
     pub fn pick(&mut self, peer: PeerKey, peer_has: &Bitfield, want: usize, out: &mut Vec<BlockRef>) {
         let target = out.len() + want;
+        self.refile_if_dirty();
         self.pick_partials(peer, peer_has, target, out);
-        while out.len() < target {
-            let Some(p) = self.next_pool_piece(peer, peer_has) else { break };
+        // Each new piece yields at least one block, so `target - len` pieces are enough.
+        for p in self.pool_candidates(peer_has, target.saturating_sub(out.len())) {
+            if out.len() >= target {
+                break;
+            }
             let slot = self.start_piece(p);
             self.take_free_blocks(slot, peer, target, out);
         }
@@ -405,11 +416,15 @@ impl Picker {
 
     fn pick_partials(&mut self, peer: PeerKey, has: &Bitfield, target: usize, out: &mut Vec<BlockRef>) {
         let mut candidates: Vec<(bool, Priority, u32, u32, usize)> = self
-            .partials
+            .open
             .iter()
-            .enumerate()
-            .filter(|(_, pp)| pp.free > 0 && has.get(pp.piece) && self.prio[pp.piece as usize] != Priority::Skip)
-            .map(|(i, pp)| (pp.last_peer != Some(peer), self.prio[pp.piece as usize], pp.free, pp.piece, i))
+            .filter(|&&p| has.get(p) && self.prio[p as usize] != Priority::Skip)
+            .filter_map(|&p| match self.state[p as usize] {
+                State::Partial(slot) => Some(slot as usize),
+                _ => None,
+            })
+            .map(|i| (&self.partials[i], i))
+            .map(|(pp, i)| (pp.last_peer != Some(peer), self.prio[pp.piece as usize], pp.free, pp.piece, i))
             .collect();
         candidates.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)).then(a.3.cmp(&b.3)));
         for &(_, _, _, _, slot) in &candidates {
@@ -420,82 +435,105 @@ impl Picker {
         }
     }
 
-    /// The best pooled piece the peer has: rarest first (most common first while in random
-    /// first mode) within the best band, random among equals.
-    fn next_pool_piece(&self, peer: PeerKey, has: &Bitfield) -> Option<u32> {
-        if self.pool.len() == 0 || has.is_none() {
-            return None;
+    /// Up to `max` pooled pieces the peer has, best first: rarest first (most common first in
+    /// random-first mode) within the best band, random among equals. One pass over the
+    /// buckets, or over the peer's pieces when it has fewer than a quarter of the pool.
+    fn pool_candidates(&self, has: &Bitfield, max: usize) -> Vec<u32> {
+        let mut found = Vec::new();
+        if max == 0 || self.pool.len() == 0 || has.is_none() {
+            return found;
         }
         let random_first = self.have.count() < self.config.rarest_first_cutoff;
         if (has.count() as usize) < self.pool.len() / 4 {
-            return self.best_of_peer_pieces(has, random_first);
+            return self.best_of_peer_pieces(has, random_first, max);
         }
-        // A peer not counted as a seed is counted in `avail` of each piece it has.
-        let min_avail = if self.seed_peers.contains(&peer) || has.is_all() { 0 } else { 1 };
         for band in 0..BANDS {
             let buckets = self.pool.bucket_count(band) as u32;
-            for k in 0..buckets.saturating_sub(min_avail) {
-                let avail = if random_first { buckets - 1 - k } else { min_avail + k };
-                let found = self.pool.bucket(Key { band, avail }).iter().copied().find(|&p| has.get(p));
-                if found.is_some() {
-                    return found;
+            for k in 0..buckets {
+                let avail = if random_first { buckets - 1 - k } else { k };
+                for &p in self.pool.bucket(Key { band, avail }) {
+                    if has.get(p) {
+                        found.push(p);
+                        if found.len() == max {
+                            return found;
+                        }
+                    }
                 }
             }
         }
-        None
+        found
     }
 
     /// Same choice as the bucket scan, found by walking the peer's pieces instead.
-    fn best_of_peer_pieces(&self, has: &Bitfield, random_first: bool) -> Option<u32> {
-        has.iter_set().filter(|&p| p < self.layout.piece_count() && self.pool.contains(p)).min_by_key(|&p| {
-            let key = self.key_of(p);
-            let avail = if random_first { u32::MAX - key.avail } else { key.avail };
-            (key.band, avail, self.pool.position(p), p)
-        })
+    fn best_of_peer_pieces(&self, has: &Bitfield, random_first: bool, max: usize) -> Vec<u32> {
+        let n = self.layout.piece_count();
+        let mut all: Vec<(usize, u32, u32, u32)> = has
+            .iter_set()
+            .filter(|&p| p < n && self.pool.contains(p))
+            .map(|p| {
+                let key = self.key_of(p);
+                let avail = if random_first { u32::MAX - key.avail } else { key.avail };
+                (key.band, avail, self.pool.position(p), p)
+            })
+            .collect();
+        if all.len() > max {
+            all.select_nth_unstable(max - 1);
+            all.truncate(max);
+        }
+        all.sort_unstable();
+        all.into_iter().map(|t| t.3).collect()
     }
 
     /// Moves a pooled piece into the partial list; returns its slot.
     fn start_piece(&mut self, p: u32) -> usize {
-        self.pool.remove(p, self.key_of(p));
+        self.pool.remove(p);
         let n = self.layout.blocks_in_piece(PieceIndex::trusted(p));
         let slot = self.partials.len();
-        self.partials.push(Partial {
-            piece: p,
-            blocks: vec![Block::Free; n as usize],
-            free: n,
-            requested: 0,
-            received: 0,
-            next_free: 0,
-            last_peer: None,
-        });
+        self.partials.push(PartialPiece::new(p, n));
         self.state[p as usize] = State::Partial(slot as u32);
         self.free_wanted_blocks += u64::from(n);
+        self.sync_open(slot);
         slot
+    }
+
+    /// Lists or unlists a partial piece as open to match whether it has free blocks.
+    fn sync_open(&mut self, slot: usize) {
+        let pp = &mut self.partials[slot];
+        match (pp.free > 0, pp.open_at) {
+            (true, None) => {
+                pp.open_at = Some(self.open.len() as u32);
+                self.open.push(pp.piece);
+            }
+            (false, Some(at)) => {
+                pp.open_at = None;
+                self.unlist_open(at);
+            }
+            _ => {}
+        }
+    }
+
+    fn unlist_open(&mut self, at: u32) {
+        self.open.swap_remove(at as usize);
+        if let Some(&moved) = self.open.get(at as usize) {
+            if let State::Partial(slot) = self.state[moved as usize] {
+                self.partials[slot as usize].open_at = Some(at);
+            }
+        }
     }
 
     fn take_free_blocks(&mut self, slot: usize, peer: PeerKey, target: usize, out: &mut Vec<BlockRef>) {
         let pp = &mut self.partials[slot];
-        let mut i = pp.next_free;
-        let mut taken = 0u32;
-        while (i as usize) < pp.blocks.len() && out.len() < target {
-            if pp.blocks[i as usize] == Block::Free {
-                pp.blocks[i as usize] = Block::Requested { by: peer, extra: Vec::new() };
-                out.push(BlockRef { piece: PieceIndex::trusted(pp.piece), block: BlockIndex::trusted(i) });
-                taken += 1;
-            }
-            i += 1;
-        }
-        pp.next_free = i;
-        pp.free -= taken;
-        pp.requested += taken;
-        if taken > 0 {
-            pp.last_peer = Some(peer);
-        }
-        if self.prio[pp.piece as usize] != Priority::Skip {
+        let piece = PieceIndex::trusted(pp.piece);
+        let max = target.saturating_sub(out.len());
+        let taken = pp.take_free(peer, max, |b| out.push(BlockRef { piece, block: BlockIndex::trusted(b) }));
+        if self.prio[piece.as_usize()] != Priority::Skip {
             self.free_wanted_blocks -= u64::from(taken);
         }
+        self.sync_open(slot);
     }
 
+    /// Hands `peer` blocks already requested from others, those with fewest requesters first
+    /// (random among equals).
     fn pick_endgame(&mut self, peer: PeerKey, has: &Bitfield, target: usize, out: &mut Vec<BlockRef>) {
         let cap = self.config.max_endgame_requesters.max(1) as usize;
         let mut candidates: Vec<(usize, u32, usize, u32)> = Vec::new();
@@ -503,19 +541,13 @@ impl Picker {
             if pp.requested == 0 || !has.get(pp.piece) || self.prio[pp.piece as usize] == Priority::Skip {
                 continue;
             }
-            for (i, b) in pp.blocks.iter().enumerate() {
-                if let Block::Requested { by, extra } = b {
-                    if *by != peer && !extra.contains(&peer) && extra.len() + 1 < cap {
-                        candidates.push((extra.len(), self.rng.random(), slot, i as u32));
-                    }
-                }
-            }
+            let rng = &mut self.rng;
+            pp.endgame_candidates(peer, cap, |n, i| candidates.push((n, rng.random(), slot, i)));
         }
         candidates.sort_unstable();
         for &(_, _, slot, i) in candidates.iter().take(target.saturating_sub(out.len())) {
             let pp = &mut self.partials[slot];
-            if let Block::Requested { extra, .. } = &mut pp.blocks[i as usize] {
-                extra.push(peer);
+            if pp.add_requester(i, peer) {
                 out.push(BlockRef { piece: PieceIndex::trusted(pp.piece), block: BlockIndex::trusted(i) });
             }
         }
@@ -530,35 +562,30 @@ impl Picker {
         };
         let wanted = self.prio[block.piece.as_usize()] != Priority::Skip;
         let pp = &mut self.partials[slot as usize];
-        let Some(b) = pp.blocks.get_mut(block.block.get() as usize) else {
-            return BlockOutcome::default();
-        };
-        let mut cancels = Vec::new();
-        match std::mem::replace(b, Block::Received { from: peer }) {
-            Block::Received { from } => {
-                *b = Block::Received { from };
-                return BlockOutcome::default();
-            }
-            Block::Free => {
-                pp.free -= 1;
+        let cancels = match pp.receive(block.block.get(), peer) {
+            None | Some(Arrival::Duplicate) => return BlockOutcome::default(),
+            Some(Arrival::WasFree) => {
                 if wanted {
                     self.free_wanted_blocks -= 1;
                 }
+                Vec::new()
             }
-            Block::Requested { by, extra } => {
-                pp.requested -= 1;
-                cancels.extend(std::iter::once(by).chain(extra).filter(|&p| p != peer).map(|p| (p, block)));
-            }
-        }
-        pp.received += 1;
-        BlockOutcome { new: true, piece_complete: pp.received as usize == pp.blocks.len(), cancels }
+            Some(Arrival::WasRequested(others)) => others.into_iter().map(|p| (p, block)).collect(),
+        };
+        let piece_complete = pp.is_complete();
+        self.sync_open(slot as usize);
+        BlockOutcome { new: true, piece_complete, cancels }
     }
 
     /// A request to `peer` will not be answered (timed out or rejected): the block returns to
     /// the pool unless another peer also has it requested.
     pub fn on_request_dropped(&mut self, peer: PeerKey, block: BlockRef) {
         if let State::Partial(slot) = self.state[block.piece.as_usize()] {
-            self.drop_request(slot as usize, block.block.get() as usize, peer);
+            let freed = self.partials[slot as usize].drop_request(block.block.get(), peer);
+            if freed && self.prio[block.piece.as_usize()] != Priority::Skip {
+                self.free_wanted_blocks += 1;
+            }
+            self.sync_open(slot as usize);
         }
     }
 
@@ -566,38 +593,14 @@ impl Picker {
     /// the fast extension): their blocks return to the pool.
     pub fn on_peer_gone(&mut self, peer: PeerKey) {
         for slot in 0..self.partials.len() {
-            if self.partials[slot].requested == 0 {
-                continue;
+            let pp = &mut self.partials[slot];
+            let freed = pp.drop_peer(peer);
+            if self.prio[pp.piece as usize] != Priority::Skip {
+                self.free_wanted_blocks += u64::from(freed);
             }
-            for i in 0..self.partials[slot].blocks.len() {
-                self.drop_request(slot, i, peer);
+            if freed > 0 {
+                self.sync_open(slot);
             }
-            if self.partials[slot].last_peer == Some(peer) {
-                self.partials[slot].last_peer = None;
-            }
-        }
-    }
-
-    fn drop_request(&mut self, slot: usize, i: usize, peer: PeerKey) {
-        let pp = &mut self.partials[slot];
-        let Some(Block::Requested { by, extra }) = pp.blocks.get_mut(i) else { return };
-        if let Some(at) = extra.iter().position(|&p| p == peer) {
-            extra.remove(at);
-            return;
-        }
-        if *by != peer {
-            return;
-        }
-        if !extra.is_empty() {
-            *by = extra.remove(0);
-            return;
-        }
-        pp.blocks[i] = Block::Free;
-        pp.requested -= 1;
-        pp.free += 1;
-        pp.next_free = pp.next_free.min(i as u32);
-        if self.prio[pp.piece as usize] != Priority::Skip {
-            self.free_wanted_blocks += 1;
         }
     }
 
@@ -613,7 +616,7 @@ impl Picker {
         let senders = match state {
             State::Partial(slot) => self.remove_partial(slot as usize),
             State::Pool => {
-                self.pool.remove(p, self.key_of(p));
+                self.pool.remove(p);
                 Vec::new()
             }
             _ => Vec::new(),
@@ -635,12 +638,15 @@ impl Picker {
     }
 
     fn is_complete_partial(&self, state: State) -> bool {
-        matches!(state, State::Partial(slot) if self.partials[slot as usize].free == 0 && self.partials[slot as usize].requested == 0)
+        matches!(state, State::Partial(slot) if self.partials[slot as usize].is_complete())
     }
 
     /// Removes a partial piece, fixing the slot of the one moved into its place; returns the
     /// distinct senders of its received blocks. Outstanding requests of it are forgotten.
     fn remove_partial(&mut self, slot: usize) -> Vec<PeerKey> {
+        if let Some(at) = self.partials[slot].open_at {
+            self.unlist_open(at);
+        }
         let pp = self.partials.swap_remove(slot);
         if let Some(moved) = self.partials.get(slot) {
             self.state[moved.piece as usize] = State::Partial(slot as u32);
@@ -648,17 +654,7 @@ impl Picker {
         if self.prio[pp.piece as usize] != Priority::Skip {
             self.free_wanted_blocks -= u64::from(pp.free);
         }
-        let mut senders: Vec<PeerKey> = pp
-            .blocks
-            .iter()
-            .filter_map(|b| match b {
-                Block::Received { from } => Some(*from),
-                _ => None,
-            })
-            .collect();
-        senders.sort_unstable();
-        senders.dedup();
-        senders
+        pp.senders()
     }
 }
 
@@ -704,7 +700,7 @@ mod tests {
         }
         for (i, c) in prio.chars().enumerate() {
             let p = [Priority::Skip, Priority::Low, Priority::Normal, Priority::High][c.to_digit(10).unwrap() as usize];
-            picker.set_piece_priority(PieceIndex(i as u32), p);
+            picker.set_piece_priority(PieceIndex::trusted(i as u32), p);
         }
         (picker, peers)
     }
@@ -737,7 +733,7 @@ mod tests {
     }
 
     fn br(piece: u32, block: u32) -> BlockRef {
-        BlockRef { piece: PieceIndex(piece), block: BlockIndex(block) }
+        BlockRef { piece: PieceIndex::trusted(piece), block: BlockIndex::trusted(block) }
     }
 
     fn receive_piece(picker: &mut Picker, peer: PeerKey, piece: u32) -> BlockOutcome {
@@ -771,7 +767,9 @@ mod tests {
     #[test]
     fn only_pieces_the_peer_has() {
         let (mut p, _) = setup("1111111", "", "", 0, 2);
-        assert_eq!(pick(&mut p, A, &has(7, &[2, 5]), 8).iter().map(|b| b.0).collect::<Vec<_>>().len(), 8);
+        let got = pick(&mut p, A, &has(7, &[2, 5]), 8);
+        assert_eq!(got.len(), 8);
+        assert!(got.iter().all(|b| b.0 == 2 || b.0 == 5));
         assert!(pick(&mut p, A, &has(7, &[2, 5]), 8).is_empty());
         assert!(pick(&mut p, B, &Bitfield::none(7), 8).is_empty());
     }
@@ -785,13 +783,13 @@ mod tests {
 
     #[test]
     fn random_first_takes_common_pieces_until_cutoff() {
-        let (mut p, _) = setup("1151111", "", "", 2, 4);
+        let (mut p, _) = setup("1115111", "", "", 2, 4);
         assert_eq!(pick(&mut p, A, &Bitfield::all(7), 4)[0].0, 3);
         receive_piece(&mut p, A, 3);
-        p.on_piece_verified(PieceIndex(3), true);
+        p.on_piece_verified(PieceIndex::trusted(3), true);
         let second = pick(&mut p, A, &Bitfield::all(7), 4)[0].0;
         receive_piece(&mut p, A, second);
-        p.on_piece_verified(PieceIndex(second), true);
+        p.on_piece_verified(PieceIndex::trusted(second), true);
         // Past the cutoff: rarest first. Make every remaining piece but one more common.
         let left: Vec<u32> = (0..7).filter(|&i| i != 3 && i != second).collect();
         p.peer_bitfield(PeerKey(50), &has(7, &left[1..]));
@@ -814,7 +812,8 @@ mod tests {
         let (mut p, _) = setup("1111", "", "", 0, 6);
         let all = Bitfield::all(4);
         let a_piece = pick(&mut p, A, &all, 1)[0].0;
-        let b_piece = pick(&mut p, B, &has(4, &[0, 1, 2, 3]), 5)[4].0;
+        let others: Vec<u32> = (0..4).filter(|&i| i != a_piece).collect();
+        let b_piece = pick(&mut p, B, &has(4, &others), 1)[0].0;
         assert_ne!(a_piece, b_piece);
         // Both partials have free blocks; each peer is handed its own first.
         assert_eq!(pick(&mut p, A, &all, 1), [(a_piece, 1)]);
@@ -889,15 +888,13 @@ mod tests {
         let (mut p, _) = setup("1", "", "", 0, 8);
         let all = Bitfield::all(1);
         pick(&mut p, A, &all, 4);
-        assert_eq!(pick(&mut p, B, &all, 1).len(), 1);
+        let doubled = pick(&mut p, B, &all, 1);
+        assert_eq!(doubled.len(), 1);
+        // C gets the three blocks only A has before the one A and B both have.
         let c = pick(&mut p, C, &all, 3);
-        let b_block = pick(&mut p, B, &all, 0);
-        assert!(b_block.is_empty());
         assert_eq!(c.len(), 3);
-        let mut out = Vec::new();
-        p.pick(PeerKey(103), &all, 1, &mut out);
-        // The one block B already duplicates has two requesters; D gets one of the three others.
-        assert_eq!(out.len(), 1);
+        assert!(!c.contains(&doubled[0]), "{c:?} {doubled:?}");
+        assert_eq!(pick(&mut p, C, &all, 3), doubled);
     }
 
     #[test]
@@ -911,9 +908,11 @@ mod tests {
         let second = pick(&mut p, A, &all, 4);
         assert!(second.iter().all(|b| b.0 != first[0].0));
         p.on_peer_gone(A);
-        let again = pick(&mut p, C, &all, 8);
-        assert_eq!(again.len(), 7, "A's blocks, not B's");
-        assert!(!again.contains(&first[1]));
+        let again = pick(&mut p, C, &all, 7);
+        assert_eq!(again.len(), 7, "A's seven blocks");
+        assert!(!again.contains(&first[1]), "B still holds its block");
+        assert!(p.in_endgame());
+        assert_eq!(pick(&mut p, C, &all, 7), [first[1]], "endgame: B's block again");
     }
 
     #[test]
@@ -944,15 +943,15 @@ mod tests {
         assert!(p.on_block_received(A, br(0, 0)).new);
         assert!(p.on_block_received(A, br(0, 1)).new);
         assert!(p.on_block_received(B, br(0, 2)).new);
-        assert!(p.on_piece_verified(PieceIndex(0), false).is_empty(), "an incomplete piece is not reset");
+        assert!(p.on_piece_verified(PieceIndex::trusted(0), false).is_empty(), "an incomplete piece is not reset");
         let out = p.on_block_received(B, br(0, 3));
         assert!(out.piece_complete);
-        assert_eq!(p.on_piece_verified(PieceIndex(0), false), [A, B]);
+        assert_eq!(p.on_piece_verified(PieceIndex::trusted(0), false), [A, B]);
         assert!(!p.in_endgame() && !p.is_complete());
         assert_eq!(pick(&mut p, C, &all, 8), [(0, 0), (0, 1), (0, 2), (0, 3)]);
         let out = receive_piece(&mut p, C, 0);
         assert!(out.piece_complete);
-        assert_eq!(p.on_piece_verified(PieceIndex(0), true), [C]);
+        assert_eq!(p.on_piece_verified(PieceIndex::trusted(0), true), [C]);
         assert!(p.is_complete() && p.have().is_all());
         assert_eq!(p.on_block_received(C, br(0, 0)), BlockOutcome::default());
         assert!(pick(&mut p, C, &all, 8).is_empty());
@@ -961,18 +960,60 @@ mod tests {
     #[test]
     fn availability_follows_bitfields_haves_and_seeds() {
         let (mut p, peers) = setup("0120", "", "", 0, 13);
-        let a = |p: &Picker, i| p.availability(PieceIndex(i));
+        let a = |p: &Picker, i| p.availability(PieceIndex::trusted(i));
         assert_eq!([a(&p, 0), a(&p, 1), a(&p, 2), a(&p, 3)], [0, 1, 2, 0]);
         p.peer_bitfield(A, &Bitfield::all(4));
-        p.peer_have(A, PieceIndex(0));
+        p.peer_have(A, PieceIndex::trusted(0));
         assert_eq!([a(&p, 0), a(&p, 1), a(&p, 2), a(&p, 3)], [1, 2, 3, 1]);
-        p.peer_have(PeerKey(0), PieceIndex(3));
+        p.peer_have(PeerKey(0), PieceIndex::trusted(3));
         p.peer_lost(PeerKey(1), &peers[1]);
         p.peer_lost(A, &Bitfield::all(4));
         assert_eq!([a(&p, 0), a(&p, 1), a(&p, 2), a(&p, 3)], [0, 1, 1, 1]);
-        // Rarest first now sees pieces 1, 2 and 3 at availability 1.
-        assert!(piece_order(&mut p, 4)[..3].iter().all(|&i| i != 0));
+        // Rarest first among the pieces peer 0 has: 1 and 3 before the more common 2.
+        p.peer_have(PeerKey(5), PieceIndex::trusted(2));
+        let mut order = Vec::new();
+        for _ in 0..3 {
+            order.push(pick(&mut p, PeerKey(0), &has(4, &[1, 2, 3]), 4)[0].0);
+        }
+        assert_eq!(sorted(&order[..2]), [1, 3]);
+        assert_eq!(order[2], 2);
         assert!(p.is_interesting(&has(4, &[0])));
+    }
+
+    #[test]
+    fn bulk_bitfields_refile_before_the_next_pick() {
+        let n = 100;
+        let layout = Layout::new(&[(u64::from(n * BLOCK_SIZE), false)], BLOCK_SIZE).unwrap();
+        let config = PickerConfig { rarest_first_cutoff: 0, ..PickerConfig::default() };
+        let mut p = Picker::new(&layout, &Bitfield::none(n), config).unwrap();
+        let all_but = |skip: &[u32]| has(n, &(0..n).filter(|i| !skip.contains(i)).collect::<Vec<_>>());
+        p.peer_bitfield(PeerKey(0), &all_but(&[7]));
+        p.peer_bitfield(PeerKey(1), &all_but(&[7, 9]));
+        p.peer_bitfield(PeerKey(2), &all_but(&[7, 9, 11]));
+        p.peer_lost(PeerKey(2), &all_but(&[7, 9, 11]));
+        p.peer_bitfield(PeerKey(3), &has(n, &[40, 41]));
+        let all = Bitfield::all(n);
+        let order: Vec<u32> = (0..2).map(|_| pick(&mut p, A, &all, 1)[0].0).collect();
+        assert_eq!(order, [7, 9]);
+        // Small changes after the refile move single pieces at once.
+        p.peer_have(PeerKey(3), PieceIndex::trusted(11));
+        p.peer_lost(PeerKey(1), &all_but(&[7, 9]));
+        p.peer_lost(PeerKey(0), &all_but(&[7]));
+        assert_eq!(p.availability(PieceIndex::trusted(11)), 1);
+        let next = sorted(&(0..3).map(|_| pick(&mut p, A, &all, 1)[0].0).collect::<Vec<_>>());
+        assert!(next.iter().all(|&i| i != 11 && i != 40 && i != 41), "{next:?}");
+    }
+
+    #[test]
+    fn block_refs_convert_to_and_from_the_wire() {
+        let layout = Layout::new(&[(40_000, false)], 32 * 1024).unwrap();
+        let b = BlockRef::from_wire(&layout, &crate::wire::BlockRef { piece: 1, begin: 0, length: 40_000 - 32_768 })
+            .unwrap();
+        assert_eq!((b.piece.get(), b.block.get()), (1, 0));
+        let w = BlockRef { piece: PieceIndex::trusted(0), block: BlockIndex::trusted(1) }.to_wire(&layout);
+        assert_eq!(w, crate::wire::BlockRef { piece: 0, begin: BLOCK_SIZE, length: BLOCK_SIZE });
+        assert_eq!(BlockRef::from_wire(&layout, &w).unwrap().to_wire(&layout), w);
+        assert!(BlockRef::from_wire(&layout, &crate::wire::BlockRef { piece: 0, begin: 1, length: 10 }).is_err());
     }
 
     #[test]
@@ -980,7 +1021,7 @@ mod tests {
         let (mut p, _) = setup("11", "*", "", 0, 14);
         assert!(!p.is_interesting(&has(2, &[0])));
         assert!(p.is_interesting(&has(2, &[1])));
-        p.on_piece_verified(PieceIndex(1), true);
+        p.on_piece_verified(PieceIndex::trusted(1), true);
         assert!(p.is_complete());
         assert!(!p.is_interesting(&Bitfield::all(2)));
         assert!(
