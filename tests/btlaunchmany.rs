@@ -164,6 +164,67 @@ fn seeds_downloads_follows_the_directory_and_stops_on_sigint() {
     assert!(status.success(), "{status:?}");
 }
 
+/// Starts btlaunchmany on `torrents` with `args`, returning it and its stdout lines.
+fn launch(home: &Path, torrents: &Path, args: &[&str]) -> (KillOnDrop, Lines) {
+    let mut child = KillOnDrop(
+        Command::new(LAUNCHMANY)
+            .env("HOME", home)
+            .arg(torrents)
+            .args(args)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start btlaunchmany"),
+    );
+    let (tx, rx) = mpsc::channel();
+    let stdout = child.0.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    (child, Lines(rx, String::new()))
+}
+
+#[test]
+fn save_styles_find_existing_data() {
+    need_tools();
+    let tmp = tempfile::tempdir().unwrap();
+    let torrents = tmp.path().join("torrents");
+    let content = tmp.path().join("content");
+    std::fs::create_dir_all(content.join("album/cd1")).unwrap();
+    std::fs::create_dir_all(&torrents).unwrap();
+    // Style 1: single-file data named after the .torrent file, not after info.name.
+    let single = make(&content, "song.bin", 100_000, &torrents.join("renamed.torrent"));
+    std::fs::write(torrents.join("renamed"), &single).unwrap();
+    // Multi-file data for style 3: <dir>/<torrent name>/ holds the files themselves.
+    std::fs::write(content.join("album/a.bin"), vec![7u8; 70_000]).unwrap();
+    std::fs::write(content.join("album/cd1/b.bin"), vec![9u8; 40_000]).unwrap();
+    let ok = Command::new("mktorrent")
+        .args(["-l", "15", "-o"])
+        .arg(torrents.join("album.torrent"))
+        .arg(content.join("album"))
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let (_child, mut out) = launch(tmp.path(), &torrents, &["--display_interval", "0.2"]);
+    out.wait_for("renamed.torrent\": \"seeding\" (100.0%)");
+    assert!(!out.1.contains("album.torrent\": \"seeding"), "style 1 cannot find the album's data");
+    drop(_child);
+    // Style 3 with --saveas: <saveas>/<torrent file name>/ is the album directory.
+    let saved = tmp.path().join("saved");
+    std::fs::create_dir_all(&saved).unwrap();
+    std::fs::rename(content.join("album"), saved.join("album")).unwrap();
+    std::fs::create_dir_all(saved.join("renamed")).unwrap();
+    std::fs::write(saved.join("renamed/song.bin"), &single).unwrap();
+    let args = ["--saveas_style", "3", "--saveas", saved.to_str().unwrap(), "--display_interval", "0.2"];
+    let (_child, mut out) = launch(tmp.path(), &torrents, &args);
+    out.wait_for("album.torrent\": \"seeding\" (100.0%)");
+    out.wait_for("renamed.torrent\": \"seeding\" (100.0%)");
+}
+
 #[test]
 fn refuses_a_missing_directory() {
     let out = Command::new(LAUNCHMANY).arg("/no/such/dir").output().unwrap();

@@ -120,10 +120,12 @@ pub fn data_present(meta: &Metainfo, dir: &Path) -> bool {
 }
 
 impl SaveTarget {
-    /// Prepares `download_to` (from [`choose_path`]) for `meta`: creates missing directories,
+    /// Prepares `download_to` (from [`choose_path`], made absolute) for `meta`: creates missing directories,
     /// checks the place is writable and, when the last component is not `info.name`, makes
     /// the staging link.
     pub fn prepare(meta: &Metainfo, download_to: PathBuf) -> Result<SaveTarget, SaveError> {
+        let download_to = std::path::absolute(&download_to)
+            .map_err(|source| SaveError::CreateDir { path: download_to.clone(), source })?;
         let name = meta.name();
         if name.is_empty() || name == "." || name == ".." || name.contains('/') || name.contains('\0') {
             return Err(SaveError::BadName(name.to_string()));
@@ -234,6 +236,16 @@ mod tests {
         drop(t);
         assert!(!staging.exists());
         assert_eq!(std::fs::read(&target).unwrap(), b"hello");
+        // A relative path is made absolute, so that the staging link does not dangle.
+        let cwd = std::env::current_dir().unwrap();
+        let rel =
+            tmp.path().strip_prefix("/").map(|p| Path::new("../".repeat(cwd.components().count()).as_str()).join(p));
+        let t = SaveTarget::prepare(&meta, rel.unwrap().join("rel.bin")).unwrap();
+        assert!(t.download_to.is_absolute());
+        assert!(std::fs::read_link(t.engine_dir.join("f.bin")).unwrap().is_absolute());
+        std::fs::write(t.engine_dir.join("f.bin"), b"via link").unwrap();
+        assert_eq!(std::fs::read(tmp.path().join("rel.bin")).unwrap(), b"via link");
+        drop(t);
         let same = SaveTarget::prepare(&meta, tmp.path().join("f.bin")).unwrap();
         assert!(!same.is_staged());
         assert_eq!(same.engine_dir, tmp.path());
