@@ -428,9 +428,6 @@ fn downloads_from_aria2c_through_bttrack() {
 }
 
 #[test]
-#[ignore = "engine bug: aria2c 1.36 sends BITFIELD after HAVE_NONE and its first pieces; Torrent::on_message \
-            closes the connection (\"bitfield after other messages\") and aria2c stalls. Passes when a late \
-            bitfield is merged like HAVEs; un-ignore when src/session/torrent.rs accepts it"]
 fn seeds_to_aria2c_through_bttrack() {
     need("aria2c", "aria2");
     let dir = tempfile::tempdir().unwrap();

@@ -340,10 +340,13 @@ impl Torrent {
             self.apply_resume();
         }
         if !self.check_hashes {
+            // Trust data that is there without hashing it; what is missing is still missing.
             for p in 0..count {
-                let _ = self.have.set(p);
                 if let Ok(pi) = self.layout.piece(p) {
-                    self.picker.on_piece_verified(pi, true);
+                    if self.store.piece_on_disk(pi) {
+                        let _ = self.have.set(p);
+                        self.picker.on_piece_verified(pi, true);
+                    }
                 }
             }
             self.check.next = count;
@@ -531,12 +534,23 @@ impl Torrent {
                 self.request_more(key, conn, now);
             }
             Message::Bitfield(bits) => {
-                if !first {
-                    return Err(PeerError::Protocol("bitfield after other messages".into()));
-                }
                 let bf = Bitfield::from_wire(bits, self.layout.piece_count())
                     .map_err(|e| PeerError::Protocol(format!("bad bitfield: {e}")))?;
-                self.set_peer_pieces(key, conn, bf, now);
+                if first {
+                    self.set_peer_pieces(key, conn, bf, now);
+                } else {
+                    // BEP 3 wants the bitfield first, but aria2 sends one after HAVE NONE and
+                    // its first HAVEs: take it as the HAVEs it adds.
+                    for p in bf.iter_set() {
+                        if conn.has.set(p).unwrap_or(false) {
+                            if let Ok(pi) = self.layout.piece(p) {
+                                self.picker.peer_have(key, pi);
+                            }
+                        }
+                    }
+                    self.update_interest(conn, now);
+                    self.request_more(key, conn, now);
+                }
             }
             Message::HaveAll | Message::HaveNone => {
                 if !fast || !first {
