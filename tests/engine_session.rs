@@ -207,6 +207,7 @@ fn without_hash_checks_present_data_is_trusted_and_missing_data_is_not() {
     p.check_hashes = false;
     let t = s.add_torrent(p).unwrap();
     wait_for(&t, "trusted seed", Duration::from_secs(10), seeding);
+    s.remove_torrent(&t, false).unwrap();
     let mut p = AddParams::new(meta, dir.path().join("empty"));
     p.check_hashes = false;
     let t = s.add_torrent(p).unwrap();
