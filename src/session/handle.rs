@@ -5,10 +5,11 @@
 
 use super::event::SessionEvent;
 use super::event_queue::{EventQueue, Popped};
+use super::limits::{bucket, GlobalLimits};
 use super::picker::Priority;
 use super::reactor::{Command, Reactor, ReactorConfig, WAKER};
 use super::status::{StatusCell, TorrentStatus};
-use super::torrent::{bucket, AddTorrent, GlobalLimits, TorrentId};
+use super::torrent::{AddTorrent, TorrentId};
 use crate::metainfo::Metainfo;
 use crossbeam_channel::Sender;
 use parking_lot::Mutex;
