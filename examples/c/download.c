@@ -66,6 +66,19 @@ static bitgocho_status print_progress(const bitgocho_torrent *t) {
     return BITGOCHO_OK;
 }
 
+/* The status snapshot is refreshed by the session's thread a few times a second: after
+ * FINISHED, give it up to two seconds to show the torrent seeding. */
+static void await_seeding(const bitgocho_torrent *t) {
+    for (int i = 0; i < 40; i++) {
+        bitgocho_torrent_status st;
+        memset(&st, 0, sizeof st);
+        st.size = sizeof st;
+        if (bitgocho_torrent_get_status(t, &st) != BITGOCHO_OK || st.state == BITGOCHO_STATE_SEEDING) return;
+        struct timespec pause = {.tv_sec = 0, .tv_nsec = 50 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+}
+
 /* Drains the event queue. Returns 1 when the torrent finished, -1 on a storage error, else 0. */
 static int drain_events(bitgocho_session *s) {
     int outcome = 0;
@@ -148,7 +161,10 @@ static int run(bitgocho_session *s, const bitgocho_torrent *t, bool seed) {
         }
         int outcome = drain_events(s);
         if (outcome < 0) return 1;
-        if (outcome > 0) finished = true;
+        if (outcome > 0) {
+            finished = true;
+            await_seeding(t);
+        }
         time_t now = time(NULL);
         if (now != last || finished) {
             last = now;

@@ -13,12 +13,14 @@
 #include <poll.h>
 
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <iostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -44,6 +46,14 @@ void print_progress(const bitgocho::torrent &t) {
                 static_cast<unsigned long long>(st.total_size), st.download_rate / 1024.0, st.upload_rate / 1024.0,
                 st.peers, st.seeds);
     std::fflush(stdout);
+}
+
+/// The status snapshot is refreshed by the session's thread a few times a second: after
+/// FINISHED, give it up to two seconds to show the torrent seeding.
+void await_seeding(const bitgocho::torrent &t) {
+    for (int i = 0; i < 40 && t.status().state != BITGOCHO_STATE_SEEDING; i++) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
 }
 
 /// Drains the events: 1 when the torrent finished, -1 on a storage error, else 0.
@@ -104,7 +114,10 @@ int run(const options &o) {
         }
         int outcome = drain_events(s);
         if (outcome < 0) return 1;
-        if (outcome > 0) finished = true;
+        if (outcome > 0) {
+            finished = true;
+            await_seeding(t);
+        }
         std::time_t now = std::time(nullptr);
         if (now != last || finished) {
             last = now;

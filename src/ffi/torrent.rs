@@ -72,7 +72,8 @@ fn command(torrent: &TorrentHandle, run: impl FnOnce(&TorrentHandle) -> Result<(
 }
 
 impl bitgocho_torrent {
-    /// Fills `*out` with the torrent's latest status. Set `out->size` to
+    /// Fills `*out` with the torrent's latest status snapshot, which the session's thread
+    /// refreshes about four times a second (so it may lag an event by that much). Set `out->size` to
     /// `sizeof(bitgocho_torrent_status)` first. Fields are only ever appended: a caller built
     /// with a newer, larger struct gets this version's fields and `out->size` set to the bytes
     /// filled; a size smaller than this version's struct is `BITGOCHO_E_INVALID_ARG`.
