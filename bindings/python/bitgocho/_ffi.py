@@ -42,7 +42,7 @@ class bitgocho_event(Structure):
     """Opaque: one event popped from a session's queue."""
 
 
-class bitgocho_torrent_get_status(Structure):
+class bitgocho_torrent_status(Structure):
     """A torrent's status snapshot; set `size` to ctypes.sizeof(bitgocho_torrent_status)."""
 
     _fields_ = [
