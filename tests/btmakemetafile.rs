@@ -69,6 +69,63 @@ fn makes_one_torrent_per_input_with_both_option_syntaxes() {
 }
 
 #[test]
+fn our_options_reach_the_torrent() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("f"), vec![5u8; 100_000]).unwrap();
+    let args = [
+        "http://tr/announce",
+        "f",
+        "--private",
+        "1",
+        "--url_list",
+        "http://w1/|http://w2/",
+        "--httpseeds",
+        "http://h/seed",
+        "--announce_list",
+        "http://a,http://b|http://c",
+        "--created_by=me too",
+        "--creation_date",
+        "1234567",
+        "--threads",
+        "3",
+        "--v2",
+        "1",
+        "--filesystem_encoding",
+        "latin-1",
+    ];
+    let out = run(MAKE, d, &args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("--filesystem_encoding is ignored"));
+    let bytes = std::fs::read(d.join("f.torrent")).unwrap();
+    let top = decode(&bytes, Limits::strict()).unwrap();
+    let top = top.as_dict().unwrap();
+    let strs = |key: &[u8]| -> Vec<String> {
+        top.get_list(key).unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(strs(b"url-list"), ["http://w1/", "http://w2/"]);
+    assert_eq!(strs(b"httpseeds"), ["http://h/seed"]);
+    let tiers: Vec<usize> =
+        top.get_list(b"announce-list").unwrap().iter().map(|t| t.as_list().unwrap().len()).collect();
+    assert_eq!(tiers, [2, 1]);
+    assert_eq!(top.get_str(b"created by"), Some("me too"));
+    assert_eq!(top.get_int(b"creation date"), Some(1234567));
+    let info = top.get_dict(b"info").unwrap();
+    assert_eq!((info.get_int(b"private"), info.get_int(b"meta version")), (Some(1), Some(2)));
+    assert!(info.get(b"pieces").is_none());
+    // Without --creation_date the date is now; with -1 there is none.
+    let out = run(MAKE, d, &["http://tr/announce", "f", "--creation_date", "-1", "--target", "nodate.torrent"]);
+    assert!(out.status.success());
+    let bytes = std::fs::read(d.join("nodate.torrent")).unwrap();
+    assert!(decode(&bytes, Limits::strict()).unwrap().as_dict().unwrap().get(b"creation date").is_none());
+    let before = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    assert!(run(MAKE, d, &["http://tr/announce", "f", "--target", "now.torrent"]).status.success());
+    let bytes = std::fs::read(d.join("now.torrent")).unwrap();
+    let date = decode(&bytes, Limits::strict()).unwrap().as_dict().unwrap().get_int(b"creation date").unwrap();
+    assert!(date >= before && date < before + 60, "{date} vs {before}");
+}
+
+#[test]
 fn usage_and_option_errors_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let out = run(MAKE, dir.path(), &["http://tr/announce"]);

@@ -38,6 +38,8 @@ const MAX_HALF_OPEN: usize = 8;
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Idle connections are closed after this.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+/// A peer that unchoked us but sent no block for this long loses its outstanding requests.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 /// Keep-alive interval.
 const KEEPALIVE: Duration = Duration::from_secs(120);
 /// Choke round length.
@@ -558,7 +560,20 @@ impl Reactor {
                 self.close_peer(idx, r);
                 continue;
             }
-            if c.phase == Phase::Active && now.duration_since(c.last_send) > KEEPALIVE {
+            let stalled = c.phase == Phase::Active
+                && !c.requested.is_empty()
+                && !c.peer_choking
+                && c.unchoked_us_at.is_some_and(|u| now.duration_since(c.last_block.max(u)) > REQUEST_TIMEOUT);
+            if stalled {
+                if let Some(id) = slot.torrent {
+                    if let Some(t) = self.torrents.get_mut(&id) {
+                        t.on_requests_stalled(PeerKey(idx as u32), &mut slot.conn, now);
+                    }
+                    self.after_torrent(id, now);
+                }
+            }
+            let Some(slot) = self.peers[idx].as_mut() else { continue };
+            if slot.conn.phase == Phase::Active && now.duration_since(slot.conn.last_send) > KEEPALIVE {
                 slot.conn.send(&Message::KeepAlive, now);
                 self.flush(idx, now);
             }

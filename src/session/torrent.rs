@@ -758,6 +758,16 @@ impl Torrent {
         }
     }
 
+    /// A peer sat on our requests too long: they go back to the pool for the other peers (it
+    /// keeps its slot and may be asked again once it delivers).
+    pub fn on_requests_stalled(&mut self, key: PeerKey, conn: &mut PeerConn, now: Instant) {
+        self.drop_requests(key, conn);
+        conn.last_block = now;
+        for other in self.peers.iter().filter(|k| **k != key) {
+            self.outbox.push(Action::Request(*other));
+        }
+    }
+
     /// Re-evaluates our interest in a peer after our pieces changed.
     pub fn refresh_interest(&mut self, _key: PeerKey, conn: &mut PeerConn, now: Instant) {
         self.update_interest(conn, now);
