@@ -296,11 +296,56 @@ static void add_check_seed_remove(void) {
     bitgocho_metainfo_free(mi);
 }
 
+/* A queue of 2 events overflows on ADDED, CHECKED, FINISHED: the drop is reported first, with
+ * its count, and the queued events follow; nothing is lost silently. */
+static void overflow_is_reported(void) {
+    const bitgocho_metainfo *mi = make_torrent();
+    bitgocho_settings *set = bitgocho_settings_new();
+    CHECK_OK(bitgocho_settings_set_int(set, "listen_port", 0));
+    CHECK_OK(bitgocho_settings_set_str(set, "bind", "127.0.0.1"));
+    CHECK_OK(bitgocho_settings_set_str(set, "event_queue_size", "2"));
+    bitgocho_session *s = NULL;
+    CHECK_OK(bitgocho_session_new(set, &s));
+    bitgocho_settings_free(set);
+    bitgocho_add_params *p = bitgocho_add_params_new();
+    CHECK_OK(bitgocho_add_params_set_metainfo(p, mi));
+    CHECK_OK(bitgocho_add_params_set_save_path(p, dir));
+    const bitgocho_torrent *t = NULL;
+    CHECK_OK(bitgocho_session_add_torrent(s, p, &t));
+    bitgocho_add_params_free(p);
+    CHECK_OK(bitgocho_session_wait_event(s, 5000));
+    await_state(t, BITGOCHO_STATE_SEEDING);
+    uint32_t want[] = {BITGOCHO_EVENT_EVENTS_DROPPED, BITGOCHO_EVENT_ADDED, BITGOCHO_EVENT_CHECKED};
+    for (size_t i = 0; i < 3; i++) {
+        bitgocho_event *ev = NULL;
+        CHECK_OK(bitgocho_session_pop_event(s, &ev));
+        CHECK(bitgocho_event_kind(ev) == want[i]);
+        if (i == 0) {
+            uint64_t count = 0;
+            CHECK_OK(bitgocho_event_count(ev, &count));
+            CHECK(count == 1);
+            const bitgocho_torrent *none = NULL;
+            CHECK_STATUS(bitgocho_event_torrent(ev, &none), BITGOCHO_E_NOT_FOUND);
+            char text[128];
+            size_t len = 0;
+            CHECK_OK(bitgocho_event_message(ev, (uint8_t *)text, sizeof text, &len));
+            CHECK(strstr(text, "dropped") != NULL);
+        }
+        bitgocho_event_free(ev);
+    }
+    bitgocho_event *ev = NULL;
+    CHECK_STATUS(bitgocho_session_pop_event(s, &ev), BITGOCHO_E_AGAIN);
+    bitgocho_torrent_free(t);
+    bitgocho_session_free(s);
+    bitgocho_metainfo_free(mi);
+}
+
 int main(void) {
     make_data();
     null_arguments_and_free_null();
     settings_errors_name_the_key();
     add_check_seed_remove();
+    overflow_is_reported();
     CHECK(unlink(data_path) == 0);
     CHECK(rmdir(dir) == 0);
     printf("test_session: ok\n");
