@@ -272,6 +272,21 @@ static void add_check_seed_remove(void) {
 
     status_and_pieces(t);
 
+    /* Pause and resume show in the state; a forced recheck checks every piece again. */
+    CHECK_OK(bitgocho_torrent_pause(t));
+    await_state(t, BITGOCHO_STATE_PAUSED);
+    CHECK_OK(bitgocho_torrent_resume(t));
+    await_state(t, BITGOCHO_STATE_SEEDING);
+    CHECK_OK(bitgocho_torrent_force_recheck(t));
+    ev = await_event(s, BITGOCHO_EVENT_CHECKED);
+    good = 0;
+    CHECK_OK(bitgocho_event_count(ev, &good));
+    CHECK(good == PIECES);
+    bitgocho_event_free(ev);
+    await_state(t, BITGOCHO_STATE_SEEDING);
+    CHECK_OK(bitgocho_torrent_set_rate_limits(t, 1024 * 1024, 0));
+    CHECK_OK(bitgocho_session_set_rate_limits(s, 0, 0));
+
     uint8_t hash[20];
     size_t len = 0;
     CHECK_OK(bitgocho_metainfo_info_hash_v1(mi, hash, sizeof hash, &len));
