@@ -140,6 +140,13 @@ impl FfiSession {
     }
 }
 
+// Every method of a session and a torrent may be called from any thread at once.
+const _: () = {
+    const fn thread_safe<T: Send + Sync>() {}
+    thread_safe::<FfiSession>();
+    thread_safe::<TorrentHandle>();
+};
+
 /// Stores a new torrent handle in `*out`.
 ///
 /// # Safety
@@ -221,16 +228,15 @@ impl bitgocho_session {
                 Ok(p) => p,
                 Err(status) => return status,
             };
-            let hash = engine_params.metainfo.info_hash_v1();
-            if let Some(hash) = hash {
-                if session.session.find_torrent(&hash).is_some() {
-                    return fail(BITGOCHO_E_DUPLICATE, "the torrent is already in the session");
-                }
-            } else {
+            let Some(hash) = engine_params.metainfo.info_hash_v1() else {
                 return fail(BITGOCHO_E_UNSUPPORTED, "v2-only torrents cannot be downloaded yet");
-            }
-            // Held across the add so a concurrent pop sees the handle of the ADDED event.
+            };
+            // Held across the check and the add: two threads adding the same torrent cannot both
+            // pass the check, and a concurrent pop sees the handle of the ADDED event.
             let mut torrents = session.torrents.lock();
+            if session.session.find_torrent(&hash).is_some() {
+                return fail(BITGOCHO_E_DUPLICATE, "the torrent is already in the session");
+            }
             match session.session.add_torrent(engine_params) {
                 Ok(handle) => {
                     torrents.insert(handle.id(), handle.clone());
