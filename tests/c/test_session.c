@@ -5,6 +5,7 @@
  * Usage: test_session (works in a fresh directory under $TMPDIR or /tmp) */
 #define _POSIX_C_SOURCE 200809L
 #include <poll.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -355,12 +356,60 @@ static void overflow_is_reported(void) {
     bitgocho_metainfo_free(mi);
 }
 
+/* Readers on several threads while the main thread removes the torrent: every call answers OK
+ * or TORRENT_GONE, never anything else (run under ASan and valgrind by the harness). */
+#define READERS 4
+
+static void *reader(void *arg) {
+    const bitgocho_torrent *t = arg;
+    for (int i = 0; i < 2000; i++) {
+        bitgocho_torrent_status st = {.size = sizeof st};
+        bitgocho_status a = bitgocho_torrent_get_status(t, &st);
+        uint8_t bits[4];
+        size_t len = 0;
+        bitgocho_status b = bitgocho_torrent_pieces(t, bits, sizeof bits, &len);
+        if ((a != BITGOCHO_OK && a != BITGOCHO_E_TORRENT_GONE) || (b != BITGOCHO_OK && b != BITGOCHO_E_TORRENT_GONE)) {
+            return (void *)1;
+        }
+    }
+    return NULL;
+}
+
+static void concurrent_readers_and_removal(void) {
+    const bitgocho_metainfo *mi = make_torrent();
+    bitgocho_session *s = new_session();
+    bitgocho_add_params *p = bitgocho_add_params_new();
+    CHECK_OK(bitgocho_add_params_set_metainfo(p, mi));
+    CHECK_OK(bitgocho_add_params_set_save_path(p, dir));
+    const bitgocho_torrent *t = NULL;
+    CHECK_OK(bitgocho_session_add_torrent(s, p, &t));
+    bitgocho_add_params_free(p);
+    pthread_t threads[READERS];
+    const bitgocho_torrent *handles[READERS];
+    for (int i = 0; i < READERS; i++) {
+        handles[i] = bitgocho_torrent_clone(t);
+        CHECK(pthread_create(&threads[i], NULL, reader, (void *)handles[i]) == 0);
+    }
+    bitgocho_event_free(await_event(s, BITGOCHO_EVENT_CHECKED));
+    CHECK_OK(bitgocho_session_remove_torrent(s, t, false));
+    for (int i = 0; i < READERS; i++) {
+        void *result = NULL;
+        CHECK(pthread_join(threads[i], &result) == 0);
+        CHECK(result == NULL);
+        bitgocho_torrent_free(handles[i]);
+    }
+    bitgocho_torrent_free(t);
+    bitgocho_session_free(s);
+    bitgocho_metainfo_free(mi);
+}
+
 int main(void) {
     make_data();
     null_arguments_and_free_null();
     settings_errors_name_the_key();
     add_check_seed_remove();
     overflow_is_reported();
+    concurrent_readers_and_removal();
     CHECK(unlink(data_path) == 0);
     CHECK(rmdir(dir) == 0);
     printf("test_session: ok\n");
