@@ -38,3 +38,7 @@ pub mod settings;
 pub mod status;
 pub mod torrent;
 pub mod version;
+// --- tracker (h/trkffi)
+pub mod peer_addr;
+pub mod tracker;
+mod tracker_requests;

@@ -7,6 +7,7 @@ const OPAQUE: &[&str] = &[
     "bitgocho_settings",
     "bitgocho_metainfo",
     "bitgocho_metainfo_editor",
+    "bitgocho_tracker",
     // session, torrent, events
     "bitgocho_session",
     "bitgocho_torrent",
