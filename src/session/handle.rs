@@ -346,6 +346,11 @@ impl TorrentHandle {
         shared.send(cmd)
     }
 
+    /// Whether the torrent is still in a running session (false after removal or shutdown).
+    pub fn is_valid(&self) -> bool {
+        self.shared.upgrade().is_some_and(|shared| shared.torrents.lock().contains_key(&self.id))
+    }
+
     /// The torrent's session-local id.
     pub fn id(&self) -> u32 {
         self.id
