@@ -173,7 +173,6 @@ impl Torrent {
         let piece_length =
             u32::try_from(meta.piece_length()).map_err(|_| crate::storage::LayoutError::ZeroPieceLength)?;
         let layout = Arc::new(Layout::new(&spans, piece_length)?);
-        let base = if meta.is_multi_file() { params.save_path.join(meta.name()) } else { params.save_path.clone() };
         let files = meta
             .files()
             .iter()
@@ -188,8 +187,8 @@ impl Torrent {
                 pad: f.is_pad(),
             })
             .collect();
-        let root = if meta.is_multi_file() { base } else { params.save_path.clone() };
-        let store = Arc::new(Store::new(&root, files, layout.clone())?);
+        // Multi-file paths from the metainfo already start with the torrent's name.
+        let store = Arc::new(Store::new(&params.save_path, files, layout.clone())?);
         let have = Bitfield::none(layout.piece_count());
         let mut picker =
             Picker::new(&layout, &have, PickerConfig { seed: u64::from(id) ^ 0x9e37, ..Default::default() })
@@ -303,6 +302,7 @@ impl Torrent {
         self.state = if self.picker.is_complete() { TorrentState::Seeding } else { TorrentState::Downloading };
         self.events.push(SessionEvent::Checked { torrent: self.id, pieces: self.have.count() });
         if self.completed_at_start {
+            self.create_empty_files();
             self.events.push(SessionEvent::Finished { torrent: self.id });
         }
         let _ = now;
@@ -332,6 +332,7 @@ impl Torrent {
             self.events.push(SessionEvent::PieceFinished { torrent: self.id, piece: piece_no });
             if self.picker.is_complete() && self.state == TorrentState::Downloading {
                 self.state = TorrentState::Seeding;
+                self.create_empty_files();
                 self.announcer.completed(now);
                 self.events.push(SessionEvent::Finished { torrent: self.id });
             }
@@ -346,6 +347,13 @@ impl Torrent {
                 self.outbox.push(Action::Request(key));
                 self.outbox.push(Action::Close(key, format!("__bad_piece:{piece_no}")));
             }
+        }
+    }
+
+    /// Creates the zero-length files, which no piece writes; stops the torrent if that fails.
+    fn create_empty_files(&mut self) {
+        if let Err(e) = self.store.create_empty_files() {
+            self.fail(format!("storage error: {e}"));
         }
     }
 

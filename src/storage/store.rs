@@ -198,6 +198,16 @@ impl Store {
         Some((md.len(), mtime))
     }
 
+    /// Creates the torrent's empty files (no piece ever writes them); pad files are skipped.
+    pub fn create_empty_files(&self) -> Result<(), StorageError> {
+        for (i, f) in self.files.iter().enumerate() {
+            if f.length == 0 && !f.pad {
+                self.writable(i)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Flushes written data of every open file to disk.
     pub fn sync(&self) -> Result<(), StorageError> {
         for (i, h) in self.handles.iter().enumerate() {
@@ -260,6 +270,21 @@ mod tests {
         s.write(l.piece(2).unwrap(), 0, b"ZZ").unwrap();
         assert_eq!(fs::metadata(dir.path().join("sub/b")).unwrap().len(), 10);
         assert_eq!(s.file_stamp(2).unwrap().0, 10);
+    }
+
+    #[test]
+    fn empty_files_are_created_on_request() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = vec![
+            StoreFile { path: "t/a".into(), length: 5, pad: false },
+            StoreFile { path: "t/sub/empty".into(), length: 0, pad: false },
+        ];
+        let layout = Arc::new(Layout::new(&[(5, false), (0, false)], 16384).unwrap());
+        let s = Store::new(dir.path(), files, layout).unwrap();
+        assert!(!dir.path().join("t/sub/empty").exists());
+        s.create_empty_files().unwrap();
+        assert_eq!(fs::metadata(dir.path().join("t/sub/empty")).unwrap().len(), 0);
+        assert!(!dir.path().join("t/a").exists(), "only empty files are created");
     }
 
     #[test]
