@@ -437,21 +437,23 @@ impl Torrent {
                 if p >= self.layout.piece_count() {
                     return Err(PeerError::Protocol(format!("have for piece {p} out of range")));
                 }
-                if conn.has.set(p).unwrap_or(false) {
-                    if let Ok(pi) = self.layout.piece(p) {
-                        self.picker.peer_have(key, pi);
-                    }
-                }
+                self.peer_has(key, conn, p);
                 self.update_interest(conn, now);
                 self.request_more(key, conn, now);
             }
             Message::Bitfield(bits) => {
-                if !first {
-                    return Err(PeerError::Protocol("bitfield after other messages".into()));
-                }
                 let bf = Bitfield::from_wire(bits, self.layout.piece_count())
                     .map_err(|e| PeerError::Protocol(format!("bad bitfield: {e}")))?;
-                self.set_peer_pieces(key, conn, bf, now);
+                if first {
+                    self.set_peer_pieces(key, conn, bf, now);
+                } else {
+                    // aria2c sends a bitfield instead of a batch of HAVEs mid-connection.
+                    for p in bf.iter_set() {
+                        self.peer_has(key, conn, p);
+                    }
+                    self.update_interest(conn, now);
+                    self.request_more(key, conn, now);
+                }
             }
             Message::HaveAll | Message::HaveNone => {
                 if !fast || !first {
@@ -490,6 +492,15 @@ impl Torrent {
             conn.sent_bitfield = true;
         }
         Ok(())
+    }
+
+    /// Records that the peer has piece `p` (already range-checked).
+    fn peer_has(&mut self, key: PeerKey, conn: &mut PeerConn, p: u32) {
+        if conn.has.set(p).unwrap_or(false) {
+            if let Ok(pi) = self.layout.piece(p) {
+                self.picker.peer_have(key, pi);
+            }
+        }
     }
 
     fn set_peer_pieces(&mut self, key: PeerKey, conn: &mut PeerConn, bf: Bitfield, now: Instant) {
