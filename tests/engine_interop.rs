@@ -7,7 +7,9 @@
 mod common;
 
 use bitgocho::session::AddParams;
+use common::aria2::Aria2;
 use common::libtorrent::LtPeer;
+use common::tracker::MiniTracker;
 use std::path::Path;
 use std::time::Duration;
 
@@ -91,4 +93,123 @@ fn we_seed_single_file_to_libtorrent() {
 #[test]
 fn we_seed_multi_file_to_libtorrent() {
     we_seed_lt_downloads(true);
+}
+
+/// The pieces of a tracker test: a tracker, the data under `seed`, its torrent announcing there.
+struct Swarm {
+    tmp: tempfile::TempDir,
+    tracker: MiniTracker,
+    torrent: std::path::PathBuf,
+    meta: std::sync::Arc<bitgocho::metainfo::Metainfo>,
+}
+
+impl Swarm {
+    fn new(multi: bool) -> Swarm {
+        let tmp = tempfile::tempdir().unwrap();
+        let tracker = MiniTracker::start(LIFE);
+        let target = if multi { multi_file(tmp.path()) } else { single_file(tmp.path()) };
+        let (torrent, meta) = common::mktorrent(&target, &tmp.path().join("t.torrent"), 16, Some(&tracker.url()));
+        Swarm { tmp, tracker, torrent, meta }
+    }
+
+    fn dir(&self, name: &str) -> std::path::PathBuf {
+        let d = self.tmp.path().join(name);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    fn hash(&self) -> [u8; 20] {
+        self.meta.info_hash_v1().unwrap()
+    }
+
+    /// Waits until `n` peers are registered at the tracker.
+    fn wait_registered(&self, n: usize) {
+        common::wait_for("peers to announce", TRANSFER, || self.tracker.peers(&self.hash()).len() >= n);
+    }
+}
+
+/// aria2c seeds (found through the tracker); we download.
+fn aria2_seeds_we_download(multi: bool) {
+    let swarm = Swarm::new(multi);
+    let seed_dir = swarm.dir("seed");
+    let aria = Aria2::start(&swarm.torrent, &seed_dir, true, LIFE);
+    common::wait_for("aria2c to announce", TRANSFER, || {
+        swarm.tracker.peers(&swarm.hash()).iter().any(|p| p.port() == aria.port)
+    });
+    let session = common::loopback_session();
+    let down = swarm.dir("down");
+    let handle = session.add_torrent(AddParams::new(swarm.meta.clone(), &down)).expect("add torrent");
+    let status = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| common::wait_complete(&handle, TRANSFER)));
+    let status = status.unwrap_or_else(|_| panic!("download from aria2c failed; aria2c log:\n{}", aria.log()));
+    assert_eq!(status.have_bytes, swarm.meta.total_length());
+    common::assert_same_files(&swarm.meta, &seed_dir, &down);
+}
+
+#[test]
+fn aria2_seeds_single_file_through_tracker() {
+    aria2_seeds_we_download(false);
+}
+
+#[test]
+fn aria2_seeds_multi_file_through_tracker() {
+    aria2_seeds_we_download(true);
+}
+
+/// We seed; aria2c finds us through the tracker, downloads and exits.
+fn we_seed_aria2_downloads(multi: bool) {
+    let swarm = Swarm::new(multi);
+    let seed_dir = swarm.dir("seed");
+    let session = common::loopback_session();
+    let handle = session.add_torrent(AddParams::new(swarm.meta.clone(), &seed_dir)).expect("add torrent");
+    common::wait_complete(&handle, TRANSFER);
+    swarm.wait_registered(1);
+    let down = swarm.dir("down");
+    let mut aria = Aria2::start(&swarm.torrent, &down, false, LIFE);
+    let code = aria.wait_exit(TRANSFER);
+    assert_eq!(code, Some(0), "aria2c did not download from us; its log:\n{}", aria.log());
+    common::assert_same_files(&swarm.meta, &seed_dir, &down);
+    let total = swarm.meta.total_length();
+    common::wait_for("our upload counter", Duration::from_secs(5), || handle.status().uploaded >= total);
+}
+
+#[test]
+fn we_seed_single_file_to_aria2_through_tracker() {
+    we_seed_aria2_downloads(false);
+}
+
+#[test]
+fn we_seed_multi_file_to_aria2_through_tracker() {
+    we_seed_aria2_downloads(true);
+}
+
+/// libtorrent seeds and we download, both finding each other through the tracker.
+#[test]
+fn libtorrent_seeds_multi_file_through_tracker() {
+    let swarm = Swarm::new(true);
+    let seed_dir = swarm.dir("seed");
+    let mut lt = LtPeer::start(&swarm.torrent, &seed_dir, &[], LIFE);
+    lt.wait_seeding(TRANSFER);
+    swarm.wait_registered(1);
+    let session = common::loopback_session();
+    let down = swarm.dir("down");
+    let handle = session.add_torrent(AddParams::new(swarm.meta.clone(), &down)).expect("add torrent");
+    common::wait_complete(&handle, TRANSFER);
+    common::assert_same_files(&swarm.meta, &seed_dir, &down);
+}
+
+/// We seed and libtorrent downloads, finding us through the tracker.
+#[test]
+fn we_seed_single_file_to_libtorrent_through_tracker() {
+    let swarm = Swarm::new(false);
+    let seed_dir = swarm.dir("seed");
+    let session = common::loopback_session();
+    let handle = session.add_torrent(AddParams::new(swarm.meta.clone(), &seed_dir)).expect("add torrent");
+    common::wait_complete(&handle, TRANSFER);
+    swarm.wait_registered(1);
+    let down = swarm.dir("down");
+    let mut lt = LtPeer::start(&swarm.torrent, &down, &[], LIFE);
+    lt.wait_seeding(TRANSFER);
+    common::assert_same_files(&swarm.meta, &seed_dir, &down);
+    let total = swarm.meta.total_length();
+    common::wait_for("our upload counter", Duration::from_secs(5), || handle.status().uploaded >= total);
 }

@@ -77,10 +77,9 @@ pub fn loopback_session() -> Session {
 
 /// Waits until the torrent has every piece and seeds; returns the last status.
 pub fn wait_complete(torrent: &TorrentHandle, timeout: Duration) -> TorrentStatus {
-    let mut last = TorrentStatus::default();
     let start = Instant::now();
     loop {
-        last = torrent.status();
+        let last = torrent.status();
         let done =
             last.state == TorrentState::Seeding && last.pieces_total > 0 && last.pieces_have == last.pieces_total;
         if done {
