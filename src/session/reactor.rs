@@ -743,18 +743,15 @@ impl Reactor {
                         touched.push(k.0 as usize);
                     }
                 }
-                Action::Close(k, why) => {
-                    if let Some(piece) = why.strip_prefix("__bad_piece:") {
-                        let _ = piece;
-                        if let (Some(Some(slot)), Some(t)) =
-                            (self.peers.get_mut(k.0 as usize), self.torrents.get_mut(&id))
-                        {
-                            if t.blame(&mut slot.conn) {
-                                self.close_peer(k.0 as usize, "banned");
-                            }
-                        }
-                    } else {
-                        self.close_peer(k.0 as usize, &why);
+                Action::Close(k, why) => self.close_peer(k.0 as usize, &why),
+                Action::Ban(ip) => {
+                    let banned: Vec<usize> = (0..self.peers.len())
+                        .filter(|i| {
+                            self.peers[*i].as_ref().is_some_and(|s| s.torrent == Some(id) && s.conn.addr.ip() == ip)
+                        })
+                        .collect();
+                    for idx in banned {
+                        self.close_peer(idx, "banned");
                     }
                 }
             }
@@ -792,6 +789,7 @@ impl Reactor {
                 let want = unchoke.contains(&k);
                 if want == slot.conn.am_choking {
                     slot.conn.am_choking = !want;
+                    slot.conn.refused_requests = 0;
                     slot.conn.send(if want { &Message::Unchoke } else { &Message::Choke }, now);
                     if !want {
                         slot.conn.wanted.clear();

@@ -35,6 +35,10 @@ pub const SEND_WATERMARK: usize = 2 * 1024 * 1024;
 pub const MIN_QUEUE: usize = 64;
 /// Requests kept in flight per peer at most.
 pub const MAX_QUEUE: usize = 1000;
+/// Requests a peer may have queued with us, and requests we could not serve it since we last
+/// choked or unchoked it (as many as it may have had in flight then), at most; our extension
+/// handshake advertises this as `reqq`.
+pub const MAX_PEER_REQUESTS: u32 = 2000;
 /// Bad pieces a peer may contribute before it is banned.
 pub const BAN_AFTER_BAD_PIECES: u32 = 2;
 
@@ -49,6 +53,8 @@ pub enum Action {
     Close(PeerKey, String),
     /// Ask this peer for blocks (e.g. after a piece failed and blocks became free).
     Request(PeerKey),
+    /// Close every connection of the torrent from this address (it sent corrupt data).
+    Ban(IpAddr),
 }
 
 /// What adding a torrent needs.
@@ -71,6 +77,15 @@ pub struct AddTorrent {
     pub max_connections: usize,
     /// Upload slots.
     pub max_uploads: usize,
+}
+
+/// A block of a failed piece whose sender is not yet known to be honest.
+#[derive(Debug, Clone)]
+struct Suspect {
+    addr: SocketAddr,
+    begin: u32,
+    len: u32,
+    sha1: [u8; 20],
 }
 
 /// Checking progress.
@@ -139,7 +154,13 @@ pub struct Torrent {
     /// Pieces whose blocks all arrived, to hash.
     pub pending_hash: Vec<PieceIndex>,
     last_snapshot: Option<Instant>,
-    piece_peers: HashMap<u32, Vec<PeerKey>>,
+    /// Who sent each block of the pieces in progress: (address, offset, length).
+    piece_senders: HashMap<u32, Vec<(SocketAddr, u32, u32)>>,
+    /// Pieces that failed with blocks from several addresses: (address, offset, length, SHA-1
+    /// of the block it sent), judged once the piece passes.
+    suspects: HashMap<u32, Vec<Suspect>>,
+    /// Failed pieces each address alone supplied.
+    strikes: HashMap<IpAddr, u32>,
     /// Shared status snapshot.
     pub snapshot: Arc<parking_lot::Mutex<TorrentStatus>>,
     wasted: u64,
@@ -230,7 +251,9 @@ impl Torrent {
             unchoked: 0,
             pending_hash: Vec::new(),
             last_snapshot: None,
-            piece_peers: HashMap::new(),
+            piece_senders: HashMap::new(),
+            suspects: HashMap::new(),
+            strikes: HashMap::new(),
             snapshot: Arc::new(parking_lot::Mutex::new(TorrentStatus::default())),
             wasted: 0,
             hash_fails: 0,
@@ -324,10 +347,13 @@ impl Torrent {
             self.pump_check(pool, threads, now);
             return;
         }
-        let contributors = self.picker.on_piece_verified(piece, ok);
+        self.picker.on_piece_verified(piece, ok);
         if ok {
             let _ = self.have.set(piece_no);
-            self.piece_peers.remove(&piece_no);
+            self.piece_senders.remove(&piece_no);
+            if let Some(suspects) = self.suspects.remove(&piece_no) {
+                self.convict(piece, suspects);
+            }
             self.outbox.push(Action::BroadcastHave(piece_no));
             self.events.push(SessionEvent::PieceFinished { torrent: self.id, piece: piece_no });
             if self.picker.is_complete() && self.state == TorrentState::Downloading {
@@ -343,10 +369,57 @@ impl Torrent {
                 self.events.push(SessionEvent::StorageError { torrent: self.id, message: err });
             }
             self.events.push(SessionEvent::HashFailed { torrent: self.id, piece: piece_no });
-            for key in contributors {
-                self.outbox.push(Action::Request(key));
-                self.outbox.push(Action::Close(key, format!("__bad_piece:{piece_no}")));
+            let senders = self.piece_senders.remove(&piece_no).unwrap_or_default();
+            self.judge_failed_piece(piece, senders);
+            // Its blocks are free again: every peer may fetch them, not only those that sent
+            // them (they may be gone, and an idle honest peer would never ask on its own).
+            for key in self.peers.iter() {
+                self.outbox.push(Action::Request(*key));
             }
+        }
+    }
+
+    /// Blames a failed piece: a sole sender gets a strike (banned after
+    /// [`BAN_AFTER_BAD_PIECES`], or at once when other peers can supply the data); with several
+    /// senders, each block's hash is kept to find the culprit once the piece passes.
+    fn judge_failed_piece(&mut self, piece: PieceIndex, senders: Vec<(SocketAddr, u32, u32)>) {
+        let mut ips: Vec<IpAddr> = senders.iter().map(|s| s.0.ip()).collect();
+        ips.sort_unstable();
+        ips.dedup();
+        if ips.len() == 1 {
+            let addr = senders[0].0;
+            let strikes = self.strikes.entry(addr.ip()).or_default();
+            *strikes += 1;
+            if *strikes >= BAN_AFTER_BAD_PIECES || self.peers.len() > 1 {
+                self.ban(addr);
+            }
+        } else if ips.len() > 1 {
+            let mut hashed = Vec::with_capacity(senders.len());
+            for (addr, begin, len) in senders {
+                let mut buf = Vec::with_capacity(len as usize);
+                if self.store.read(piece, begin, len, &mut buf).is_ok() {
+                    hashed.push(Suspect { addr, begin, len, sha1: sha1_of(&buf) });
+                }
+            }
+            self.suspects.entry(piece.get()).or_default().extend(hashed);
+        }
+    }
+
+    /// Bans every address whose block of a now verified piece differed from the good data.
+    fn convict(&mut self, piece: PieceIndex, suspects: Vec<Suspect>) {
+        for s in suspects {
+            let mut buf = Vec::with_capacity(s.len as usize);
+            if self.store.read(piece, s.begin, s.len, &mut buf).is_ok() && sha1_of(&buf) != s.sha1 {
+                self.ban(s.addr);
+            }
+        }
+    }
+
+    /// Bans an address: no more connections to or from it for this torrent.
+    fn ban(&mut self, addr: SocketAddr) {
+        if self.banned.insert(addr.ip()) {
+            self.events.push(SessionEvent::PeerBanned { torrent: self.id, addr });
+            self.outbox.push(Action::Ban(addr.ip()));
         }
     }
 
@@ -355,17 +428,6 @@ impl Torrent {
         if let Err(e) = self.store.create_empty_files() {
             self.fail(format!("storage error: {e}"));
         }
-    }
-
-    /// Records that `conn` contributed to a failed piece; returns true when it is to be banned.
-    pub fn blame(&mut self, conn: &mut PeerConn) -> bool {
-        conn.bad_pieces += 1;
-        if conn.bad_pieces >= BAN_AFTER_BAD_PIECES || self.peers.len() > 1 {
-            self.banned.insert(conn.addr.ip());
-            self.events.push(SessionEvent::PeerBanned { torrent: self.id, addr: conn.addr });
-            return true;
-        }
-        false
     }
 
     /// Queues our handshake, once.
@@ -392,7 +454,7 @@ impl Torrent {
             let hs = ExtensionHandshake {
                 listen_port: Some(listen_port),
                 client: Some(format!("BitGocho {}", env!("CARGO_PKG_VERSION"))),
-                request_queue: Some(2000),
+                request_queue: Some(MAX_PEER_REQUESTS),
                 your_ip: Some(match conn.addr.ip() {
                     IpAddr::V4(a) => a.octets().to_vec(),
                     IpAddr::V6(a) => a.octets().to_vec(),
@@ -535,12 +597,16 @@ impl Torrent {
             .map_err(|e| PeerError::Protocol(format!("bad request: {e}")))?;
         let servable = !conn.am_choking && self.have.get(b.piece);
         if !servable {
+            conn.refused_requests += 1;
+            if conn.refused_requests > MAX_PEER_REQUESTS {
+                return Err(PeerError::Protocol("request flood (requests we cannot serve)".into()));
+            }
             if fast {
                 conn.send(&Message::Reject(b), now);
             }
             return Ok(());
         }
-        if conn.wanted.len() >= 2000 {
+        if conn.wanted.len() >= MAX_PEER_REQUESTS as usize {
             return Err(PeerError::Protocol("request flood".into()));
         }
         conn.wanted.push_back(b);
@@ -578,7 +644,7 @@ impl Torrent {
                 self.fail(format!("storage error: {e}"));
                 return Ok(());
             }
-            self.piece_peers.entry(piece).or_default().push(key);
+            self.piece_senders.entry(piece).or_default().push((conn.addr, begin, wire.length));
         } else {
             self.wasted += data.len() as u64;
         }
@@ -654,6 +720,7 @@ impl Torrent {
         let _ = key;
         if conn.peer_interested && conn.am_choking && self.unchoked < self.max_uploads && !self.paused {
             conn.am_choking = false;
+            conn.refused_requests = 0;
             self.unchoked += 1;
             conn.send(&Message::Unchoke, now);
         }
@@ -851,4 +918,9 @@ fn distributed_copies(conns: &[&PeerConn], pieces: u32) -> f64 {
     let min = avail.iter().copied().min().unwrap_or(0);
     let above = avail.iter().filter(|a| **a > min).count();
     f64::from(min) + above as f64 / f64::from(pieces)
+}
+
+fn sha1_of(data: &[u8]) -> [u8; 20] {
+    use sha1::Digest;
+    sha1::Sha1::digest(data).into()
 }
