@@ -14,12 +14,13 @@ use std::time::{Duration, Instant};
 
 const SCRIPT: &str = r#"
 import sys, time, libtorrent as lt
-torrent, save, life = sys.argv[1], sys.argv[2], float(sys.argv[3])
-peers = sys.argv[4:]
+torrent, save, life, limit = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
+peers = sys.argv[5:]
 s = lt.session({'listen_interfaces': '127.0.0.1:0', 'enable_outgoing_utp': False,
     'enable_incoming_utp': False, 'enable_dht': False, 'enable_lsd': False, 'enable_upnp': False,
     'enable_natpmp': False, 'allow_multiple_connections_per_ip': True,
-    'alert_mask': lt.alert.category_t.error_notification})
+    'alert_mask': lt.alert.category_t.error_notification, 'upload_rate_limit': limit,
+    'ignore_limits_on_local_network': limit == 0})
 end = time.time() + life
 while s.listen_port() == 0 and time.time() < end:
     time.sleep(0.02)
@@ -52,10 +53,22 @@ impl LtPeer {
     /// Starts libtorrent on `torrent`, saving under `save`, dialling `peers`; lives at most
     /// `life`. Waits for its listening port.
     pub fn start(torrent: &Path, save: &Path, peers: &[SocketAddr], life: Duration) -> LtPeer {
+        Self::start_limited(torrent, save, peers, life, 0)
+    }
+
+    /// Like [`LtPeer::start`], uploading at most `upload_limit` bytes per second (0: no limit).
+    pub fn start_limited(
+        torrent: &Path,
+        save: &Path,
+        peers: &[SocketAddr],
+        life: Duration,
+        upload_limit: u32,
+    ) -> LtPeer {
         let py = Path::new("/usr/bin/python3");
         assert!(py.exists(), "/usr/bin/python3 is missing: install the apt package python3-libtorrent");
         let mut cmd = Command::new(py);
         cmd.arg("-c").arg(SCRIPT).arg(torrent).arg(save).arg(life.as_secs().to_string());
+        cmd.arg(upload_limit.to_string());
         cmd.args(peers.iter().map(|p| p.to_string()));
         let mut child = cmd
             .stdin(Stdio::null())
