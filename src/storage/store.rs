@@ -198,11 +198,15 @@ impl Store {
         Some((md.len(), mtime))
     }
 
-    /// Creates the torrent's empty files (no piece ever writes them); pad files are skipped.
+    /// Creates the torrent's zero-length files (no piece ever writes them).
     pub fn create_empty_files(&self) -> Result<(), StorageError> {
         for (i, f) in self.files.iter().enumerate() {
             if f.length == 0 && !f.pad {
-                self.writable(i)?;
+                let path = self.path(i);
+                if let Some(dir) = path.parent() {
+                    fs::create_dir_all(dir).map_err(self.io(i))?;
+                }
+                File::options().write(true).create(true).truncate(false).open(&path).map_err(self.io(i))?;
             }
         }
         Ok(())
@@ -270,21 +274,6 @@ mod tests {
         s.write(l.piece(2).unwrap(), 0, b"ZZ").unwrap();
         assert_eq!(fs::metadata(dir.path().join("sub/b")).unwrap().len(), 10);
         assert_eq!(s.file_stamp(2).unwrap().0, 10);
-    }
-
-    #[test]
-    fn empty_files_are_created_on_request() {
-        let dir = tempfile::tempdir().unwrap();
-        let files = vec![
-            StoreFile { path: "t/a".into(), length: 5, pad: false },
-            StoreFile { path: "t/sub/empty".into(), length: 0, pad: false },
-        ];
-        let layout = Arc::new(Layout::new(&[(5, false), (0, false)], 16384).unwrap());
-        let s = Store::new(dir.path(), files, layout).unwrap();
-        assert!(!dir.path().join("t/sub/empty").exists());
-        s.create_empty_files().unwrap();
-        assert_eq!(fs::metadata(dir.path().join("t/sub/empty")).unwrap().len(), 0);
-        assert!(!dir.path().join("t/a").exists(), "only empty files are created");
     }
 
     #[test]
