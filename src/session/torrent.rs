@@ -34,6 +34,10 @@ pub type TorrentId = u32;
 pub const MAX_REQUEST: u32 = 128 * 1024;
 /// Send-buffer level below which queued uploads are read into it.
 pub const SEND_WATERMARK: usize = 2 * 1024 * 1024;
+/// Requests a peer may have queued with us, and requests we could not serve it since we last
+/// choked or unchoked it (as many as it may have had in flight then), at most; our extension
+/// handshake advertises this as `reqq`.
+pub const MAX_PEER_REQUESTS: u32 = 2000;
 /// Bad pieces a peer may contribute before it is banned.
 pub const BAN_AFTER_BAD_PIECES: u32 = 2;
 
@@ -91,8 +95,8 @@ pub enum Action {
     Request(PeerKey),
     /// Close connections to peers that have everything (we just finished too).
     CloseSeeds,
-    /// This peer sent blocks of a piece that failed its hash check (alone, when true).
-    Blame(PeerKey, bool),
+    /// Close every connection of the torrent to this banned address.
+    Ban(SocketAddr),
 }
 
 /// What adding a torrent needs.
@@ -123,6 +127,15 @@ pub struct AddTorrent {
     pub global_limits: Arc<parking_lot::Mutex<GlobalLimits>>,
     /// Where resume records are kept (none: no fast resume).
     pub resume_dir: Option<PathBuf>,
+}
+
+/// A block of a failed piece whose sender is not yet known to be honest.
+#[derive(Debug, Clone)]
+struct Suspect {
+    addr: SocketAddr,
+    begin: u32,
+    len: u32,
+    sha1: [u8; 20],
 }
 
 /// Checking progress.
@@ -194,7 +207,11 @@ pub struct Torrent {
     /// Pieces whose blocks all arrived, to hash.
     pub pending_hash: Vec<PieceIndex>,
     last_snapshot: Option<Instant>,
-    piece_peers: HashMap<u32, Vec<PeerKey>>,
+    /// Who sent each block of the pieces in progress: (address, offset, length).
+    piece_senders: HashMap<u32, Vec<(SocketAddr, u32, u32)>>,
+    /// Blocks of pieces that failed with blocks from several addresses, judged once the piece
+    /// passes.
+    suspects: HashMap<u32, Vec<Suspect>>,
     /// Shared status snapshot.
     pub snapshot: Arc<parking_lot::Mutex<TorrentStatus>>,
     /// Rate limits.
@@ -286,7 +303,8 @@ impl Torrent {
             unchoked: 0,
             pending_hash: Vec::new(),
             last_snapshot: None,
-            piece_peers: HashMap::new(),
+            piece_senders: HashMap::new(),
+            suspects: HashMap::new(),
             snapshot: Arc::new(parking_lot::Mutex::new(TorrentStatus::default())),
             limits: Limits {
                 global: params.global_limits.clone(),
@@ -394,11 +412,14 @@ impl Torrent {
             self.pump_check(pool, threads, now);
             return;
         }
-        let contributors = self.picker.on_piece_verified(piece, ok);
+        self.picker.on_piece_verified(piece, ok);
         if ok {
             let _ = self.have.set(piece_no);
             self.resume_dirty = true;
-            self.piece_peers.remove(&piece_no);
+            self.piece_senders.remove(&piece_no);
+            if let Some(suspects) = self.suspects.remove(&piece_no) {
+                self.convict(piece, suspects);
+            }
             self.outbox.push(Action::BroadcastHave(piece_no));
             self.events.push(SessionEvent::PieceFinished { torrent: self.id, piece: piece_no });
             if self.picker.is_complete() && self.state == TorrentState::Downloading {
@@ -417,25 +438,53 @@ impl Torrent {
                 self.events.push(SessionEvent::StorageError { torrent: self.id, message: err });
             }
             self.events.push(SessionEvent::HashFailed { torrent: self.id, piece: piece_no });
-            let sole = contributors.len() == 1;
-            for key in contributors {
-                self.outbox.push(Action::Blame(key, sole));
-                self.outbox.push(Action::Request(key));
+            let senders = self.piece_senders.remove(&piece_no).unwrap_or_default();
+            self.judge_failed_piece(piece, senders);
+            // Its blocks are free again: every peer may fetch them, not only those that sent
+            // them (they may be gone, and an idle honest peer would never ask on its own).
+            for key in self.peers.iter() {
+                self.outbox.push(Action::Request(*key));
             }
         }
     }
 
-    /// Records that `conn` contributed to a failed piece (`sole`: it sent every block of it);
-    /// returns true when it is to be banned: at once when it alone sent the piece, otherwise
-    /// after [`BAN_AFTER_BAD_PIECES`] failed pieces.
-    pub fn blame(&mut self, conn: &mut PeerConn, sole: bool) -> bool {
-        conn.bad_pieces += 1;
-        if sole || conn.bad_pieces >= BAN_AFTER_BAD_PIECES {
-            self.ban(conn.addr);
-            self.events.push(SessionEvent::PeerBanned { torrent: self.id, addr: conn.addr });
-            return true;
+    /// Blames a failed piece: a sole sender is banned at once; with several senders, each
+    /// block's hash is kept, to ban the senders of the bad blocks once the piece passes.
+    fn judge_failed_piece(&mut self, piece: PieceIndex, senders: Vec<(SocketAddr, u32, u32)>) {
+        let mut addrs: Vec<SocketAddr> = senders.iter().map(|s| s.0).collect();
+        addrs.sort_unstable();
+        addrs.dedup();
+        if addrs.len() == 1 {
+            self.ban_peer(addrs[0]);
+        } else if addrs.len() > 1 {
+            let mut hashed = Vec::with_capacity(senders.len());
+            for (addr, begin, len) in senders {
+                let mut buf = Vec::with_capacity(len as usize);
+                if self.store.read(piece, begin, len, &mut buf).is_ok() {
+                    hashed.push(Suspect { addr, begin, len, sha1: sha1_of(&buf) });
+                }
+            }
+            self.suspects.entry(piece.get()).or_default().extend(hashed);
         }
-        false
+    }
+
+    /// Bans every address whose block of a now verified piece differed from the good data.
+    fn convict(&mut self, piece: PieceIndex, suspects: Vec<Suspect>) {
+        for s in suspects {
+            let mut buf = Vec::with_capacity(s.len as usize);
+            if self.store.read(piece, s.begin, s.len, &mut buf).is_ok() && sha1_of(&buf) != s.sha1 {
+                self.ban_peer(s.addr);
+            }
+        }
+    }
+
+    /// Bans a peer that sent corrupt data: reports it and closes its connections.
+    fn ban_peer(&mut self, addr: SocketAddr) {
+        if !self.is_banned(&addr) {
+            self.ban(addr);
+            self.events.push(SessionEvent::PeerBanned { torrent: self.id, addr });
+            self.outbox.push(Action::Ban(addr));
+        }
     }
 
     /// Bans an address: its whole IP, except on loopback where many peers share one IP and
@@ -477,7 +526,7 @@ impl Torrent {
             let hs = ExtensionHandshake {
                 listen_port: Some(listen_port),
                 client: Some(format!("BitGocho {}", env!("CARGO_PKG_VERSION"))),
-                request_queue: Some(2000),
+                request_queue: Some(MAX_PEER_REQUESTS),
                 your_ip: Some(match conn.addr.ip() {
                     IpAddr::V4(a) => a.octets().to_vec(),
                     IpAddr::V6(a) => a.octets().to_vec(),
@@ -522,21 +571,23 @@ impl Torrent {
                 if p >= self.layout.piece_count() {
                     return Err(PeerError::Protocol(format!("have for piece {p} out of range")));
                 }
-                if conn.has.set(p).unwrap_or(false) {
-                    if let Ok(pi) = self.layout.piece(p) {
-                        self.picker.peer_have(key, pi);
-                    }
-                }
+                self.peer_has(key, conn, p);
                 self.update_interest(conn, now);
                 self.request_more(key, conn, now);
             }
             Message::Bitfield(bits) => {
-                if !first {
-                    return Err(PeerError::Protocol("bitfield after other messages".into()));
-                }
                 let bf = Bitfield::from_wire(bits, self.layout.piece_count())
                     .map_err(|e| PeerError::Protocol(format!("bad bitfield: {e}")))?;
-                self.set_peer_pieces(key, conn, bf, now);
+                if first {
+                    self.set_peer_pieces(key, conn, bf, now);
+                } else {
+                    // aria2c sends a bitfield instead of a batch of HAVEs mid-connection.
+                    for p in bf.iter_set() {
+                        self.peer_has(key, conn, p);
+                    }
+                    self.update_interest(conn, now);
+                    self.request_more(key, conn, now);
+                }
             }
             Message::HaveAll | Message::HaveNone => {
                 if !fast || !first {
@@ -575,6 +626,15 @@ impl Torrent {
         Ok(())
     }
 
+    /// Records that the peer has piece `p` (already range-checked).
+    fn peer_has(&mut self, key: PeerKey, conn: &mut PeerConn, p: u32) {
+        if conn.has.set(p).unwrap_or(false) {
+            if let Ok(pi) = self.layout.piece(p) {
+                self.picker.peer_have(key, pi);
+            }
+        }
+    }
+
     fn set_peer_pieces(&mut self, key: PeerKey, conn: &mut PeerConn, bf: Bitfield, now: Instant) {
         conn.has = bf;
         self.picker.peer_bitfield(key, &conn.has);
@@ -607,12 +667,16 @@ impl Torrent {
             .map_err(|e| PeerError::Protocol(format!("bad request: {e}")))?;
         let servable = !conn.am_choking && self.have.get(b.piece);
         if !servable {
+            conn.refused_requests += 1;
+            if conn.refused_requests > MAX_PEER_REQUESTS {
+                return Err(PeerError::Protocol("request flood (requests we cannot serve)".into()));
+            }
             if fast {
                 conn.send(&Message::Reject(b), now);
             }
             return Ok(());
         }
-        if conn.wanted.len() >= 2000 {
+        if conn.wanted.len() >= MAX_PEER_REQUESTS as usize {
             return Err(PeerError::Protocol("request flood".into()));
         }
         conn.wanted.push_back(b);
@@ -650,7 +714,7 @@ impl Torrent {
                 self.fail(format!("storage error: {e}"));
                 return Ok(());
             }
-            self.piece_peers.entry(piece).or_default().push(key);
+            self.piece_senders.entry(piece).or_default().push((conn.addr, begin, wire.length));
         } else {
             self.wasted += data.len() as u64;
         }
@@ -742,6 +806,7 @@ impl Torrent {
         let _ = key;
         if conn.peer_interested && conn.am_choking && self.unchoked < self.max_uploads && !self.paused {
             conn.am_choking = false;
+            conn.refused_requests = 0;
             self.unchoked += 1;
             conn.send(&Message::Unchoke, now);
         }
@@ -1002,4 +1067,9 @@ impl Torrent {
             }),
         }
     }
+}
+
+fn sha1_of(data: &[u8]) -> [u8; 20] {
+    use sha1::Digest;
+    sha1::Sha1::digest(data).into()
 }
