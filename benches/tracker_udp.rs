@@ -79,16 +79,27 @@ fn start_ours(list: &std::path::Path, workers: usize) -> (SocketAddr, Arc<Atomic
     (addr, stop)
 }
 
-fn start_opentracker(dir: &std::path::Path) -> (SocketAddr, Child) {
+/// Kills the anchor process when dropped, also when the bench panics.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_opentracker(dir: &std::path::Path) -> (SocketAddr, KillOnDrop) {
     let port = free_udp_port();
     let child = Command::new("opentracker")
         .args(["-i", "127.0.0.1", "-P", &port.to_string(), "-p", &free_udp_port().to_string()])
         // opentracker chroots into -d and drops root, so the whitelist path is inside it.
         .args(["-w", "/whitelist", "-d", dir.to_str().unwrap()])
         .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
         .spawn()
         .expect("opentracker not found: apt-get install opentracker (tests/install-deps.sh)");
-    (SocketAddr::from(([127, 0, 0, 1], port)), child)
+    (SocketAddr::from(([127, 0, 0, 1], port)), KillOnDrop(child))
 }
 
 fn connect(sock: &UdpSocket) -> Option<u64> {
@@ -104,7 +115,14 @@ fn wait_ready(addr: SocketAddr) -> bool {
     let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
     sock.connect(addr).unwrap();
     sock.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
-    (0..150).any(|_| connect(&sock).is_some())
+    // A refused send (nothing bound yet) fails at once, so pace the attempts: up to ~10 s.
+    (0..100).any(|_| {
+        let up = connect(&sock).is_some();
+        if !up {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        up
+    })
 }
 
 /// Closed-loop load for `secs`: returns (good replies, peers received, timeouts).
@@ -162,7 +180,7 @@ fn load(addr: SocketAddr, hashes: &Arc<Vec<[u8; 20]>>, clients: usize, secs: u64
 
 fn main() {
     let secs = env_or("BENCH_SECS", 3);
-    let rounds = env_or("BENCH_ROUNDS", 3);
+    let rounds = env_or("BENCH_ROUNDS", 3).max(1);
     let clients = env_or("BENCH_CLIENTS", 4) as usize;
     let dir = tempfile::tempdir().unwrap();
     let hashes = Arc::new(hashes());
@@ -171,16 +189,21 @@ fn main() {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let (ours, stop) = start_ours(&dir.path().join("whitelist"), 2);
-    let (theirs, mut child) = start_opentracker(dir.path());
     assert!(wait_ready(ours), "our tracker did not answer");
-    assert!(wait_ready(theirs), "opentracker did not answer on UDP");
+    // opentracker sometimes fails to come up (e.g. its TCP port was taken meanwhile): retry.
+    let (theirs, _anchor) = (0..5)
+        .map(|_| start_opentracker(dir.path()))
+        .find(|(addr, _)| wait_ready(*addr))
+        .expect("opentracker did not answer on UDP after 5 starts");
     println!("tracker_udp: {TORRENTS} torrents, {clients} closed-loop clients, {secs} s x {rounds} rounds, numwant 50");
     // Warm-up: fill both trackers' swarms the same way before measuring.
     for addr in [ours, theirs] {
         load(addr, &hashes, clients, 1);
     }
     let (mut total_ours, mut total_theirs) = (0u64, 0u64);
+    let mut ratios = Vec::new();
     for round in 0..rounds {
+        let (mut ours_round, mut theirs_round) = (0u64, 0u64);
         let order: [(&str, SocketAddr); 2] = if round % 2 == 0 {
             [("bitgocho", ours), ("opentracker", theirs)]
         } else {
@@ -194,12 +217,17 @@ fn main() {
                 peers as f64 / good.max(1) as f64
             );
             if name == "bitgocho" {
-                total_ours += good;
+                ours_round = good;
             } else {
-                total_theirs += good;
+                theirs_round = good;
             }
         }
+        total_ours += ours_round;
+        total_theirs += theirs_round;
+        ratios.push(ours_round as f64 / theirs_round.max(1) as f64);
     }
+    ratios.sort_by(f64::total_cmp);
+    println!("tracker_udp median per-round ratio bitgocho/opentracker = {:.2}", ratios[ratios.len() / 2]);
     println!(
         "tracker_udp ratio bitgocho/opentracker = {:.2} ({} vs {} announces)",
         total_ours as f64 / total_theirs.max(1) as f64,
@@ -207,6 +235,4 @@ fn main() {
         total_theirs
     );
     stop.store(true, Ordering::Relaxed);
-    let _ = child.kill();
-    let _ = child.wait();
 }

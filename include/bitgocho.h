@@ -73,6 +73,16 @@
 #define BITGOCHO_FILE_SYMLINK 8
 
 /**
+ * `bitgocho_peer_addr.family` of an IPv4 address (first 4 bytes of `addr`).
+ */
+#define BITGOCHO_PEER_IPV4 4
+
+/**
+ * `bitgocho_peer_addr.family` of an IPv6 address (all 16 bytes of `addr`).
+ */
+#define BITGOCHO_PEER_IPV6 6
+
+/**
  * An owned byte string returned by the library (a built .torrent, raw metainfo...): read it
  * with `bitgocho_bytes_data()` and `bitgocho_bytes_len()`, release it with `bitgocho_bytes_free()`.
  * Immutable; safe to read from several threads.
@@ -100,6 +110,14 @@ typedef struct bitgocho_metainfo_editor bitgocho_metainfo_editor;
 typedef struct bitgocho_settings bitgocho_settings;
 
 /**
+ * An embedded BitTorrent tracker (the core of `bttrack` without its sockets and threads):
+ * the host feeds it HTTP request targets and UDP datagrams and sends the replies itself.
+ * Reference-counted (`bitgocho_tracker_clone()`, `bitgocho_tracker_free()`); every function is
+ * safe to call from many threads at once on the same handle.
+ */
+typedef struct bitgocho_tracker bitgocho_tracker;
+
+/**
  * A status code returned by every fallible function: `BITGOCHO_OK` (0) or one of the
  * `BITGOCHO_E_*` codes. `bitgocho_status_str()` names a code; `bitgocho_last_error()` gives the
  * detail message of the last failing call on the calling thread. Outputs are written only on
@@ -115,6 +133,73 @@ typedef uint32_t bitgocho_status;
 typedef void (*bitgocho_progress_cb)(void *userdata,
                                      uint64_t done,
                                      uint64_t total);
+
+/**
+ * Statistics of a tracker, filled by `bitgocho_tracker_stats()`. The caller sets `size` to
+ * `sizeof(bitgocho_tracker_statistics)` before the call. Fields are only ever appended, and a later
+ * library fills only the fields that fit in `size`, so programs built against this version keep
+ * working.
+ */
+typedef struct bitgocho_tracker_statistics {
+  /**
+   * Set by the caller: the size of the structure it passes, in bytes.
+   */
+  size_t size;
+  /**
+   * Torrents tracked.
+   */
+  uint64_t torrents;
+  /**
+   * Seeds over all torrents.
+   */
+  uint64_t seeds;
+  /**
+   * Leechers over all torrents.
+   */
+  uint64_t leechers;
+  /**
+   * Announces answered (HTTP and UDP) since the tracker was made.
+   */
+  uint64_t announces;
+  /**
+   * Scrapes answered (HTTP and UDP).
+   */
+  uint64_t scrapes;
+  /**
+   * UDP connect requests answered.
+   */
+  uint64_t udp_connects;
+  /**
+   * Requests refused: malformed, not authorised, banned address, bad connection id.
+   */
+  uint64_t rejected;
+  /**
+   * State-file saves done.
+   */
+  uint64_t saves;
+} bitgocho_tracker_statistics;
+
+/**
+ * The address of the client of a request, as the host saw it (the host decides whether to
+ * trust proxy headers such as X-Forwarded-For before filling it). Plain data, filled by the
+ * caller: `family` is `BITGOCHO_PEER_IPV4` (address in `addr[0..4]`, rest ignored) or
+ * `BITGOCHO_PEER_IPV6` (all 16 bytes; IPv4-mapped addresses count as IPv4); `addr` is in
+ * network byte order, `port` in host byte order.
+ */
+typedef struct bitgocho_peer_addr {
+  /**
+   * `BITGOCHO_PEER_IPV4` or `BITGOCHO_PEER_IPV6`.
+   */
+  uint8_t family;
+  /**
+   * The address bytes, network byte order.
+   */
+  uint8_t addr[16];
+  /**
+   * The port, host byte order.
+   */
+  uint16_t port;
+} bitgocho_peer_addr;
 
 /**
  * Success.
@@ -1040,6 +1125,205 @@ const char *bitgocho_version(void);
  * Always safe to call.
  */
 uint32_t bitgocho_version_number(void);
+
+/**
+ * Makes a tracker from `settings` (copied; the same option names and value forms as
+ * `bttrack --name value`: strings, integers, or booleans for 0/1 options) and stores a
+ * new reference in `*out` (free with `bitgocho_tracker_free()`). Options of bttrack's
+ * network front (`port`, `bind`, `socket_timeout`, `logfile`...) are accepted and ignored.
+ * `nat_check` defaults to 0 here and must stay 0 (no sockets). When `dfile` names an
+ * existing state file it is loaded; a corrupt one is moved aside with a warning
+ * (`bitgocho_tracker_pop_warning()`).
+ *
+ * Returns `BITGOCHO_E_INVALID_ARG` for an unknown option or a bad value (the last error
+ * names the option), `BITGOCHO_E_UNSUPPORTED` for features this tracker lacks (nat_check,
+ * multitracker, aggregation), `BITGOCHO_E_IO` when a file an option names cannot be read.
+ *
+ * # Safety
+ * `settings` is NULL or a live handle not mutated during the call; `out` is NULL or writable.
+ */
+bitgocho_status bitgocho_tracker_new(const struct bitgocho_settings *settings,
+                                     const struct bitgocho_tracker **out);
+
+/**
+ * Returns a new reference to the same tracker (for another owner); each reference is
+ * released with `bitgocho_tracker_free()`. NULL gives NULL.
+ *
+ * # Safety
+ * `tracker` is NULL or a live handle.
+ */
+const struct bitgocho_tracker *bitgocho_tracker_clone(const struct bitgocho_tracker *tracker);
+
+/**
+ * Releases one reference; the tracker goes away with the last one (its state is not saved:
+ * call `bitgocho_tracker_save_state()` first if wanted). NULL is a no-op.
+ *
+ * # Safety
+ * `tracker` is NULL or a live reference not used afterwards.
+ */
+void bitgocho_tracker_free(const struct bitgocho_tracker *tracker);
+
+/**
+ * Returns the size of the largest reply to an announce (HTTP or UDP) this tracker can give,
+ * bounded by its `response_size` option: the output capacity `bitgocho_tracker_handle_http()`
+ * and `bitgocho_tracker_handle_udp()` require, so a host allocates it once. 0 for NULL.
+ *
+ * # Safety
+ * `tracker` is NULL or a live handle.
+ */
+size_t bitgocho_tracker_max_response_len(const struct bitgocho_tracker *tracker);
+
+/**
+ * Periodic work, to be called by the host every few seconds (the `timeout_check_interval`
+ * option, default 5): drops peers silent for `timeout_downloaders_interval`, rescans
+ * `allowed_dir`/`allowed_list` and the IP lists every `parse_dir_interval`, saves `dfile`
+ * every `save_dfile_interval`. Problems (a failed save...) become warnings for
+ * `bitgocho_tracker_pop_warning()`. Returns `BITGOCHO_OK` (or `BITGOCHO_E_NULL_ARG`).
+ *
+ * # Safety
+ * `tracker` is NULL or a live handle.
+ */
+bitgocho_status bitgocho_tracker_maintain(const struct bitgocho_tracker *tracker);
+
+/**
+ * `bitgocho_tracker_maintain()` as if the time were `now_ms` (milliseconds since the Unix
+ * epoch), for deterministic tests of expiry and periodic saves.
+ *
+ * # Safety
+ * `tracker` is NULL or a live handle.
+ */
+bitgocho_status bitgocho_tracker_maintain_at(const struct bitgocho_tracker *tracker,
+                                             uint64_t now_ms);
+
+/**
+ * Writes the tracker's state (peers, completed counts, allowed set) to the file `path`
+ * atomically (temporary file, fsync, rename), in bttrack's `dfile` format.
+ * Returns `BITGOCHO_E_IO` when it cannot be written.
+ *
+ * # Safety
+ * `tracker` is NULL or a live handle; `path` is NULL or NUL-terminated UTF-8.
+ */
+bitgocho_status bitgocho_tracker_save_state(const struct bitgocho_tracker *tracker,
+                                            const char *path);
+
+/**
+ * Adds the state saved in the file `path` (by `bitgocho_tracker_save_state()` or bttrack)
+ * to the tracker. Returns `BITGOCHO_E_NOT_FOUND` if the file does not exist, `BITGOCHO_E_IO`
+ * if it cannot be read, `BITGOCHO_E_PARSE` if it is corrupt: then the tracker is unchanged
+ * and the file is renamed to `<path>.corrupt-<unix time>` (the last error says so).
+ *
+ * # Safety
+ * `tracker` is NULL or a live handle; `path` is NULL or NUL-terminated UTF-8.
+ */
+bitgocho_status bitgocho_tracker_load_state(const struct bitgocho_tracker *tracker,
+                                            const char *path);
+
+/**
+ * Fills `*stats` (whose `size` field the caller has set to `sizeof(bitgocho_tracker_statistics)`)
+ * with the tracker's current counts. Fields beyond `size` are left alone. Returns
+ * `BITGOCHO_E_INVALID_ARG` when `size` is smaller than the first version of the structure.
+ *
+ * # Safety
+ * `tracker` is NULL or a live handle; `stats` is NULL or points to `stats->size` writable bytes.
+ */
+bitgocho_status bitgocho_tracker_stats(const struct bitgocho_tracker *tracker,
+                                       struct bitgocho_tracker_statistics *stats);
+
+/**
+ * Copies the oldest waiting warning (corrupt state file moved aside, failed periodic save,
+ * unreadable line in an IP list...) into `buf` and removes it from the queue. Returns
+ * `BITGOCHO_E_AGAIN` when there is none. At most 64 warnings wait; older ones are dropped.
+ * `BITGOCHO_E_BUFFER_TOO_SMALL` leaves the warning queued.
+ *
+ * # Safety
+ * `tracker` is NULL or a live handle; `buf` points to `cap` writable bytes (or is NULL with
+ * `cap` 0); `out_len` is NULL or writable.
+ */
+bitgocho_status bitgocho_tracker_pop_warning(const struct bitgocho_tracker *tracker,
+                                             uint8_t *buf,
+                                             size_t cap,
+                                             size_t *out_len);
+
+/**
+ * Renders the tracker's HTML info page (the table of torrents bttrack serves at `/`) into
+ * a new `bitgocho_bytes` (UTF-8 HTML, content type `text/html; charset=utf-8`), for hosts
+ * that want to show it at a path of their choice. Returns `BITGOCHO_E_NOT_FOUND` when the
+ * `show_infopage` option is 0 or `infopage_redirect` is set.
+ *
+ * # Safety
+ * `tracker` is NULL or a live handle; `out` is NULL or writable.
+ */
+bitgocho_status bitgocho_tracker_info_page(const struct bitgocho_tracker *tracker,
+                                           struct bitgocho_bytes **out);
+
+/**
+ * Answers one HTTP request. `target` is the raw request-target as received
+ * (`/announce?info_hash=%9A...`, `target_len` bytes, not URL-decoded, no NUL needed); `peer`
+ * is the client's address. Announce paths (`/announce`, `/announce.php`,
+ * `/tracker.php/announce`) and scrape paths (the same with `scrape`) are answered; any other
+ * path gives `BITGOCHO_E_NOT_FOUND` and the host serves it itself (see
+ * `bitgocho_tracker_info_page()` for the tracker's own page).
+ *
+ * On `BITGOCHO_OK` the body is in `out` (`*out_len` bytes, bencoded, content type
+ * `text/plain`, to be sent with `Pragma: no-cache`) and the HTTP status in
+ * `*out_http_status`: 200 for replies, including `failure reason` refusals, 400 for
+ * malformed requests. For announce paths `out_cap` must be at least
+ * `bitgocho_tracker_max_response_len()`, checked before anything happens: a smaller buffer
+ * gives `BITGOCHO_E_BUFFER_TOO_SMALL` with that size in `*out_len` and the announce is not
+ * applied. A scrape reply larger than `out_cap` also gives `BITGOCHO_E_BUFFER_TOO_SMALL`
+ * with the needed size (scrapes change nothing but the scrape counter, so retrying is
+ * safe; the size may differ on the retry, `bitgocho_tracker_handle_http_bytes()` avoids that).
+ *
+ * # Safety
+ * `tracker` is NULL or a live handle; `target` points to `target_len` readable bytes; `peer`
+ * is NULL or readable; `out` points to `out_cap` writable bytes (or is NULL with `out_cap`
+ * 0); `out_len` and `out_http_status` are NULL or writable.
+ */
+bitgocho_status bitgocho_tracker_handle_http(const struct bitgocho_tracker *tracker,
+                                             const uint8_t *target,
+                                             size_t target_len,
+                                             const struct bitgocho_peer_addr *peer,
+                                             uint8_t *out,
+                                             size_t out_cap,
+                                             size_t *out_len,
+                                             uint16_t *out_http_status);
+
+/**
+ * Answers one HTTP request like `bitgocho_tracker_handle_http()`, returning the body as a new
+ * `bitgocho_bytes` in `*out_body` (free with `bitgocho_bytes_free()`), the HTTP status in
+ * `*out_http_status` and the content type, a static NUL-terminated string never to be
+ * freed, in `*out_content_type`. No buffer size to guess: meant for bindings.
+ *
+ * # Safety
+ * `tracker` is NULL or a live handle; `target` points to `target_len` readable bytes; `peer`
+ * is NULL or readable; the three output pointers are NULL or writable.
+ */
+bitgocho_status bitgocho_tracker_handle_http_bytes(const struct bitgocho_tracker *tracker,
+                                                   const uint8_t *target,
+                                                   size_t target_len,
+                                                   const struct bitgocho_peer_addr *peer,
+                                                   struct bitgocho_bytes **out_body,
+                                                   uint16_t *out_http_status,
+                                                   const char **out_content_type);
+
+/**
+ * Answers one UDP tracker datagram (BEP 15: connect, announce, scrape) of `len` bytes from
+ * `peer`. On `BITGOCHO_OK` the reply is in `out` (`*out_len` bytes) to be sent back to
+ * `peer`; `*out_len` 0 means send nothing (the datagram was not a tracker request).
+ * `out_cap` must be at least `bitgocho_tracker_max_response_len()`, checked first:
+ * otherwise `BITGOCHO_E_BUFFER_TOO_SMALL` with that size in `*out_len` and nothing applied.
+ *
+ * # Safety
+ * `tracker` is NULL or a live handle; `datagram` points to `len` readable bytes; `peer` is
+ * NULL or readable; `out` points to `out_cap` writable bytes; `out_len` is NULL or writable.
+ */
+bitgocho_status bitgocho_tracker_handle_udp(const struct bitgocho_tracker *tracker,
+                                            const uint8_t *datagram,
+                                            size_t len,
+                                            const struct bitgocho_peer_addr *peer,
+                                            uint8_t *out,
+                                            size_t out_cap,
+                                            size_t *out_len);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -16,6 +16,7 @@ have aria2c || need+=(aria2)
 have mktorrent || need+=(mktorrent)
 have chattr || need+=(e2fsprogs)
 [ -x /usr/bin/chromium ] || need+=(chromium)   # tests/tracker_page_browser.rs
+have opentracker || need+=(opentracker)
 /usr/bin/python3 -c 'import libtorrent' >/dev/null 2>&1 || need+=(python3-libtorrent)
 if [ "${#need[@]}" -gt 0 ]; then
   echo "install-deps: installing ${need[*]}"

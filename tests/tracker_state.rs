@@ -167,3 +167,37 @@ fn allowed_dir_state_round_trips_and_banned_peers_are_dropped() {
         .unwrap();
     assert_eq!((t.stats().torrents, t.stats().seeds), (1, 1), "the banned peer was not restored");
 }
+
+#[test]
+fn a_tampered_state_file_cannot_make_file_serve_outside_allowed_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let tdir = dir.path().join("torrents");
+    std::fs::create_dir(&tdir).unwrap();
+    let secret = dir.path().join("secret.txt");
+    std::fs::write(&secret, b"top secret").unwrap();
+    let dfile = dir.path().join("dstate");
+    let t = Tracker::new(config(&dfile, &[("allowed_dir", tdir.to_str().unwrap()), ("allow_get", "1")])).unwrap();
+    let ih = [0x42u8; 20];
+    let path = secret.to_str().unwrap();
+    let state = format!(
+        "d7:allowedd20:{}d4:file5:x.txt6:lengthi1e4:name1:x8:numfilesi1e4:path{}:{path}4:type6:singleee5:peersdee",
+        String::from_utf8(ih.to_vec()).unwrap(),
+        path.len()
+    );
+    std::fs::write(&dfile, state).unwrap();
+    assert!(t.load_state(&dfile), "{:?}", t.take_warnings());
+    assert_eq!(announce_hash(&t, &ih), "OK", "the tampered entry was restored");
+    let r =
+        t.handle_http_at(format!("/file?info_hash={}", pct(&ih)).as_bytes(), "10.0.0.1:1".parse().unwrap(), &[], NOW);
+    assert_eq!(r.status, 404);
+    assert!(!r.body.windows(10).any(|w| w == b"top secret"));
+}
+
+fn announce_hash(t: &Tracker, ih: &[u8; 20]) -> &'static str {
+    let target = format!(
+        "/announce?info_hash={}&peer_id={}&port=1&uploaded=0&downloaded=0&left=0&compact=1",
+        pct(ih),
+        pct(&[1; 20])
+    );
+    t.handle_http_at(target.as_bytes(), "10.0.0.1:1".parse().unwrap(), &[], NOW).reason
+}

@@ -109,3 +109,60 @@ pub struct bitgocho_metainfo {
 pub struct bitgocho_metainfo_editor {
     _private: [u8; 0],
 }
+
+// --- tracker (bitgocho_tracker_*)
+/// `bitgocho_peer_addr.family` of an IPv4 address (first 4 bytes of `addr`).
+pub const BITGOCHO_PEER_IPV4: u8 = 4;
+/// `bitgocho_peer_addr.family` of an IPv6 address (all 16 bytes of `addr`).
+pub const BITGOCHO_PEER_IPV6: u8 = 6;
+
+/// The address of the client of a request, as the host saw it (the host decides whether to
+/// trust proxy headers such as X-Forwarded-For before filling it). Plain data, filled by the
+/// caller: `family` is `BITGOCHO_PEER_IPV4` (address in `addr[0..4]`, rest ignored) or
+/// `BITGOCHO_PEER_IPV6` (all 16 bytes; IPv4-mapped addresses count as IPv4); `addr` is in
+/// network byte order, `port` in host byte order.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct bitgocho_peer_addr {
+    /// `BITGOCHO_PEER_IPV4` or `BITGOCHO_PEER_IPV6`.
+    pub family: u8,
+    /// The address bytes, network byte order.
+    pub addr: [u8; 16],
+    /// The port, host byte order.
+    pub port: u16,
+}
+
+/// Statistics of a tracker, filled by `bitgocho_tracker_stats()`. The caller sets `size` to
+/// `sizeof(bitgocho_tracker_statistics)` before the call. Fields are only ever appended, and a later
+/// library fills only the fields that fit in `size`, so programs built against this version keep
+/// working.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct bitgocho_tracker_statistics {
+    /// Set by the caller: the size of the structure it passes, in bytes.
+    pub size: usize,
+    /// Torrents tracked.
+    pub torrents: u64,
+    /// Seeds over all torrents.
+    pub seeds: u64,
+    /// Leechers over all torrents.
+    pub leechers: u64,
+    /// Announces answered (HTTP and UDP) since the tracker was made.
+    pub announces: u64,
+    /// Scrapes answered (HTTP and UDP).
+    pub scrapes: u64,
+    /// UDP connect requests answered.
+    pub udp_connects: u64,
+    /// Requests refused: malformed, not authorised, banned address, bad connection id.
+    pub rejected: u64,
+    /// State-file saves done.
+    pub saves: u64,
+}
+
+/// An embedded BitTorrent tracker (the core of `bttrack` without its sockets and threads):
+/// the host feeds it HTTP request targets and UDP datagrams and sends the replies itself.
+/// Reference-counted (`bitgocho_tracker_clone()`, `bitgocho_tracker_free()`); every function is
+/// safe to call from many threads at once on the same handle.
+pub struct bitgocho_tracker {
+    _private: [u8; 0],
+}

@@ -34,3 +34,7 @@ mod metainfo_lists;
 pub mod settings;
 pub mod status;
 pub mod version;
+// --- tracker (h/trkffi)
+pub mod peer_addr;
+pub mod tracker;
+mod tracker_requests;

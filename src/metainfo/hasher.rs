@@ -36,9 +36,9 @@ const ZEROS: [u8; 16 * 1024] = [0u8; 16 * 1024];
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ReadMethod {
     /// Map each file and hash from the mapping (no copy; a file truncated meanwhile raises SIGBUS).
+    #[default]
     Mmap,
     /// `pread` into a reused 1 MiB buffer per worker (one copy; truncation is a clean error).
-    #[default]
     Pread,
 }
 

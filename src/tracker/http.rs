@@ -222,8 +222,19 @@ impl Tracker {
             Ok(None) => return not_found(),
             Err(e) => return garbage(&e.to_string()),
         };
-        let Some(t) = self.allowed.read().torrent(&hash).cloned() else { return not_found() };
-        let Ok(bytes) = std::fs::read(&t.path) else { return not_found() };
+        let (t, root) = match &*self.allowed.read() {
+            AllowedSet::Dir(d) => match d.get(&hash) {
+                Some(t) => (t.clone(), d.root.clone()),
+                None => return not_found(),
+            },
+            _ => return not_found(),
+        };
+        // Serve only files that really lie under allowed_dir (a restored state file could name others).
+        let inside = match (t.path.canonicalize(), root.canonicalize()) {
+            (Ok(p), Ok(r)) => p.starts_with(r),
+            _ => false,
+        };
+        let Some(bytes) = inside.then(|| std::fs::read(&t.path).ok()).flatten() else { return not_found() };
         let safe: String =
             t.file.chars().map(|c| if c.is_control() || c == '"' || c == '\\' { '_' } else { c }).collect();
         let mut r = HttpResponse::new(200, "OK", "application/x-bittorrent", bytes);

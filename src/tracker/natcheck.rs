@@ -8,9 +8,11 @@
 
 use super::core::Tracker;
 use super::query::{InfoHash, PeerId};
-use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
+use crossbeam_channel::{bounded, unbounded, Receiver, Sender, TrySendError};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -60,6 +62,7 @@ pub fn check_peer(job: &NatJob, timeout: Duration) -> bool {
 /// Worker threads running NAT checks, fed from the tracker's queue.
 pub struct NatChecker {
     jobs: Option<Sender<NatJob>>,
+    stop: Arc<AtomicBool>,
     results: Receiver<(NatJob, bool)>,
     workers: Vec<JoinHandle<()>>,
 }
@@ -72,18 +75,24 @@ impl std::fmt::Debug for NatChecker {
 
 impl NatChecker {
     /// Starts `workers` threads (at least one), each check step bounded by `timeout`; at most
-    /// `capacity` jobs wait.
+    /// `capacity` jobs wait. Dropping the checker abandons waiting jobs and joins the workers
+    /// (each finishes at most the check it is running).
     pub fn new(workers: usize, timeout: Duration, capacity: usize) -> Self {
         let (jtx, jrx) = bounded::<NatJob>(capacity.max(1));
-        let (rtx, rrx) = bounded::<(NatJob, bool)>(capacity.max(1) + workers.max(1));
+        let (rtx, rrx) = unbounded::<(NatJob, bool)>();
+        let stop = Arc::new(AtomicBool::new(false));
         let workers = (0..workers.max(1))
             .map(|i| {
                 let jrx = jrx.clone();
                 let rtx = rtx.clone();
+                let stop = stop.clone();
                 std::thread::Builder::new()
                     .name(format!("natcheck-{i:02}"))
                     .spawn(move || {
                         for job in jrx.iter() {
+                            if stop.load(Ordering::Relaxed) {
+                                break;
+                            }
                             let ok = check_peer(&job, timeout);
                             if rtx.send((job, ok)).is_err() {
                                 break;
@@ -93,7 +102,7 @@ impl NatChecker {
                     .expect("spawn NAT check worker")
             })
             .collect();
-        NatChecker { jobs: Some(jtx), results: rrx, workers }
+        NatChecker { jobs: Some(jtx), stop, results: rrx, workers }
     }
 
     /// Queues a job; false when the queue is full (the peer is checked again on its next
@@ -136,6 +145,7 @@ impl NatChecker {
 
 impl Drop for NatChecker {
     fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
         self.jobs = None;
         for w in self.workers.drain(..) {
             let _ = w.join();
@@ -195,5 +205,18 @@ mod tests {
         assert!(checker.submit(job));
         assert_eq!(checker.wait_result(Duration::from_secs(5)), Some((job, true)));
         t.join().unwrap();
+    }
+
+    #[test]
+    fn dropping_abandons_queued_jobs_quickly() {
+        let silent = TcpListener::bind("127.0.0.1:0").unwrap(); // accepts (backlog) but never answers
+        let addr = silent.local_addr().unwrap();
+        let checker = NatChecker::new(1, Duration::from_millis(500), 16);
+        for i in 0..16u8 {
+            assert!(checker.submit(NatJob { info_hash: [i; 20], peer_id: [i; 20], addr }));
+        }
+        let start = std::time::Instant::now();
+        drop(checker);
+        assert!(start.elapsed() < Duration::from_secs(3), "took {:?}", start.elapsed());
     }
 }

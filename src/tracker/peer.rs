@@ -33,6 +33,8 @@ pub struct PeerRecord {
     pub nat_failures: u8,
     /// Last announce, Unix seconds truncated to 32 bits (0 = restored from the state file).
     pub last_seen: u32,
+    /// When the pending NAT check was queued (meaningful while [`NAT_PENDING`] is set).
+    pub nat_since: u32,
     /// The client's `key`, used to authenticate updates from a changed address.
     pub key: PeerKey,
 }
@@ -103,6 +105,7 @@ mod tests {
             flags: 0,
             nat_failures: 0,
             last_seen: 0,
+            nat_since: 0,
             key: PeerKey::default(),
         };
         assert!(p.is_v4() && !p.handed_out());

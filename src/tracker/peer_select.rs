@@ -181,6 +181,7 @@ mod tests {
                     flags: CONNECTABLE,
                     nat_failures: 0,
                     last_seen: 1,
+                    nat_since: 0,
                     key: PeerKey::default(),
                 }
             })

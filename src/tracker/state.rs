@@ -155,6 +155,7 @@ fn decode_peer(id: &[u8], d: &Dict<'_>) -> Result<(PeerRecord, bool), StateError
         flags: 0,
         nat_failures: 0,
         last_seen: 0,
+        nat_since: 0,
         key: PeerKey::new(d.get_bytes(b"key").unwrap_or(b"")),
     };
     rec.set(SUPPORT_CRYPTO, d.get_int(b"supportcrypto").unwrap_or(0) != 0);
@@ -252,6 +253,7 @@ mod tests {
             flags,
             nat_failures: 0,
             last_seen: 77,
+            nat_since: 0,
             key: PeerKey::new(b"k1"),
         }
     }

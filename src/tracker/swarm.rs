@@ -1,5 +1,6 @@
 //! One torrent's swarm: its seeds and leechers in two dense vectors (so a reply samples by
-//! index), a peer-id index into them, and the completed counter.
+//! index), a peer-id index into them (only past [`INDEX_THRESHOLD`] peers: most swarms are tiny
+//! and a linear scan of a few records beats a hash map's allocation), and the completed counter.
 //!
 //! Announce bookkeeping follows BitTornado: an existing peer is updated only when its `key`
 //! matches or the request comes from its stored address; `stopped` removes it; `completed`
@@ -12,6 +13,13 @@ use super::query::{Event, PeerId, PeerKey};
 use std::collections::HashMap;
 
 const SEED_BIT: u32 = 1 << 31;
+
+/// Seconds after which a queued NAT check that never reported back counts as a failed attempt
+/// (a driver lost the job), so the peer can be checked again.
+pub const NAT_PENDING_TIMEOUT: u32 = 600;
+
+/// Swarms with more peers than this keep a peer-id hash index; smaller ones are scanned.
+pub const INDEX_THRESHOLD: usize = 16;
 
 /// The announce of one peer, as the swarm needs it.
 #[derive(Debug, Clone, Copy)]
@@ -63,7 +71,7 @@ pub enum UpdateOutcome {
 pub struct Swarm {
     seeds: Vec<PeerRecord>,
     leechers: Vec<PeerRecord>,
-    index: HashMap<PeerId, u32>,
+    index: Option<HashMap<PeerId, u32>>,
     /// Downloads completed (BitTornado's `completed` / scrape `downloaded`).
     pub completed: u64,
     dedicated: u32,
@@ -82,7 +90,7 @@ impl Swarm {
 
     /// True when the swarm has no peers.
     pub fn is_empty(&self) -> bool {
-        self.index.is_empty()
+        self.seeds.is_empty() && self.leechers.is_empty()
     }
 
     /// True when a dedicated seed (with `dedicated_seed_id`) is seeding.
@@ -92,13 +100,26 @@ impl Swarm {
 
     /// The peer with `id`.
     pub fn get(&self, id: &PeerId) -> Option<&PeerRecord> {
-        let slot = *self.index.get(id)?;
+        let slot = self.find(id)?;
         let pool = if slot & SEED_BIT != 0 { &self.seeds } else { &self.leechers };
         pool.get((slot & !SEED_BIT) as usize)
     }
 
+    /// Number of peers.
+    pub fn len(&self) -> usize {
+        self.seeds.len() + self.leechers.len()
+    }
+
+    fn find(&self, id: &PeerId) -> Option<u32> {
+        if let Some(ix) = &self.index {
+            return ix.get(id).copied();
+        }
+        let seed = self.seeds.iter().position(|p| p.id == *id).map(|i| i as u32 | SEED_BIT);
+        seed.or_else(|| self.leechers.iter().position(|p| p.id == *id).map(|i| i as u32))
+    }
+
     fn get_mut(&mut self, id: &PeerId) -> Option<&mut PeerRecord> {
-        let slot = *self.index.get(id)?;
+        let slot = self.find(id)?;
         let pool = if slot & SEED_BIT != 0 { &mut self.seeds } else { &mut self.leechers };
         pool.get_mut((slot & !SEED_BIT) as usize)
     }
@@ -114,19 +135,31 @@ impl Swarm {
             self.dedicated += 1;
         }
         let (pool, bit) = if seed { (&mut self.seeds, SEED_BIT) } else { (&mut self.leechers, 0) };
-        self.index.insert(rec.id, pool.len() as u32 | bit);
+        let slot = pool.len() as u32 | bit;
+        let id = rec.id;
         pool.push(rec);
+        let big = self.len() > INDEX_THRESHOLD;
+        match &mut self.index {
+            Some(ix) => {
+                ix.insert(id, slot);
+            }
+            None if big => self.reindex(),
+            None => {}
+        }
     }
 
     /// Removes the peer with `id`, returning it and whether it was a seed.
     pub fn remove(&mut self, id: &PeerId) -> Option<(PeerRecord, bool)> {
-        let slot = self.index.remove(id)?;
+        let slot = self.find(id)?;
+        if let Some(ix) = &mut self.index {
+            ix.remove(id);
+        }
         let seed = slot & SEED_BIT != 0;
         let (pool, bit) = if seed { (&mut self.seeds, SEED_BIT) } else { (&mut self.leechers, 0) };
         let i = (slot & !SEED_BIT) as usize;
         let rec = pool.swap_remove(i);
-        if let Some(moved) = pool.get(i) {
-            self.index.insert(moved.id, i as u32 | bit);
+        if let (Some(moved), Some(ix)) = (pool.get(i), &mut self.index) {
+            ix.insert(moved.id, i as u32 | bit);
         }
         if rec.has(DEDICATED_SEED) && seed {
             self.dedicated -= 1;
@@ -151,6 +184,7 @@ impl Swarm {
                 flags: 0,
                 nat_failures: 0,
                 last_seen: u.now,
+                nat_since: 0,
                 key: u.key,
             };
             Self::apply_flags(&mut rec, u);
@@ -204,10 +238,15 @@ impl Swarm {
             rec.set(NAT_PENDING, false);
             rec.nat_failures = 0;
         }
+        if rec.has(NAT_PENDING) && u.now.wrapping_sub(rec.nat_since) > NAT_PENDING_TIMEOUT {
+            rec.set(NAT_PENDING, false);
+            rec.nat_failures = rec.nat_failures.saturating_add(1);
+        }
         if rec.has(CONNECTABLE) || rec.has(NAT_PENDING) || rec.nat_failures >= u.nat_max_failures || rec.port == 0 {
             return false;
         }
         rec.set(NAT_PENDING, true);
+        rec.nat_since = u.now;
         true
     }
 
@@ -233,27 +272,30 @@ impl Swarm {
 
     /// Drops peers last seen before `before`; returns how many were dropped.
     pub fn expire(&mut self, before: u32) -> usize {
-        let n = self.index.len();
+        let n = self.len();
         self.seeds.retain(|p| p.last_seen >= before);
         self.leechers.retain(|p| p.last_seen >= before);
-        if self.seeds.len() + self.leechers.len() != n {
+        if self.len() != n {
             self.reindex();
         }
-        n - self.index.len()
+        n - self.len()
     }
 
+    /// Recounts dedicated seeds and rebuilds (or drops) the index after bulk changes.
     fn reindex(&mut self) {
-        self.index.clear();
-        self.dedicated = 0;
+        self.dedicated = self.seeds.iter().filter(|p| p.has(DEDICATED_SEED)).count() as u32;
+        if self.len() <= INDEX_THRESHOLD {
+            self.index = None;
+            return;
+        }
+        let mut ix = HashMap::with_capacity(self.len());
         for (i, p) in self.seeds.iter().enumerate() {
-            self.index.insert(p.id, i as u32 | SEED_BIT);
-            if p.has(DEDICATED_SEED) {
-                self.dedicated += 1;
-            }
+            ix.insert(p.id, i as u32 | SEED_BIT);
         }
         for (i, p) in self.leechers.iter().enumerate() {
-            self.index.insert(p.id, i as u32);
+            ix.insert(p.id, i as u32);
         }
+        self.index = Some(ix);
     }
 }
 
@@ -345,6 +387,16 @@ mod tests {
             assert_eq!(again, UpdateOutcome::Stored { nat_check: attempt < 3 }, "attempt {attempt}");
         }
         assert!(!s.nat_result(&[1; 20], u.addr, 1, true), "a result for another port is stale");
+        // A job lost by its driver times out and counts as a failed attempt.
+        let mut lost = update(3, 10, Event::Started);
+        lost.nat_check = true;
+        assert_eq!(s.announce(&lost), UpdateOutcome::Stored { nat_check: true });
+        lost.now += NAT_PENDING_TIMEOUT;
+        assert_eq!(s.announce(&lost), UpdateOutcome::Stored { nat_check: false }, "still pending");
+        lost.now += 1;
+        assert_eq!(s.announce(&lost), UpdateOutcome::Stored { nat_check: true }, "re-queued");
+        assert_eq!(s.get(&[3; 20]).unwrap().nat_failures, 1);
+        s.remove(&[3; 20]);
         let mut u2 = update(2, 10, Event::Started);
         u2.nat_check = true;
         s.announce(&u2);
@@ -353,6 +405,28 @@ mod tests {
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].id, [2; 20]);
         assert_eq!(s.leechers(), 2, "unconnectable peers still count");
+    }
+
+    #[test]
+    fn index_appears_and_goes_with_swarm_size() {
+        let mut s = Swarm::default();
+        for id in 1..=40u8 {
+            s.announce(&update(id, u64::from(id % 3), Event::Started));
+            assert_eq!(s.index.is_some(), s.len() > INDEX_THRESHOLD);
+        }
+        for id in (1..=40u8).step_by(2) {
+            assert_eq!(s.announce(&update(id, 1, Event::Stopped)), UpdateOutcome::Removed);
+        }
+        assert_eq!(s.len(), 20);
+        for id in 1..=40u8 {
+            assert_eq!(s.get(&[id; 20]).is_some(), id % 2 == 0, "peer {id}");
+        }
+        let mut late = update(2, 1, Event::None);
+        late.now = 500;
+        s.announce(&late);
+        assert_eq!(s.expire(200), 19);
+        assert!(s.index.is_none(), "small again: scanned");
+        assert_eq!(s.get(&[2; 20]).map(|p| p.last_seen), Some(500));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! as C and once as C++ (which proves the header's `extern "C"` wrapping).
 
 /// Opaque handle types: declared but incomplete in C, so they have no size to compare.
-const OPAQUE: &[&str] = &["bitgocho_bytes", "bitgocho_settings", "bitgocho_metainfo", "bitgocho_metainfo_editor"];
+const OPAQUE: &[&str] = &["bitgocho_bytes", "bitgocho_settings", "bitgocho_metainfo", "bitgocho_metainfo_editor", "bitgocho_tracker"];
 
 fn generator(language: ctest::Language) -> ctest::TestGenerator {
     let mut cfg = ctest::TestGenerator::new();

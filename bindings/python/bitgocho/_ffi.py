@@ -4,7 +4,7 @@ Kept in step with the header by tests/python_binding.rs and tests/test_ffi.py: e
 `bitgocho_*` function of the header must have an entry here.
 """
 
-from ctypes import CFUNCTYPE, POINTER, Structure, c_bool, c_char_p, c_int64, c_size_t, c_uint16, c_uint32, c_uint64, c_void_p
+from ctypes import CFUNCTYPE, POINTER, Structure, c_bool, c_char_p, c_int64, c_size_t, c_uint8, c_uint16, c_uint32, c_uint64, c_void_p
 
 from ._lib import load
 
@@ -23,6 +23,32 @@ class bitgocho_metainfo(Structure):
 
 class bitgocho_metainfo_editor(Structure):
     """Opaque: a .torrent builder."""
+
+
+class bitgocho_tracker(Structure):
+    """Opaque: an embedded tracker."""
+
+
+class bitgocho_peer_addr(Structure):
+    """The client address of a tracker request: family 4 or 6, 16 address bytes, port."""
+
+    _fields_ = [("family", c_uint8), ("addr", c_uint8 * 16), ("port", c_uint16)]
+
+
+class bitgocho_tracker_statistics(Structure):
+    """Tracker counts; set `size` to ctypes.sizeof(bitgocho_tracker_statistics) before the call."""
+
+    _fields_ = [
+        ("size", c_size_t),
+        ("torrents", c_uint64),
+        ("seeds", c_uint64),
+        ("leechers", c_uint64),
+        ("announces", c_uint64),
+        ("scrapes", c_uint64),
+        ("udp_connects", c_uint64),
+        ("rejected", c_uint64),
+        ("saves", c_uint64),
+    ]
 
 
 #: void (*)(void *userdata, uint64_t done, uint64_t total)
@@ -110,6 +136,20 @@ SIGNATURES = {
     "bitgocho_status_str": ([c_uint32], c_char_p),
     "bitgocho_version": ([], c_char_p),
     "bitgocho_version_number": ([], c_uint32),
+    "bitgocho_tracker_new": ([POINTER(bitgocho_settings), POINTER(POINTER(bitgocho_tracker))], c_uint32),
+    "bitgocho_tracker_clone": ([POINTER(bitgocho_tracker)], POINTER(bitgocho_tracker)),
+    "bitgocho_tracker_free": ([POINTER(bitgocho_tracker)], None),
+    "bitgocho_tracker_max_response_len": ([POINTER(bitgocho_tracker)], c_size_t),
+    "bitgocho_tracker_handle_http": ([POINTER(bitgocho_tracker), c_char_p, c_size_t, POINTER(bitgocho_peer_addr), c_char_p, c_size_t, POINTER(c_size_t), POINTER(c_uint16)], c_uint32),
+    "bitgocho_tracker_handle_http_bytes": ([POINTER(bitgocho_tracker), c_char_p, c_size_t, POINTER(bitgocho_peer_addr), POINTER(POINTER(bitgocho_bytes)), POINTER(c_uint16), POINTER(c_char_p)], c_uint32),
+    "bitgocho_tracker_handle_udp": ([POINTER(bitgocho_tracker), c_char_p, c_size_t, POINTER(bitgocho_peer_addr), c_char_p, c_size_t, POINTER(c_size_t)], c_uint32),
+    "bitgocho_tracker_maintain": ([POINTER(bitgocho_tracker)], c_uint32),
+    "bitgocho_tracker_maintain_at": ([POINTER(bitgocho_tracker), c_uint64], c_uint32),
+    "bitgocho_tracker_save_state": ([POINTER(bitgocho_tracker), c_char_p], c_uint32),
+    "bitgocho_tracker_load_state": ([POINTER(bitgocho_tracker), c_char_p], c_uint32),
+    "bitgocho_tracker_stats": ([POINTER(bitgocho_tracker), POINTER(bitgocho_tracker_statistics)], c_uint32),
+    "bitgocho_tracker_pop_warning": ([POINTER(bitgocho_tracker), c_char_p, c_size_t, POINTER(c_size_t)], c_uint32),
+    "bitgocho_tracker_info_page": ([POINTER(bitgocho_tracker), POINTER(POINTER(bitgocho_bytes))], c_uint32),
 }
 
 lib = load()

@@ -299,4 +299,53 @@ unsafe extern "C" {
     // version.rs
     pub fn bitgocho_version() -> *const c_char;
     pub fn bitgocho_version_number() -> u32;
+
+    // tracker.rs (h/trkffi)
+    pub fn bitgocho_tracker_new(settings: *const bitgocho_settings, out: *mut *const bitgocho_tracker)
+        -> bitgocho_status;
+    pub fn bitgocho_tracker_clone(tracker: *const bitgocho_tracker) -> *const bitgocho_tracker;
+    pub fn bitgocho_tracker_free(tracker: *const bitgocho_tracker);
+    pub fn bitgocho_tracker_max_response_len(tracker: *const bitgocho_tracker) -> usize;
+    pub fn bitgocho_tracker_handle_http(
+        tracker: *const bitgocho_tracker,
+        target: *const u8,
+        target_len: usize,
+        peer: *const bitgocho_peer_addr,
+        out: *mut u8,
+        out_cap: usize,
+        out_len: *mut usize,
+        out_http_status: *mut u16,
+    ) -> bitgocho_status;
+    pub fn bitgocho_tracker_handle_http_bytes(
+        tracker: *const bitgocho_tracker,
+        target: *const u8,
+        target_len: usize,
+        peer: *const bitgocho_peer_addr,
+        out_body: *mut *mut bitgocho_bytes,
+        out_http_status: *mut u16,
+        out_content_type: *mut *const c_char,
+    ) -> bitgocho_status;
+    pub fn bitgocho_tracker_handle_udp(
+        tracker: *const bitgocho_tracker,
+        datagram: *const u8,
+        len: usize,
+        peer: *const bitgocho_peer_addr,
+        out: *mut u8,
+        out_cap: usize,
+        out_len: *mut usize,
+    ) -> bitgocho_status;
+    pub fn bitgocho_tracker_maintain(tracker: *const bitgocho_tracker) -> bitgocho_status;
+    pub fn bitgocho_tracker_maintain_at(tracker: *const bitgocho_tracker, now_ms: u64) -> bitgocho_status;
+    pub fn bitgocho_tracker_save_state(tracker: *const bitgocho_tracker, path: *const c_char) -> bitgocho_status;
+    pub fn bitgocho_tracker_load_state(tracker: *const bitgocho_tracker, path: *const c_char) -> bitgocho_status;
+    pub fn bitgocho_tracker_stats(tracker: *const bitgocho_tracker, stats: *mut bitgocho_tracker_statistics)
+        -> bitgocho_status;
+    pub fn bitgocho_tracker_pop_warning(
+        tracker: *const bitgocho_tracker,
+        buf: *mut u8,
+        cap: usize,
+        out_len: *mut usize,
+    ) -> bitgocho_status;
+    pub fn bitgocho_tracker_info_page(tracker: *const bitgocho_tracker, out: *mut *mut bitgocho_bytes)
+        -> bitgocho_status;
 }
