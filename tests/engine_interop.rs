@@ -1,6 +1,6 @@
 //! Our engine against real BitTorrent software over loopback: libtorrent (python3-libtorrent)
 //! seeding to us and downloading from us by direct connection, aria2c and libtorrent through
-//! a tracker, single-file and multi-file torrents made by mktorrent. Every transfer ends with a
+//! our bttrack, single-file and multi-file torrents made by mktorrent. Every transfer ends with a
 //! byte-for-byte comparison with the original data.
 
 #[allow(dead_code)]
@@ -8,8 +8,8 @@ mod common;
 
 use bitgocho::session::AddParams;
 use common::aria2::Aria2;
+use common::bttrack::Bttrack;
 use common::libtorrent::LtPeer;
-use common::tracker::MiniTracker;
 use std::path::Path;
 use std::time::Duration;
 
@@ -95,10 +95,10 @@ fn we_seed_multi_file_to_libtorrent() {
     we_seed_lt_downloads(true);
 }
 
-/// The pieces of a tracker test: a tracker, the data under `seed`, its torrent announcing there.
+/// The pieces of a tracker test: bttrack, the data under `seed`, its torrent announcing there.
 struct Swarm {
     tmp: tempfile::TempDir,
-    tracker: MiniTracker,
+    tracker: Bttrack,
     torrent: std::path::PathBuf,
     meta: std::sync::Arc<bitgocho::metainfo::Metainfo>,
 }
@@ -106,7 +106,7 @@ struct Swarm {
 impl Swarm {
     fn new(multi: bool) -> Swarm {
         let tmp = tempfile::tempdir().unwrap();
-        let tracker = MiniTracker::start(LIFE);
+        let tracker = Bttrack::start(&tmp.path().join("dstate"));
         let target = if multi { multi_file(tmp.path()) } else { single_file(tmp.path()) };
         let (torrent, meta) = common::mktorrent(&target, &tmp.path().join("t.torrent"), 16, Some(&tracker.url()));
         Swarm { tmp, tracker, torrent, meta }
@@ -123,19 +123,17 @@ impl Swarm {
     }
 
     /// Waits until `n` peers are registered at the tracker.
-    fn wait_registered(&self, n: usize) {
-        common::wait_for("peers to announce", TRANSFER, || self.tracker.peers(&self.hash()).len() >= n);
+    fn wait_registered(&self, n: u64) {
+        common::wait_for("peers to announce", TRANSFER, || self.tracker.registered(&self.hash()) >= n);
     }
 }
 
-/// aria2c seeds (found through the tracker); we download.
+/// aria2c seeds (found through bttrack); we download.
 fn aria2_seeds_we_download(multi: bool) {
     let swarm = Swarm::new(multi);
     let seed_dir = swarm.dir("seed");
     let aria = Aria2::start(&swarm.torrent, &seed_dir, true, LIFE);
-    common::wait_for("aria2c to announce", TRANSFER, || {
-        swarm.tracker.peers(&swarm.hash()).iter().any(|p| p.port() == aria.port)
-    });
+    swarm.wait_registered(1);
     let session = common::loopback_session();
     let down = swarm.dir("down");
     let handle = session.add_torrent(AddParams::new(swarm.meta.clone(), &down)).expect("add torrent");
@@ -146,12 +144,12 @@ fn aria2_seeds_we_download(multi: bool) {
 }
 
 #[test]
-fn aria2_seeds_single_file_through_tracker() {
+fn aria2_seeds_single_file_through_bttrack() {
     aria2_seeds_we_download(false);
 }
 
 #[test]
-fn aria2_seeds_multi_file_through_tracker() {
+fn aria2_seeds_multi_file_through_bttrack() {
     aria2_seeds_we_download(true);
 }
 
@@ -173,18 +171,18 @@ fn we_seed_aria2_downloads(multi: bool) {
 }
 
 #[test]
-fn we_seed_single_file_to_aria2_through_tracker() {
+fn we_seed_single_file_to_aria2_through_bttrack() {
     we_seed_aria2_downloads(false);
 }
 
 #[test]
-fn we_seed_multi_file_to_aria2_through_tracker() {
+fn we_seed_multi_file_to_aria2_through_bttrack() {
     we_seed_aria2_downloads(true);
 }
 
 /// libtorrent seeds and we download, both finding each other through the tracker.
 #[test]
-fn libtorrent_seeds_multi_file_through_tracker() {
+fn libtorrent_seeds_multi_file_through_bttrack() {
     let swarm = Swarm::new(true);
     let seed_dir = swarm.dir("seed");
     let mut lt = LtPeer::start(&swarm.torrent, &seed_dir, &[], LIFE);
@@ -199,7 +197,7 @@ fn libtorrent_seeds_multi_file_through_tracker() {
 
 /// We seed and libtorrent downloads, finding us through the tracker.
 #[test]
-fn we_seed_single_file_to_libtorrent_through_tracker() {
+fn we_seed_single_file_to_libtorrent_through_bttrack() {
     let swarm = Swarm::new(false);
     let seed_dir = swarm.dir("seed");
     let session = common::loopback_session();

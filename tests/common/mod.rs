@@ -1,10 +1,10 @@
 //! Helpers shared by the interoperability and hostile-peer tests: test data, torrents made by
 //! mktorrent, bounded waits, byte comparison, our own session on loopback, a libtorrent peer
-//! ([`libtorrent`]), aria2c ([`aria2`]) and a minimal HTTP tracker ([`tracker`]).
+//! ([`libtorrent`]), aria2c ([`aria2`]) and our bttrack ([`bttrack`]).
 
 pub mod aria2;
+pub mod bttrack;
 pub mod libtorrent;
-pub mod tracker;
 
 use bitgocho::metainfo::Metainfo;
 use bitgocho::session::status::{TorrentState, TorrentStatus};
