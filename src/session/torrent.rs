@@ -13,6 +13,7 @@ use super::picker::{BlockRef as PickBlock, Picker, PickerConfig, Priority};
 use super::pipeline::PipelineConfig;
 use super::rate_limit::{Rate, TokenBucket};
 use super::rate_meter::RateMeter;
+use super::smart_ban::SmartBan;
 use super::status::{TorrentState, TorrentStatus};
 use super::PeerKey;
 use crate::metainfo::Metainfo;
@@ -129,15 +130,6 @@ pub struct AddTorrent {
     pub resume_dir: Option<PathBuf>,
 }
 
-/// A block of a failed piece whose sender is not yet known to be honest.
-#[derive(Debug, Clone)]
-struct Suspect {
-    addr: SocketAddr,
-    begin: u32,
-    len: u32,
-    sha1: [u8; 20],
-}
-
 /// Checking progress.
 #[derive(Debug, Clone, Default)]
 struct Check {
@@ -207,11 +199,8 @@ pub struct Torrent {
     /// Pieces whose blocks all arrived, to hash.
     pub pending_hash: Vec<PieceIndex>,
     last_snapshot: Option<Instant>,
-    /// Who sent each block of the pieces in progress: (address, offset, length).
-    piece_senders: HashMap<u32, Vec<(SocketAddr, u32, u32)>>,
-    /// Blocks of pieces that failed with blocks from several addresses, judged once the piece
-    /// passes.
-    suspects: HashMap<u32, Vec<Suspect>>,
+    /// Who sent which blocks, to find the senders of corrupt data.
+    smart_ban: SmartBan,
     /// Shared status snapshot.
     pub snapshot: Arc<parking_lot::Mutex<TorrentStatus>>,
     /// Rate limits.
@@ -303,8 +292,7 @@ impl Torrent {
             unchoked: 0,
             pending_hash: Vec::new(),
             last_snapshot: None,
-            piece_senders: HashMap::new(),
-            suspects: HashMap::new(),
+            smart_ban: SmartBan::default(),
             snapshot: Arc::new(parking_lot::Mutex::new(TorrentStatus::default())),
             limits: Limits {
                 global: params.global_limits.clone(),
@@ -416,9 +404,9 @@ impl Torrent {
         if ok {
             let _ = self.have.set(piece_no);
             self.resume_dirty = true;
-            self.piece_senders.remove(&piece_no);
-            if let Some(suspects) = self.suspects.remove(&piece_no) {
-                self.convict(piece, suspects);
+            let store = &self.store;
+            for culprit in self.smart_ban.piece_passed(piece_no, |b, l| read_block(store, piece, b, l)) {
+                self.ban_peer(culprit);
             }
             self.outbox.push(Action::BroadcastHave(piece_no));
             self.events.push(SessionEvent::PieceFinished { torrent: self.id, piece: piece_no });
@@ -438,42 +426,14 @@ impl Torrent {
                 self.events.push(SessionEvent::StorageError { torrent: self.id, message: err });
             }
             self.events.push(SessionEvent::HashFailed { torrent: self.id, piece: piece_no });
-            let senders = self.piece_senders.remove(&piece_no).unwrap_or_default();
-            self.judge_failed_piece(piece, senders);
+            let store = &self.store;
+            if let Some(culprit) = self.smart_ban.piece_failed(piece_no, |b, l| read_block(store, piece, b, l)) {
+                self.ban_peer(culprit);
+            }
             // Its blocks are free again: every peer may fetch them, not only those that sent
             // them (they may be gone, and an idle honest peer would never ask on its own).
             for key in self.peers.iter() {
                 self.outbox.push(Action::Request(*key));
-            }
-        }
-    }
-
-    /// Blames a failed piece: a sole sender is banned at once; with several senders, each
-    /// block's hash is kept, to ban the senders of the bad blocks once the piece passes.
-    fn judge_failed_piece(&mut self, piece: PieceIndex, senders: Vec<(SocketAddr, u32, u32)>) {
-        let mut addrs: Vec<SocketAddr> = senders.iter().map(|s| s.0).collect();
-        addrs.sort_unstable();
-        addrs.dedup();
-        if addrs.len() == 1 {
-            self.ban_peer(addrs[0]);
-        } else if addrs.len() > 1 {
-            let mut hashed = Vec::with_capacity(senders.len());
-            for (addr, begin, len) in senders {
-                let mut buf = Vec::with_capacity(len as usize);
-                if self.store.read(piece, begin, len, &mut buf).is_ok() {
-                    hashed.push(Suspect { addr, begin, len, sha1: sha1_of(&buf) });
-                }
-            }
-            self.suspects.entry(piece.get()).or_default().extend(hashed);
-        }
-    }
-
-    /// Bans every address whose block of a now verified piece differed from the good data.
-    fn convict(&mut self, piece: PieceIndex, suspects: Vec<Suspect>) {
-        for s in suspects {
-            let mut buf = Vec::with_capacity(s.len as usize);
-            if self.store.read(piece, s.begin, s.len, &mut buf).is_ok() && sha1_of(&buf) != s.sha1 {
-                self.ban_peer(s.addr);
             }
         }
     }
@@ -714,7 +674,7 @@ impl Torrent {
                 self.fail(format!("storage error: {e}"));
                 return Ok(());
             }
-            self.piece_senders.entry(piece).or_default().push((conn.addr, begin, wire.length));
+            self.smart_ban.block_received(piece, conn.addr, begin, wire.length);
         } else {
             self.wasted += data.len() as u64;
         }
@@ -1069,7 +1029,9 @@ impl Torrent {
     }
 }
 
-fn sha1_of(data: &[u8]) -> [u8; 20] {
-    use sha1::Digest;
-    sha1::Sha1::digest(data).into()
+/// The stored bytes of a block (`None` when they cannot be read).
+fn read_block(store: &Store, piece: PieceIndex, begin: u32, len: u32) -> Option<Vec<u8>> {
+    let mut buf = Vec::with_capacity(len as usize);
+    store.read(piece, begin, len, &mut buf).ok()?;
+    Some(buf)
 }
