@@ -159,6 +159,18 @@ fn rejecting_bitfield_liar_does_not_stall_the_download() {
     liar_does_not_stall(8, Behavior::RejectingLiar);
 }
 
+/// A bitfield after other messages (aria2c's way of announcing many pieces) is accepted: the
+/// whole download comes from that peer alone, over one connection.
+#[test]
+fn late_bitfield_is_taken_as_haves() {
+    let s = Setup::new();
+    let peer = s.hostile(13, Behavior::LateBitfield);
+    let handle = s.add(vec![peer.addr]);
+    s.finish(&handle);
+    assert!(peer.blocks() >= s.meta.piece_count() as u32, "only {} blocks came from the peer", peer.blocks());
+    assert_eq!(peer.accepts(), 1);
+}
+
 #[test]
 fn disconnect_mid_piece_is_recovered() {
     let s = Setup::new();

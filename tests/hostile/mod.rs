@@ -33,6 +33,9 @@ pub enum Behavior {
     HugeRequest,
     /// Serves a few blocks correctly, then hangs up halfway through a piece message.
     DisconnectMidPiece,
+    /// Not hostile: says HAVE NONE, then sends its pieces as a BITFIELD mid-connection (as
+    /// aria2c does instead of a batch of HAVEs), and serves every block correctly.
+    LateBitfield,
 }
 
 /// What the test can observe.
@@ -214,6 +217,11 @@ impl Conn {
                     Message::Request(b).encode(&mut out);
                 }
             }
+            Behavior::LateBitfield => {
+                Message::HaveNone.encode(&mut out);
+                Message::Unchoke.encode(&mut out);
+                Message::Bitfield(&all).encode(&mut out);
+            }
             Behavior::HugeRequest => {
                 Message::HaveNone.encode(&mut out);
                 Message::Interested.encode(&mut out);
@@ -255,12 +263,12 @@ impl Conn {
                     let _ = self.stream.shutdown(Shutdown::Both);
                     return Ended::ByUs;
                 }
-                Behavior::DisconnectMidPiece => {
+                Behavior::DisconnectMidPiece | Behavior::LateBitfield => {
                     Message::Piece { piece: b.piece, begin: b.begin, data: block }.encode(&mut out)
                 }
                 _ => continue,
             }
-            if matches!(behavior, Behavior::CorruptData | Behavior::DisconnectMidPiece) {
+            if matches!(behavior, Behavior::CorruptData | Behavior::DisconnectMidPiece | Behavior::LateBitfield) {
                 c.blocks.fetch_add(1, Ordering::SeqCst);
             }
             if self.send_raw(&out).is_err() {
