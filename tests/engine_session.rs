@@ -195,3 +195,22 @@ fn pause_resume_and_remove_with_data() {
     assert!(!copy.join("file.bin").exists(), "data deleted with the torrent");
     assert!(data.join("file.bin").exists());
 }
+
+#[test]
+fn without_hash_checks_present_data_is_trusted_and_missing_data_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    random_file(&data.join("file.bin"), 200_000, 7);
+    let meta = mktorrent(&data.join("file.bin"), &dir.path().join("f.torrent"), 15);
+    let s = session();
+    let mut p = AddParams::new(meta.clone(), &data);
+    p.check_hashes = false;
+    let t = s.add_torrent(p).unwrap();
+    wait_for(&t, "trusted seed", Duration::from_secs(10), seeding);
+    s.remove_torrent(&t, false).unwrap();
+    let mut p = AddParams::new(meta, dir.path().join("empty"));
+    p.check_hashes = false;
+    let t = s.add_torrent(p).unwrap();
+    let st = wait_for(&t, "nothing trusted", Duration::from_secs(10), |st| st.state != TorrentState::Checking);
+    assert_eq!((st.pieces_have, st.state), (0, TorrentState::Downloading));
+}

@@ -5,10 +5,11 @@
 
 use super::event::SessionEvent;
 use super::event_queue::{EventQueue, Popped};
+use super::limits::{bucket, GlobalLimits};
 use super::picker::Priority;
 use super::reactor::{Command, Reactor, ReactorConfig, WAKER};
 use super::status::{StatusCell, TorrentStatus};
-use super::torrent::{bucket, AddTorrent, GlobalLimits, TorrentId};
+use super::torrent::{AddTorrent, TorrentId};
 use crate::metainfo::Metainfo;
 use crossbeam_channel::Sender;
 use parking_lot::Mutex;
@@ -343,6 +344,11 @@ impl TorrentHandle {
             return Err(SessionError::TorrentGone);
         }
         shared.send(cmd)
+    }
+
+    /// Whether the torrent is still in a running session (false after removal or shutdown).
+    pub fn is_valid(&self) -> bool {
+        self.shared.upgrade().is_some_and(|shared| shared.torrents.lock().contains_key(&self.id))
     }
 
     /// The torrent's session-local id.

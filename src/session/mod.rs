@@ -13,6 +13,7 @@ pub mod choker;
 pub mod event;
 pub mod event_queue;
 pub mod handle;
+pub mod limits;
 mod partial_piece;
 pub mod peer;
 pub mod peer_id;
@@ -23,8 +24,10 @@ pub mod rate_limit;
 pub mod smart_ban;
 pub mod rate_meter;
 pub mod reactor;
+mod snapshot;
 pub mod status;
 pub mod torrent;
+mod torrent_resume;
 pub mod tracker_io;
 
 pub use bitfield::{Bitfield, BitfieldError, Bits};
