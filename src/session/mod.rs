@@ -21,6 +21,7 @@ pub mod picker;
 mod piece_pool;
 pub mod pipeline;
 pub mod rate_limit;
+pub mod smart_ban;
 pub mod rate_meter;
 pub mod reactor;
 mod snapshot;

@@ -798,12 +798,17 @@ impl Reactor {
                         }
                     }
                 }
-                Action::Blame(k, sole) => {
-                    if let (Some(Some(slot)), Some(t)) = (self.peers.get_mut(k.0 as usize), self.torrents.get_mut(&id))
-                    {
-                        if t.blame(&mut slot.conn, sole) {
-                            self.close_peer(k.0 as usize, "banned for corrupt data");
-                        }
+                Action::Ban(addr) => {
+                    let Some(t) = self.torrents.get(&id) else { continue };
+                    let banned: Vec<usize> = (0..self.peers.len())
+                        .filter(|i| {
+                            self.peers[*i].as_ref().is_some_and(|s| {
+                                s.torrent == Some(id) && (s.conn.addr == addr || t.is_banned(&s.conn.addr))
+                            })
+                        })
+                        .collect();
+                    for idx in banned {
+                        self.close_peer(idx, "banned for corrupt data");
                     }
                 }
             }
@@ -847,6 +852,7 @@ impl Reactor {
                 let want = unchoke.contains(&k);
                 if want == slot.conn.am_choking {
                     slot.conn.am_choking = !want;
+                    slot.conn.refused_requests = 0;
                     slot.conn.send(if want { &Message::Unchoke } else { &Message::Choke }, now);
                     if !want {
                         slot.conn.wanted.clear();

@@ -14,6 +14,7 @@ use super::peer::{PeerConn, PeerError, Phase};
 use super::picker::{BlockRef as PickBlock, Picker, PickerConfig, Priority};
 use super::pipeline::PipelineConfig;
 use super::rate_meter::RateMeter;
+use super::smart_ban::SmartBan;
 use super::status::{TorrentState, TorrentStatus};
 use super::PeerKey;
 use crate::metainfo::Metainfo;
@@ -34,6 +35,10 @@ pub type TorrentId = u32;
 pub const MAX_REQUEST: u32 = 128 * 1024;
 /// Send-buffer level below which queued uploads are read into it.
 pub const SEND_WATERMARK: usize = 2 * 1024 * 1024;
+/// Requests a peer may have queued with us, and requests we could not serve it since we last
+/// choked or unchoked it (as many as it may have had in flight then), at most; our extension
+/// handshake advertises this as `reqq`.
+pub const MAX_PEER_REQUESTS: u32 = 2000;
 /// Bad pieces a peer may contribute before it is banned.
 pub const BAN_AFTER_BAD_PIECES: u32 = 2;
 
@@ -50,8 +55,8 @@ pub enum Action {
     Request(PeerKey),
     /// Close connections to peers that have everything (we just finished too).
     CloseSeeds,
-    /// This peer sent blocks of a piece that failed its hash check (alone, when true).
-    Blame(PeerKey, bool),
+    /// Close every connection of the torrent to this banned address.
+    Ban(SocketAddr),
 }
 
 /// What adding a torrent needs.
@@ -153,7 +158,8 @@ pub struct Torrent {
     /// Pieces whose blocks all arrived, to hash.
     pub pending_hash: Vec<PieceIndex>,
     pub(super) last_snapshot: Option<Instant>,
-    pub(super) piece_peers: HashMap<u32, Vec<PeerKey>>,
+    /// Who sent which blocks, to find the senders of corrupt data.
+    smart_ban: SmartBan,
     /// Shared status snapshot.
     pub snapshot: Arc<parking_lot::Mutex<TorrentStatus>>,
     /// Rate limits.
@@ -245,7 +251,7 @@ impl Torrent {
             unchoked: 0,
             pending_hash: Vec::new(),
             last_snapshot: None,
-            piece_peers: HashMap::new(),
+            smart_ban: SmartBan::default(),
             snapshot: Arc::new(parking_lot::Mutex::new(TorrentStatus::default())),
             limits: Limits {
                 global: params.global_limits.clone(),
@@ -356,11 +362,14 @@ impl Torrent {
             self.pump_check(pool, threads, now);
             return;
         }
-        let contributors = self.picker.on_piece_verified(piece, ok);
+        self.picker.on_piece_verified(piece, ok);
         if ok {
             let _ = self.have.set(piece_no);
             self.resume_dirty = true;
-            self.piece_peers.remove(&piece_no);
+            let store = &self.store;
+            for culprit in self.smart_ban.piece_passed(piece_no, |b, l| read_block(store, piece, b, l)) {
+                self.ban_peer(culprit);
+            }
             self.outbox.push(Action::BroadcastHave(piece_no));
             self.events.push(SessionEvent::PieceFinished { torrent: self.id, piece: piece_no });
             if self.picker.is_complete() && self.state == TorrentState::Downloading {
@@ -379,25 +388,25 @@ impl Torrent {
                 self.events.push(SessionEvent::StorageError { torrent: self.id, message: err });
             }
             self.events.push(SessionEvent::HashFailed { torrent: self.id, piece: piece_no });
-            let sole = contributors.len() == 1;
-            for key in contributors {
-                self.outbox.push(Action::Blame(key, sole));
-                self.outbox.push(Action::Request(key));
+            let store = &self.store;
+            if let Some(culprit) = self.smart_ban.piece_failed(piece_no, |b, l| read_block(store, piece, b, l)) {
+                self.ban_peer(culprit);
+            }
+            // Its blocks are free again: every peer may fetch them, not only those that sent
+            // them (they may be gone, and an idle honest peer would never ask on its own).
+            for key in self.peers.iter() {
+                self.outbox.push(Action::Request(*key));
             }
         }
     }
 
-    /// Records that `conn` contributed to a failed piece (`sole`: it sent every block of it);
-    /// returns true when it is to be banned: at once when it alone sent the piece, otherwise
-    /// after [`BAN_AFTER_BAD_PIECES`] failed pieces.
-    pub fn blame(&mut self, conn: &mut PeerConn, sole: bool) -> bool {
-        conn.bad_pieces += 1;
-        if sole || conn.bad_pieces >= BAN_AFTER_BAD_PIECES {
-            self.ban(conn.addr);
-            self.events.push(SessionEvent::PeerBanned { torrent: self.id, addr: conn.addr });
-            return true;
+    /// Bans a peer that sent corrupt data: reports it and closes its connections.
+    fn ban_peer(&mut self, addr: SocketAddr) {
+        if !self.is_banned(&addr) {
+            self.ban(addr);
+            self.events.push(SessionEvent::PeerBanned { torrent: self.id, addr });
+            self.outbox.push(Action::Ban(addr));
         }
-        false
     }
 
     /// Bans an address: its whole IP, except on loopback where many peers share one IP and
@@ -439,7 +448,7 @@ impl Torrent {
             let hs = ExtensionHandshake {
                 listen_port: Some(listen_port),
                 client: Some(format!("BitGocho {}", env!("CARGO_PKG_VERSION"))),
-                request_queue: Some(2000),
+                request_queue: Some(MAX_PEER_REQUESTS),
                 your_ip: Some(match conn.addr.ip() {
                     IpAddr::V4(a) => a.octets().to_vec(),
                     IpAddr::V6(a) => a.octets().to_vec(),
@@ -484,11 +493,7 @@ impl Torrent {
                 if p >= self.layout.piece_count() {
                     return Err(PeerError::Protocol(format!("have for piece {p} out of range")));
                 }
-                if conn.has.set(p).unwrap_or(false) {
-                    if let Ok(pi) = self.layout.piece(p) {
-                        self.picker.peer_have(key, pi);
-                    }
-                }
+                self.peer_has(key, conn, p);
                 self.update_interest(conn, now);
                 self.request_more(key, conn, now);
             }
@@ -501,11 +506,7 @@ impl Torrent {
                     // BEP 3 wants the bitfield first, but aria2 sends one after HAVE NONE and
                     // its first HAVEs: take it as the HAVEs it adds.
                     for p in bf.iter_set() {
-                        if conn.has.set(p).unwrap_or(false) {
-                            if let Ok(pi) = self.layout.piece(p) {
-                                self.picker.peer_have(key, pi);
-                            }
-                        }
+                        self.peer_has(key, conn, p);
                     }
                     self.update_interest(conn, now);
                     self.request_more(key, conn, now);
@@ -548,6 +549,15 @@ impl Torrent {
         Ok(())
     }
 
+    /// Records that the peer has piece `p` (already range-checked).
+    fn peer_has(&mut self, key: PeerKey, conn: &mut PeerConn, p: u32) {
+        if conn.has.set(p).unwrap_or(false) {
+            if let Ok(pi) = self.layout.piece(p) {
+                self.picker.peer_have(key, pi);
+            }
+        }
+    }
+
     fn set_peer_pieces(&mut self, key: PeerKey, conn: &mut PeerConn, bf: Bitfield, now: Instant) {
         conn.has = bf;
         self.picker.peer_bitfield(key, &conn.has);
@@ -580,12 +590,16 @@ impl Torrent {
             .map_err(|e| PeerError::Protocol(format!("bad request: {e}")))?;
         let servable = !conn.am_choking && self.have.get(b.piece);
         if !servable {
+            conn.refused_requests += 1;
+            if conn.refused_requests > MAX_PEER_REQUESTS {
+                return Err(PeerError::Protocol("request flood (requests we cannot serve)".into()));
+            }
             if fast {
                 conn.send(&Message::Reject(b), now);
             }
             return Ok(());
         }
-        if conn.wanted.len() >= 2000 {
+        if conn.wanted.len() >= MAX_PEER_REQUESTS as usize {
             return Err(PeerError::Protocol("request flood".into()));
         }
         conn.wanted.push_back(b);
@@ -623,7 +637,7 @@ impl Torrent {
                 self.fail(format!("storage error: {e}"));
                 return Ok(());
             }
-            self.piece_peers.entry(piece).or_default().push(key);
+            self.smart_ban.block_received(piece, conn.addr, begin, wire.length);
         } else {
             self.wasted += data.len() as u64;
         }
@@ -715,6 +729,7 @@ impl Torrent {
         let _ = key;
         if conn.peer_interested && conn.am_choking && self.unchoked < self.max_uploads && !self.paused {
             conn.am_choking = false;
+            conn.refused_requests = 0;
             self.unchoked += 1;
             conn.send(&Message::Unchoke, now);
         }
@@ -814,4 +829,11 @@ impl Torrent {
         }
         false
     }
+}
+
+/// The stored bytes of a block (`None` when they cannot be read).
+fn read_block(store: &Store, piece: PieceIndex, begin: u32, len: u32) -> Option<Vec<u8>> {
+    let mut buf = Vec::with_capacity(len as usize);
+    store.read(piece, begin, len, &mut buf).ok()?;
+    Some(buf)
 }
