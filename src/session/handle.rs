@@ -49,6 +49,8 @@ pub struct SessionSettings {
     pub max_download_rate: u64,
     /// Directory for fast-resume records (none: always check data on start).
     pub resume_dir: Option<PathBuf>,
+    /// An address to report to trackers instead of the connection's (`ip=`, BitTornado `--ip`).
+    pub announce_ip: Option<String>,
 }
 
 impl Default for SessionSettings {
@@ -67,6 +69,7 @@ impl Default for SessionSettings {
             max_upload_rate: 0,
             max_download_rate: 0,
             resume_dir: None,
+            announce_ip: None,
         }
     }
 }
@@ -192,7 +195,11 @@ impl Session {
             hash_threads: threads,
             max_connections: settings.max_connections,
             event_capacity: settings.event_capacity,
+            announce_ip: settings.announce_ip.clone(),
         };
+        if settings.listen {
+            events.push(SessionEvent::Listening { port: listen_port, error: None });
+        }
         let wake_for_pool = waker.clone();
         let reactor = Reactor::new(
             poll,

@@ -84,6 +84,8 @@ pub struct ReactorConfig {
     pub max_connections: usize,
     /// Event queue capacity.
     pub event_capacity: usize,
+    /// Address reported to trackers (`ip=`), if set.
+    pub announce_ip: Option<String>,
 }
 
 struct PeerSlot {
@@ -374,7 +376,7 @@ impl Reactor {
             t.save_resume();
         }
         if let Some(due) = t.announcer.due(now) {
-            let req = t.announcer.request(&due, Self::announce_base_of(t, self.listen_port, self.cfg.peer_id));
+            let req = t.announcer.request(&due, Self::announce_base_of(t, self.listen_port, &self.cfg));
             self.start_tracker(id, due, req, now);
         }
         self.dial(id, now);
@@ -390,13 +392,13 @@ impl Reactor {
     }
 
     fn announce_base(&self, t: &Torrent) -> AnnounceRequest {
-        Self::announce_base_of(t, self.listen_port, self.cfg.peer_id)
+        Self::announce_base_of(t, self.listen_port, &self.cfg)
     }
 
-    fn announce_base_of(t: &Torrent, port: u16, peer_id: [u8; 20]) -> AnnounceRequest {
+    fn announce_base_of(t: &Torrent, port: u16, cfg: &ReactorConfig) -> AnnounceRequest {
         AnnounceRequest {
             info_hash: t.info_hash,
-            peer_id,
+            peer_id: cfg.peer_id,
             port,
             uploaded: t.uploaded,
             downloaded: t.downloaded,
@@ -405,7 +407,7 @@ impl Reactor {
             numwant: Some(if t.peers.len() >= t.max_connections { 0 } else { 50 }),
             key: t.announcer.key,
             tracker_id: None,
-            ip: None,
+            ip: cfg.announce_ip.clone(),
         }
     }
 
