@@ -16,18 +16,12 @@ fn usage(prog: &str) -> String {
 
 fn main() -> ExitCode {
     let prog = cli::progname();
-    let parsed = match edit_tool::parse_args(&[]) {
+    let help = format!("{}\n", usage(&prog));
+    let parsed = match edit_tool::parse_for_files(&[], &help, |_| usage(&prog)) {
         Ok(p) => p,
         Err(code) => return code,
     };
-    if let Some(code) = edit_tool::help_or_version(&parsed, &format!("{}\n", usage(&prog))) {
-        return code;
-    }
     let pos = &parsed.positional;
-    if pos.len() < 2 {
-        println!("{}", usage(&prog));
-        return ExitCode::from(2);
-    }
     let source = match load_source(Path::new(&pos[0])) {
         Ok(s) => s,
         Err(msg) => {

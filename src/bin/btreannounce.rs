@@ -6,7 +6,7 @@
 
 use std::process::ExitCode;
 
-use bitgocho::cli::{self, edit_tool, options, Opt};
+use bitgocho::cli::{self, edit_tool, options, Opt, Parsed};
 use bitgocho::metainfo::edit::parse_tiers;
 
 const OPTIONS: &[Opt] = &[Opt::str(
@@ -45,24 +45,19 @@ fn usage(prog: &str) -> String {
 
 fn main() -> ExitCode {
     let prog = cli::progname();
-    let parsed = match edit_tool::parse_args(OPTIONS) {
+    let help = format!("{}\n{}", usage(&prog), options::format_help(OPTIONS, 80));
+    let short = |p: &Parsed| {
+        if p.positional.len() == 1 && p.is_given("announce_list") {
+            "error: no .torrent files given\n".to_string()
+        } else {
+            usage(&prog)
+        }
+    };
+    let parsed = match edit_tool::parse_for_files(OPTIONS, &help, short) {
         Ok(p) => p,
         Err(code) => return code,
     };
-    if let Some(code) =
-        edit_tool::help_or_version(&parsed, &format!("{}\n{}", usage(&prog), options::format_help(OPTIONS, 80)))
-    {
-        return code;
-    }
     let pos = &parsed.positional;
-    if pos.len() < 2 {
-        if pos.len() == 1 && parsed.is_given("announce_list") {
-            println!("error: no .torrent files given\n");
-        } else {
-            println!("{}", usage(&prog));
-        }
-        return ExitCode::from(2);
-    }
     let tiers = parsed.is_given("announce_list").then(|| parse_tiers(parsed.str("announce_list")));
     edit_tool::edit_each(&pos[1..], |file, ed| {
         edit_tool::print_old_trackers(file, ed);

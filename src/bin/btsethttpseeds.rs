@@ -42,20 +42,12 @@ fn seed_list(arg: &str, what: &str) -> Result<Option<Vec<String>>, String> {
 
 fn main() -> ExitCode {
     let prog = cli::progname();
-    let parsed = match edit_tool::parse_args(OPTIONS) {
+    let help = format!("{}\n{}", usage(&prog), options::format_help(OPTIONS, 80));
+    let parsed = match edit_tool::parse_for_files(OPTIONS, &help, |_| usage(&prog)) {
         Ok(p) => p,
         Err(code) => return code,
     };
-    if let Some(code) =
-        edit_tool::help_or_version(&parsed, &format!("{}\n{}", usage(&prog), options::format_help(OPTIONS, 80)))
-    {
-        return code;
-    }
     let pos = &parsed.positional;
-    if pos.len() < 2 {
-        println!("{}", usage(&prog));
-        return ExitCode::from(2);
-    }
     let seeds = match seed_list(&pos[0], "http-seed") {
         Ok(s) => s,
         Err(msg) => return edit_tool::usage_error(&msg),

@@ -31,8 +31,24 @@ pub fn parse_args(opts: &[Opt]) -> Result<Parsed, ExitCode> {
     parse(&args, opts, 0, None).map_err(|e| usage_error(&e.to_string()))
 }
 
+/// The process arguments of a tool taking one argument then .torrent files, parsed against
+/// `opts`; or the exit code when the run ends here: 2 after a non-UTF-8 argument or an option
+/// error, 0 after answering `--help` (printing `help` as is) or `--version`, and 2 after printing
+/// the line `short` gives when fewer than two positional arguments are left.
+pub fn parse_for_files(opts: &[Opt], help: &str, short: impl FnOnce(&Parsed) -> String) -> Result<Parsed, ExitCode> {
+    let parsed = parse_args(opts)?;
+    if let Some(code) = help_or_version(&parsed, help) {
+        return Err(code);
+    }
+    if parsed.positional.len() < 2 {
+        println!("{}", short(&parsed));
+        return Err(ExitCode::from(2));
+    }
+    Ok(parsed)
+}
+
 /// Answers `--help` (printing `help` as is) or else `--version`; `None` when neither was given.
-pub fn help_or_version(parsed: &Parsed, help: &str) -> Option<ExitCode> {
+fn help_or_version(parsed: &Parsed, help: &str) -> Option<ExitCode> {
     if parsed.help {
         print!("{help}");
         return Some(ExitCode::SUCCESS);
