@@ -70,5 +70,8 @@ test: deps build
 test-abi:
 	$(ABI_TEST_ENV) $(CARGO) test --manifest-path tests/abi-test/Cargo.toml
 
+# The quick-start: a real transfer on loopback (file -> torrent -> embedded tracker -> seeder
+# -> leecher -> byte-for-byte check), with nothing to set up.
 demo:
-	$(CARGO) build --release
+	$(CARGO) build --release --bin bitgocho-demo
+	./target/release/bitgocho-demo

@@ -52,3 +52,10 @@ pub fn run(body: impl FnOnce() -> Result<(), Exit>) -> std::process::ExitCode {
         }
     }
 }
+
+// btdownloadheadless / btlaunchmany (h/headless)
+pub mod headless;
+pub mod launchmany;
+pub mod saveas;
+pub mod signals;
+pub mod status_block;

@@ -1,6 +1,43 @@
-//! The engine: one mio reactor per session driving torrents, peers and timers.
+//! The engine: one mio reactor per session ([`reactor`]) driving torrents ([`torrent`]), peer
+//! connections ([`peer`]), tracker requests ([`tracker_io`]) and timers, behind the public
+//! [`Session`] and [`TorrentHandle`] ([`handle`]). Under it sit pure, deterministic cores:
+//! which pieces a peer has ([`bitfield`]), which blocks to request from whom ([`picker`]) and
+//! how many at once ([`pipeline`]), whom to upload to ([`choker`]), how fast data moves
+//! ([`rate_meter`]), how many bytes may move now ([`rate_limit`]) and when to announce
+//! ([`announcer`]). None of those reads a clock, a thread RNG or a socket: time is a `now`
+//! argument and randomness comes from a seed.
 
 pub mod announcer;
+pub mod bitfield;
+pub mod choker;
+pub mod event;
 pub mod event_queue;
+pub mod handle;
+pub mod limits;
+mod partial_piece;
+pub mod peer;
 pub mod peer_id;
-pub mod rate;
+pub mod picker;
+mod piece_pool;
+pub mod pipeline;
+pub mod rate_limit;
+pub mod smart_ban;
+pub mod rate_meter;
+pub mod reactor;
+mod snapshot;
+pub mod status;
+pub mod torrent;
+mod torrent_resume;
+pub mod tracker_io;
+
+pub use bitfield::{Bitfield, BitfieldError, Bits};
+pub use choker::{Choker, ChokerConfig, PeerStats};
+pub use handle::{AddParams, Session, SessionError, SessionSettings, TorrentHandle};
+pub use picker::{BlockOutcome, BlockRef, Picker, PickerConfig, PickerError, Priority};
+pub use pipeline::PipelineConfig;
+pub use rate_limit::{Rate, TokenBucket};
+pub use rate_meter::RateMeter;
+
+/// Names one connected peer for the picker and the choker (the reactor's connection token).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PeerKey(pub u32);

@@ -1,3 +1,10 @@
-//! Piece storage: file layout, memory-mapped store, hashing pool, resume data.
+//! Torrent storage: the geometry ([`layout`] maps pieces and blocks to files with checked
+//! arithmetic and is the sole maker of the typed indices the engine passes around), the file
+//! store ([`store`]), fast-resume records ([`resume`]) and the hashing pool ([`hash_pool`]).
 
 pub mod hash_pool;
+pub mod layout;
+pub mod resume;
+pub mod store;
+
+pub use layout::{BlockIndex, FileIndex, Layout, LayoutError, PieceIndex, Segment, Segments, ValidRequest, BLOCK_SIZE};

@@ -1,0 +1,403 @@
+//! The public face of the engine: [`Session`] (one reactor thread, one listening port, many
+//! torrents) and [`TorrentHandle`] (a weak reference to one torrent). Every call posts a
+//! command to the reactor and wakes it; status comes from snapshots the reactor publishes, so
+//! reading it never stops the reactor.
+
+use super::event::SessionEvent;
+use super::event_queue::{EventQueue, Popped};
+use super::limits::{bucket, GlobalLimits};
+use super::picker::Priority;
+use super::reactor::{Command, Reactor, ReactorConfig, WAKER};
+use super::status::{StatusCell, TorrentStatus};
+use super::torrent::{AddTorrent, TorrentId};
+use crate::metainfo::Metainfo;
+use crossbeam_channel::Sender;
+use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// Session settings, with BitTornado-compatible names where one exists.
+#[derive(Debug, Clone)]
+pub struct SessionSettings {
+    /// Address to listen on.
+    pub bind: IpAddr,
+    /// Lowest port to try (`minport`); 0 lets the system choose.
+    pub min_port: u16,
+    /// Highest port to try (`maxport`).
+    pub max_port: u16,
+    /// Accept incoming connections at all.
+    pub listen: bool,
+    /// Hashing threads (0: one per core).
+    pub hash_threads: usize,
+    /// Most connections in the session.
+    pub max_connections: usize,
+    /// Most connections per torrent.
+    pub max_connections_per_torrent: usize,
+    /// Upload slots per torrent (`max_uploads`).
+    pub max_uploads: usize,
+    /// Capacity of the event queue.
+    pub event_capacity: usize,
+    /// A fixed peer id (random when `None`).
+    pub peer_id: Option<[u8; 20]>,
+    /// Session-wide upload limit in bytes per second (0: none).
+    pub max_upload_rate: u64,
+    /// Session-wide download limit in bytes per second (0: none).
+    pub max_download_rate: u64,
+    /// Directory for fast-resume records (none: always check data on start).
+    pub resume_dir: Option<PathBuf>,
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        SessionSettings {
+            bind: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            min_port: 10000,
+            max_port: 60000,
+            listen: true,
+            hash_threads: 0,
+            max_connections: 500,
+            max_connections_per_torrent: 80,
+            max_uploads: 7,
+            event_capacity: 1000,
+            peer_id: None,
+            max_upload_rate: 0,
+            max_download_rate: 0,
+            resume_dir: None,
+        }
+    }
+}
+
+/// Why a session call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    /// Could not set up the reactor or the listening socket.
+    #[error("cannot start the session: {0}")]
+    Io(#[from] std::io::Error),
+    /// The torrent was refused.
+    #[error("{0}")]
+    Add(String),
+    /// The session has shut down.
+    #[error("the session has shut down")]
+    Shutdown,
+    /// The torrent was removed.
+    #[error("the torrent is no longer in the session")]
+    TorrentGone,
+}
+
+/// Options for adding a torrent.
+#[derive(Debug, Clone)]
+pub struct AddParams {
+    /// The metainfo.
+    pub metainfo: Arc<Metainfo>,
+    /// Directory to save under.
+    pub save_path: PathBuf,
+    /// Start paused.
+    pub paused: bool,
+    /// Verify existing data (default true).
+    pub check_hashes: bool,
+    /// Per-file priorities (empty: all normal).
+    pub file_priorities: Vec<Priority>,
+    /// Peers to connect to directly.
+    pub peers: Vec<SocketAddr>,
+    /// This torrent's upload limit in bytes per second (0: none).
+    pub max_upload_rate: u64,
+    /// This torrent's download limit in bytes per second (0: none).
+    pub max_download_rate: u64,
+}
+
+impl AddParams {
+    /// Defaults for `metainfo` saved under `save_path`.
+    pub fn new(metainfo: Arc<Metainfo>, save_path: impl Into<PathBuf>) -> Self {
+        AddParams {
+            metainfo,
+            save_path: save_path.into(),
+            paused: false,
+            check_hashes: true,
+            file_priorities: Vec::new(),
+            peers: Vec::new(),
+            max_upload_rate: 0,
+            max_download_rate: 0,
+        }
+    }
+}
+
+struct Shared {
+    cmds: Sender<Command>,
+    waker: Arc<mio::Waker>,
+    events: Arc<EventQueue<SessionEvent>>,
+    torrents: Mutex<HashMap<TorrentId, (StatusCell, [u8; 20])>>,
+    listen_port: u16,
+    peer_id: [u8; 20],
+    settings: SessionSettings,
+    limits: Arc<Mutex<GlobalLimits>>,
+}
+
+impl Shared {
+    fn send(&self, cmd: Command) -> Result<(), SessionError> {
+        self.cmds.send(cmd).map_err(|_| SessionError::Shutdown)?;
+        let _ = self.waker.wake();
+        Ok(())
+    }
+}
+
+/// A running engine.
+pub struct Session {
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+}
+
+fn bind_listener(settings: &SessionSettings) -> std::io::Result<Option<mio::net::TcpListener>> {
+    if !settings.listen {
+        return Ok(None);
+    }
+    let mut last = std::io::Error::new(std::io::ErrorKind::AddrInUse, "no port free in range");
+    let ports: Vec<u16> = if settings.min_port == 0 {
+        vec![0]
+    } else {
+        (settings.min_port..=settings.max_port.max(settings.min_port)).take(200).collect()
+    };
+    for port in ports {
+        match std::net::TcpListener::bind(SocketAddr::new(settings.bind, port)) {
+            Ok(l) => {
+                l.set_nonblocking(true)?;
+                return Ok(Some(mio::net::TcpListener::from_std(l)));
+            }
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
+impl Session {
+    /// Starts a session: binds the listening port and starts the reactor thread.
+    pub fn new(settings: SessionSettings) -> Result<Session, SessionError> {
+        let listener = bind_listener(&settings)?;
+        let listen_port = listener.as_ref().and_then(|l| l.local_addr().ok()).map_or(0, |a| a.port());
+        let poll = mio::Poll::new()?;
+        let waker = Arc::new(mio::Waker::new(poll.registry(), WAKER)?);
+        let (cmd_tx, cmd_rx) = crossbeam_channel::unbounded();
+        let events = Arc::new(EventQueue::new(settings.event_capacity)?);
+        let peer_id = settings.peer_id.unwrap_or_else(|| super::peer_id::generate(&mut rand::rng()));
+        let threads = if settings.hash_threads == 0 {
+            std::thread::available_parallelism().map_or(2, |n| n.get())
+        } else {
+            settings.hash_threads
+        };
+        let cfg = ReactorConfig {
+            peer_id,
+            hash_threads: threads,
+            max_connections: settings.max_connections,
+            event_capacity: settings.event_capacity,
+        };
+        let wake_for_pool = waker.clone();
+        let reactor = Reactor::new(
+            poll,
+            cfg,
+            listener,
+            cmd_rx,
+            events.clone(),
+            Arc::new(move || {
+                let _ = wake_for_pool.wake();
+            }),
+        )?;
+        let thread = std::thread::Builder::new().name("bitgocho-reactor".into()).spawn(move || reactor.run())?;
+        let now = std::time::Instant::now();
+        let limits = Arc::new(Mutex::new(GlobalLimits {
+            up: bucket(settings.max_upload_rate, now),
+            down: bucket(settings.max_download_rate, now),
+        }));
+        let shared = Arc::new(Shared {
+            limits,
+            cmds: cmd_tx,
+            waker,
+            events,
+            torrents: Mutex::new(HashMap::new()),
+            listen_port,
+            peer_id,
+            settings,
+        });
+        Ok(Session { shared, thread: Some(thread) })
+    }
+
+    /// The port we listen on (0 when not listening).
+    pub fn listen_port(&self) -> u16 {
+        self.shared.listen_port
+    }
+
+    /// Our peer id.
+    pub fn peer_id(&self) -> [u8; 20] {
+        self.shared.peer_id
+    }
+
+    /// Adds a torrent; it starts checking existing data, then downloads or seeds.
+    pub fn add_torrent(&self, params: AddParams) -> Result<TorrentHandle, SessionError> {
+        let info_hash = params
+            .metainfo
+            .info_hash_v1()
+            .ok_or_else(|| SessionError::Add("v2-only torrents cannot be downloaded yet".into()))?;
+        let s = &self.shared.settings;
+        let add = AddTorrent {
+            meta: params.metainfo,
+            save_path: params.save_path,
+            paused: params.paused,
+            check_hashes: params.check_hashes,
+            file_priorities: params.file_priorities,
+            peers: params.peers,
+            max_connections: s.max_connections_per_torrent,
+            max_uploads: s.max_uploads,
+            max_upload_rate: params.max_upload_rate,
+            max_download_rate: params.max_download_rate,
+            global_limits: self.shared.limits.clone(),
+            resume_dir: s.resume_dir.clone(),
+        };
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        self.shared.send(Command::Add(Box::new(add), tx))?;
+        let (id, status) = rx.recv().map_err(|_| SessionError::Shutdown)?.map_err(SessionError::Add)?;
+        self.shared.torrents.lock().insert(id, (status.clone(), info_hash));
+        Ok(TorrentHandle { id, info_hash, status, shared: Arc::downgrade(&self.shared) })
+    }
+
+    /// The torrent with this v1 info-hash, if present.
+    pub fn find_torrent(&self, info_hash: &[u8; 20]) -> Option<TorrentHandle> {
+        let map = self.shared.torrents.lock();
+        map.iter().find(|(_, (_, h))| h == info_hash).map(|(id, (status, h))| TorrentHandle {
+            id: *id,
+            info_hash: *h,
+            status: status.clone(),
+            shared: Arc::downgrade(&self.shared),
+        })
+    }
+
+    /// Removes a torrent, optionally deleting its files.
+    pub fn remove_torrent(&self, torrent: &TorrentHandle, delete_files: bool) -> Result<(), SessionError> {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        self.shared.send(Command::Remove(torrent.id, delete_files, tx))?;
+        let removed = rx.recv_timeout(Duration::from_secs(30)).map_err(|_| SessionError::Shutdown)?;
+        self.shared.torrents.lock().remove(&torrent.id);
+        if removed {
+            Ok(())
+        } else {
+            Err(SessionError::TorrentGone)
+        }
+    }
+
+    /// Changes the session-wide limits (bytes per second, 0: none).
+    pub fn set_rate_limits(&self, upload: u64, download: u64) {
+        let now = std::time::Instant::now();
+        let mut l = self.shared.limits.lock();
+        l.up.set_rate(now, super::rate_limit::Rate(upload));
+        l.down.set_rate(now, super::rate_limit::Rate(download));
+    }
+
+    /// Takes the next event, if any.
+    pub fn pop_event(&self) -> Option<Popped<SessionEvent>> {
+        self.shared.events.pop()
+    }
+
+    /// Waits up to `timeout` for an event to be pending.
+    pub fn wait_event(&self, timeout: Duration) -> bool {
+        self.shared.events.wait(timeout)
+    }
+
+    /// A file descriptor readable while events are pending (level-triggered).
+    pub fn event_fd(&self) -> Option<i32> {
+        self.shared.events.raw_fd()
+    }
+
+    /// Announces `stopped`, closes every connection and ends the reactor thread.
+    pub fn shutdown(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        let _ = self.shared.send(Command::Shutdown);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A torrent in a session. Holds a weak reference: after removal or shutdown, commands fail
+/// with [`SessionError::TorrentGone`] or [`SessionError::Shutdown`] and status is the last one.
+#[derive(Clone)]
+pub struct TorrentHandle {
+    id: TorrentId,
+    info_hash: [u8; 20],
+    status: Arc<Mutex<TorrentStatus>>,
+    shared: std::sync::Weak<Shared>,
+}
+
+impl TorrentHandle {
+    fn send(&self, cmd: Command) -> Result<(), SessionError> {
+        let shared = self.shared.upgrade().ok_or(SessionError::Shutdown)?;
+        if !shared.torrents.lock().contains_key(&self.id) {
+            return Err(SessionError::TorrentGone);
+        }
+        shared.send(cmd)
+    }
+
+    /// Whether the torrent is still in a running session (false after removal or shutdown).
+    pub fn is_valid(&self) -> bool {
+        self.shared.upgrade().is_some_and(|shared| shared.torrents.lock().contains_key(&self.id))
+    }
+
+    /// The torrent's session-local id.
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// The v1 info-hash.
+    pub fn info_hash(&self) -> [u8; 20] {
+        self.info_hash
+    }
+
+    /// The latest status snapshot.
+    pub fn status(&self) -> TorrentStatus {
+        self.status.lock().clone()
+    }
+
+    /// Pauses: announces `stopped` and disconnects peers.
+    pub fn pause(&self) -> Result<(), SessionError> {
+        self.send(Command::Pause(self.id))
+    }
+
+    /// Resumes after a pause.
+    pub fn resume(&self) -> Result<(), SessionError> {
+        self.send(Command::Resume(self.id))
+    }
+
+    /// Verifies all data again.
+    pub fn force_recheck(&self) -> Result<(), SessionError> {
+        self.send(Command::Recheck(self.id))
+    }
+
+    /// Announces to the tracker now.
+    pub fn force_announce(&self) -> Result<(), SessionError> {
+        self.send(Command::Announce(self.id))
+    }
+
+    /// Connects to a peer directly.
+    pub fn connect_peer(&self, addr: SocketAddr) -> Result<(), SessionError> {
+        self.send(Command::Connect(self.id, addr))
+    }
+
+    /// Changes this torrent's limits (bytes per second, 0: none).
+    pub fn set_rate_limits(&self, upload: u64, download: u64) -> Result<(), SessionError> {
+        self.send(Command::Limits(self.id, upload, download))
+    }
+
+    /// Sets per-file priorities.
+    pub fn set_file_priorities(&self, priorities: Vec<Priority>) -> Result<(), SessionError> {
+        self.send(Command::FilePriorities(self.id, priorities))
+    }
+}

@@ -1,0 +1,883 @@
+//! The session's reactor thread: one mio `Poll` owning the listening socket, every peer
+//! connection and tracker request, the torrents, and the timers. Callers talk to it through
+//! [`Command`]s on a crossbeam channel and a `mio::Waker`; hashing runs on the pool and wakes it.
+
+use super::announcer::Announcer;
+use super::event::SessionEvent;
+use super::event_queue::EventQueue;
+use super::peer::{Incoming, PeerConn, PeerError, Phase};
+use super::picker::Priority;
+use super::status::{StatusCell, TorrentState, TorrentStatus};
+use super::torrent::{Action, AddTorrent, Torrent, TorrentId};
+use super::tracker_io::{TrackerConn, TrackerOutcome};
+use super::{PeerKey, PeerStats};
+use crate::announce::{AnnounceRequest, TrackerTiers};
+use crate::storage::hash_pool::HashPool;
+use crate::wire::{Message, DEFAULT_MAX_MESSAGE_LEN};
+use crossbeam_channel::{Receiver, Sender};
+use mio::net::{TcpListener, TcpStream};
+use mio::{Events, Interest, Poll, Token};
+use parking_lot::Mutex;
+use std::collections::{BTreeMap, HashMap};
+use std::io::{Read, Write};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Token of the waker.
+pub const WAKER: Token = Token(0);
+const LISTENER: Token = Token(1);
+const PEER_BASE: usize = 16;
+const TRACKER_BASE: usize = 1 << 28;
+
+/// Most bytes read from one peer per loop pass before serving others.
+const READ_BUDGET: usize = 4 * 1024 * 1024;
+/// Outgoing connections still connecting, at most.
+const MAX_HALF_OPEN: usize = 8;
+/// Time allowed for TCP connect plus handshake.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Idle connections are closed after this.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+/// A peer that unchoked us but sent no block for this long loses its outstanding requests.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
+/// Keep-alive interval.
+const KEEPALIVE: Duration = Duration::from_secs(120);
+/// Choke round length.
+const CHOKE_INTERVAL: Duration = Duration::from_secs(10);
+/// Status snapshot refresh.
+const SNAPSHOT_INTERVAL: Duration = Duration::from_millis(250);
+/// Time allowed for `stopped` announces at shutdown.
+const STOP_GRACE: Duration = Duration::from_secs(5);
+
+/// A request to the reactor.
+pub enum Command {
+    /// Add a torrent; the reply carries its id and status cell, or an error text.
+    Add(Box<AddTorrent>, Sender<Result<(TorrentId, StatusCell), String>>),
+    /// Remove a torrent, optionally deleting its files; replies when done.
+    Remove(TorrentId, bool, Sender<bool>),
+    /// Pause a torrent.
+    Pause(TorrentId),
+    /// Resume a torrent.
+    Resume(TorrentId),
+    /// Verify all data again.
+    Recheck(TorrentId),
+    /// Announce now.
+    Announce(TorrentId),
+    /// Connect to a peer.
+    Connect(TorrentId, SocketAddr),
+    /// Change file priorities.
+    FilePriorities(TorrentId, Vec<Priority>),
+    /// Change a torrent's upload and download limits (bytes/s, 0: none).
+    Limits(TorrentId, u64, u64),
+    /// Stop: announce `stopped`, close everything, end the thread.
+    Shutdown,
+}
+
+/// Settings the reactor needs.
+#[derive(Debug, Clone)]
+pub struct ReactorConfig {
+    /// Our peer id.
+    pub peer_id: [u8; 20],
+    /// Hashing threads.
+    pub hash_threads: usize,
+    /// Most connections in the whole session.
+    pub max_connections: usize,
+    /// Event queue capacity.
+    pub event_capacity: usize,
+}
+
+struct PeerSlot {
+    conn: PeerConn,
+    stream: TcpStream,
+    torrent: Option<TorrentId>,
+    connected: bool,
+}
+
+/// The reactor's state; runs on its own thread until shutdown.
+pub struct Reactor {
+    poll: Poll,
+    cfg: ReactorConfig,
+    listener: Option<TcpListener>,
+    listen_port: u16,
+    peers: Vec<Option<PeerSlot>>,
+    free: Vec<usize>,
+    torrents: BTreeMap<TorrentId, Torrent>,
+    by_hash: HashMap<[u8; 20], TorrentId>,
+    next_id: TorrentId,
+    cmds: Receiver<Command>,
+    pool: HashPool,
+    events: Arc<EventQueue<SessionEvent>>,
+    trackers: Vec<Option<TrackerConn>>,
+    backlog: Vec<usize>,
+    stopping: Option<Instant>,
+    last_tick: Instant,
+}
+
+fn would_block(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::WouldBlock
+}
+
+impl Reactor {
+    /// Builds the reactor around an existing poll (whose waker the handles hold).
+    pub fn new(
+        poll: Poll,
+        cfg: ReactorConfig,
+        listener: Option<TcpListener>,
+        cmds: Receiver<Command>,
+        events: Arc<EventQueue<SessionEvent>>,
+        wake: Arc<dyn Fn() + Send + Sync>,
+    ) -> std::io::Result<Reactor> {
+        let mut listener = listener;
+        let listen_port = listener.as_ref().and_then(|l| l.local_addr().ok()).map_or(0, |a| a.port());
+        if let Some(l) = listener.as_mut() {
+            poll.registry().register(l, LISTENER, Interest::READABLE)?;
+        }
+        let pool = HashPool::new(cfg.hash_threads, wake)?;
+        Ok(Reactor {
+            poll,
+            cfg,
+            listener,
+            listen_port,
+            peers: Vec::new(),
+            free: Vec::new(),
+            torrents: BTreeMap::new(),
+            by_hash: HashMap::new(),
+            next_id: 1,
+            cmds,
+            pool,
+            events,
+            trackers: Vec::new(),
+            backlog: Vec::new(),
+            stopping: None,
+            last_tick: Instant::now(),
+        })
+    }
+
+    /// Runs until shutdown.
+    pub fn run(mut self) {
+        let mut events = Events::with_capacity(1024);
+        loop {
+            let now = Instant::now();
+            let timeout = if self.backlog.is_empty() { self.next_timeout(now) } else { Duration::ZERO };
+            if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
+                if e.kind() != std::io::ErrorKind::Interrupted {
+                    break;
+                }
+            }
+            let now = Instant::now();
+            for ev in events.iter() {
+                match ev.token() {
+                    WAKER => {}
+                    LISTENER => self.accept(now),
+                    Token(t) if t >= TRACKER_BASE => self.drive_tracker(t - TRACKER_BASE, now),
+                    Token(t) if t >= PEER_BASE => {
+                        self.peer_event(t - PEER_BASE, ev.is_readable(), ev.is_writable(), now)
+                    }
+                    _ => {}
+                }
+            }
+            for idx in std::mem::take(&mut self.backlog) {
+                self.peer_event(idx, true, false, now);
+            }
+            while let Ok(cmd) = self.cmds.try_recv() {
+                self.command(cmd, now);
+            }
+            while let Some(result) = self.pool.try_result() {
+                let tid = (result.id >> 32) as TorrentId;
+                let threads = self.cfg.hash_threads as u32;
+                if let Some(t) = self.torrents.get_mut(&tid) {
+                    t.on_hash(result, &self.pool, threads, now);
+                }
+                self.after_torrent(tid, now);
+            }
+            if now.duration_since(self.last_tick) >= Duration::from_millis(100) {
+                self.last_tick = now;
+                self.tick(now);
+            }
+            if let Some(since) = self.stopping {
+                let done = self.trackers.iter().all(Option::is_none)
+                    && self.torrents.values().all(|t| t.announcer.next_time().is_none());
+                if done || now.duration_since(since) > STOP_GRACE {
+                    break;
+                }
+            }
+        }
+        self.close_all();
+    }
+
+    fn next_timeout(&self, now: Instant) -> Duration {
+        let mut deadline = now + Duration::from_millis(100);
+        for t in self.trackers.iter().flatten() {
+            deadline = deadline.min(t.deadline());
+        }
+        deadline.saturating_duration_since(now)
+    }
+
+    // ----- commands -----
+
+    fn command(&mut self, cmd: Command, now: Instant) {
+        match cmd {
+            Command::Add(params, reply) => {
+                let _ = reply.send(self.add(*params, now));
+            }
+            Command::Remove(id, delete, reply) => {
+                let ok = self.remove(id, delete, now);
+                let _ = reply.send(ok);
+            }
+            Command::Pause(id) => {
+                if let Some(t) = self.torrents.get_mut(&id) {
+                    t.paused = true;
+                    t.announcer.stopped(now);
+                    let keys: Vec<PeerKey> = t.peers.iter().copied().collect();
+                    for k in keys {
+                        self.close_peer(k.0 as usize, "paused");
+                    }
+                }
+            }
+            Command::Resume(id) => {
+                if let Some(t) = self.torrents.get_mut(&id) {
+                    t.paused = false;
+                    t.announcer.force(now);
+                    t.known.clear();
+                }
+            }
+            Command::Recheck(id) => {
+                if let Some(t) = self.torrents.get_mut(&id) {
+                    t.recheck();
+                }
+            }
+            Command::Announce(id) => {
+                if let Some(t) = self.torrents.get_mut(&id) {
+                    t.announcer.force(now);
+                }
+            }
+            Command::Connect(id, addr) => {
+                if let Some(t) = self.torrents.get_mut(&id) {
+                    t.known.remove(&addr);
+                    t.add_peers(&[addr], now);
+                }
+            }
+            Command::FilePriorities(id, prios) => {
+                if let Some(t) = self.torrents.get_mut(&id) {
+                    if let Err(e) = t.picker.set_file_priorities(&prios) {
+                        t.events.push(SessionEvent::StorageError { torrent: id, message: e.to_string() });
+                    }
+                }
+                self.after_torrent(id, now);
+            }
+            Command::Limits(id, up, down) => {
+                if let Some(t) = self.torrents.get_mut(&id) {
+                    t.limits.up.set_rate(now, crate::session::rate_limit::Rate(up));
+                    t.limits.down.set_rate(now, crate::session::rate_limit::Rate(down));
+                }
+            }
+            Command::Shutdown => {
+                if self.stopping.is_none() {
+                    self.stopping = Some(now);
+                    for t in self.torrents.values_mut() {
+                        if !t.paused && !t.announcer.is_empty() {
+                            t.announcer.stopped(now);
+                        }
+                    }
+                    let keys: Vec<usize> = (0..self.peers.len()).collect();
+                    for k in keys {
+                        self.close_peer(k, "shutting down");
+                    }
+                    if let Some(mut l) = self.listener.take() {
+                        let _ = self.poll.registry().deregister(&mut l);
+                    }
+                }
+            }
+        }
+    }
+
+    fn add(&mut self, params: AddTorrent, now: Instant) -> Result<(TorrentId, Arc<Mutex<TorrentStatus>>), String> {
+        let hash = params.meta.info_hash_v1().ok_or("v2-only torrents cannot be downloaded yet")?;
+        if self.by_hash.contains_key(&hash) {
+            return Err("torrent already in the session".into());
+        }
+        let id = self.next_id;
+        self.next_id += 1;
+        let mut rng = rand::rng();
+        let tiers = TrackerTiers::new(params.meta.announce(), params.meta.announce_list(), &mut rng);
+        let announcer = Announcer::new(tiers, rand::random(), now);
+        let mut t = Torrent::new(id, params, announcer, now).map_err(|e| e.to_string())?;
+        t.events.push(SessionEvent::Added { torrent: id });
+        let snapshot = t.snapshot.clone();
+        self.by_hash.insert(hash, id);
+        self.torrents.insert(id, t);
+        self.after_torrent(id, now);
+        Ok((id, snapshot))
+    }
+
+    fn remove(&mut self, id: TorrentId, delete: bool, now: Instant) -> bool {
+        let Some(mut t) = self.torrents.remove(&id) else { return false };
+        self.by_hash.remove(&t.info_hash);
+        let keys: Vec<PeerKey> = t.peers.iter().copied().collect();
+        for k in keys {
+            self.close_peer(k.0 as usize, "torrent removed");
+        }
+        if !delete {
+            t.save_resume();
+        }
+        t.store.close();
+        if delete {
+            t.delete_files();
+        }
+        if !t.announcer.is_empty() && !t.paused {
+            t.announcer.stopped(now);
+            // fire-and-forget stopped announce
+            if let Some(due) = t.announcer.due(now) {
+                let req = t.announcer.request(&due, self.announce_base(&t));
+                self.start_tracker(id, due, req, now);
+            }
+        }
+        self.events.push(SessionEvent::Removed { torrent: id });
+        true
+    }
+
+    // ----- timers -----
+
+    fn tick(&mut self, now: Instant) {
+        let ids: Vec<TorrentId> = self.torrents.keys().copied().collect();
+        for id in ids {
+            self.torrent_tick(id, now);
+        }
+        self.peer_timeouts(now);
+        let tracker_slots: Vec<usize> = (0..self.trackers.len()).filter(|i| self.trackers[*i].is_some()).collect();
+        for i in tracker_slots {
+            self.drive_tracker(i, now);
+        }
+    }
+
+    /// Lets rate-limited torrents move the bytes their buckets allow since the last tick.
+    fn pump_limited(&mut self, id: TorrentId, now: Instant) {
+        let Some(t) = self.torrents.get(&id) else { return };
+        if !t.limits.any() {
+            return;
+        }
+        let keys: Vec<PeerKey> = t.peers.iter().copied().collect();
+        for k in keys {
+            if let (Some(Some(slot)), Some(t)) = (self.peers.get_mut(k.0 as usize), self.torrents.get_mut(&id)) {
+                t.request_more(k, &mut slot.conn, now);
+            }
+            self.flush(k.0 as usize, now);
+        }
+    }
+
+    fn torrent_tick(&mut self, id: TorrentId, now: Instant) {
+        self.pump_limited(id, now);
+        let threads = self.cfg.hash_threads as u32;
+        let Some(t) = self.torrents.get_mut(&id) else { return };
+        t.pump_check(&self.pool, threads, now);
+        if t.resume_due(now) {
+            t.save_resume();
+        }
+        if let Some(due) = t.announcer.due(now) {
+            let req = t.announcer.request(&due, Self::announce_base_of(t, self.listen_port, self.cfg.peer_id));
+            self.start_tracker(id, due, req, now);
+        }
+        self.dial(id, now);
+        self.rechoke_if_due(id, now);
+        self.after_torrent(id, now);
+        if let Some(t) = self.torrents.get_mut(&id) {
+            if t.snapshot_due(now, SNAPSHOT_INTERVAL) {
+                let conns: Vec<&PeerConn> =
+                    t.peers.iter().filter_map(|k| self.peers.get(k.0 as usize)?.as_ref()).map(|s| &s.conn).collect();
+                t.publish(&conns, now);
+            }
+        }
+    }
+
+    fn announce_base(&self, t: &Torrent) -> AnnounceRequest {
+        Self::announce_base_of(t, self.listen_port, self.cfg.peer_id)
+    }
+
+    fn announce_base_of(t: &Torrent, port: u16, peer_id: [u8; 20]) -> AnnounceRequest {
+        AnnounceRequest {
+            info_hash: t.info_hash,
+            peer_id,
+            port,
+            uploaded: t.uploaded,
+            downloaded: t.downloaded,
+            left: t.bytes_left(),
+            event: None,
+            numwant: Some(if t.peers.len() >= t.max_connections { 0 } else { 50 }),
+            key: t.announcer.key,
+            tracker_id: None,
+            ip: None,
+        }
+    }
+
+    fn start_tracker(&mut self, id: TorrentId, due: super::announcer::DueAnnounce, req: AnnounceRequest, now: Instant) {
+        match TrackerConn::start(id, due.clone(), req, now) {
+            Ok(conn) => {
+                let slot = self.trackers.iter().position(Option::is_none).unwrap_or_else(|| {
+                    self.trackers.push(None);
+                    self.trackers.len() - 1
+                });
+                self.trackers[slot] = Some(conn);
+                self.drive_tracker(slot, now);
+            }
+            Err(e) => self.tracker_done(id, &due, TrackerOutcome::Failed(e), now),
+        }
+    }
+
+    fn drive_tracker(&mut self, slot: usize, now: Instant) {
+        let Some(Some(conn)) = self.trackers.get_mut(slot) else { return };
+        let outcome = conn.drive(self.poll.registry(), Token(TRACKER_BASE + slot), now);
+        if matches!(outcome, TrackerOutcome::Pending) {
+            return;
+        }
+        let Some(conn) = self.trackers[slot].take() else { return };
+        self.tracker_done(conn.torrent, &conn.due, outcome, now);
+    }
+
+    fn tracker_done(
+        &mut self,
+        id: TorrentId,
+        due: &super::announcer::DueAnnounce,
+        outcome: TrackerOutcome,
+        now: Instant,
+    ) {
+        let Some(t) = self.torrents.get_mut(&id) else { return };
+        match outcome {
+            TrackerOutcome::Reply(reply) => {
+                t.announcer.on_reply(due, &reply, now);
+                t.add_peers(&reply.peers, now);
+                t.events.push(SessionEvent::TrackerReply {
+                    torrent: id,
+                    url: due.url.clone(),
+                    peers: reply.peers.len() as u32,
+                    warning: reply.warning.clone(),
+                });
+            }
+            TrackerOutcome::Failed(msg) => {
+                t.announcer.on_error(due, &msg, now);
+                t.events.push(SessionEvent::TrackerError { torrent: id, url: due.url.clone(), message: msg });
+            }
+            TrackerOutcome::Pending => {}
+        }
+        self.after_torrent(id, now);
+    }
+
+    // ----- connections -----
+
+    fn insert_peer(&mut self, slot: PeerSlot) -> Option<usize> {
+        let idx = self.free.pop().unwrap_or_else(|| {
+            self.peers.push(None);
+            self.peers.len() - 1
+        });
+        self.peers[idx] = Some(slot);
+        let ok = self.peers[idx]
+            .as_mut()
+            .map(|s| {
+                self.poll
+                    .registry()
+                    .register(&mut s.stream, Token(PEER_BASE + idx), Interest::READABLE | Interest::WRITABLE)
+                    .is_ok()
+            })
+            .unwrap_or(false);
+        if !ok {
+            self.peers[idx] = None;
+            self.free.push(idx);
+            return None;
+        }
+        Some(idx)
+    }
+
+    fn connection_count(&self) -> usize {
+        self.peers.len() - self.free.len()
+    }
+
+    fn accept(&mut self, now: Instant) {
+        loop {
+            let Some(listener) = self.listener.as_ref() else { return };
+            match listener.accept() {
+                Ok((stream, addr)) => {
+                    if self.connection_count() >= self.cfg.max_connections || self.stopping.is_some() {
+                        continue;
+                    }
+                    let _ = stream.set_nodelay(true);
+                    let conn = PeerConn::new(addr, false, 0, now);
+                    self.insert_peer(PeerSlot { conn, stream, torrent: None, connected: true });
+                }
+                Err(e) if would_block(&e) => return,
+                Err(_) => return,
+            }
+        }
+    }
+
+    fn dial(&mut self, id: TorrentId, now: Instant) {
+        if self.stopping.is_some() {
+            return;
+        }
+        let half_open = self.peers.iter().flatten().filter(|s| !s.connected).count();
+        let mut budget = MAX_HALF_OPEN.saturating_sub(half_open);
+        let peer_id = self.cfg.peer_id;
+        while budget > 0 && self.connection_count() < self.cfg.max_connections {
+            let Some(t) = self.torrents.get_mut(&id) else { return };
+            if t.paused
+                || matches!(t.state, TorrentState::Error | TorrentState::Checking)
+                || t.peers.len() >= t.max_connections
+            {
+                return;
+            }
+            let Some(addr) = t.candidates.pop_front() else { return };
+            if t.is_banned(&addr) || self.peers.iter().flatten().any(|s| s.torrent == Some(id) && s.conn.addr == addr) {
+                continue;
+            }
+            let Ok(stream) = TcpStream::connect(addr) else { continue };
+            let _ = stream.set_nodelay(true);
+            let mut conn = PeerConn::new(addr, true, t.layout.piece_count(), now);
+            t.greet(&mut conn, peer_id, now);
+            budget -= 1;
+            self.insert_peer(PeerSlot { conn, stream, torrent: Some(id), connected: false });
+        }
+    }
+
+    fn close_peer(&mut self, idx: usize, _why: &str) {
+        let Some(Some(mut slot)) = self.peers.get_mut(idx).map(Option::take) else { return };
+        let _ = self.poll.registry().deregister(&mut slot.stream);
+        if let Some(t) = slot.torrent.and_then(|id| self.torrents.get_mut(&id)) {
+            t.on_disconnect(PeerKey(idx as u32), &mut slot.conn);
+        }
+        self.free.push(idx);
+    }
+
+    fn peer_timeouts(&mut self, now: Instant) {
+        for idx in 0..self.peers.len() {
+            let Some(slot) = self.peers[idx].as_mut() else { continue };
+            let c = &slot.conn;
+            let reason = if c.phase == Phase::Handshake && now.duration_since(c.since) > HANDSHAKE_TIMEOUT {
+                Some("handshake timeout")
+            } else if now.duration_since(c.last_recv) > IDLE_TIMEOUT {
+                Some("idle")
+            } else {
+                None
+            };
+            if let Some(r) = reason {
+                self.close_peer(idx, r);
+                continue;
+            }
+            let stalled = c.phase == Phase::Active
+                && !c.requested.is_empty()
+                && !c.peer_choking
+                && c.unchoked_us_at.is_some_and(|u| now.duration_since(c.last_block.max(u)) > REQUEST_TIMEOUT);
+            if stalled {
+                if let Some(id) = slot.torrent {
+                    if let Some(t) = self.torrents.get_mut(&id) {
+                        t.on_requests_stalled(PeerKey(idx as u32), &mut slot.conn, now);
+                    }
+                    self.after_torrent(id, now);
+                }
+            }
+            let Some(slot) = self.peers[idx].as_mut() else { continue };
+            if slot.conn.phase == Phase::Active && now.duration_since(slot.conn.last_send) > KEEPALIVE {
+                slot.conn.send(&Message::KeepAlive, now);
+                self.flush(idx, now);
+            }
+        }
+    }
+
+    fn peer_event(&mut self, idx: usize, readable: bool, writable: bool, now: Instant) {
+        let Some(Some(slot)) = self.peers.get_mut(idx) else { return };
+        if !slot.connected && (writable || readable) {
+            match slot.stream.peer_addr() {
+                Ok(_) => slot.connected = true,
+                Err(e) if e.kind() == std::io::ErrorKind::NotConnected => {
+                    if slot.stream.take_error().ok().flatten().is_some() {
+                        self.close_peer(idx, "connect failed");
+                    }
+                    return;
+                }
+                Err(_) => {
+                    self.close_peer(idx, "connect failed");
+                    return;
+                }
+            }
+        }
+        if readable {
+            match self.read_peer(idx, now) {
+                Ok(more) => {
+                    if more {
+                        self.backlog.push(idx);
+                    }
+                }
+                Err(why) => {
+                    self.close_peer(idx, &why);
+                    return;
+                }
+            }
+            if let Err(e) = self.process(idx, now) {
+                self.close_peer(idx, &e.to_string());
+                return;
+            }
+        }
+        self.flush(idx, now);
+    }
+
+    /// Reads what is available up to the budget; Ok(true) when more may be waiting.
+    fn read_peer(&mut self, idx: usize, now: Instant) -> Result<bool, String> {
+        let Some(Some(slot)) = self.peers.get_mut(idx) else { return Ok(false) };
+        let mut total = 0usize;
+        loop {
+            let space = slot.conn.recv_space();
+            match slot.stream.read(space) {
+                Ok(0) => {
+                    slot.conn.received(0, now);
+                    return Err("closed by peer".into());
+                }
+                Ok(n) => {
+                    slot.conn.received(n, now);
+                    total += n;
+                    if total >= READ_BUDGET {
+                        return Ok(true);
+                    }
+                }
+                Err(e) if would_block(&e) => {
+                    slot.conn.received(0, now);
+                    return Ok(false);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => slot.conn.received(0, now),
+                Err(e) => {
+                    slot.conn.received(0, now);
+                    return Err(e.to_string());
+                }
+            }
+        }
+    }
+
+    fn process(&mut self, idx: usize, now: Instant) -> Result<(), PeerError> {
+        let key = PeerKey(idx as u32);
+        let peer_id = self.cfg.peer_id;
+        let listen_port = self.listen_port;
+        // Route an incoming connection to its torrent as soon as its info-hash arrives.
+        {
+            let Some(Some(slot)) = self.peers.get_mut(idx) else { return Ok(()) };
+            if slot.torrent.is_none() {
+                match slot.conn.peek_info_hash()? {
+                    None => return Ok(()),
+                    Some(h) => match self.by_hash.get(&h) {
+                        Some(id) => slot.torrent = Some(*id),
+                        None => return Err(PeerError::Unwanted("unknown info-hash".into())),
+                    },
+                }
+            }
+        }
+        let Some(Some(slot)) = self.peers.get_mut(idx) else { return Ok(()) };
+        let Some(tid) = slot.torrent else { return Ok(()) };
+        let Some(t) = self.torrents.get_mut(&tid) else { return Err(PeerError::Unwanted("torrent gone".into())) };
+        if t.paused || matches!(t.state, TorrentState::Error) {
+            return Err(PeerError::Unwanted("torrent not active".into()));
+        }
+        if t.is_banned(&slot.conn.addr) {
+            return Err(PeerError::Unwanted("banned".into()));
+        }
+        let others_with_id = |id: [u8; 20], peers: &[Option<PeerSlot>]| {
+            peers.iter().enumerate().any(|(i, s)| {
+                i != idx
+                    && s.as_ref()
+                        .is_some_and(|s| s.torrent == Some(tid) && s.conn.remote.is_some_and(|h| h.peer_id == id))
+            })
+        };
+        let mut handshake = None;
+        let result = slot.conn.drain_incoming(DEFAULT_MAX_MESSAGE_LEN, |conn, inc| match inc {
+            Incoming::Handshake(h) => {
+                handshake = Some(h);
+                conn.remote = Some(h);
+                conn.phase = Phase::Active;
+                Ok(false)
+            }
+            Incoming::Message(m) => t.on_message(key, conn, m, now).map(|_| true),
+        });
+        if let Some(h) = handshake {
+            if h.info_hash != t.info_hash {
+                return Err(PeerError::Unwanted("info-hash mismatch".into()));
+            }
+            if h.peer_id == peer_id {
+                return Err(PeerError::Unwanted("connected to ourselves".into()));
+            }
+            let dup = others_with_id(h.peer_id, &self.peers);
+            let Some(Some(slot)) = self.peers.get_mut(idx) else { return Ok(()) };
+            if dup {
+                return Err(PeerError::Unwanted("duplicate peer id".into()));
+            }
+            let t = self.torrents.get_mut(&tid).ok_or_else(|| PeerError::Unwanted("torrent gone".into()))?;
+            t.greet(&mut slot.conn, peer_id, now);
+            t.on_connected(key, &mut slot.conn, listen_port, now);
+            return self.process(idx, now);
+        }
+        result?;
+        self.after_torrent(tid, now);
+        Ok(())
+    }
+
+    fn flush(&mut self, idx: usize, now: Instant) {
+        let Some(Some(slot)) = self.peers.get_mut(idx) else { return };
+        if !slot.connected {
+            return;
+        }
+        let mut failed = None;
+        loop {
+            if let Some(t) = slot.torrent.and_then(|id| self.torrents.get_mut(&id)) {
+                if let Err(e) = t.serve(&mut slot.conn, now) {
+                    t.fail(e);
+                }
+            }
+            if slot.conn.send_len() == 0 {
+                break;
+            }
+            match slot.stream.write(slot.conn.to_send()) {
+                Ok(0) => {
+                    failed = Some("write returned 0");
+                    break;
+                }
+                Ok(n) => slot.conn.sent(n),
+                Err(e) if would_block(&e) => break,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => {
+                    failed = Some("write failed");
+                    break;
+                }
+            }
+        }
+        if let Some(why) = failed {
+            self.close_peer(idx, why);
+        }
+    }
+
+    /// Applies a torrent's outbox and forwards its events.
+    fn after_torrent(&mut self, id: TorrentId, now: Instant) {
+        let Some(t) = self.torrents.get_mut(&id) else { return };
+        let actions = std::mem::take(&mut t.outbox);
+        for ev in t.events.drain(..) {
+            self.events.push(ev);
+        }
+        let pending = std::mem::take(&mut t.pending_hash);
+        for p in pending {
+            t.submit_piece_hash(&self.pool, p);
+        }
+        let mut touched = Vec::new();
+        for action in actions {
+            match action {
+                Action::BroadcastHave(piece) => {
+                    let keys: Vec<PeerKey> =
+                        self.torrents.get(&id).map(|t| t.peers.iter().copied().collect()).unwrap_or_default();
+                    for k in keys {
+                        if let (Some(Some(slot)), Some(t)) =
+                            (self.peers.get_mut(k.0 as usize), self.torrents.get_mut(&id))
+                        {
+                            slot.conn.send(&Message::Have(piece), now);
+                            t.refresh_interest(k, &mut slot.conn, now);
+                            touched.push(k.0 as usize);
+                        }
+                    }
+                }
+                Action::Cancel(k, b) => {
+                    if let Some(Some(slot)) = self.peers.get_mut(k.0 as usize) {
+                        slot.conn.requested.retain(|r| *r != b);
+                        slot.conn.send(&Message::Cancel(b), now);
+                        touched.push(k.0 as usize);
+                    }
+                }
+                Action::Request(k) => {
+                    if let (Some(Some(slot)), Some(t)) = (self.peers.get_mut(k.0 as usize), self.torrents.get_mut(&id))
+                    {
+                        t.request_more(k, &mut slot.conn, now);
+                        touched.push(k.0 as usize);
+                    }
+                }
+                Action::Close(k, why) => self.close_peer(k.0 as usize, &why),
+                Action::CloseSeeds => {
+                    let keys: Vec<PeerKey> =
+                        self.torrents.get(&id).map(|t| t.peers.iter().copied().collect()).unwrap_or_default();
+                    for k in keys {
+                        if self.peers.get(k.0 as usize).and_then(Option::as_ref).is_some_and(|s| s.conn.is_seed()) {
+                            self.close_peer(k.0 as usize, "both seeds");
+                        }
+                    }
+                }
+                Action::Ban(addr) => {
+                    let Some(t) = self.torrents.get(&id) else { continue };
+                    let banned: Vec<usize> = (0..self.peers.len())
+                        .filter(|i| {
+                            self.peers[*i].as_ref().is_some_and(|s| {
+                                s.torrent == Some(id) && (s.conn.addr == addr || t.is_banned(&s.conn.addr))
+                            })
+                        })
+                        .collect();
+                    for idx in banned {
+                        self.close_peer(idx, "banned for corrupt data");
+                    }
+                }
+            }
+        }
+        touched.sort_unstable();
+        touched.dedup();
+        for idx in touched {
+            self.flush(idx, now);
+        }
+        if let Some(t) = self.torrents.get_mut(&id) {
+            for ev in t.events.drain(..) {
+                self.events.push(ev);
+            }
+        }
+    }
+
+    fn rechoke_if_due(&mut self, id: TorrentId, now: Instant) {
+        let Some(t) = self.torrents.get_mut(&id) else { return };
+        if !t.choke_due(now, CHOKE_INTERVAL) {
+            return;
+        }
+        let keys: Vec<PeerKey> = t.peers.iter().copied().collect();
+        let mut stats = Vec::new();
+        for k in &keys {
+            if let Some(Some(slot)) = self.peers.get_mut(k.0 as usize) {
+                let c = &mut slot.conn;
+                stats.push(PeerStats {
+                    peer: *k,
+                    interested: c.peer_interested,
+                    am_interested: c.am_interested,
+                    unchoked_us_at: c.unchoked_us_at,
+                    last_block_at: Some(c.last_block),
+                    download_rate: c.down.rate(now),
+                    upload_rate: c.up.rate(now),
+                });
+            }
+        }
+        let unchoke = t.choose_unchoked(&stats, now);
+        for k in keys {
+            if let Some(Some(slot)) = self.peers.get_mut(k.0 as usize) {
+                let want = unchoke.contains(&k);
+                if want == slot.conn.am_choking {
+                    slot.conn.am_choking = !want;
+                    slot.conn.refused_requests = 0;
+                    slot.conn.send(if want { &Message::Unchoke } else { &Message::Choke }, now);
+                    if !want {
+                        slot.conn.wanted.clear();
+                    }
+                }
+            }
+            self.flush(k.0 as usize, now);
+        }
+        if let Some(t) = self.torrents.get_mut(&id) {
+            t.unchoked = unchoke.len();
+        }
+    }
+
+    fn close_all(&mut self) {
+        for idx in 0..self.peers.len() {
+            self.close_peer(idx, "shutdown");
+        }
+        for slot in 0..self.trackers.len() {
+            if let Some(mut c) = self.trackers[slot].take() {
+                c.close(self.poll.registry());
+            }
+        }
+        for t in self.torrents.values_mut() {
+            t.save_resume();
+            t.publish(&[], Instant::now());
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! Snapshots of a torrent's state, published by the reactor and read by any thread.
+
+use std::net::SocketAddr;
+
+/// Where a torrent is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TorrentState {
+    /// Verifying existing data.
+    #[default]
+    Checking,
+    /// Fetching pieces.
+    Downloading,
+    /// Complete; uploading.
+    Seeding,
+    /// Stopped by the user.
+    Paused,
+    /// Stopped by an error (see `error`).
+    Error,
+}
+
+impl TorrentState {
+    /// A stable number for the C API.
+    pub fn code(self) -> u32 {
+        match self {
+            TorrentState::Checking => 0,
+            TorrentState::Downloading => 1,
+            TorrentState::Seeding => 2,
+            TorrentState::Paused => 3,
+            TorrentState::Error => 4,
+        }
+    }
+}
+
+/// A torrent's status at one moment.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TorrentStatus {
+    /// Lifecycle state.
+    pub state: TorrentState,
+    /// The torrent's name.
+    pub name: String,
+    /// Fraction of wanted bytes we have, 0..=1 (checking progress while checking).
+    pub progress: f64,
+    /// Total size in bytes.
+    pub total_size: u64,
+    /// Bytes of verified pieces we have.
+    pub have_bytes: u64,
+    /// Payload download rate, bytes per second.
+    pub download_rate: f64,
+    /// Payload upload rate, bytes per second.
+    pub upload_rate: f64,
+    /// Payload bytes downloaded this session.
+    pub downloaded: u64,
+    /// Payload bytes uploaded this session.
+    pub uploaded: u64,
+    /// Connected peers.
+    pub peers: u32,
+    /// Connected peers that have everything.
+    pub seeds: u32,
+    /// Complete copies of the torrent among connected peers (including fractional part).
+    pub distributed_copies: f64,
+    /// Mean completion of connected peers that are not seeds, 0..=1.
+    pub peers_average_progress: f64,
+    /// Estimated seconds to completion, when known.
+    pub eta_seconds: Option<u64>,
+    /// Pieces we have.
+    pub pieces_have: u32,
+    /// Pieces in the torrent.
+    pub pieces_total: u32,
+    /// Last error, if stopped by one.
+    pub error: Option<String>,
+    /// Last tracker message (warning or error).
+    pub tracker_message: Option<String>,
+    /// Seeds and leechers the tracker reported.
+    pub tracker_swarm: Option<(u64, u64)>,
+    /// The save path (absolute).
+    pub save_path: String,
+    /// Per-file bytes we have.
+    pub file_progress: Vec<u64>,
+    /// Our pieces, one bit each, high bit first.
+    pub pieces: Vec<u8>,
+    /// Connected peer addresses.
+    pub peer_addrs: Vec<SocketAddr>,
+}
+
+/// The cell a torrent's status snapshot is published in.
+pub type StatusCell = std::sync::Arc<parking_lot::Mutex<TorrentStatus>>;

@@ -1,0 +1,839 @@
+//! One torrent inside the reactor: its files, pieces we have, the picker, its peers' protocol
+//! logic (what to answer to each message, what to request, whom to upload to), checking, and
+//! the counters its status shows. I/O stays in the reactor: methods here take the connection
+//! state and queue bytes on it, and push cross-peer actions (have broadcasts, cancels, closes)
+//! into an outbox the reactor drains.
+
+use super::announcer::Announcer;
+use super::bitfield::Bitfield;
+use super::choker::{Choker, ChokerConfig, PeerStats};
+use super::event::SessionEvent;
+pub use super::limits::GlobalLimits;
+use super::limits::{bucket, Limits};
+use super::peer::{PeerConn, PeerError, Phase};
+use super::picker::{BlockRef as PickBlock, Picker, PickerConfig, Priority};
+use super::pipeline::PipelineConfig;
+use super::rate_meter::RateMeter;
+use super::smart_ban::SmartBan;
+use super::status::{TorrentState, TorrentStatus};
+use super::PeerKey;
+use crate::metainfo::Metainfo;
+use crate::storage::hash_pool::{HashJob, HashKind, HashPool, HashResult};
+use crate::storage::store::{Store, StoreFile};
+use crate::storage::{Layout, PieceIndex, BLOCK_SIZE};
+use crate::wire::{BlockRef as WireBlock, ExtensionHandshake, Handshake, Message};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A torrent's number inside its session.
+pub type TorrentId = u32;
+
+/// Largest request served, and largest block accepted.
+pub const MAX_REQUEST: u32 = 128 * 1024;
+/// Send-buffer level below which queued uploads are read into it.
+pub const SEND_WATERMARK: usize = 2 * 1024 * 1024;
+/// Requests a peer may have queued with us, and requests we could not serve it since we last
+/// choked or unchoked it (as many as it may have had in flight then), at most; our extension
+/// handshake advertises this as `reqq`.
+pub const MAX_PEER_REQUESTS: u32 = 2000;
+/// Bad pieces a peer may contribute before it is banned.
+pub const BAN_AFTER_BAD_PIECES: u32 = 2;
+
+/// What the reactor must do for other connections after a torrent handled something.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Send HAVE for this piece to every connection of the torrent.
+    BroadcastHave(u32),
+    /// Send CANCEL to a peer.
+    Cancel(PeerKey, WireBlock),
+    /// Close a connection.
+    Close(PeerKey, String),
+    /// Ask this peer for blocks (e.g. after a piece failed and blocks became free).
+    Request(PeerKey),
+    /// Close connections to peers that have everything (we just finished too).
+    CloseSeeds,
+    /// Close every connection of the torrent to this banned address.
+    Ban(SocketAddr),
+}
+
+/// What adding a torrent needs.
+#[derive(Debug, Clone)]
+pub struct AddTorrent {
+    /// The metainfo.
+    pub meta: Arc<Metainfo>,
+    /// Directory the torrent's files are saved under (a single-file torrent's file is
+    /// `save_path/name`).
+    pub save_path: PathBuf,
+    /// Start paused.
+    pub paused: bool,
+    /// Verify existing data (true) or trust it is complete (false, "seed mode").
+    pub check_hashes: bool,
+    /// Per-file priorities (empty: all normal).
+    pub file_priorities: Vec<Priority>,
+    /// Peers to connect to directly.
+    pub peers: Vec<SocketAddr>,
+    /// Most connections for this torrent.
+    pub max_connections: usize,
+    /// Upload slots.
+    pub max_uploads: usize,
+    /// Upload limit of this torrent, bytes/s (0: none).
+    pub max_upload_rate: u64,
+    /// Download limit of this torrent, bytes/s (0: none).
+    pub max_download_rate: u64,
+    /// Session-wide limits.
+    pub global_limits: Arc<parking_lot::Mutex<GlobalLimits>>,
+    /// Where resume records are kept (none: no fast resume).
+    pub resume_dir: Option<PathBuf>,
+}
+
+/// Checking progress.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Check {
+    pub(super) next: u32,
+    pub(super) outstanding: u32,
+    pub(super) done: u32,
+    pub(super) resume_applied: bool,
+}
+
+/// One torrent's state in the reactor.
+pub struct Torrent {
+    /// Session-local id.
+    pub id: TorrentId,
+    /// The info-hash peers and trackers know it by.
+    pub info_hash: [u8; 20],
+    /// The metainfo.
+    pub meta: Arc<Metainfo>,
+    /// Piece arithmetic.
+    pub layout: Arc<Layout>,
+    /// The files.
+    pub store: Arc<Store>,
+    /// Which blocks to fetch from whom.
+    pub picker: Picker,
+    /// Pieces we have and verified.
+    pub have: Bitfield,
+    /// Lifecycle state.
+    pub state: TorrentState,
+    /// Paused by the user.
+    pub paused: bool,
+    /// Connected peers.
+    pub peers: HashSet<PeerKey>,
+    /// Addresses to dial, in order.
+    pub candidates: VecDeque<SocketAddr>,
+    /// Every address heard of, with when it may be dialled again.
+    pub known: HashMap<SocketAddr, Instant>,
+    /// IPs that sent corrupt data.
+    pub banned: HashSet<IpAddr>,
+    /// Loopback addresses (IP and port) that sent corrupt data.
+    pub banned_addrs: HashSet<SocketAddr>,
+    /// Announce schedule.
+    pub announcer: Announcer,
+    /// Payload bytes received (verified or not).
+    pub downloaded: u64,
+    /// Payload bytes sent.
+    pub uploaded: u64,
+    /// Payload receive rate.
+    pub down_rate: RateMeter,
+    /// Payload send rate.
+    pub up_rate: RateMeter,
+    /// Last error.
+    pub error: Option<String>,
+    /// Most connections.
+    pub max_connections: usize,
+    /// Upload slots.
+    pub max_uploads: usize,
+    /// Actions for the reactor.
+    pub outbox: Vec<Action>,
+    /// Events for the session's queue.
+    pub events: Vec<SessionEvent>,
+    /// Where it is saved.
+    pub save_path: PathBuf,
+    pub(super) check: Check,
+    pub(super) check_hashes: bool,
+    pub(super) choker: Choker,
+    /// Peers currently unchoked by us.
+    pub unchoked: usize,
+    /// Pieces whose blocks all arrived, to hash.
+    pub pending_hash: Vec<PieceIndex>,
+    pub(super) last_snapshot: Option<Instant>,
+    /// Who sent which blocks, to find the senders of corrupt data.
+    smart_ban: SmartBan,
+    /// Shared status snapshot.
+    pub snapshot: Arc<parking_lot::Mutex<TorrentStatus>>,
+    /// Rate limits.
+    pub limits: Limits,
+    /// Where resume records are kept.
+    pub resume_dir: Option<PathBuf>,
+    pub(super) resume_dirty: bool,
+    pub(super) last_resume: Option<Instant>,
+    pub(super) wasted: u64,
+    pub(super) hash_fails: u32,
+    pub(super) completed_at_start: bool,
+}
+
+/// Why a torrent cannot be added.
+#[derive(Debug, thiserror::Error)]
+pub enum AddError {
+    /// The torrent has only v2 hashes, which this engine does not download yet.
+    #[error("v2-only torrents cannot be downloaded yet (hybrid and v1 torrents can)")]
+    V2Only,
+    /// Piece geometry not supported.
+    #[error(transparent)]
+    Layout(#[from] crate::storage::LayoutError),
+    /// Storage problem.
+    #[error(transparent)]
+    Storage(#[from] crate::storage::store::StorageError),
+    /// Bad priorities.
+    #[error(transparent)]
+    Picker(#[from] super::picker::PickerError),
+}
+
+impl Torrent {
+    /// Builds a torrent; it starts by checking existing data.
+    pub fn new(id: TorrentId, params: AddTorrent, announcer: Announcer, now: Instant) -> Result<Torrent, AddError> {
+        let meta = params.meta;
+        let info_hash = meta.info_hash_v1().ok_or(AddError::V2Only)?;
+        let spans: Vec<(u64, bool)> = meta.files().iter().map(|f| (f.length(), f.is_pad())).collect();
+        let piece_length =
+            u32::try_from(meta.piece_length()).map_err(|_| crate::storage::LayoutError::ZeroPieceLength)?;
+        let layout = Arc::new(Layout::new(&spans, piece_length)?);
+        // Paths from the metainfo are sanitised and start with the torrent's name for
+        // multi-file torrents, so everything lands under `save_path`.
+        let files = (0..meta.files().len())
+            .map(|i| StoreFile {
+                path: meta.file_path(i).unwrap_or_default(),
+                length: meta.files()[i].length(),
+                pad: meta.files()[i].is_pad(),
+            })
+            .collect();
+        let store = Arc::new(Store::new(&params.save_path, files, layout.clone())?);
+        let have = Bitfield::none(layout.piece_count());
+        let mut picker =
+            Picker::new(&layout, &have, PickerConfig { seed: u64::from(id) ^ 0x9e37, ..Default::default() })
+                .map_err(AddError::Picker)?;
+        if !params.file_priorities.is_empty() {
+            picker.set_file_priorities(&params.file_priorities)?;
+        }
+        let mut t = Torrent {
+            id,
+            info_hash,
+            layout,
+            store,
+            picker,
+            have,
+            state: TorrentState::Checking,
+            paused: params.paused,
+            peers: HashSet::new(),
+            candidates: VecDeque::new(),
+            known: HashMap::new(),
+            banned: HashSet::new(),
+            banned_addrs: HashSet::new(),
+            announcer,
+            downloaded: 0,
+            uploaded: 0,
+            down_rate: RateMeter::twenty_seconds(now),
+            up_rate: RateMeter::twenty_seconds(now),
+            error: None,
+            max_connections: params.max_connections.max(1),
+            max_uploads: params.max_uploads.max(1),
+            outbox: Vec::new(),
+            events: Vec::new(),
+            save_path: params.save_path,
+            check: Check::default(),
+            check_hashes: params.check_hashes,
+            choker: Choker::new(ChokerConfig {
+                max_uploads: params.max_uploads.max(1) as u32,
+                seed: u64::from(id),
+                ..ChokerConfig::default()
+            }),
+            unchoked: 0,
+            pending_hash: Vec::new(),
+            last_snapshot: None,
+            smart_ban: SmartBan::default(),
+            snapshot: Arc::new(parking_lot::Mutex::new(TorrentStatus::default())),
+            limits: Limits {
+                global: params.global_limits.clone(),
+                up: bucket(params.max_upload_rate, now),
+                down: bucket(params.max_download_rate, now),
+            },
+            resume_dir: params.resume_dir.clone(),
+            resume_dirty: false,
+            last_resume: Some(now),
+            wasted: 0,
+            hash_fails: 0,
+            completed_at_start: false,
+            meta,
+        };
+        t.add_peers(&params.peers, now);
+        Ok(t)
+    }
+
+    /// Queues addresses to dial (duplicates and banned ones ignored).
+    pub fn add_peers(&mut self, addrs: &[SocketAddr], now: Instant) {
+        for a in addrs {
+            if self.is_banned(a) || self.known.contains_key(a) {
+                continue;
+            }
+            self.known.insert(*a, now);
+            self.candidates.push_back(*a);
+        }
+    }
+
+    fn job_id(&self, piece: u32) -> u64 {
+        (u64::from(self.id) << 32) | u64::from(piece)
+    }
+
+    fn submit_hash(&self, pool: &HashPool, piece: PieceIndex) {
+        let store = self.store.clone();
+        pool.submit(HashJob {
+            id: self.job_id(piece.get()),
+            kind: HashKind::V1,
+            data: Box::new(move || store.read_piece(piece).map_err(|e| std::io::Error::other(e.to_string()))),
+        });
+    }
+
+    /// Drives checking: keeps up to `2 * threads` pieces queued for hashing.
+    pub fn pump_check(&mut self, pool: &HashPool, threads: u32, now: Instant) {
+        if self.state != TorrentState::Checking {
+            return;
+        }
+        let count = self.layout.piece_count();
+        if !self.check.resume_applied {
+            self.check.resume_applied = true;
+            self.apply_resume();
+        }
+        if !self.check_hashes {
+            // Trust data that is there without hashing it; what is missing is still missing.
+            for p in 0..count {
+                if let Ok(pi) = self.layout.piece(p) {
+                    if self.store.piece_on_disk(pi) {
+                        let _ = self.have.set(p);
+                        self.picker.on_piece_verified(pi, true);
+                    }
+                }
+            }
+            self.check.next = count;
+            self.check.done = count;
+        }
+        while self.check.next < count && self.check.outstanding < threads.max(1) * 4 {
+            let p = self.check.next;
+            self.check.next += 1;
+            let Ok(piece) = self.layout.piece(p) else { continue };
+            if self.have.get(p) {
+                self.check.done += 1;
+            } else if self.store.piece_on_disk(piece) {
+                self.submit_hash(pool, piece);
+                self.check.outstanding += 1;
+            } else {
+                self.check.done += 1;
+            }
+        }
+        if self.check.next >= count && self.check.outstanding == 0 {
+            self.finish_check(now);
+        }
+    }
+
+    fn finish_check(&mut self, now: Instant) {
+        self.resume_dirty = true;
+        self.completed_at_start = self.picker.is_complete();
+        self.state = if self.picker.is_complete() { TorrentState::Seeding } else { TorrentState::Downloading };
+        self.events.push(SessionEvent::Checked { torrent: self.id, pieces: self.have.count() });
+        if self.completed_at_start {
+            self.events.push(SessionEvent::Finished { torrent: self.id });
+        }
+        let _ = now;
+    }
+
+    /// Handles a finished hash job of this torrent.
+    pub fn on_hash(&mut self, result: HashResult, pool: &HashPool, threads: u32, now: Instant) {
+        let piece_no = (result.id & 0xffff_ffff) as u32;
+        let Ok(piece) = self.layout.piece(piece_no) else { return };
+        let expected = self.meta.piece_hash(u64::from(piece_no)).copied();
+        let ok = result.error.is_none() && result.sha1.is_some() && result.sha1 == expected;
+        if self.state == TorrentState::Checking {
+            self.check.outstanding = self.check.outstanding.saturating_sub(1);
+            self.check.done += 1;
+            if ok {
+                let _ = self.have.set(piece_no);
+                self.picker.on_piece_verified(piece, true);
+            }
+            self.pump_check(pool, threads, now);
+            return;
+        }
+        self.picker.on_piece_verified(piece, ok);
+        if ok {
+            let _ = self.have.set(piece_no);
+            self.resume_dirty = true;
+            let store = &self.store;
+            for culprit in self.smart_ban.piece_passed(piece_no, |b, l| read_block(store, piece, b, l)) {
+                self.ban_peer(culprit);
+            }
+            self.outbox.push(Action::BroadcastHave(piece_no));
+            self.events.push(SessionEvent::PieceFinished { torrent: self.id, piece: piece_no });
+            if self.picker.is_complete() && self.state == TorrentState::Downloading {
+                self.state = TorrentState::Seeding;
+                self.announcer.completed(now);
+                self.outbox.push(Action::CloseSeeds);
+                if let Err(e) = self.store.create_empty_files() {
+                    self.fail(format!("storage error: {e}"));
+                }
+                self.events.push(SessionEvent::Finished { torrent: self.id });
+            }
+        } else {
+            self.hash_fails += 1;
+            self.wasted += u64::from(self.layout.piece_size(piece));
+            if let Some(err) = result.error {
+                self.events.push(SessionEvent::StorageError { torrent: self.id, message: err });
+            }
+            self.events.push(SessionEvent::HashFailed { torrent: self.id, piece: piece_no });
+            let store = &self.store;
+            if let Some(culprit) = self.smart_ban.piece_failed(piece_no, |b, l| read_block(store, piece, b, l)) {
+                self.ban_peer(culprit);
+            }
+            // Its blocks are free again: every peer may fetch them, not only those that sent
+            // them (they may be gone, and an idle honest peer would never ask on its own).
+            for key in self.peers.iter() {
+                self.outbox.push(Action::Request(*key));
+            }
+        }
+    }
+
+    /// Bans a peer that sent corrupt data: reports it and closes its connections.
+    fn ban_peer(&mut self, addr: SocketAddr) {
+        if !self.is_banned(&addr) {
+            self.ban(addr);
+            self.events.push(SessionEvent::PeerBanned { torrent: self.id, addr });
+            self.outbox.push(Action::Ban(addr));
+        }
+    }
+
+    /// Bans an address: its whole IP, except on loopback where many peers share one IP and
+    /// only that address (IP and port) is banned.
+    pub fn ban(&mut self, addr: SocketAddr) {
+        if addr.ip().is_loopback() {
+            self.banned_addrs.insert(addr);
+        } else {
+            self.banned.insert(addr.ip());
+        }
+    }
+
+    /// True when connections from or to `addr` are refused.
+    pub fn is_banned(&self, addr: &SocketAddr) -> bool {
+        self.banned.contains(&addr.ip()) || self.banned_addrs.contains(addr)
+    }
+
+    /// Queues our handshake, once.
+    pub fn greet(&mut self, conn: &mut PeerConn, peer_id: [u8; 20], now: Instant) {
+        if !conn.handshake_sent {
+            conn.send_raw(&Handshake::new(self.info_hash, peer_id).encode(), now);
+            conn.handshake_sent = true;
+        }
+    }
+
+    /// Called once both handshakes are done.
+    pub fn on_connected(&mut self, key: PeerKey, conn: &mut PeerConn, listen_port: u16, now: Instant) {
+        self.peers.insert(key);
+        conn.set_piece_count(self.layout.piece_count());
+        let remote = conn.remote.expect("handshake received");
+        if remote.supports_fast() && self.have.is_all() {
+            conn.send(&Message::HaveAll, now);
+        } else if remote.supports_fast() && self.have.is_none() {
+            conn.send(&Message::HaveNone, now);
+        } else if !self.have.is_none() {
+            conn.send(&Message::Bitfield(self.have.as_wire()), now);
+        }
+        if remote.supports_extensions() {
+            let hs = ExtensionHandshake {
+                listen_port: Some(listen_port),
+                client: Some(format!("BitGocho {}", env!("CARGO_PKG_VERSION"))),
+                request_queue: Some(MAX_PEER_REQUESTS),
+                your_ip: Some(match conn.addr.ip() {
+                    IpAddr::V4(a) => a.octets().to_vec(),
+                    IpAddr::V6(a) => a.octets().to_vec(),
+                }),
+                ..Default::default()
+            };
+            conn.send(&Message::Extended { id: 0, payload: &hs.encode() }, now);
+        }
+        self.maybe_unchoke_now(key, conn, now);
+    }
+
+    /// Handles one message from a connected peer.
+    pub fn on_message(
+        &mut self,
+        key: PeerKey,
+        conn: &mut PeerConn,
+        msg: Message<'_>,
+        now: Instant,
+    ) -> Result<(), PeerError> {
+        let fast = conn.remote.is_some_and(|h| h.supports_fast());
+        let first = !conn.sent_bitfield;
+        match msg {
+            Message::KeepAlive | Message::Port(_) | Message::Unknown { .. } | Message::Suggest(_) => {}
+            Message::Choke => {
+                conn.peer_choking = true;
+                conn.unchoked_us_at = None;
+                if !fast {
+                    self.drop_requests(key, conn);
+                }
+            }
+            Message::Unchoke => {
+                conn.peer_choking = false;
+                conn.unchoked_us_at = Some(now);
+                self.request_more(key, conn, now);
+            }
+            Message::Interested => {
+                conn.peer_interested = true;
+                self.maybe_unchoke_now(key, conn, now);
+            }
+            Message::NotInterested => conn.peer_interested = false,
+            Message::Have(p) => {
+                if p >= self.layout.piece_count() {
+                    return Err(PeerError::Protocol(format!("have for piece {p} out of range")));
+                }
+                self.peer_has(key, conn, p);
+                self.update_interest(conn, now);
+                self.request_more(key, conn, now);
+            }
+            Message::Bitfield(bits) => {
+                let bf = Bitfield::from_wire(bits, self.layout.piece_count())
+                    .map_err(|e| PeerError::Protocol(format!("bad bitfield: {e}")))?;
+                if first {
+                    self.set_peer_pieces(key, conn, bf, now);
+                } else {
+                    // BEP 3 wants the bitfield first, but aria2 sends one after HAVE NONE and
+                    // its first HAVEs: take it as the HAVEs it adds.
+                    for p in bf.iter_set() {
+                        self.peer_has(key, conn, p);
+                    }
+                    self.update_interest(conn, now);
+                    self.request_more(key, conn, now);
+                }
+            }
+            Message::HaveAll | Message::HaveNone => {
+                if !fast || !first {
+                    return Err(PeerError::Protocol("unexpected have-all/none".into()));
+                }
+                let n = self.layout.piece_count();
+                let bf = if matches!(msg, Message::HaveAll) { Bitfield::all(n) } else { Bitfield::none(n) };
+                self.set_peer_pieces(key, conn, bf, now);
+            }
+            Message::Request(b) => self.on_request(conn, b, fast, now)?,
+            Message::Cancel(b) => conn.wanted.retain(|w| *w != b),
+            Message::Reject(b) => {
+                if let Some(pos) = conn.requested.iter().position(|r| *r == b) {
+                    conn.requested.swap_remove(pos);
+                    if let Ok((p, blk)) = self.layout.block_at(b.piece, b.begin, b.length) {
+                        self.picker.on_request_dropped(key, PickBlock { piece: p, block: blk });
+                    }
+                }
+            }
+            Message::AllowedFast(p) => {
+                if p < self.layout.piece_count() && !conn.allowed_fast.contains(&p) && conn.allowed_fast.len() < 64 {
+                    conn.allowed_fast.push(p);
+                }
+            }
+            Message::Piece { piece, begin, data } => self.on_block(key, conn, piece, begin, data, now)?,
+            Message::Extended { id: 0, payload } => {
+                if let Ok(hs) = ExtensionHandshake::decode(payload) {
+                    conn.reqq = hs.request_queue;
+                }
+            }
+            Message::Extended { .. } => {}
+        }
+        if !matches!(msg, Message::KeepAlive | Message::Extended { .. }) {
+            conn.sent_bitfield = true;
+        }
+        Ok(())
+    }
+
+    /// Records that the peer has piece `p` (already range-checked).
+    fn peer_has(&mut self, key: PeerKey, conn: &mut PeerConn, p: u32) {
+        if conn.has.set(p).unwrap_or(false) {
+            if let Ok(pi) = self.layout.piece(p) {
+                self.picker.peer_have(key, pi);
+            }
+        }
+    }
+
+    fn set_peer_pieces(&mut self, key: PeerKey, conn: &mut PeerConn, bf: Bitfield, now: Instant) {
+        conn.has = bf;
+        self.picker.peer_bitfield(key, &conn.has);
+        if conn.has.is_all() && self.have.is_all() {
+            self.outbox.push(Action::Close(key, "both seeds".into()));
+            return;
+        }
+        self.update_interest(conn, now);
+    }
+
+    fn update_interest(&mut self, conn: &mut PeerConn, now: Instant) {
+        let interesting = self.state == TorrentState::Downloading && self.picker.is_interesting(&conn.has);
+        if interesting != conn.am_interested {
+            conn.am_interested = interesting;
+            conn.send(if interesting { &Message::Interested } else { &Message::NotInterested }, now);
+        }
+    }
+
+    fn drop_requests(&mut self, key: PeerKey, conn: &mut PeerConn) {
+        for b in conn.requested.drain(..) {
+            if let Ok((p, blk)) = self.layout.block_at(b.piece, b.begin, b.length) {
+                self.picker.on_request_dropped(key, PickBlock { piece: p, block: blk });
+            }
+        }
+    }
+
+    fn on_request(&mut self, conn: &mut PeerConn, b: WireBlock, fast: bool, now: Instant) -> Result<(), PeerError> {
+        self.layout
+            .validate_request(b.piece, b.begin, b.length, MAX_REQUEST)
+            .map_err(|e| PeerError::Protocol(format!("bad request: {e}")))?;
+        let servable = !conn.am_choking && self.have.get(b.piece);
+        if !servable {
+            conn.refused_requests += 1;
+            if conn.refused_requests > MAX_PEER_REQUESTS {
+                return Err(PeerError::Protocol("request flood (requests we cannot serve)".into()));
+            }
+            if fast {
+                conn.send(&Message::Reject(b), now);
+            }
+            return Ok(());
+        }
+        if conn.wanted.len() >= MAX_PEER_REQUESTS as usize {
+            return Err(PeerError::Protocol("request flood".into()));
+        }
+        conn.wanted.push_back(b);
+        Ok(())
+    }
+
+    fn on_block(
+        &mut self,
+        key: PeerKey,
+        conn: &mut PeerConn,
+        piece: u32,
+        begin: u32,
+        data: &[u8],
+        now: Instant,
+    ) -> Result<(), PeerError> {
+        let wire = WireBlock { piece, begin, length: data.len() as u32 };
+        let Some(pos) = conn.requested.iter().position(|r| *r == wire) else {
+            self.wasted += data.len() as u64;
+            return Ok(()); // unrequested or cancelled late: ignored
+        };
+        conn.requested.swap_remove(pos);
+        let (p, blk) =
+            self.layout.block_at(piece, begin, wire.length).map_err(|e| PeerError::Protocol(e.to_string()))?;
+        conn.down.add(now, data.len() as u64);
+        conn.last_block = now;
+        self.down_rate.add(now, data.len() as u64);
+        self.downloaded += data.len() as u64;
+        let outcome = self.picker.on_block_received(key, PickBlock { piece: p, block: blk });
+        for (other, b) in outcome.cancels {
+            let (begin, length) = self.layout.block_range(b.piece, b.block);
+            self.outbox.push(Action::Cancel(other, WireBlock { piece: b.piece.get(), begin, length }));
+        }
+        if outcome.new {
+            if let Err(e) = self.store.write(p, begin, data) {
+                self.fail(format!("storage error: {e}"));
+                return Ok(());
+            }
+            self.smart_ban.block_received(piece, conn.addr, begin, wire.length);
+        } else {
+            self.wasted += data.len() as u64;
+        }
+        if outcome.piece_complete {
+            self.pending_hash.push(p);
+        }
+        self.request_more(key, conn, now);
+        Ok(())
+    }
+
+    /// Stops the torrent with an error.
+    pub fn fail(&mut self, message: String) {
+        self.state = TorrentState::Error;
+        self.events.push(SessionEvent::StorageError { torrent: self.id, message: message.clone() });
+        self.error = Some(message);
+        for key in self.peers.iter() {
+            self.outbox.push(Action::Close(*key, "torrent stopped".into()));
+        }
+    }
+
+    /// How many requests to keep in flight to this peer.
+    fn queue_depth(conn: &mut PeerConn, now: Instant) -> usize {
+        let since = conn.unchoked_us_at.map_or(Duration::ZERO, |t| now.saturating_duration_since(t));
+        PipelineConfig::default().depth(conn.down.rate(now), since, conn.reqq) as usize
+    }
+
+    /// Tops up the requests in flight to this peer.
+    pub fn request_more(&mut self, key: PeerKey, conn: &mut PeerConn, now: Instant) {
+        if self.state != TorrentState::Downloading || self.paused || !conn.am_interested || conn.phase != Phase::Active
+        {
+            return;
+        }
+        if conn.peer_choking {
+            return;
+        }
+        let depth = Self::queue_depth(conn, now);
+        if conn.requested.len() >= depth {
+            return;
+        }
+        let mut want = depth - conn.requested.len();
+        let mut limits = self.limits.global.lock();
+        let allowed = limits.down.available(now).min(self.limits.down.available(now)) / u64::from(BLOCK_SIZE);
+        want = want.min(usize::try_from(allowed).unwrap_or(usize::MAX));
+        if want == 0 {
+            return;
+        }
+        let mut picks = Vec::new();
+        self.picker.pick(key, &conn.has, want, &mut picks);
+        for b in picks {
+            let (begin, length) = self.layout.block_range(b.piece, b.block);
+            limits.down.charge(now, u64::from(length));
+            self.limits.down.charge(now, u64::from(length));
+            let wire = WireBlock { piece: b.piece.get(), begin, length };
+            conn.requested.push(wire);
+            conn.send(&Message::Request(wire), now);
+        }
+    }
+
+    /// Moves queued uploads into the send buffer up to the watermark, reading from the files.
+    pub fn serve(&mut self, conn: &mut PeerConn, now: Instant) -> Result<(), String> {
+        let mut limits = self.limits.global.lock();
+        while conn.send_len() < SEND_WATERMARK {
+            let Some(b) = conn.wanted.front().copied() else { break };
+            let len = u64::from(b.length);
+            if limits.up.available(now) < len || self.limits.up.available(now) < len {
+                break;
+            }
+            conn.wanted.pop_front();
+            limits.up.charge(now, len);
+            self.limits.up.charge(now, len);
+            let Ok(piece) = self.layout.piece(b.piece) else { continue };
+            let buf = conn.send_buffer();
+            Message::encode_piece_header(buf, b.piece, b.begin, b.length);
+            let start = buf.len();
+            if let Err(e) = self.store.read(piece, b.begin, b.length, buf) {
+                buf.truncate(start - 13);
+                return Err(format!("cannot read piece {}: {e}", b.piece));
+            }
+            conn.up.add(now, u64::from(b.length));
+            self.up_rate.add(now, u64::from(b.length));
+            self.uploaded += u64::from(b.length);
+            conn.last_send = now;
+        }
+        Ok(())
+    }
+
+    /// Unchokes an interested peer at once when an upload slot is free.
+    fn maybe_unchoke_now(&mut self, key: PeerKey, conn: &mut PeerConn, now: Instant) {
+        let _ = key;
+        if conn.peer_interested && conn.am_choking && self.unchoked < self.max_uploads && !self.paused {
+            conn.am_choking = false;
+            conn.refused_requests = 0;
+            self.unchoked += 1;
+            conn.send(&Message::Unchoke, now);
+        }
+    }
+
+    /// A connection of this torrent closed.
+    pub fn on_disconnect(&mut self, key: PeerKey, conn: &mut PeerConn) {
+        if self.peers.remove(&key) {
+            self.picker.on_peer_gone(key);
+            self.picker.peer_lost(key, &conn.has);
+            if !conn.am_choking {
+                self.unchoked = self.unchoked.saturating_sub(1);
+            }
+        }
+    }
+
+    /// A peer sat on our requests too long: they go back to the pool for the other peers (it
+    /// keeps its slot and may be asked again once it delivers).
+    pub fn on_requests_stalled(&mut self, key: PeerKey, conn: &mut PeerConn, now: Instant) {
+        self.drop_requests(key, conn);
+        conn.last_block = now;
+        for other in self.peers.iter().filter(|k| **k != key) {
+            self.outbox.push(Action::Request(*other));
+        }
+    }
+
+    /// Re-evaluates our interest in a peer after our pieces changed.
+    pub fn refresh_interest(&mut self, _key: PeerKey, conn: &mut PeerConn, now: Instant) {
+        self.update_interest(conn, now);
+    }
+
+    /// Queues a completed piece's hash job on the pool.
+    pub fn submit_piece_hash(&self, pool: &HashPool, piece: PieceIndex) {
+        self.submit_hash(pool, piece);
+    }
+
+    /// Bytes of wanted pieces still missing.
+    pub fn bytes_left(&self) -> u64 {
+        let have: u64 = self
+            .have
+            .iter_set()
+            .filter_map(|p| self.layout.piece(p).ok())
+            .map(|p| u64::from(self.layout.piece_size(p)))
+            .sum();
+        self.layout.total_length().saturating_sub(have)
+    }
+
+    /// True when a rechoke is due.
+    pub fn choke_due(&self, now: Instant, _interval: Duration) -> bool {
+        self.choker.is_due(now)
+    }
+
+    /// Chooses whom to unchoke among the torrent's connected peers.
+    pub fn choose_unchoked(&mut self, peers: &[PeerStats], now: Instant) -> Vec<PeerKey> {
+        if self.paused {
+            return Vec::new();
+        }
+        self.choker.rechoke(now, peers, self.state == TorrentState::Seeding)
+    }
+
+    /// Starts a full recheck of the data.
+    pub fn recheck(&mut self) {
+        if matches!(self.state, TorrentState::Checking) {
+            return;
+        }
+        self.have = Bitfield::none(self.layout.piece_count());
+        if let Ok(p) = Picker::new(
+            &self.layout,
+            &self.have,
+            PickerConfig { seed: u64::from(self.id) ^ 0x5bd1, ..Default::default() },
+        ) {
+            self.picker = p;
+        }
+        self.check = Check::default();
+        self.check_hashes = true;
+        self.state = TorrentState::Checking;
+        for key in self.peers.iter() {
+            self.outbox.push(Action::Close(*key, "rechecking".into()));
+        }
+    }
+
+    /// Deletes the torrent's files (and empty directories it created) after removal.
+    pub fn delete_files(&self) {
+        for i in 0..self.meta.files().len() {
+            let _ = std::fs::remove_file(self.store.path(i));
+        }
+        if self.meta.is_multi_file() {
+            let _ = std::fs::remove_dir_all(self.save_path.join(self.meta.name()));
+        }
+    }
+
+    /// True when the status snapshot should be refreshed.
+    pub fn snapshot_due(&mut self, now: Instant, every: Duration) -> bool {
+        if self.last_snapshot.is_none_or(|t| now.duration_since(t) >= every) {
+            self.last_snapshot = Some(now);
+            return true;
+        }
+        false
+    }
+}
+
+/// The stored bytes of a block (`None` when they cannot be read).
+fn read_block(store: &Store, piece: PieceIndex, begin: u32, len: u32) -> Option<Vec<u8>> {
+    let mut buf = Vec::with_capacity(len as usize);
+    store.read(piece, begin, len, &mut buf).ok()?;
+    Some(buf)
+}
