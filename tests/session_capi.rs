@@ -12,84 +12,15 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+#[path = "support/c_harness.rs"]
+mod c_harness;
 
-/// Fails loudly, naming the Debian package, when a tool the test runs is not installed.
-fn require_tool(tool: &str, package: &str) {
-    let found =
-        Command::new("sh").arg("-c").arg(format!("command -v {tool}")).output().is_ok_and(|o| o.status.success());
-    assert!(found, "`{tool}` is not installed: apt-get install {package} (tests/install-deps.sh does)");
-}
-
-/// Runs `cmd`, failing with its output unless it exits 0.
-fn run(cmd: &mut Command) -> Output {
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed with {}\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-/// A fresh scratch directory under target/.
-fn scratch(name: &str) -> PathBuf {
-    let dir = root().join("target/session-capi-test").join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create scratch directory");
-    dir
-}
-
-/// `make install PREFIX=...` into a scratch prefix, once per test process.
-fn prefix() -> &'static Path {
-    static PREFIX: OnceLock<PathBuf> = OnceLock::new();
-    PREFIX.get_or_init(|| {
-        for lib in ["libbitgocho.so", "libbitgocho.a"] {
-            let path = root().join("target/release").join(lib);
-            assert!(
-                path.exists(),
-                "{} is missing: run `make build` before this test; `make test` does it",
-                path.display()
-            );
-        }
-        require_tool("make", "make");
-        let prefix = scratch("prefix");
-        run(Command::new("make")
-            .args(["-s", "-C"])
-            .arg(root())
-            .arg("install")
-            .arg(format!("PREFIX={}", prefix.display())));
-        prefix
-    })
-}
-
-/// `pkg-config <args> bitgocho` against the installed prefix, split into words.
-fn pkg_config(args: &[&str]) -> Vec<String> {
-    require_tool("pkg-config", "pkg-config");
-    let out = run(Command::new("pkg-config")
-        .args(args)
-        .arg("bitgocho")
-        .env("PKG_CONFIG_PATH", prefix().join("lib/pkgconfig"))
-        .env_remove("PKG_CONFIG_LIBDIR"));
-    String::from_utf8(out.stdout).expect("pkg-config output").split_whitespace().map(String::from).collect()
-}
+use c_harness::{compile, prefix, require_tool, root, run, scratch, Build};
 
 /// Builds an example with only pkg-config's flags and strict warnings; returns the binary.
 fn build_example(source: &str, name: &str) -> PathBuf {
-    let src = root().join(source);
-    let cpp = source.ends_with(".cpp");
-    let (compiler, package) = if cpp { ("g++", "g++") } else { ("gcc", "gcc") };
-    require_tool(compiler, package);
     let bin = scratch(&format!("bin-{name}")).join(name);
-    let mut cmd = Command::new(compiler);
-    cmd.args(if cpp { &["-std=c++17"][..] } else { &["-std=c11", "-Wpedantic"][..] });
-    cmd.args(["-Wall", "-Wextra", "-Werror", "-g", "-O1"]).arg(&src).arg("-o").arg(&bin);
-    cmd.args(pkg_config(&["--cflags"])).args(pkg_config(&["--libs"]));
-    run(&mut cmd);
+    compile(&[root().join(source)], &bin, Build::Plain);
     bin
 }
 
@@ -208,17 +139,7 @@ fn libtorrent_seeder(torrent: &Path, save: &Path) -> (Guard, u16) {
 
 /// Runs `program args...` (under valgrind when asked), killing it after `limit`.
 fn run_bounded(program: &Path, args: &[&str], valgrind: bool, limit: Duration) -> Output {
-    let mut cmd = if valgrind {
-        require_tool("valgrind", "valgrind");
-        let mut c = Command::new("valgrind");
-        let supp = root().join("tests/c/valgrind.supp");
-        c.args(["-q", "--leak-check=full", "--errors-for-leak-kinds=definite,possible", "--error-exitcode=99"])
-            .arg(format!("--suppressions={}", supp.display()))
-            .arg(program);
-        c
-    } else {
-        Command::new(program)
-    };
+    let mut cmd = if valgrind { c_harness::valgrind(program, 99) } else { Command::new(program) };
     cmd.args(args).env("LD_LIBRARY_PATH", prefix().join("lib")).stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
     let start = Instant::now();
