@@ -4,53 +4,36 @@
 
 use bitgocho::metainfo::Metainfo;
 use bitgocho::session::status::{TorrentState, TorrentStatus};
-use bitgocho::session::{AddParams, Session, SessionSettings, TorrentHandle};
+use bitgocho::session::{AddParams, Session, TorrentHandle};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-fn mktorrent(input: &Path, out: &Path) -> Arc<Metainfo> {
-    let o = Command::new("mktorrent")
-        .args(["-l", "16", "-a", "http://127.0.0.1:9/announce", "-o"])
-        .arg(out)
-        .arg(input)
-        .output()
-        .expect("mktorrent must be installed (tests/install-deps.sh installs it)");
-    assert!(o.status.success(), "mktorrent: {}", String::from_utf8_lossy(&o.stderr));
-    Arc::new(Metainfo::from_file(out).unwrap())
+#[allow(dead_code, reason = "this test uses only part of the shared helpers")]
+mod common;
+
+fn mktorrent(input: &Path, out: &Path, piece_pow: u32) -> Arc<Metainfo> {
+    common::mktorrent(input, out, piece_pow, Some("http://127.0.0.1:9/announce")).1
 }
 
 fn random_file(path: &Path, len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    let bytes: Vec<u8> = (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect();
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, &bytes).unwrap();
-    bytes
+    common::write_data(path, len, seed);
+    std::fs::read(path).unwrap()
 }
 
 fn session() -> Session {
-    Session::new(SessionSettings { bind: "127.0.0.1".parse().unwrap(), min_port: 0, ..Default::default() }).unwrap()
+    common::loopback_session()
 }
 
 fn wait_for(t: &TorrentHandle, what: &str, limit: Duration, done: impl Fn(&TorrentStatus) -> bool) -> TorrentStatus {
-    let start = Instant::now();
-    loop {
-        let st = t.status();
-        if done(&st) {
-            return st;
-        }
-        assert!(start.elapsed() < limit, "timed out waiting for {what}: {st:?}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let mut last = t.status();
+    common::wait_for(what, limit, || {
+        last = t.status();
+        done(&last)
+    });
+    last
 }
 
 /// A 1 MiB tmpfs, unmounted when dropped.
@@ -81,8 +64,8 @@ fn a_full_disk_stops_only_the_torrent_it_hits() {
     let src = dir.path().join("src");
     random_file(&src.join("big.bin"), 4 << 20, 11);
     let small = random_file(&src.join("small.bin"), 300_000, 12);
-    let big_meta = mktorrent(&src.join("big.bin"), &dir.path().join("big.torrent"));
-    let small_meta = mktorrent(&src.join("small.bin"), &dir.path().join("small.torrent"));
+    let big_meta = mktorrent(&src.join("big.bin"), &dir.path().join("big.torrent"), 16);
+    let small_meta = mktorrent(&src.join("small.bin"), &dir.path().join("small.torrent"), 16);
     let seeder = session();
     for m in [&big_meta, &small_meta] {
         let t = seeder.add_torrent(AddParams::new(m.clone(), &src)).unwrap();
@@ -156,7 +139,7 @@ fn kill_9_mid_download_never_makes_a_bad_piece_good() {
     let src = dir.path().join("src");
     let original = random_file(&src.join("data.bin"), 6 << 20, 13);
     let torrent = dir.path().join("data.torrent");
-    let meta = mktorrent(&src.join("data.bin"), &torrent);
+    let meta = mktorrent(&src.join("data.bin"), &torrent, 16);
     let seeder = session();
     let mut p = AddParams::new(meta, &src);
     p.max_upload_rate = 2_000_000; // so the download is still running when it is killed

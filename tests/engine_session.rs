@@ -10,45 +10,29 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+#[allow(dead_code, reason = "this test uses only part of the shared helpers")]
+mod common;
+
 fn mktorrent(input: &Path, out: &Path, piece_pow: u32) -> Arc<Metainfo> {
-    let status = Command::new("mktorrent")
-        .args(["-l", &piece_pow.to_string(), "-a", "http://127.0.0.1:9/announce", "-o"])
-        .arg(out)
-        .arg(input)
-        .output()
-        .expect("mktorrent must be installed (apt-get install mktorrent; tests/install-deps.sh does it)");
-    assert!(status.status.success(), "mktorrent failed: {}", String::from_utf8_lossy(&status.stderr));
-    Arc::new(Metainfo::from_file(out).unwrap())
+    common::mktorrent(input, out, piece_pow, Some("http://127.0.0.1:9/announce")).1
 }
 
-fn random_file(path: &Path, len: usize, seed: u64) {
-    let mut x = seed | 1;
-    let bytes: Vec<u8> = (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect();
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, bytes).unwrap();
+fn random_file(path: &Path, len: usize, seed: u64) -> Vec<u8> {
+    common::write_data(path, len, seed);
+    std::fs::read(path).unwrap()
 }
 
 fn session() -> Session {
-    Session::new(SessionSettings { bind: "127.0.0.1".parse().unwrap(), min_port: 0, ..Default::default() }).unwrap()
+    common::loopback_session()
 }
 
 fn wait_for(t: &TorrentHandle, what: &str, limit: Duration, done: impl Fn(&TorrentStatus) -> bool) -> TorrentStatus {
-    let start = Instant::now();
-    loop {
-        let st = t.status();
-        if done(&st) {
-            return st;
-        }
-        assert!(start.elapsed() < limit, "timed out waiting for {what}: {st:?}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let mut last = t.status();
+    common::wait_for(what, limit, || {
+        last = t.status();
+        done(&last)
+    });
+    last
 }
 
 fn seeding(st: &TorrentStatus) -> bool {
