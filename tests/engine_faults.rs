@@ -3,8 +3,8 @@
 //! piece count as good. Torrents are made with the real `mktorrent`.
 
 use bitgocho::metainfo::Metainfo;
-use bitgocho::session::status::{TorrentState, TorrentStatus};
-use bitgocho::session::{AddParams, Session, TorrentHandle};
+use bitgocho::session::status::TorrentState;
+use bitgocho::session::AddParams;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -14,26 +14,11 @@ use std::time::{Duration, Instant};
 #[allow(dead_code, reason = "this test uses only part of the shared helpers")]
 mod common;
 
+/// The tracker URL of test torrents: nothing listens there.
+const ANNOUNCE: Option<&str> = Some("http://127.0.0.1:9/announce");
+
 fn mktorrent(input: &Path, out: &Path, piece_pow: u32) -> Arc<Metainfo> {
-    common::mktorrent(input, out, piece_pow, Some("http://127.0.0.1:9/announce")).1
-}
-
-fn random_file(path: &Path, len: usize, seed: u64) -> Vec<u8> {
-    common::write_data(path, len, seed);
-    std::fs::read(path).unwrap()
-}
-
-fn session() -> Session {
-    common::loopback_session()
-}
-
-fn wait_for(t: &TorrentHandle, what: &str, limit: Duration, done: impl Fn(&TorrentStatus) -> bool) -> TorrentStatus {
-    let mut last = t.status();
-    common::wait_for(what, limit, || {
-        last = t.status();
-        done(&last)
-    });
-    last
+    common::mktorrent(input, out, piece_pow, ANNOUNCE).1
 }
 
 /// A 1 MiB tmpfs, unmounted when dropped.
@@ -62,28 +47,29 @@ impl Drop for SmallDisk {
 fn a_full_disk_stops_only_the_torrent_it_hits() {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("src");
-    random_file(&src.join("big.bin"), 4 << 20, 11);
-    let small = random_file(&src.join("small.bin"), 300_000, 12);
+    common::data_file(&src.join("big.bin"), 4 << 20, 11);
+    let small = common::data_file(&src.join("small.bin"), 300_000, 12);
     let big_meta = mktorrent(&src.join("big.bin"), &dir.path().join("big.torrent"), 16);
     let small_meta = mktorrent(&src.join("small.bin"), &dir.path().join("small.torrent"), 16);
-    let seeder = session();
+    let seeder = common::loopback_session();
     for m in [&big_meta, &small_meta] {
         let t = seeder.add_torrent(AddParams::new(m.clone(), &src)).unwrap();
-        wait_for(&t, "seeding", Duration::from_secs(20), |s| s.state == TorrentState::Seeding);
+        common::wait_status(&t, "seeding", Duration::from_secs(20), |s| s.state == TorrentState::Seeding);
     }
     let disk = SmallDisk::mount(dir.path().join("full"));
     let peer = format!("127.0.0.1:{}", seeder.listen_port()).parse().unwrap();
-    let leecher = session();
+    let leecher = common::loopback_session();
     let mut p = AddParams::new(big_meta, &disk.0);
     p.peers.push(peer);
     let big = leecher.add_torrent(p).unwrap();
     let mut p = AddParams::new(small_meta, dir.path().join("ok"));
     p.peers.push(peer);
     let ok = leecher.add_torrent(p).unwrap();
-    let st = wait_for(&big, "the disk-full error", Duration::from_secs(30), |s| s.state == TorrentState::Error);
+    let st =
+        common::wait_status(&big, "the disk-full error", Duration::from_secs(30), |s| s.state == TorrentState::Error);
     let err = st.error.unwrap_or_default();
     assert!(err.contains("No space left on device"), "error names the problem: {err}");
-    wait_for(&ok, "the other torrent", Duration::from_secs(30), |s| s.state == TorrentState::Seeding);
+    common::wait_status(&ok, "the other torrent", Duration::from_secs(30), |s| s.state == TorrentState::Seeding);
     assert_eq!(std::fs::read(dir.path().join("ok/small.bin")).unwrap(), small);
     drop(leecher);
 }
@@ -137,14 +123,14 @@ fn wait_percent(child: &mut Child, min: f64, limit: Duration) -> f64 {
 fn kill_9_mid_download_never_makes_a_bad_piece_good() {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("src");
-    let original = random_file(&src.join("data.bin"), 6 << 20, 13);
+    let original = common::data_file(&src.join("data.bin"), 6 << 20, 13);
     let torrent = dir.path().join("data.torrent");
     let meta = mktorrent(&src.join("data.bin"), &torrent, 16);
-    let seeder = session();
+    let seeder = common::loopback_session();
     let mut p = AddParams::new(meta, &src);
     p.max_upload_rate = 2_000_000; // so the download is still running when it is killed
     let t = seeder.add_torrent(p).unwrap();
-    wait_for(&t, "seeding", Duration::from_secs(20), |s| s.state == TorrentState::Seeding);
+    common::wait_status(&t, "seeding", Duration::from_secs(20), |s| s.state == TorrentState::Seeding);
     let peer = format!("127.0.0.1:{}", seeder.listen_port());
     let save = dir.path().join("out.bin");
 

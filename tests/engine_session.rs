@@ -4,7 +4,7 @@
 
 use bitgocho::metainfo::Metainfo;
 use bitgocho::session::status::{TorrentState, TorrentStatus};
-use bitgocho::session::{AddParams, Session, SessionSettings, TorrentHandle};
+use bitgocho::session::{AddParams, Session, SessionSettings};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
@@ -13,26 +13,11 @@ use std::time::{Duration, Instant};
 #[allow(dead_code, reason = "this test uses only part of the shared helpers")]
 mod common;
 
+/// The tracker URL of test torrents: nothing listens there.
+const ANNOUNCE: Option<&str> = Some("http://127.0.0.1:9/announce");
+
 fn mktorrent(input: &Path, out: &Path, piece_pow: u32) -> Arc<Metainfo> {
-    common::mktorrent(input, out, piece_pow, Some("http://127.0.0.1:9/announce")).1
-}
-
-fn random_file(path: &Path, len: usize, seed: u64) -> Vec<u8> {
-    common::write_data(path, len, seed);
-    std::fs::read(path).unwrap()
-}
-
-fn session() -> Session {
-    common::loopback_session()
-}
-
-fn wait_for(t: &TorrentHandle, what: &str, limit: Duration, done: impl Fn(&TorrentStatus) -> bool) -> TorrentStatus {
-    let mut last = t.status();
-    common::wait_for(what, limit, || {
-        last = t.status();
-        done(&last)
-    });
-    last
+    common::mktorrent(input, out, piece_pow, ANNOUNCE).1
 }
 
 fn seeding(st: &TorrentStatus) -> bool {
@@ -63,28 +48,28 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 fn our_seeder_to_our_leecher_single_and_multi_file() {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("src");
-    random_file(&src.join("single.bin"), 3_000_001, 1);
-    random_file(&src.join("multi/a/one.bin"), 700_000, 2);
+    common::data_file(&src.join("single.bin"), 3_000_001, 1);
+    common::data_file(&src.join("multi/a/one.bin"), 700_000, 2);
     std::fs::write(src.join("multi/a/empty"), b"").unwrap();
-    random_file(&src.join("multi/b/two.bin"), 1_234_567, 3);
+    common::data_file(&src.join("multi/b/two.bin"), 1_234_567, 3);
     let single = mktorrent(&src.join("single.bin"), &dir.path().join("s.torrent"), 16);
     let multi = mktorrent(&src.join("multi"), &dir.path().join("m.torrent"), 15);
 
-    let seeder = session();
-    let leecher = session();
+    let seeder = common::loopback_session();
+    let leecher = common::loopback_session();
     let seed_port = seeder.listen_port();
     for meta in [single, multi] {
         let s = seeder.add_torrent(AddParams::new(meta.clone(), &src)).unwrap();
-        wait_for(&s, "seeder check", Duration::from_secs(20), seeding);
+        common::wait_status(&s, "seeder check", Duration::from_secs(20), seeding);
         let out = dir.path().join("out");
         let mut p = AddParams::new(meta.clone(), &out);
         p.peers.push(format!("127.0.0.1:{seed_port}").parse().unwrap());
         let l = leecher.add_torrent(p).unwrap();
-        let st = wait_for(&l, "download", Duration::from_secs(30), seeding);
+        let st = common::wait_status(&l, "download", Duration::from_secs(30), seeding);
         assert_eq!(st.have_bytes, meta.total_length());
         assert_eq!(st.file_progress.iter().sum::<u64>(), meta.total_length());
         let total = meta.total_length();
-        wait_for(&s, "seeder upload count", Duration::from_secs(5), |st| st.uploaded >= total);
+        common::wait_status(&s, "seeder upload count", Duration::from_secs(5), |st| st.uploaded >= total);
     }
     same_tree(&src, &dir.path().join("out"));
 }
@@ -93,7 +78,7 @@ fn our_seeder_to_our_leecher_single_and_multi_file() {
 fn fast_resume_is_trusted_only_while_files_are_unchanged() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    random_file(&data.join("file.bin"), 2_000_000, 4);
+    common::data_file(&data.join("file.bin"), 2_000_000, 4);
     let meta = mktorrent(&data.join("file.bin"), &dir.path().join("f.torrent"), 15);
     let resume = dir.path().join("resume");
     let settings = || SessionSettings {
@@ -106,7 +91,7 @@ fn fast_resume_is_trusted_only_while_files_are_unchanged() {
     // First run: full check, record saved on shutdown.
     let s = Session::new(settings()).unwrap();
     let t = s.add_torrent(AddParams::new(meta.clone(), &data)).unwrap();
-    wait_for(&t, "first check", Duration::from_secs(20), seeding);
+    common::wait_status(&t, "first check", Duration::from_secs(20), seeding);
     s.shutdown();
     assert_eq!(std::fs::read_dir(&resume).unwrap().count(), 1, "one resume record written");
 
@@ -120,7 +105,7 @@ fn fast_resume_is_trusted_only_while_files_are_unchanged() {
     std::fs::File::options().write(true).open(&path).unwrap().set_modified(mtime).unwrap();
     let s = Session::new(settings()).unwrap();
     let t = s.add_torrent(AddParams::new(meta.clone(), &data)).unwrap();
-    let st = wait_for(&t, "resume", Duration::from_secs(20), |st| st.state != TorrentState::Checking);
+    let st = common::wait_status(&t, "resume", Duration::from_secs(20), |st| st.state != TorrentState::Checking);
     assert_eq!(st.pieces_have, st.pieces_total, "unchanged stamps: record trusted");
     s.shutdown();
 
@@ -128,7 +113,7 @@ fn fast_resume_is_trusted_only_while_files_are_unchanged() {
     std::fs::File::options().write(true).open(&path).unwrap().set_modified(mtime + Duration::from_secs(5)).unwrap();
     let s = Session::new(settings()).unwrap();
     let t = s.add_torrent(AddParams::new(meta, &data)).unwrap();
-    let st = wait_for(&t, "recheck", Duration::from_secs(20), |st| st.state != TorrentState::Checking);
+    let st = common::wait_status(&t, "recheck", Duration::from_secs(20), |st| st.state != TorrentState::Checking);
     assert_eq!(st.pieces_have, st.pieces_total - 1, "changed file: rehashed, the bad piece is missing");
     assert_eq!(st.state, TorrentState::Downloading);
 }
@@ -137,18 +122,18 @@ fn fast_resume_is_trusted_only_while_files_are_unchanged() {
 fn download_rate_limit_is_honoured() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    random_file(&data.join("file.bin"), 600_000, 5);
+    common::data_file(&data.join("file.bin"), 600_000, 5);
     let meta = mktorrent(&data.join("file.bin"), &dir.path().join("f.torrent"), 15);
-    let seeder = session();
+    let seeder = common::loopback_session();
     let s = seeder.add_torrent(AddParams::new(meta.clone(), &data)).unwrap();
-    wait_for(&s, "seed", Duration::from_secs(20), seeding);
-    let leecher = session();
+    common::wait_status(&s, "seed", Duration::from_secs(20), seeding);
+    let leecher = common::loopback_session();
     let mut p = AddParams::new(meta, dir.path().join("out"));
     p.peers.push(format!("127.0.0.1:{}", seeder.listen_port()).parse().unwrap());
     p.max_download_rate = 200_000;
     let start = Instant::now();
     let l = leecher.add_torrent(p).unwrap();
-    wait_for(&l, "limited download", Duration::from_secs(30), seeding);
+    common::wait_status(&l, "limited download", Duration::from_secs(30), seeding);
     let took = start.elapsed();
     // 600 kB at 200 kB/s with a one-second burst: at least about 2 s.
     assert!(took >= Duration::from_millis(1800), "600 kB at 200 kB/s took only {took:?}");
@@ -158,15 +143,15 @@ fn download_rate_limit_is_honoured() {
 fn pause_resume_and_remove_with_data() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    random_file(&data.join("file.bin"), 300_000, 6);
+    common::data_file(&data.join("file.bin"), 300_000, 6);
     let meta = mktorrent(&data.join("file.bin"), &dir.path().join("f.torrent"), 15);
-    let seeder = session();
+    let seeder = common::loopback_session();
     let s = seeder.add_torrent(AddParams::new(meta.clone(), &data)).unwrap();
-    wait_for(&s, "seed", Duration::from_secs(20), seeding);
+    common::wait_status(&s, "seed", Duration::from_secs(20), seeding);
     s.pause().unwrap();
-    wait_for(&s, "pause", Duration::from_secs(5), |st| st.state == TorrentState::Paused);
+    common::wait_status(&s, "pause", Duration::from_secs(5), |st| st.state == TorrentState::Paused);
     s.resume().unwrap();
-    wait_for(&s, "resume", Duration::from_secs(5), seeding);
+    common::wait_status(&s, "resume", Duration::from_secs(5), seeding);
     assert!(seeder.find_torrent(&meta.info_hash_v1().unwrap()).is_some());
     let copy = dir.path().join("copy");
     std::fs::create_dir_all(&copy).unwrap();
@@ -174,7 +159,7 @@ fn pause_resume_and_remove_with_data() {
     seeder.remove_torrent(&s, false).unwrap();
     assert!(s.pause().is_err(), "handle of a removed torrent reports it gone");
     let c = seeder.add_torrent(AddParams::new(meta.clone(), &copy)).unwrap();
-    wait_for(&c, "seed copy", Duration::from_secs(20), seeding);
+    common::wait_status(&c, "seed copy", Duration::from_secs(20), seeding);
     seeder.remove_torrent(&c, true).unwrap();
     assert!(!copy.join("file.bin").exists(), "data deleted with the torrent");
     assert!(data.join("file.bin").exists());
@@ -184,18 +169,19 @@ fn pause_resume_and_remove_with_data() {
 fn without_hash_checks_present_data_is_trusted_and_missing_data_is_not() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    random_file(&data.join("file.bin"), 200_000, 7);
+    common::data_file(&data.join("file.bin"), 200_000, 7);
     let meta = mktorrent(&data.join("file.bin"), &dir.path().join("f.torrent"), 15);
-    let s = session();
+    let s = common::loopback_session();
     let mut p = AddParams::new(meta.clone(), &data);
     p.check_hashes = false;
     let t = s.add_torrent(p).unwrap();
-    wait_for(&t, "trusted seed", Duration::from_secs(10), seeding);
+    common::wait_status(&t, "trusted seed", Duration::from_secs(10), seeding);
     s.remove_torrent(&t, false).unwrap();
     let mut p = AddParams::new(meta, dir.path().join("empty"));
     p.check_hashes = false;
     let t = s.add_torrent(p).unwrap();
-    let st = wait_for(&t, "nothing trusted", Duration::from_secs(10), |st| st.state != TorrentState::Checking);
+    let st =
+        common::wait_status(&t, "nothing trusted", Duration::from_secs(10), |st| st.state != TorrentState::Checking);
     assert_eq!((st.pieces_have, st.state), (0, TorrentState::Downloading));
 }
 
@@ -204,7 +190,7 @@ fn announces_carry_the_configured_ip_and_the_session_reports_its_port() {
     use std::io::{Read, Write};
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    random_file(&data.join("file.bin"), 100_000, 8);
+    common::data_file(&data.join("file.bin"), 100_000, 8);
     let tracker = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://127.0.0.1:{}/announce", tracker.local_addr().unwrap().port());
     let out = dir.path().join("t.torrent");

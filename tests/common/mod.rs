@@ -103,3 +103,25 @@ pub fn assert_same_files(meta: &Metainfo, a: &Path, b: &Path) {
         assert_eq!(left.len() as u64, meta.files()[i].length(), "{} has the wrong length", rel.display());
     }
 }
+
+/// Polls the torrent's status every 50 ms until `done` holds; returns that status. Panics
+/// naming `what` after `timeout`.
+pub fn wait_status(
+    torrent: &TorrentHandle,
+    what: &str,
+    timeout: Duration,
+    done: impl Fn(&TorrentStatus) -> bool,
+) -> TorrentStatus {
+    let mut last = torrent.status();
+    wait_for(what, timeout, || {
+        last = torrent.status();
+        done(&last)
+    });
+    last
+}
+
+/// Writes `len` pseudo-random bytes to `path` (see [`write_data`]) and returns them.
+pub fn data_file(path: &Path, len: usize, seed: u64) -> Vec<u8> {
+    write_data(path, len, seed);
+    std::fs::read(path).expect("read back test data")
+}
