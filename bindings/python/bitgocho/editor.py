@@ -4,14 +4,18 @@ import os
 from ctypes import POINTER, byref, string_at
 
 from . import _ffi
+from ._handle import Handle
 from .errors import check
 
 _lib = _ffi.lib
 
 
-class MetainfoEditor:
+class MetainfoEditor(Handle):
     """A .torrent builder. `MetainfoEditor.new(path)` hashes files into a new torrent;
     `MetainfoEditor.load(data_or_path)` edits an existing one. Setters return self."""
+
+    _free = staticmethod(_lib.bitgocho_metainfo_editor_free)
+    _what = "editor"
 
     def __init__(self, handle):
         self._handle = handle
@@ -43,27 +47,6 @@ class MetainfoEditor:
         out = POINTER(_ffi.bitgocho_metainfo_editor)()
         check(_lib.bitgocho_metainfo_editor_from_metainfo(metainfo.handle, byref(out)))
         return cls(out)
-
-    def close(self):
-        """Releases the handle (idempotent)."""
-        if self._handle:
-            _lib.bitgocho_metainfo_editor_free(self._handle)
-            self._handle = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        self.close()
-
-    @property
-    def handle(self):
-        if not self._handle:
-            raise ValueError("editor is closed")
-        return self._handle
 
     def _set(self, fn, *args):
         check(fn(self.handle, *args))

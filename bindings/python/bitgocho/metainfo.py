@@ -4,6 +4,7 @@ import os
 from ctypes import POINTER, byref, c_int64, c_size_t, c_uint16, c_uint32, c_uint64, c_void_p, string_at
 
 from . import _ffi
+from ._handle import Handle
 from ._buffers import fetch, fetch_str
 from .errors import E_NOT_FOUND, check
 
@@ -13,9 +14,12 @@ META_V1, META_V2, META_HYBRID = 1, 2, 3
 FILE_PAD, FILE_EXECUTABLE, FILE_HIDDEN, FILE_SYMLINK = 1, 2, 4, 8
 
 
-class Metainfo:
+class Metainfo(Handle):
     """An immutable parsed .torrent. Use `Metainfo.parse(data)` or `Metainfo.from_file(path)`;
     close() (or a `with` block) releases it early."""
+
+    _free = staticmethod(_lib.bitgocho_metainfo_free)
+    _what = "metainfo"
 
     def __init__(self, handle):
         self._handle = handle
@@ -33,28 +37,6 @@ class Metainfo:
         out = POINTER(_ffi.bitgocho_metainfo)()
         check(_lib.bitgocho_metainfo_from_file(os.fsencode(path), byref(out)))
         return cls(out)
-
-    def close(self):
-        """Releases the handle (idempotent)."""
-        if self._handle:
-            _lib.bitgocho_metainfo_free(self._handle)
-            self._handle = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        self.close()
-
-    @property
-    def handle(self):
-        """The live C handle; raises ValueError once closed."""
-        if not self._handle:
-            raise ValueError("metainfo is closed")
-        return self._handle
 
     # --- identity and sizes
     @property

@@ -10,6 +10,7 @@ import os
 from ctypes import POINTER, byref, c_int32, c_size_t, c_uint32, c_uint64, sizeof
 
 from . import _ffi
+from ._handle import Handle
 from ._buffers import fetch, fetch_str
 from .errors import E_AGAIN, E_NOT_FOUND, check
 from .metainfo import Metainfo
@@ -49,34 +50,15 @@ def _optional(call, handle, ctype):
     return out.value
 
 
-class Torrent:
+class Torrent(Handle):
     """A torrent of a session (a weak handle: once removed, calls raise Error with status
     TORRENT_GONE). close() or a `with` block releases the handle early."""
 
+    _free = staticmethod(_lib.bitgocho_torrent_free)
+    _what = "torrent handle"
+
     def __init__(self, handle):
         self._handle = handle
-
-    def close(self):
-        """Releases the handle (idempotent); the torrent stays in its session."""
-        if self._handle:
-            _lib.bitgocho_torrent_free(self._handle)
-            self._handle = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        self.close()
-
-    @property
-    def handle(self):
-        """The live C handle; raises ValueError once closed."""
-        if not self._handle:
-            raise ValueError("torrent handle is closed")
-        return self._handle
 
     @property
     def id(self):
@@ -138,10 +120,13 @@ class Torrent:
         check(_lib.bitgocho_torrent_connect_peer(self.handle, host_port.encode()))
 
 
-class Session:
+class Session(Handle):
     """A running session. Options are the C API's setting keys, e.g.
     `Session(listen_port=0, bind="127.0.0.1", max_upload_rate=100)`. close() (or a `with`
     block) announces stopped and joins the session's threads."""
+
+    _free = staticmethod(_lib.bitgocho_session_free)
+    _what = "session"
 
     def __init__(self, **options):
         self._handle = None
@@ -159,28 +144,6 @@ class Session:
         finally:
             _lib.bitgocho_settings_free(settings)
         self._handle = out
-
-    def close(self):
-        """Stops the session (idempotent)."""
-        if self._handle:
-            _lib.bitgocho_session_free(self._handle)
-            self._handle = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        self.close()
-
-    @property
-    def handle(self):
-        """The live C handle; raises ValueError once closed."""
-        if not self._handle:
-            raise ValueError("session is closed")
-        return self._handle
 
     @property
     def listen_port(self):

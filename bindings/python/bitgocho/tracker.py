@@ -6,6 +6,7 @@ import os
 from ctypes import POINTER, byref, c_char_p, c_size_t, c_uint16, create_string_buffer, sizeof, string_at
 
 from . import _ffi
+from ._handle import Handle
 from ._buffers import fetch_str
 from .errors import E_AGAIN, E_NOT_FOUND, check
 
@@ -43,30 +44,18 @@ def _settings(options):
         _lib.bitgocho_settings_free(s)
 
 
-class Tracker:
+class Tracker(Handle):
     """An embedded tracker; `Tracker(response_size=30, dfile="state")` takes bttrack's option
     names. Safe to use from several threads."""
+
+    _free = staticmethod(_lib.bitgocho_tracker_free)
+    _what = "tracker"
 
     _handle = None
 
     def __init__(self, **options):
         self._handle = _settings(options)
         self._out = create_string_buffer(_lib.bitgocho_tracker_max_response_len(self._handle))
-
-    def close(self):
-        """Releases the handle (idempotent)."""
-        if self._handle:
-            _lib.bitgocho_tracker_free(self._handle)
-            self._handle = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        self.close()
 
     def handle_http(self, target, peer=("127.0.0.1", 6881)):
         """Answers a raw request target (bytes, not URL-decoded): (http status, content type,
