@@ -52,7 +52,10 @@ impl ResumeData {
     pub fn decode(bytes: &[u8]) -> Result<ResumeData, ResumeError> {
         let v = bencode::decode(bytes, Limits::default()).map_err(|e| ResumeError::Bencode(e.to_string()))?;
         let d = v.as_dict().ok_or(ResumeError::Malformed("not a dictionary"))?;
-        let info_hash = d.get_bytes(b"info-hash").and_then(|b| <[u8; 20]>::try_from(b).ok()).ok_or(ResumeError::Malformed("info-hash"))?;
+        let info_hash = d
+            .get_bytes(b"info-hash")
+            .and_then(|b| <[u8; 20]>::try_from(b).ok())
+            .ok_or(ResumeError::Malformed("info-hash"))?;
         let pieces = d.get_bytes(b"pieces").ok_or(ResumeError::Malformed("pieces"))?.to_vec();
         let mut files = Vec::new();
         for f in d.get_list(b"files").ok_or(ResumeError::Malformed("files"))? {
@@ -60,7 +63,8 @@ impl ResumeData {
             files.push(match l {
                 [] => None,
                 [size, mtime] => {
-                    let size = size.as_int().and_then(|s| u64::try_from(s).ok()).ok_or(ResumeError::Malformed("file size"))?;
+                    let size =
+                        size.as_int().and_then(|s| u64::try_from(s).ok()).ok_or(ResumeError::Malformed("file size"))?;
                     Some((size, mtime.as_int().ok_or(ResumeError::Malformed("file mtime"))?))
                 }
                 _ => return Err(ResumeError::Malformed("file entry")),
@@ -76,7 +80,8 @@ mod tests {
 
     #[test]
     fn round_trip_and_garbage() {
-        let r = ResumeData { info_hash: [9; 20], pieces: vec![0xf0, 0x80], files: vec![Some((10, 1_700_000_000)), None] };
+        let r =
+            ResumeData { info_hash: [9; 20], pieces: vec![0xf0, 0x80], files: vec![Some((10, 1_700_000_000)), None] };
         assert_eq!(ResumeData::decode(&r.encode()).unwrap(), r);
         assert!(ResumeData::decode(b"garbage").is_err());
         assert!(ResumeData::decode(b"d5:filesli1eee").is_err());
