@@ -29,8 +29,11 @@ pub type TorrentId = u32;
 
 /// Largest request served, and largest block accepted.
 pub const MAX_REQUEST: u32 = 128 * 1024;
-/// Send-buffer level below which queued uploads are read into it.
+/// Send-buffer level up to which queued uploads are read into it.
 pub const SEND_WATERMARK: usize = 2 * 1024 * 1024;
+/// Send-buffer level below which it is refilled (refilling only when it is nearly empty keeps the
+/// bytes moved to the front of the buffer small).
+pub const SEND_REFILL_BELOW: usize = 256 * 1024;
 /// Requests kept in flight per peer at least, once unchoked.
 pub const MIN_QUEUE: usize = 64;
 /// Requests kept in flight per peer at most.
@@ -612,6 +615,9 @@ impl Torrent {
 
     /// Moves queued uploads into the send buffer up to the watermark, reading from the files.
     pub fn serve(&mut self, conn: &mut PeerConn, now: Instant) -> Result<(), String> {
+        if conn.send_len() >= SEND_REFILL_BELOW {
+            return Ok(());
+        }
         while conn.send_len() < SEND_WATERMARK {
             let Some(b) = conn.wanted.pop_front() else { break };
             let Ok(piece) = self.layout.piece(b.piece) else { continue };
