@@ -14,7 +14,7 @@ use super::rate::RateMeter;
 use super::status::{TorrentState, TorrentStatus};
 use super::PeerKey;
 use crate::metainfo::Metainfo;
-use crate::storage::hash_pool::{HashJob, HashKind, HashPool, HashResult};
+use crate::storage::hash_pool::{HashData, HashJob, HashKind, HashPool, HashResult};
 use crate::storage::store::{Store, StoreFile};
 use crate::storage::{Layout, PieceIndex, BLOCK_SIZE};
 use crate::wire::{BlockRef as WireBlock, ExtensionHandshake, Handshake, Message};
@@ -265,7 +265,9 @@ impl Torrent {
         pool.submit(HashJob {
             id: self.job_id(piece.get()),
             kind: HashKind::V1,
-            data: Box::new(move || store.read_piece(piece).map_err(|e| std::io::Error::other(e.to_string()))),
+            data: HashData::Chunks(Box::new(move |sink: &mut dyn FnMut(&[u8])| {
+                store.piece_chunks(piece, sink).map_err(|e| std::io::Error::other(e.to_string()))
+            })),
         });
     }
 
