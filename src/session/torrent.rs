@@ -304,6 +304,8 @@ impl Torrent {
     }
 
     fn finish_check(&mut self, now: Instant) {
+        // An idle torrent keeps no map or file open: they are reopened on first use.
+        self.store.close();
         self.completed_at_start = self.picker.is_complete();
         self.state = if self.picker.is_complete() { TorrentState::Seeding } else { TorrentState::Downloading };
         self.events.push(SessionEvent::Checked { torrent: self.id, pieces: self.have.count() });

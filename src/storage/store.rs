@@ -187,7 +187,8 @@ impl Store {
     }
 
     /// Feeds the whole piece to `sink` in order, as slices of the maps (pad bytes as zeros), so it
-    /// can be hashed without a copy. Each range is pre-faulted with one `MADV_POPULATE_READ`.
+    /// can be hashed without a copy. Each range is pre-faulted with one `MADV_POPULATE_READ`
+    /// and dropped from our page tables after (`MADV_DONTNEED`).
     pub fn piece_chunks(&self, piece: PieceIndex, sink: &mut dyn FnMut(&[u8])) -> Result<(), StorageError> {
         static ZEROS: [u8; 16 * 1024] = [0; 16 * 1024];
         for seg in self.layout.piece_segments(piece) {
@@ -206,6 +207,10 @@ impl Store {
             // Advice only: a failure just means the pages fault in one by one.
             let _ = map.advise_range(memmap2::Advice::PopulateRead, start, len);
             sink(&map[start..start + len]);
+            // SAFETY: the map is a read-only shared file mapping, for which MADV_DONTNEED only drops
+            // this process's page-table entries (the data stays in the page cache and a later read
+            // faults it back in); it keeps hashed data from piling up in our resident set.
+            let _ = unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, len) };
         }
         Ok(())
     }
