@@ -50,11 +50,18 @@ struct Args {
     port: u16,
     timeout: Duration,
     threads: usize,
+    trace: bool,
 }
 
 fn parse_args(raw: &[String]) -> Result<Args, BenchError> {
-    let mut a =
-        Args { positional: Vec::new(), peers: Vec::new(), port: 0, timeout: Duration::from_secs(120), threads: 0 };
+    let mut a = Args {
+        positional: Vec::new(),
+        peers: Vec::new(),
+        port: 0,
+        timeout: Duration::from_secs(120),
+        threads: 0,
+        trace: false,
+    };
     let mut it = raw.iter();
     while let Some(arg) = it.next() {
         let mut value =
@@ -72,6 +79,7 @@ fn parse_args(raw: &[String]) -> Result<Args, BenchError> {
                 let s: f64 = value(arg)?.parse().map_err(|_| BenchError::Usage(format!("bad {arg}")))?;
                 a.timeout = Duration::from_secs_f64(s.max(0.0));
             }
+            "--trace" => a.trace = true,
             _ => a.positional.push(arg.clone()),
         }
     }
@@ -134,16 +142,45 @@ fn leech(a: &Args) -> Result<(), BenchError> {
     params.peers = a.peers.clone();
     let handle = session.add_torrent(params)?;
     let id = handle.id();
+    let tracer = a.trace.then(|| spawn_tracer(handle.clone(), start));
     wait_for(
         &session,
         a.timeout,
         "the download to finish",
         |ev| matches!(ev, SessionEvent::Finished { torrent } if *torrent == id),
     )?;
+    drop(tracer);
     let secs = start.elapsed().as_secs_f64();
     println!("leech seconds={secs:.3} bytes={bytes} rate_mib_s={:.1}", bytes as f64 / secs / 1048576.0);
     session.shutdown();
     Ok(())
+}
+
+/// Prints the torrent's progress to stderr every 100 ms until the returned guard is dropped.
+fn spawn_tracer(handle: bitgocho::session::TorrentHandle, start: Instant) -> impl Drop {
+    struct Stop(Arc<std::sync::atomic::AtomicBool>);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = stop.clone();
+    std::thread::spawn(move || {
+        while !flag.load(std::sync::atomic::Ordering::Relaxed) && start.elapsed() < Duration::from_secs(600) {
+            let st = handle.status();
+            eprintln!(
+                "trace t={:.2} have={} down={} rate_mib_s={:.0} peers={}",
+                start.elapsed().as_secs_f64(),
+                st.pieces_have,
+                st.downloaded >> 20,
+                st.download_rate / 1048576.0,
+                st.peers
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    });
+    Stop(stop)
 }
 
 fn seed(a: &Args) -> Result<(), BenchError> {
