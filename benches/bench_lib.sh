@@ -38,6 +38,12 @@ stats() {
   printf '%-28s median=%ss min=%ss max=%ss runs=%d\n' "$name" "$STAT_MEDIAN" "$STAT_MIN" "$STAT_MAX" "$#"
 }
 
+# cpu_of OUTFILE: user+sys seconds recorded by `timed`.
+cpu_of() { awk -v u="$(field cpu_user "$(cat "$1")")" -v s="$(field cpu_sys "$(cat "$1")")" 'BEGIN { printf "%.2f", u + s }'; }
+
+# median VALUES...: the median, quietly.
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END { printf "%.3f", (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2 }'; }
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 # timed OUTFILE CMD...: runs CMD under /usr/bin/time; its stdout goes to OUTFILE, "cpu=user+sys" appended.
