@@ -339,6 +339,54 @@ mod tests {
     }
 
     #[test]
+    fn receive_buffer_reused_across_partial_messages() {
+        let mut c = conn();
+        c.phase = Phase::Active;
+        let mut stream = Vec::new();
+        let data: Vec<u8> = (0..16384u32).map(|i| i as u8).collect();
+        for i in 0..40u32 {
+            Message::Piece { piece: i, begin: 0, data: &data }.encode(&mut stream);
+        }
+        // Odd read sizes so messages straddle reads and the tail is moved to the front often.
+        let mut seen = 0u32;
+        for chunk in stream.chunks(100_003) {
+            let space = c.recv_space();
+            assert!(space.len() >= READ_CHUNK);
+            space[..chunk.len()].copy_from_slice(chunk);
+            c.received(chunk.len(), Instant::now());
+            c.drain_incoming(1 << 20, |_, inc| {
+                match inc {
+                    Incoming::Message(Message::Piece { piece, data: d, .. }) => {
+                        assert_eq!(piece, seen);
+                        assert_eq!(d, &data[..]);
+                        seen += 1;
+                    }
+                    other => panic!("unexpected {other:?}"),
+                }
+                Ok(true)
+            })
+            .unwrap();
+        }
+        assert_eq!(seen, 40);
+        assert_eq!(c.pending(), 0);
+        assert!(c.recv.len() < 2 * READ_CHUNK, "buffer grew to {}", c.recv.len());
+    }
+
+    #[test]
+    fn send_buffer_partial_writes_keep_order() {
+        let mut c = conn();
+        c.send_raw(b"abcdef", Instant::now());
+        c.sent(2);
+        assert_eq!(c.to_send(), b"cdef");
+        c.send_raw(b"gh", Instant::now());
+        c.send_buffer().extend_from_slice(b"ij");
+        assert_eq!(c.to_send(), b"cdefghij");
+        c.sent(8);
+        assert_eq!(c.send_len(), 0);
+        assert!(c.to_send().is_empty());
+    }
+
+    #[test]
     fn send_buffer() {
         let mut c = conn();
         c.send(&Message::Interested, Instant::now());
