@@ -1,7 +1,9 @@
 //! Shared pieces of the command-line tools: BitTornado's option syntax, help text and exit
 //! handling. Each tool in `src/bin/` is a small `main` over these and the library API.
 
+pub mod makemeta;
 pub mod options;
+pub mod progress;
 
 pub use options::{Opt, OptDefault, OptError, Parsed};
 
@@ -49,3 +51,10 @@ pub fn run(body: impl FnOnce() -> Result<(), Exit>) -> std::process::ExitCode {
         }
     }
 }
+
+// btdownloadheadless / btlaunchmany (h/headless)
+pub mod headless;
+pub mod launchmany;
+pub mod saveas;
+pub mod signals;
+pub mod status_block;

@@ -14,7 +14,12 @@ pub use parse::ParseLimits;
 pub use sanitize::SafePath;
 
 // --- creating (piece size, file walk, hashing, build)
-// (create helper adds its modules here)
+pub mod create;
+pub mod create_error;
+pub mod hasher;
+pub mod piece_layout;
+pub mod piece_size;
+pub mod walk;
 
 // --- editing
 // (edit helper adds its modules here)

@@ -156,27 +156,51 @@ impl Bitfield {
         Ok((&mut self.bytes[(index / 8) as usize], 0x80 >> (index % 8)))
     }
 
-    /// The set bits in ascending order (skips zero bytes).
-    pub fn iter_set(&self) -> impl Iterator<Item = u32> + '_ {
-        self.iter_matching(0x00)
+    /// The set bits in ascending order.
+    pub fn iter_set(&self) -> Bits<'_> {
+        Bits { bytes: &self.bytes, len: self.len, invert: false, next_byte: 0, cur: 0, cur_base: 0 }
     }
 
-    /// The clear bits in ascending order (skips full bytes).
-    pub fn iter_unset(&self) -> impl Iterator<Item = u32> + '_ {
-        self.iter_matching(0xff)
+    /// The clear bits in ascending order.
+    pub fn iter_unset(&self) -> Bits<'_> {
+        Bits { bytes: &self.bytes, len: self.len, invert: true, next_byte: 0, cur: 0, cur_base: 0 }
     }
+}
 
-    /// Bits whose byte is not `skip` and whose value differs from `skip`'s bits.
-    fn iter_matching(&self, skip: u8) -> impl Iterator<Item = u32> + '_ {
-        let len = self.len;
-        self.bytes.iter().enumerate().filter(move |(_, &b)| b != skip).flat_map(move |(i, &b)| {
-            let want_set = skip == 0;
-            (0..8u32).filter_map(move |bit| {
-                let index = i as u32 * 8 + bit;
-                let set = b & (0x80 >> bit) != 0;
-                (index < len && set == want_set).then_some(index)
-            })
-        })
+/// Iterator over the set (or clear) bits of a [`Bitfield`], a byte at a time.
+#[derive(Debug, Clone)]
+pub struct Bits<'a> {
+    /// The bitfield's bytes.
+    bytes: &'a [u8],
+    /// Number of valid bits.
+    len: u32,
+    /// Yield clear bits instead of set ones.
+    invert: bool,
+    /// Next byte to load.
+    next_byte: usize,
+    /// Bits of the current byte still to yield (already inverted and masked).
+    cur: u8,
+    /// Index of the current byte's first bit.
+    cur_base: u32,
+}
+
+impl Iterator for Bits<'_> {
+    type Item = u32;
+
+    fn next(&mut self) -> Option<u32> {
+        while self.cur == 0 {
+            let &b = self.bytes.get(self.next_byte)?;
+            let mut v = if self.invert { !b } else { b };
+            if self.next_byte + 1 == self.bytes.len() {
+                v &= last_mask(self.len);
+            }
+            self.cur = v;
+            self.cur_base = self.next_byte as u32 * 8;
+            self.next_byte += 1;
+        }
+        let bit = self.cur.leading_zeros();
+        self.cur &= !(0x80u8 >> bit);
+        Some(self.cur_base + bit)
     }
 }
 
@@ -239,6 +263,22 @@ mod tests {
         assert!(unset.iter().all(|&i| i < 20 && !b.get(i)));
         assert_eq!(Bitfield::all(13).iter_unset().count(), 0);
         assert_eq!(Bitfield::none(13).iter_unset().count(), 13);
+    }
+
+    #[test]
+    fn iterators_agree_with_get_at_every_length() {
+        for len in [1u32, 7, 8, 9, 15, 16, 17, 63, 64, 65, 100] {
+            let mut b = Bitfield::none(len);
+            for i in (0..len).filter(|i| i % 3 == 0 || i % 7 == 6) {
+                b.set(i).unwrap();
+            }
+            let set: Vec<u32> = (0..len).filter(|&i| b.get(i)).collect();
+            let unset: Vec<u32> = (0..len).filter(|&i| !b.get(i)).collect();
+            assert_eq!(b.iter_set().collect::<Vec<_>>(), set, "len {len}");
+            assert_eq!(b.iter_unset().collect::<Vec<_>>(), unset, "len {len}");
+            assert_eq!(Bitfield::all(len).iter_set().count() as u32, len);
+            assert_eq!(Bitfield::all(len).iter_unset().count(), 0);
+        }
     }
 
     #[test]

@@ -319,4 +319,46 @@ mod tests {
         let distinct: std::collections::HashSet<Vec<PeerKey>> = (0..20).map(pick).collect();
         assert!(distinct.len() > 1, "ties never vary across seeds");
     }
+
+    #[test]
+    fn random_swarms_respect_slots_and_tit_for_tat() {
+        let t0 = Instant::now() + 120 * S;
+        let mut rng = SmallRng::seed_from_u64(77);
+        let mut c = Choker::new(config(4, 7));
+        for round in 0..200u32 {
+            let now = t0 + round * 10 * S;
+            let ps: Vec<PeerStats> = (0..rng.random_range(0..12))
+                .map(|i| PeerStats {
+                    peer: PeerKey(i),
+                    interested: rng.random_bool(0.7),
+                    am_interested: true,
+                    unchoked_us_at: rng.random_bool(0.5).then_some(now - 60 * S),
+                    last_block_at: Some(now - rng.random_range(0..60) * S),
+                    download_rate: rng.random_range(0..5) * 1000,
+                    upload_rate: rng.random_range(0..5) * 1000,
+                })
+                .collect();
+            let seeding = rng.random_bool(0.3);
+            let got = c.rechoke(now, &ps, seeding);
+            let eligible: Vec<&PeerStats> =
+                ps.iter().filter(|p| p.interested && !p.is_snubbed(now, c.config.snub_time)).collect();
+            assert_eq!(got.len(), eligible.len().min(4));
+            let distinct: std::collections::HashSet<_> = got.iter().collect();
+            assert_eq!(distinct.len(), got.len());
+            let rate = |k: PeerKey| {
+                let p = ps.iter().find(|p| p.peer == k).unwrap();
+                if seeding {
+                    p.upload_rate
+                } else {
+                    p.download_rate
+                }
+            };
+            // Regular slots hold the best rates: no chosen regular peer is slower than a peer
+            // left out entirely.
+            let regular = &got[..got.len().min(3)];
+            for left_out in eligible.iter().filter(|p| !got.contains(&p.peer)) {
+                assert!(regular.iter().all(|&k| rate(k) >= rate(left_out.peer)));
+            }
+        }
+    }
 }

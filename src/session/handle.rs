@@ -7,8 +7,8 @@ use super::event::SessionEvent;
 use super::event_queue::{EventQueue, Popped};
 use super::picker::Priority;
 use super::reactor::{Command, Reactor, ReactorConfig, WAKER};
-use super::status::TorrentStatus;
-use super::torrent::{AddTorrent, TorrentId};
+use super::status::{StatusCell, TorrentStatus};
+use super::torrent::{bucket, AddTorrent, GlobalLimits, TorrentId};
 use crate::metainfo::Metainfo;
 use crossbeam_channel::Sender;
 use parking_lot::Mutex;
@@ -42,6 +42,12 @@ pub struct SessionSettings {
     pub event_capacity: usize,
     /// A fixed peer id (random when `None`).
     pub peer_id: Option<[u8; 20]>,
+    /// Session-wide upload limit in bytes per second (0: none).
+    pub max_upload_rate: u64,
+    /// Session-wide download limit in bytes per second (0: none).
+    pub max_download_rate: u64,
+    /// Directory for fast-resume records (none: always check data on start).
+    pub resume_dir: Option<PathBuf>,
 }
 
 impl Default for SessionSettings {
@@ -57,6 +63,9 @@ impl Default for SessionSettings {
             max_uploads: 7,
             event_capacity: 1000,
             peer_id: None,
+            max_upload_rate: 0,
+            max_download_rate: 0,
+            resume_dir: None,
         }
     }
 }
@@ -93,6 +102,10 @@ pub struct AddParams {
     pub file_priorities: Vec<Priority>,
     /// Peers to connect to directly.
     pub peers: Vec<SocketAddr>,
+    /// This torrent's upload limit in bytes per second (0: none).
+    pub max_upload_rate: u64,
+    /// This torrent's download limit in bytes per second (0: none).
+    pub max_download_rate: u64,
 }
 
 impl AddParams {
@@ -105,6 +118,8 @@ impl AddParams {
             check_hashes: true,
             file_priorities: Vec::new(),
             peers: Vec::new(),
+            max_upload_rate: 0,
+            max_download_rate: 0,
         }
     }
 }
@@ -113,10 +128,11 @@ struct Shared {
     cmds: Sender<Command>,
     waker: Arc<mio::Waker>,
     events: Arc<EventQueue<SessionEvent>>,
-    torrents: Mutex<HashMap<TorrentId, (Arc<Mutex<TorrentStatus>>, [u8; 20])>>,
+    torrents: Mutex<HashMap<TorrentId, (StatusCell, [u8; 20])>>,
     listen_port: u16,
     peer_id: [u8; 20],
     settings: SessionSettings,
+    limits: Arc<Mutex<GlobalLimits>>,
 }
 
 impl Shared {
@@ -188,7 +204,13 @@ impl Session {
             }),
         )?;
         let thread = std::thread::Builder::new().name("bitgocho-reactor".into()).spawn(move || reactor.run())?;
+        let now = std::time::Instant::now();
+        let limits = Arc::new(Mutex::new(GlobalLimits {
+            up: bucket(settings.max_upload_rate, now),
+            down: bucket(settings.max_download_rate, now),
+        }));
         let shared = Arc::new(Shared {
+            limits,
             cmds: cmd_tx,
             waker,
             events,
@@ -226,6 +248,10 @@ impl Session {
             peers: params.peers,
             max_connections: s.max_connections_per_torrent,
             max_uploads: s.max_uploads,
+            max_upload_rate: params.max_upload_rate,
+            max_download_rate: params.max_download_rate,
+            global_limits: self.shared.limits.clone(),
+            resume_dir: s.resume_dir.clone(),
         };
         let (tx, rx) = crossbeam_channel::bounded(1);
         self.shared.send(Command::Add(Box::new(add), tx))?;
@@ -256,6 +282,14 @@ impl Session {
         } else {
             Err(SessionError::TorrentGone)
         }
+    }
+
+    /// Changes the session-wide limits (bytes per second, 0: none).
+    pub fn set_rate_limits(&self, upload: u64, download: u64) {
+        let now = std::time::Instant::now();
+        let mut l = self.shared.limits.lock();
+        l.up.set_rate(now, super::rate_limit::Rate(upload));
+        l.down.set_rate(now, super::rate_limit::Rate(download));
     }
 
     /// Takes the next event, if any.
@@ -349,6 +383,11 @@ impl TorrentHandle {
     /// Connects to a peer directly.
     pub fn connect_peer(&self, addr: SocketAddr) -> Result<(), SessionError> {
         self.send(Command::Connect(self.id, addr))
+    }
+
+    /// Changes this torrent's limits (bytes per second, 0: none).
+    pub fn set_rate_limits(&self, upload: u64, download: u64) -> Result<(), SessionError> {
+        self.send(Command::Limits(self.id, upload, download))
     }
 
     /// Sets per-file priorities.

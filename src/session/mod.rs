@@ -1,9 +1,11 @@
 //! The engine: one mio reactor per session ([`reactor`]) driving torrents ([`torrent`]), peer
 //! connections ([`peer`]), tracker requests ([`tracker_io`]) and timers, behind the public
 //! [`Session`] and [`TorrentHandle`] ([`handle`]). Under it sit pure, deterministic cores:
-//! which pieces a peer has ([`bitfield`]), which blocks to request from whom ([`picker`]), whom
-//! to upload to ([`choker`]), how many bytes may move now ([`rate_limit`]) and when to announce
-//! ([`announcer`]). None of those reads a clock, a thread RNG or a socket.
+//! which pieces a peer has ([`bitfield`]), which blocks to request from whom ([`picker`]) and
+//! how many at once ([`pipeline`]), whom to upload to ([`choker`]), how fast data moves
+//! ([`rate_meter`]), how many bytes may move now ([`rate_limit`]) and when to announce
+//! ([`announcer`]). None of those reads a clock, a thread RNG or a socket: time is a `now`
+//! argument and randomness comes from a seed.
 
 pub mod announcer;
 pub mod bitfield;
@@ -16,18 +18,21 @@ pub mod peer;
 pub mod peer_id;
 pub mod picker;
 mod piece_pool;
-pub mod rate;
+pub mod pipeline;
 pub mod rate_limit;
+pub mod rate_meter;
 pub mod reactor;
 pub mod status;
 pub mod torrent;
 pub mod tracker_io;
 
-pub use bitfield::{Bitfield, BitfieldError};
+pub use bitfield::{Bitfield, BitfieldError, Bits};
 pub use choker::{Choker, ChokerConfig, PeerStats};
 pub use handle::{AddParams, Session, SessionError, SessionSettings, TorrentHandle};
 pub use picker::{BlockOutcome, BlockRef, Picker, PickerConfig, PickerError, Priority};
+pub use pipeline::PipelineConfig;
 pub use rate_limit::{Rate, TokenBucket};
+pub use rate_meter::RateMeter;
 
 /// Names one connected peer for the picker and the choker (the reactor's connection token).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

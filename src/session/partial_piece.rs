@@ -54,6 +54,8 @@ pub(crate) struct PartialPiece {
     next_free: u32,
     /// The peer most recently handed blocks of this piece.
     pub last_peer: Option<PeerKey>,
+    /// Position in the picker's list of pieces with free blocks, if listed there.
+    pub open_at: Option<u32>,
 }
 
 impl PartialPiece {
@@ -67,6 +69,7 @@ impl PartialPiece {
             received: 0,
             next_free: 0,
             last_peer: None,
+            open_at: None,
         }
     }
 
@@ -75,16 +78,16 @@ impl PartialPiece {
         self.received as usize == self.blocks.len()
     }
 
-    /// Requests up to `max` free blocks from `peer`, lowest first; appends their numbers to
-    /// `out` and returns how many.
-    pub fn take_free(&mut self, peer: PeerKey, max: usize, out: &mut Vec<u32>) -> u32 {
+    /// Requests up to `max` free blocks from `peer`, lowest first; calls `taken` with each
+    /// block number and returns how many.
+    pub fn take_free(&mut self, peer: PeerKey, max: usize, mut taken_block: impl FnMut(u32)) -> u32 {
         let mut i = self.next_free;
         let mut taken = 0u32;
         while (i as usize) < self.blocks.len() && (taken as usize) < max {
             let b = &mut self.blocks[i as usize];
             if *b == Block::Free {
                 *b = Block::Requested { by: peer, extra: Vec::new() };
-                out.push(i);
+                taken_block(i);
                 taken += 1;
             }
             i += 1;
@@ -205,12 +208,12 @@ mod tests {
     fn hands_out_ascending_and_refills_from_the_lowest_dropped() {
         let mut pp = PartialPiece::new(7, 5);
         let mut out = Vec::new();
-        assert_eq!(pp.take_free(A, 3, &mut out), 3);
+        assert_eq!(pp.take_free(A, 3, |b| out.push(b)), 3);
         assert_eq!(out, [0, 1, 2]);
         assert!(pp.drop_request(1, A));
         assert!(!pp.drop_request(1, A), "already free");
         out.clear();
-        assert_eq!(pp.take_free(B, 10, &mut out), 3);
+        assert_eq!(pp.take_free(B, 10, |b| out.push(b)), 3);
         assert_eq!(out, [1, 3, 4]);
         assert_eq!((pp.free, pp.requested, pp.last_peer), (0, 5, Some(B)));
     }
@@ -218,7 +221,7 @@ mod tests {
     #[test]
     fn endgame_requesters_cancels_and_promotion() {
         let mut pp = PartialPiece::new(0, 2);
-        pp.take_free(A, 2, &mut Vec::new());
+        pp.take_free(A, 2, |_| {});
         let mut cands = Vec::new();
         pp.endgame_candidates(A, 3, |n, i| cands.push((n, i)));
         assert!(cands.is_empty(), "never the same peer twice");

@@ -5,7 +5,7 @@
 //! the socket.
 
 use super::bitfield::Bitfield;
-use super::rate::RateMeter;
+use super::rate_meter::RateMeter;
 use crate::wire::{BlockRef, Handshake, HandshakeError, Message, WireError, HANDSHAKE_LEN};
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -78,8 +78,8 @@ pub struct PeerConn {
     pub requested: Vec<BlockRef>,
     /// Blocks the peer requested from us, in order.
     pub wanted: VecDeque<BlockRef>,
-    /// Most requests the peer accepts in flight (its `reqq`, 250 when unknown).
-    pub reqq: u32,
+    /// Most requests the peer accepts in flight (its BEP 10 `reqq`), when it said.
+    pub reqq: Option<u32>,
     /// Pieces the peer allows us to request while choked (BEP 6).
     pub allowed_fast: Vec<u32>,
     /// Payload rate from the peer.
@@ -128,10 +128,10 @@ impl PeerConn {
             sent_bitfield: false,
             requested: Vec::new(),
             wanted: VecDeque::new(),
-            reqq: 250,
+            reqq: None,
             allowed_fast: Vec::new(),
-            down: RateMeter::default(),
-            up: RateMeter::default(),
+            down: RateMeter::twenty_seconds(now),
+            up: RateMeter::twenty_seconds(now),
             last_recv: now,
             last_send: now,
             last_block: now,

@@ -17,9 +17,11 @@
 //!    requesters are returned as cancels.
 //!
 //! Costs: reporting a HAVE, a received block or a dropped request is O(1) (plus the block's
-//! requesters); a pick costs O(partial pieces) plus a scan for a new piece, which stops at the
-//! first suitable piece and is bounded by O(min(pool, pieces the peer has)); a bitfield or a
-//! disconnect is O(pieces the peer has); a dropped peer's requests cost O(blocks in partials).
+//! requesters); a pick costs O(partial pieces with free blocks) plus one scan for new pieces,
+//! which stops once it has enough and is bounded by O(min(pool, pieces the peer has)); a HAVE
+//! is O(1); a bitfield or a disconnect is O(pieces the peer has), and when large it only
+//! updates counters and leaves one O(pool) refile to the next pick; a dropped peer's requests
+//! cost O(blocks in partial pieces).
 
 use std::collections::HashSet;
 
@@ -30,7 +32,7 @@ use super::bitfield::Bitfield;
 use super::partial_piece::{Arrival, PartialPiece};
 use super::piece_pool::{Key, PiecePool, BANDS};
 use super::PeerKey;
-use crate::storage::{BlockIndex, Layout, PieceIndex};
+use crate::storage::{BlockIndex, Layout, LayoutError, PieceIndex};
 
 /// Download priority of a file or piece.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -65,6 +67,20 @@ pub struct BlockRef {
     pub piece: PieceIndex,
     /// The block inside it.
     pub block: BlockIndex,
+}
+
+impl BlockRef {
+    /// The block as the wire names it: piece, byte offset and length.
+    pub fn to_wire(self, layout: &Layout) -> crate::wire::BlockRef {
+        let (begin, length) = layout.block_range(self.piece, self.block);
+        crate::wire::BlockRef { piece: self.piece.get(), begin, length }
+    }
+
+    /// The block a wire triple names; it must be exactly one 16 KiB block of a piece.
+    pub fn from_wire(layout: &Layout, wire: &crate::wire::BlockRef) -> Result<BlockRef, LayoutError> {
+        let (piece, block) = layout.block_at(wire.piece, wire.begin, wire.length)?;
+        Ok(BlockRef { piece, block })
+    }
 }
 
 /// Picker settings.
@@ -166,6 +182,10 @@ pub struct Picker {
     free_wanted_blocks: u64,
     /// Pieces not verified whose priority is not `Skip`.
     wanted_left: u32,
+    /// Availability changed in bulk without refiling the pool; refile before the next pick.
+    dirty: bool,
+    /// Partial pieces (by piece number) that still have free blocks, in no order.
+    open: Vec<u32>,
 }
 
 impl Picker {
@@ -190,6 +210,8 @@ impl Picker {
             seeds: 0,
             free_wanted_blocks: 0,
             wanted_left: 0,
+            dirty: false,
+            open: Vec::new(),
         };
         for p in have.iter_unset() {
             picker.state[p as usize] = State::Pool;
@@ -247,10 +269,7 @@ impl Picker {
             }
             return;
         }
-        let n = self.layout.piece_count();
-        for p in has.iter_set().filter(|&p| p < n) {
-            self.change_avail(p, true);
-        }
+        self.bulk_avail(has, true);
     }
 
     /// A peer's HAVE for `piece`. Call only when the peer did not have it before.
@@ -266,19 +285,38 @@ impl Picker {
             self.seeds -= 1;
             return;
         }
+        self.bulk_avail(has, false);
+    }
+
+    /// Counts a whole bitfield in or out. One covering more than half the pool only adjusts
+    /// the counters and leaves the pool to be refiled once, before the next pick: refiling
+    /// costs about one rekey per pooled piece, so this is never much dearer than rekeying and
+    /// much cheaper when several bitfields arrive between picks.
+    fn bulk_avail(&mut self, has: &Bitfield, up: bool) {
+        if has.count() as usize * 2 > self.pool.len() + 32 {
+            self.dirty = true;
+        }
         let n = self.layout.piece_count();
         for p in has.iter_set().filter(|&p| p < n) {
-            self.change_avail(p, false);
+            self.change_avail(p, up);
         }
     }
 
     fn change_avail(&mut self, p: u32, up: bool) {
-        let old = self.avail[p as usize];
-        let new = if up { old + 1 } else { old.saturating_sub(1) };
-        self.avail[p as usize] = new;
-        if self.state[p as usize] == State::Pool {
-            let band = self.band_of(p);
-            self.pool.rekey(p, Key { band, avail: old }, Key { band, avail: new }, &mut self.rng);
+        let a = &mut self.avail[p as usize];
+        *a = if up { *a + 1 } else { a.saturating_sub(1) };
+        if !self.dirty && self.state[p as usize] == State::Pool {
+            self.pool.rekey(p, self.key_of(p), &mut self.rng);
+        }
+    }
+
+    /// Refiles the pool if availability changed in bulk since the last pick.
+    fn refile_if_dirty(&mut self) {
+        if self.dirty {
+            let (avail, prio) = (&self.avail, &self.prio);
+            let key = |p: u32| Key { band: prio[p as usize].band().unwrap_or(BANDS - 1), avail: avail[p as usize] };
+            self.pool.refile_all(key, &mut self.rng);
+            self.dirty = false;
         }
     }
 
@@ -327,13 +365,12 @@ impl Picker {
         }
         let was_wanted = old != Priority::Skip;
         let wanted = prio != Priority::Skip;
-        let old_key = self.key_of(p);
         self.prio[p as usize] = prio;
         match self.state[p as usize] {
             State::Have => return,
-            State::Pool if wanted => self.pool.rekey(p, old_key, self.key_of(p), &mut self.rng),
+            State::Pool if wanted => self.pool.rekey(p, self.key_of(p), &mut self.rng),
             State::Pool => {
-                self.pool.remove(p, old_key);
+                self.pool.remove(p);
                 self.state[p as usize] = State::Idle;
             }
             State::Idle if wanted => {
@@ -362,9 +399,13 @@ impl Picker {
     /// Appends to `out` up to `want` blocks to request from `peer`, which has `peer_has`.
     pub fn pick(&mut self, peer: PeerKey, peer_has: &Bitfield, want: usize, out: &mut Vec<BlockRef>) {
         let target = out.len() + want;
+        self.refile_if_dirty();
         self.pick_partials(peer, peer_has, target, out);
-        while out.len() < target {
-            let Some(p) = self.next_pool_piece(peer_has) else { break };
+        // Each new piece yields at least one block, so `target - len` pieces are enough.
+        for p in self.pool_candidates(peer_has, target.saturating_sub(out.len())) {
+            if out.len() >= target {
+                break;
+            }
             let slot = self.start_piece(p);
             self.take_free_blocks(slot, peer, target, out);
         }
@@ -375,11 +416,15 @@ impl Picker {
 
     fn pick_partials(&mut self, peer: PeerKey, has: &Bitfield, target: usize, out: &mut Vec<BlockRef>) {
         let mut candidates: Vec<(bool, Priority, u32, u32, usize)> = self
-            .partials
+            .open
             .iter()
-            .enumerate()
-            .filter(|(_, pp)| pp.free > 0 && has.get(pp.piece) && self.prio[pp.piece as usize] != Priority::Skip)
-            .map(|(i, pp)| (pp.last_peer != Some(peer), self.prio[pp.piece as usize], pp.free, pp.piece, i))
+            .filter(|&&p| has.get(p) && self.prio[p as usize] != Priority::Skip)
+            .filter_map(|&p| match self.state[p as usize] {
+                State::Partial(slot) => Some(slot as usize),
+                _ => None,
+            })
+            .map(|i| (&self.partials[i], i))
+            .map(|(pp, i)| (pp.last_peer != Some(peer), self.prio[pp.piece as usize], pp.free, pp.piece, i))
             .collect();
         candidates.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)).then(a.3.cmp(&b.3)));
         for &(_, _, _, _, slot) in &candidates {
@@ -390,58 +435,101 @@ impl Picker {
         }
     }
 
-    /// The best pooled piece the peer has: rarest first (most common first while in random
-    /// first mode) within the best band, random among equals.
-    fn next_pool_piece(&self, has: &Bitfield) -> Option<u32> {
-        if self.pool.len() == 0 || has.is_none() {
-            return None;
+    /// Up to `max` pooled pieces the peer has, best first: rarest first (most common first in
+    /// random-first mode) within the best band, random among equals. One pass over the
+    /// buckets, or over the peer's pieces when it has fewer than a quarter of the pool.
+    fn pool_candidates(&self, has: &Bitfield, max: usize) -> Vec<u32> {
+        let mut found = Vec::new();
+        if max == 0 || self.pool.len() == 0 || has.is_none() {
+            return found;
         }
         let random_first = self.have.count() < self.config.rarest_first_cutoff;
         if (has.count() as usize) < self.pool.len() / 4 {
-            return self.best_of_peer_pieces(has, random_first);
+            return self.best_of_peer_pieces(has, random_first, max);
         }
         for band in 0..BANDS {
             let buckets = self.pool.bucket_count(band) as u32;
             for k in 0..buckets {
                 let avail = if random_first { buckets - 1 - k } else { k };
-                let found = self.pool.bucket(Key { band, avail }).iter().copied().find(|&p| has.get(p));
-                if found.is_some() {
-                    return found;
+                for &p in self.pool.bucket(Key { band, avail }) {
+                    if has.get(p) {
+                        found.push(p);
+                        if found.len() == max {
+                            return found;
+                        }
+                    }
                 }
             }
         }
-        None
+        found
     }
 
     /// Same choice as the bucket scan, found by walking the peer's pieces instead.
-    fn best_of_peer_pieces(&self, has: &Bitfield, random_first: bool) -> Option<u32> {
-        has.iter_set().filter(|&p| p < self.layout.piece_count() && self.pool.contains(p)).min_by_key(|&p| {
-            let key = self.key_of(p);
-            let avail = if random_first { u32::MAX - key.avail } else { key.avail };
-            (key.band, avail, self.pool.position(p), p)
-        })
+    fn best_of_peer_pieces(&self, has: &Bitfield, random_first: bool, max: usize) -> Vec<u32> {
+        let n = self.layout.piece_count();
+        let mut all: Vec<(usize, u32, u32, u32)> = has
+            .iter_set()
+            .filter(|&p| p < n && self.pool.contains(p))
+            .map(|p| {
+                let key = self.key_of(p);
+                let avail = if random_first { u32::MAX - key.avail } else { key.avail };
+                (key.band, avail, self.pool.position(p), p)
+            })
+            .collect();
+        if all.len() > max {
+            all.select_nth_unstable(max - 1);
+            all.truncate(max);
+        }
+        all.sort_unstable();
+        all.into_iter().map(|t| t.3).collect()
     }
 
     /// Moves a pooled piece into the partial list; returns its slot.
     fn start_piece(&mut self, p: u32) -> usize {
-        self.pool.remove(p, self.key_of(p));
+        self.pool.remove(p);
         let n = self.layout.blocks_in_piece(PieceIndex::trusted(p));
         let slot = self.partials.len();
         self.partials.push(PartialPiece::new(p, n));
         self.state[p as usize] = State::Partial(slot as u32);
         self.free_wanted_blocks += u64::from(n);
+        self.sync_open(slot);
         slot
+    }
+
+    /// Lists or unlists a partial piece as open to match whether it has free blocks.
+    fn sync_open(&mut self, slot: usize) {
+        let pp = &mut self.partials[slot];
+        match (pp.free > 0, pp.open_at) {
+            (true, None) => {
+                pp.open_at = Some(self.open.len() as u32);
+                self.open.push(pp.piece);
+            }
+            (false, Some(at)) => {
+                pp.open_at = None;
+                self.unlist_open(at);
+            }
+            _ => {}
+        }
+    }
+
+    fn unlist_open(&mut self, at: u32) {
+        self.open.swap_remove(at as usize);
+        if let Some(&moved) = self.open.get(at as usize) {
+            if let State::Partial(slot) = self.state[moved as usize] {
+                self.partials[slot as usize].open_at = Some(at);
+            }
+        }
     }
 
     fn take_free_blocks(&mut self, slot: usize, peer: PeerKey, target: usize, out: &mut Vec<BlockRef>) {
         let pp = &mut self.partials[slot];
-        let mut blocks = Vec::new();
-        let taken = pp.take_free(peer, target.saturating_sub(out.len()), &mut blocks);
         let piece = PieceIndex::trusted(pp.piece);
-        out.extend(blocks.into_iter().map(|b| BlockRef { piece, block: BlockIndex::trusted(b) }));
+        let max = target.saturating_sub(out.len());
+        let taken = pp.take_free(peer, max, |b| out.push(BlockRef { piece, block: BlockIndex::trusted(b) }));
         if self.prio[piece.as_usize()] != Priority::Skip {
             self.free_wanted_blocks -= u64::from(taken);
         }
+        self.sync_open(slot);
     }
 
     /// Hands `peer` blocks already requested from others, those with fewest requesters first
@@ -484,7 +572,9 @@ impl Picker {
             }
             Some(Arrival::WasRequested(others)) => others.into_iter().map(|p| (p, block)).collect(),
         };
-        BlockOutcome { new: true, piece_complete: pp.is_complete(), cancels }
+        let piece_complete = pp.is_complete();
+        self.sync_open(slot as usize);
+        BlockOutcome { new: true, piece_complete, cancels }
     }
 
     /// A request to `peer` will not be answered (timed out or rejected): the block returns to
@@ -495,16 +585,21 @@ impl Picker {
             if freed && self.prio[block.piece.as_usize()] != Priority::Skip {
                 self.free_wanted_blocks += 1;
             }
+            self.sync_open(slot as usize);
         }
     }
 
     /// All of `peer`'s outstanding requests are void (it disconnected, or choked us without
     /// the fast extension): their blocks return to the pool.
     pub fn on_peer_gone(&mut self, peer: PeerKey) {
-        for pp in &mut self.partials {
+        for slot in 0..self.partials.len() {
+            let pp = &mut self.partials[slot];
             let freed = pp.drop_peer(peer);
             if self.prio[pp.piece as usize] != Priority::Skip {
                 self.free_wanted_blocks += u64::from(freed);
+            }
+            if freed > 0 {
+                self.sync_open(slot);
             }
         }
     }
@@ -521,7 +616,7 @@ impl Picker {
         let senders = match state {
             State::Partial(slot) => self.remove_partial(slot as usize),
             State::Pool => {
-                self.pool.remove(p, self.key_of(p));
+                self.pool.remove(p);
                 Vec::new()
             }
             _ => Vec::new(),
@@ -549,6 +644,9 @@ impl Picker {
     /// Removes a partial piece, fixing the slot of the one moved into its place; returns the
     /// distinct senders of its received blocks. Outstanding requests of it are forgotten.
     fn remove_partial(&mut self, slot: usize) -> Vec<PeerKey> {
+        if let Some(at) = self.partials[slot].open_at {
+            self.unlist_open(at);
+        }
         let pp = self.partials.swap_remove(slot);
         if let Some(moved) = self.partials.get(slot) {
             self.state[moved.piece as usize] = State::Partial(slot as u32);
@@ -880,6 +978,42 @@ mod tests {
         assert_eq!(sorted(&order[..2]), [1, 3]);
         assert_eq!(order[2], 2);
         assert!(p.is_interesting(&has(4, &[0])));
+    }
+
+    #[test]
+    fn bulk_bitfields_refile_before_the_next_pick() {
+        let n = 100;
+        let layout = Layout::new(&[(u64::from(n * BLOCK_SIZE), false)], BLOCK_SIZE).unwrap();
+        let config = PickerConfig { rarest_first_cutoff: 0, ..PickerConfig::default() };
+        let mut p = Picker::new(&layout, &Bitfield::none(n), config).unwrap();
+        let all_but = |skip: &[u32]| has(n, &(0..n).filter(|i| !skip.contains(i)).collect::<Vec<_>>());
+        p.peer_bitfield(PeerKey(0), &all_but(&[7]));
+        p.peer_bitfield(PeerKey(1), &all_but(&[7, 9]));
+        p.peer_bitfield(PeerKey(2), &all_but(&[7, 9, 11]));
+        p.peer_lost(PeerKey(2), &all_but(&[7, 9, 11]));
+        p.peer_bitfield(PeerKey(3), &has(n, &[40, 41]));
+        let all = Bitfield::all(n);
+        let order: Vec<u32> = (0..2).map(|_| pick(&mut p, A, &all, 1)[0].0).collect();
+        assert_eq!(order, [7, 9]);
+        // Small changes after the refile move single pieces at once.
+        p.peer_have(PeerKey(3), PieceIndex::trusted(11));
+        p.peer_lost(PeerKey(1), &all_but(&[7, 9]));
+        p.peer_lost(PeerKey(0), &all_but(&[7]));
+        assert_eq!(p.availability(PieceIndex::trusted(11)), 1);
+        let next = sorted(&(0..3).map(|_| pick(&mut p, A, &all, 1)[0].0).collect::<Vec<_>>());
+        assert!(next.iter().all(|&i| i != 11 && i != 40 && i != 41), "{next:?}");
+    }
+
+    #[test]
+    fn block_refs_convert_to_and_from_the_wire() {
+        let layout = Layout::new(&[(40_000, false)], 32 * 1024).unwrap();
+        let b = BlockRef::from_wire(&layout, &crate::wire::BlockRef { piece: 1, begin: 0, length: 40_000 - 32_768 })
+            .unwrap();
+        assert_eq!((b.piece.get(), b.block.get()), (1, 0));
+        let w = BlockRef { piece: PieceIndex::trusted(0), block: BlockIndex::trusted(1) }.to_wire(&layout);
+        assert_eq!(w, crate::wire::BlockRef { piece: 0, begin: BLOCK_SIZE, length: BLOCK_SIZE });
+        assert_eq!(BlockRef::from_wire(&layout, &w).unwrap().to_wire(&layout), w);
+        assert!(BlockRef::from_wire(&layout, &crate::wire::BlockRef { piece: 0, begin: 1, length: 10 }).is_err());
     }
 
     #[test]

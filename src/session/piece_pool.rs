@@ -9,8 +9,9 @@
 //! Each bucket holds the pieces of one priority band and one availability, in random order:
 //! a piece entering a bucket swaps places with a random member (BitTornado's random
 //! insertion), so scanning a bucket front to back breaks ties at random. Moving a piece when
-//! its availability changes, adding and removing are all O(1). The pool does not store a
-//! piece's band or availability: the caller passes the key it filed the piece under.
+//! its availability changes, adding and removing are all O(1). Each member remembers the key
+//! it is filed under, so the caller may let keys go stale during a burst of changes (a peer's
+//! whole bitfield) and refile everything once with [`PiecePool::refile_all`].
 
 use rand::rngs::SmallRng;
 use rand::Rng;
@@ -32,7 +33,7 @@ pub(crate) struct Key {
 
 /// Wanted, unstarted pieces bucketed by band and availability. Tracks:
 /// 1. per band, per availability, the member pieces in random order;
-/// 2. per piece, its position inside its bucket (or absent);
+/// 2. per piece, its position inside its bucket (or absent) and the key it is filed under;
 /// 3. the number of members.
 #[derive(Debug, Clone)]
 pub(crate) struct PiecePool {
@@ -40,6 +41,8 @@ pub(crate) struct PiecePool {
     bands: [Vec<Vec<u32>>; BANDS],
     /// `pos[piece]` is the piece's index in its bucket, `ABSENT` when not in the pool.
     pos: Vec<u32>,
+    /// `filed[piece]` is the key of the bucket holding the piece (meaningless when absent).
+    filed: Vec<Key>,
     /// Number of pieces in the pool.
     len: usize,
 }
@@ -47,7 +50,13 @@ pub(crate) struct PiecePool {
 impl PiecePool {
     /// An empty pool for `pieces` pieces.
     pub fn new(pieces: u32) -> PiecePool {
-        PiecePool { bands: Default::default(), pos: vec![ABSENT; pieces as usize], len: 0 }
+        let none = Key { band: 0, avail: 0 };
+        PiecePool {
+            bands: Default::default(),
+            pos: vec![ABSENT; pieces as usize],
+            filed: vec![none; pieces as usize],
+            len: 0,
+        }
     }
 
     /// Number of pieces in the pool.
@@ -75,11 +84,13 @@ impl PiecePool {
         bucket.swap(j, last);
         self.pos[bucket[last] as usize] = last as u32;
         self.pos[piece as usize] = j as u32;
+        self.filed[piece as usize] = key;
         self.len += 1;
     }
 
-    /// Takes `piece`, filed under `key`, out of the pool.
-    pub fn remove(&mut self, piece: u32, key: Key) {
+    /// Takes `piece` out of the pool.
+    pub fn remove(&mut self, piece: u32) {
+        let key = self.filed[piece as usize];
         let at = self.pos[piece as usize];
         debug_assert!(at != ABSENT);
         let bucket = &mut self.bands[key.band][key.avail as usize];
@@ -92,11 +103,25 @@ impl PiecePool {
         self.len -= 1;
     }
 
-    /// Refiles `piece` from key `from` to key `to`.
-    pub fn rekey(&mut self, piece: u32, from: Key, to: Key, rng: &mut SmallRng) {
-        if from != to {
-            self.remove(piece, from);
+    /// Refiles `piece` under key `to`.
+    pub fn rekey(&mut self, piece: u32, to: Key, rng: &mut SmallRng) {
+        if self.filed[piece as usize] != to {
+            self.remove(piece);
             self.insert(piece, to, rng);
+        }
+    }
+
+    /// Refiles every member under `key(piece)`, in ascending piece order (so the result
+    /// depends only on the members, their keys and the RNG).
+    pub fn refile_all(&mut self, key: impl Fn(u32) -> Key, rng: &mut SmallRng) {
+        let members: Vec<u32> = (0..self.pos.len() as u32).filter(|&p| self.contains(p)).collect();
+        for band in &mut self.bands {
+            band.iter_mut().for_each(Vec::clear);
+        }
+        self.pos.iter_mut().for_each(|p| *p = ABSENT);
+        self.len = 0;
+        for p in members {
+            self.insert(p, key(p), rng);
         }
     }
 
@@ -133,8 +158,8 @@ mod tests {
             pool.insert(p, key((p % 3) as usize, p % 2), &mut rng);
         }
         assert_eq!(pool.len(), 10);
-        pool.remove(4, key(1, 0));
-        pool.rekey(7, key(1, 1), key(0, 5), &mut rng);
+        pool.remove(4);
+        pool.rekey(7, key(0, 5), &mut rng);
         assert!(!pool.contains(4) && pool.contains(7));
         assert_eq!(pool.bucket(key(0, 5)), [7]);
         assert_eq!(pool.bucket_count(0), 6);
@@ -148,6 +173,24 @@ mod tests {
         let members: usize =
             (0..BANDS).flat_map(|b| (0..6).map(move |a| (b, a))).map(|(b, a)| pool.bucket(key(b, a)).len()).sum();
         assert_eq!(members, 9);
+    }
+
+    #[test]
+    fn refile_all_moves_every_member() {
+        let mut rng = SmallRng::seed_from_u64(8);
+        let mut pool = PiecePool::new(6);
+        for p in [0, 2, 3, 5] {
+            pool.insert(p, key(1, 0), &mut rng);
+        }
+        pool.refile_all(|p| key(if p < 3 { 0 } else { 2 }, p), &mut rng);
+        assert_eq!(pool.len(), 4);
+        assert!(!pool.contains(1) && !pool.contains(4));
+        assert!(pool.bucket(key(1, 0)).is_empty());
+        assert_eq!((pool.bucket(key(0, 0)), pool.bucket(key(0, 2))), (&[0][..], &[2][..]));
+        assert_eq!((pool.bucket(key(2, 3)), pool.bucket(key(2, 5))), (&[3][..], &[5][..]));
+        pool.remove(5);
+        pool.rekey(3, key(2, 5), &mut rng);
+        assert_eq!(pool.bucket(key(2, 5)), [3]);
     }
 
     #[test]

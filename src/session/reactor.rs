@@ -7,10 +7,10 @@ use super::event::SessionEvent;
 use super::event_queue::EventQueue;
 use super::peer::{Incoming, PeerConn, PeerError, Phase};
 use super::picker::Priority;
-use super::status::{TorrentState, TorrentStatus};
+use super::status::{StatusCell, TorrentState, TorrentStatus};
 use super::torrent::{Action, AddTorrent, Torrent, TorrentId};
 use super::tracker_io::{TrackerConn, TrackerOutcome};
-use super::PeerKey;
+use super::{PeerKey, PeerStats};
 use crate::announce::{AnnounceRequest, TrackerTiers};
 use crate::storage::hash_pool::HashPool;
 use crate::wire::{Message, DEFAULT_MAX_MESSAGE_LEN};
@@ -38,6 +38,8 @@ const MAX_HALF_OPEN: usize = 8;
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Idle connections are closed after this.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+/// A peer that unchoked us but sent no block for this long loses its outstanding requests.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 /// Keep-alive interval.
 const KEEPALIVE: Duration = Duration::from_secs(120);
 /// Choke round length.
@@ -50,7 +52,7 @@ const STOP_GRACE: Duration = Duration::from_secs(5);
 /// A request to the reactor.
 pub enum Command {
     /// Add a torrent; the reply carries its id and status cell, or an error text.
-    Add(Box<AddTorrent>, Sender<Result<(TorrentId, Arc<Mutex<TorrentStatus>>), String>>),
+    Add(Box<AddTorrent>, Sender<Result<(TorrentId, StatusCell), String>>),
     /// Remove a torrent, optionally deleting its files; replies when done.
     Remove(TorrentId, bool, Sender<bool>),
     /// Pause a torrent.
@@ -65,6 +67,8 @@ pub enum Command {
     Connect(TorrentId, SocketAddr),
     /// Change file priorities.
     FilePriorities(TorrentId, Vec<Priority>),
+    /// Change a torrent's upload and download limits (bytes/s, 0: none).
+    Limits(TorrentId, u64, u64),
     /// Stop: announce `stopped`, close everything, end the thread.
     Shutdown,
 }
@@ -261,6 +265,12 @@ impl Reactor {
                 }
                 self.after_torrent(id, now);
             }
+            Command::Limits(id, up, down) => {
+                if let Some(t) = self.torrents.get_mut(&id) {
+                    t.limits.up.set_rate(now, crate::session::rate_limit::Rate(up));
+                    t.limits.down.set_rate(now, crate::session::rate_limit::Rate(down));
+                }
+            }
             Command::Shutdown => {
                 if self.stopping.is_none() {
                     self.stopping = Some(now);
@@ -307,6 +317,9 @@ impl Reactor {
         for k in keys {
             self.close_peer(k.0 as usize, "torrent removed");
         }
+        if !delete {
+            t.save_resume();
+        }
         t.store.close();
         if delete {
             t.delete_files();
@@ -337,10 +350,29 @@ impl Reactor {
         }
     }
 
+    /// Lets rate-limited torrents move the bytes their buckets allow since the last tick.
+    fn pump_limited(&mut self, id: TorrentId, now: Instant) {
+        let Some(t) = self.torrents.get(&id) else { return };
+        if !t.limits.any() {
+            return;
+        }
+        let keys: Vec<PeerKey> = t.peers.iter().copied().collect();
+        for k in keys {
+            if let (Some(Some(slot)), Some(t)) = (self.peers.get_mut(k.0 as usize), self.torrents.get_mut(&id)) {
+                t.request_more(k, &mut slot.conn, now);
+            }
+            self.flush(k.0 as usize, now);
+        }
+    }
+
     fn torrent_tick(&mut self, id: TorrentId, now: Instant) {
+        self.pump_limited(id, now);
         let threads = self.cfg.hash_threads as u32;
         let Some(t) = self.torrents.get_mut(&id) else { return };
         t.pump_check(&self.pool, threads, now);
+        if t.resume_due(now) {
+            t.save_resume();
+        }
         if let Some(due) = t.announcer.due(now) {
             let req = t.announcer.request(&due, Self::announce_base_of(t, self.listen_port, self.cfg.peer_id));
             self.start_tracker(id, due, req, now);
@@ -492,7 +524,7 @@ impl Reactor {
                 return;
             }
             let Some(addr) = t.candidates.pop_front() else { return };
-            if t.banned.contains(&addr.ip()) || self.peers.iter().flatten().any(|s| s.conn.addr == addr) {
+            if t.is_banned(&addr) || self.peers.iter().flatten().any(|s| s.torrent == Some(id) && s.conn.addr == addr) {
                 continue;
             }
             let Ok(stream) = TcpStream::connect(addr) else { continue };
@@ -528,7 +560,20 @@ impl Reactor {
                 self.close_peer(idx, r);
                 continue;
             }
-            if c.phase == Phase::Active && now.duration_since(c.last_send) > KEEPALIVE {
+            let stalled = c.phase == Phase::Active
+                && !c.requested.is_empty()
+                && !c.peer_choking
+                && c.unchoked_us_at.is_some_and(|u| now.duration_since(c.last_block.max(u)) > REQUEST_TIMEOUT);
+            if stalled {
+                if let Some(id) = slot.torrent {
+                    if let Some(t) = self.torrents.get_mut(&id) {
+                        t.on_requests_stalled(PeerKey(idx as u32), &mut slot.conn, now);
+                    }
+                    self.after_torrent(id, now);
+                }
+            }
+            let Some(slot) = self.peers[idx].as_mut() else { continue };
+            if slot.conn.phase == Phase::Active && now.duration_since(slot.conn.last_send) > KEEPALIVE {
                 slot.conn.send(&Message::KeepAlive, now);
                 self.flush(idx, now);
             }
@@ -626,7 +671,7 @@ impl Reactor {
         if t.paused || matches!(t.state, TorrentState::Error) {
             return Err(PeerError::Unwanted("torrent not active".into()));
         }
-        if t.banned.contains(&slot.conn.addr.ip()) {
+        if t.is_banned(&slot.conn.addr) {
             return Err(PeerError::Unwanted("banned".into()));
         }
         let others_with_id = |id: [u8; 20], peers: &[Option<PeerSlot>]| {
@@ -743,18 +788,22 @@ impl Reactor {
                         touched.push(k.0 as usize);
                     }
                 }
-                Action::Close(k, why) => {
-                    if let Some(piece) = why.strip_prefix("__bad_piece:") {
-                        let _ = piece;
-                        if let (Some(Some(slot)), Some(t)) =
-                            (self.peers.get_mut(k.0 as usize), self.torrents.get_mut(&id))
-                        {
-                            if t.blame(&mut slot.conn) {
-                                self.close_peer(k.0 as usize, "banned");
-                            }
+                Action::Close(k, why) => self.close_peer(k.0 as usize, &why),
+                Action::CloseSeeds => {
+                    let keys: Vec<PeerKey> =
+                        self.torrents.get(&id).map(|t| t.peers.iter().copied().collect()).unwrap_or_default();
+                    for k in keys {
+                        if self.peers.get(k.0 as usize).and_then(Option::as_ref).is_some_and(|s| s.conn.is_seed()) {
+                            self.close_peer(k.0 as usize, "both seeds");
                         }
-                    } else {
-                        self.close_peer(k.0 as usize, &why);
+                    }
+                }
+                Action::Blame(k, sole) => {
+                    if let (Some(Some(slot)), Some(t)) = (self.peers.get_mut(k.0 as usize), self.torrents.get_mut(&id))
+                    {
+                        if t.blame(&mut slot.conn, sole) {
+                            self.close_peer(k.0 as usize, "banned for corrupt data");
+                        }
                     }
                 }
             }
@@ -778,15 +827,21 @@ impl Reactor {
         }
         let keys: Vec<PeerKey> = t.peers.iter().copied().collect();
         let mut stats = Vec::new();
-        let mut extra = Vec::new();
         for k in &keys {
             if let Some(Some(slot)) = self.peers.get_mut(k.0 as usize) {
                 let c = &mut slot.conn;
-                stats.push((*k, c.peer_interested, c.down.rate(now), c.up.rate(now), !c.am_choking));
-                extra.push((c.unchoked_us_at, Some(c.last_block), c.am_interested));
+                stats.push(PeerStats {
+                    peer: *k,
+                    interested: c.peer_interested,
+                    am_interested: c.am_interested,
+                    unchoked_us_at: c.unchoked_us_at,
+                    last_block_at: Some(c.last_block),
+                    download_rate: c.down.rate(now),
+                    upload_rate: c.up.rate(now),
+                });
             }
         }
-        let unchoke = t.choose_unchoked(&stats, &extra, now);
+        let unchoke = t.choose_unchoked(&stats, now);
         for k in keys {
             if let Some(Some(slot)) = self.peers.get_mut(k.0 as usize) {
                 let want = unchoke.contains(&k);
@@ -815,7 +870,7 @@ impl Reactor {
             }
         }
         for t in self.torrents.values_mut() {
-            let _ = t.store.sync();
+            t.save_resume();
             t.publish(&[], Instant::now());
         }
     }

@@ -81,3 +81,6 @@ pub struct TorrentStatus {
     /// Connected peer addresses.
     pub peer_addrs: Vec<SocketAddr>,
 }
+
+/// The cell a torrent's status snapshot is published in.
+pub type StatusCell = std::sync::Arc<parking_lot::Mutex<TorrentStatus>>;

@@ -10,11 +10,14 @@ use super::choker::{Choker, ChokerConfig, PeerStats};
 use super::event::SessionEvent;
 use super::peer::{PeerConn, PeerError, Phase};
 use super::picker::{BlockRef as PickBlock, Picker, PickerConfig, Priority};
-use super::rate::RateMeter;
+use super::pipeline::PipelineConfig;
+use super::rate_limit::{Rate, TokenBucket};
+use super::rate_meter::RateMeter;
 use super::status::{TorrentState, TorrentStatus};
 use super::PeerKey;
 use crate::metainfo::Metainfo;
 use crate::storage::hash_pool::{HashData, HashJob, HashKind, HashPool, HashResult};
+use crate::storage::resume::ResumeData;
 use crate::storage::store::{Store, StoreFile};
 use crate::storage::{Layout, PieceIndex, BLOCK_SIZE};
 use crate::wire::{BlockRef as WireBlock, ExtensionHandshake, Handshake, Message};
@@ -34,12 +37,49 @@ pub const SEND_WATERMARK: usize = 2 * 1024 * 1024;
 /// Send-buffer level below which it is refilled (refilling only when it is nearly empty keeps the
 /// bytes moved to the front of the buffer small).
 pub const SEND_REFILL_BELOW: usize = 256 * 1024;
-/// Requests kept in flight per peer at least, once unchoked.
-pub const MIN_QUEUE: usize = 64;
-/// Requests kept in flight per peer at most.
-pub const MAX_QUEUE: usize = 1000;
 /// Bad pieces a peer may contribute before it is banned.
 pub const BAN_AFTER_BAD_PIECES: u32 = 2;
+
+/// Upload and download token buckets shared by every torrent of a session.
+#[derive(Debug)]
+pub struct GlobalLimits {
+    /// Upload limit.
+    pub up: TokenBucket,
+    /// Download limit.
+    pub down: TokenBucket,
+}
+
+/// A torrent's own buckets plus the session's.
+#[derive(Debug)]
+pub struct Limits {
+    /// The session's buckets.
+    pub global: Arc<parking_lot::Mutex<GlobalLimits>>,
+    /// This torrent's upload bucket.
+    pub up: TokenBucket,
+    /// This torrent's download bucket.
+    pub down: TokenBucket,
+}
+
+/// A bucket for `rate` bytes/s holding at least one second or four blocks, whichever is more.
+pub fn bucket(rate: u64, now: Instant) -> TokenBucket {
+    let burst = if rate == 0 {
+        Duration::from_secs(1)
+    } else {
+        Duration::from_secs(1).max(Duration::from_secs_f64(4.0 * f64::from(BLOCK_SIZE) / rate as f64))
+    };
+    TokenBucket::new(Rate(rate), burst, now)
+}
+
+impl Limits {
+    /// True when either this torrent or the session limits a direction.
+    pub fn any(&self) -> bool {
+        let g = self.global.lock();
+        !(g.up.rate().is_unlimited()
+            && g.down.rate().is_unlimited()
+            && self.up.rate().is_unlimited()
+            && self.down.rate().is_unlimited())
+    }
+}
 
 /// What the reactor must do for other connections after a torrent handled something.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +92,10 @@ pub enum Action {
     Close(PeerKey, String),
     /// Ask this peer for blocks (e.g. after a piece failed and blocks became free).
     Request(PeerKey),
+    /// Close connections to peers that have everything (we just finished too).
+    CloseSeeds,
+    /// This peer sent blocks of a piece that failed its hash check (alone, when true).
+    Blame(PeerKey, bool),
 }
 
 /// What adding a torrent needs.
@@ -74,6 +118,14 @@ pub struct AddTorrent {
     pub max_connections: usize,
     /// Upload slots.
     pub max_uploads: usize,
+    /// Upload limit of this torrent, bytes/s (0: none).
+    pub max_upload_rate: u64,
+    /// Download limit of this torrent, bytes/s (0: none).
+    pub max_download_rate: u64,
+    /// Session-wide limits.
+    pub global_limits: Arc<parking_lot::Mutex<GlobalLimits>>,
+    /// Where resume records are kept (none: no fast resume).
+    pub resume_dir: Option<PathBuf>,
 }
 
 /// Checking progress.
@@ -82,6 +134,7 @@ struct Check {
     next: u32,
     outstanding: u32,
     done: u32,
+    resume_applied: bool,
 }
 
 /// One torrent's state in the reactor.
@@ -110,8 +163,10 @@ pub struct Torrent {
     pub candidates: VecDeque<SocketAddr>,
     /// Every address heard of, with when it may be dialled again.
     pub known: HashMap<SocketAddr, Instant>,
-    /// Addresses that sent corrupt data.
+    /// IPs that sent corrupt data.
     pub banned: HashSet<IpAddr>,
+    /// Loopback addresses (IP and port) that sent corrupt data.
+    pub banned_addrs: HashSet<SocketAddr>,
     /// Announce schedule.
     pub announcer: Announcer,
     /// Payload bytes received (verified or not).
@@ -145,6 +200,12 @@ pub struct Torrent {
     piece_peers: HashMap<u32, Vec<PeerKey>>,
     /// Shared status snapshot.
     pub snapshot: Arc<parking_lot::Mutex<TorrentStatus>>,
+    /// Rate limits.
+    pub limits: Limits,
+    /// Where resume records are kept.
+    pub resume_dir: Option<PathBuf>,
+    resume_dirty: bool,
+    last_resume: Option<Instant>,
     wasted: u64,
     hash_fails: u32,
     completed_at_start: bool,
@@ -176,23 +237,16 @@ impl Torrent {
         let piece_length =
             u32::try_from(meta.piece_length()).map_err(|_| crate::storage::LayoutError::ZeroPieceLength)?;
         let layout = Arc::new(Layout::new(&spans, piece_length)?);
-        let base = if meta.is_multi_file() { params.save_path.join(meta.name()) } else { params.save_path.clone() };
-        let files = meta
-            .files()
-            .iter()
-            .enumerate()
-            .map(|(i, f)| StoreFile {
-                path: if meta.is_multi_file() {
-                    meta.file_path(i).unwrap_or_default()
-                } else {
-                    PathBuf::from(meta.name())
-                },
-                length: f.length(),
-                pad: f.is_pad(),
+        // Paths from the metainfo are sanitised and start with the torrent's name for
+        // multi-file torrents, so everything lands under `save_path`.
+        let files = (0..meta.files().len())
+            .map(|i| StoreFile {
+                path: meta.file_path(i).unwrap_or_default(),
+                length: meta.files()[i].length(),
+                pad: meta.files()[i].is_pad(),
             })
             .collect();
-        let root = if meta.is_multi_file() { base } else { params.save_path.clone() };
-        let store = Arc::new(Store::new(&root, files, layout.clone())?);
+        let store = Arc::new(Store::new(&params.save_path, files, layout.clone())?);
         let have = Bitfield::none(layout.piece_count());
         let mut picker =
             Picker::new(&layout, &have, PickerConfig { seed: u64::from(id) ^ 0x9e37, ..Default::default() })
@@ -213,11 +267,12 @@ impl Torrent {
             candidates: VecDeque::new(),
             known: HashMap::new(),
             banned: HashSet::new(),
+            banned_addrs: HashSet::new(),
             announcer,
             downloaded: 0,
             uploaded: 0,
-            down_rate: RateMeter::default(),
-            up_rate: RateMeter::default(),
+            down_rate: RateMeter::twenty_seconds(now),
+            up_rate: RateMeter::twenty_seconds(now),
             error: None,
             max_connections: params.max_connections.max(1),
             max_uploads: params.max_uploads.max(1),
@@ -236,6 +291,14 @@ impl Torrent {
             last_snapshot: None,
             piece_peers: HashMap::new(),
             snapshot: Arc::new(parking_lot::Mutex::new(TorrentStatus::default())),
+            limits: Limits {
+                global: params.global_limits.clone(),
+                up: bucket(params.max_upload_rate, now),
+                down: bucket(params.max_download_rate, now),
+            },
+            resume_dir: params.resume_dir.clone(),
+            resume_dirty: false,
+            last_resume: Some(now),
             wasted: 0,
             hash_fails: 0,
             completed_at_start: false,
@@ -248,7 +311,7 @@ impl Torrent {
     /// Queues addresses to dial (duplicates and banned ones ignored).
     pub fn add_peers(&mut self, addrs: &[SocketAddr], now: Instant) {
         for a in addrs {
-            if self.banned.contains(&a.ip()) || self.known.contains_key(a) {
+            if self.is_banned(a) || self.known.contains_key(a) {
                 continue;
             }
             self.known.insert(*a, now);
@@ -277,11 +340,18 @@ impl Torrent {
             return;
         }
         let count = self.layout.piece_count();
+        if !self.check.resume_applied {
+            self.check.resume_applied = true;
+            self.apply_resume();
+        }
         if !self.check_hashes {
+            // Trust data that is there without hashing it; what is missing is still missing.
             for p in 0..count {
-                let _ = self.have.set(p);
                 if let Ok(pi) = self.layout.piece(p) {
-                    self.picker.on_piece_verified(pi, true);
+                    if self.store.piece_on_disk(pi) {
+                        let _ = self.have.set(p);
+                        self.picker.on_piece_verified(pi, true);
+                    }
                 }
             }
             self.check.next = count;
@@ -291,7 +361,9 @@ impl Torrent {
             let p = self.check.next;
             self.check.next += 1;
             let Ok(piece) = self.layout.piece(p) else { continue };
-            if self.store.piece_on_disk(piece) {
+            if self.have.get(p) {
+                self.check.done += 1;
+            } else if self.store.piece_on_disk(piece) {
                 self.submit_hash(pool, piece);
                 self.check.outstanding += 1;
             } else {
@@ -304,6 +376,7 @@ impl Torrent {
     }
 
     fn finish_check(&mut self, now: Instant) {
+        self.resume_dirty = true;
         // An idle torrent keeps no map or file open: they are reopened on first use.
         self.store.close();
         self.completed_at_start = self.picker.is_complete();
@@ -334,12 +407,17 @@ impl Torrent {
         let contributors = self.picker.on_piece_verified(piece, ok);
         if ok {
             let _ = self.have.set(piece_no);
+            self.resume_dirty = true;
             self.piece_peers.remove(&piece_no);
             self.outbox.push(Action::BroadcastHave(piece_no));
             self.events.push(SessionEvent::PieceFinished { torrent: self.id, piece: piece_no });
             if self.picker.is_complete() && self.state == TorrentState::Downloading {
                 self.state = TorrentState::Seeding;
                 self.announcer.completed(now);
+                self.outbox.push(Action::CloseSeeds);
+                if let Err(e) = self.store.create_empty_files() {
+                    self.fail(format!("storage error: {e}"));
+                }
                 self.events.push(SessionEvent::Finished { torrent: self.id });
             }
         } else {
@@ -349,22 +427,40 @@ impl Torrent {
                 self.events.push(SessionEvent::StorageError { torrent: self.id, message: err });
             }
             self.events.push(SessionEvent::HashFailed { torrent: self.id, piece: piece_no });
+            let sole = contributors.len() == 1;
             for key in contributors {
+                self.outbox.push(Action::Blame(key, sole));
                 self.outbox.push(Action::Request(key));
-                self.outbox.push(Action::Close(key, format!("__bad_piece:{piece_no}")));
             }
         }
     }
 
-    /// Records that `conn` contributed to a failed piece; returns true when it is to be banned.
-    pub fn blame(&mut self, conn: &mut PeerConn) -> bool {
+    /// Records that `conn` contributed to a failed piece (`sole`: it sent every block of it);
+    /// returns true when it is to be banned: at once when it alone sent the piece, otherwise
+    /// after [`BAN_AFTER_BAD_PIECES`] failed pieces.
+    pub fn blame(&mut self, conn: &mut PeerConn, sole: bool) -> bool {
         conn.bad_pieces += 1;
-        if conn.bad_pieces >= BAN_AFTER_BAD_PIECES || self.peers.len() > 1 {
-            self.banned.insert(conn.addr.ip());
+        if sole || conn.bad_pieces >= BAN_AFTER_BAD_PIECES {
+            self.ban(conn.addr);
             self.events.push(SessionEvent::PeerBanned { torrent: self.id, addr: conn.addr });
             return true;
         }
         false
+    }
+
+    /// Bans an address: its whole IP, except on loopback where many peers share one IP and
+    /// only that address (IP and port) is banned.
+    pub fn ban(&mut self, addr: SocketAddr) {
+        if addr.ip().is_loopback() {
+            self.banned_addrs.insert(addr);
+        } else {
+            self.banned.insert(addr.ip());
+        }
+    }
+
+    /// True when connections from or to `addr` are refused.
+    pub fn is_banned(&self, addr: &SocketAddr) -> bool {
+        self.banned.contains(&addr.ip()) || self.banned_addrs.contains(addr)
     }
 
     /// Queues our handshake, once.
@@ -445,12 +541,23 @@ impl Torrent {
                 self.request_more(key, conn, now);
             }
             Message::Bitfield(bits) => {
-                if !first {
-                    return Err(PeerError::Protocol("bitfield after other messages".into()));
-                }
                 let bf = Bitfield::from_wire(bits, self.layout.piece_count())
                     .map_err(|e| PeerError::Protocol(format!("bad bitfield: {e}")))?;
-                self.set_peer_pieces(key, conn, bf, now);
+                if first {
+                    self.set_peer_pieces(key, conn, bf, now);
+                } else {
+                    // BEP 3 wants the bitfield first, but aria2 sends one after HAVE NONE and
+                    // its first HAVEs: take it as the HAVEs it adds.
+                    for p in bf.iter_set() {
+                        if conn.has.set(p).unwrap_or(false) {
+                            if let Ok(pi) = self.layout.piece(p) {
+                                self.picker.peer_have(key, pi);
+                            }
+                        }
+                    }
+                    self.update_interest(conn, now);
+                    self.request_more(key, conn, now);
+                }
             }
             Message::HaveAll | Message::HaveNone => {
                 if !fast || !first {
@@ -478,9 +585,7 @@ impl Torrent {
             Message::Piece { piece, begin, data } => self.on_block(key, conn, piece, begin, data, now)?,
             Message::Extended { id: 0, payload } => {
                 if let Ok(hs) = ExtensionHandshake::decode(payload) {
-                    if let Some(q) = hs.request_queue {
-                        conn.reqq = q.clamp(1, MAX_QUEUE as u32);
-                    }
+                    conn.reqq = hs.request_queue;
                 }
             }
             Message::Extended { .. } => {}
@@ -589,9 +694,8 @@ impl Torrent {
 
     /// How many requests to keep in flight to this peer.
     fn queue_depth(conn: &mut PeerConn, now: Instant) -> usize {
-        let rate = conn.down.rate(now);
-        let by_rate = (rate * 2.0 / f64::from(BLOCK_SIZE)) as usize;
-        by_rate.clamp(MIN_QUEUE, MAX_QUEUE).min(conn.reqq as usize)
+        let since = conn.unchoked_us_at.map_or(Duration::ZERO, |t| now.saturating_duration_since(t));
+        PipelineConfig::default().depth(conn.down.rate(now), since, conn.reqq) as usize
     }
 
     /// Tops up the requests in flight to this peer.
@@ -607,10 +711,19 @@ impl Torrent {
         if conn.requested.len() >= depth {
             return;
         }
+        let mut want = depth - conn.requested.len();
+        let mut limits = self.limits.global.lock();
+        let allowed = limits.down.available(now).min(self.limits.down.available(now)) / u64::from(BLOCK_SIZE);
+        want = want.min(usize::try_from(allowed).unwrap_or(usize::MAX));
+        if want == 0 {
+            return;
+        }
         let mut picks = Vec::new();
-        self.picker.pick(key, &conn.has, depth - conn.requested.len(), &mut picks);
+        self.picker.pick(key, &conn.has, want, &mut picks);
         for b in picks {
             let (begin, length) = self.layout.block_range(b.piece, b.block);
+            limits.down.charge(now, u64::from(length));
+            self.limits.down.charge(now, u64::from(length));
             let wire = WireBlock { piece: b.piece.get(), begin, length };
             conn.requested.push(wire);
             conn.send(&Message::Request(wire), now);
@@ -622,8 +735,16 @@ impl Torrent {
         if conn.send_len() >= SEND_REFILL_BELOW {
             return Ok(());
         }
+        let mut limits = self.limits.global.lock();
         while conn.send_len() < SEND_WATERMARK {
-            let Some(b) = conn.wanted.pop_front() else { break };
+            let Some(b) = conn.wanted.front().copied() else { break };
+            let len = u64::from(b.length);
+            if limits.up.available(now) < len || self.limits.up.available(now) < len {
+                break;
+            }
+            conn.wanted.pop_front();
+            limits.up.charge(now, len);
+            self.limits.up.charge(now, len);
             let Ok(piece) = self.layout.piece(b.piece) else { continue };
             let buf = conn.send_buffer();
             Message::encode_piece_header(buf, b.piece, b.begin, b.length);
@@ -661,6 +782,16 @@ impl Torrent {
         }
     }
 
+    /// A peer sat on our requests too long: they go back to the pool for the other peers (it
+    /// keeps its slot and may be asked again once it delivers).
+    pub fn on_requests_stalled(&mut self, key: PeerKey, conn: &mut PeerConn, now: Instant) {
+        self.drop_requests(key, conn);
+        conn.last_block = now;
+        for other in self.peers.iter().filter(|k| **k != key) {
+            self.outbox.push(Action::Request(*other));
+        }
+    }
+
     /// Re-evaluates our interest in a peer after our pieces changed.
     pub fn refresh_interest(&mut self, _key: PeerKey, conn: &mut PeerConn, now: Instant) {
         self.update_interest(conn, now);
@@ -687,30 +818,12 @@ impl Torrent {
         self.choker.is_due(now)
     }
 
-    /// Chooses whom to unchoke from (peer, interested, down rate, up rate, unchoked-now).
-    pub fn choose_unchoked(
-        &mut self,
-        stats: &[(PeerKey, bool, f64, f64, bool)],
-        conns: &[(Option<Instant>, Option<Instant>, bool)],
-        now: Instant,
-    ) -> Vec<PeerKey> {
-        let peers: Vec<PeerStats> = stats
-            .iter()
-            .zip(conns)
-            .map(|((k, interested, down, up, _), (unchoked_us_at, last_block, am_interested))| PeerStats {
-                peer: *k,
-                interested: *interested,
-                am_interested: *am_interested,
-                unchoked_us_at: *unchoked_us_at,
-                last_block_at: *last_block,
-                download_rate: *down as u64,
-                upload_rate: *up as u64,
-            })
-            .collect();
+    /// Chooses whom to unchoke among the torrent's connected peers.
+    pub fn choose_unchoked(&mut self, peers: &[PeerStats], now: Instant) -> Vec<PeerKey> {
         if self.paused {
             return Vec::new();
         }
-        self.choker.rechoke(now, &peers, self.state == TorrentState::Seeding)
+        self.choker.rechoke(now, peers, self.state == TorrentState::Seeding)
     }
 
     /// Starts a full recheck of the data.
@@ -742,6 +855,21 @@ impl Torrent {
         if self.meta.is_multi_file() {
             let _ = std::fs::remove_dir_all(self.save_path.join(self.meta.name()));
         }
+    }
+
+    /// True when the resume record should be saved now: a minute after the last save while
+    /// downloading, or at once after finishing.
+    pub fn resume_due(&mut self, now: Instant) -> bool {
+        if !self.resume_dirty {
+            return false;
+        }
+        if self.state == TorrentState::Seeding
+            || self.last_resume.is_none_or(|t| now.duration_since(t) >= Duration::from_secs(60))
+        {
+            self.last_resume = Some(now);
+            return true;
+        }
+        false
     }
 
     /// True when the status snapshot should be refreshed.
@@ -799,21 +927,15 @@ impl Torrent {
             progress,
             total_size: total,
             have_bytes,
-            download_rate: down,
-            upload_rate: up,
+            download_rate: down as f64,
+            upload_rate: up as f64,
             downloaded: self.downloaded,
             uploaded: self.uploaded,
             peers: conns.len() as u32,
             seeds,
             distributed_copies: copies,
             peers_average_progress: avg,
-            eta_seconds: if left == 0 {
-                Some(0)
-            } else if down > 1.0 {
-                Some((left as f64 / down) as u64)
-            } else {
-                None
-            },
+            eta_seconds: if left == 0 { Some(0) } else { left.checked_div(down) },
             pieces_have: self.have.count(),
             pieces_total: pieces,
             error: self.error.clone(),
@@ -842,4 +964,66 @@ fn distributed_copies(conns: &[&PeerConn], pieces: u32) -> f64 {
     let min = avail.iter().copied().min().unwrap_or(0);
     let above = avail.iter().filter(|a| **a > min).count();
     f64::from(min) + above as f64 / f64::from(pieces)
+}
+
+impl Torrent {
+    fn resume_path(&self) -> Option<PathBuf> {
+        let hex: String = self.info_hash.iter().map(|b| format!("{b:02x}")).collect();
+        self.resume_dir.as_ref().map(|d| d.join(format!("{hex}.resume")))
+    }
+
+    /// Marks as had, without hashing, the pieces the resume record lists whose files all still
+    /// have the recorded size and mtime.
+    fn apply_resume(&mut self) {
+        let Some(path) = self.resume_path() else { return };
+        let Ok(bytes) = std::fs::read(&path) else { return };
+        let Ok(record) = ResumeData::decode(&bytes) else { return };
+        if record.info_hash != self.info_hash || record.files.len() != self.meta.files().len() {
+            return;
+        }
+        let Ok(recorded) = Bitfield::from_wire(&record.pieces, self.layout.piece_count()) else { return };
+        let unchanged: Vec<bool> = (0..record.files.len())
+            .map(|i| {
+                self.meta.files()[i].is_pad()
+                    || (record.files[i].is_some() && self.store.file_stamp(i) == record.files[i])
+            })
+            .collect();
+        for p in recorded.iter_set() {
+            let Ok(piece) = self.layout.piece(p) else { continue };
+            if self.layout.piece_segments(piece).all(|seg| unchanged[seg.file.get() as usize]) {
+                let _ = self.have.set(p);
+                self.picker.on_piece_verified(piece, true);
+            }
+        }
+    }
+
+    /// Writes the resume record (after syncing the data it describes), if a resume directory is
+    /// set and something changed since the last save.
+    pub fn save_resume(&mut self) {
+        if !self.resume_dirty || self.state == TorrentState::Checking {
+            return;
+        }
+        let Some(path) = self.resume_path() else { return };
+        if let Err(e) = self.store.sync() {
+            self.events
+                .push(SessionEvent::StorageError { torrent: self.id, message: format!("cannot sync data: {e}") });
+            return;
+        }
+        let record = ResumeData {
+            info_hash: self.info_hash,
+            pieces: self.have.as_wire().to_vec(),
+            files: (0..self.meta.files().len()).map(|i| self.store.file_stamp(i)).collect(),
+        };
+        let written = path
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|_| crate::fsutil::write_atomic(&path, &record.encode()));
+        match written {
+            Ok(()) => self.resume_dirty = false,
+            Err(e) => self.events.push(SessionEvent::StorageError {
+                torrent: self.id,
+                message: format!("cannot write resume data {}: {e}", path.display()),
+            }),
+        }
+    }
 }

@@ -580,4 +580,43 @@ mod tests {
         }
         assert_eq!(total, l.total_length());
     }
+
+    #[test]
+    fn random_layouts_hold_invariants() {
+        use rand::{rngs::SmallRng, Rng, SeedableRng};
+        let mut rng = SmallRng::seed_from_u64(42);
+        for _ in 0..200 {
+            let files: Vec<(u64, bool)> =
+                (0..rng.random_range(1..6)).map(|_| (rng.random_range(0..200_000), rng.random_bool(0.2))).collect();
+            let Ok(l) = Layout::new(&files, rng.random_range(1..100_000)) else { continue };
+            for p in l.pieces() {
+                let sum: u64 = l.piece_segments(p).map(|s| s.len).sum();
+                assert_eq!(sum, u64::from(l.piece_size(p)));
+                let mut next = 0;
+                for b in l.blocks(p) {
+                    let (begin, len) = l.block_range(p, b);
+                    assert_eq!(begin, next);
+                    assert!(len > 0 && len <= BLOCK_SIZE);
+                    assert_eq!(l.block_at(p.get(), begin, len), Ok((p, b)));
+                    next = begin + len;
+                }
+                assert_eq!(next, l.piece_size(p));
+            }
+            for _ in 0..50 {
+                let (piece, begin, len) = (rng.random_range(0..l.piece_count() + 2), rng.random(), rng.random());
+                let small = rng.random_range(0..2 * BLOCK_SIZE);
+                for (b, n) in [(begin, len), (begin % 100_000, small), (0, small)] {
+                    if let Ok(r) = l.validate_request(piece, b, n, BLOCK_SIZE) {
+                        assert!(
+                            r.len <= BLOCK_SIZE
+                                && u64::from(r.begin) + u64::from(r.len) <= u64::from(l.piece_size(r.piece))
+                        );
+                    }
+                    if let Ok((p, blk)) = l.block_at(piece, b, n) {
+                        assert_eq!(l.block_range(p, blk), (b, n));
+                    }
+                }
+            }
+        }
+    }
 }

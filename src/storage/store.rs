@@ -227,6 +227,20 @@ impl Store {
         Some((md.len(), mtime))
     }
 
+    /// Creates the torrent's zero-length files (no piece ever writes them).
+    pub fn create_empty_files(&self) -> Result<(), StorageError> {
+        for (i, f) in self.files.iter().enumerate() {
+            if f.length == 0 && !f.pad {
+                let path = self.path(i);
+                if let Some(dir) = path.parent() {
+                    fs::create_dir_all(dir).map_err(self.io(i))?;
+                }
+                File::options().write(true).create(true).truncate(false).open(&path).map_err(self.io(i))?;
+            }
+        }
+        Ok(())
+    }
+
     /// Flushes written data of every open file to disk.
     pub fn sync(&self) -> Result<(), StorageError> {
         for (i, h) in self.handles.iter().enumerate() {

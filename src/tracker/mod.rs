@@ -4,5 +4,28 @@
 pub mod handler;
 
 // --- core (tracker core helper adds its modules here)
+pub mod allowed;
+pub mod config;
+pub mod connection_id;
+pub mod core;
+pub mod http;
+pub mod infopage;
+pub mod ipfilter;
+pub mod natcheck;
+pub mod peer;
+pub mod peer_select;
+pub mod query;
+pub mod response;
+pub mod state;
+pub mod stats;
+pub mod store;
+pub mod swarm;
+pub mod udp;
+pub mod udp_protocol;
+
+pub use self::config::{ConfigError, ScrapeAllowed, TrackerConfig};
+pub use self::core::Tracker;
+pub use self::stats::TrackerStats;
 
 // --- fronts (tracker fronts helper adds its modules here)
+pub mod front;

@@ -1,0 +1,168 @@
+//! The types of the C ABI: status codes, opaque handle types and callback types.
+//!
+//! This file is self-contained (only `core` types) because the ABI test crate
+//! (`tests/abi-test`) includes it as-is and compares every item with `include/bitgocho.h`.
+//! Status codes are stable: never renumber or reuse one; retire a code by leaving it as a comment.
+
+use core::ffi::c_void;
+
+/// A status code returned by every fallible function: `BITGOCHO_OK` (0) or one of the
+/// `BITGOCHO_E_*` codes. `bitgocho_status_str()` names a code; `bitgocho_last_error()` gives the
+/// detail message of the last failing call on the calling thread. Outputs are written only on
+/// `BITGOCHO_OK`.
+pub type bitgocho_status = u32;
+
+/// Success.
+pub const BITGOCHO_OK: bitgocho_status = 0;
+
+// --- arguments (1xx)
+/// A pointer argument that must not be NULL was NULL.
+pub const BITGOCHO_E_NULL_ARG: bitgocho_status = 100;
+/// An argument was out of range, not UTF-8, or otherwise not acceptable.
+pub const BITGOCHO_E_INVALID_ARG: bitgocho_status = 101;
+/// The caller's buffer is too small; `*out_len` holds the needed capacity and nothing else changed.
+pub const BITGOCHO_E_BUFFER_TOO_SMALL: bitgocho_status = 102;
+
+// --- state (2xx)
+/// Nothing is available now; try again later.
+pub const BITGOCHO_E_AGAIN: bitgocho_status = 200;
+/// The requested item (key, file, tier, torrent...) does not exist.
+pub const BITGOCHO_E_NOT_FOUND: bitgocho_status = 201;
+/// The item already exists.
+pub const BITGOCHO_E_DUPLICATE: bitgocho_status = 202;
+/// The torrent behind a handle has been removed from its session.
+pub const BITGOCHO_E_TORRENT_GONE: bitgocho_status = 203;
+/// The session or tracker is shutting down.
+pub const BITGOCHO_E_SHUTDOWN: bitgocho_status = 204;
+/// The operation was cancelled by the caller.
+pub const BITGOCHO_E_CANCELLED: bitgocho_status = 205;
+
+// --- data (3xx)
+/// The input is well-formed bencode but not valid for its purpose (e.g. a bad .torrent).
+pub const BITGOCHO_E_PARSE: bitgocho_status = 300;
+/// The input is not valid bencode.
+pub const BITGOCHO_E_BENCODE: bitgocho_status = 301;
+/// Data did not match its expected hash.
+pub const BITGOCHO_E_HASH_MISMATCH: bitgocho_status = 302;
+
+// --- system (4xx)
+/// An operating-system input/output error (file missing, permission denied, disk full...).
+pub const BITGOCHO_E_IO: bitgocho_status = 400;
+/// Memory could not be allocated.
+pub const BITGOCHO_E_NO_MEMORY: bitgocho_status = 401;
+/// The operation or option is not supported by this build or platform.
+pub const BITGOCHO_E_UNSUPPORTED: bitgocho_status = 402;
+
+// --- library faults (9xx)
+/// An internal error: a bug in libbitgocho.
+pub const BITGOCHO_E_INTERNAL: bitgocho_status = 900;
+/// libbitgocho panicked inside the call; the panic was caught at the boundary. Handles passed to
+/// the failing call are still valid but may be in an unspecified state.
+pub const BITGOCHO_E_PANIC: bitgocho_status = 901;
+
+// --- metainfo versions (bitgocho_metainfo_version() and the editor's version setting)
+/// Build a v1 (BEP 3, SHA-1) torrent.
+pub const BITGOCHO_META_V1: u32 = 1;
+/// Build a v2 (BEP 52, SHA-256 merkle) torrent.
+pub const BITGOCHO_META_V2: u32 = 2;
+/// Build a hybrid torrent (both v1 and v2 hashes).
+pub const BITGOCHO_META_HYBRID: u32 = 3;
+
+// --- file attribute bits (BEP 47), from bitgocho_metainfo_file_attributes()
+/// A pad file: zeros that fill the piece stream, not written to disk.
+pub const BITGOCHO_FILE_PAD: u32 = 1;
+/// The file is executable.
+pub const BITGOCHO_FILE_EXECUTABLE: u32 = 2;
+/// The file is hidden.
+pub const BITGOCHO_FILE_HIDDEN: u32 = 4;
+/// The file is a symbolic link.
+pub const BITGOCHO_FILE_SYMLINK: u32 = 8;
+
+/// Progress callback: `done` out of `total` units (bytes hashed) are finished. Runs on the thread
+/// that made the call it was passed to; `userdata` is the pointer given with the callback.
+/// Must not call back into the object being worked on.
+pub type bitgocho_progress_cb = Option<unsafe extern "C" fn(userdata: *mut c_void, done: u64, total: u64)>;
+
+/// An owned byte string returned by the library (a built .torrent, raw metainfo...): read it
+/// with `bitgocho_bytes_data()` and `bitgocho_bytes_len()`, release it with `bitgocho_bytes_free()`.
+/// Immutable; safe to read from several threads.
+pub struct bitgocho_bytes {
+    _private: [u8; 0],
+}
+
+/// A set of named options (string keys with string, integer or boolean values) given to the
+/// objects that take settings, which copy it. Not safe for concurrent mutation.
+pub struct bitgocho_settings {
+    _private: [u8; 0],
+}
+
+/// A parsed, immutable .torrent (v1, v2 or hybrid). Reference-counted: `bitgocho_metainfo_clone()`
+/// gives another reference and each one is released with `bitgocho_metainfo_free()`. Every
+/// getter is safe to call from several threads at once.
+pub struct bitgocho_metainfo {
+    _private: [u8; 0],
+}
+
+/// A builder for a .torrent: either new from files to hash, or edits of an existing metainfo.
+/// Not safe for concurrent use, except `bitgocho_metainfo_editor_cancel()`; free it with
+/// `bitgocho_metainfo_editor_free()`.
+pub struct bitgocho_metainfo_editor {
+    _private: [u8; 0],
+}
+
+// --- tracker (bitgocho_tracker_*)
+/// `bitgocho_peer_addr.family` of an IPv4 address (first 4 bytes of `addr`).
+pub const BITGOCHO_PEER_IPV4: u8 = 4;
+/// `bitgocho_peer_addr.family` of an IPv6 address (all 16 bytes of `addr`).
+pub const BITGOCHO_PEER_IPV6: u8 = 6;
+
+/// The address of the client of a request, as the host saw it (the host decides whether to
+/// trust proxy headers such as X-Forwarded-For before filling it). Plain data, filled by the
+/// caller: `family` is `BITGOCHO_PEER_IPV4` (address in `addr[0..4]`, rest ignored) or
+/// `BITGOCHO_PEER_IPV6` (all 16 bytes; IPv4-mapped addresses count as IPv4); `addr` is in
+/// network byte order, `port` in host byte order.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct bitgocho_peer_addr {
+    /// `BITGOCHO_PEER_IPV4` or `BITGOCHO_PEER_IPV6`.
+    pub family: u8,
+    /// The address bytes, network byte order.
+    pub addr: [u8; 16],
+    /// The port, host byte order.
+    pub port: u16,
+}
+
+/// Statistics of a tracker, filled by `bitgocho_tracker_stats()`. The caller sets `size` to
+/// `sizeof(bitgocho_tracker_statistics)` before the call. Fields are only ever appended, and a later
+/// library fills only the fields that fit in `size`, so programs built against this version keep
+/// working.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct bitgocho_tracker_statistics {
+    /// Set by the caller: the size of the structure it passes, in bytes.
+    pub size: usize,
+    /// Torrents tracked.
+    pub torrents: u64,
+    /// Seeds over all torrents.
+    pub seeds: u64,
+    /// Leechers over all torrents.
+    pub leechers: u64,
+    /// Announces answered (HTTP and UDP) since the tracker was made.
+    pub announces: u64,
+    /// Scrapes answered (HTTP and UDP).
+    pub scrapes: u64,
+    /// UDP connect requests answered.
+    pub udp_connects: u64,
+    /// Requests refused: malformed, not authorised, banned address, bad connection id.
+    pub rejected: u64,
+    /// State-file saves done.
+    pub saves: u64,
+}
+
+/// An embedded BitTorrent tracker (the core of `bttrack` without its sockets and threads):
+/// the host feeds it HTTP request targets and UDP datagrams and sends the replies itself.
+/// Reference-counted (`bitgocho_tracker_clone()`, `bitgocho_tracker_free()`); every function is
+/// safe to call from many threads at once on the same handle.
+pub struct bitgocho_tracker {
+    _private: [u8; 0],
+}

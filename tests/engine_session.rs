@@ -1,0 +1,216 @@
+//! The engine against itself, in one process: our seeder to our leecher (single and multi-file),
+//! fast resume (trusted only while files are unchanged), rate limits, pause and removal.
+//! Torrents are made with the real `mktorrent`.
+
+use bitgocho::metainfo::Metainfo;
+use bitgocho::session::status::{TorrentState, TorrentStatus};
+use bitgocho::session::{AddParams, Session, SessionSettings, TorrentHandle};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn mktorrent(input: &Path, out: &Path, piece_pow: u32) -> Arc<Metainfo> {
+    let status = Command::new("mktorrent")
+        .args(["-l", &piece_pow.to_string(), "-a", "http://127.0.0.1:9/announce", "-o"])
+        .arg(out)
+        .arg(input)
+        .output()
+        .expect("mktorrent must be installed (apt-get install mktorrent; tests/install-deps.sh does it)");
+    assert!(status.status.success(), "mktorrent failed: {}", String::from_utf8_lossy(&status.stderr));
+    Arc::new(Metainfo::from_file(out).unwrap())
+}
+
+fn random_file(path: &Path, len: usize, seed: u64) {
+    let mut x = seed | 1;
+    let bytes: Vec<u8> = (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, bytes).unwrap();
+}
+
+fn session() -> Session {
+    Session::new(SessionSettings { bind: "127.0.0.1".parse().unwrap(), min_port: 0, ..Default::default() }).unwrap()
+}
+
+fn wait_for(t: &TorrentHandle, what: &str, limit: Duration, done: impl Fn(&TorrentStatus) -> bool) -> TorrentStatus {
+    let start = Instant::now();
+    loop {
+        let st = t.status();
+        if done(&st) {
+            return st;
+        }
+        assert!(start.elapsed() < limit, "timed out waiting for {what}: {st:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn seeding(st: &TorrentStatus) -> bool {
+    st.state == TorrentState::Seeding && st.progress >= 1.0
+}
+
+fn same_tree(a: &Path, b: &Path) {
+    for entry in walk(a) {
+        let rel = entry.strip_prefix(a).unwrap();
+        assert_eq!(std::fs::read(&entry).unwrap(), std::fs::read(b.join(rel)).unwrap(), "{} differs", rel.display());
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn our_seeder_to_our_leecher_single_and_multi_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    random_file(&src.join("single.bin"), 3_000_001, 1);
+    random_file(&src.join("multi/a/one.bin"), 700_000, 2);
+    std::fs::write(src.join("multi/a/empty"), b"").unwrap();
+    random_file(&src.join("multi/b/two.bin"), 1_234_567, 3);
+    let single = mktorrent(&src.join("single.bin"), &dir.path().join("s.torrent"), 16);
+    let multi = mktorrent(&src.join("multi"), &dir.path().join("m.torrent"), 15);
+
+    let seeder = session();
+    let leecher = session();
+    let seed_port = seeder.listen_port();
+    for meta in [single, multi] {
+        let s = seeder.add_torrent(AddParams::new(meta.clone(), &src)).unwrap();
+        wait_for(&s, "seeder check", Duration::from_secs(20), seeding);
+        let out = dir.path().join("out");
+        let mut p = AddParams::new(meta.clone(), &out);
+        p.peers.push(format!("127.0.0.1:{seed_port}").parse().unwrap());
+        let l = leecher.add_torrent(p).unwrap();
+        let st = wait_for(&l, "download", Duration::from_secs(30), seeding);
+        assert_eq!(st.have_bytes, meta.total_length());
+        assert_eq!(st.file_progress.iter().sum::<u64>(), meta.total_length());
+        let total = meta.total_length();
+        wait_for(&s, "seeder upload count", Duration::from_secs(5), |st| st.uploaded >= total);
+    }
+    same_tree(&src, &dir.path().join("out"));
+}
+
+#[test]
+fn fast_resume_is_trusted_only_while_files_are_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    random_file(&data.join("file.bin"), 2_000_000, 4);
+    let meta = mktorrent(&data.join("file.bin"), &dir.path().join("f.torrent"), 15);
+    let resume = dir.path().join("resume");
+    let settings = || SessionSettings {
+        bind: "127.0.0.1".parse().unwrap(),
+        min_port: 0,
+        resume_dir: Some(resume.clone()),
+        ..Default::default()
+    };
+
+    // First run: full check, record saved on shutdown.
+    let s = Session::new(settings()).unwrap();
+    let t = s.add_torrent(AddParams::new(meta.clone(), &data)).unwrap();
+    wait_for(&t, "first check", Duration::from_secs(20), seeding);
+    s.shutdown();
+    assert_eq!(std::fs::read_dir(&resume).unwrap().count(), 1, "one resume record written");
+
+    // Corrupt one piece without changing size or mtime: the record is trusted, so the piece
+    // still counts (this is what makes resume fast; it is why stamps must match exactly).
+    let path = data.join("file.bin");
+    let mtime = std::fs::metadata(&path).unwrap().modified().unwrap();
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[100] ^= 0xff;
+    std::fs::write(&path, &bytes).unwrap();
+    std::fs::File::options().write(true).open(&path).unwrap().set_modified(mtime).unwrap();
+    let s = Session::new(settings()).unwrap();
+    let t = s.add_torrent(AddParams::new(meta.clone(), &data)).unwrap();
+    let st = wait_for(&t, "resume", Duration::from_secs(20), |st| st.state != TorrentState::Checking);
+    assert_eq!(st.pieces_have, st.pieces_total, "unchanged stamps: record trusted");
+    s.shutdown();
+
+    // Change the mtime: the record is no longer trusted and the corrupt piece is found.
+    std::fs::File::options().write(true).open(&path).unwrap().set_modified(mtime + Duration::from_secs(5)).unwrap();
+    let s = Session::new(settings()).unwrap();
+    let t = s.add_torrent(AddParams::new(meta, &data)).unwrap();
+    let st = wait_for(&t, "recheck", Duration::from_secs(20), |st| st.state != TorrentState::Checking);
+    assert_eq!(st.pieces_have, st.pieces_total - 1, "changed file: rehashed, the bad piece is missing");
+    assert_eq!(st.state, TorrentState::Downloading);
+}
+
+#[test]
+fn download_rate_limit_is_honoured() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    random_file(&data.join("file.bin"), 600_000, 5);
+    let meta = mktorrent(&data.join("file.bin"), &dir.path().join("f.torrent"), 15);
+    let seeder = session();
+    let s = seeder.add_torrent(AddParams::new(meta.clone(), &data)).unwrap();
+    wait_for(&s, "seed", Duration::from_secs(20), seeding);
+    let leecher = session();
+    let mut p = AddParams::new(meta, dir.path().join("out"));
+    p.peers.push(format!("127.0.0.1:{}", seeder.listen_port()).parse().unwrap());
+    p.max_download_rate = 200_000;
+    let start = Instant::now();
+    let l = leecher.add_torrent(p).unwrap();
+    wait_for(&l, "limited download", Duration::from_secs(30), seeding);
+    let took = start.elapsed();
+    // 600 kB at 200 kB/s with a one-second burst: at least about 2 s.
+    assert!(took >= Duration::from_millis(1800), "600 kB at 200 kB/s took only {took:?}");
+}
+
+#[test]
+fn pause_resume_and_remove_with_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    random_file(&data.join("file.bin"), 300_000, 6);
+    let meta = mktorrent(&data.join("file.bin"), &dir.path().join("f.torrent"), 15);
+    let seeder = session();
+    let s = seeder.add_torrent(AddParams::new(meta.clone(), &data)).unwrap();
+    wait_for(&s, "seed", Duration::from_secs(20), seeding);
+    s.pause().unwrap();
+    wait_for(&s, "pause", Duration::from_secs(5), |st| st.state == TorrentState::Paused);
+    s.resume().unwrap();
+    wait_for(&s, "resume", Duration::from_secs(5), seeding);
+    assert!(seeder.find_torrent(&meta.info_hash_v1().unwrap()).is_some());
+    let copy = dir.path().join("copy");
+    std::fs::create_dir_all(&copy).unwrap();
+    std::fs::copy(data.join("file.bin"), copy.join("file.bin")).unwrap();
+    seeder.remove_torrent(&s, false).unwrap();
+    assert!(s.pause().is_err(), "handle of a removed torrent reports it gone");
+    let c = seeder.add_torrent(AddParams::new(meta.clone(), &copy)).unwrap();
+    wait_for(&c, "seed copy", Duration::from_secs(20), seeding);
+    seeder.remove_torrent(&c, true).unwrap();
+    assert!(!copy.join("file.bin").exists(), "data deleted with the torrent");
+    assert!(data.join("file.bin").exists());
+}
+
+#[test]
+fn without_hash_checks_present_data_is_trusted_and_missing_data_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    random_file(&data.join("file.bin"), 200_000, 7);
+    let meta = mktorrent(&data.join("file.bin"), &dir.path().join("f.torrent"), 15);
+    let s = session();
+    let mut p = AddParams::new(meta.clone(), &data);
+    p.check_hashes = false;
+    let t = s.add_torrent(p).unwrap();
+    wait_for(&t, "trusted seed", Duration::from_secs(10), seeding);
+    s.remove_torrent(&t, false).unwrap();
+    let mut p = AddParams::new(meta, dir.path().join("empty"));
+    p.check_hashes = false;
+    let t = s.add_torrent(p).unwrap();
+    let st = wait_for(&t, "nothing trusted", Duration::from_secs(10), |st| st.state != TorrentState::Checking);
+    assert_eq!((st.pieces_have, st.state), (0, TorrentState::Downloading));
+}
