@@ -73,6 +73,112 @@
 #define BITGOCHO_FILE_SYMLINK 8
 
 /**
+ * Verifying existing data.
+ */
+#define BITGOCHO_STATE_CHECKING 0
+
+/**
+ * Fetching pieces.
+ */
+#define BITGOCHO_STATE_DOWNLOADING 1
+
+/**
+ * Complete; uploading to others.
+ */
+#define BITGOCHO_STATE_SEEDING 2
+
+/**
+ * Stopped by the user.
+ */
+#define BITGOCHO_STATE_PAUSED 3
+
+/**
+ * Stopped by an error (see `bitgocho_torrent_error()`).
+ */
+#define BITGOCHO_STATE_ERROR 4
+
+/**
+ * Do not download the file.
+ */
+#define BITGOCHO_PRIORITY_SKIP 0
+
+/**
+ * Download after everything of higher priority.
+ */
+#define BITGOCHO_PRIORITY_LOW 1
+
+/**
+ * The default priority.
+ */
+#define BITGOCHO_PRIORITY_NORMAL 2
+
+/**
+ * Download before everything else.
+ */
+#define BITGOCHO_PRIORITY_HIGH 3
+
+/**
+ * A torrent was added to the session.
+ */
+#define BITGOCHO_EVENT_ADDED 1
+
+/**
+ * Checking a torrent's existing data finished (`bitgocho_event_count()`: pieces found good).
+ */
+#define BITGOCHO_EVENT_CHECKED 2
+
+/**
+ * A piece was downloaded and verified (`bitgocho_event_piece()`).
+ */
+#define BITGOCHO_EVENT_PIECE_FINISHED 3
+
+/**
+ * A downloaded piece failed its hash check (`bitgocho_event_piece()`).
+ */
+#define BITGOCHO_EVENT_HASH_FAILED 4
+
+/**
+ * Every wanted piece of a torrent is here.
+ */
+#define BITGOCHO_EVENT_FINISHED 5
+
+/**
+ * A tracker answered (`bitgocho_event_url()`, `bitgocho_event_count()`: peers received,
+ * `bitgocho_event_message()`: its warning, if any).
+ */
+#define BITGOCHO_EVENT_TRACKER_REPLY 6
+
+/**
+ * A tracker failed or refused (`bitgocho_event_url()`, `bitgocho_event_message()`).
+ */
+#define BITGOCHO_EVENT_TRACKER_ERROR 7
+
+/**
+ * A peer was banned for sending corrupt data (`bitgocho_event_peer()`).
+ */
+#define BITGOCHO_EVENT_PEER_BANNED 8
+
+/**
+ * Reading or writing a torrent's files failed and the torrent stopped (`bitgocho_event_message()`).
+ */
+#define BITGOCHO_EVENT_STORAGE_ERROR 9
+
+/**
+ * A torrent was removed from the session.
+ */
+#define BITGOCHO_EVENT_REMOVED 10
+
+/**
+ * The session started listening (`bitgocho_event_port()`) or failed to (`bitgocho_event_message()`).
+ */
+#define BITGOCHO_EVENT_LISTENING 11
+
+/**
+ * The event queue was full and events were dropped (`bitgocho_event_count()`: how many).
+ */
+#define BITGOCHO_EVENT_EVENTS_DROPPED 12
+
+/**
  * `bitgocho_peer_addr.family` of an IPv4 address (first 4 bytes of `addr`).
  */
 #define BITGOCHO_PEER_IPV4 4
@@ -83,11 +189,24 @@
 #define BITGOCHO_PEER_IPV6 6
 
 /**
+ * What to add to a session and how: metainfo, save path and options. A builder made by
+ * `bitgocho_add_params_new()`, consumed by nothing (free it with `bitgocho_add_params_free()`).
+ * Not safe for concurrent mutation.
+ */
+typedef struct bitgocho_add_params bitgocho_add_params;
+
+/**
  * An owned byte string returned by the library (a built .torrent, raw metainfo...): read it
  * with `bitgocho_bytes_data()` and `bitgocho_bytes_len()`, release it with `bitgocho_bytes_free()`.
  * Immutable; safe to read from several threads.
  */
 typedef struct bitgocho_bytes bitgocho_bytes;
+
+/**
+ * One event popped from a session's queue, owned by the caller: read it with the
+ * `bitgocho_event_*` getters and release it with `bitgocho_event_free()`.
+ */
+typedef struct bitgocho_event bitgocho_event;
 
 /**
  * A parsed, immutable .torrent (v1, v2 or hybrid). Reference-counted: `bitgocho_metainfo_clone()`
@@ -104,10 +223,24 @@ typedef struct bitgocho_metainfo bitgocho_metainfo;
 typedef struct bitgocho_metainfo_editor bitgocho_metainfo_editor;
 
 /**
+ * A BitTorrent session: a listening port, worker threads and many torrents. Made by
+ * `bitgocho_session_new()`, freed by `bitgocho_session_free()` (which stops and joins its
+ * threads). Every function taking a session is safe to call from several threads at once.
+ */
+typedef struct bitgocho_session bitgocho_session;
+
+/**
  * A set of named options (string keys with string, integer or boolean values) given to the
  * objects that take settings, which copy it. Not safe for concurrent mutation.
  */
 typedef struct bitgocho_settings bitgocho_settings;
+
+/**
+ * A reference to one torrent of a session (weak: it does not keep the torrent in the session).
+ * After the torrent is removed or the session freed, calls return `BITGOCHO_E_TORRENT_GONE`.
+ * Released with `bitgocho_torrent_free()`; safe to use from several threads at once.
+ */
+typedef struct bitgocho_torrent bitgocho_torrent;
 
 /**
  * An embedded BitTorrent tracker (the core of `bttrack` without its sockets and threads):
@@ -133,6 +266,78 @@ typedef uint32_t bitgocho_status;
 typedef void (*bitgocho_progress_cb)(void *userdata,
                                      uint64_t done,
                                      uint64_t total);
+
+/**
+ * A snapshot of a torrent's status, filled by `bitgocho_torrent_get_status()`. Set `size` to
+ * `sizeof(bitgocho_torrent_status)` before the call. Fields are only ever appended (never
+ * reordered or removed), so a caller built against an older header keeps working.
+ */
+typedef struct bitgocho_torrent_status {
+  /**
+   * In: the caller's `sizeof(bitgocho_torrent_status)`. Out: the bytes the library filled.
+   */
+  size_t size;
+  /**
+   * One of the `BITGOCHO_STATE_*` codes.
+   */
+  uint32_t state;
+  /**
+   * True when the torrent stopped on an error (text from `bitgocho_torrent_error()`).
+   */
+  bool has_error;
+  /**
+   * Fraction of wanted bytes present, 0..1 (of data checked while checking).
+   */
+  double progress;
+  /**
+   * Payload download rate, bytes per second.
+   */
+  double download_rate;
+  /**
+   * Payload upload rate, bytes per second.
+   */
+  double upload_rate;
+  /**
+   * Complete copies of the torrent among connected peers, with the fractional part.
+   */
+  double distributed_copies;
+  /**
+   * Total size of the torrent's files in bytes.
+   */
+  uint64_t total_size;
+  /**
+   * Bytes of verified pieces present.
+   */
+  uint64_t have_bytes;
+  /**
+   * Payload bytes downloaded in this session.
+   */
+  uint64_t downloaded;
+  /**
+   * Payload bytes uploaded in this session.
+   */
+  uint64_t uploaded;
+  /**
+   * Estimated seconds until complete; -1 when unknown.
+   */
+  int64_t eta_seconds;
+  /**
+   * Connected peers.
+   */
+  uint32_t peers;
+  /**
+   * Connected peers that have every piece.
+   */
+  uint32_t seeds;
+  /**
+   * Pieces present.
+   */
+  uint32_t pieces_have;
+  /**
+   * Pieces in the torrent.
+   */
+  uint32_t pieces_total;
+} bitgocho_torrent_status;
 
 /**
  * Statistics of a tracker, filled by `bitgocho_tracker_stats()`. The caller sets `size` to
@@ -297,6 +502,105 @@ extern "C" {
 #endif // __cplusplus
 
 /**
+ * Creates empty add parameters (not paused, checking existing data, every file at normal
+ * priority, no limits), owned by the caller (free with `bitgocho_add_params_free()`). A
+ * metainfo and a save path must be set before adding. Never returns NULL.
+ *
+ * # Safety
+ * Always safe to call.
+ */
+struct bitgocho_add_params *bitgocho_add_params_new(void);
+
+/**
+ * Sets the torrent to add (a new reference is taken; the caller keeps its own).
+ *
+ * # Safety
+ * `params` is NULL or a live handle not used concurrently; `metainfo` is NULL or live.
+ */
+bitgocho_status bitgocho_add_params_set_metainfo(struct bitgocho_add_params *params,
+                                                 const struct bitgocho_metainfo *metainfo);
+
+/**
+ * Reads the .torrent file at `path` as the torrent to add. Returns `BITGOCHO_E_IO` when it
+ * cannot be read, `BITGOCHO_E_BENCODE` / `BITGOCHO_E_PARSE` when it is not a valid torrent.
+ *
+ * # Safety
+ * `params` is NULL or a live handle not used concurrently; `path` is NULL or NUL-terminated.
+ */
+bitgocho_status bitgocho_add_params_set_torrent_file(struct bitgocho_add_params *params,
+                                                     const char *path);
+
+/**
+ * Sets the directory the torrent's files are saved under (created when missing).
+ *
+ * # Safety
+ * `params` is NULL or a live handle not used concurrently; `path` is NULL or NUL-terminated.
+ */
+bitgocho_status bitgocho_add_params_set_save_path(struct bitgocho_add_params *params,
+                                                  const char *path);
+
+/**
+ * Whether the torrent starts paused (default false).
+ *
+ * # Safety
+ * `params` is NULL or a live handle not used concurrently.
+ */
+bitgocho_status bitgocho_add_params_set_paused(struct bitgocho_add_params *params,
+                                               bool paused);
+
+/**
+ * Whether existing data is verified before use (default true). With false, data found on
+ * disk is trusted only when a fast-resume record vouches for it.
+ *
+ * # Safety
+ * `params` is NULL or a live handle not used concurrently.
+ */
+bitgocho_status bitgocho_add_params_set_check_hashes(struct bitgocho_add_params *params,
+                                                     bool check);
+
+/**
+ * Sets one `BITGOCHO_PRIORITY_*` per file (`count` must equal the torrent's file count when
+ * it is added; 0 resets to all normal). Returns `BITGOCHO_E_INVALID_ARG` for an unknown code.
+ *
+ * # Safety
+ * `params` is NULL or a live handle not used concurrently; `priorities` points to `count`
+ * readable bytes.
+ */
+bitgocho_status bitgocho_add_params_set_file_priorities(struct bitgocho_add_params *params,
+                                                        const uint8_t *priorities,
+                                                        size_t count);
+
+/**
+ * Adds a peer to connect to as soon as the torrent starts, as `host:port` (IPv6 in
+ * brackets; a name is resolved now). Returns `BITGOCHO_E_INVALID_ARG` when it does not
+ * resolve.
+ *
+ * # Safety
+ * `params` is NULL or a live handle not used concurrently; `address` is NULL or
+ * NUL-terminated.
+ */
+bitgocho_status bitgocho_add_params_add_peer(struct bitgocho_add_params *params,
+                                             const char *address);
+
+/**
+ * Sets the torrent's own upload and download limits in bytes per second (0: unlimited).
+ *
+ * # Safety
+ * `params` is NULL or a live handle not used concurrently.
+ */
+bitgocho_status bitgocho_add_params_set_rate_limits(struct bitgocho_add_params *params,
+                                                    uint64_t upload,
+                                                    uint64_t download);
+
+/**
+ * Releases `params`. NULL is a no-op. Must not be called twice on the same value.
+ *
+ * # Safety
+ * `params` is NULL or a live handle not used afterwards.
+ */
+void bitgocho_add_params_free(struct bitgocho_add_params *params);
+
+/**
  * Returns a pointer to the first byte, valid until `bitgocho_bytes_free(bytes)`. Returns NULL
  * when `bytes` is NULL; may return a non-NULL dangling pointer when the length is 0.
  *
@@ -320,6 +624,120 @@ size_t bitgocho_bytes_len(const struct bitgocho_bytes *bytes);
  * `bytes` is NULL or a live `bitgocho_bytes` not used afterwards.
  */
 void bitgocho_bytes_free(struct bitgocho_bytes *bytes);
+
+/**
+ * The event's `BITGOCHO_EVENT_*` kind; 0 for NULL.
+ *
+ * # Safety
+ * `event` is NULL or a live handle.
+ */
+uint32_t bitgocho_event_kind(const struct bitgocho_event *event);
+
+/**
+ * Stores a new handle to the event's torrent in `*out` (free it with
+ * `bitgocho_torrent_free()`; after REMOVED its calls return `BITGOCHO_E_TORRENT_GONE`).
+ * Returns `BITGOCHO_E_NOT_FOUND` for events about no torrent (LISTENING, EVENTS_DROPPED).
+ *
+ * # Safety
+ * `event` is NULL or a live handle; `out` is NULL or writable.
+ */
+bitgocho_status bitgocho_event_torrent(const struct bitgocho_event *event,
+                                       const struct bitgocho_torrent **out);
+
+/**
+ * Stores the session id of the event's torrent in `*out` (compare with
+ * `bitgocho_torrent_id()`). `BITGOCHO_E_NOT_FOUND` for events about no torrent.
+ *
+ * # Safety
+ * `event` is NULL or a live handle; `out` is NULL or writable.
+ */
+bitgocho_status bitgocho_event_torrent_id(const struct bitgocho_event *event,
+                                          uint32_t *out);
+
+/**
+ * Copies the 20-byte v1 info-hash of the event's torrent into `buf` (binary).
+ * `BITGOCHO_E_NOT_FOUND` for events about no torrent.
+ *
+ * # Safety
+ * `event` is NULL or a live handle; `buf` points to `cap` writable bytes (or is NULL with
+ * `cap` 0); `out_len` is NULL or writable.
+ */
+bitgocho_status bitgocho_event_info_hash(const struct bitgocho_event *event,
+                                         uint8_t *buf,
+                                         size_t cap,
+                                         size_t *out_len);
+
+/**
+ * Copies the event's text into `buf`: the message of TRACKER_ERROR, STORAGE_ERROR and a
+ * failed LISTENING, the warning of TRACKER_REPLY, a description for EVENTS_DROPPED; empty
+ * for the others.
+ *
+ * # Safety
+ * As for `bitgocho_event_info_hash()`.
+ */
+bitgocho_status bitgocho_event_message(const struct bitgocho_event *event,
+                                       uint8_t *buf,
+                                       size_t cap,
+                                       size_t *out_len);
+
+/**
+ * Stores the piece index of PIECE_FINISHED and HASH_FAILED in `*out`.
+ *
+ * # Safety
+ * `event` is NULL or a live handle; `out` is NULL or writable.
+ */
+bitgocho_status bitgocho_event_piece(const struct bitgocho_event *event,
+                                     uint32_t *out);
+
+/**
+ * Stores the event's count in `*out`: events lost for EVENTS_DROPPED, pieces found good for
+ * CHECKED, peers received for TRACKER_REPLY.
+ *
+ * # Safety
+ * `event` is NULL or a live handle; `out` is NULL or writable.
+ */
+bitgocho_status bitgocho_event_count(const struct bitgocho_event *event,
+                                     uint64_t *out);
+
+/**
+ * Copies the banned peer's address of PEER_BANNED into `buf` as text (`ip:port`, IPv6 in
+ * brackets).
+ *
+ * # Safety
+ * As for `bitgocho_event_info_hash()`.
+ */
+bitgocho_status bitgocho_event_peer(const struct bitgocho_event *event,
+                                    uint8_t *buf,
+                                    size_t cap,
+                                    size_t *out_len);
+
+/**
+ * Copies the tracker URL of TRACKER_REPLY and TRACKER_ERROR into `buf`.
+ *
+ * # Safety
+ * As for `bitgocho_event_info_hash()`.
+ */
+bitgocho_status bitgocho_event_url(const struct bitgocho_event *event,
+                                   uint8_t *buf,
+                                   size_t cap,
+                                   size_t *out_len);
+
+/**
+ * Stores the port of LISTENING in `*out` (0 when listening failed).
+ *
+ * # Safety
+ * `event` is NULL or a live handle; `out` is NULL or writable.
+ */
+bitgocho_status bitgocho_event_port(const struct bitgocho_event *event,
+                                    uint16_t *out);
+
+/**
+ * Releases `event`. NULL is a no-op. Must not be called twice on the same value.
+ *
+ * # Safety
+ * `event` is NULL or a live handle not used afterwards.
+ */
+void bitgocho_event_free(struct bitgocho_event *event);
 
 /**
  * Copies the detail message of the last failing call made on the calling thread into `buf`,
@@ -1012,6 +1430,125 @@ bitgocho_status bitgocho_metainfo_node(const struct bitgocho_metainfo *metainfo,
                                        uint16_t *out_port);
 
 /**
+ * Starts a session with the options of `settings` (NULL: defaults) and stores it in `*out`.
+ * Keys (integers may also be given as strings): `listen_port` (sets minport and maxport; 0
+ * lets the system choose), `minport`, `maxport` (BitTornado's port range, default
+ * 10000-60000), `listen` (bool), `bind` (IP address), `max_connections`,
+ * `max_connections_per_torrent`, `max_uploads`, `max_upload_rate` and `max_download_rate`
+ * (kB/s as BitTornado, 0: unlimited), `hash_threads` (0: one per core), `event_queue_size`,
+ * `resume_dir`. Returns `BITGOCHO_E_INVALID_ARG` naming an unknown key or a bad value, and
+ * `BITGOCHO_E_IO` when no port can be bound or a thread cannot start.
+ *
+ * # Safety
+ * `settings` is NULL or a live handle (only read during the call); `out` is NULL or writable.
+ */
+bitgocho_status bitgocho_session_new(const struct bitgocho_settings *settings,
+                                     struct bitgocho_session **out);
+
+/**
+ * The TCP port the session listens on; 0 when not listening or for NULL.
+ *
+ * # Safety
+ * `session` is NULL or a live handle.
+ */
+uint16_t bitgocho_session_listen_port(const struct bitgocho_session *session);
+
+/**
+ * Adds the torrent described by `params` and stores a new torrent handle in `*out`; the
+ * torrent checks existing data, then downloads or seeds. `params` is only read and stays
+ * owned by the caller. Returns `BITGOCHO_E_INVALID_ARG` when `params` has no metainfo or no
+ * save path, `BITGOCHO_E_DUPLICATE` when the torrent is already in the session,
+ * `BITGOCHO_E_UNSUPPORTED` for a v2-only torrent.
+ *
+ * # Safety
+ * `session` and `params` are NULL or live handles; `out` is NULL or writable.
+ */
+bitgocho_status bitgocho_session_add_torrent(const struct bitgocho_session *session,
+                                             const struct bitgocho_add_params *params,
+                                             const struct bitgocho_torrent **out);
+
+/**
+ * Finds the torrent whose v1 info-hash is the `len` (20) bytes at `info_hash` and stores a
+ * new handle to it in `*out`. Returns `BITGOCHO_E_NOT_FOUND` when the session has none,
+ * `BITGOCHO_E_INVALID_ARG` when `len` is not 20.
+ *
+ * # Safety
+ * `session` is NULL or a live handle; `info_hash` points to `len` readable bytes; `out` is
+ * NULL or writable.
+ */
+bitgocho_status bitgocho_session_find_torrent(const struct bitgocho_session *session,
+                                              const uint8_t *info_hash,
+                                              size_t len,
+                                              const struct bitgocho_torrent **out);
+
+/**
+ * Removes `torrent` from the session (announcing `stopped`), deleting its downloaded files
+ * too when `delete_files` is true. The handle stays valid to free; every other call on it
+ * then returns `BITGOCHO_E_TORRENT_GONE`, as does this one for a torrent already removed.
+ *
+ * # Safety
+ * `session` and `torrent` are NULL or live handles.
+ */
+bitgocho_status bitgocho_session_remove_torrent(const struct bitgocho_session *session,
+                                                const struct bitgocho_torrent *torrent,
+                                                bool delete_files);
+
+/**
+ * Sets the session-wide upload and download limits in bytes per second (0: unlimited).
+ *
+ * # Safety
+ * `session` is NULL or a live handle.
+ */
+bitgocho_status bitgocho_session_set_rate_limits(const struct bitgocho_session *session,
+                                                 uint64_t upload,
+                                                 uint64_t download);
+
+/**
+ * Takes the next event from the session's queue and stores it in `*out` (free it with
+ * `bitgocho_event_free()`). Returns `BITGOCHO_E_AGAIN` when the queue is empty. When the
+ * queue overflowed, one `BITGOCHO_EVENT_EVENTS_DROPPED` event with the count comes before
+ * the later events. Pop until `BITGOCHO_E_AGAIN`.
+ *
+ * # Safety
+ * `session` is NULL or a live handle; `out` is NULL or writable.
+ */
+bitgocho_status bitgocho_session_pop_event(const struct bitgocho_session *session,
+                                           struct bitgocho_event **out);
+
+/**
+ * Blocks up to `timeout_ms` milliseconds until an event is pending. Returns `BITGOCHO_OK`
+ * when one is (pop it with `bitgocho_session_pop_event()`), `BITGOCHO_E_AGAIN` on timeout.
+ *
+ * # Safety
+ * `session` is NULL or a live handle.
+ */
+bitgocho_status bitgocho_session_wait_event(const struct bitgocho_session *session,
+                                            uint32_t timeout_ms);
+
+/**
+ * Stores in `*out` a file descriptor that is readable exactly while events are pending
+ * (level-triggered: events queued before you registered it still wake your loop). Register
+ * it with poll/epoll/select or your event loop; never read, write or close it: it belongs to
+ * the session and is closed by `bitgocho_session_free()`. Returns `BITGOCHO_E_UNSUPPORTED`
+ * on platforms without one (use `bitgocho_session_wait_event()`).
+ *
+ * # Safety
+ * `session` is NULL or a live handle; `out` is NULL or writable.
+ */
+bitgocho_status bitgocho_session_event_fd(const struct bitgocho_session *session,
+                                          int32_t *out);
+
+/**
+ * Stops the session: announces `stopped` for every torrent, closes every connection, joins
+ * the session's threads and releases it. Torrent handles stay valid to free and report
+ * `BITGOCHO_E_TORRENT_GONE`. NULL is a no-op; must not be called twice on the same value.
+ *
+ * # Safety
+ * `session` is NULL or a live handle not used afterwards (nor concurrently).
+ */
+void bitgocho_session_free(struct bitgocho_session *session);
+
+/**
  * Creates an empty settings object, owned by the caller (free with `bitgocho_settings_free()`).
  * Never returns NULL.
  *
@@ -1107,6 +1644,175 @@ void bitgocho_settings_free(struct bitgocho_settings *settings);
  * Always safe to call.
  */
 const char *bitgocho_status_str(bitgocho_status status);
+
+/**
+ * Fills `*out` with the torrent's latest status snapshot, which the session's thread
+ * refreshes about four times a second (so it may lag an event by that much). Set `out->size` to
+ * `sizeof(bitgocho_torrent_status)` first. Fields are only ever appended: a caller built
+ * with a newer, larger struct gets this version's fields and `out->size` set to the bytes
+ * filled; a size smaller than this version's struct is `BITGOCHO_E_INVALID_ARG`.
+ *
+ * # Safety
+ * `torrent` is NULL or a live handle; `out` is NULL or points to `out->size` writable bytes.
+ */
+bitgocho_status bitgocho_torrent_get_status(const struct bitgocho_torrent *torrent,
+                                            struct bitgocho_torrent_status *out);
+
+/**
+ * Copies the text of the error that stopped the torrent into `buf` (empty when none).
+ *
+ * # Safety
+ * `torrent` is NULL or a live handle; `buf` points to `cap` writable bytes (or is NULL with
+ * `cap` 0); `out_len` is NULL or writable.
+ */
+bitgocho_status bitgocho_torrent_error(const struct bitgocho_torrent *torrent,
+                                       uint8_t *buf,
+                                       size_t cap,
+                                       size_t *out_len);
+
+/**
+ * Copies the torrent's name into `buf`.
+ *
+ * # Safety
+ * As for `bitgocho_torrent_error()`.
+ */
+bitgocho_status bitgocho_torrent_name(const struct bitgocho_torrent *torrent,
+                                      uint8_t *buf,
+                                      size_t cap,
+                                      size_t *out_len);
+
+/**
+ * Copies the torrent's 20-byte v1 info-hash into `buf` (binary, no terminator). Works
+ * after removal too: the hash names the torrent.
+ *
+ * # Safety
+ * As for `bitgocho_torrent_error()`.
+ */
+bitgocho_status bitgocho_torrent_info_hash(const struct bitgocho_torrent *torrent,
+                                           uint8_t *buf,
+                                           size_t cap,
+                                           size_t *out_len);
+
+/**
+ * The torrent's id in its session (as `bitgocho_event_torrent_id()` reports); 0 for NULL.
+ *
+ * # Safety
+ * `torrent` is NULL or a live handle.
+ */
+uint32_t bitgocho_torrent_id(const struct bitgocho_torrent *torrent);
+
+/**
+ * Stores the number of files (pad files included, as in the metainfo) in `*out`.
+ *
+ * # Safety
+ * `torrent` is NULL or a live handle; `out` is NULL or writable.
+ */
+bitgocho_status bitgocho_torrent_file_count(const struct bitgocho_torrent *torrent,
+                                            size_t *out);
+
+/**
+ * Stores in `*out` the bytes of file `index` present in verified pieces. Returns
+ * `BITGOCHO_E_NOT_FOUND` past the last file.
+ *
+ * # Safety
+ * `torrent` is NULL or a live handle; `out` is NULL or writable.
+ */
+bitgocho_status bitgocho_torrent_file_progress(const struct bitgocho_torrent *torrent,
+                                               size_t index,
+                                               uint64_t *out);
+
+/**
+ * Copies the pieces we have into `buf`: one bit per piece, high bit of byte 0 first, as the
+ * BitTorrent bitfield message (`(pieces + 7) / 8` bytes).
+ *
+ * # Safety
+ * As for `bitgocho_torrent_error()`.
+ */
+bitgocho_status bitgocho_torrent_pieces(const struct bitgocho_torrent *torrent,
+                                        uint8_t *buf,
+                                        size_t cap,
+                                        size_t *out_len);
+
+/**
+ * Sets one `BITGOCHO_PRIORITY_*` per file; `count` must be the file count. Applied
+ * asynchronously; an unknown code is `BITGOCHO_E_INVALID_ARG`.
+ *
+ * # Safety
+ * `torrent` is NULL or a live handle; `priorities` points to `count` readable bytes.
+ */
+bitgocho_status bitgocho_torrent_set_file_priorities(const struct bitgocho_torrent *torrent,
+                                                     const uint8_t *priorities,
+                                                     size_t count);
+
+/**
+ * Pauses the torrent: announces `stopped` and disconnects its peers.
+ *
+ * # Safety
+ * `torrent` is NULL or a live handle.
+ */
+bitgocho_status bitgocho_torrent_pause(const struct bitgocho_torrent *torrent);
+
+/**
+ * Resumes a paused torrent.
+ *
+ * # Safety
+ * `torrent` is NULL or a live handle.
+ */
+bitgocho_status bitgocho_torrent_resume(const struct bitgocho_torrent *torrent);
+
+/**
+ * Verifies all of the torrent's data again (state becomes `BITGOCHO_STATE_CHECKING`; a
+ * `BITGOCHO_EVENT_CHECKED` event follows).
+ *
+ * # Safety
+ * `torrent` is NULL or a live handle.
+ */
+bitgocho_status bitgocho_torrent_force_recheck(const struct bitgocho_torrent *torrent);
+
+/**
+ * Announces to the torrent's trackers now.
+ *
+ * # Safety
+ * `torrent` is NULL or a live handle.
+ */
+bitgocho_status bitgocho_torrent_force_announce(const struct bitgocho_torrent *torrent);
+
+/**
+ * Connects to the peer at `host:port` (IPv6 in brackets; a name is resolved now).
+ *
+ * # Safety
+ * `torrent` is NULL or a live handle; `address` is NULL or NUL-terminated.
+ */
+bitgocho_status bitgocho_torrent_connect_peer(const struct bitgocho_torrent *torrent,
+                                              const char *address);
+
+/**
+ * Sets this torrent's upload and download limits in bytes per second (0: unlimited).
+ *
+ * # Safety
+ * `torrent` is NULL or a live handle.
+ */
+bitgocho_status bitgocho_torrent_set_rate_limits(const struct bitgocho_torrent *torrent,
+                                                 uint64_t upload,
+                                                 uint64_t download);
+
+/**
+ * Returns a new handle to the same torrent (release each with `bitgocho_torrent_free()`).
+ * NULL gives NULL.
+ *
+ * # Safety
+ * `torrent` is NULL or a live handle.
+ */
+const struct bitgocho_torrent *bitgocho_torrent_clone(const struct bitgocho_torrent *torrent);
+
+/**
+ * Releases this handle (the torrent stays in its session). NULL is a no-op; must not be
+ * called twice on the same handle.
+ *
+ * # Safety
+ * `torrent` is NULL or a live handle not used afterwards.
+ */
+void bitgocho_torrent_free(const struct bitgocho_torrent *torrent);
 
 /**
  * Returns the version of the loaded library as a static NUL-terminated string such as

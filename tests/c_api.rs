@@ -4,138 +4,23 @@
 //! and under valgrind; plus the installed layout, the SONAME, the exported symbols and a static
 //! link. Needs the release libraries: `make test` builds them first (or run `make build`).
 
+#[path = "support/c_harness.rs"]
+mod c_harness;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use c_harness::{compile, header_functions, prefix, require_release_build, require_tool, root, run, scratch, Build};
 
 fn corpus() -> PathBuf {
     root().join("tests/data/libtorrent-corpus")
 }
 
-/// Fails loudly unless `make build` (or `cargo build --release`) has produced the libraries.
-fn require_release_build() {
-    for lib in ["libbitgocho.so", "libbitgocho.a"] {
-        let path = root().join("target/release").join(lib);
-        assert!(
-            path.exists(),
-            "{} is missing: run `make build` (or `cargo build --release`) before this test; `make test` does it",
-            path.display()
-        );
-    }
-}
-
-/// Fails loudly, naming the Debian package, when a tool the test runs is not installed.
-fn require_tool(tool: &str, package: &str) {
-    let found =
-        Command::new("sh").arg("-c").arg(format!("command -v {tool}")).output().is_ok_and(|o| o.status.success());
-    assert!(found, "`{tool}` is not installed: apt-get install {package} (tests/install-deps.sh does)");
-}
-
-/// Runs `cmd`, failing with its output unless it exits 0.
-fn run(cmd: &mut Command) -> Output {
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed with {}\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-/// A scratch directory under target/ (fresh for each test name).
-fn scratch(name: &str) -> PathBuf {
-    let dir = root().join("target/c-api-test").join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create scratch directory");
-    dir
-}
-
-/// The prefix `make install PREFIX=...` installed into, once per test process.
-fn prefix() -> &'static Path {
-    static PREFIX: OnceLock<PathBuf> = OnceLock::new();
-    PREFIX.get_or_init(|| {
-        require_release_build();
-        require_tool("make", "make");
-        let prefix = scratch("prefix");
-        run(Command::new("make")
-            .arg("-s")
-            .arg("-C")
-            .arg(root())
-            .arg("install")
-            .arg(format!("PREFIX={}", prefix.display())));
-        prefix
-    })
-}
-
-/// `pkg-config <args> bitgocho` against the installed prefix, split into words.
-fn pkg_config(args: &[&str]) -> Vec<String> {
-    require_tool("pkg-config", "pkg-config");
-    let out = run(Command::new("pkg-config")
-        .args(args)
-        .arg("bitgocho")
-        .env("PKG_CONFIG_PATH", prefix().join("lib/pkgconfig"))
-        .env_remove("PKG_CONFIG_LIBDIR"));
-    String::from_utf8(out.stdout).expect("pkg-config output").split_whitespace().map(String::from).collect()
-}
-
-/// How a program is built.
-#[derive(Clone, Copy, PartialEq)]
-enum Build {
-    /// Shared library, no instrumentation.
-    Plain,
-    /// Shared library, AddressSanitizer + UndefinedBehaviorSanitizer.
-    Sanitized,
-    /// Static libbitgocho.a (`pkg-config --static`).
-    Static,
-}
-
-/// Compiles `sources` into `out` using only pkg-config's flags (plus warnings and sanitizers).
-fn compile(sources: &[PathBuf], out: &Path, build: Build) {
-    let cpp = sources.iter().any(|s| s.extension().is_some_and(|e| e == "cpp"));
-    let (compiler, package) = if cpp { ("g++", "g++") } else { ("gcc", "gcc") };
-    require_tool(compiler, package);
-    let mut cmd = Command::new(compiler);
-    cmd.args(if cpp { &["-std=c++17"][..] } else { &["-std=c11", "-Wpedantic"][..] });
-    cmd.args(["-Wall", "-Wextra", "-Werror", "-g", "-O1"]);
-    if build == Build::Sanitized {
-        cmd.args(["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]);
-    }
-    cmd.args(sources).arg("-o").arg(out);
-    cmd.args(pkg_config(&["--cflags"]));
-    if build == Build::Static {
-        for word in pkg_config(&["--static", "--libs"]) {
-            if word == "-lbitgocho" {
-                cmd.args(["-Wl,-Bstatic", "-lbitgocho", "-Wl,-Bdynamic"]);
-            } else {
-                cmd.arg(word);
-            }
-        }
-    } else {
-        cmd.args(pkg_config(&["--libs"]));
-    }
-    run(&mut cmd);
-}
-
 /// Runs a built program against the installed library, optionally under valgrind.
 fn exec(program: &Path, args: &[&Path], valgrind: bool) -> Output {
-    let mut cmd = if valgrind {
-        require_tool("valgrind", "valgrind");
-        let mut c = Command::new("valgrind");
-        let supp = root().join("tests/c/valgrind.supp");
-        c.args(["-q", "--leak-check=full", "--errors-for-leak-kinds=definite,possible", "--error-exitcode=99"])
-            .arg(format!("--suppressions={}", supp.display()))
-            .arg(program);
-        c
-    } else {
-        Command::new(program)
-    };
+    let mut cmd = if valgrind { c_harness::valgrind(program, 99) } else { Command::new(program) };
     cmd.args(args).env("LD_LIBRARY_PATH", prefix().join("lib"));
     cmd.env("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0").env("UBSAN_OPTIONS", "print_stacktrace=1");
     cmd.output().unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()))
@@ -388,22 +273,6 @@ fn cpp_example_reports_errors_with_the_library_message() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("input/output error") && err.contains("does-not-exist"), "unexpected error text: {err}");
     assert!(!dir.join("x.torrent").exists());
-}
-
-/// Function names declared in the checked-in header.
-fn header_functions() -> BTreeSet<String> {
-    let header = std::fs::read_to_string(root().join("include/bitgocho.h")).unwrap();
-    let mut names = BTreeSet::new();
-    for line in header.lines().filter(|l| !l.trim_start().starts_with('*') && !l.trim_start().starts_with("/*")) {
-        for (pos, _) in line.match_indices("bitgocho_") {
-            let rest = &line[pos..];
-            let len = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len());
-            if rest[len..].starts_with('(') {
-                names.insert(rest[..len].to_string());
-            }
-        }
-    }
-    names
 }
 
 #[test]

@@ -214,3 +214,51 @@ fn without_hash_checks_present_data_is_trusted_and_missing_data_is_not() {
     let st = wait_for(&t, "nothing trusted", Duration::from_secs(10), |st| st.state != TorrentState::Checking);
     assert_eq!((st.pieces_have, st.state), (0, TorrentState::Downloading));
 }
+
+#[test]
+fn announces_carry_the_configured_ip_and_the_session_reports_its_port() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    random_file(&data.join("file.bin"), 100_000, 8);
+    let tracker = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://127.0.0.1:{}/announce", tracker.local_addr().unwrap().port());
+    let out = dir.path().join("t.torrent");
+    let o = Command::new("mktorrent")
+        .args(["-l", "15", "-a", &url, "-o"])
+        .arg(&out)
+        .arg(data.join("file.bin"))
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let meta = Arc::new(Metainfo::from_file(&out).unwrap());
+    let s = Session::new(SessionSettings {
+        bind: "127.0.0.1".parse().unwrap(),
+        min_port: 0,
+        announce_ip: Some("10.1.2.3".into()),
+        ..Default::default()
+    })
+    .unwrap();
+    match s.pop_event() {
+        Some(bitgocho::session::event_queue::Popped::Event(bitgocho::session::event::SessionEvent::Listening {
+            port,
+            error: None,
+        })) => assert_eq!(port, s.listen_port()),
+        other => panic!("first event should say where the session listens: {other:?}"),
+    }
+    let _t = s.add_torrent(AddParams::new(meta, dir.path().join("out"))).unwrap();
+    tracker.set_nonblocking(false).unwrap();
+    let (mut conn, _) = tracker.accept().unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut req = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = conn.read(&mut buf).unwrap();
+        assert!(n > 0, "tracker connection closed early");
+        req.extend_from_slice(&buf[..n]);
+    }
+    let line = String::from_utf8_lossy(&req).lines().next().unwrap_or_default().to_string();
+    assert!(line.contains("&ip=10.1.2.3&"), "announce line: {line}");
+    assert!(line.contains("&event=started"), "announce line: {line}");
+    conn.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 24\r\n\r\nd8:intervali60e5:peers0:e").unwrap();
+}

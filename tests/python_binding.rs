@@ -2,29 +2,14 @@
 //! (with Debian's /usr/bin/python3, which has python3-libtorrent to compare with), none is
 //! skipped, and bitgocho/_ffi.py declares every function of include/bitgocho.h.
 
+#[path = "support/c_harness.rs"]
+mod c_harness;
+
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::Command;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Function names declared in the header (outside comments).
-fn header_functions() -> BTreeSet<String> {
-    let header = std::fs::read_to_string(root().join("include/bitgocho.h")).unwrap();
-    let mut names = BTreeSet::new();
-    for line in header.lines().filter(|l| !l.trim_start().starts_with('*') && !l.trim_start().starts_with("/*")) {
-        for (pos, _) in line.match_indices("bitgocho_") {
-            let rest = &line[pos..];
-            let len = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len());
-            if rest[len..].starts_with('(') {
-                names.insert(rest[..len].to_string());
-            }
-        }
-    }
-    names
-}
+use c_harness::{header_functions, release_library, root};
 
 #[test]
 fn ffi_module_declares_every_header_function() {
@@ -42,8 +27,7 @@ fn ffi_module_declares_every_header_function() {
 
 #[test]
 fn python_unit_tests_pass() {
-    let lib = root().join("target/release/libbitgocho.so");
-    assert!(lib.exists(), "{} is missing: run `make build` first (`make test` does)", lib.display());
+    let lib = release_library("libbitgocho.so");
     let python = PathBuf::from("/usr/bin/python3");
     assert!(python.exists(), "/usr/bin/python3 is missing: apt-get install python3 python3-libtorrent");
     let out = Command::new(python)

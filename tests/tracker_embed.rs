@@ -9,82 +9,23 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, Output, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use bitgocho::metainfo::Metainfo;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+#[path = "support/c_harness.rs"]
+mod c_harness;
 
-/// Fails loudly, naming the Debian package, when a tool the test runs is not installed.
-fn require_tool(tool: &str, package: &str) {
-    let found =
-        Command::new("sh").arg("-c").arg(format!("command -v {tool}")).output().is_ok_and(|o| o.status.success());
-    assert!(found, "`{tool}` is not installed: apt-get install {package} (tests/install-deps.sh does)");
-}
-
-/// Runs `cmd`, failing with its output unless it exits 0.
-fn run(cmd: &mut Command) -> Output {
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed with {}\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-/// A fresh scratch directory under target/.
-fn scratch(name: &str) -> PathBuf {
-    let dir = root().join("target/tracker-embed-test").join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create scratch directory");
-    dir
-}
-
-/// `make install PREFIX=...` of the release build, once per test process.
-fn prefix() -> &'static Path {
-    static PREFIX: OnceLock<PathBuf> = OnceLock::new();
-    PREFIX.get_or_init(|| {
-        for lib in ["libbitgocho.so", "libbitgocho.a"] {
-            let path = root().join("target/release").join(lib);
-            assert!(path.exists(), "{} is missing: run `make build` first (`make test` does)", path.display());
-        }
-        require_tool("make", "make");
-        let prefix = scratch("prefix");
-        run(Command::new("make")
-            .arg("-s")
-            .arg("-C")
-            .arg(root())
-            .arg("install")
-            .arg(format!("PREFIX={}", prefix.display())));
-        prefix
-    })
-}
+use c_harness::{compile, prefix, require_tool, root, run, scratch, Build};
 
 /// The example, compiled once with only pkg-config's flags against the installed prefix.
 fn example() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
-        require_tool("pkg-config", "pkg-config");
-        require_tool("gcc", "gcc");
-        let flags = run(Command::new("pkg-config")
-            .args(["--cflags", "--libs", "bitgocho"])
-            .env("PKG_CONFIG_PATH", prefix().join("lib/pkgconfig"))
-            .env_remove("PKG_CONFIG_LIBDIR"));
-        let flags = String::from_utf8(flags.stdout).expect("pkg-config output");
         let bin = scratch("bin").join("embed_tracker");
-        run(Command::new("gcc")
-            .args(["-std=c11", "-Wpedantic", "-Wall", "-Wextra", "-Werror", "-g", "-O1"])
-            .arg(root().join("examples/c/embed_tracker.c"))
-            .arg("-o")
-            .arg(&bin)
-            .args(flags.split_whitespace()));
+        compile(&[root().join("examples/c/embed_tracker.c")], &bin, Build::Plain);
         bin
     })
 }
@@ -98,16 +39,7 @@ struct Host {
 
 impl Host {
     fn start(valgrind: bool, dir: &Path) -> Host {
-        let mut cmd = if valgrind {
-            require_tool("valgrind", "valgrind");
-            let mut c = Command::new("valgrind");
-            c.args(["-q", "--leak-check=full", "--errors-for-leak-kinds=definite,possible", "--error-exitcode=1"])
-                .arg(format!("--suppressions={}", root().join("tests/c/valgrind.supp").display()))
-                .arg(example());
-            c
-        } else {
-            Command::new(example())
-        };
+        let mut cmd = if valgrind { c_harness::valgrind(example(), 1) } else { Command::new(example()) };
         cmd.args(["--port", "0", "--set", "reannounce_interval=60"])
             .arg("--set")
             .arg(format!("dfile={}", dir.join("dstate").display()))

@@ -155,6 +155,153 @@ class torrent_maker {
     editor_ptr handle_;
 };
 
+// ----- session, torrent, events -----
+
+struct session_deleter {
+    void operator()(bitgocho_session *s) const noexcept { bitgocho_session_free(s); }
+};
+struct torrent_deleter {
+    void operator()(const bitgocho_torrent *t) const noexcept { bitgocho_torrent_free(t); }
+};
+struct event_deleter {
+    void operator()(bitgocho_event *e) const noexcept { bitgocho_event_free(e); }
+};
+struct settings_deleter {
+    void operator()(bitgocho_settings *s) const noexcept { bitgocho_settings_free(s); }
+};
+struct add_params_deleter {
+    void operator()(bitgocho_add_params *p) const noexcept { bitgocho_add_params_free(p); }
+};
+
+using session_ptr = std::unique_ptr<bitgocho_session, session_deleter>;
+using torrent_ptr = std::unique_ptr<const bitgocho_torrent, torrent_deleter>;
+using event_ptr = std::unique_ptr<bitgocho_event, event_deleter>;
+using settings_ptr = std::unique_ptr<bitgocho_settings, settings_deleter>;
+using add_params_ptr = std::unique_ptr<bitgocho_add_params, add_params_deleter>;
+
+/// Named session options (see bitgocho_session_new() for the keys).
+class settings {
+  public:
+    settings() : handle_(bitgocho_settings_new()) {}
+    settings &set(const std::string &key, int64_t value) {
+        check(bitgocho_settings_set_int(handle_.get(), key.c_str(), value), "setting");
+        return *this;
+    }
+    settings &set(const std::string &key, const std::string &value) {
+        check(bitgocho_settings_set_str(handle_.get(), key.c_str(), value.c_str()), "setting");
+        return *this;
+    }
+    const bitgocho_settings *get() const noexcept { return handle_.get(); }
+
+  private:
+    settings_ptr handle_;
+};
+
+/// What to add to a session: a .torrent file, a save path and options.
+class add_params {
+  public:
+    add_params(const std::string &torrent_file, const std::string &save_path) : handle_(bitgocho_add_params_new()) {
+        check(bitgocho_add_params_set_torrent_file(handle_.get(), torrent_file.c_str()), "torrent file");
+        check(bitgocho_add_params_set_save_path(handle_.get(), save_path.c_str()), "save path");
+    }
+    add_params &peer(const std::string &host_port) {
+        check(bitgocho_add_params_add_peer(handle_.get(), host_port.c_str()), "peer");
+        return *this;
+    }
+    add_params &paused(bool yes) {
+        check(bitgocho_add_params_set_paused(handle_.get(), yes), "paused");
+        return *this;
+    }
+    const bitgocho_add_params *get() const noexcept { return handle_.get(); }
+
+  private:
+    add_params_ptr handle_;
+};
+
+/// A torrent of a session (a weak handle: calls throw with BITGOCHO_E_TORRENT_GONE after removal).
+class torrent {
+  public:
+    explicit torrent(const bitgocho_torrent *raw) : handle_(raw) {}
+
+    bitgocho_torrent_status status() const {
+        bitgocho_torrent_status st{};
+        st.size = sizeof st;
+        check(bitgocho_torrent_get_status(handle_.get(), &st), "status");
+        return st;
+    }
+    std::string name() const {
+        return fetch_string([&](uint8_t *b, size_t c, size_t *l) { return bitgocho_torrent_name(handle_.get(), b, c, l); },
+                            "name");
+    }
+    uint32_t id() const noexcept { return bitgocho_torrent_id(handle_.get()); }
+    void pause() const { check(bitgocho_torrent_pause(handle_.get()), "pause"); }
+    void resume() const { check(bitgocho_torrent_resume(handle_.get()), "resume"); }
+    const bitgocho_torrent *get() const noexcept { return handle_.get(); }
+
+  private:
+    torrent_ptr handle_;
+};
+
+/// One event popped from a session.
+class event {
+  public:
+    explicit event(bitgocho_event *raw) : handle_(raw) {}
+    uint32_t kind() const noexcept { return bitgocho_event_kind(handle_.get()); }
+    std::string message() const {
+        return fetch_string([&](uint8_t *b, size_t c, size_t *l) { return bitgocho_event_message(handle_.get(), b, c, l); },
+                            "event message");
+    }
+    /// The event's count (pieces checked, peers received, events dropped), or 0 when it has none.
+    uint64_t count() const noexcept {
+        uint64_t n = 0;
+        return bitgocho_event_count(handle_.get(), &n) == BITGOCHO_OK ? n : 0;
+    }
+
+  private:
+    event_ptr handle_;
+};
+
+/// A running session; destroying it announces `stopped` and joins its threads.
+class session {
+  public:
+    explicit session(const settings &options) {
+        bitgocho_session *raw = nullptr;
+        check(bitgocho_session_new(options.get(), &raw), "session");
+        handle_.reset(raw);
+    }
+
+    uint16_t listen_port() const noexcept { return bitgocho_session_listen_port(handle_.get()); }
+
+    torrent add(const add_params &params) {
+        const bitgocho_torrent *raw = nullptr;
+        check(bitgocho_session_add_torrent(handle_.get(), params.get(), &raw), "add torrent");
+        return torrent(raw);
+    }
+
+    void remove(const torrent &t, bool delete_files) {
+        check(bitgocho_session_remove_torrent(handle_.get(), t.get(), delete_files), "remove torrent");
+    }
+
+    /// The next event, or nullptr when none is pending.
+    std::unique_ptr<event> pop_event() {
+        bitgocho_event *raw = nullptr;
+        bitgocho_status status = bitgocho_session_pop_event(handle_.get(), &raw);
+        if (status == BITGOCHO_E_AGAIN) return nullptr;
+        check(status, "pop event");
+        return std::unique_ptr<event>(new event(raw));
+    }
+
+    /// The level-triggered fd to poll for events (never read or close it).
+    int event_fd() const {
+        int fd = -1;
+        check(bitgocho_session_event_fd(handle_.get(), &fd), "event fd");
+        return fd;
+    }
+
+  private:
+    session_ptr handle_;
+};
+
 }  // namespace bitgocho
 
 #endif

@@ -1,9 +1,9 @@
 //! btcompletedir: make a .torrent for every file or directory inside each directory given.
 
-use bitgocho::cli::makemeta::{create_options, make_one, MAKEMETA_OPTS, TIERS_EXPLANATION};
-use bitgocho::cli::options::{format_help, parse, Parsed};
+use bitgocho::cli::makemeta::{create_options, make_one, parse_command_line, MAKEMETA_OPTS, TIERS_EXPLANATION};
+use bitgocho::cli::options::{format_help, Parsed};
 use bitgocho::cli::progress::ProgressDisplay;
-use bitgocho::cli::{progname, run, version_string, Exit};
+use bitgocho::cli::{progname, run, Exit};
 use bitgocho::metainfo::walk::is_skipped_name;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -75,22 +75,10 @@ fn complete_dir(parsed: &Parsed, dir: &Path, display: &mut ProgressDisplay, tty:
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     run(|| {
-        let parsed = parse(&args, MAKEMETA_OPTS, 0, None)?;
-        if parsed.version {
-            println!("{}", version_string());
+        let missing = "need a tracker URL and at least one directory";
+        let Some(parsed) = parse_command_line(&args, &usage(), missing)? else {
             return Ok(());
-        }
-        if parsed.help {
-            print!("{}", usage());
-            return Ok(());
-        }
-        if parsed.positional.len() < 2 {
-            print!("{}", usage());
-            return Err(Exit::Usage("need a tracker URL and at least one directory".into()));
-        }
-        if !parsed.str("filesystem_encoding").is_empty() {
-            eprintln!("note: --filesystem_encoding is ignored; file names are read as UTF-8");
-        }
+        };
         let mut display = ProgressDisplay::for_stderr();
         // SAFETY: isatty only inspects the descriptor number.
         let tty = unsafe { libc::isatty(libc::STDERR_FILENO) } == 1;

@@ -4,8 +4,8 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use bitgocho::cli::{self, options};
-use bitgocho::metainfo::edit::{edit_file, format_tiers, Editor};
+use bitgocho::cli::{self, edit_tool};
+use bitgocho::metainfo::edit::{format_tiers, Editor};
 
 fn usage(prog: &str) -> String {
     format!(
@@ -16,34 +16,12 @@ fn usage(prog: &str) -> String {
 
 fn main() -> ExitCode {
     let prog = cli::progname();
-    let args = match utf8_args() {
-        Ok(a) => a,
-        Err(bad) => {
-            eprintln!("error: argument is not valid UTF-8: {bad}");
-            return ExitCode::from(2);
-        }
-    };
-    let parsed = match options::parse(&args, &[], 0, None) {
+    let help = format!("{}\n", usage(&prog));
+    let parsed = match edit_tool::parse_for_files(&[], &help, |_| usage(&prog)) {
         Ok(p) => p,
-        Err(e) => {
-            eprintln!("error: {e}");
-            eprintln!("run with --help for parameter explanations");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
-    if parsed.help {
-        println!("{}", usage(&prog));
-        return ExitCode::SUCCESS;
-    }
-    if parsed.version {
-        println!("{}", cli::version_string());
-        return ExitCode::SUCCESS;
-    }
     let pos = &parsed.positional;
-    if pos.len() < 2 {
-        println!("{}", usage(&prog));
-        return ExitCode::from(2);
-    }
     let source = match load_source(Path::new(&pos[0])) {
         Ok(s) => s,
         Err(msg) => {
@@ -51,28 +29,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let mut failed = false;
-    for file in &pos[1..] {
-        let result = edit_file(Path::new(file), |ed| {
-            if let Some(old) = ed.announce() {
-                println!("old announce for {file}: {old}");
-            }
-            if let Some(old) = ed.announce_list() {
-                println!("old announce-list for {file}: {}", format_tiers(&old));
-            }
-            ed.copy_trackers_from(&source);
-            Ok(())
-        });
-        if let Err(e) = result {
-            eprintln!("error: {e}");
-            failed = true;
-        }
-    }
-    if failed {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    }
+    edit_tool::edit_each(&pos[1..], |file, ed| {
+        edit_tool::print_old_trackers(file, ed);
+        ed.copy_trackers_from(&source);
+        Ok(())
+    })
 }
 
 /// Loads the source torrent and prints the trackers that will be copied.
@@ -84,9 +45,4 @@ fn load_source(path: &Path) -> Result<Editor, String> {
         println!("new announce-list: {}", format_tiers(&list));
     }
     Ok(source)
-}
-
-/// The arguments after the program name, or the first one that is not valid UTF-8.
-fn utf8_args() -> Result<Vec<String>, String> {
-    std::env::args_os().skip(1).map(|a| a.into_string().map_err(|a| a.to_string_lossy().into_owned())).collect()
 }

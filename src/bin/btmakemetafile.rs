@@ -1,9 +1,11 @@
 //! btmakemetafile: make a .torrent for each file or directory given (BitTornado syntax).
 
-use bitgocho::cli::makemeta::{create_options, default_target, make_one, MAKEMETA_OPTS, TIERS_EXPLANATION};
-use bitgocho::cli::options::{format_help, parse};
+use bitgocho::cli::makemeta::{
+    create_options, default_target, make_one, parse_command_line, MAKEMETA_OPTS, TIERS_EXPLANATION,
+};
+use bitgocho::cli::options::format_help;
 use bitgocho::cli::progress::ProgressDisplay;
-use bitgocho::cli::{progname, run, version_string, Exit};
+use bitgocho::cli::{progname, run, Exit};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -20,22 +22,10 @@ fn usage() -> String {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     run(|| {
-        let parsed = parse(&args, MAKEMETA_OPTS, 0, None)?;
-        if parsed.version {
-            println!("{}", version_string());
+        let missing = "need a tracker URL and at least one file or directory";
+        let Some(parsed) = parse_command_line(&args, &usage(), missing)? else {
             return Ok(());
-        }
-        if parsed.help {
-            print!("{}", usage());
-            return Ok(());
-        }
-        if parsed.positional.len() < 2 {
-            print!("{}", usage());
-            return Err(Exit::Usage("need a tracker URL and at least one file or directory".into()));
-        }
-        if !parsed.str("filesystem_encoding").is_empty() {
-            eprintln!("note: --filesystem_encoding is ignored; file names are read as UTF-8");
-        }
+        };
         let inputs = &parsed.positional[1..];
         let target = parsed.str("target");
         if !target.is_empty() && inputs.len() > 1 {

@@ -4,11 +4,10 @@
 //! Unlike BitTornado, an existing announce-list is kept unless `--announce_list` is given
 //! (`--announce_list ''` removes it), and the option may appear anywhere.
 
-use std::path::Path;
 use std::process::ExitCode;
 
-use bitgocho::cli::{self, options, Opt};
-use bitgocho::metainfo::edit::{edit_file, format_tiers, parse_tiers};
+use bitgocho::cli::{self, edit_tool, options, Opt, Parsed};
+use bitgocho::metainfo::edit::parse_tiers;
 
 const OPTIONS: &[Opt] = &[Opt::str(
     "announce_list",
@@ -46,70 +45,29 @@ fn usage(prog: &str) -> String {
 
 fn main() -> ExitCode {
     let prog = cli::progname();
-    let args = match utf8_args() {
-        Ok(a) => a,
-        Err(bad) => {
-            eprintln!("error: argument is not valid UTF-8: {bad}");
-            return ExitCode::from(2);
-        }
-    };
-    let parsed = match options::parse(&args, OPTIONS, 0, None) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("error: {e}");
-            eprintln!("run with --help for parameter explanations");
-            return ExitCode::from(2);
-        }
-    };
-    if parsed.help {
-        print!("{}\n{}", usage(&prog), options::format_help(OPTIONS, 80));
-        return ExitCode::SUCCESS;
-    }
-    if parsed.version {
-        println!("{}", cli::version_string());
-        return ExitCode::SUCCESS;
-    }
-    let pos = &parsed.positional;
-    if pos.len() < 2 {
-        if pos.len() == 1 && parsed.is_given("announce_list") {
-            println!("error: no .torrent files given\n");
+    let help = format!("{}\n{}", usage(&prog), options::format_help(OPTIONS, 80));
+    let short = |p: &Parsed| {
+        if p.positional.len() == 1 && p.is_given("announce_list") {
+            "error: no .torrent files given\n".to_string()
         } else {
-            println!("{}", usage(&prog));
+            usage(&prog)
         }
-        return ExitCode::from(2);
-    }
+    };
+    let parsed = match edit_tool::parse_for_files(OPTIONS, &help, short) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let pos = &parsed.positional;
     let tiers = parsed.is_given("announce_list").then(|| parse_tiers(parsed.str("announce_list")));
-    let mut failed = false;
-    for file in &pos[1..] {
-        let result = edit_file(Path::new(file), |ed| {
-            if let Some(old) = ed.announce() {
-                println!("old announce for {file}: {old}");
-            }
-            if let Some(old) = ed.announce_list() {
-                println!("old announce-list for {file}: {}", format_tiers(&old));
-            }
-            ed.set_announce(&pos[0]);
-            match &tiers {
-                Some(tiers) => ed.set_announce_list(Some(tiers.clone())),
-                None => warn_if_announce_ignored(file, &ed.announce_list(), &pos[0]),
-            }
-            Ok(())
-        });
-        if let Err(e) = result {
-            eprintln!("error: {e}");
-            failed = true;
+    edit_tool::edit_each(&pos[1..], |file, ed| {
+        edit_tool::print_old_trackers(file, ed);
+        ed.set_announce(&pos[0]);
+        match &tiers {
+            Some(tiers) => ed.set_announce_list(Some(tiers.clone())),
+            None => warn_if_announce_ignored(file, &ed.announce_list(), &pos[0]),
         }
-    }
-    if failed {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    }
-}
-
-/// The arguments after the program name, or the first one that is not valid UTF-8.
-fn utf8_args() -> Result<Vec<String>, String> {
-    std::env::args_os().skip(1).map(|a| a.into_string().map_err(|a| a.to_string_lossy().into_owned())).collect()
+        Ok(())
+    })
 }
 
 /// Notes on stderr when a kept announce-list does not hold the new URL: clients that support

@@ -5,26 +5,15 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use bitgocho::cli::{self, options};
+use bitgocho::cli::{self, edit_tool};
 use bitgocho::metainfo::edit::{to_hex, Editor};
 
 fn main() -> ExitCode {
     let argv0 = std::env::args_os().next().map(|a| a.to_string_lossy().into_owned()).unwrap_or_default();
     println!("{} 20021119 - change the suggested filename in a .torrent file\n", cli::progname());
-    let args = match utf8_args() {
-        Ok(a) => a,
-        Err(bad) => {
-            eprintln!("error: argument is not valid UTF-8: {bad}");
-            return ExitCode::from(2);
-        }
-    };
-    let parsed = match options::parse(&args, &[], 0, None) {
+    let parsed = match edit_tool::parse_args(&[]) {
         Ok(p) => p,
-        Err(e) => {
-            eprintln!("error: {e}");
-            eprintln!("run with --help for parameter explanations");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     if parsed.version {
         println!("{}", cli::version_string());
@@ -65,9 +54,4 @@ fn rename(path: &Path, new_name: &str) -> Result<(), String> {
     }
     println!("\ndone.\n");
     Ok(())
-}
-
-/// The arguments after the program name, or the first one that is not valid UTF-8.
-fn utf8_args() -> Result<Vec<String>, String> {
-    std::env::args_os().skip(1).map(|a| a.into_string().map_err(|a| a.to_string_lossy().into_owned())).collect()
 }

@@ -2,11 +2,10 @@
 //! `btsethttpseeds <http-seeds> file1.torrent [...]`, list `url[|url...]` or `0` to strip), plus
 //! `--url_list` to set or strip BEP 19 web seeds, which BitTornado never touched.
 
-use std::path::Path;
 use std::process::ExitCode;
 
-use bitgocho::cli::{self, options, Opt};
-use bitgocho::metainfo::edit::{edit_file, parse_url_list};
+use bitgocho::cli::{self, edit_tool, options, Opt};
+use bitgocho::metainfo::edit::parse_url_list;
 
 const OPTIONS: &[Opt] = &[Opt::str(
     "url_list",
@@ -43,73 +42,32 @@ fn seed_list(arg: &str, what: &str) -> Result<Option<Vec<String>>, String> {
 
 fn main() -> ExitCode {
     let prog = cli::progname();
-    let args = match utf8_args() {
-        Ok(a) => a,
-        Err(bad) => {
-            eprintln!("error: argument is not valid UTF-8: {bad}");
-            return ExitCode::from(2);
-        }
-    };
-    let parsed = match options::parse(&args, OPTIONS, 0, None) {
+    let help = format!("{}\n{}", usage(&prog), options::format_help(OPTIONS, 80));
+    let parsed = match edit_tool::parse_for_files(OPTIONS, &help, |_| usage(&prog)) {
         Ok(p) => p,
-        Err(e) => return usage_error(&e.to_string()),
+        Err(code) => return code,
     };
-    if parsed.help {
-        print!("{}\n{}", usage(&prog), options::format_help(OPTIONS, 80));
-        return ExitCode::SUCCESS;
-    }
-    if parsed.version {
-        println!("{}", cli::version_string());
-        return ExitCode::SUCCESS;
-    }
     let pos = &parsed.positional;
-    if pos.len() < 2 {
-        println!("{}", usage(&prog));
-        return ExitCode::from(2);
-    }
     let seeds = match seed_list(&pos[0], "http-seed") {
         Ok(s) => s,
-        Err(msg) => return usage_error(&msg),
+        Err(msg) => return edit_tool::usage_error(&msg),
     };
     let url_list = match parsed.is_given("url_list").then(|| seed_list(parsed.str("url_list"), "url-list")) {
         None => None,
         Some(Ok(list)) => Some(list),
-        Some(Err(msg)) => return usage_error(&msg),
+        Some(Err(msg)) => return edit_tool::usage_error(&msg),
     };
-    let mut failed = false;
-    for file in &pos[1..] {
-        let result = edit_file(Path::new(file), |ed| {
-            if let Some(old) = ed.http_seeds() {
-                println!("old http-seed list for {file}: {}", old.join("|"));
-            }
-            ed.set_http_seeds(seeds.clone());
-            if let Some(list) = &url_list {
-                if let Some(old) = ed.url_list() {
-                    println!("old url-list for {file}: {}", old.join("|"));
-                }
-                ed.set_url_list(list.clone());
-            }
-            Ok(())
-        });
-        if let Err(e) = result {
-            eprintln!("error: {e}");
-            failed = true;
+    edit_tool::edit_each(&pos[1..], |file, ed| {
+        if let Some(old) = ed.http_seeds() {
+            println!("old http-seed list for {file}: {}", old.join("|"));
         }
-    }
-    if failed {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    }
-}
-
-fn usage_error(msg: &str) -> ExitCode {
-    eprintln!("error: {msg}");
-    eprintln!("run with --help for parameter explanations");
-    ExitCode::from(2)
-}
-
-/// The arguments after the program name, or the first one that is not valid UTF-8.
-fn utf8_args() -> Result<Vec<String>, String> {
-    std::env::args_os().skip(1).map(|a| a.into_string().map_err(|a| a.to_string_lossy().into_owned())).collect()
+        ed.set_http_seeds(seeds.clone());
+        if let Some(list) = &url_list {
+            if let Some(old) = ed.url_list() {
+                println!("old url-list for {file}: {}", old.join("|"));
+            }
+            ed.set_url_list(list.clone());
+        }
+        Ok(())
+    })
 }

@@ -96,6 +96,7 @@ const APPLIED: &[&str] = &[
     "max_connections",
     "max_download_rate",
     "selector_enabled",
+    "ip",
     "peer",
     // Accepted with no effect in BitTornado itself.
     "request_backlog",
@@ -281,6 +282,7 @@ impl HeadlessConfig {
         if let Some(addr) = self.bind.first() {
             s.bind = *addr;
         }
+        s.announce_ip = self.ip.clone();
         if self.max_connections > 0 {
             s.max_connections = self.max_connections;
             s.max_connections_per_torrent = self.max_connections;
@@ -318,7 +320,6 @@ pub fn not_applied(p: &Parsed, cfg: &HeadlessConfig) -> Vec<&'static str> {
         .filter(|n| p.is_given(n) && !APPLIED.contains(n))
         .filter(|n| match *n {
             "max_upload_rate" => cfg.max_upload_rate.is_none(),
-            "ip" => cfg.ip.is_some(),
             _ => true,
         })
         .collect();

@@ -1,9 +1,9 @@
 //! What btmakemetafile and btcompletedir share: their option table, the mapping of options to
 //! [`CreateOptions`], output naming, and making one .torrent with progress.
 
-use super::options::{Opt, Parsed};
+use super::options::{parse, Opt, Parsed};
 use super::progress::{show_while, ProgressDisplay};
-use super::Exit;
+use super::{version_string, Exit};
 use crate::fsutil::write_atomic;
 use crate::metainfo::create::{create, CreateOptions, TorrentVersion};
 use crate::metainfo::hasher::Progress;
@@ -83,6 +83,29 @@ pub fn create_options(parsed: &Parsed, input: &Path) -> Result<CreateOptions, Ex
     })
 }
 
+/// Parses a torrent maker's command line. `--version` and `--help` (which prints `usage`) are
+/// answered here and give `None`; fewer than two positionals print `usage` and are the usage
+/// error `missing`. Notes on stderr that `--filesystem_encoding` is ignored.
+pub fn parse_command_line(args: &[String], usage: &str, missing: &str) -> Result<Option<Parsed>, Exit> {
+    let parsed = parse(args, MAKEMETA_OPTS, 0, None)?;
+    if parsed.version {
+        println!("{}", version_string());
+        return Ok(None);
+    }
+    if parsed.help {
+        print!("{usage}");
+        return Ok(None);
+    }
+    if parsed.positional.len() < 2 {
+        print!("{usage}");
+        return Err(Exit::Usage(missing.into()));
+    }
+    if !parsed.str("filesystem_encoding").is_empty() {
+        eprintln!("note: --filesystem_encoding is ignored; file names are read as UTF-8");
+    }
+    Ok(Some(parsed))
+}
+
 /// `<input>.torrent` next to the input, trailing slashes dropped (`dir/` gives `dir.torrent`).
 pub fn default_target(input: &str) -> PathBuf {
     let trimmed = input.trim_end_matches('/');
@@ -140,7 +163,7 @@ mod tests {
         .iter()
         .map(|s| s.to_string())
         .collect();
-        let p = super::super::options::parse(&args, MAKEMETA_OPTS, 2, None).unwrap();
+        let p = parse(&args, MAKEMETA_OPTS, 2, None).unwrap();
         let o = create_options(&p, Path::new("x")).unwrap();
         assert_eq!(o.announce, "http://t/a");
         assert_eq!(o.announce_list, [vec!["http://a", "http://b"], vec!["http://c"]]);

@@ -1,6 +1,7 @@
 //! Shared pieces of the command-line tools: BitTornado's option syntax, help text and exit
 //! handling. Each tool in `src/bin/` is a small `main` over these and the library API.
 
+pub mod edit_tool;
 pub mod makemeta;
 pub mod options;
 pub mod progress;

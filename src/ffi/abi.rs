@@ -110,6 +110,124 @@ pub struct bitgocho_metainfo_editor {
     _private: [u8; 0],
 }
 
+// ===== session, torrent, events (src/ffi/{session,torrent,event,add_params}.rs) =====
+
+// --- torrent states (bitgocho_torrent_status.state)
+/// Verifying existing data.
+pub const BITGOCHO_STATE_CHECKING: u32 = 0;
+/// Fetching pieces.
+pub const BITGOCHO_STATE_DOWNLOADING: u32 = 1;
+/// Complete; uploading to others.
+pub const BITGOCHO_STATE_SEEDING: u32 = 2;
+/// Stopped by the user.
+pub const BITGOCHO_STATE_PAUSED: u32 = 3;
+/// Stopped by an error (see `bitgocho_torrent_error()`).
+pub const BITGOCHO_STATE_ERROR: u32 = 4;
+
+// --- file priorities (bitgocho_torrent_set_file_priorities(), bitgocho_add_params_set_file_priorities())
+/// Do not download the file.
+pub const BITGOCHO_PRIORITY_SKIP: u8 = 0;
+/// Download after everything of higher priority.
+pub const BITGOCHO_PRIORITY_LOW: u8 = 1;
+/// The default priority.
+pub const BITGOCHO_PRIORITY_NORMAL: u8 = 2;
+/// Download before everything else.
+pub const BITGOCHO_PRIORITY_HIGH: u8 = 3;
+
+// --- event kinds (bitgocho_event_kind()); stable, never renumbered
+/// A torrent was added to the session.
+pub const BITGOCHO_EVENT_ADDED: u32 = 1;
+/// Checking a torrent's existing data finished (`bitgocho_event_count()`: pieces found good).
+pub const BITGOCHO_EVENT_CHECKED: u32 = 2;
+/// A piece was downloaded and verified (`bitgocho_event_piece()`).
+pub const BITGOCHO_EVENT_PIECE_FINISHED: u32 = 3;
+/// A downloaded piece failed its hash check (`bitgocho_event_piece()`).
+pub const BITGOCHO_EVENT_HASH_FAILED: u32 = 4;
+/// Every wanted piece of a torrent is here.
+pub const BITGOCHO_EVENT_FINISHED: u32 = 5;
+/// A tracker answered (`bitgocho_event_url()`, `bitgocho_event_count()`: peers received,
+/// `bitgocho_event_message()`: its warning, if any).
+pub const BITGOCHO_EVENT_TRACKER_REPLY: u32 = 6;
+/// A tracker failed or refused (`bitgocho_event_url()`, `bitgocho_event_message()`).
+pub const BITGOCHO_EVENT_TRACKER_ERROR: u32 = 7;
+/// A peer was banned for sending corrupt data (`bitgocho_event_peer()`).
+pub const BITGOCHO_EVENT_PEER_BANNED: u32 = 8;
+/// Reading or writing a torrent's files failed and the torrent stopped (`bitgocho_event_message()`).
+pub const BITGOCHO_EVENT_STORAGE_ERROR: u32 = 9;
+/// A torrent was removed from the session.
+pub const BITGOCHO_EVENT_REMOVED: u32 = 10;
+/// The session started listening (`bitgocho_event_port()`) or failed to (`bitgocho_event_message()`).
+pub const BITGOCHO_EVENT_LISTENING: u32 = 11;
+/// The event queue was full and events were dropped (`bitgocho_event_count()`: how many).
+pub const BITGOCHO_EVENT_EVENTS_DROPPED: u32 = 12;
+
+/// A BitTorrent session: a listening port, worker threads and many torrents. Made by
+/// `bitgocho_session_new()`, freed by `bitgocho_session_free()` (which stops and joins its
+/// threads). Every function taking a session is safe to call from several threads at once.
+pub struct bitgocho_session {
+    _private: [u8; 0],
+}
+
+/// A reference to one torrent of a session (weak: it does not keep the torrent in the session).
+/// After the torrent is removed or the session freed, calls return `BITGOCHO_E_TORRENT_GONE`.
+/// Released with `bitgocho_torrent_free()`; safe to use from several threads at once.
+pub struct bitgocho_torrent {
+    _private: [u8; 0],
+}
+
+/// What to add to a session and how: metainfo, save path and options. A builder made by
+/// `bitgocho_add_params_new()`, consumed by nothing (free it with `bitgocho_add_params_free()`).
+/// Not safe for concurrent mutation.
+pub struct bitgocho_add_params {
+    _private: [u8; 0],
+}
+
+/// One event popped from a session's queue, owned by the caller: read it with the
+/// `bitgocho_event_*` getters and release it with `bitgocho_event_free()`.
+pub struct bitgocho_event {
+    _private: [u8; 0],
+}
+
+/// A snapshot of a torrent's status, filled by `bitgocho_torrent_get_status()`. Set `size` to
+/// `sizeof(bitgocho_torrent_status)` before the call. Fields are only ever appended (never
+/// reordered or removed), so a caller built against an older header keeps working.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct bitgocho_torrent_status {
+    /// In: the caller's `sizeof(bitgocho_torrent_status)`. Out: the bytes the library filled.
+    pub size: usize,
+    /// One of the `BITGOCHO_STATE_*` codes.
+    pub state: u32,
+    /// True when the torrent stopped on an error (text from `bitgocho_torrent_error()`).
+    pub has_error: bool,
+    /// Fraction of wanted bytes present, 0..1 (of data checked while checking).
+    pub progress: f64,
+    /// Payload download rate, bytes per second.
+    pub download_rate: f64,
+    /// Payload upload rate, bytes per second.
+    pub upload_rate: f64,
+    /// Complete copies of the torrent among connected peers, with the fractional part.
+    pub distributed_copies: f64,
+    /// Total size of the torrent's files in bytes.
+    pub total_size: u64,
+    /// Bytes of verified pieces present.
+    pub have_bytes: u64,
+    /// Payload bytes downloaded in this session.
+    pub downloaded: u64,
+    /// Payload bytes uploaded in this session.
+    pub uploaded: u64,
+    /// Estimated seconds until complete; -1 when unknown.
+    pub eta_seconds: i64,
+    /// Connected peers.
+    pub peers: u32,
+    /// Connected peers that have every piece.
+    pub seeds: u32,
+    /// Pieces present.
+    pub pieces_have: u32,
+    /// Pieces in the torrent.
+    pub pieces_total: u32,
+}
+
 // --- tracker (bitgocho_tracker_*)
 /// `bitgocho_peer_addr.family` of an IPv4 address (first 4 bytes of `addr`).
 pub const BITGOCHO_PEER_IPV4: u8 = 4;

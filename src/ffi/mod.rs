@@ -23,16 +23,20 @@
 #![allow(non_camel_case_types)]
 
 pub mod abi;
+pub mod add_params;
 mod boundary;
 mod buffer;
 pub mod bytes;
+pub mod event;
 pub mod last_error;
 pub mod metainfo;
 pub mod metainfo_editor;
 mod metainfo_editor_set;
 mod metainfo_lists;
+pub mod session;
 pub mod settings;
 pub mod status;
+pub mod torrent;
 pub mod version;
 // --- tracker (h/trkffi)
 pub mod peer_addr;

@@ -5,10 +5,11 @@
 
 use super::event::SessionEvent;
 use super::event_queue::{EventQueue, Popped};
+use super::limits::{bucket, GlobalLimits};
 use super::picker::Priority;
 use super::reactor::{Command, Reactor, ReactorConfig, WAKER};
 use super::status::{StatusCell, TorrentStatus};
-use super::torrent::{bucket, AddTorrent, GlobalLimits, TorrentId};
+use super::torrent::{AddTorrent, TorrentId};
 use crate::metainfo::Metainfo;
 use crossbeam_channel::Sender;
 use parking_lot::Mutex;
@@ -48,6 +49,8 @@ pub struct SessionSettings {
     pub max_download_rate: u64,
     /// Directory for fast-resume records (none: always check data on start).
     pub resume_dir: Option<PathBuf>,
+    /// An address to report to trackers instead of the connection's (`ip=`, BitTornado `--ip`).
+    pub announce_ip: Option<String>,
 }
 
 impl Default for SessionSettings {
@@ -66,6 +69,7 @@ impl Default for SessionSettings {
             max_upload_rate: 0,
             max_download_rate: 0,
             resume_dir: None,
+            announce_ip: None,
         }
     }
 }
@@ -191,7 +195,11 @@ impl Session {
             hash_threads: threads,
             max_connections: settings.max_connections,
             event_capacity: settings.event_capacity,
+            announce_ip: settings.announce_ip.clone(),
         };
+        if settings.listen {
+            events.push(SessionEvent::Listening { port: listen_port, error: None });
+        }
         let wake_for_pool = waker.clone();
         let reactor = Reactor::new(
             poll,
@@ -343,6 +351,11 @@ impl TorrentHandle {
             return Err(SessionError::TorrentGone);
         }
         shared.send(cmd)
+    }
+
+    /// Whether the torrent is still in a running session (false after removal or shutdown).
+    pub fn is_valid(&self) -> bool {
+        self.shared.upgrade().is_some_and(|shared| shared.torrents.lock().contains_key(&self.id))
     }
 
     /// The torrent's session-local id.

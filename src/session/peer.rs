@@ -100,6 +100,9 @@ pub struct PeerConn {
     pub bad_pieces: u32,
     /// When the peer last unchoked us (`None` while it chokes us).
     pub unchoked_us_at: Option<Instant>,
+    /// Requests we could not serve (choked, or a piece we lack) since we last choked or unchoked
+    /// the peer.
+    pub refused_requests: u32,
 }
 
 /// How much receive-buffer space to make available before each read.
@@ -139,6 +142,7 @@ impl PeerConn {
             handshake_sent: false,
             bad_pieces: 0,
             unchoked_us_at: None,
+            refused_requests: 0,
         }
     }
 

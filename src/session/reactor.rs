@@ -84,6 +84,8 @@ pub struct ReactorConfig {
     pub max_connections: usize,
     /// Event queue capacity.
     pub event_capacity: usize,
+    /// Address reported to trackers (`ip=`), if set.
+    pub announce_ip: Option<String>,
 }
 
 struct PeerSlot {
@@ -375,7 +377,7 @@ impl Reactor {
             t.save_resume();
         }
         if let Some(due) = t.announcer.due(now) {
-            let req = t.announcer.request(&due, Self::announce_base_of(t, self.listen_port, self.cfg.peer_id));
+            let req = t.announcer.request(&due, Self::announce_base_of(t, self.listen_port, &self.cfg));
             self.start_tracker(id, due, req, now);
         }
         self.dial(id, now);
@@ -391,13 +393,13 @@ impl Reactor {
     }
 
     fn announce_base(&self, t: &Torrent) -> AnnounceRequest {
-        Self::announce_base_of(t, self.listen_port, self.cfg.peer_id)
+        Self::announce_base_of(t, self.listen_port, &self.cfg)
     }
 
-    fn announce_base_of(t: &Torrent, port: u16, peer_id: [u8; 20]) -> AnnounceRequest {
+    fn announce_base_of(t: &Torrent, port: u16, cfg: &ReactorConfig) -> AnnounceRequest {
         AnnounceRequest {
             info_hash: t.info_hash,
-            peer_id,
+            peer_id: cfg.peer_id,
             port,
             uploaded: t.uploaded,
             downloaded: t.downloaded,
@@ -406,7 +408,7 @@ impl Reactor {
             numwant: Some(if t.peers.len() >= t.max_connections { 0 } else { 50 }),
             key: t.announcer.key,
             tracker_id: None,
-            ip: None,
+            ip: cfg.announce_ip.clone(),
         }
     }
 
@@ -799,12 +801,17 @@ impl Reactor {
                         }
                     }
                 }
-                Action::Blame(k, sole) => {
-                    if let (Some(Some(slot)), Some(t)) = (self.peers.get_mut(k.0 as usize), self.torrents.get_mut(&id))
-                    {
-                        if t.blame(&mut slot.conn, sole) {
-                            self.close_peer(k.0 as usize, "banned for corrupt data");
-                        }
+                Action::Ban(addr) => {
+                    let Some(t) = self.torrents.get(&id) else { continue };
+                    let banned: Vec<usize> = (0..self.peers.len())
+                        .filter(|i| {
+                            self.peers[*i].as_ref().is_some_and(|s| {
+                                s.torrent == Some(id) && (s.conn.addr == addr || t.is_banned(&s.conn.addr))
+                            })
+                        })
+                        .collect();
+                    for idx in banned {
+                        self.close_peer(idx, "banned for corrupt data");
                     }
                 }
             }
@@ -848,6 +855,7 @@ impl Reactor {
                 let want = unchoke.contains(&k);
                 if want == slot.conn.am_choking {
                     slot.conn.am_choking = !want;
+                    slot.conn.refused_requests = 0;
                     slot.conn.send(if want { &Message::Unchoke } else { &Message::Choke }, now);
                     if !want {
                         slot.conn.wanted.clear();

@@ -8,16 +8,17 @@ use super::announcer::Announcer;
 use super::bitfield::Bitfield;
 use super::choker::{Choker, ChokerConfig, PeerStats};
 use super::event::SessionEvent;
+pub use super::limits::GlobalLimits;
+use super::limits::{bucket, Limits};
 use super::peer::{PeerConn, PeerError, Phase};
 use super::picker::{BlockRef as PickBlock, Picker, PickerConfig, Priority};
 use super::pipeline::PipelineConfig;
-use super::rate_limit::{Rate, TokenBucket};
 use super::rate_meter::RateMeter;
+use super::smart_ban::SmartBan;
 use super::status::{TorrentState, TorrentStatus};
 use super::PeerKey;
 use crate::metainfo::Metainfo;
 use crate::storage::hash_pool::{HashData, HashJob, HashKind, HashPool, HashResult};
-use crate::storage::resume::ResumeData;
 use crate::storage::store::{Store, StoreFile};
 use crate::storage::{Layout, PieceIndex, BLOCK_SIZE};
 use crate::wire::{BlockRef as WireBlock, ExtensionHandshake, Handshake, Message};
@@ -37,49 +38,12 @@ pub const SEND_WATERMARK: usize = 2 * 1024 * 1024;
 /// Send-buffer level below which it is refilled (refilling only when it is nearly empty keeps the
 /// bytes moved to the front of the buffer small).
 pub const SEND_REFILL_BELOW: usize = 256 * 1024;
+/// Requests a peer may have queued with us, and requests we could not serve it since we last
+/// choked or unchoked it (as many as it may have had in flight then), at most; our extension
+/// handshake advertises this as `reqq`.
+pub const MAX_PEER_REQUESTS: u32 = 2000;
 /// Bad pieces a peer may contribute before it is banned.
 pub const BAN_AFTER_BAD_PIECES: u32 = 2;
-
-/// Upload and download token buckets shared by every torrent of a session.
-#[derive(Debug)]
-pub struct GlobalLimits {
-    /// Upload limit.
-    pub up: TokenBucket,
-    /// Download limit.
-    pub down: TokenBucket,
-}
-
-/// A torrent's own buckets plus the session's.
-#[derive(Debug)]
-pub struct Limits {
-    /// The session's buckets.
-    pub global: Arc<parking_lot::Mutex<GlobalLimits>>,
-    /// This torrent's upload bucket.
-    pub up: TokenBucket,
-    /// This torrent's download bucket.
-    pub down: TokenBucket,
-}
-
-/// A bucket for `rate` bytes/s holding at least one second or four blocks, whichever is more.
-pub fn bucket(rate: u64, now: Instant) -> TokenBucket {
-    let burst = if rate == 0 {
-        Duration::from_secs(1)
-    } else {
-        Duration::from_secs(1).max(Duration::from_secs_f64(4.0 * f64::from(BLOCK_SIZE) / rate as f64))
-    };
-    TokenBucket::new(Rate(rate), burst, now)
-}
-
-impl Limits {
-    /// True when either this torrent or the session limits a direction.
-    pub fn any(&self) -> bool {
-        let g = self.global.lock();
-        !(g.up.rate().is_unlimited()
-            && g.down.rate().is_unlimited()
-            && self.up.rate().is_unlimited()
-            && self.down.rate().is_unlimited())
-    }
-}
 
 /// What the reactor must do for other connections after a torrent handled something.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,8 +58,8 @@ pub enum Action {
     Request(PeerKey),
     /// Close connections to peers that have everything (we just finished too).
     CloseSeeds,
-    /// This peer sent blocks of a piece that failed its hash check (alone, when true).
-    Blame(PeerKey, bool),
+    /// Close every connection of the torrent to this banned address.
+    Ban(SocketAddr),
 }
 
 /// What adding a torrent needs.
@@ -130,11 +94,11 @@ pub struct AddTorrent {
 
 /// Checking progress.
 #[derive(Debug, Clone, Default)]
-struct Check {
-    next: u32,
-    outstanding: u32,
-    done: u32,
-    resume_applied: bool,
+pub(super) struct Check {
+    pub(super) next: u32,
+    pub(super) outstanding: u32,
+    pub(super) done: u32,
+    pub(super) resume_applied: bool,
 }
 
 /// One torrent's state in the reactor.
@@ -189,26 +153,27 @@ pub struct Torrent {
     pub events: Vec<SessionEvent>,
     /// Where it is saved.
     pub save_path: PathBuf,
-    check: Check,
-    check_hashes: bool,
-    choker: Choker,
+    pub(super) check: Check,
+    pub(super) check_hashes: bool,
+    pub(super) choker: Choker,
     /// Peers currently unchoked by us.
     pub unchoked: usize,
     /// Pieces whose blocks all arrived, to hash.
     pub pending_hash: Vec<PieceIndex>,
-    last_snapshot: Option<Instant>,
-    piece_peers: HashMap<u32, Vec<PeerKey>>,
+    pub(super) last_snapshot: Option<Instant>,
+    /// Who sent which blocks, to find the senders of corrupt data.
+    smart_ban: SmartBan,
     /// Shared status snapshot.
     pub snapshot: Arc<parking_lot::Mutex<TorrentStatus>>,
     /// Rate limits.
     pub limits: Limits,
     /// Where resume records are kept.
     pub resume_dir: Option<PathBuf>,
-    resume_dirty: bool,
-    last_resume: Option<Instant>,
-    wasted: u64,
-    hash_fails: u32,
-    completed_at_start: bool,
+    pub(super) resume_dirty: bool,
+    pub(super) last_resume: Option<Instant>,
+    pub(super) wasted: u64,
+    pub(super) hash_fails: u32,
+    pub(super) completed_at_start: bool,
 }
 
 /// Why a torrent cannot be added.
@@ -289,7 +254,7 @@ impl Torrent {
             unchoked: 0,
             pending_hash: Vec::new(),
             last_snapshot: None,
-            piece_peers: HashMap::new(),
+            smart_ban: SmartBan::default(),
             snapshot: Arc::new(parking_lot::Mutex::new(TorrentStatus::default())),
             limits: Limits {
                 global: params.global_limits.clone(),
@@ -404,11 +369,14 @@ impl Torrent {
             self.pump_check(pool, threads, now);
             return;
         }
-        let contributors = self.picker.on_piece_verified(piece, ok);
+        self.picker.on_piece_verified(piece, ok);
         if ok {
             let _ = self.have.set(piece_no);
             self.resume_dirty = true;
-            self.piece_peers.remove(&piece_no);
+            let store = &self.store;
+            for culprit in self.smart_ban.piece_passed(piece_no, |b, l| read_block(store, piece, b, l)) {
+                self.ban_peer(culprit);
+            }
             self.outbox.push(Action::BroadcastHave(piece_no));
             self.events.push(SessionEvent::PieceFinished { torrent: self.id, piece: piece_no });
             if self.picker.is_complete() && self.state == TorrentState::Downloading {
@@ -427,25 +395,25 @@ impl Torrent {
                 self.events.push(SessionEvent::StorageError { torrent: self.id, message: err });
             }
             self.events.push(SessionEvent::HashFailed { torrent: self.id, piece: piece_no });
-            let sole = contributors.len() == 1;
-            for key in contributors {
-                self.outbox.push(Action::Blame(key, sole));
-                self.outbox.push(Action::Request(key));
+            let store = &self.store;
+            if let Some(culprit) = self.smart_ban.piece_failed(piece_no, |b, l| read_block(store, piece, b, l)) {
+                self.ban_peer(culprit);
+            }
+            // Its blocks are free again: every peer may fetch them, not only those that sent
+            // them (they may be gone, and an idle honest peer would never ask on its own).
+            for key in self.peers.iter() {
+                self.outbox.push(Action::Request(*key));
             }
         }
     }
 
-    /// Records that `conn` contributed to a failed piece (`sole`: it sent every block of it);
-    /// returns true when it is to be banned: at once when it alone sent the piece, otherwise
-    /// after [`BAN_AFTER_BAD_PIECES`] failed pieces.
-    pub fn blame(&mut self, conn: &mut PeerConn, sole: bool) -> bool {
-        conn.bad_pieces += 1;
-        if sole || conn.bad_pieces >= BAN_AFTER_BAD_PIECES {
-            self.ban(conn.addr);
-            self.events.push(SessionEvent::PeerBanned { torrent: self.id, addr: conn.addr });
-            return true;
+    /// Bans a peer that sent corrupt data: reports it and closes its connections.
+    fn ban_peer(&mut self, addr: SocketAddr) {
+        if !self.is_banned(&addr) {
+            self.ban(addr);
+            self.events.push(SessionEvent::PeerBanned { torrent: self.id, addr });
+            self.outbox.push(Action::Ban(addr));
         }
-        false
     }
 
     /// Bans an address: its whole IP, except on loopback where many peers share one IP and
@@ -487,7 +455,7 @@ impl Torrent {
             let hs = ExtensionHandshake {
                 listen_port: Some(listen_port),
                 client: Some(format!("BitGocho {}", env!("CARGO_PKG_VERSION"))),
-                request_queue: Some(2000),
+                request_queue: Some(MAX_PEER_REQUESTS),
                 your_ip: Some(match conn.addr.ip() {
                     IpAddr::V4(a) => a.octets().to_vec(),
                     IpAddr::V6(a) => a.octets().to_vec(),
@@ -532,11 +500,7 @@ impl Torrent {
                 if p >= self.layout.piece_count() {
                     return Err(PeerError::Protocol(format!("have for piece {p} out of range")));
                 }
-                if conn.has.set(p).unwrap_or(false) {
-                    if let Ok(pi) = self.layout.piece(p) {
-                        self.picker.peer_have(key, pi);
-                    }
-                }
+                self.peer_has(key, conn, p);
                 self.update_interest(conn, now);
                 self.request_more(key, conn, now);
             }
@@ -549,11 +513,7 @@ impl Torrent {
                     // BEP 3 wants the bitfield first, but aria2 sends one after HAVE NONE and
                     // its first HAVEs: take it as the HAVEs it adds.
                     for p in bf.iter_set() {
-                        if conn.has.set(p).unwrap_or(false) {
-                            if let Ok(pi) = self.layout.piece(p) {
-                                self.picker.peer_have(key, pi);
-                            }
-                        }
+                        self.peer_has(key, conn, p);
                     }
                     self.update_interest(conn, now);
                     self.request_more(key, conn, now);
@@ -596,6 +556,15 @@ impl Torrent {
         Ok(())
     }
 
+    /// Records that the peer has piece `p` (already range-checked).
+    fn peer_has(&mut self, key: PeerKey, conn: &mut PeerConn, p: u32) {
+        if conn.has.set(p).unwrap_or(false) {
+            if let Ok(pi) = self.layout.piece(p) {
+                self.picker.peer_have(key, pi);
+            }
+        }
+    }
+
     fn set_peer_pieces(&mut self, key: PeerKey, conn: &mut PeerConn, bf: Bitfield, now: Instant) {
         conn.has = bf;
         self.picker.peer_bitfield(key, &conn.has);
@@ -628,12 +597,16 @@ impl Torrent {
             .map_err(|e| PeerError::Protocol(format!("bad request: {e}")))?;
         let servable = !conn.am_choking && self.have.get(b.piece);
         if !servable {
+            conn.refused_requests += 1;
+            if conn.refused_requests > MAX_PEER_REQUESTS {
+                return Err(PeerError::Protocol("request flood (requests we cannot serve)".into()));
+            }
             if fast {
                 conn.send(&Message::Reject(b), now);
             }
             return Ok(());
         }
-        if conn.wanted.len() >= 2000 {
+        if conn.wanted.len() >= MAX_PEER_REQUESTS as usize {
             return Err(PeerError::Protocol("request flood".into()));
         }
         conn.wanted.push_back(b);
@@ -671,7 +644,7 @@ impl Torrent {
                 self.fail(format!("storage error: {e}"));
                 return Ok(());
             }
-            self.piece_peers.entry(piece).or_default().push(key);
+            self.smart_ban.block_received(piece, conn.addr, begin, wire.length);
         } else {
             self.wasted += data.len() as u64;
         }
@@ -766,6 +739,7 @@ impl Torrent {
         let _ = key;
         if conn.peer_interested && conn.am_choking && self.unchoked < self.max_uploads && !self.paused {
             conn.am_choking = false;
+            conn.refused_requests = 0;
             self.unchoked += 1;
             conn.send(&Message::Unchoke, now);
         }
@@ -857,21 +831,6 @@ impl Torrent {
         }
     }
 
-    /// True when the resume record should be saved now: a minute after the last save while
-    /// downloading, or at once after finishing.
-    pub fn resume_due(&mut self, now: Instant) -> bool {
-        if !self.resume_dirty {
-            return false;
-        }
-        if self.state == TorrentState::Seeding
-            || self.last_resume.is_none_or(|t| now.duration_since(t) >= Duration::from_secs(60))
-        {
-            self.last_resume = Some(now);
-            return true;
-        }
-        false
-    }
-
     /// True when the status snapshot should be refreshed.
     pub fn snapshot_due(&mut self, now: Instant, every: Duration) -> bool {
         if self.last_snapshot.is_none_or(|t| now.duration_since(t) >= every) {
@@ -880,150 +839,11 @@ impl Torrent {
         }
         false
     }
-
-    /// Publishes a status snapshot computed from the torrent and its connections.
-    pub fn publish(&mut self, conns: &[&PeerConn], now: Instant) {
-        let total = self.layout.total_length();
-        let left = self.bytes_left();
-        let have_bytes = total - left;
-        let down = self.down_rate.rate(now);
-        let up = self.up_rate.rate(now);
-        let seeds = conns.iter().filter(|c| c.has.is_all()).count() as u32;
-        let leechers: Vec<&&PeerConn> = conns.iter().filter(|c| !c.has.is_all()).collect();
-        let pieces = self.layout.piece_count();
-        let avg = if leechers.is_empty() || pieces == 0 {
-            0.0
-        } else {
-            leechers.iter().map(|c| f64::from(c.has.count()) / f64::from(pieces)).sum::<f64>() / leechers.len() as f64
-        };
-        let copies = distributed_copies(conns, pieces);
-        let progress = match self.state {
-            TorrentState::Checking if pieces > 0 => f64::from(self.check.done) / f64::from(pieces),
-            _ if total > 0 => have_bytes as f64 / total as f64,
-            _ => 1.0,
-        };
-        let mut file_progress = Vec::with_capacity(self.meta.files().len());
-        for f in self.meta.files() {
-            let (start, len) = (f.offset(), f.length());
-            let mut got = 0u64;
-            if len > 0 {
-                let pl = u64::from(self.layout.piece_length());
-                for p in (start / pl)..=((start + len - 1) / pl) {
-                    if self.have.get(p as u32) {
-                        let ps = p * pl;
-                        let pe = ps
-                            + u64::from(
-                                self.layout.piece_size(self.layout.piece(p as u32).unwrap_or(self.layout.last_piece())),
-                            );
-                        got += pe.min(start + len) - ps.max(start);
-                    }
-                }
-            }
-            file_progress.push(got);
-        }
-        let status = TorrentStatus {
-            state: if self.paused && self.state != TorrentState::Error { TorrentState::Paused } else { self.state },
-            name: self.meta.name().to_string(),
-            progress,
-            total_size: total,
-            have_bytes,
-            download_rate: down as f64,
-            upload_rate: up as f64,
-            downloaded: self.downloaded,
-            uploaded: self.uploaded,
-            peers: conns.len() as u32,
-            seeds,
-            distributed_copies: copies,
-            peers_average_progress: avg,
-            eta_seconds: if left == 0 { Some(0) } else { left.checked_div(down) },
-            pieces_have: self.have.count(),
-            pieces_total: pieces,
-            error: self.error.clone(),
-            tracker_message: self.announcer.last_error.clone().or_else(|| self.announcer.last_warning.clone()),
-            tracker_swarm: self.announcer.swarm,
-            save_path: self.save_path.display().to_string(),
-            file_progress,
-            pieces: self.have.as_wire().to_vec(),
-            peer_addrs: conns.iter().map(|c| c.addr).collect(),
-        };
-        *self.snapshot.lock() = status;
-    }
 }
 
-/// Complete copies among `conns`: the minimum availability plus the fraction of pieces above it.
-fn distributed_copies(conns: &[&PeerConn], pieces: u32) -> f64 {
-    if pieces == 0 || conns.is_empty() {
-        return 0.0;
-    }
-    let mut avail = vec![0u32; pieces as usize];
-    for c in conns {
-        for p in c.has.iter_set() {
-            avail[p as usize] += 1;
-        }
-    }
-    let min = avail.iter().copied().min().unwrap_or(0);
-    let above = avail.iter().filter(|a| **a > min).count();
-    f64::from(min) + above as f64 / f64::from(pieces)
-}
-
-impl Torrent {
-    fn resume_path(&self) -> Option<PathBuf> {
-        let hex: String = self.info_hash.iter().map(|b| format!("{b:02x}")).collect();
-        self.resume_dir.as_ref().map(|d| d.join(format!("{hex}.resume")))
-    }
-
-    /// Marks as had, without hashing, the pieces the resume record lists whose files all still
-    /// have the recorded size and mtime.
-    fn apply_resume(&mut self) {
-        let Some(path) = self.resume_path() else { return };
-        let Ok(bytes) = std::fs::read(&path) else { return };
-        let Ok(record) = ResumeData::decode(&bytes) else { return };
-        if record.info_hash != self.info_hash || record.files.len() != self.meta.files().len() {
-            return;
-        }
-        let Ok(recorded) = Bitfield::from_wire(&record.pieces, self.layout.piece_count()) else { return };
-        let unchanged: Vec<bool> = (0..record.files.len())
-            .map(|i| {
-                self.meta.files()[i].is_pad()
-                    || (record.files[i].is_some() && self.store.file_stamp(i) == record.files[i])
-            })
-            .collect();
-        for p in recorded.iter_set() {
-            let Ok(piece) = self.layout.piece(p) else { continue };
-            if self.layout.piece_segments(piece).all(|seg| unchanged[seg.file.get() as usize]) {
-                let _ = self.have.set(p);
-                self.picker.on_piece_verified(piece, true);
-            }
-        }
-    }
-
-    /// Writes the resume record (after syncing the data it describes), if a resume directory is
-    /// set and something changed since the last save.
-    pub fn save_resume(&mut self) {
-        if !self.resume_dirty || self.state == TorrentState::Checking {
-            return;
-        }
-        let Some(path) = self.resume_path() else { return };
-        if let Err(e) = self.store.sync() {
-            self.events
-                .push(SessionEvent::StorageError { torrent: self.id, message: format!("cannot sync data: {e}") });
-            return;
-        }
-        let record = ResumeData {
-            info_hash: self.info_hash,
-            pieces: self.have.as_wire().to_vec(),
-            files: (0..self.meta.files().len()).map(|i| self.store.file_stamp(i)).collect(),
-        };
-        let written = path
-            .parent()
-            .map_or(Ok(()), std::fs::create_dir_all)
-            .and_then(|_| crate::fsutil::write_atomic(&path, &record.encode()));
-        match written {
-            Ok(()) => self.resume_dirty = false,
-            Err(e) => self.events.push(SessionEvent::StorageError {
-                torrent: self.id,
-                message: format!("cannot write resume data {}: {e}", path.display()),
-            }),
-        }
-    }
+/// The stored bytes of a block (`None` when they cannot be read).
+fn read_block(store: &Store, piece: PieceIndex, begin: u32, len: u32) -> Option<Vec<u8>> {
+    let mut buf = Vec::with_capacity(len as usize);
+    store.read(piece, begin, len, &mut buf).ok()?;
+    Some(buf)
 }

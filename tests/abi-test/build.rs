@@ -2,7 +2,18 @@
 //! as C and once as C++ (which proves the header's `extern "C"` wrapping).
 
 /// Opaque handle types: declared but incomplete in C, so they have no size to compare.
-const OPAQUE: &[&str] = &["bitgocho_bytes", "bitgocho_settings", "bitgocho_metainfo", "bitgocho_metainfo_editor", "bitgocho_tracker"];
+const OPAQUE: &[&str] = &[
+    "bitgocho_bytes",
+    "bitgocho_settings",
+    "bitgocho_metainfo",
+    "bitgocho_metainfo_editor",
+    "bitgocho_tracker",
+    // session, torrent, events
+    "bitgocho_session",
+    "bitgocho_torrent",
+    "bitgocho_add_params",
+    "bitgocho_event",
+];
 
 fn generator(language: ctest::Language) -> ctest::TestGenerator {
     let mut cfg = ctest::TestGenerator::new();

@@ -1,13 +1,15 @@
 """Python bindings for libbitgocho (ctypes over the C API; no compiler needed).
 
 Covers the version functions, metainfo parsing and every getter (Metainfo), and the editor
-that makes and edits .torrent files (MetainfoEditor), and the embedded tracker (Tracker).
-Settings and sessions are declared in _ffi but have no wrapper class yet.
+that makes and edits .torrent files (MetainfoEditor), the embedded tracker (Tracker), and the
+engine (Session, Torrent, Event in bitgocho.session; a Session's fileno() is its
+level-triggered event fd). Settings are declared in _ffi but have no wrapper class yet.
 """
 
 from . import _ffi
 from .editor import MetainfoEditor
 from .errors import Cancelled, Error, InvalidArgument, IOError_, NotFound, ParseError, Unsupported, last_error
+from .session import Event, Session, Torrent
 from .metainfo import FILE_EXECUTABLE, FILE_HIDDEN, FILE_PAD, FILE_SYMLINK, META_HYBRID, META_V1, META_V2, Metainfo
 from .tracker import Tracker
 
@@ -15,6 +17,7 @@ __all__ = [
     "Cancelled", "Error", "FILE_EXECUTABLE", "FILE_HIDDEN", "FILE_PAD", "FILE_SYMLINK", "IOError_", "InvalidArgument",
     "META_HYBRID", "META_V1", "META_V2", "Metainfo", "MetainfoEditor", "NotFound", "ParseError", "Unsupported",
     "Tracker", "last_error", "version", "version_number",
+    "Event", "Session", "Torrent",
 ]
 
 

@@ -4,7 +4,8 @@ Kept in step with the header by tests/python_binding.rs and tests/test_ffi.py: e
 `bitgocho_*` function of the header must have an entry here.
 """
 
-from ctypes import CFUNCTYPE, POINTER, Structure, c_bool, c_char_p, c_int64, c_size_t, c_uint8, c_uint16, c_uint32, c_uint64, c_void_p
+from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char_p, c_double, c_int32, c_int64, c_size_t, c_uint8, c_uint16,
+                    c_uint32, c_uint64, c_void_p)
 
 from ._lib import load
 
@@ -23,6 +24,46 @@ class bitgocho_metainfo(Structure):
 
 class bitgocho_metainfo_editor(Structure):
     """Opaque: a .torrent builder."""
+
+
+# --- session, torrent, events (src/ffi/{session,add_params,torrent,event}.rs)
+class bitgocho_session(Structure):
+    """Opaque: a running session."""
+
+
+class bitgocho_torrent(Structure):
+    """Opaque: a weak handle to one torrent of a session."""
+
+
+class bitgocho_add_params(Structure):
+    """Opaque: what to add to a session and how."""
+
+
+class bitgocho_event(Structure):
+    """Opaque: one event popped from a session's queue."""
+
+
+class bitgocho_torrent_status(Structure):
+    """A torrent's status snapshot; set `size` to ctypes.sizeof(bitgocho_torrent_status)."""
+
+    _fields_ = [
+        ("size", c_size_t),
+        ("state", c_uint32),
+        ("has_error", c_bool),
+        ("progress", c_double),
+        ("download_rate", c_double),
+        ("upload_rate", c_double),
+        ("distributed_copies", c_double),
+        ("total_size", c_uint64),
+        ("have_bytes", c_uint64),
+        ("downloaded", c_uint64),
+        ("uploaded", c_uint64),
+        ("eta_seconds", c_int64),
+        ("peers", c_uint32),
+        ("seeds", c_uint32),
+        ("pieces_have", c_uint32),
+        ("pieces_total", c_uint32),
+    ]
 
 
 class bitgocho_tracker(Structure):
@@ -151,6 +192,58 @@ SIGNATURES = {
     "bitgocho_tracker_pop_warning": ([POINTER(bitgocho_tracker), c_char_p, c_size_t, POINTER(c_size_t)], c_uint32),
     "bitgocho_tracker_info_page": ([POINTER(bitgocho_tracker), POINTER(POINTER(bitgocho_bytes))], c_uint32),
 }
+
+SIGNATURES.update({
+    "bitgocho_session_new": ([POINTER(bitgocho_settings), POINTER(POINTER(bitgocho_session))], c_uint32),
+    "bitgocho_session_listen_port": ([POINTER(bitgocho_session)], c_uint16),
+    "bitgocho_session_add_torrent": ([POINTER(bitgocho_session), POINTER(bitgocho_add_params), POINTER(POINTER(bitgocho_torrent))], c_uint32),
+    "bitgocho_session_find_torrent": ([POINTER(bitgocho_session), c_char_p, c_size_t, POINTER(POINTER(bitgocho_torrent))], c_uint32),
+    "bitgocho_session_remove_torrent": ([POINTER(bitgocho_session), POINTER(bitgocho_torrent), c_bool], c_uint32),
+    "bitgocho_session_set_rate_limits": ([POINTER(bitgocho_session), c_uint64, c_uint64], c_uint32),
+    "bitgocho_session_pop_event": ([POINTER(bitgocho_session), POINTER(POINTER(bitgocho_event))], c_uint32),
+    "bitgocho_session_wait_event": ([POINTER(bitgocho_session), c_uint32], c_uint32),
+    "bitgocho_session_event_fd": ([POINTER(bitgocho_session), POINTER(c_int32)], c_uint32),
+    "bitgocho_session_free": ([POINTER(bitgocho_session)], None),
+    "bitgocho_add_params_new": ([], POINTER(bitgocho_add_params)),
+    "bitgocho_add_params_set_metainfo": ([POINTER(bitgocho_add_params), POINTER(bitgocho_metainfo)], c_uint32),
+    "bitgocho_add_params_set_torrent_file": ([POINTER(bitgocho_add_params), c_char_p], c_uint32),
+    "bitgocho_add_params_set_save_path": ([POINTER(bitgocho_add_params), c_char_p], c_uint32),
+    "bitgocho_add_params_set_paused": ([POINTER(bitgocho_add_params), c_bool], c_uint32),
+    "bitgocho_add_params_set_check_hashes": ([POINTER(bitgocho_add_params), c_bool], c_uint32),
+    "bitgocho_add_params_set_file_priorities": ([POINTER(bitgocho_add_params), c_char_p, c_size_t], c_uint32),
+    "bitgocho_add_params_add_peer": ([POINTER(bitgocho_add_params), c_char_p], c_uint32),
+    "bitgocho_add_params_set_rate_limits": ([POINTER(bitgocho_add_params), c_uint64, c_uint64], c_uint32),
+    "bitgocho_add_params_free": ([POINTER(bitgocho_add_params)], None),
+    "bitgocho_torrent_get_status": ([POINTER(bitgocho_torrent), POINTER(bitgocho_torrent_status)], c_uint32),
+    "bitgocho_torrent_error": ([POINTER(bitgocho_torrent), c_char_p, c_size_t, POINTER(c_size_t)], c_uint32),
+    "bitgocho_torrent_name": ([POINTER(bitgocho_torrent), c_char_p, c_size_t, POINTER(c_size_t)], c_uint32),
+    "bitgocho_torrent_info_hash": ([POINTER(bitgocho_torrent), c_char_p, c_size_t, POINTER(c_size_t)], c_uint32),
+    "bitgocho_torrent_id": ([POINTER(bitgocho_torrent)], c_uint32),
+    "bitgocho_torrent_file_count": ([POINTER(bitgocho_torrent), POINTER(c_size_t)], c_uint32),
+    "bitgocho_torrent_file_progress": ([POINTER(bitgocho_torrent), c_size_t, POINTER(c_uint64)], c_uint32),
+    "bitgocho_torrent_pieces": ([POINTER(bitgocho_torrent), c_char_p, c_size_t, POINTER(c_size_t)], c_uint32),
+    "bitgocho_torrent_set_file_priorities": ([POINTER(bitgocho_torrent), c_char_p, c_size_t], c_uint32),
+    "bitgocho_torrent_pause": ([POINTER(bitgocho_torrent)], c_uint32),
+    "bitgocho_torrent_resume": ([POINTER(bitgocho_torrent)], c_uint32),
+    "bitgocho_torrent_force_recheck": ([POINTER(bitgocho_torrent)], c_uint32),
+    "bitgocho_torrent_force_announce": ([POINTER(bitgocho_torrent)], c_uint32),
+    "bitgocho_torrent_connect_peer": ([POINTER(bitgocho_torrent), c_char_p], c_uint32),
+    "bitgocho_torrent_set_rate_limits": ([POINTER(bitgocho_torrent), c_uint64, c_uint64], c_uint32),
+    "bitgocho_torrent_clone": ([POINTER(bitgocho_torrent)], POINTER(bitgocho_torrent)),
+    "bitgocho_torrent_free": ([POINTER(bitgocho_torrent)], None),
+    "bitgocho_event_kind": ([POINTER(bitgocho_event)], c_uint32),
+    "bitgocho_event_torrent": ([POINTER(bitgocho_event), POINTER(POINTER(bitgocho_torrent))], c_uint32),
+    "bitgocho_event_torrent_id": ([POINTER(bitgocho_event), POINTER(c_uint32)], c_uint32),
+    "bitgocho_event_info_hash": ([POINTER(bitgocho_event), c_char_p, c_size_t, POINTER(c_size_t)], c_uint32),
+    "bitgocho_event_message": ([POINTER(bitgocho_event), c_char_p, c_size_t, POINTER(c_size_t)], c_uint32),
+    "bitgocho_event_piece": ([POINTER(bitgocho_event), POINTER(c_uint32)], c_uint32),
+    "bitgocho_event_count": ([POINTER(bitgocho_event), POINTER(c_uint64)], c_uint32),
+    "bitgocho_event_peer": ([POINTER(bitgocho_event), c_char_p, c_size_t, POINTER(c_size_t)], c_uint32),
+    "bitgocho_event_url": ([POINTER(bitgocho_event), c_char_p, c_size_t, POINTER(c_size_t)], c_uint32),
+    "bitgocho_event_port": ([POINTER(bitgocho_event), POINTER(c_uint16)], c_uint32),
+    "bitgocho_event_free": ([POINTER(bitgocho_event)], None),
+
+})
 
 lib = load()
 for _name, (_args, _res) in SIGNATURES.items():

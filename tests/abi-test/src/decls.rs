@@ -11,10 +11,69 @@ use core::ffi::{c_char, c_void};
 
 #[allow(improper_ctypes)] // opaque handles are only used behind pointers
 unsafe extern "C" {
+    // add_params.rs
+    pub fn bitgocho_add_params_new() -> *mut bitgocho_add_params;
+    pub fn bitgocho_add_params_set_metainfo(
+        params: *mut bitgocho_add_params,
+        metainfo: *const bitgocho_metainfo,
+    ) -> bitgocho_status;
+    pub fn bitgocho_add_params_set_torrent_file(
+        params: *mut bitgocho_add_params,
+        path: *const c_char,
+    ) -> bitgocho_status;
+    pub fn bitgocho_add_params_set_save_path(params: *mut bitgocho_add_params, path: *const c_char) -> bitgocho_status;
+    pub fn bitgocho_add_params_set_paused(params: *mut bitgocho_add_params, paused: bool) -> bitgocho_status;
+    pub fn bitgocho_add_params_set_check_hashes(params: *mut bitgocho_add_params, check: bool) -> bitgocho_status;
+    pub fn bitgocho_add_params_set_file_priorities(
+        params: *mut bitgocho_add_params,
+        priorities: *const u8,
+        count: usize,
+    ) -> bitgocho_status;
+    pub fn bitgocho_add_params_add_peer(params: *mut bitgocho_add_params, address: *const c_char) -> bitgocho_status;
+    pub fn bitgocho_add_params_set_rate_limits(
+        params: *mut bitgocho_add_params,
+        upload: u64,
+        download: u64,
+    ) -> bitgocho_status;
+    pub fn bitgocho_add_params_free(params: *mut bitgocho_add_params);
+
     // bytes.rs
     pub fn bitgocho_bytes_data(bytes: *const bitgocho_bytes) -> *const u8;
     pub fn bitgocho_bytes_len(bytes: *const bitgocho_bytes) -> usize;
     pub fn bitgocho_bytes_free(bytes: *mut bitgocho_bytes);
+
+    // event.rs
+    pub fn bitgocho_event_kind(event: *const bitgocho_event) -> u32;
+    pub fn bitgocho_event_torrent(event: *const bitgocho_event, out: *mut *const bitgocho_torrent) -> bitgocho_status;
+    pub fn bitgocho_event_torrent_id(event: *const bitgocho_event, out: *mut u32) -> bitgocho_status;
+    pub fn bitgocho_event_info_hash(
+        event: *const bitgocho_event,
+        buf: *mut u8,
+        cap: usize,
+        out_len: *mut usize,
+    ) -> bitgocho_status;
+    pub fn bitgocho_event_message(
+        event: *const bitgocho_event,
+        buf: *mut u8,
+        cap: usize,
+        out_len: *mut usize,
+    ) -> bitgocho_status;
+    pub fn bitgocho_event_piece(event: *const bitgocho_event, out: *mut u32) -> bitgocho_status;
+    pub fn bitgocho_event_count(event: *const bitgocho_event, out: *mut u64) -> bitgocho_status;
+    pub fn bitgocho_event_peer(
+        event: *const bitgocho_event,
+        buf: *mut u8,
+        cap: usize,
+        out_len: *mut usize,
+    ) -> bitgocho_status;
+    pub fn bitgocho_event_url(
+        event: *const bitgocho_event,
+        buf: *mut u8,
+        cap: usize,
+        out_len: *mut usize,
+    ) -> bitgocho_status;
+    pub fn bitgocho_event_port(event: *const bitgocho_event, out: *mut u16) -> bitgocho_status;
+    pub fn bitgocho_event_free(event: *mut bitgocho_event);
 
     // last_error.rs
     pub fn bitgocho_last_error(buf: *mut u8, cap: usize, out_len: *mut usize) -> bitgocho_status;
@@ -257,6 +316,38 @@ unsafe extern "C" {
         out_port: *mut u16,
     ) -> bitgocho_status;
 
+    // session.rs
+    pub fn bitgocho_session_new(settings: *const bitgocho_settings, out: *mut *mut bitgocho_session) -> bitgocho_status;
+    pub fn bitgocho_session_listen_port(session: *const bitgocho_session) -> u16;
+    pub fn bitgocho_session_add_torrent(
+        session: *const bitgocho_session,
+        params: *const bitgocho_add_params,
+        out: *mut *const bitgocho_torrent,
+    ) -> bitgocho_status;
+    pub fn bitgocho_session_find_torrent(
+        session: *const bitgocho_session,
+        info_hash: *const u8,
+        len: usize,
+        out: *mut *const bitgocho_torrent,
+    ) -> bitgocho_status;
+    pub fn bitgocho_session_remove_torrent(
+        session: *const bitgocho_session,
+        torrent: *const bitgocho_torrent,
+        delete_files: bool,
+    ) -> bitgocho_status;
+    pub fn bitgocho_session_set_rate_limits(
+        session: *const bitgocho_session,
+        upload: u64,
+        download: u64,
+    ) -> bitgocho_status;
+    pub fn bitgocho_session_pop_event(
+        session: *const bitgocho_session,
+        out: *mut *mut bitgocho_event,
+    ) -> bitgocho_status;
+    pub fn bitgocho_session_wait_event(session: *const bitgocho_session, timeout_ms: u32) -> bitgocho_status;
+    pub fn bitgocho_session_event_fd(session: *const bitgocho_session, out: *mut i32) -> bitgocho_status;
+    pub fn bitgocho_session_free(session: *mut bitgocho_session);
+
     // settings.rs
     pub fn bitgocho_settings_new() -> *mut bitgocho_settings;
     pub fn bitgocho_settings_set_str(
@@ -295,6 +386,60 @@ unsafe extern "C" {
 
     // status.rs
     pub fn bitgocho_status_str(status: bitgocho_status) -> *const c_char;
+
+    // torrent.rs
+    pub fn bitgocho_torrent_get_status(
+        torrent: *const bitgocho_torrent,
+        out: *mut bitgocho_torrent_status,
+    ) -> bitgocho_status;
+    pub fn bitgocho_torrent_error(
+        torrent: *const bitgocho_torrent,
+        buf: *mut u8,
+        cap: usize,
+        out_len: *mut usize,
+    ) -> bitgocho_status;
+    pub fn bitgocho_torrent_name(
+        torrent: *const bitgocho_torrent,
+        buf: *mut u8,
+        cap: usize,
+        out_len: *mut usize,
+    ) -> bitgocho_status;
+    pub fn bitgocho_torrent_info_hash(
+        torrent: *const bitgocho_torrent,
+        buf: *mut u8,
+        cap: usize,
+        out_len: *mut usize,
+    ) -> bitgocho_status;
+    pub fn bitgocho_torrent_id(torrent: *const bitgocho_torrent) -> u32;
+    pub fn bitgocho_torrent_file_count(torrent: *const bitgocho_torrent, out: *mut usize) -> bitgocho_status;
+    pub fn bitgocho_torrent_file_progress(
+        torrent: *const bitgocho_torrent,
+        index: usize,
+        out: *mut u64,
+    ) -> bitgocho_status;
+    pub fn bitgocho_torrent_pieces(
+        torrent: *const bitgocho_torrent,
+        buf: *mut u8,
+        cap: usize,
+        out_len: *mut usize,
+    ) -> bitgocho_status;
+    pub fn bitgocho_torrent_set_file_priorities(
+        torrent: *const bitgocho_torrent,
+        priorities: *const u8,
+        count: usize,
+    ) -> bitgocho_status;
+    pub fn bitgocho_torrent_pause(torrent: *const bitgocho_torrent) -> bitgocho_status;
+    pub fn bitgocho_torrent_resume(torrent: *const bitgocho_torrent) -> bitgocho_status;
+    pub fn bitgocho_torrent_force_recheck(torrent: *const bitgocho_torrent) -> bitgocho_status;
+    pub fn bitgocho_torrent_force_announce(torrent: *const bitgocho_torrent) -> bitgocho_status;
+    pub fn bitgocho_torrent_connect_peer(torrent: *const bitgocho_torrent, address: *const c_char) -> bitgocho_status;
+    pub fn bitgocho_torrent_set_rate_limits(
+        torrent: *const bitgocho_torrent,
+        upload: u64,
+        download: u64,
+    ) -> bitgocho_status;
+    pub fn bitgocho_torrent_clone(torrent: *const bitgocho_torrent) -> *const bitgocho_torrent;
+    pub fn bitgocho_torrent_free(torrent: *const bitgocho_torrent);
 
     // version.rs
     pub fn bitgocho_version() -> *const c_char;

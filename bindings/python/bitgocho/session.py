@@ -1,0 +1,251 @@
+"""Session, Torrent and Event: the engine through bitgocho_session_*, bitgocho_torrent_* and
+bitgocho_event_*.
+
+A Session has a fileno() (the level-triggered event fd), so it can be registered with
+selectors/asyncio (`loop.add_reader(session.fileno(), ...)`) and drained with pop_event() or
+events(). Never read or close that fd: it belongs to the session.
+"""
+
+import os
+from ctypes import POINTER, byref, c_int32, c_size_t, c_uint32, c_uint64, sizeof
+
+from . import _ffi
+from ._buffers import fetch, fetch_str
+from .errors import E_AGAIN, E_NOT_FOUND, check
+from .metainfo import Metainfo
+
+_lib = _ffi.lib
+
+STATE_CHECKING, STATE_DOWNLOADING, STATE_SEEDING, STATE_PAUSED, STATE_ERROR = 0, 1, 2, 3, 4
+PRIORITY_SKIP, PRIORITY_LOW, PRIORITY_NORMAL, PRIORITY_HIGH = 0, 1, 2, 3
+(EVENT_ADDED, EVENT_CHECKED, EVENT_PIECE_FINISHED, EVENT_HASH_FAILED, EVENT_FINISHED, EVENT_TRACKER_REPLY,
+ EVENT_TRACKER_ERROR, EVENT_PEER_BANNED, EVENT_STORAGE_ERROR, EVENT_REMOVED, EVENT_LISTENING,
+ EVENT_EVENTS_DROPPED) = range(1, 13)
+
+
+class Event:
+    """One event, copied out of the library when popped: `kind` (an EVENT_* code),
+    `torrent_id` (or None), `message` (error or warning text, may be empty), `piece` and
+    `count` (or None when the kind carries none)."""
+
+    def __init__(self, handle):
+        self.kind = _lib.bitgocho_event_kind(handle)
+        self.message = fetch_str(_lib.bitgocho_event_message, handle)
+        self.torrent_id = _optional(_lib.bitgocho_event_torrent_id, handle, c_uint32)
+        self.piece = _optional(_lib.bitgocho_event_piece, handle, c_uint32)
+        self.count = _optional(_lib.bitgocho_event_count, handle, c_uint64)
+
+    def __repr__(self):
+        return f"Event(kind={self.kind}, torrent_id={self.torrent_id}, piece={self.piece}, count={self.count})"
+
+
+def _optional(call, handle, ctype):
+    """`call(handle, &out)` as a Python value, or None for NOT_FOUND."""
+    out = ctype()
+    status = call(handle, byref(out))
+    if status == E_NOT_FOUND:
+        return None
+    check(status)
+    return out.value
+
+
+class Torrent:
+    """A torrent of a session (a weak handle: once removed, calls raise Error with status
+    TORRENT_GONE). close() or a `with` block releases the handle early."""
+
+    def __init__(self, handle):
+        self._handle = handle
+
+    def close(self):
+        """Releases the handle (idempotent); the torrent stays in its session."""
+        if self._handle:
+            _lib.bitgocho_torrent_free(self._handle)
+            self._handle = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        self.close()
+
+    @property
+    def handle(self):
+        """The live C handle; raises ValueError once closed."""
+        if not self._handle:
+            raise ValueError("torrent handle is closed")
+        return self._handle
+
+    @property
+    def id(self):
+        """The torrent's id in its session (as Event.torrent_id)."""
+        return _lib.bitgocho_torrent_id(self.handle)
+
+    def status(self):
+        """The latest status snapshot as a dict of the C struct's fields."""
+        st = _ffi.bitgocho_torrent_status()
+        st.size = sizeof(st)
+        check(_lib.bitgocho_torrent_get_status(self.handle, byref(st)))
+        return {name: getattr(st, name) for name, _ in st._fields_ if name != "size"}
+
+    def name(self):
+        """The torrent's name."""
+        return fetch_str(_lib.bitgocho_torrent_name, self.handle)
+
+    def info_hash(self):
+        """The 20-byte v1 info-hash."""
+        return fetch(_lib.bitgocho_torrent_info_hash, self.handle)
+
+    def error(self):
+        """The text of the error that stopped the torrent ('' when none)."""
+        return fetch_str(_lib.bitgocho_torrent_error, self.handle)
+
+    def pieces(self):
+        """The bitfield of pieces we have (high bit of byte 0 first)."""
+        return fetch(_lib.bitgocho_torrent_pieces, self.handle)
+
+    def file_progress(self):
+        """Bytes present per file."""
+        count = c_size_t(0)
+        check(_lib.bitgocho_torrent_file_count(self.handle, byref(count)))
+        out = []
+        for i in range(count.value):
+            got = c_uint64(0)
+            check(_lib.bitgocho_torrent_file_progress(self.handle, i, byref(got)))
+            out.append(got.value)
+        return out
+
+    def set_file_priorities(self, priorities):
+        """One PRIORITY_* per file."""
+        check(_lib.bitgocho_torrent_set_file_priorities(self.handle, bytes(priorities), len(priorities)))
+
+    def pause(self):
+        check(_lib.bitgocho_torrent_pause(self.handle))
+
+    def resume(self):
+        check(_lib.bitgocho_torrent_resume(self.handle))
+
+    def force_recheck(self):
+        check(_lib.bitgocho_torrent_force_recheck(self.handle))
+
+    def force_announce(self):
+        check(_lib.bitgocho_torrent_force_announce(self.handle))
+
+    def connect_peer(self, host_port):
+        """Connects to `host:port` now."""
+        check(_lib.bitgocho_torrent_connect_peer(self.handle, host_port.encode()))
+
+
+class Session:
+    """A running session. Options are the C API's setting keys, e.g.
+    `Session(listen_port=0, bind="127.0.0.1", max_upload_rate=100)`. close() (or a `with`
+    block) announces stopped and joins the session's threads."""
+
+    def __init__(self, **options):
+        self._handle = None
+        settings = _lib.bitgocho_settings_new()
+        try:
+            for key, value in options.items():
+                if isinstance(value, bool):
+                    check(_lib.bitgocho_settings_set_bool(settings, key.encode(), value))
+                elif isinstance(value, int):
+                    check(_lib.bitgocho_settings_set_int(settings, key.encode(), value))
+                else:
+                    check(_lib.bitgocho_settings_set_str(settings, key.encode(), os.fsencode(value)))
+            out = POINTER(_ffi.bitgocho_session)()
+            check(_lib.bitgocho_session_new(settings, byref(out)))
+        finally:
+            _lib.bitgocho_settings_free(settings)
+        self._handle = out
+
+    def close(self):
+        """Stops the session (idempotent)."""
+        if self._handle:
+            _lib.bitgocho_session_free(self._handle)
+            self._handle = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        self.close()
+
+    @property
+    def handle(self):
+        """The live C handle; raises ValueError once closed."""
+        if not self._handle:
+            raise ValueError("session is closed")
+        return self._handle
+
+    @property
+    def listen_port(self):
+        return _lib.bitgocho_session_listen_port(self.handle)
+
+    def fileno(self):
+        """The level-triggered event fd (readable while events are pending)."""
+        fd = c_int32(-1)
+        check(_lib.bitgocho_session_event_fd(self.handle, byref(fd)))
+        return fd.value
+
+    def add_torrent(self, torrent, save_path, paused=False, check_hashes=True, peers=(), priorities=None):
+        """Adds a torrent (a Metainfo or a .torrent path) saved under `save_path`; returns a Torrent."""
+        params = _lib.bitgocho_add_params_new()
+        try:
+            if isinstance(torrent, Metainfo):
+                check(_lib.bitgocho_add_params_set_metainfo(params, torrent.handle))
+            else:
+                check(_lib.bitgocho_add_params_set_torrent_file(params, os.fsencode(torrent)))
+            check(_lib.bitgocho_add_params_set_save_path(params, os.fsencode(save_path)))
+            check(_lib.bitgocho_add_params_set_paused(params, paused))
+            check(_lib.bitgocho_add_params_set_check_hashes(params, check_hashes))
+            if priorities is not None:
+                check(_lib.bitgocho_add_params_set_file_priorities(params, bytes(priorities), len(priorities)))
+            for peer in peers:
+                check(_lib.bitgocho_add_params_add_peer(params, peer.encode()))
+            out = POINTER(_ffi.bitgocho_torrent)()
+            check(_lib.bitgocho_session_add_torrent(self.handle, params, byref(out)))
+        finally:
+            _lib.bitgocho_add_params_free(params)
+        return Torrent(out)
+
+    def find_torrent(self, info_hash):
+        """The Torrent with this 20-byte v1 info-hash, or None."""
+        out = POINTER(_ffi.bitgocho_torrent)()
+        status = _lib.bitgocho_session_find_torrent(self.handle, bytes(info_hash), len(info_hash), byref(out))
+        if status == E_NOT_FOUND:
+            return None
+        check(status)
+        return Torrent(out)
+
+    def remove_torrent(self, torrent, delete_files=False):
+        check(_lib.bitgocho_session_remove_torrent(self.handle, torrent.handle, delete_files))
+
+    def pop_event(self):
+        """The next Event, or None when none is pending."""
+        out = POINTER(_ffi.bitgocho_event)()
+        status = _lib.bitgocho_session_pop_event(self.handle, byref(out))
+        if status == E_AGAIN:
+            return None
+        check(status)
+        try:
+            return Event(out)
+        finally:
+            _lib.bitgocho_event_free(out)
+
+    def events(self):
+        """Pops every pending event."""
+        while (event := self.pop_event()) is not None:
+            yield event
+
+    def wait_event(self, timeout):
+        """Blocks up to `timeout` seconds; True when an event is pending."""
+        status = _lib.bitgocho_session_wait_event(self.handle, int(timeout * 1000))
+        if status == E_AGAIN:
+            return False
+        check(status)
+        return True

@@ -1,0 +1,91 @@
+"""Session, Torrent and Event: a seeder session and a leecher session in one process, events
+through selectors on fileno(), status, removal (TORRENT_GONE) and setting errors."""
+
+import os
+import selectors
+import tempfile
+import time
+import unittest
+
+from bitgocho import Error, InvalidArgument, Metainfo, MetainfoEditor
+from bitgocho.errors import E_TORRENT_GONE
+from bitgocho.session import EVENT_ADDED, EVENT_CHECKED, EVENT_FINISHED, EVENT_REMOVED, STATE_SEEDING, Session
+
+
+def wait_for(session, kind, seconds=20):
+    """Events from `session` until one of `kind`, waiting on fileno() with selectors."""
+    seen = []
+    deadline = time.monotonic() + seconds
+    with selectors.DefaultSelector() as sel:
+        sel.register(session.fileno(), selectors.EVENT_READ)
+        while time.monotonic() < deadline:
+            sel.select(timeout=0.1)
+            for event in session.events():
+                seen.append(event.kind)
+                if event.kind == kind:
+                    return event, seen
+    raise AssertionError(f"event {kind} did not arrive; saw {seen}")
+
+
+def wait_state(torrent, state, seconds=5):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        st = torrent.status()
+        if st["state"] == state:
+            return st
+        time.sleep(0.02)
+    raise AssertionError(f"state {state} not reached: {torrent.status()}")
+
+
+class SessionTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+        self.seed_dir = os.path.join(self.dir.name, "seed")
+        self.leech_dir = os.path.join(self.dir.name, "leech")
+        os.makedirs(os.path.join(self.seed_dir, "payload"))
+        os.makedirs(self.leech_dir)
+        self.files = {"a.bin": bytes((i * 13 + 5) % 256 for i in range(300_001)), "b.txt": b"python session\n"}
+        for name, data in self.files.items():
+            with open(os.path.join(self.seed_dir, "payload", name), "wb") as f:
+                f.write(data)
+        with MetainfoEditor.new(os.path.join(self.seed_dir, "payload")) as ed:
+            ed.piece_size_pow2(15)
+            self.torrent_bytes = ed.build()
+
+    def tearDown(self):
+        self.dir.cleanup()
+
+    def test_seed_and_leech_through_the_event_fd(self):
+        with Metainfo.parse(self.torrent_bytes) as mi, \
+                Session(listen_port=0, bind="127.0.0.1", hash_threads=1) as seeder, \
+                Session(listen_port=0, bind="127.0.0.1", hash_threads=1) as leecher:
+            seed = seeder.add_torrent(mi, self.seed_dir)
+            event, seen = wait_for(seeder, EVENT_FINISHED)
+            self.assertEqual(event.torrent_id, seed.id)
+            self.assertIn(EVENT_ADDED, seen)
+            self.assertIn(EVENT_CHECKED, seen)
+            peer = f"127.0.0.1:{seeder.listen_port}"
+            leech = leecher.add_torrent(mi, self.leech_dir, peers=[peer])
+            wait_for(leecher, EVENT_FINISHED)
+            st = wait_state(leech, STATE_SEEDING)
+            self.assertEqual(st["have_bytes"], sum(len(d) for d in self.files.values()))
+            self.assertEqual(leech.name(), "payload")
+            self.assertEqual(leech.info_hash(), seed.info_hash())
+            self.assertEqual(leech.file_progress(), [len(d) for d in self.files.values()])
+            self.assertEqual(leech.pieces(), seed.pieces())
+            for name, data in self.files.items():
+                with open(os.path.join(self.leech_dir, "payload", name), "rb") as f:
+                    self.assertEqual(f.read(), data)
+            found = leecher.find_torrent(leech.info_hash())
+            self.assertEqual(found.id, leech.id)
+            self.assertIsNone(leecher.find_torrent(b"\0" * 20))
+            leecher.remove_torrent(leech)
+            wait_for(leecher, EVENT_REMOVED)
+            with self.assertRaises(Error) as ctx:
+                leech.status()
+            self.assertEqual(ctx.exception.status, E_TORRENT_GONE)
+
+    def test_unknown_settings_are_named(self):
+        with self.assertRaises(InvalidArgument) as ctx:
+            Session(max_conections=3)
+        self.assertIn("max_conections", str(ctx.exception))

@@ -1,0 +1,304 @@
+//! `bitgocho_add_params`: the builder of what `bitgocho_session_add_torrent()` adds: a metainfo
+//! (a handle or a .torrent file), the save path, and options (paused, check hashes, file
+//! priorities, peers to connect to, rate limits).
+
+use std::ffi::c_char;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::abi::*;
+use super::boundary::{self, boundary, boundary_or, try_mut, try_slice, try_str, Castable, OwnedBox};
+use super::last_error::fail;
+use super::status::metainfo_error;
+use crate::metainfo::Metainfo;
+use crate::session::{AddParams, Priority};
+
+/// The value behind a `bitgocho_add_params` handle.
+#[derive(Debug, Clone, Default)]
+pub struct AddParamsBuilder {
+    metainfo: Option<Arc<Metainfo>>,
+    save_path: Option<PathBuf>,
+    paused: bool,
+    skip_check: bool,
+    file_priorities: Vec<Priority>,
+    peers: Vec<SocketAddr>,
+    max_upload_rate: u64,
+    max_download_rate: u64,
+}
+
+impl Castable for bitgocho_add_params {
+    type Ownership = OwnedBox;
+    type RustType = AddParamsBuilder;
+}
+
+/// The engine priority for a `BITGOCHO_PRIORITY_*` code.
+pub(crate) fn priority(code: u8) -> Option<Priority> {
+    match code {
+        BITGOCHO_PRIORITY_SKIP => Some(Priority::Skip),
+        BITGOCHO_PRIORITY_LOW => Some(Priority::Low),
+        BITGOCHO_PRIORITY_NORMAL => Some(Priority::Normal),
+        BITGOCHO_PRIORITY_HIGH => Some(Priority::High),
+        _ => None,
+    }
+}
+
+/// The engine priorities for `codes`, or `BITGOCHO_E_INVALID_ARG` naming the first bad one.
+pub(crate) fn priorities(codes: &[u8]) -> Result<Vec<Priority>, bitgocho_status> {
+    codes
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| {
+            priority(c).ok_or_else(|| fail(BITGOCHO_E_INVALID_ARG, format_args!("file {i}: priority {c} is not 0..=3")))
+        })
+        .collect()
+}
+
+/// Resolves `host:port` (an IPv6 host in brackets) to its first address.
+pub(crate) fn peer_address(text: &str) -> Result<SocketAddr, bitgocho_status> {
+    let bad = |why: &dyn std::fmt::Display| fail(BITGOCHO_E_INVALID_ARG, format_args!("peer `{text}`: {why}"));
+    let mut addrs = text.to_socket_addrs().map_err(|e| bad(&e))?;
+    addrs.next().ok_or_else(|| bad(&"the name has no address"))
+}
+
+impl AddParamsBuilder {
+    /// The engine's add parameters, or `BITGOCHO_E_INVALID_ARG` when something required is unset.
+    pub(crate) fn build(&self) -> Result<AddParams, bitgocho_status> {
+        let metainfo = self.metainfo.clone().ok_or_else(|| {
+            fail(BITGOCHO_E_INVALID_ARG, "add params: no metainfo set (set_metainfo or set_torrent_file)")
+        })?;
+        let save_path =
+            self.save_path.clone().ok_or_else(|| fail(BITGOCHO_E_INVALID_ARG, "add params: no save path set"))?;
+        let files = metainfo.files().len();
+        if !self.file_priorities.is_empty() && self.file_priorities.len() != files {
+            let given = self.file_priorities.len();
+            return Err(fail(BITGOCHO_E_INVALID_ARG, format_args!("{given} file priorities for {files} files")));
+        }
+        let mut params = AddParams::new(metainfo, save_path);
+        params.paused = self.paused;
+        params.check_hashes = !self.skip_check;
+        params.file_priorities = self.file_priorities.clone();
+        params.peers = self.peers.clone();
+        params.max_upload_rate = self.max_upload_rate;
+        params.max_download_rate = self.max_download_rate;
+        Ok(params)
+    }
+}
+
+impl bitgocho_add_params {
+    /// Creates empty add parameters (not paused, checking existing data, every file at normal
+    /// priority, no limits), owned by the caller (free with `bitgocho_add_params_free()`). A
+    /// metainfo and a save path must be set before adding. Never returns NULL.
+    ///
+    /// # Safety
+    /// Always safe to call.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_add_params_new() -> *mut bitgocho_add_params {
+        boundary_or! { std::ptr::null_mut(),
+            boundary::box_into_ptr::<bitgocho_add_params>(AddParamsBuilder::default())
+        }
+    }
+
+    /// Sets the torrent to add (a new reference is taken; the caller keeps its own).
+    ///
+    /// # Safety
+    /// `params` is NULL or a live handle not used concurrently; `metainfo` is NULL or live.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_add_params_set_metainfo(
+        params: *mut bitgocho_add_params,
+        metainfo: *const bitgocho_metainfo,
+    ) -> bitgocho_status {
+        boundary! {
+            let params = try_mut!(params);
+            // SAFETY: per this function's contract.
+            let Some(meta) = (unsafe { boundary::arc_clone(metainfo) }) else {
+                return super::last_error::null_arg("metainfo");
+            };
+            params.metainfo = Some(meta);
+            BITGOCHO_OK
+        }
+    }
+
+    /// Reads the .torrent file at `path` as the torrent to add. Returns `BITGOCHO_E_IO` when it
+    /// cannot be read, `BITGOCHO_E_BENCODE` / `BITGOCHO_E_PARSE` when it is not a valid torrent.
+    ///
+    /// # Safety
+    /// `params` is NULL or a live handle not used concurrently; `path` is NULL or NUL-terminated.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_add_params_set_torrent_file(
+        params: *mut bitgocho_add_params,
+        path: *const c_char,
+    ) -> bitgocho_status {
+        boundary! {
+            let params = try_mut!(params);
+            let path = try_str!(path);
+            match Metainfo::from_file(Path::new(path)) {
+                Ok(meta) => {
+                    params.metainfo = Some(Arc::new(meta));
+                    BITGOCHO_OK
+                }
+                Err(e) => metainfo_error(&e),
+            }
+        }
+    }
+
+    /// Sets the directory the torrent's files are saved under (created when missing).
+    ///
+    /// # Safety
+    /// `params` is NULL or a live handle not used concurrently; `path` is NULL or NUL-terminated.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_add_params_set_save_path(
+        params: *mut bitgocho_add_params,
+        path: *const c_char,
+    ) -> bitgocho_status {
+        boundary! {
+            let params = try_mut!(params);
+            let path = try_str!(path);
+            if path.is_empty() {
+                return fail(BITGOCHO_E_INVALID_ARG, "save path is empty");
+            }
+            params.save_path = Some(PathBuf::from(path));
+            BITGOCHO_OK
+        }
+    }
+
+    /// Whether the torrent starts paused (default false).
+    ///
+    /// # Safety
+    /// `params` is NULL or a live handle not used concurrently.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_add_params_set_paused(
+        params: *mut bitgocho_add_params,
+        paused: bool,
+    ) -> bitgocho_status {
+        boundary! {
+            try_mut!(params).paused = paused;
+            BITGOCHO_OK
+        }
+    }
+
+    /// Whether existing data is verified before use (default true). With false, data found on
+    /// disk is trusted only when a fast-resume record vouches for it.
+    ///
+    /// # Safety
+    /// `params` is NULL or a live handle not used concurrently.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_add_params_set_check_hashes(
+        params: *mut bitgocho_add_params,
+        check: bool,
+    ) -> bitgocho_status {
+        boundary! {
+            try_mut!(params).skip_check = !check;
+            BITGOCHO_OK
+        }
+    }
+
+    /// Sets one `BITGOCHO_PRIORITY_*` per file (`count` must equal the torrent's file count when
+    /// it is added; 0 resets to all normal). Returns `BITGOCHO_E_INVALID_ARG` for an unknown code.
+    ///
+    /// # Safety
+    /// `params` is NULL or a live handle not used concurrently; `priorities` points to `count`
+    /// readable bytes.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_add_params_set_file_priorities(
+        params: *mut bitgocho_add_params,
+        priorities: *const u8,
+        count: usize,
+    ) -> bitgocho_status {
+        boundary! {
+            let params = try_mut!(params);
+            let codes = try_slice!(priorities, count);
+            match self::priorities(codes) {
+                Ok(list) => {
+                    params.file_priorities = list;
+                    BITGOCHO_OK
+                }
+                Err(status) => status,
+            }
+        }
+    }
+
+    /// Adds a peer to connect to as soon as the torrent starts, as `host:port` (IPv6 in
+    /// brackets; a name is resolved now). Returns `BITGOCHO_E_INVALID_ARG` when it does not
+    /// resolve.
+    ///
+    /// # Safety
+    /// `params` is NULL or a live handle not used concurrently; `address` is NULL or
+    /// NUL-terminated.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_add_params_add_peer(
+        params: *mut bitgocho_add_params,
+        address: *const c_char,
+    ) -> bitgocho_status {
+        boundary! {
+            let params = try_mut!(params);
+            let address = try_str!(address);
+            match peer_address(address) {
+                Ok(addr) => {
+                    params.peers.push(addr);
+                    BITGOCHO_OK
+                }
+                Err(status) => status,
+            }
+        }
+    }
+
+    /// Sets the torrent's own upload and download limits in bytes per second (0: unlimited).
+    ///
+    /// # Safety
+    /// `params` is NULL or a live handle not used concurrently.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_add_params_set_rate_limits(
+        params: *mut bitgocho_add_params,
+        upload: u64,
+        download: u64,
+    ) -> bitgocho_status {
+        boundary! {
+            let params = try_mut!(params);
+            params.max_upload_rate = upload;
+            params.max_download_rate = download;
+            BITGOCHO_OK
+        }
+    }
+
+    /// Releases `params`. NULL is a no-op. Must not be called twice on the same value.
+    ///
+    /// # Safety
+    /// `params` is NULL or a live handle not used afterwards.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_add_params_free(params: *mut bitgocho_add_params) {
+        boundary_or! { (),
+            // SAFETY: per this function's contract.
+            drop(unsafe { boundary::box_from_ptr(params) })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn priorities_map_codes_and_refuse_unknown_ones() {
+        assert_eq!(
+            priorities(&[0, 1, 2, 3]).unwrap(),
+            vec![Priority::Skip, Priority::Low, Priority::Normal, Priority::High]
+        );
+        assert_eq!(priorities(&[2, 9]).unwrap_err(), BITGOCHO_E_INVALID_ARG);
+        assert!(super::super::last_error::message().contains("file 1: priority 9"));
+    }
+
+    #[test]
+    fn build_needs_a_metainfo_and_a_save_path() {
+        let b = AddParamsBuilder::default();
+        assert_eq!(b.build().unwrap_err(), BITGOCHO_E_INVALID_ARG);
+        assert!(super::super::last_error::message().contains("no metainfo"));
+    }
+
+    #[test]
+    fn peers_parse_with_ports_and_refuse_garbage() {
+        assert_eq!(peer_address("127.0.0.1:6881").unwrap(), "127.0.0.1:6881".parse().unwrap());
+        assert_eq!(peer_address("[::1]:80").unwrap(), "[::1]:80".parse().unwrap());
+        assert_eq!(peer_address("no port here").unwrap_err(), BITGOCHO_E_INVALID_ARG);
+    }
+}

@@ -1,0 +1,456 @@
+//! `bitgocho_session`: a running engine made from a `bitgocho_settings` handle (string keys,
+//! BitTornado names and units), with torrents added, found and removed, session-wide rate limits,
+//! and the event queue (pop, level-triggered fd, blocking wait).
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+
+use super::abi::*;
+use super::add_params::AddParamsBuilder;
+use super::boundary::{self, boundary, boundary_or, try_out, try_ref, try_slice, Castable, OwnedBox};
+use super::buffer::write_out;
+use super::event::FfiEvent;
+use super::last_error::fail;
+use super::settings::{SettingValue, Settings};
+use super::torrent::session_error;
+use crate::session::event_queue::Popped;
+use crate::session::{Session, SessionSettings, TorrentHandle};
+
+/// The value behind a `bitgocho_session` handle: the engine and the handles of its torrents by
+/// id, so events can name their torrent.
+pub struct FfiSession {
+    session: Session,
+    torrents: Mutex<HashMap<u32, TorrentHandle>>,
+}
+
+impl Castable for bitgocho_session {
+    type Ownership = OwnedBox;
+    type RustType = FfiSession;
+}
+
+/// The setting keys a session accepts.
+const KEYS: &[&str] = &[
+    "bind",
+    "event_queue_size",
+    "hash_threads",
+    "listen",
+    "listen_port",
+    "max_connections",
+    "max_connections_per_torrent",
+    "max_download_rate",
+    "max_upload_rate",
+    "max_uploads",
+    "maxport",
+    "minport",
+    "resume_dir",
+];
+
+/// An integer setting (an integer, or a string holding one), checked to lie in `0..=max`.
+fn int_value(key: &str, value: &SettingValue, max: u64) -> Result<u64, String> {
+    let n = match value {
+        SettingValue::Int(n) => *n,
+        SettingValue::Str(s) => s.trim().parse().map_err(|_| format!("setting `{key}` is not an integer: {s:?}"))?,
+        SettingValue::Bool(b) => return Err(format!("setting `{key}` is not an integer: {b}")),
+    };
+    u64::try_from(n).ok().filter(|n| *n <= max).ok_or_else(|| format!("setting `{key}` is out of range 0..={max}: {n}"))
+}
+
+/// A string setting.
+fn str_value<'a>(key: &str, value: &'a SettingValue) -> Result<&'a str, String> {
+    match value {
+        SettingValue::Str(s) => Ok(s),
+        other => Err(format!("setting `{key}` is not a string: {other:?}")),
+    }
+}
+
+/// A boolean setting (a boolean, or an integer 0/1).
+fn bool_value(key: &str, value: &SettingValue) -> Result<bool, String> {
+    match value {
+        SettingValue::Bool(b) => Ok(*b),
+        SettingValue::Int(0) => Ok(false),
+        SettingValue::Int(1) => Ok(true),
+        other => Err(format!("setting `{key}` is not a boolean: {other:?}")),
+    }
+}
+
+/// Applies one setting to `out`; rates are BitTornado's kB/s (1 kB = 1024 bytes).
+fn apply(out: &mut SessionSettings, key: &str, value: &SettingValue) -> Result<(), String> {
+    const PORT: u64 = u16::MAX as u64;
+    const COUNT: u64 = 1 << 20;
+    match key {
+        "bind" => {
+            let text = str_value(key, value)?;
+            out.bind =
+                text.parse::<IpAddr>().map_err(|e| format!("setting `bind` is not an IP address: {text:?}: {e}"))?;
+        }
+        "listen_port" => {
+            let port = int_value(key, value, PORT)? as u16;
+            out.min_port = port;
+            out.max_port = port;
+        }
+        "minport" => out.min_port = int_value(key, value, PORT)? as u16,
+        "maxport" => out.max_port = int_value(key, value, PORT)? as u16,
+        "listen" => out.listen = bool_value(key, value)?,
+        "max_connections" => out.max_connections = int_value(key, value, COUNT)? as usize,
+        "max_connections_per_torrent" => out.max_connections_per_torrent = int_value(key, value, COUNT)? as usize,
+        "max_uploads" => out.max_uploads = int_value(key, value, COUNT)? as usize,
+        "hash_threads" => out.hash_threads = int_value(key, value, 256)? as usize,
+        "event_queue_size" => out.event_capacity = int_value(key, value, COUNT)?.max(1) as usize,
+        "max_upload_rate" => out.max_upload_rate = int_value(key, value, u64::MAX >> 10)? * 1024,
+        "max_download_rate" => out.max_download_rate = int_value(key, value, u64::MAX >> 10)? * 1024,
+        "resume_dir" => out.resume_dir = Some(PathBuf::from(str_value(key, value)?)),
+        _ => return Err(format!("unknown session setting `{key}` (known: {})", KEYS.join(", "))),
+    }
+    Ok(())
+}
+
+/// The engine settings for a settings handle's options, or the message naming the bad one.
+pub fn session_settings(settings: &Settings) -> Result<SessionSettings, String> {
+    let mut out = SessionSettings::default();
+    for (key, value) in settings.iter() {
+        apply(&mut out, key, value)?;
+    }
+    if out.min_port > out.max_port && out.max_port != 0 {
+        return Err(format!("minport {} is above maxport {}", out.min_port, out.max_port));
+    }
+    Ok(out)
+}
+
+impl FfiSession {
+    /// The next event, paired with its torrent's handle; forgets a torrent once its REMOVED
+    /// event has been taken.
+    fn pop(&self) -> Option<FfiEvent> {
+        let mut torrents = self.torrents.lock();
+        match self.session.pop_event()? {
+            Popped::Dropped(count) => Some(FfiEvent::dropped(count)),
+            Popped::Event(event) => {
+                let id = event.torrent();
+                let handle = id.and_then(|id| torrents.get(&id).cloned());
+                if let (crate::session::event::SessionEvent::Removed { .. }, Some(id)) = (&event, id) {
+                    torrents.remove(&id);
+                }
+                Some(FfiEvent::new(event, handle))
+            }
+        }
+    }
+}
+
+// Every method of a session and a torrent may be called from any thread at once.
+const _: () = {
+    const fn thread_safe<T: Send + Sync>() {}
+    thread_safe::<FfiSession>();
+    thread_safe::<TorrentHandle>();
+};
+
+/// Stores a new torrent handle in `*out`.
+///
+/// # Safety
+/// `out` is non-NULL and writable.
+unsafe fn give_torrent(handle: TorrentHandle, out: *mut *const bitgocho_torrent) {
+    let ptr = boundary::arc_into_ptr::<bitgocho_torrent>(Arc::new(handle));
+    // SAFETY: per the contract.
+    unsafe { write_out(out, ptr) }
+}
+
+impl bitgocho_session {
+    /// Starts a session with the options of `settings` (NULL: defaults) and stores it in `*out`.
+    /// Keys (integers may also be given as strings): `listen_port` (sets minport and maxport; 0
+    /// lets the system choose), `minport`, `maxport` (BitTornado's port range, default
+    /// 10000-60000), `listen` (bool), `bind` (IP address), `max_connections`,
+    /// `max_connections_per_torrent`, `max_uploads`, `max_upload_rate` and `max_download_rate`
+    /// (kB/s as BitTornado, 0: unlimited), `hash_threads` (0: one per core), `event_queue_size`,
+    /// `resume_dir`. Returns `BITGOCHO_E_INVALID_ARG` naming an unknown key or a bad value, and
+    /// `BITGOCHO_E_IO` when no port can be bound or a thread cannot start.
+    ///
+    /// # Safety
+    /// `settings` is NULL or a live handle (only read during the call); `out` is NULL or writable.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_session_new(
+        settings: *const bitgocho_settings,
+        out: *mut *mut bitgocho_session,
+    ) -> bitgocho_status {
+        boundary! {
+            try_out!(out);
+            let defaults = Settings::default();
+            // SAFETY: per this function's contract, settings is NULL or a live handle.
+            let settings = unsafe { boundary::cast_ref(settings) }.unwrap_or(&defaults);
+            let engine = match session_settings(settings) {
+                Ok(s) => s,
+                Err(message) => return fail(BITGOCHO_E_INVALID_ARG, message),
+            };
+            match Session::new(engine) {
+                Ok(session) => {
+                    let value = FfiSession { session, torrents: Mutex::new(HashMap::new()) };
+                    // SAFETY: out checked non-NULL.
+                    unsafe { write_out(out, boundary::box_into_ptr::<bitgocho_session>(value)) };
+                    BITGOCHO_OK
+                }
+                Err(e) => session_error(&e),
+            }
+        }
+    }
+
+    /// The TCP port the session listens on; 0 when not listening or for NULL.
+    ///
+    /// # Safety
+    /// `session` is NULL or a live handle.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_session_listen_port(session: *const bitgocho_session) -> u16 {
+        boundary_or! { 0,
+            try_ref!(session, 0).session.listen_port()
+        }
+    }
+
+    /// Adds the torrent described by `params` and stores a new torrent handle in `*out`; the
+    /// torrent checks existing data, then downloads or seeds. `params` is only read and stays
+    /// owned by the caller. Returns `BITGOCHO_E_INVALID_ARG` when `params` has no metainfo or no
+    /// save path, `BITGOCHO_E_DUPLICATE` when the torrent is already in the session,
+    /// `BITGOCHO_E_UNSUPPORTED` for a v2-only torrent.
+    ///
+    /// # Safety
+    /// `session` and `params` are NULL or live handles; `out` is NULL or writable.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_session_add_torrent(
+        session: *const bitgocho_session,
+        params: *const bitgocho_add_params,
+        out: *mut *const bitgocho_torrent,
+    ) -> bitgocho_status {
+        boundary! {
+            let session = try_ref!(session);
+            let params: &AddParamsBuilder = try_ref!(params);
+            try_out!(out);
+            let engine_params = match params.build() {
+                Ok(p) => p,
+                Err(status) => return status,
+            };
+            let Some(hash) = engine_params.metainfo.info_hash_v1() else {
+                return fail(BITGOCHO_E_UNSUPPORTED, "v2-only torrents cannot be downloaded yet");
+            };
+            // Held across the check and the add: two threads adding the same torrent cannot both
+            // pass the check, and a concurrent pop sees the handle of the ADDED event.
+            let mut torrents = session.torrents.lock();
+            if session.session.find_torrent(&hash).is_some() {
+                return fail(BITGOCHO_E_DUPLICATE, "the torrent is already in the session");
+            }
+            match session.session.add_torrent(engine_params) {
+                Ok(handle) => {
+                    torrents.insert(handle.id(), handle.clone());
+                    // SAFETY: out checked non-NULL.
+                    unsafe { give_torrent(handle, out) };
+                    BITGOCHO_OK
+                }
+                Err(e) => session_error(&e),
+            }
+        }
+    }
+
+    /// Finds the torrent whose v1 info-hash is the `len` (20) bytes at `info_hash` and stores a
+    /// new handle to it in `*out`. Returns `BITGOCHO_E_NOT_FOUND` when the session has none,
+    /// `BITGOCHO_E_INVALID_ARG` when `len` is not 20.
+    ///
+    /// # Safety
+    /// `session` is NULL or a live handle; `info_hash` points to `len` readable bytes; `out` is
+    /// NULL or writable.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_session_find_torrent(
+        session: *const bitgocho_session,
+        info_hash: *const u8,
+        len: usize,
+        out: *mut *const bitgocho_torrent,
+    ) -> bitgocho_status {
+        boundary! {
+            let session = try_ref!(session);
+            let info_hash = try_slice!(info_hash, len);
+            try_out!(out);
+            let Ok(hash) = <[u8; 20]>::try_from(info_hash) else {
+                return fail(BITGOCHO_E_INVALID_ARG, format_args!("an info-hash is 20 bytes, not {len}"));
+            };
+            match session.session.find_torrent(&hash) {
+                Some(handle) => {
+                    // SAFETY: out checked non-NULL.
+                    unsafe { give_torrent(handle, out) };
+                    BITGOCHO_OK
+                }
+                None => fail(BITGOCHO_E_NOT_FOUND, "no torrent with this info-hash in the session"),
+            }
+        }
+    }
+
+    /// Removes `torrent` from the session (announcing `stopped`), deleting its downloaded files
+    /// too when `delete_files` is true. The handle stays valid to free; every other call on it
+    /// then returns `BITGOCHO_E_TORRENT_GONE`, as does this one for a torrent already removed.
+    ///
+    /// # Safety
+    /// `session` and `torrent` are NULL or live handles.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_session_remove_torrent(
+        session: *const bitgocho_session,
+        torrent: *const bitgocho_torrent,
+        delete_files: bool,
+    ) -> bitgocho_status {
+        boundary! {
+            let session = try_ref!(session);
+            let torrent: &TorrentHandle = try_ref!(torrent);
+            if !torrent.is_valid() {
+                return fail(BITGOCHO_E_TORRENT_GONE, "the torrent is no longer in the session");
+            }
+            match session.session.remove_torrent(torrent, delete_files) {
+                Ok(()) => BITGOCHO_OK,
+                Err(e) => session_error(&e),
+            }
+        }
+    }
+
+    /// Sets the session-wide upload and download limits in bytes per second (0: unlimited).
+    ///
+    /// # Safety
+    /// `session` is NULL or a live handle.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_session_set_rate_limits(
+        session: *const bitgocho_session,
+        upload: u64,
+        download: u64,
+    ) -> bitgocho_status {
+        boundary! {
+            try_ref!(session).session.set_rate_limits(upload, download);
+            BITGOCHO_OK
+        }
+    }
+
+    /// Takes the next event from the session's queue and stores it in `*out` (free it with
+    /// `bitgocho_event_free()`). Returns `BITGOCHO_E_AGAIN` when the queue is empty. When the
+    /// queue overflowed, one `BITGOCHO_EVENT_EVENTS_DROPPED` event with the count comes before
+    /// the later events. Pop until `BITGOCHO_E_AGAIN`.
+    ///
+    /// # Safety
+    /// `session` is NULL or a live handle; `out` is NULL or writable.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_session_pop_event(
+        session: *const bitgocho_session,
+        out: *mut *mut bitgocho_event,
+    ) -> bitgocho_status {
+        boundary! {
+            let session = try_ref!(session);
+            try_out!(out);
+            match session.pop() {
+                Some(event) => {
+                    // SAFETY: out checked non-NULL.
+                    unsafe { write_out(out, boundary::box_into_ptr::<bitgocho_event>(event)) };
+                    BITGOCHO_OK
+                }
+                None => fail(BITGOCHO_E_AGAIN, "no event is pending"),
+            }
+        }
+    }
+
+    /// Blocks up to `timeout_ms` milliseconds until an event is pending. Returns `BITGOCHO_OK`
+    /// when one is (pop it with `bitgocho_session_pop_event()`), `BITGOCHO_E_AGAIN` on timeout.
+    ///
+    /// # Safety
+    /// `session` is NULL or a live handle.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_session_wait_event(
+        session: *const bitgocho_session,
+        timeout_ms: u32,
+    ) -> bitgocho_status {
+        boundary! {
+            let session = try_ref!(session);
+            if session.session.wait_event(Duration::from_millis(u64::from(timeout_ms))) {
+                BITGOCHO_OK
+            } else {
+                fail(BITGOCHO_E_AGAIN, format_args!("no event within {timeout_ms} ms"))
+            }
+        }
+    }
+
+    /// Stores in `*out` a file descriptor that is readable exactly while events are pending
+    /// (level-triggered: events queued before you registered it still wake your loop). Register
+    /// it with poll/epoll/select or your event loop; never read, write or close it: it belongs to
+    /// the session and is closed by `bitgocho_session_free()`. Returns `BITGOCHO_E_UNSUPPORTED`
+    /// on platforms without one (use `bitgocho_session_wait_event()`).
+    ///
+    /// # Safety
+    /// `session` is NULL or a live handle; `out` is NULL or writable.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_session_event_fd(
+        session: *const bitgocho_session,
+        out: *mut i32,
+    ) -> bitgocho_status {
+        boundary! {
+            let session = try_ref!(session);
+            try_out!(out);
+            match session.session.event_fd() {
+                // SAFETY: out checked non-NULL.
+                Some(fd) => unsafe { write_out(out, fd); BITGOCHO_OK },
+                None => fail(BITGOCHO_E_UNSUPPORTED, "no event file descriptor on this platform"),
+            }
+        }
+    }
+
+    /// Stops the session: announces `stopped` for every torrent, closes every connection, joins
+    /// the session's threads and releases it. Torrent handles stay valid to free and report
+    /// `BITGOCHO_E_TORRENT_GONE`. NULL is a no-op; must not be called twice on the same value.
+    ///
+    /// # Safety
+    /// `session` is NULL or a live handle not used afterwards (nor concurrently).
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_session_free(session: *mut bitgocho_session) {
+        boundary_or! { (),
+            // SAFETY: per this function's contract.
+            if let Some(session) = unsafe { boundary::box_from_ptr(session) } {
+                let FfiSession { session, torrents } = *session;
+                drop(torrents);
+                session.shutdown();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(pairs: &[(&str, SettingValue)]) -> Settings {
+        let mut s = Settings::default();
+        for (k, v) in pairs {
+            s.set(k, v.clone());
+        }
+        s
+    }
+
+    #[test]
+    fn keys_map_to_engine_settings_with_bittornado_units() {
+        let s = with(&[
+            ("minport", SettingValue::Int(7000)),
+            ("maxport", SettingValue::Str("7010".into())),
+            ("max_upload_rate", SettingValue::Int(20)),
+            ("max_download_rate", SettingValue::Int(0)),
+            ("bind", SettingValue::Str("127.0.0.1".into())),
+            ("hash_threads", SettingValue::Int(2)),
+            ("event_queue_size", SettingValue::Int(16)),
+            ("listen", SettingValue::Bool(false)),
+        ]);
+        let out = session_settings(&s).unwrap();
+        assert_eq!((out.min_port, out.max_port), (7000, 7010));
+        assert_eq!((out.max_upload_rate, out.max_download_rate), (20 * 1024, 0));
+        assert_eq!(out.bind, "127.0.0.1".parse::<IpAddr>().unwrap());
+        assert_eq!((out.hash_threads, out.event_capacity, out.listen), (2, 16, false));
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_named() {
+        let err = session_settings(&with(&[("max_conections", SettingValue::Int(3))])).unwrap_err();
+        assert!(err.contains("unknown session setting `max_conections`"), "{err}");
+        let err = session_settings(&with(&[("minport", SettingValue::Int(70000))])).unwrap_err();
+        assert!(err.contains("minport") && err.contains("70000"), "{err}");
+        let err = session_settings(&with(&[("bind", SettingValue::Str("nowhere".into()))])).unwrap_err();
+        assert!(err.contains("bind"), "{err}");
+        let err = session_settings(&with(&[("listen_port", SettingValue::Bool(true))])).unwrap_err();
+        assert!(err.contains("listen_port"), "{err}");
+    }
+}

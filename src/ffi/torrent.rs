@@ -1,0 +1,410 @@
+//! `bitgocho_torrent`: a weak handle to one torrent of a session: its status snapshot (an
+//! extensible `repr(C)` struct), error text, name, info-hash, per-file progress, pieces
+//! bitfield, and commands (pause, resume, recheck, announce, connect, priorities, limits).
+//! Once the torrent leaves its session every call returns `BITGOCHO_E_TORRENT_GONE`.
+
+use std::ffi::c_char;
+
+use super::abi::*;
+use super::add_params::{peer_address, priorities};
+use super::boundary::{self, boundary, boundary_or, try_out, try_ref, try_slice, try_str, Castable, OwnedArc};
+use super::buffer::{copy_bytes, copy_str, write_out};
+use super::last_error::fail;
+use crate::session::status::TorrentStatus;
+use crate::session::{SessionError, TorrentHandle};
+
+impl Castable for bitgocho_torrent {
+    type Ownership = OwnedArc;
+    type RustType = TorrentHandle;
+}
+
+/// Maps a session error to its status code, recording its message.
+pub(crate) fn session_error(err: &SessionError) -> bitgocho_status {
+    let code = match err {
+        SessionError::Io(e) if e.kind() == std::io::ErrorKind::OutOfMemory => BITGOCHO_E_NO_MEMORY,
+        SessionError::Io(_) => BITGOCHO_E_IO,
+        SessionError::Add(_) => BITGOCHO_E_INVALID_ARG,
+        SessionError::Shutdown | SessionError::TorrentGone => BITGOCHO_E_TORRENT_GONE,
+    };
+    fail(code, err)
+}
+
+/// The status snapshot of a live torrent, or `BITGOCHO_E_TORRENT_GONE`.
+fn live_status(torrent: &TorrentHandle) -> Result<TorrentStatus, bitgocho_status> {
+    if torrent.is_valid() {
+        Ok(torrent.status())
+    } else {
+        Err(fail(BITGOCHO_E_TORRENT_GONE, "the torrent is no longer in the session"))
+    }
+}
+
+/// The C struct for an engine status snapshot (with `size` = the full struct).
+pub(crate) fn c_status(st: &TorrentStatus) -> bitgocho_torrent_status {
+    bitgocho_torrent_status {
+        size: std::mem::size_of::<bitgocho_torrent_status>(),
+        state: st.state.code(),
+        has_error: st.error.is_some(),
+        progress: st.progress,
+        download_rate: st.download_rate,
+        upload_rate: st.upload_rate,
+        distributed_copies: st.distributed_copies,
+        total_size: st.total_size,
+        have_bytes: st.have_bytes,
+        downloaded: st.downloaded,
+        uploaded: st.uploaded,
+        eta_seconds: st.eta_seconds.map_or(-1, |s| i64::try_from(s).unwrap_or(i64::MAX)),
+        peers: st.peers,
+        seeds: st.seeds,
+        pieces_have: st.pieces_have,
+        pieces_total: st.pieces_total,
+    }
+}
+
+/// Runs a command on a live torrent, mapping its error.
+fn command(torrent: &TorrentHandle, run: impl FnOnce(&TorrentHandle) -> Result<(), SessionError>) -> bitgocho_status {
+    if !torrent.is_valid() {
+        return fail(BITGOCHO_E_TORRENT_GONE, "the torrent is no longer in the session");
+    }
+    match run(torrent) {
+        Ok(()) => BITGOCHO_OK,
+        Err(e) => session_error(&e),
+    }
+}
+
+impl bitgocho_torrent {
+    /// Fills `*out` with the torrent's latest status snapshot, which the session's thread
+    /// refreshes about four times a second (so it may lag an event by that much). Set `out->size` to
+    /// `sizeof(bitgocho_torrent_status)` first. Fields are only ever appended: a caller built
+    /// with a newer, larger struct gets this version's fields and `out->size` set to the bytes
+    /// filled; a size smaller than this version's struct is `BITGOCHO_E_INVALID_ARG`.
+    ///
+    /// # Safety
+    /// `torrent` is NULL or a live handle; `out` is NULL or points to `out->size` writable bytes.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_torrent_get_status(
+        torrent: *const bitgocho_torrent,
+        out: *mut bitgocho_torrent_status,
+    ) -> bitgocho_status {
+        boundary! {
+            let torrent = try_ref!(torrent);
+            try_out!(out);
+            // SAFETY: out is non-NULL and, per the contract, its size field is readable.
+            let caller_size = unsafe { std::ptr::addr_of!((*out).size).read_unaligned() };
+            let ours = std::mem::size_of::<bitgocho_torrent_status>();
+            if caller_size < ours {
+                let msg = format_args!("status size {caller_size} is smaller than this version's {ours}");
+                return fail(BITGOCHO_E_INVALID_ARG, msg);
+            }
+            match live_status(torrent) {
+                // SAFETY: out is non-NULL and holds at least `ours` writable bytes (checked above).
+                Ok(st) => unsafe { write_out(out, c_status(&st)); BITGOCHO_OK },
+                Err(status) => status,
+            }
+        }
+    }
+
+    /// Copies the text of the error that stopped the torrent into `buf` (empty when none).
+    ///
+    /// # Safety
+    /// `torrent` is NULL or a live handle; `buf` points to `cap` writable bytes (or is NULL with
+    /// `cap` 0); `out_len` is NULL or writable.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_torrent_error(
+        torrent: *const bitgocho_torrent,
+        buf: *mut u8,
+        cap: usize,
+        out_len: *mut usize,
+    ) -> bitgocho_status {
+        boundary! {
+            let torrent = try_ref!(torrent);
+            match live_status(torrent) {
+                // SAFETY: forwarded from this function's contract.
+                Ok(st) => unsafe { copy_str(st.error.as_deref().unwrap_or(""), buf, cap, out_len) },
+                Err(status) => status,
+            }
+        }
+    }
+
+    /// Copies the torrent's name into `buf`.
+    ///
+    /// # Safety
+    /// As for `bitgocho_torrent_error()`.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_torrent_name(
+        torrent: *const bitgocho_torrent,
+        buf: *mut u8,
+        cap: usize,
+        out_len: *mut usize,
+    ) -> bitgocho_status {
+        boundary! {
+            let torrent = try_ref!(torrent);
+            match live_status(torrent) {
+                // SAFETY: forwarded from this function's contract.
+                Ok(st) => unsafe { copy_str(&st.name, buf, cap, out_len) },
+                Err(status) => status,
+            }
+        }
+    }
+
+    /// Copies the torrent's 20-byte v1 info-hash into `buf` (binary, no terminator). Works
+    /// after removal too: the hash names the torrent.
+    ///
+    /// # Safety
+    /// As for `bitgocho_torrent_error()`.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_torrent_info_hash(
+        torrent: *const bitgocho_torrent,
+        buf: *mut u8,
+        cap: usize,
+        out_len: *mut usize,
+    ) -> bitgocho_status {
+        boundary! {
+            let torrent = try_ref!(torrent);
+            // SAFETY: forwarded from this function's contract.
+            unsafe { copy_bytes(&torrent.info_hash(), buf, cap, out_len) }
+        }
+    }
+
+    /// The torrent's id in its session (as `bitgocho_event_torrent_id()` reports); 0 for NULL.
+    ///
+    /// # Safety
+    /// `torrent` is NULL or a live handle.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_torrent_id(torrent: *const bitgocho_torrent) -> u32 {
+        boundary_or! { 0,
+            try_ref!(torrent, 0).id()
+        }
+    }
+
+    /// Stores the number of files (pad files included, as in the metainfo) in `*out`.
+    ///
+    /// # Safety
+    /// `torrent` is NULL or a live handle; `out` is NULL or writable.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_torrent_file_count(
+        torrent: *const bitgocho_torrent,
+        out: *mut usize,
+    ) -> bitgocho_status {
+        boundary! {
+            let torrent = try_ref!(torrent);
+            try_out!(out);
+            match live_status(torrent) {
+                // SAFETY: out checked non-NULL.
+                Ok(st) => unsafe { write_out(out, st.file_progress.len()); BITGOCHO_OK },
+                Err(status) => status,
+            }
+        }
+    }
+
+    /// Stores in `*out` the bytes of file `index` present in verified pieces. Returns
+    /// `BITGOCHO_E_NOT_FOUND` past the last file.
+    ///
+    /// # Safety
+    /// `torrent` is NULL or a live handle; `out` is NULL or writable.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_torrent_file_progress(
+        torrent: *const bitgocho_torrent,
+        index: usize,
+        out: *mut u64,
+    ) -> bitgocho_status {
+        boundary! {
+            let torrent = try_ref!(torrent);
+            try_out!(out);
+            let st = match live_status(torrent) {
+                Ok(st) => st,
+                Err(status) => return status,
+            };
+            match st.file_progress.get(index) {
+                // SAFETY: out checked non-NULL.
+                Some(&bytes) => unsafe { write_out(out, bytes); BITGOCHO_OK },
+                None => fail(BITGOCHO_E_NOT_FOUND, format_args!("file {index} of {}", st.file_progress.len())),
+            }
+        }
+    }
+
+    /// Copies the pieces we have into `buf`: one bit per piece, high bit of byte 0 first, as the
+    /// BitTorrent bitfield message (`(pieces + 7) / 8` bytes).
+    ///
+    /// # Safety
+    /// As for `bitgocho_torrent_error()`.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_torrent_pieces(
+        torrent: *const bitgocho_torrent,
+        buf: *mut u8,
+        cap: usize,
+        out_len: *mut usize,
+    ) -> bitgocho_status {
+        boundary! {
+            let torrent = try_ref!(torrent);
+            match live_status(torrent) {
+                // SAFETY: forwarded from this function's contract.
+                Ok(st) => unsafe { copy_bytes(&st.pieces, buf, cap, out_len) },
+                Err(status) => status,
+            }
+        }
+    }
+
+    /// Sets one `BITGOCHO_PRIORITY_*` per file; `count` must be the file count. Applied
+    /// asynchronously; an unknown code is `BITGOCHO_E_INVALID_ARG`.
+    ///
+    /// # Safety
+    /// `torrent` is NULL or a live handle; `priorities` points to `count` readable bytes.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_torrent_set_file_priorities(
+        torrent: *const bitgocho_torrent,
+        priorities: *const u8,
+        count: usize,
+    ) -> bitgocho_status {
+        boundary! {
+            let torrent = try_ref!(torrent);
+            let codes = try_slice!(priorities, count);
+            let list = match self::priorities(codes) {
+                Ok(list) => list,
+                Err(status) => return status,
+            };
+            let files = torrent.status().file_progress.len();
+            if count != files {
+                return fail(BITGOCHO_E_INVALID_ARG, format_args!("{count} file priorities for {files} files"));
+            }
+            command(torrent, |t| t.set_file_priorities(list))
+        }
+    }
+
+    /// Pauses the torrent: announces `stopped` and disconnects its peers.
+    ///
+    /// # Safety
+    /// `torrent` is NULL or a live handle.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_torrent_pause(torrent: *const bitgocho_torrent) -> bitgocho_status {
+        boundary! { command(try_ref!(torrent), TorrentHandle::pause) }
+    }
+
+    /// Resumes a paused torrent.
+    ///
+    /// # Safety
+    /// `torrent` is NULL or a live handle.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_torrent_resume(torrent: *const bitgocho_torrent) -> bitgocho_status {
+        boundary! { command(try_ref!(torrent), TorrentHandle::resume) }
+    }
+
+    /// Verifies all of the torrent's data again (state becomes `BITGOCHO_STATE_CHECKING`; a
+    /// `BITGOCHO_EVENT_CHECKED` event follows).
+    ///
+    /// # Safety
+    /// `torrent` is NULL or a live handle.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_torrent_force_recheck(torrent: *const bitgocho_torrent) -> bitgocho_status {
+        boundary! { command(try_ref!(torrent), TorrentHandle::force_recheck) }
+    }
+
+    /// Announces to the torrent's trackers now.
+    ///
+    /// # Safety
+    /// `torrent` is NULL or a live handle.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_torrent_force_announce(torrent: *const bitgocho_torrent) -> bitgocho_status {
+        boundary! { command(try_ref!(torrent), TorrentHandle::force_announce) }
+    }
+
+    /// Connects to the peer at `host:port` (IPv6 in brackets; a name is resolved now).
+    ///
+    /// # Safety
+    /// `torrent` is NULL or a live handle; `address` is NULL or NUL-terminated.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_torrent_connect_peer(
+        torrent: *const bitgocho_torrent,
+        address: *const c_char,
+    ) -> bitgocho_status {
+        boundary! {
+            let torrent = try_ref!(torrent);
+            let address = try_str!(address);
+            match peer_address(address) {
+                Ok(addr) => command(torrent, |t| t.connect_peer(addr)),
+                Err(status) => status,
+            }
+        }
+    }
+
+    /// Sets this torrent's upload and download limits in bytes per second (0: unlimited).
+    ///
+    /// # Safety
+    /// `torrent` is NULL or a live handle.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_torrent_set_rate_limits(
+        torrent: *const bitgocho_torrent,
+        upload: u64,
+        download: u64,
+    ) -> bitgocho_status {
+        boundary! { command(try_ref!(torrent), |t| t.set_rate_limits(upload, download)) }
+    }
+
+    /// Returns a new handle to the same torrent (release each with `bitgocho_torrent_free()`).
+    /// NULL gives NULL.
+    ///
+    /// # Safety
+    /// `torrent` is NULL or a live handle.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_torrent_clone(torrent: *const bitgocho_torrent) -> *const bitgocho_torrent {
+        boundary_or! { std::ptr::null(),
+            // SAFETY: per this function's contract.
+            match unsafe { boundary::arc_clone(torrent) } {
+                Some(arc) => boundary::arc_into_ptr::<bitgocho_torrent>(arc),
+                None => std::ptr::null(),
+            }
+        }
+    }
+
+    /// Releases this handle (the torrent stays in its session). NULL is a no-op; must not be
+    /// called twice on the same handle.
+    ///
+    /// # Safety
+    /// `torrent` is NULL or a live handle not used afterwards.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_torrent_free(torrent: *const bitgocho_torrent) {
+        boundary_or! { (),
+            // SAFETY: per this function's contract.
+            unsafe { boundary::arc_free(torrent) }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::status::TorrentState;
+
+    #[test]
+    fn the_c_status_carries_every_field_and_unknown_eta_is_minus_one() {
+        let st = TorrentStatus {
+            state: TorrentState::Seeding,
+            progress: 1.0,
+            total_size: 1000,
+            have_bytes: 1000,
+            downloaded: 7,
+            uploaded: 9,
+            peers: 3,
+            seeds: 1,
+            distributed_copies: 1.5,
+            pieces_have: 4,
+            pieces_total: 4,
+            error: Some("disk full".into()),
+            ..TorrentStatus::default()
+        };
+        let c = c_status(&st);
+        assert_eq!((c.state, c.has_error, c.eta_seconds), (BITGOCHO_STATE_SEEDING, true, -1));
+        assert_eq!((c.total_size, c.have_bytes, c.downloaded, c.uploaded), (1000, 1000, 7, 9));
+        assert_eq!((c.peers, c.seeds, c.pieces_have, c.pieces_total), (3, 1, 4, 4));
+        assert_eq!(c.size, std::mem::size_of::<bitgocho_torrent_status>());
+        let c = c_status(&TorrentStatus { eta_seconds: Some(12), ..TorrentStatus::default() });
+        assert_eq!((c.eta_seconds, c.has_error, c.state), (12, false, BITGOCHO_STATE_CHECKING));
+    }
+
+    #[test]
+    fn session_errors_map_to_status_codes() {
+        assert_eq!(session_error(&SessionError::TorrentGone), BITGOCHO_E_TORRENT_GONE);
+        assert_eq!(session_error(&SessionError::Add("bad".into())), BITGOCHO_E_INVALID_ARG);
+        let io = std::io::Error::new(std::io::ErrorKind::AddrInUse, "taken");
+        assert_eq!(session_error(&SessionError::Io(io)), BITGOCHO_E_IO);
+    }
+}

@@ -1,0 +1,93 @@
+//! The status snapshot a torrent publishes for other threads: progress, rates, swarm figures,
+//! per-file progress and the pieces bitfield, computed from the torrent and its connections.
+
+use super::peer::PeerConn;
+use super::status::{TorrentState, TorrentStatus};
+use super::torrent::Torrent;
+use std::time::Instant;
+
+impl Torrent {
+    /// Publishes a status snapshot computed from the torrent and its connections.
+    pub fn publish(&mut self, conns: &[&PeerConn], now: Instant) {
+        let total = self.layout.total_length();
+        let left = self.bytes_left();
+        let have_bytes = total - left;
+        let down = self.down_rate.rate(now);
+        let up = self.up_rate.rate(now);
+        let seeds = conns.iter().filter(|c| c.has.is_all()).count() as u32;
+        let leechers: Vec<&&PeerConn> = conns.iter().filter(|c| !c.has.is_all()).collect();
+        let pieces = self.layout.piece_count();
+        let avg = if leechers.is_empty() || pieces == 0 {
+            0.0
+        } else {
+            leechers.iter().map(|c| f64::from(c.has.count()) / f64::from(pieces)).sum::<f64>() / leechers.len() as f64
+        };
+        let copies = distributed_copies(conns, pieces);
+        let progress = match self.state {
+            TorrentState::Checking if pieces > 0 => f64::from(self.check.done) / f64::from(pieces),
+            _ if total > 0 => have_bytes as f64 / total as f64,
+            _ => 1.0,
+        };
+        let mut file_progress = Vec::with_capacity(self.meta.files().len());
+        for f in self.meta.files() {
+            let (start, len) = (f.offset(), f.length());
+            let mut got = 0u64;
+            if len > 0 {
+                let pl = u64::from(self.layout.piece_length());
+                for p in (start / pl)..=((start + len - 1) / pl) {
+                    if self.have.get(p as u32) {
+                        let ps = p * pl;
+                        let pe = ps
+                            + u64::from(
+                                self.layout.piece_size(self.layout.piece(p as u32).unwrap_or(self.layout.last_piece())),
+                            );
+                        got += pe.min(start + len) - ps.max(start);
+                    }
+                }
+            }
+            file_progress.push(got);
+        }
+        let status = TorrentStatus {
+            state: if self.paused && self.state != TorrentState::Error { TorrentState::Paused } else { self.state },
+            name: self.meta.name().to_string(),
+            progress,
+            total_size: total,
+            have_bytes,
+            download_rate: down as f64,
+            upload_rate: up as f64,
+            downloaded: self.downloaded,
+            uploaded: self.uploaded,
+            peers: conns.len() as u32,
+            seeds,
+            distributed_copies: copies,
+            peers_average_progress: avg,
+            eta_seconds: if left == 0 { Some(0) } else { left.checked_div(down) },
+            pieces_have: self.have.count(),
+            pieces_total: pieces,
+            error: self.error.clone(),
+            tracker_message: self.announcer.last_error.clone().or_else(|| self.announcer.last_warning.clone()),
+            tracker_swarm: self.announcer.swarm,
+            save_path: self.save_path.display().to_string(),
+            file_progress,
+            pieces: self.have.as_wire().to_vec(),
+            peer_addrs: conns.iter().map(|c| c.addr).collect(),
+        };
+        *self.snapshot.lock() = status;
+    }
+}
+
+/// Complete copies among `conns`: the minimum availability plus the fraction of pieces above it.
+fn distributed_copies(conns: &[&PeerConn], pieces: u32) -> f64 {
+    if pieces == 0 || conns.is_empty() {
+        return 0.0;
+    }
+    let mut avail = vec![0u32; pieces as usize];
+    for c in conns {
+        for p in c.has.iter_set() {
+            avail[p as usize] += 1;
+        }
+    }
+    let min = avail.iter().copied().min().unwrap_or(0);
+    let above = avail.iter().filter(|a| **a > min).count();
+    f64::from(min) + above as f64 / f64::from(pieces)
+}

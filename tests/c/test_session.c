@@ -1,0 +1,426 @@
+/* bitgocho_session, bitgocho_torrent, bitgocho_add_params and bitgocho_event: NULL arguments,
+ * free(NULL), settings errors, events (ADDED, CHECKED, FINISHED, REMOVED) seen through poll()
+ * on the event fd, the status struct, per-file progress, the pieces bitfield with
+ * BUFFER_TOO_SMALL, find by info-hash, duplicates, and TORRENT_GONE after removal.
+ * Usage: test_session (works in a fresh directory under $TMPDIR or /tmp) */
+#define _POSIX_C_SOURCE 200809L
+#include <poll.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+
+#define PIECES 13
+#define PIECE_SIZE 16384
+#define FILE_SIZE (PIECE_SIZE * (PIECES - 1) + 1000)
+
+static char dir[512];
+static char data_path[1024];
+
+static void make_data(void) {
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, sizeof dir, "%s/bitgocho-test-session-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(data_path, sizeof data_path, "%s/payload.bin", dir);
+    FILE *f = fopen(data_path, "wb");
+    CHECK(f != NULL);
+    for (size_t i = 0; i < FILE_SIZE; i++) fputc((int)((i * 131 + 7) & 0xff), f);
+    CHECK(fclose(f) == 0);
+}
+
+static const bitgocho_metainfo *make_torrent(void) {
+    bitgocho_metainfo_editor *ed = NULL;
+    CHECK_OK(bitgocho_metainfo_editor_new(data_path, &ed));
+    CHECK_OK(bitgocho_metainfo_editor_set_piece_size_pow2(ed, 14));
+    bitgocho_bytes *bytes = NULL;
+    CHECK_OK(bitgocho_metainfo_editor_build(ed, NULL, NULL, &bytes));
+    const bitgocho_metainfo *mi = NULL;
+    CHECK_OK(bitgocho_metainfo_parse(bitgocho_bytes_data(bytes), bitgocho_bytes_len(bytes), &mi));
+    bitgocho_bytes_free(bytes);
+    bitgocho_metainfo_editor_free(ed);
+    CHECK(bitgocho_metainfo_piece_count(mi) == PIECES);
+    return mi;
+}
+
+static void null_arguments_and_free_null(void) {
+    bitgocho_session_free(NULL);
+    bitgocho_torrent_free(NULL);
+    bitgocho_event_free(NULL);
+    bitgocho_add_params_free(NULL);
+    bitgocho_session *s = NULL;
+    CHECK_STATUS(bitgocho_session_new(NULL, NULL), BITGOCHO_E_NULL_ARG);
+    CHECK(bitgocho_session_listen_port(NULL) == 0);
+    CHECK(bitgocho_event_kind(NULL) == 0);
+    CHECK(bitgocho_torrent_id(NULL) == 0);
+    CHECK(bitgocho_torrent_clone(NULL) == NULL);
+    bitgocho_event *ev = NULL;
+    CHECK_STATUS(bitgocho_session_pop_event(NULL, &ev), BITGOCHO_E_NULL_ARG);
+    CHECK(strstr(last_error(), "session") != NULL);
+    CHECK_STATUS(bitgocho_session_wait_event(NULL, 0), BITGOCHO_E_NULL_ARG);
+    int fd = -1;
+    CHECK_STATUS(bitgocho_session_event_fd(NULL, &fd), BITGOCHO_E_NULL_ARG);
+    CHECK_STATUS(bitgocho_torrent_pause(NULL), BITGOCHO_E_NULL_ARG);
+    bitgocho_torrent_status st = {.size = sizeof st};
+    CHECK_STATUS(bitgocho_torrent_get_status(NULL, &st), BITGOCHO_E_NULL_ARG);
+    CHECK_STATUS(bitgocho_add_params_set_save_path(NULL, "x"), BITGOCHO_E_NULL_ARG);
+    CHECK_STATUS(bitgocho_session_add_torrent(NULL, NULL, NULL), BITGOCHO_E_NULL_ARG);
+    CHECK(s == NULL);
+}
+
+static void settings_errors_name_the_key(void) {
+    bitgocho_settings *set = bitgocho_settings_new();
+    CHECK_OK(bitgocho_settings_set_int(set, "max_conections", 5));
+    bitgocho_session *s = NULL;
+    CHECK_STATUS(bitgocho_session_new(set, &s), BITGOCHO_E_INVALID_ARG);
+    CHECK(strstr(last_error(), "max_conections") != NULL);
+    CHECK(s == NULL);
+    bitgocho_settings_free(set);
+    set = bitgocho_settings_new();
+    CHECK_OK(bitgocho_settings_set_str(set, "bind", "not an address"));
+    CHECK_STATUS(bitgocho_session_new(set, &s), BITGOCHO_E_INVALID_ARG);
+    CHECK(strstr(last_error(), "bind") != NULL);
+    bitgocho_settings_free(set);
+}
+
+static bitgocho_session *new_session(void) {
+    bitgocho_settings *set = bitgocho_settings_new();
+    CHECK_OK(bitgocho_settings_set_int(set, "listen_port", 0));
+    CHECK_OK(bitgocho_settings_set_str(set, "bind", "127.0.0.1"));
+    CHECK_OK(bitgocho_settings_set_int(set, "hash_threads", 1));
+    CHECK_OK(bitgocho_settings_set_int(set, "max_upload_rate", 0));
+    bitgocho_session *s = NULL;
+    CHECK_OK(bitgocho_session_new(set, &s));
+    bitgocho_settings_free(set);
+    CHECK(bitgocho_session_listen_port(s) != 0);
+    return s;
+}
+
+/* Pops events, waiting on the fd with poll(), until one of `kind` arrives (10 s at most).
+ * Returns it (the caller frees it); every other event is checked for a torrent id and freed. */
+static bitgocho_event *await_event(bitgocho_session *s, uint32_t kind) {
+    int fd = -1;
+    CHECK_OK(bitgocho_session_event_fd(s, &fd));
+    CHECK(fd >= 0);
+    for (int round = 0; round < 200; round++) {
+        bitgocho_event *ev = NULL;
+        bitgocho_status st = bitgocho_session_pop_event(s, &ev);
+        if (st == BITGOCHO_E_AGAIN) {
+            /* Level-triggered: the fd is not readable when the queue is empty. */
+            struct pollfd p = {.fd = fd, .events = POLLIN, .revents = 0};
+            CHECK(poll(&p, 1, 50) >= 0);
+            continue;
+        }
+        CHECK_OK(st);
+        if (bitgocho_event_kind(ev) == kind) return ev;
+        bitgocho_event_free(ev);
+    }
+    fprintf(stderr, "event %u did not arrive\n", (unsigned)kind);
+    exit(1);
+}
+
+static void check_event_torrent(const bitgocho_event *ev, const bitgocho_torrent *t) {
+    uint32_t id = 0;
+    CHECK_OK(bitgocho_event_torrent_id(ev, &id));
+    CHECK(id == bitgocho_torrent_id(t));
+    const bitgocho_torrent *et = NULL;
+    CHECK_OK(bitgocho_event_torrent(ev, &et));
+    CHECK(bitgocho_torrent_id(et) == id);
+    bitgocho_torrent_free(et);
+    uint8_t a[20], b[20];
+    size_t la = 0, lb = 0;
+    CHECK_OK(bitgocho_event_info_hash(ev, a, sizeof a, &la));
+    CHECK_OK(bitgocho_torrent_info_hash(t, b, sizeof b, &lb));
+    CHECK(la == 20 && lb == 20 && memcmp(a, b, 20) == 0);
+}
+
+static void wrong_getters_say_not_found(const bitgocho_event *ev) {
+    uint32_t piece = 0;
+    CHECK_STATUS(bitgocho_event_piece(ev, &piece), BITGOCHO_E_NOT_FOUND);
+    uint16_t port = 0;
+    CHECK_STATUS(bitgocho_event_port(ev, &port), BITGOCHO_E_NOT_FOUND);
+    char text[64];
+    size_t len = 0;
+    CHECK_STATUS(bitgocho_event_url(ev, (uint8_t *)text, sizeof text, &len), BITGOCHO_E_NOT_FOUND);
+    CHECK_OK(bitgocho_event_message(ev, (uint8_t *)text, sizeof text, &len));
+}
+
+/* The status snapshot is published by the session's thread: wait (5 s at most) for `state`. */
+static bitgocho_torrent_status await_state(const bitgocho_torrent *t, uint32_t state) {
+    bitgocho_torrent_status st;
+    for (int round = 0; round < 250; round++) {
+        memset(&st, 0, sizeof st);
+        st.size = sizeof st;
+        CHECK_OK(bitgocho_torrent_get_status(t, &st));
+        if (st.state == state) return st;
+        struct timespec pause = {.tv_sec = 0, .tv_nsec = 20 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+    fprintf(stderr, "state %u never reached (last %u)\n", (unsigned)state, (unsigned)st.state);
+    exit(1);
+}
+
+static void status_and_pieces(const bitgocho_torrent *t) {
+    bitgocho_torrent_status st = await_state(t, BITGOCHO_STATE_SEEDING);
+    memset(&st, 0xAB, sizeof st);
+    st.size = 8;
+    CHECK_STATUS(bitgocho_torrent_get_status(t, &st), BITGOCHO_E_INVALID_ARG);
+    CHECK(st.size == 8 && st.state == 0xABABABABu);
+    st.size = sizeof st;
+    CHECK_OK(bitgocho_torrent_get_status(t, &st));
+    CHECK(st.size == sizeof st);
+    CHECK(st.state == BITGOCHO_STATE_SEEDING);
+    CHECK(!st.has_error);
+    CHECK(st.progress == 1.0);
+    CHECK(st.total_size == FILE_SIZE && st.have_bytes == FILE_SIZE);
+    CHECK(st.pieces_have == PIECES && st.pieces_total == PIECES);
+    CHECK(st.peers == 0 && st.seeds == 0 && st.downloaded == 0);
+
+    size_t files = 0;
+    CHECK_OK(bitgocho_torrent_file_count(t, &files));
+    CHECK(files == 1);
+    uint64_t bytes = 0;
+    CHECK_OK(bitgocho_torrent_file_progress(t, 0, &bytes));
+    CHECK(bytes == FILE_SIZE);
+    CHECK_STATUS(bitgocho_torrent_file_progress(t, 1, &bytes), BITGOCHO_E_NOT_FOUND);
+
+    /* 13 pieces: two bytes, 0xFF 0xF8. A short buffer reports the size and is left alone. */
+    uint8_t bits[2] = {0x11, 0x22};
+    size_t len = 0;
+    CHECK_STATUS(bitgocho_torrent_pieces(t, bits, 1, &len), BITGOCHO_E_BUFFER_TOO_SMALL);
+    CHECK(len == 2 && bits[0] == 0x11 && bits[1] == 0x22);
+    CHECK_STATUS(bitgocho_torrent_pieces(t, NULL, 0, &len), BITGOCHO_E_BUFFER_TOO_SMALL);
+    CHECK(len == 2);
+    CHECK_OK(bitgocho_torrent_pieces(t, bits, sizeof bits, &len));
+    CHECK(len == 2 && bits[0] == 0xFF && bits[1] == 0xF8);
+
+    char name[64];
+    CHECK_OK(bitgocho_torrent_name(t, (uint8_t *)name, sizeof name, &len));
+    CHECK(strcmp(name, "payload.bin") == 0);
+    CHECK_OK(bitgocho_torrent_error(t, (uint8_t *)name, sizeof name, &len));
+    CHECK(len == 0 && name[0] == '\0');
+    uint8_t bad[2] = {2, 9};
+    CHECK_STATUS(bitgocho_torrent_set_file_priorities(t, bad, 2), BITGOCHO_E_INVALID_ARG);
+    CHECK_STATUS(bitgocho_torrent_set_file_priorities(t, bad, 1), BITGOCHO_OK);
+    CHECK_STATUS(bitgocho_torrent_connect_peer(t, "no port"), BITGOCHO_E_INVALID_ARG);
+    CHECK_OK(bitgocho_torrent_force_announce(t));
+}
+
+static void gone_after_removal(bitgocho_session *s, const bitgocho_torrent *t) {
+    CHECK_OK(bitgocho_session_remove_torrent(s, t, false));
+    bitgocho_event *ev = await_event(s, BITGOCHO_EVENT_REMOVED);
+    check_event_torrent(ev, t);
+    bitgocho_event_free(ev);
+    bitgocho_torrent_status st = {.size = sizeof st};
+    CHECK_STATUS(bitgocho_torrent_get_status(t, &st), BITGOCHO_E_TORRENT_GONE);
+    CHECK_STATUS(bitgocho_torrent_pause(t), BITGOCHO_E_TORRENT_GONE);
+    CHECK_STATUS(bitgocho_torrent_resume(t), BITGOCHO_E_TORRENT_GONE);
+    CHECK_STATUS(bitgocho_torrent_force_recheck(t), BITGOCHO_E_TORRENT_GONE);
+    uint8_t bits[2];
+    size_t len = 0;
+    CHECK_STATUS(bitgocho_torrent_pieces(t, bits, sizeof bits, &len), BITGOCHO_E_TORRENT_GONE);
+    CHECK_STATUS(bitgocho_session_remove_torrent(s, t, false), BITGOCHO_E_TORRENT_GONE);
+    /* The data stays when not asked to delete it. */
+    struct stat sb;
+    CHECK(stat(data_path, &sb) == 0 && sb.st_size == FILE_SIZE);
+}
+
+static void add_check_seed_remove(void) {
+    const bitgocho_metainfo *mi = make_torrent();
+    bitgocho_session *s = new_session();
+
+    /* The first event says where the session listens; then nothing is pending: wait times
+     * out, pop says AGAIN, the fd is not readable. */
+    bitgocho_event *ev = NULL;
+    CHECK_OK(bitgocho_session_pop_event(s, &ev));
+    CHECK(bitgocho_event_kind(ev) == BITGOCHO_EVENT_LISTENING);
+    uint16_t port = 0;
+    CHECK_OK(bitgocho_event_port(ev, &port));
+    CHECK(port == bitgocho_session_listen_port(s));
+    bitgocho_event_free(ev);
+    ev = NULL;
+    CHECK_STATUS(bitgocho_session_pop_event(s, &ev), BITGOCHO_E_AGAIN);
+    CHECK_STATUS(bitgocho_session_wait_event(s, 10), BITGOCHO_E_AGAIN);
+    int fd = -1;
+    CHECK_OK(bitgocho_session_event_fd(s, &fd));
+    struct pollfd idle = {.fd = fd, .events = POLLIN, .revents = 0};
+    CHECK(poll(&idle, 1, 0) == 0);
+
+    bitgocho_add_params *p = bitgocho_add_params_new();
+    const bitgocho_torrent *t = NULL;
+    CHECK_STATUS(bitgocho_session_add_torrent(s, p, &t), BITGOCHO_E_INVALID_ARG);
+    CHECK(strstr(last_error(), "metainfo") != NULL);
+    CHECK_OK(bitgocho_add_params_set_metainfo(p, mi));
+    CHECK_STATUS(bitgocho_session_add_torrent(s, p, &t), BITGOCHO_E_INVALID_ARG);
+    CHECK(strstr(last_error(), "save path") != NULL);
+    CHECK_OK(bitgocho_add_params_set_save_path(p, dir));
+    uint8_t prio[1] = {BITGOCHO_PRIORITY_NORMAL};
+    CHECK_OK(bitgocho_add_params_set_file_priorities(p, prio, 1));
+    CHECK_STATUS(bitgocho_add_params_add_peer(p, "not an address"), BITGOCHO_E_INVALID_ARG);
+    CHECK_STATUS(bitgocho_add_params_set_torrent_file(p, "/nonexistent/x.torrent"), BITGOCHO_E_IO);
+    CHECK_OK(bitgocho_session_add_torrent(s, p, &t));
+    const bitgocho_torrent *dup = NULL;
+    CHECK_STATUS(bitgocho_session_add_torrent(s, p, &dup), BITGOCHO_E_DUPLICATE);
+    bitgocho_add_params_free(p);
+
+    ev = await_event(s, BITGOCHO_EVENT_ADDED);
+    check_event_torrent(ev, t);
+    wrong_getters_say_not_found(ev);
+    bitgocho_event_free(ev);
+    ev = await_event(s, BITGOCHO_EVENT_CHECKED);
+    check_event_torrent(ev, t);
+    uint64_t good = 0;
+    CHECK_OK(bitgocho_event_count(ev, &good));
+    CHECK(good == PIECES);
+    bitgocho_event_free(ev);
+    ev = await_event(s, BITGOCHO_EVENT_FINISHED);
+    check_event_torrent(ev, t);
+    bitgocho_event_free(ev);
+
+    status_and_pieces(t);
+
+    /* Pause and resume show in the state; a forced recheck checks every piece again. */
+    CHECK_OK(bitgocho_torrent_pause(t));
+    await_state(t, BITGOCHO_STATE_PAUSED);
+    CHECK_OK(bitgocho_torrent_resume(t));
+    await_state(t, BITGOCHO_STATE_SEEDING);
+    CHECK_OK(bitgocho_torrent_force_recheck(t));
+    ev = await_event(s, BITGOCHO_EVENT_CHECKED);
+    good = 0;
+    CHECK_OK(bitgocho_event_count(ev, &good));
+    CHECK(good == PIECES);
+    bitgocho_event_free(ev);
+    await_state(t, BITGOCHO_STATE_SEEDING);
+    CHECK_OK(bitgocho_torrent_set_rate_limits(t, 1024 * 1024, 0));
+    CHECK_OK(bitgocho_session_set_rate_limits(s, 0, 0));
+
+    uint8_t hash[20];
+    size_t len = 0;
+    CHECK_OK(bitgocho_metainfo_info_hash_v1(mi, hash, sizeof hash, &len));
+    const bitgocho_torrent *found = NULL;
+    CHECK_OK(bitgocho_session_find_torrent(s, hash, sizeof hash, &found));
+    CHECK(bitgocho_torrent_id(found) == bitgocho_torrent_id(t));
+    CHECK_STATUS(bitgocho_session_find_torrent(s, hash, 19, &found), BITGOCHO_E_INVALID_ARG);
+    hash[0] ^= 1;
+    const bitgocho_torrent *none = NULL;
+    CHECK_STATUS(bitgocho_session_find_torrent(s, hash, sizeof hash, &none), BITGOCHO_E_NOT_FOUND);
+    CHECK(none == NULL);
+
+    gone_after_removal(s, t);
+    CHECK_STATUS(bitgocho_torrent_pause(found), BITGOCHO_E_TORRENT_GONE);
+    bitgocho_torrent_free(found);
+    const bitgocho_torrent *second = bitgocho_torrent_clone(t);
+    bitgocho_torrent_free(t);
+    bitgocho_session_free(s);
+    /* After the session is gone its torrent handles still answer, with TORRENT_GONE. */
+    CHECK_STATUS(bitgocho_torrent_resume(second), BITGOCHO_E_TORRENT_GONE);
+    bitgocho_torrent_free(second);
+    bitgocho_metainfo_free(mi);
+}
+
+/* A queue of 2 events overflows on ADDED, CHECKED, FINISHED: the drop is reported first, with
+ * its count, and the queued events follow; nothing is lost silently. */
+static void overflow_is_reported(void) {
+    const bitgocho_metainfo *mi = make_torrent();
+    bitgocho_settings *set = bitgocho_settings_new();
+    CHECK_OK(bitgocho_settings_set_int(set, "listen_port", 0));
+    CHECK_OK(bitgocho_settings_set_str(set, "bind", "127.0.0.1"));
+    CHECK_OK(bitgocho_settings_set_str(set, "event_queue_size", "2"));
+    bitgocho_session *s = NULL;
+    CHECK_OK(bitgocho_session_new(set, &s));
+    bitgocho_settings_free(set);
+    bitgocho_add_params *p = bitgocho_add_params_new();
+    CHECK_OK(bitgocho_add_params_set_metainfo(p, mi));
+    CHECK_OK(bitgocho_add_params_set_save_path(p, dir));
+    const bitgocho_torrent *t = NULL;
+    CHECK_OK(bitgocho_session_add_torrent(s, p, &t));
+    bitgocho_add_params_free(p);
+    CHECK_OK(bitgocho_session_wait_event(s, 5000));
+    await_state(t, BITGOCHO_STATE_SEEDING);
+    /* Capacity 2: LISTENING and ADDED fit; CHECKED and FINISHED are counted as dropped. */
+    uint32_t want[] = {BITGOCHO_EVENT_EVENTS_DROPPED, BITGOCHO_EVENT_LISTENING, BITGOCHO_EVENT_ADDED};
+    for (size_t i = 0; i < 3; i++) {
+        bitgocho_event *ev = NULL;
+        CHECK_OK(bitgocho_session_pop_event(s, &ev));
+        CHECK(bitgocho_event_kind(ev) == want[i]);
+        if (i == 0) {
+            uint64_t count = 0;
+            CHECK_OK(bitgocho_event_count(ev, &count));
+            CHECK(count == 2);
+            const bitgocho_torrent *none = NULL;
+            CHECK_STATUS(bitgocho_event_torrent(ev, &none), BITGOCHO_E_NOT_FOUND);
+            char text[128];
+            size_t len = 0;
+            CHECK_OK(bitgocho_event_message(ev, (uint8_t *)text, sizeof text, &len));
+            CHECK(strstr(text, "dropped") != NULL);
+        }
+        bitgocho_event_free(ev);
+    }
+    bitgocho_event *ev = NULL;
+    CHECK_STATUS(bitgocho_session_pop_event(s, &ev), BITGOCHO_E_AGAIN);
+    bitgocho_torrent_free(t);
+    bitgocho_session_free(s);
+    bitgocho_metainfo_free(mi);
+}
+
+/* Readers on several threads while the main thread removes the torrent: every call answers OK
+ * or TORRENT_GONE, never anything else (run under ASan and valgrind by the harness). */
+#define READERS 4
+
+static void *reader(void *arg) {
+    const bitgocho_torrent *t = arg;
+    for (int i = 0; i < 2000; i++) {
+        bitgocho_torrent_status st = {.size = sizeof st};
+        bitgocho_status a = bitgocho_torrent_get_status(t, &st);
+        uint8_t bits[4];
+        size_t len = 0;
+        bitgocho_status b = bitgocho_torrent_pieces(t, bits, sizeof bits, &len);
+        if ((a != BITGOCHO_OK && a != BITGOCHO_E_TORRENT_GONE) || (b != BITGOCHO_OK && b != BITGOCHO_E_TORRENT_GONE)) {
+            return (void *)1;
+        }
+    }
+    return NULL;
+}
+
+static void concurrent_readers_and_removal(void) {
+    const bitgocho_metainfo *mi = make_torrent();
+    bitgocho_session *s = new_session();
+    bitgocho_add_params *p = bitgocho_add_params_new();
+    CHECK_OK(bitgocho_add_params_set_metainfo(p, mi));
+    CHECK_OK(bitgocho_add_params_set_save_path(p, dir));
+    const bitgocho_torrent *t = NULL;
+    CHECK_OK(bitgocho_session_add_torrent(s, p, &t));
+    bitgocho_add_params_free(p);
+    pthread_t threads[READERS];
+    const bitgocho_torrent *handles[READERS];
+    for (int i = 0; i < READERS; i++) {
+        handles[i] = bitgocho_torrent_clone(t);
+        CHECK(pthread_create(&threads[i], NULL, reader, (void *)handles[i]) == 0);
+    }
+    bitgocho_event_free(await_event(s, BITGOCHO_EVENT_CHECKED));
+    CHECK_OK(bitgocho_session_remove_torrent(s, t, false));
+    for (int i = 0; i < READERS; i++) {
+        void *result = NULL;
+        CHECK(pthread_join(threads[i], &result) == 0);
+        CHECK(result == NULL);
+        bitgocho_torrent_free(handles[i]);
+    }
+    bitgocho_torrent_free(t);
+    bitgocho_session_free(s);
+    bitgocho_metainfo_free(mi);
+}
+
+int main(void) {
+    make_data();
+    null_arguments_and_free_null();
+    settings_errors_name_the_key();
+    add_check_seed_remove();
+    overflow_is_reported();
+    concurrent_readers_and_removal();
+    CHECK(unlink(data_path) == 0);
+    CHECK(rmdir(dir) == 0);
+    printf("test_session: ok\n");
+    return 0;
+}

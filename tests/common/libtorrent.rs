@@ -1,0 +1,146 @@
+//! A real libtorrent peer (Debian's python3-libtorrent through /usr/bin/python3), uTP, DHT, LSD
+//! and port mapping off, listening on 127.0.0.1 at a port the system chooses. It seeds or
+//! downloads one torrent and reports on stdout: `PORT n` once listening, `SEEDING` once it has
+//! every piece. The process is killed when the [`LtPeer`] is dropped, and ends by itself after
+//! the deadline it is given.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{channel, Receiver};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const SCRIPT: &str = r#"
+import sys, time, libtorrent as lt
+torrent, save, life, limit = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
+peers = sys.argv[5:]
+s = lt.session({'listen_interfaces': '127.0.0.1:0', 'enable_outgoing_utp': False,
+    'enable_incoming_utp': False, 'enable_dht': False, 'enable_lsd': False, 'enable_upnp': False,
+    'enable_natpmp': False, 'allow_multiple_connections_per_ip': True,
+    'alert_mask': lt.alert.category_t.error_notification, 'upload_rate_limit': limit,
+    'ignore_limits_on_local_network': limit == 0})
+end = time.time() + life
+while s.listen_port() == 0 and time.time() < end:
+    time.sleep(0.02)
+print('PORT', s.listen_port(), flush=True)
+h = s.add_torrent({'ti': lt.torrent_info(torrent), 'save_path': save})
+for p in peers:
+    host, port = p.rsplit(':', 1)
+    h.connect_peer((host, int(port)))
+said = False
+while time.time() < end:
+    st = h.status()
+    if st.is_seeding and not said:
+        print('SEEDING', flush=True)
+        said = True
+    for a in s.pop_alerts():
+        print('ALERT', a.message(), file=sys.stderr, flush=True)
+    time.sleep(0.05)
+"#;
+
+/// A running libtorrent peer.
+pub struct LtPeer {
+    child: Child,
+    lines: Receiver<String>,
+    stderr: Arc<Mutex<String>>,
+    /// The port it listens on (127.0.0.1).
+    pub port: u16,
+}
+
+impl LtPeer {
+    /// Starts libtorrent on `torrent`, saving under `save`, dialling `peers`; lives at most
+    /// `life`. Waits for its listening port.
+    pub fn start(torrent: &Path, save: &Path, peers: &[SocketAddr], life: Duration) -> LtPeer {
+        Self::start_limited(torrent, save, peers, life, 0)
+    }
+
+    /// Like [`LtPeer::start`], uploading at most `upload_limit` bytes per second (0: no limit).
+    pub fn start_limited(
+        torrent: &Path,
+        save: &Path,
+        peers: &[SocketAddr],
+        life: Duration,
+        upload_limit: u32,
+    ) -> LtPeer {
+        let py = Path::new("/usr/bin/python3");
+        assert!(py.exists(), "/usr/bin/python3 is missing: install the apt package python3-libtorrent");
+        let mut cmd = Command::new(py);
+        cmd.arg("-c").arg(SCRIPT).arg(torrent).arg(save).arg(life.as_secs().to_string());
+        cmd.arg(upload_limit.to_string());
+        cmd.args(peers.iter().map(|p| p.to_string()));
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start /usr/bin/python3");
+        let (tx, lines) = channel();
+        let out = child.stdout.take().expect("stdout");
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let err = child.stderr.take().expect("stderr");
+        let sink = stderr.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                let mut s = sink.lock().unwrap();
+                s.push_str(&line);
+                s.push('\n');
+            }
+        });
+        let mut peer = LtPeer { child, lines, stderr, port: 0 };
+        let line = peer.expect_line("PORT", Duration::from_secs(20));
+        peer.port = line[5..].trim().parse().expect("port number");
+        assert_ne!(peer.port, 0, "libtorrent did not listen: {}", peer.stderr());
+        peer
+    }
+
+    /// Its address.
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.port))
+    }
+
+    /// What it wrote to stderr so far (python3-libtorrent import errors, alerts).
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Waits up to `timeout` for a stdout line starting with `prefix`; panics otherwise.
+    pub fn expect_line(&mut self, prefix: &str, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) if line.starts_with(prefix) => return line,
+                Ok(_) => {}
+                Err(_) => {
+                    let status = self.child.try_wait().ok().flatten();
+                    panic!(
+                        "libtorrent did not report {prefix} within {timeout:?} (exit: {status:?}; install the apt \
+                         package python3-libtorrent if it is missing). stderr:\n{}",
+                        self.stderr()
+                    );
+                }
+            }
+        }
+    }
+
+    /// Waits until it has the whole torrent.
+    pub fn wait_seeding(&mut self, timeout: Duration) {
+        self.expect_line("SEEDING", timeout);
+    }
+}
+
+impl Drop for LtPeer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,105 @@
+//! Helpers shared by the interoperability and hostile-peer tests: test data, torrents made by
+//! mktorrent, bounded waits, byte comparison, our own session on loopback, a libtorrent peer
+//! ([`libtorrent`]), aria2c ([`aria2`]) and our bttrack ([`bttrack`]).
+
+pub mod aria2;
+pub mod bttrack;
+pub mod libtorrent;
+
+use bitgocho::metainfo::Metainfo;
+use bitgocho::session::status::{TorrentState, TorrentStatus};
+use bitgocho::session::{Session, SessionSettings, TorrentHandle};
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Panics with the apt package to install when `tool` is not on PATH.
+pub fn require_tool(tool: &str, apt_package: &str) {
+    let found =
+        std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(tool).is_file()));
+    assert!(found, "`{tool}` is not installed: install the apt package {apt_package} (tests/install-deps.sh)");
+}
+
+/// Writes `len` deterministic pseudo-random bytes (seeded by `seed`) to `path`, creating parents.
+pub fn write_data(path: &Path, len: usize, seed: u64) {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut data = Vec::with_capacity(len + 8);
+    while data.len() < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        data.extend_from_slice(&x.to_le_bytes());
+    }
+    data.truncate(len);
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("create parent directories");
+    std::fs::write(path, data).expect("write test data");
+}
+
+/// Makes a torrent of `target` with mktorrent (piece length 2^`piece_exp`, optional tracker URL)
+/// and returns the .torrent path and its parsed metainfo.
+pub fn mktorrent(target: &Path, out: &Path, piece_exp: u32, announce: Option<&str>) -> (PathBuf, Arc<Metainfo>) {
+    require_tool("mktorrent", "mktorrent");
+    let mut cmd = Command::new("mktorrent");
+    cmd.arg("-l").arg(piece_exp.to_string()).arg("-o").arg(out);
+    if let Some(url) = announce {
+        cmd.arg("-a").arg(url);
+    }
+    let result = cmd.arg(target).output().expect("run mktorrent");
+    assert!(result.status.success(), "mktorrent failed: {}", String::from_utf8_lossy(&result.stderr));
+    let meta = Metainfo::from_file(out).expect("mktorrent's torrent parses");
+    (out.to_path_buf(), Arc::new(meta))
+}
+
+/// Polls `done` every 50 ms until it returns true; panics naming `what` after `timeout`.
+pub fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < timeout, "timed out after {timeout:?} waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A session listening on 127.0.0.1 at a port the system chooses.
+pub fn loopback_session() -> Session {
+    let settings = SessionSettings {
+        bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+        min_port: 0,
+        max_port: 0,
+        hash_threads: 2,
+        ..SessionSettings::default()
+    };
+    let session = Session::new(settings).expect("start session");
+    assert_ne!(session.listen_port(), 0, "session is not listening");
+    session
+}
+
+/// Waits until the torrent has every piece and seeds; returns the last status.
+pub fn wait_complete(torrent: &TorrentHandle, timeout: Duration) -> TorrentStatus {
+    let start = Instant::now();
+    loop {
+        let last = torrent.status();
+        let done =
+            last.state == TorrentState::Seeding && last.pieces_total > 0 && last.pieces_have == last.pieces_total;
+        if done {
+            return last;
+        }
+        assert!(last.state != TorrentState::Error, "torrent stopped with an error: {:?}", last.error);
+        assert!(start.elapsed() < timeout, "download not complete after {timeout:?}: {last:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Asserts that every file of the torrent is byte-identical under save directories `a` and `b`
+/// (a multi-file torrent's files under its name, as every client lays them out).
+pub fn assert_same_files(meta: &Metainfo, a: &Path, b: &Path) {
+    for i in 0..meta.files().len() {
+        let rel = meta.file_path(i).expect("file path");
+        let left = std::fs::read(a.join(&rel)).unwrap_or_else(|e| panic!("read {}: {e}", a.join(&rel).display()));
+        let right = std::fs::read(b.join(&rel)).unwrap_or_else(|e| panic!("read {}: {e}", b.join(&rel).display()));
+        assert_eq!(left.len(), right.len(), "{} differs in length", rel.display());
+        assert!(left == right, "{} differs in content", rel.display());
+        assert_eq!(left.len() as u64, meta.files()[i].length(), "{} has the wrong length", rel.display());
+    }
+}

@@ -1,0 +1,213 @@
+//! Our engine against real BitTorrent software over loopback: libtorrent (python3-libtorrent)
+//! seeding to us and downloading from us by direct connection, aria2c and libtorrent through
+//! our bttrack, single-file and multi-file torrents made by mktorrent. Every transfer ends with a
+//! byte-for-byte comparison with the original data.
+
+#[allow(dead_code)]
+mod common;
+
+use bitgocho::session::AddParams;
+use common::aria2::Aria2;
+use common::bttrack::Bttrack;
+use common::libtorrent::LtPeer;
+use std::path::Path;
+use std::time::Duration;
+
+const LIFE: Duration = Duration::from_secs(120);
+const TRANSFER: Duration = Duration::from_secs(60);
+
+/// An odd-sized single file (not a piece multiple): 3 MiB + 12345 bytes, 64 KiB pieces.
+fn single_file(root: &Path) -> std::path::PathBuf {
+    let file = root.join("seed/single.bin");
+    common::write_data(&file, 3 * 1024 * 1024 + 12345, 1);
+    file
+}
+
+/// A multi-file tree with nested directories and an empty file.
+fn multi_file(root: &Path) -> std::path::PathBuf {
+    let dir = root.join("seed/tree");
+    common::write_data(&dir.join("a.bin"), 700_001, 2);
+    common::write_data(&dir.join("sub/b.bin"), 65_536, 3);
+    common::write_data(&dir.join("sub/deeper/c.bin"), 1_234_567, 4);
+    common::write_data(&dir.join("sub/deeper/one"), 1, 5);
+    std::fs::write(dir.join("sub/empty"), b"").unwrap();
+    dir
+}
+
+/// libtorrent seeds `target`'s torrent; we download it by direct connection and compare.
+fn lt_seeds_we_download(multi: bool) {
+    let tmp = tempfile::tempdir().unwrap();
+    let target = if multi { multi_file(tmp.path()) } else { single_file(tmp.path()) };
+    let (torrent, meta) = common::mktorrent(&target, &tmp.path().join("t.torrent"), 16, None);
+    let seed_dir = tmp.path().join("seed");
+    let mut lt = LtPeer::start(&torrent, &seed_dir, &[], LIFE);
+    lt.wait_seeding(TRANSFER);
+
+    let session = common::loopback_session();
+    let down = tmp.path().join("down");
+    let mut params = AddParams::new(meta.clone(), &down);
+    params.peers = vec![lt.addr()];
+    let handle = session.add_torrent(params).expect("add torrent");
+    let status = common::wait_complete(&handle, TRANSFER);
+    assert_eq!(status.have_bytes, meta.total_length());
+    assert!(status.downloaded >= meta.total_length(), "downloaded only {} bytes", status.downloaded);
+    common::assert_same_files(&meta, &seed_dir, &down);
+}
+
+#[test]
+fn libtorrent_seeds_single_file_direct() {
+    lt_seeds_we_download(false);
+}
+
+#[test]
+fn libtorrent_seeds_multi_file_direct() {
+    lt_seeds_we_download(true);
+}
+
+/// We seed `target` (added over complete data: checked, then seeded); libtorrent downloads it
+/// by connecting to our listening port.
+fn we_seed_lt_downloads(multi: bool) {
+    let tmp = tempfile::tempdir().unwrap();
+    let target = if multi { multi_file(tmp.path()) } else { single_file(tmp.path()) };
+    let (torrent, meta) = common::mktorrent(&target, &tmp.path().join("t.torrent"), 16, None);
+    let seed_dir = tmp.path().join("seed");
+    let session = common::loopback_session();
+    let handle = session.add_torrent(AddParams::new(meta.clone(), &seed_dir)).expect("add torrent");
+    let status = common::wait_complete(&handle, TRANSFER);
+    assert_eq!(status.downloaded, 0, "a complete torrent must not download");
+
+    let down = tmp.path().join("down");
+    std::fs::create_dir_all(&down).unwrap();
+    let us = std::net::SocketAddr::from(([127, 0, 0, 1], session.listen_port()));
+    let mut lt = LtPeer::start(&torrent, &down, &[us], LIFE);
+    lt.wait_seeding(TRANSFER);
+    common::assert_same_files(&meta, &seed_dir, &down);
+    common::wait_for("our upload counter", Duration::from_secs(5), || handle.status().uploaded >= meta.total_length());
+}
+
+#[test]
+fn we_seed_single_file_to_libtorrent() {
+    we_seed_lt_downloads(false);
+}
+
+#[test]
+fn we_seed_multi_file_to_libtorrent() {
+    we_seed_lt_downloads(true);
+}
+
+/// The pieces of a tracker test: bttrack, the data under `seed`, its torrent announcing there.
+struct Swarm {
+    tmp: tempfile::TempDir,
+    tracker: Bttrack,
+    torrent: std::path::PathBuf,
+    meta: std::sync::Arc<bitgocho::metainfo::Metainfo>,
+}
+
+impl Swarm {
+    fn new(multi: bool) -> Swarm {
+        let tmp = tempfile::tempdir().unwrap();
+        let tracker = Bttrack::start(&tmp.path().join("dstate"));
+        let target = if multi { multi_file(tmp.path()) } else { single_file(tmp.path()) };
+        let (torrent, meta) = common::mktorrent(&target, &tmp.path().join("t.torrent"), 16, Some(&tracker.url()));
+        Swarm { tmp, tracker, torrent, meta }
+    }
+
+    fn dir(&self, name: &str) -> std::path::PathBuf {
+        let d = self.tmp.path().join(name);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    fn hash(&self) -> [u8; 20] {
+        self.meta.info_hash_v1().unwrap()
+    }
+
+    /// Waits until `n` peers are registered at the tracker.
+    fn wait_registered(&self, n: u64) {
+        common::wait_for("peers to announce", TRANSFER, || self.tracker.registered(&self.hash()) >= n);
+    }
+}
+
+/// aria2c seeds (found through bttrack); we download.
+fn aria2_seeds_we_download(multi: bool) {
+    let swarm = Swarm::new(multi);
+    let seed_dir = swarm.dir("seed");
+    let aria = Aria2::start(&swarm.torrent, &seed_dir, true, LIFE);
+    swarm.wait_registered(1);
+    let session = common::loopback_session();
+    let down = swarm.dir("down");
+    let handle = session.add_torrent(AddParams::new(swarm.meta.clone(), &down)).expect("add torrent");
+    let status = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| common::wait_complete(&handle, TRANSFER)));
+    let status = status.unwrap_or_else(|_| panic!("download from aria2c failed; aria2c log:\n{}", aria.log()));
+    assert_eq!(status.have_bytes, swarm.meta.total_length());
+    common::assert_same_files(&swarm.meta, &seed_dir, &down);
+}
+
+#[test]
+fn aria2_seeds_single_file_through_bttrack() {
+    aria2_seeds_we_download(false);
+}
+
+#[test]
+fn aria2_seeds_multi_file_through_bttrack() {
+    aria2_seeds_we_download(true);
+}
+
+/// We seed; aria2c finds us through the tracker, downloads and exits.
+fn we_seed_aria2_downloads(multi: bool) {
+    let swarm = Swarm::new(multi);
+    let seed_dir = swarm.dir("seed");
+    let session = common::loopback_session();
+    let handle = session.add_torrent(AddParams::new(swarm.meta.clone(), &seed_dir)).expect("add torrent");
+    common::wait_complete(&handle, TRANSFER);
+    swarm.wait_registered(1);
+    let down = swarm.dir("down");
+    let mut aria = Aria2::start(&swarm.torrent, &down, false, LIFE);
+    let code = aria.wait_exit(TRANSFER);
+    assert_eq!(code, Some(0), "aria2c did not download from us; its log:\n{}", aria.log());
+    common::assert_same_files(&swarm.meta, &seed_dir, &down);
+    let total = swarm.meta.total_length();
+    common::wait_for("our upload counter", Duration::from_secs(5), || handle.status().uploaded >= total);
+}
+
+#[test]
+fn we_seed_single_file_to_aria2_through_bttrack() {
+    we_seed_aria2_downloads(false);
+}
+
+#[test]
+fn we_seed_multi_file_to_aria2_through_bttrack() {
+    we_seed_aria2_downloads(true);
+}
+
+/// libtorrent seeds and we download, both finding each other through the tracker.
+#[test]
+fn libtorrent_seeds_multi_file_through_bttrack() {
+    let swarm = Swarm::new(true);
+    let seed_dir = swarm.dir("seed");
+    let mut lt = LtPeer::start(&swarm.torrent, &seed_dir, &[], LIFE);
+    lt.wait_seeding(TRANSFER);
+    swarm.wait_registered(1);
+    let session = common::loopback_session();
+    let down = swarm.dir("down");
+    let handle = session.add_torrent(AddParams::new(swarm.meta.clone(), &down)).expect("add torrent");
+    common::wait_complete(&handle, TRANSFER);
+    common::assert_same_files(&swarm.meta, &seed_dir, &down);
+}
+
+/// We seed and libtorrent downloads, finding us through the tracker.
+#[test]
+fn we_seed_single_file_to_libtorrent_through_bttrack() {
+    let swarm = Swarm::new(false);
+    let seed_dir = swarm.dir("seed");
+    let session = common::loopback_session();
+    let handle = session.add_torrent(AddParams::new(swarm.meta.clone(), &seed_dir)).expect("add torrent");
+    common::wait_complete(&handle, TRANSFER);
+    swarm.wait_registered(1);
+    let down = swarm.dir("down");
+    let mut lt = LtPeer::start(&swarm.torrent, &down, &[], LIFE);
+    lt.wait_seeding(TRANSFER);
+    common::assert_same_files(&swarm.meta, &seed_dir, &down);
+    let total = swarm.meta.total_length();
+    common::wait_for("our upload counter", Duration::from_secs(5), || handle.status().uploaded >= total);
+}
