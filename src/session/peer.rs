@@ -57,7 +57,9 @@ pub struct PeerConn {
     pub phase: Phase,
     recv: Vec<u8>,
     recv_start: usize,
+    recv_end: usize,
     send: Vec<u8>,
+    send_start: usize,
     /// The peer's handshake, once received.
     pub remote: Option<Handshake>,
     /// We are choking the peer.
@@ -105,6 +107,8 @@ pub struct PeerConn {
 
 /// How much receive-buffer space to make available before each read.
 pub const READ_CHUNK: usize = 256 * 1024;
+/// Written bytes at the front of the send buffer beyond which they are dropped at once.
+const SEND_COMPACT_AT: usize = 8 * 1024 * 1024;
 
 impl PeerConn {
     /// A new connection; `pieces` sizes the peer's bitfield (0 until the torrent is known).
@@ -113,9 +117,11 @@ impl PeerConn {
             addr,
             outgoing,
             phase: Phase::Handshake,
-            recv: Vec::with_capacity(READ_CHUNK),
+            recv: Vec::new(),
             recv_start: 0,
+            recv_end: 0,
             send: Vec::new(),
+            send_start: 0,
             remote: None,
             am_choking: true,
             am_interested: false,
@@ -141,23 +147,28 @@ impl PeerConn {
     }
 
     /// Space at the end of the receive buffer to read into; call [`PeerConn::received`] after.
+    /// The buffer is initialised once and reused: bytes already handled are dropped by moving
+    /// the unhandled tail to the front, and it only grows (zero-filled once) when that is not
+    /// enough for [`READ_CHUNK`] bytes.
     pub fn recv_space(&mut self) -> &mut [u8] {
-        if self.recv_start > 0 && self.recv_start == self.recv.len() {
-            self.recv.clear();
+        if self.recv_start == self.recv_end {
             self.recv_start = 0;
-        } else if self.recv_start > self.recv.capacity() / 2 {
-            self.recv.drain(..self.recv_start);
+            self.recv_end = 0;
+        }
+        if self.recv.len() - self.recv_end < READ_CHUNK && self.recv_start > 0 {
+            self.recv.copy_within(self.recv_start..self.recv_end, 0);
+            self.recv_end -= self.recv_start;
             self.recv_start = 0;
         }
-        let len = self.recv.len();
-        self.recv.resize(len + READ_CHUNK, 0);
-        &mut self.recv[len..]
+        if self.recv.len() - self.recv_end < READ_CHUNK {
+            self.recv.resize(self.recv_end + READ_CHUNK, 0);
+        }
+        &mut self.recv[self.recv_end..]
     }
 
     /// Records that `n` bytes were read into the space from [`PeerConn::recv_space`].
     pub fn received(&mut self, n: usize, now: Instant) {
-        let len = self.recv.len() - READ_CHUNK + n;
-        self.recv.truncate(len);
+        self.recv_end = (self.recv_end + n).min(self.recv.len());
         if n > 0 {
             self.last_recv = now;
         }
@@ -165,7 +176,7 @@ impl PeerConn {
 
     /// Bytes received and not yet consumed.
     pub fn pending(&self) -> usize {
-        self.recv.len() - self.recv_start
+        self.recv_end - self.recv_start
     }
 
     /// Hands each complete handshake or message in the receive buffer to `handle`, which may
@@ -176,13 +187,14 @@ impl PeerConn {
         F: FnMut(&mut PeerConn, Incoming<'_>) -> Result<bool, PeerError>,
     {
         let buf = std::mem::take(&mut self.recv);
+        let end = self.recv_end;
         let mut pos = self.recv_start;
         let result = loop {
             let next = match self.phase {
-                Phase::Handshake => Handshake::decode(&buf[pos..])
+                Phase::Handshake => Handshake::decode(&buf[pos..end])
                     .map(|h| h.map(|h| (Incoming::Handshake(h), HANDSHAKE_LEN)))
                     .map_err(PeerError::from),
-                Phase::Active => Message::decode(&buf[pos..], max_len)
+                Phase::Active => Message::decode(&buf[pos..end], max_len)
                     .map(|m| m.map(|(m, n)| (Incoming::Message(m), n)))
                     .map_err(PeerError::from),
             };
@@ -207,7 +219,7 @@ impl PeerConn {
     /// Decodes the next handshake or message from the receive buffer, if complete. The caller
     /// must call [`PeerConn::consume`] with the returned length after handling it.
     pub fn next_incoming(&self, max_len: u32) -> Result<Option<(Incoming<'_>, usize)>, PeerError> {
-        let buf = &self.recv[self.recv_start..];
+        let buf = &self.recv[self.recv_start..self.recv_end];
         match self.phase {
             Phase::Handshake => Ok(Handshake::decode(buf)?.map(|h| (Incoming::Handshake(h), HANDSHAKE_LEN))),
             Phase::Active => Ok(Message::decode(buf, max_len)?.map(|(m, n)| (Incoming::Message(m), n))),
@@ -216,7 +228,7 @@ impl PeerConn {
 
     /// The info-hash of an incoming handshake as soon as 48 bytes arrived (for routing).
     pub fn peek_info_hash(&self) -> Result<Option<[u8; 20]>, PeerError> {
-        Ok(Handshake::decode_info_hash(&self.recv[self.recv_start..])?)
+        Ok(Handshake::decode_info_hash(&self.recv[self.recv_start..self.recv_end])?)
     }
 
     /// Marks `n` received bytes as handled.
@@ -236,24 +248,40 @@ impl PeerConn {
         self.last_send = now;
     }
 
-    /// Direct access to the send buffer for appending a piece without an extra copy.
+    /// Direct access to the send buffer for appending a piece without an extra copy. Bytes
+    /// already written are dropped first (callers append when little is left, so this moves little).
     pub fn send_buffer(&mut self) -> &mut Vec<u8> {
+        self.compact_send();
         &mut self.send
+    }
+
+    fn compact_send(&mut self) {
+        if self.send_start > 0 {
+            self.send.drain(..self.send_start);
+            self.send_start = 0;
+        }
     }
 
     /// Bytes waiting to be written.
     pub fn to_send(&self) -> &[u8] {
-        &self.send
+        &self.send[self.send_start..]
     }
 
-    /// Records that `n` queued bytes were written.
+    /// Records that `n` queued bytes were written (no bytes move until the buffer empties or
+    /// more is appended through [`PeerConn::send_buffer`]).
     pub fn sent(&mut self, n: usize) {
-        self.send.drain(..n);
+        self.send_start = (self.send_start + n).min(self.send.len());
+        if self.send_start == self.send.len() {
+            self.send.clear();
+            self.send_start = 0;
+        } else if self.send_start >= SEND_COMPACT_AT {
+            self.compact_send();
+        }
     }
 
     /// Number of bytes queued for sending.
     pub fn send_len(&self) -> usize {
-        self.send.len()
+        self.send.len() - self.send_start
     }
 
     /// Sizes the peer's bitfield once the torrent is known (incoming connections).
@@ -312,6 +340,54 @@ mod tests {
         let mut c = conn();
         feed(&mut c, b"GET / HTTP/1.1\r\n\r\n");
         assert!(c.next_incoming(1 << 20).is_err());
+    }
+
+    #[test]
+    fn receive_buffer_reused_across_partial_messages() {
+        let mut c = conn();
+        c.phase = Phase::Active;
+        let mut stream = Vec::new();
+        let data: Vec<u8> = (0..16384u32).map(|i| i as u8).collect();
+        for i in 0..40u32 {
+            Message::Piece { piece: i, begin: 0, data: &data }.encode(&mut stream);
+        }
+        // Odd read sizes so messages straddle reads and the tail is moved to the front often.
+        let mut seen = 0u32;
+        for chunk in stream.chunks(100_003) {
+            let space = c.recv_space();
+            assert!(space.len() >= READ_CHUNK);
+            space[..chunk.len()].copy_from_slice(chunk);
+            c.received(chunk.len(), Instant::now());
+            c.drain_incoming(1 << 20, |_, inc| {
+                match inc {
+                    Incoming::Message(Message::Piece { piece, data: d, .. }) => {
+                        assert_eq!(piece, seen);
+                        assert_eq!(d, &data[..]);
+                        seen += 1;
+                    }
+                    other => panic!("unexpected {other:?}"),
+                }
+                Ok(true)
+            })
+            .unwrap();
+        }
+        assert_eq!(seen, 40);
+        assert_eq!(c.pending(), 0);
+        assert!(c.recv.len() < 2 * READ_CHUNK, "buffer grew to {}", c.recv.len());
+    }
+
+    #[test]
+    fn send_buffer_partial_writes_keep_order() {
+        let mut c = conn();
+        c.send_raw(b"abcdef", Instant::now());
+        c.sent(2);
+        assert_eq!(c.to_send(), b"cdef");
+        c.send_raw(b"gh", Instant::now());
+        c.send_buffer().extend_from_slice(b"ij");
+        assert_eq!(c.to_send(), b"cdefghij");
+        c.sent(8);
+        assert_eq!(c.send_len(), 0);
+        assert!(c.to_send().is_empty());
     }
 
     #[test]

@@ -308,7 +308,8 @@ impl Reactor {
         let snapshot = t.snapshot.clone();
         self.by_hash.insert(hash, id);
         self.torrents.insert(id, t);
-        self.after_torrent(id, now);
+        // Start checking (and, with nothing to check, dialling) now rather than at the next tick.
+        self.torrent_tick(id, now);
         Ok((id, snapshot))
     }
 

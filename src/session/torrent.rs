@@ -18,7 +18,7 @@ use super::smart_ban::SmartBan;
 use super::status::{TorrentState, TorrentStatus};
 use super::PeerKey;
 use crate::metainfo::Metainfo;
-use crate::storage::hash_pool::{HashJob, HashKind, HashPool, HashResult};
+use crate::storage::hash_pool::{HashData, HashJob, HashKind, HashPool, HashResult};
 use crate::storage::store::{Store, StoreFile};
 use crate::storage::{Layout, PieceIndex, BLOCK_SIZE};
 use crate::wire::{BlockRef as WireBlock, ExtensionHandshake, Handshake, Message};
@@ -33,8 +33,11 @@ pub type TorrentId = u32;
 
 /// Largest request served, and largest block accepted.
 pub const MAX_REQUEST: u32 = 128 * 1024;
-/// Send-buffer level below which queued uploads are read into it.
+/// Send-buffer level up to which queued uploads are read into it.
 pub const SEND_WATERMARK: usize = 2 * 1024 * 1024;
+/// Send-buffer level below which it is refilled (refilling only when it is nearly empty keeps the
+/// bytes moved to the front of the buffer small).
+pub const SEND_REFILL_BELOW: usize = 256 * 1024;
 /// Requests a peer may have queued with us, and requests we could not serve it since we last
 /// choked or unchoked it (as many as it may have had in flight then), at most; our extension
 /// handshake advertises this as `reqq`.
@@ -290,7 +293,9 @@ impl Torrent {
         pool.submit(HashJob {
             id: self.job_id(piece.get()),
             kind: HashKind::V1,
-            data: Box::new(move || store.read_piece(piece).map_err(|e| std::io::Error::other(e.to_string()))),
+            data: HashData::Chunks(Box::new(move |sink: &mut dyn FnMut(&[u8])| {
+                store.piece_chunks(piece, sink).map_err(|e| std::io::Error::other(e.to_string()))
+            })),
         });
     }
 
@@ -337,6 +342,8 @@ impl Torrent {
 
     fn finish_check(&mut self, now: Instant) {
         self.resume_dirty = true;
+        // An idle torrent keeps no map or file open: they are reopened on first use.
+        self.store.close();
         self.completed_at_start = self.picker.is_complete();
         self.state = if self.picker.is_complete() { TorrentState::Seeding } else { TorrentState::Downloading };
         self.events.push(SessionEvent::Checked { torrent: self.id, pieces: self.have.count() });
@@ -698,6 +705,9 @@ impl Torrent {
 
     /// Moves queued uploads into the send buffer up to the watermark, reading from the files.
     pub fn serve(&mut self, conn: &mut PeerConn, now: Instant) -> Result<(), String> {
+        if conn.send_len() >= SEND_REFILL_BELOW {
+            return Ok(());
+        }
         let mut limits = self.limits.global.lock();
         while conn.send_len() < SEND_WATERMARK {
             let Some(b) = conn.wanted.front().copied() else { break };

@@ -1,7 +1,7 @@
 //! A pool of hashing threads, one per core, so the reactor never hashes.
 //!
-//! Jobs carry a piece index and a closure that produces the piece's bytes (typically a slice of
-//! a memory map); workers compute SHA-1 (v1) and/or SHA-256 leaf hashes (v2), send the result on
+//! Jobs carry a piece index and a closure that produces the piece's bytes, either as one buffer or
+//! fed in chunks straight from a memory map (no copy); workers compute SHA-1 (v1) and/or SHA-256 leaf hashes (v2), send the result on
 //! a crossbeam channel and call the wake function (a `mio::Waker` in the session) so the reactor
 //! picks results up on its next turn. A panic inside a job is caught and reported as a failed
 //! result, never lost.
@@ -25,14 +25,25 @@ pub enum HashKind {
     Both,
 }
 
+/// Feeds a job's bytes, in order, to the sink it is given (runs on the worker thread).
+pub type ChunkFeeder = Box<dyn FnOnce(&mut dyn FnMut(&[u8])) -> std::io::Result<()> + Send>;
+
+/// Where a job's bytes come from.
+pub enum HashData {
+    /// Produced as one buffer on the worker thread.
+    Owned(Box<dyn FnOnce() -> std::io::Result<Vec<u8>> + Send>),
+    /// Fed in chunks on the worker thread (e.g. slices of a memory map, hashed without a copy).
+    Chunks(ChunkFeeder),
+}
+
 /// A hashing job: an opaque id chosen by the caller, what to compute, and the bytes.
 pub struct HashJob {
     /// Caller's id (e.g. torrent key and piece index packed together).
     pub id: u64,
     /// What to compute.
     pub kind: HashKind,
-    /// Produces the bytes to hash; runs on the worker thread.
-    pub data: Box<dyn FnOnce() -> std::io::Result<Vec<u8>> + Send>,
+    /// The bytes to hash.
+    pub data: HashData,
 }
 
 /// The outcome of a job.
@@ -50,19 +61,63 @@ pub struct HashResult {
 
 /// Hashes `data` as asked.
 pub fn hash_bytes(kind: HashKind, data: &[u8]) -> (Option<[u8; 20]>, Vec<[u8; 32]>) {
-    let want_v1 = matches!(kind, HashKind::V1 | HashKind::Both);
-    let want_v2 = matches!(kind, HashKind::V2Leaves | HashKind::Both);
-    let mut sha1 = want_v1.then(Sha1::new);
-    let mut leaves = Vec::new();
-    for chunk in data.chunks(LEAF) {
-        if let Some(h) = sha1.as_mut() {
-            h.update(chunk);
-        }
-        if want_v2 {
-            leaves.push(sha2::Sha256::digest(chunk).into());
+    let mut h = StreamHasher::new(kind);
+    h.update(data);
+    h.finish()
+}
+
+/// SHA-1 of a piece and/or SHA-256 of its 16 KiB leaves over bytes arriving in chunks of any size.
+struct StreamHasher {
+    sha1: Option<Sha1>,
+    leaf: Option<sha2::Sha256>,
+    leaf_len: usize,
+    leaves: Vec<[u8; 32]>,
+}
+
+impl StreamHasher {
+    fn new(kind: HashKind) -> StreamHasher {
+        let want_v1 = matches!(kind, HashKind::V1 | HashKind::Both);
+        let want_v2 = matches!(kind, HashKind::V2Leaves | HashKind::Both);
+        StreamHasher {
+            sha1: want_v1.then(Sha1::new),
+            leaf: want_v2.then(sha2::Sha256::new),
+            leaf_len: 0,
+            leaves: Vec::new(),
         }
     }
-    (sha1.map(|h| h.finalize().into()), leaves)
+
+    fn update(&mut self, mut data: &[u8]) {
+        let Some(leaf) = self.leaf.as_mut() else {
+            if let Some(h) = self.sha1.as_mut() {
+                h.update(data);
+            }
+            return;
+        };
+        // Both digests over the same leaf-sized step while it is in cache.
+        while !data.is_empty() {
+            let take = (LEAF - self.leaf_len).min(data.len());
+            let (step, rest) = data.split_at(take);
+            if let Some(h) = self.sha1.as_mut() {
+                h.update(step);
+            }
+            leaf.update(step);
+            self.leaf_len += take;
+            if self.leaf_len == LEAF {
+                self.leaves.push(leaf.finalize_reset().into());
+                self.leaf_len = 0;
+            }
+            data = rest;
+        }
+    }
+
+    fn finish(mut self) -> (Option<[u8; 20]>, Vec<[u8; 32]>) {
+        if let Some(leaf) = self.leaf.take() {
+            if self.leaf_len > 0 {
+                self.leaves.push(leaf.finalize().into());
+            }
+        }
+        (self.sha1.map(|h| h.finalize().into()), self.leaves)
+    }
 }
 
 /// A running pool. Dropping it stops the workers after the queued jobs and joins them.
@@ -114,12 +169,15 @@ impl HashPool {
 fn run_job(job: HashJob) -> HashResult {
     let id = job.id;
     let kind = job.kind;
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || (job.data)()));
-    match outcome {
-        Ok(Ok(bytes)) => {
-            let (sha1, leaves) = hash_bytes(kind, &bytes);
-            HashResult { id, sha1, leaves, error: None }
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || match job.data {
+        HashData::Owned(produce) => produce().map(|bytes| hash_bytes(kind, &bytes)),
+        HashData::Chunks(feed) => {
+            let mut h = StreamHasher::new(kind);
+            feed(&mut |chunk: &[u8]| h.update(chunk)).map(|()| h.finish())
         }
+    }));
+    match outcome {
+        Ok(Ok((sha1, leaves))) => HashResult { id, sha1, leaves, error: None },
         Ok(Err(e)) => HashResult { id, sha1: None, leaves: Vec::new(), error: Some(e.to_string()) },
         Err(_) => HashResult { id, sha1: None, leaves: Vec::new(), error: Some("hashing job panicked".into()) },
     }
@@ -154,10 +212,20 @@ mod tests {
         let data: Vec<u8> = (0..40_000u32).map(|i| i as u8).collect();
         for id in 0..8u64 {
             let d = data.clone();
-            pool.submit(HashJob { id, kind: HashKind::Both, data: Box::new(move || Ok(d)) });
+            let data = if id % 2 == 0 {
+                HashData::Owned(Box::new(move || Ok(d)))
+            } else {
+                // Chunks of odd sizes that straddle leaf boundaries.
+                HashData::Chunks(Box::new(move |sink: &mut dyn FnMut(&[u8])| {
+                    d.chunks(7_001).for_each(sink);
+                    Ok(())
+                }))
+            };
+            pool.submit(HashJob { id, kind: HashKind::Both, data });
         }
-        pool.submit(HashJob { id: 100, kind: HashKind::V1, data: Box::new(|| Err(std::io::Error::other("gone"))) });
-        pool.submit(HashJob { id: 101, kind: HashKind::V1, data: Box::new(|| panic!("boom")) });
+        let gone = HashData::Owned(Box::new(|| Err(std::io::Error::other("gone"))));
+        pool.submit(HashJob { id: 100, kind: HashKind::V1, data: gone });
+        pool.submit(HashJob { id: 101, kind: HashKind::V1, data: HashData::Chunks(Box::new(|_| panic!("boom"))) });
         let mut got = Vec::new();
         while got.len() < 10 {
             got.push(pool.wait_result(Duration::from_secs(10)).expect("result within 10 s"));

@@ -186,6 +186,35 @@ impl Store {
         Ok(out)
     }
 
+    /// Feeds the whole piece to `sink` in order, as slices of the maps (pad bytes as zeros), so it
+    /// can be hashed without a copy. Each range is pre-faulted with one `MADV_POPULATE_READ`
+    /// and dropped from our page tables after (`MADV_DONTNEED`).
+    pub fn piece_chunks(&self, piece: PieceIndex, sink: &mut dyn FnMut(&[u8])) -> Result<(), StorageError> {
+        static ZEROS: [u8; 16 * 1024] = [0; 16 * 1024];
+        for seg in self.layout.piece_segments(piece) {
+            if seg.pad {
+                let mut left = seg.len as usize;
+                while left > 0 {
+                    let n = left.min(ZEROS.len());
+                    sink(&ZEROS[..n]);
+                    left -= n;
+                }
+                continue;
+            }
+            let i = seg.file.get() as usize;
+            let map = self.map(i)?.ok_or_else(|| StorageError::Missing(self.path(i)))?;
+            let (start, len) = (seg.file_offset as usize, seg.len as usize);
+            // Advice only: a failure just means the pages fault in one by one.
+            let _ = map.advise_range(memmap2::Advice::PopulateRead, start, len);
+            sink(&map[start..start + len]);
+            // SAFETY: the map is a read-only shared file mapping, for which MADV_DONTNEED only drops
+            // this process's page-table entries (the data stays in the page cache and a later read
+            // faults it back in); it keeps hashed data from piling up in our resident set.
+            let _ = unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, len) };
+        }
+        Ok(())
+    }
+
     /// True when every non-pad file the piece touches exists with its full length.
     pub fn piece_on_disk(&self, piece: PieceIndex) -> bool {
         self.layout.piece_segments(piece).all(|s| s.pad || matches!(self.map(s.file.get() as usize), Ok(Some(_))))
@@ -257,6 +286,9 @@ mod tests {
         assert_eq!(fs::read(dir.path().join("sub/b")).unwrap(), b"BBBBBBBBCC");
         assert!(!dir.path().join(".pad").exists());
         assert_eq!(s.read_piece(l.piece(0).unwrap()).unwrap(), b"AAAAA\0\0\0");
+        let mut fed = Vec::new();
+        s.piece_chunks(l.piece(0).unwrap(), &mut |c: &[u8]| fed.extend_from_slice(c)).unwrap();
+        assert_eq!(fed, b"AAAAA\0\0\0");
         let mut out = Vec::new();
         s.read(l.piece(1).unwrap(), 6, 2, &mut out).unwrap();
         assert_eq!(out, b"BB");

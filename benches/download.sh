@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Engine download benchmarks over loopback TCP, warm page cache on the seeding side (issue 4 §8):
+#  1. A libtorrent seeder (Python binding, uTP off) serves a 1 GiB single-file torrent (1 MiB pieces);
+#     libtorrent's own leecher and our engine (target/release/bitgocho-bench leech) download it in
+#     alternation, ROUNDS each, the target deleted and `sync`ed between runs. Prints median/min per side
+#     and the ratio ours/libtorrent (target <= 0.5).
+#  2. Our seeder -> our leecher, 1 GiB, ROUNDS runs: prints the rate (target > 1 GiB/s).
+# Times are from adding the torrent to "finished" (every piece received and hash-checked), measured
+# inside each leecher process. Usage: benches/download.sh [rounds]   (SEED_TASKSET="taskset -c 0" pins seeders)
+source "$(dirname "$0")/bench_lib.sh"
+ROUNDS="${1:-3}"
+need_tools
+build_ours
+big_data
+TORRENT="$DATA/big.torrent"
+DL="$DATA/dl"
+LOG="$(mktemp -d)"
+trap 'rm -rf "$LOG" "$DL"' EXIT
+
+fresh_target() { rm -rf "$DL"; mkdir -p "$DL"; sync; }
+
+verify() {
+  cmp -s "$DL/big.bin" "$DATA/big/big.bin" || { echo "downloaded bytes differ from the original ($1)" >&2; exit 1; }
+}
+
+echo "== 1. libtorrent seeder -> libtorrent leecher vs our leecher ($ROUNDS rounds, alternating)"
+"$PY" -c 'import libtorrent as lt; print("libtorrent", lt.__version__, "(default settings, uTP off)")'
+start_seeder lt "$TORRENT" "$DATA/big"
+lt_times=(); our_times=(); lt_cpu=(); our_cpu=()
+for r in $(seq 1 "$ROUNDS"); do
+  fresh_target
+  timed "$LOG/lt.$r" timeout 180 "$PY" "$LTDIR/lt_leech.py" "$TORRENT" "$DL" "127.0.0.1:$SEED_PORT" 170
+  l=$(field seconds "$(cat "$LOG/lt.$r")"); lt_times+=("$l")
+  [ "$r" = 1 ] && verify libtorrent
+  fresh_target
+  timed "$LOG/ours.$r" timeout 180 "$OURS" leech "$TORRENT" "$DL" --peer "127.0.0.1:$SEED_PORT" --timeout 170
+  o=$(field seconds "$(cat "$LOG/ours.$r")"); our_times+=("$o")
+  lt_cpu+=("$(cpu_of "$LOG/lt.$r")"); our_cpu+=("$(cpu_of "$LOG/ours.$r")")
+  verify bitgocho
+  echo "round $r: libtorrent ${l}s ($(field cpu_user "$(cat "$LOG/lt.$r")")u+$(field cpu_sys "$(cat "$LOG/lt.$r")")s cpu)" \
+       " ours ${o}s ($(field cpu_user "$(cat "$LOG/ours.$r")")u+$(field cpu_sys "$(cat "$LOG/ours.$r")")s cpu)"
+done
+stop_seeder
+stats "libtorrent leecher" "${lt_times[@]}"; lt_med=$STAT_MEDIAN; lt_min=$STAT_MIN
+stats "bitgocho leecher" "${our_times[@]}"; our_med=$STAT_MEDIAN; our_min=$STAT_MIN
+echo "RATIO ours/libtorrent download: median $(ratio "$our_med" "$lt_med"), min $(ratio "$our_min" "$lt_min") (target <= 0.5)"
+echo "CPU per download (user+sys, whole process): libtorrent median $(median "${lt_cpu[@]}")s," \
+     "ours median $(median "${our_cpu[@]}")s; ratio $(ratio "$(median "${our_cpu[@]}")" "$(median "${lt_cpu[@]}")")"
+
+echo "== 2. our seeder -> our leecher ($ROUNDS runs)"
+start_seeder ours "$TORRENT" "$DATA/big"
+ours_ours=(); oo_cpu=()
+for r in $(seq 1 "$ROUNDS"); do
+  fresh_target
+  timed "$LOG/oo.$r" timeout 180 "$OURS" leech "$TORRENT" "$DL" --peer "127.0.0.1:$SEED_PORT" --timeout 170
+  o=$(field seconds "$(cat "$LOG/oo.$r")"); ours_ours+=("$o"); oo_cpu+=("$(cpu_of "$LOG/oo.$r")")
+  verify "bitgocho to bitgocho"
+  echo "run $r: ${o}s $(field rate_mib_s "$(cat "$LOG/oo.$r")") MiB/s"
+done
+stop_seeder
+stats "bitgocho -> bitgocho" "${ours_ours[@]}"
+echo "RATE ours->ours: median $(awk -v s="$STAT_MEDIAN" 'BEGIN { printf "%.2f", 1 / s }') GiB/s," \
+     "best $(awk -v s="$STAT_MIN" 'BEGIN { printf "%.2f", 1 / s }') GiB/s (target > 1 GiB/s);" \
+     "leecher CPU median $(median "${oo_cpu[@]}")s per GiB"
