@@ -308,8 +308,7 @@ impl Reactor {
         let snapshot = t.snapshot.clone();
         self.by_hash.insert(hash, id);
         self.torrents.insert(id, t);
-        // Start checking (and, with nothing to check, dialling) now rather than at the next tick.
-        self.torrent_tick(id, now);
+        self.after_torrent(id, now);
         Ok((id, snapshot))
     }
 
