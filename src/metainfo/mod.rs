@@ -27,3 +27,4 @@ pub mod edit;
 
 // --- shared
 pub mod merkle;
+pub mod torrent_dir;

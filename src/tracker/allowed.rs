@@ -6,14 +6,13 @@
 
 use super::query::InfoHash;
 use crate::bencode::{decode, Dict, Limits, Value};
+use crate::metainfo::torrent_dir::scan_torrent_dir;
 use sha1::{Digest, Sha1};
 use sha2::Sha256;
 use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-/// Deepest directory level scanned below `allowed_dir`.
-const MAX_SCAN_DEPTH: usize = 16;
 /// Largest .torrent file read.
 const MAX_TORRENT_FILE: u64 = 64 << 20;
 
@@ -168,37 +167,6 @@ pub struct AllowedDir {
     pub files: HashMap<PathBuf, SeenFile>,
 }
 
-fn collect_torrent_files(dir: &Path, depth: usize, out: &mut Vec<(PathBuf, i64, u64)>) {
-    let Ok(rd) = fs::read_dir(dir) else { return };
-    let mut subdirs = Vec::new();
-    let mut found = false;
-    for entry in rd.flatten() {
-        let path = entry.path();
-        let Ok(ft) = entry.file_type() else { continue };
-        if ft.is_dir() {
-            subdirs.push(path);
-        } else if path.extension().is_some_and(|e| e == "torrent") {
-            found = true;
-            if let Ok(md) = fs::metadata(&path) {
-                if md.is_file() {
-                    let mtime = md
-                        .modified()
-                        .ok()
-                        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                        .map_or(0, |d| d.as_secs() as i64);
-                    out.push((path, mtime, md.len()));
-                }
-            }
-        }
-    }
-    if !found && depth < MAX_SCAN_DEPTH {
-        subdirs.sort();
-        for sub in subdirs {
-            collect_torrent_files(&sub, depth + 1, out);
-        }
-    }
-}
-
 /// What a rescan changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ScanReport {
@@ -228,15 +196,13 @@ impl AllowedDir {
 
     /// Scans the directory again, re-parsing files whose mtime or size changed.
     pub fn rescan(&mut self) -> ScanReport {
-        let mut found = Vec::new();
-        collect_torrent_files(&self.root, 0, &mut found);
-        found.sort();
+        let found = scan_torrent_dir(&self.root);
         let before: HashSet<InfoHash> = self.torrents.keys().copied().collect();
         let mut files = HashMap::with_capacity(found.len());
         let mut torrents = HashMap::with_capacity(found.len());
         let mut aliases = HashMap::new();
         let mut report = ScanReport::default();
-        for (path, mtime, size) in found {
+        for (path, (mtime, size)) in found {
             let cached = self.files.get(&path).filter(|s| s.mtime == mtime && s.size == size);
             let parsed = match cached {
                 Some(seen) => seen.hash.and_then(|h| self.torrents.get(&h).map(|t| (h, t.clone()))).map(|(h, t)| {
