@@ -6,14 +6,17 @@
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
-use std::net::{SocketAddr, TcpListener};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
+#[allow(dead_code, reason = "this test uses only part of the shared helpers")]
+mod common;
+use common::KillOnDrop;
+
 const HEADLESS: &str = env!("CARGO_BIN_EXE_btdownloadheadless");
-const BTTRACK: &str = env!("CARGO_BIN_EXE_bttrack");
 /// Longest wait for a download or a status line.
 const TRANSFER: Duration = Duration::from_secs(60);
 /// Longest wait for the process to exit after a stop signal.
@@ -59,14 +62,6 @@ fn single_file(dir: &Path, announce: Option<&str>) -> (PathBuf, Vec<u8>) {
 /// A free loopback TCP port (bound then released).
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-struct KillOnDrop(Child);
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// A libtorrent seeder: prints `PORT <n>` once its data is checked, then stays up for 60 s.
@@ -370,31 +365,12 @@ fn seeds_complete_data_to_a_libtorrent_leecher() {
 }
 
 /// Starts bttrack (NAT check off) on a free loopback port; returns it and its address.
-fn bttrack(dfile: &Path) -> (KillOnDrop, SocketAddr) {
-    let mut child = Command::new(BTTRACK)
-        .args(["--port", "0", "--bind", "127.0.0.1", "--nat_check", "0", "--dfile"])
-        .arg(dfile)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start bttrack");
-    let mut line = String::new();
-    BufReader::new(child.stderr.take().unwrap()).read_line(&mut line).unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("bttrack: listening on ")
-        .and_then(|rest| rest.split([',', ' ']).next())
-        .unwrap_or_else(|| panic!("unexpected bttrack startup line {line:?}"))
-        .parse()
-        .unwrap();
-    (KillOnDrop(child), addr)
-}
-
 #[test]
 fn downloads_from_aria2c_through_bttrack() {
     need("aria2c", "aria2");
     let dir = tempfile::tempdir().unwrap();
-    let (_tracker, addr) = bttrack(&dir.path().join("dstate"));
+    let tracker = common::bttrack::Bttrack::start(&dir.path().join("dstate"));
+    let addr = tracker.addr();
     let (torrent, data) = single_file(dir.path(), Some(&format!("http://{addr}/announce")));
     let aria_port = free_port();
     let _aria = KillOnDrop(
@@ -431,7 +407,8 @@ fn downloads_from_aria2c_through_bttrack() {
 fn seeds_to_aria2c_through_bttrack() {
     need("aria2c", "aria2");
     let dir = tempfile::tempdir().unwrap();
-    let (_tracker, addr) = bttrack(&dir.path().join("dstate"));
+    let tracker = common::bttrack::Bttrack::start(&dir.path().join("dstate"));
+    let addr = tracker.addr();
     let (torrent, data) = single_file(dir.path(), Some(&format!("http://{addr}/announce")));
     let seed = dir.path().join("seed");
     let mut h = Headless::start(&seed, &["--minport", "20000", "--maxport", "30000", torrent.to_str().unwrap()]);

@@ -6,9 +6,13 @@
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
+
+#[allow(dead_code, reason = "this test uses only part of the shared helpers")]
+mod common;
+use common::KillOnDrop;
 
 const LAUNCHMANY: &str = env!("CARGO_BIN_EXE_btlaunchmany");
 const WAIT: Duration = Duration::from_secs(60);
@@ -33,14 +37,6 @@ fn make(data_dir: &Path, name: &str, len: usize, out: &Path) -> Vec<u8> {
         .unwrap();
     assert!(ok.success(), "mktorrent failed");
     data
-}
-
-struct KillOnDrop(Child);
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 const LT: &str = r#"

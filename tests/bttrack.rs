@@ -8,6 +8,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStderr, Command, Stdio};
 use std::time::{Duration, Instant};
 
+#[allow(dead_code, reason = "this test uses only part of the shared helpers")]
+mod common;
+use common::KillOnDrop;
+
 const BTTRACK: &str = env!("CARGO_BIN_EXE_bttrack");
 
 /// A running bttrack; killed when dropped.
@@ -34,13 +38,7 @@ impl Tracker {
         let mut stderr = BufReader::new(child.stderr.take().unwrap());
         let mut line = String::new();
         stderr.read_line(&mut line).expect("bttrack startup line");
-        let addr = line
-            .trim()
-            .strip_prefix("bttrack: listening on ")
-            .and_then(|rest| rest.split([',', ' ']).next())
-            .unwrap_or_else(|| panic!("unexpected startup line {line:?}"))
-            .parse()
-            .unwrap();
+        let addr = common::bttrack::listening_addr(&line).unwrap_or_else(|| panic!("unexpected startup line {line:?}"));
         Tracker { child, addr, _stderr: stderr }
     }
 
@@ -271,14 +269,6 @@ fn start_aria2_seed(dir: &Path, torrent: &Path) -> Child {
         .stderr(Stdio::null())
         .spawn()
         .expect("start aria2c")
-}
-
-struct KillOnDrop(Child);
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// A libtorrent client (uTP, DHT, LSD off): prints `ANNOUNCED` at its first tracker reply and

@@ -6,6 +6,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+#[allow(dead_code, reason = "this test uses only part of the shared helpers")]
+mod common;
+use common::Unwritable;
+
 /// Output of a finished process: stdout, stderr, exit code.
 struct Run {
     out: String,
@@ -424,35 +428,6 @@ fn btsethttpseeds_sets_and_strips_http_seeds_and_url_list() {
     let r = tool("btsethttpseeds", dir.path(), &["0"]);
     assert_eq!(r.code, 2);
     assert!(r.out.starts_with("Usage: btsethttpseeds <http-seeds>"), "{}", r.out);
-}
-
-/// Makes a directory unwritable, even for root (chmod, then `chattr +i`); undone on drop.
-struct Unwritable(PathBuf, bool);
-
-impl Unwritable {
-    fn new(dir: &Path) -> Unwritable {
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(dir, fs::Permissions::from_mode(0o555)).unwrap();
-        let mut guard = Unwritable(dir.to_path_buf(), false);
-        if fs::write(dir.join(".probe"), b"").is_ok() {
-            fs::remove_file(dir.join(".probe")).unwrap();
-            let st = external("chattr", "e2fsprogs").arg("+i").arg(dir).status().unwrap();
-            assert!(st.success(), "chattr +i failed on {}", dir.display());
-            guard.1 = true;
-        }
-        assert!(fs::write(dir.join(".probe"), b"").is_err(), "could not make {} unwritable", dir.display());
-        guard
-    }
-}
-
-impl Drop for Unwritable {
-    fn drop(&mut self) {
-        use std::os::unix::fs::PermissionsExt;
-        if self.1 {
-            let _ = Command::new("chattr").arg("-i").arg(&self.0).status();
-        }
-        let _ = fs::set_permissions(&self.0, fs::Permissions::from_mode(0o755));
-    }
 }
 
 #[test]

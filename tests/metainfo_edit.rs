@@ -2,11 +2,14 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use bitgocho::bencode::{decode, Limits};
 use bitgocho::metainfo::edit::{parse_tiers, EditError, Editor};
 use sha1::{Digest, Sha1};
+
+#[allow(dead_code, reason = "this test uses only part of the shared helpers")]
+mod common;
+use common::Unwritable;
 
 fn corpus() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/libtorrent-corpus");
@@ -60,35 +63,6 @@ fn non_torrents_are_errors_not_panics() {
     assert!(msg.starts_with(&format!("{}: not a torrent", p.display())), "{msg}");
     let missing = dir.path().join("missing.torrent");
     assert!(matches!(Editor::from_file(&missing), Err(EditError::Read { .. })));
-}
-
-/// Makes a directory unwritable even for root (chmod, then `chattr +i`) and undoes it on drop.
-struct Unwritable(PathBuf, bool);
-
-impl Unwritable {
-    fn new(dir: &Path) -> Unwritable {
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(dir, fs::Permissions::from_mode(0o555)).unwrap();
-        let mut guard = Unwritable(dir.to_path_buf(), false);
-        if fs::write(dir.join(".probe"), b"").is_ok() {
-            fs::remove_file(dir.join(".probe")).unwrap();
-            let st = Command::new("chattr").arg("+i").arg(dir).status().expect("chattr (apt package e2fsprogs)");
-            assert!(st.success(), "chattr +i failed: running as root needs e2fsprogs and an ext4/xfs tmpdir");
-            guard.1 = true;
-        }
-        assert!(fs::write(dir.join(".probe"), b"").is_err(), "could not make {} unwritable", dir.display());
-        guard
-    }
-}
-
-impl Drop for Unwritable {
-    fn drop(&mut self) {
-        use std::os::unix::fs::PermissionsExt;
-        if self.1 {
-            let _ = Command::new("chattr").arg("-i").arg(&self.0).status();
-        }
-        let _ = fs::set_permissions(&self.0, fs::Permissions::from_mode(0o755));
-    }
 }
 
 #[test]

@@ -8,7 +8,7 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -16,6 +16,10 @@ use std::time::{Duration, Instant};
 mod c_harness;
 
 use c_harness::{compile, prefix, require_tool, root, run, scratch, Build};
+
+#[allow(dead_code, reason = "this test uses only part of the shared helpers")]
+mod common;
+use common::KillOnDrop;
 
 /// Builds an example with only pkg-config's flags and strict warnings; returns the binary.
 fn build_example(source: &str, name: &str) -> PathBuf {
@@ -101,18 +105,8 @@ while time.time() < end:
     time.sleep(0.2)
 "#;
 
-/// A child process killed when dropped.
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// Starts libtorrent seeding `torrent` from `save`; returns it and its port.
-fn libtorrent_seeder(torrent: &Path, save: &Path) -> (Guard, u16) {
+fn libtorrent_seeder(torrent: &Path, save: &Path) -> (KillOnDrop, u16) {
     let python = "/usr/bin/python3";
     let probe = Command::new(python).args(["-c", "import libtorrent"]).output();
     assert!(
@@ -134,7 +128,7 @@ fn libtorrent_seeder(torrent: &Path, save: &Path) -> (Guard, u16) {
         let _ = child.stderr.take().unwrap().read_to_string(&mut err);
         panic!("libtorrent seeder gave no port ({line:?}): {err}")
     });
-    (Guard(child), port)
+    (KillOnDrop(child), port)
 }
 
 /// Runs `program args...` (under valgrind when asked), killing it after `limit`.
@@ -212,7 +206,7 @@ fn c_example_seeds_to_cpp_example_until_sigterm() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start the C example as a seeder");
-    let mut seeder = Guard(seeder);
+    let mut seeder = KillOnDrop(seeder);
     let mut lines = BufReader::new(seeder.0.stdout.take().unwrap()).lines();
     let first = lines.next().expect("a first line").unwrap();
     let port: u16 = first.strip_prefix("listening on port ").and_then(|p| p.parse().ok()).expect(&first);

@@ -2,36 +2,16 @@
 //! loaded in headless Chromium; the page loads, the totals row adds up, and the browser logs
 //! no console message (error or otherwise). A screenshot is kept in the target directory.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-const BTTRACK: &str = env!("CARGO_BIN_EXE_bttrack");
+#[allow(dead_code, reason = "this test uses only part of the shared helpers")]
+mod common;
+
 const CHROMIUM: &str = "/usr/bin/chromium";
-
-struct KillOnDrop(Child);
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_bttrack(dfile: &Path) -> (KillOnDrop, SocketAddr) {
-    let mut child = Command::new(BTTRACK)
-        .args(["--port", "0", "--bind", "127.0.0.1", "--nat_check", "0", "--dfile"])
-        .arg(dfile)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start bttrack");
-    let mut line = String::new();
-    BufReader::new(child.stderr.take().unwrap()).read_line(&mut line).unwrap();
-    let addr = line.trim().strip_prefix("bttrack: listening on ").unwrap().split([',', ' ']).next().unwrap();
-    (KillOnDrop(child), addr.parse().unwrap())
-}
 
 fn announce(addr: SocketAddr, hash: &[u8; 20], peer: u8, left: u64, event: &str) {
     let pct = |b: &[u8]| b.iter().map(|c| format!("%{c:02x}")).collect::<String>();
@@ -105,7 +85,8 @@ fn console_detection_catches_a_page_error() {
 #[test]
 fn info_page_loads_in_chromium_with_correct_totals_and_no_console_output() {
     let dir = tempfile::tempdir().unwrap();
-    let (_t, addr) = start_bttrack(&dir.path().join("dstate"));
+    let t = common::bttrack::Bttrack::start(&dir.path().join("dstate"));
+    let addr = t.addr();
     let hashes = [[0x01u8; 20], [0x02u8; 20], [0x03u8; 20]];
     // Torrent 1: 2 seeds, 1 leecher; torrent 2: 1 leecher that completes; torrent 3: 3 leechers.
     announce(addr, &hashes[0], 1, 0, "");

@@ -25,13 +25,13 @@ impl Bttrack {
         let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
         let mut line = String::new();
         stderr.read_line(&mut line).expect("bttrack startup line");
-        let addr = line
-            .trim()
-            .strip_prefix("bttrack: listening on ")
-            .and_then(|rest| rest.split([',', ' ']).next())
-            .and_then(|a| a.parse().ok())
-            .unwrap_or_else(|| panic!("unexpected bttrack startup line {line:?}"));
+        let addr = listening_addr(&line).unwrap_or_else(|| panic!("unexpected bttrack startup line {line:?}"));
         Bttrack { child, addr, _stderr: stderr }
+    }
+
+    /// The address it serves HTTP (and UDP) on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
     }
 
     /// The announce URL.
@@ -55,6 +55,11 @@ impl Drop for Bttrack {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The first address of bttrack's startup line `bttrack: listening on <addr>[, <addr>...] ...`.
+pub fn listening_addr(line: &str) -> Option<SocketAddr> {
+    line.trim().strip_prefix("bttrack: listening on ")?.split([',', ' ']).next()?.parse().ok()
 }
 
 /// The body of a GET (empty on any failure).

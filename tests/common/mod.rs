@@ -11,7 +11,7 @@ use bitgocho::session::status::{TorrentState, TorrentStatus};
 use bitgocho::session::{Session, SessionSettings, TorrentHandle};
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -124,4 +124,46 @@ pub fn wait_status(
 pub fn data_file(path: &Path, len: usize, seed: u64) -> Vec<u8> {
     write_data(path, len, seed);
     std::fs::read(path).expect("read back test data")
+}
+
+/// A child process killed (and reaped) when dropped, so a failing test leaves nothing running.
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Makes a directory unwritable, even for root (mode 0555, then `chattr +i` when root can
+/// still write); undone on drop.
+pub struct Unwritable(PathBuf, bool);
+
+impl Unwritable {
+    /// Makes `dir` unwritable; fails loudly when that is impossible here.
+    pub fn new(dir: &Path) -> Unwritable {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o555)).unwrap();
+        let mut guard = Unwritable(dir.to_path_buf(), false);
+        if std::fs::write(dir.join(".probe"), b"").is_ok() {
+            std::fs::remove_file(dir.join(".probe")).unwrap();
+            require_tool("chattr", "e2fsprogs");
+            let st = Command::new("chattr").arg("+i").arg(dir).status().expect("run chattr");
+            assert!(st.success(), "chattr +i failed on {}: running as root needs an ext4/xfs tmpdir", dir.display());
+            guard.1 = true;
+        }
+        assert!(std::fs::write(dir.join(".probe"), b"").is_err(), "could not make {} unwritable", dir.display());
+        guard
+    }
+}
+
+impl Drop for Unwritable {
+    fn drop(&mut self) {
+        use std::os::unix::fs::PermissionsExt;
+        if self.1 {
+            let _ = Command::new("chattr").arg("-i").arg(&self.0).status();
+        }
+        let _ = std::fs::set_permissions(&self.0, std::fs::Permissions::from_mode(0o755));
+    }
 }
