@@ -175,8 +175,10 @@ fn late_bitfield_is_taken_as_haves() {
 fn disconnect_mid_piece_is_recovered() {
     let s = Setup::new();
     let bad = s.hostile(9, Behavior::DisconnectMidPiece);
-    let handle = s.add(vec![bad.addr, s.lt.addr()]);
+    // Alone at first, so it is surely asked for blocks before the honest seed could serve all.
+    let handle = s.add(vec![bad.addr]);
     common::wait_for("the hostile peer to hang up mid-piece", TRANSFER, || bad.blocks() >= 4);
+    handle.connect_peer(s.lt.addr()).unwrap();
     s.finish(&handle);
 }
 
