@@ -1436,7 +1436,8 @@ bitgocho_status bitgocho_metainfo_node(const struct bitgocho_metainfo *metainfo,
  * 10000-60000), `listen` (bool), `bind` (IP address), `max_connections`,
  * `max_connections_per_torrent`, `max_uploads`, `max_upload_rate` and `max_download_rate`
  * (kB/s as BitTornado, 0: unlimited), `hash_threads` (0: one per core), `event_queue_size`,
- * `resume_dir`. Returns `BITGOCHO_E_INVALID_ARG` naming an unknown key or a bad value, and
+ * `resume_dir`, `piece_buffer_mb` (memory for pieces assembled before they are verified and
+ * written, default 64; 0 writes every block as it arrives). Returns `BITGOCHO_E_INVALID_ARG` naming an unknown key or a bad value, and
  * `BITGOCHO_E_IO` when no port can be bound or a thread cannot start.
  *
  * # Safety

@@ -47,6 +47,7 @@ const KEYS: &[&str] = &[
     "max_uploads",
     "maxport",
     "minport",
+    "piece_buffer_mb",
     "resume_dir",
 ];
 
@@ -104,6 +105,7 @@ fn apply(out: &mut SessionSettings, key: &str, value: &SettingValue) -> Result<(
         "max_upload_rate" => out.max_upload_rate = int_value(key, value, u64::MAX >> 10)? * 1024,
         "max_download_rate" => out.max_download_rate = int_value(key, value, u64::MAX >> 10)? * 1024,
         "resume_dir" => out.resume_dir = Some(PathBuf::from(str_value(key, value)?)),
+        "piece_buffer_mb" => out.piece_buffer_bytes = (int_value(key, value, 1 << 20)? << 20) as usize,
         _ => return Err(format!("unknown session setting `{key}` (known: {})", KEYS.join(", "))),
     }
     Ok(())
@@ -164,7 +166,8 @@ impl bitgocho_session {
     /// 10000-60000), `listen` (bool), `bind` (IP address), `max_connections`,
     /// `max_connections_per_torrent`, `max_uploads`, `max_upload_rate` and `max_download_rate`
     /// (kB/s as BitTornado, 0: unlimited), `hash_threads` (0: one per core), `event_queue_size`,
-    /// `resume_dir`. Returns `BITGOCHO_E_INVALID_ARG` naming an unknown key or a bad value, and
+    /// `resume_dir`, `piece_buffer_mb` (memory for pieces assembled before they are verified and
+    /// written, default 64; 0 writes every block as it arrives). Returns `BITGOCHO_E_INVALID_ARG` naming an unknown key or a bad value, and
     /// `BITGOCHO_E_IO` when no port can be bound or a thread cannot start.
     ///
     /// # Safety
@@ -432,6 +435,7 @@ mod tests {
             ("max_download_rate", SettingValue::Int(0)),
             ("bind", SettingValue::Str("127.0.0.1".into())),
             ("hash_threads", SettingValue::Int(2)),
+            ("piece_buffer_mb", SettingValue::Int(3)),
             ("event_queue_size", SettingValue::Int(16)),
             ("listen", SettingValue::Bool(false)),
         ]);
@@ -440,6 +444,7 @@ mod tests {
         assert_eq!((out.max_upload_rate, out.max_download_rate), (20 * 1024, 0));
         assert_eq!(out.bind, "127.0.0.1".parse::<IpAddr>().unwrap());
         assert_eq!((out.hash_threads, out.event_capacity, out.listen), (2, 16, false));
+        assert_eq!(out.piece_buffer_bytes, 3 << 20);
     }
 
     #[test]

@@ -13,6 +13,7 @@ use super::tracker_io::{TrackerConn, TrackerOutcome};
 use super::{PeerKey, PeerStats};
 use crate::announce::{AnnounceRequest, TrackerTiers};
 use crate::storage::hash_pool::HashPool;
+use crate::storage::piece_buffers::PieceBuffers;
 use crate::wire::{Message, DEFAULT_MAX_MESSAGE_LEN};
 use crossbeam_channel::{Receiver, Sender};
 use mio::net::{TcpListener, TcpStream};
@@ -86,6 +87,8 @@ pub struct ReactorConfig {
     pub event_capacity: usize,
     /// Address reported to trackers (`ip=`), if set.
     pub announce_ip: Option<String>,
+    /// The session's in-memory piece buffers (released here when idle).
+    pub piece_buffers: Arc<parking_lot::Mutex<PieceBuffers>>,
 }
 
 struct PeerSlot {
@@ -187,8 +190,13 @@ impl Reactor {
             while let Some(result) = self.pool.try_result() {
                 let tid = (result.id >> 32) as TorrentId;
                 let threads = self.cfg.hash_threads as u32;
-                if let Some(t) = self.torrents.get_mut(&tid) {
-                    t.on_hash(result, &self.pool, threads, now);
+                match self.torrents.get_mut(&tid) {
+                    Some(t) => t.on_hash(result, &self.pool, threads, now),
+                    None => {
+                        if let Some(buf) = result.buffer {
+                            self.cfg.piece_buffers.lock().give_back(buf);
+                        }
+                    }
                 }
                 self.after_torrent(tid, now);
             }
@@ -308,7 +316,8 @@ impl Reactor {
         let snapshot = t.snapshot.clone();
         self.by_hash.insert(hash, id);
         self.torrents.insert(id, t);
-        self.after_torrent(id, now);
+        // Start at once (check, announce, dial) rather than at the next tick.
+        self.torrent_tick(id, now);
         Ok((id, snapshot))
     }
 
@@ -346,6 +355,7 @@ impl Reactor {
             self.torrent_tick(id, now);
         }
         self.peer_timeouts(now);
+        self.cfg.piece_buffers.lock().trim(now);
         let tracker_slots: Vec<usize> = (0..self.trackers.len()).filter(|i| self.trackers[*i].is_some()).collect();
         for i in tracker_slots {
             self.drive_tracker(i, now);
