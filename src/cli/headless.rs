@@ -175,6 +175,8 @@ pub struct HeadlessConfig {
     pub peers: Vec<SocketAddr>,
     /// Keep fast-resume records (`selector_enabled`).
     pub fast_resume: bool,
+    /// Show the peer table (`--spew 1`; only the curses front has one).
+    pub spew: bool,
 }
 
 /// Splits every `--peer X` / `--peer=X` out of `args` (the option parser keeps only the last
@@ -265,6 +267,7 @@ impl HeadlessConfig {
             max_connections: int_in(p, "max_connections", 0, 1_000_000, "0 (no limit) or more")? as usize,
             peers: peers.iter().map(|s| resolve_peer(s)).collect::<Result<_, _>>()?,
             fast_resume: int_in(p, "selector_enabled", 0, 1, "0 or 1")? == 1,
+            spew: int_in(p, "spew", 0, 1, "0 or 1")? == 1,
         })
     }
 
