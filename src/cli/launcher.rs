@@ -277,7 +277,7 @@ impl<'a> Launcher<'a> {
 }
 
 /// The statuses of every entry, in order, with their display names and messages.
-pub fn snapshot<'e>(entries: &'e [Entry]) -> Vec<(&'e str, TorrentStatus, &'e str)> {
+pub fn snapshot(entries: &[Entry]) -> Vec<(&str, TorrentStatus, &str)> {
     entries.iter().map(|e| (e.name.as_str(), e.handle.status(), e.message())).collect()
 }
 

@@ -145,7 +145,7 @@ mod tests {
     fn peer(port: u16, progress: f64) -> PeerInfo {
         PeerInfo {
             addr: SocketAddr::from(([127, 0, 0, 1], port)),
-            outgoing: port % 2 == 0,
+            outgoing: port.is_multiple_of(2),
             upload_rate: 2048.0,
             download_rate: 10_240.0,
             peer_interested: true,

@@ -103,7 +103,10 @@ impl Screen {
 
     /// Forgets what is on the terminal so the next [`Screen::draw`] repaints every cell.
     pub fn invalidate(&mut self) -> Result<(), TuiError> {
-        self.terminal.clear()?;
+        // `resize` clears the screen and the copy of it without asking the terminal where its
+        // cursor is (`Terminal::clear` does, and a terminal that does not answer stalls it).
+        let size = self.terminal.size()?;
+        self.terminal.resize(Rect::new(0, 0, size.width, size.height))?;
         Ok(())
     }
 
