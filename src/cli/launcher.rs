@@ -139,12 +139,13 @@ pub struct Launcher<'a> {
     stamps: BTreeMap<PathBuf, Stamp>,
     entries: Vec<Entry>,
     last_scan: Option<Instant>,
+    last_health: Option<Instant>,
 }
 
 impl<'a> Launcher<'a> {
     /// A launcher with no torrent yet; the first [`Launcher::tick`] scans the directory.
     pub fn new(session: &'a Session, config: &'a LauncherConfig) -> Launcher<'a> {
-        Launcher { session, config, stamps: BTreeMap::new(), entries: Vec::new(), last_scan: None }
+        Launcher { session, config, stamps: BTreeMap::new(), entries: Vec::new(), last_scan: None, last_health: None }
     }
 
     /// The torrents, in the order they were added.
@@ -152,8 +153,9 @@ impl<'a> Launcher<'a> {
         &self.entries
     }
 
-    /// Rescans the directory when due, takes the session's events and notes torrents that
-    /// died; returns the messages to show (without the `### ` prefix), oldest first.
+    /// Rescans the directory when due, takes the session's events and (once per display
+    /// interval) notes torrents that died; returns the messages to show (without the `### `
+    /// prefix), oldest first.
     pub fn tick(&mut self) -> Vec<String> {
         let mut said = Vec::new();
         if self.last_scan.is_none_or(|t| t.elapsed() >= self.config.rescan) {
@@ -161,6 +163,10 @@ impl<'a> Launcher<'a> {
             self.last_scan = Some(Instant::now());
         }
         self.drain();
+        if self.last_health.is_some_and(|t| t.elapsed() < self.config.cfg.display_interval) {
+            return said;
+        }
+        self.last_health = Some(Instant::now());
         for entry in &mut self.entries {
             if entry.died {
                 continue;
