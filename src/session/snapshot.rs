@@ -66,6 +66,9 @@ impl Torrent {
             eta_seconds: if left == 0 { Some(0) } else { left.checked_div(down) },
             pieces_have: self.have.count(),
             pieces_total: pieces,
+            peer_list: conns.iter().map(|c| peer_info(c, pieces, self.choker.snub_time(), now)).collect(),
+            pieces_downloading: self.picker.pieces_in_progress().0,
+            pieces_fragments: self.picker.pieces_in_progress().1,
             error: self.error.clone(),
             tracker_message: self.announcer.last_error.clone().or_else(|| self.announcer.last_warning.clone()),
             tracker_swarm: self.announcer.swarm,
@@ -73,9 +76,6 @@ impl Torrent {
             file_progress,
             pieces: self.have.as_wire().to_vec(),
             peer_addrs: conns.iter().map(|c| c.addr).collect(),
-            peer_list: conns.iter().map(|c| peer_info(c, pieces, self.choker.snub_time(), now)).collect(),
-            pieces_downloading: self.picker.pieces_in_progress().0,
-            pieces_fragments: self.picker.pieces_in_progress().1,
         };
         *self.snapshot.lock() = status;
     }

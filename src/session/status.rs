@@ -66,6 +66,12 @@ pub struct TorrentStatus {
     pub pieces_have: u32,
     /// Pieces in the torrent.
     pub pieces_total: u32,
+    /// One read-only line per connected peer (the curses tools' `--spew` table).
+    pub peer_list: Vec<PeerInfo>,
+    /// Pieces being requested from peers right now.
+    pub pieces_downloading: u32,
+    /// Pieces with some blocks received but none requested at the moment.
+    pub pieces_fragments: u32,
     /// Last error, if stopped by one.
     pub error: Option<String>,
     /// Last tracker message (warning or error).
@@ -80,12 +86,6 @@ pub struct TorrentStatus {
     pub pieces: Vec<u8>,
     /// Connected peer addresses.
     pub peer_addrs: Vec<SocketAddr>,
-    /// One read-only line per connected peer (the curses tools' `--spew` table).
-    pub peer_list: Vec<PeerInfo>,
-    /// Pieces being requested from peers right now.
-    pub pieces_downloading: u32,
-    /// Pieces with some blocks received but none requested at the moment.
-    pub pieces_fragments: u32,
 }
 
 /// What a status snapshot tells about one connected peer.
