@@ -163,13 +163,16 @@ fn field(rows: &[String], label: &str) -> Option<String> {
 }
 
 /// A seeder on loopback (our own engine) for the torrents in `torrents`, their data under
-/// `data`; returns it once every torrent seeds.
-fn seeder(torrents: &[&Path], data: &Path) -> bitgocho::session::Session {
+/// `data`; returns it once every torrent seeds and the tracker knows it.
+fn seeder(tracker: &Bttrack, torrents: &[&Path], data: &Path) -> bitgocho::session::Session {
     let session = common::loopback_session();
     for t in torrents {
         let meta = Arc::new(bitgocho::metainfo::Metainfo::from_file(t).unwrap());
+        let hash = meta.info_hash_v1().unwrap();
         let handle = session.add_torrent(bitgocho::session::AddParams::new(meta, data)).unwrap();
         common::wait_complete(&handle, WAIT);
+        // Leechers learn of the seeder from the tracker: it must be there before they ask.
+        common::wait_for("the seeder on the tracker", WAIT, || tracker.registered(&hash) >= 1);
     }
     session
 }
@@ -196,7 +199,7 @@ struct Run {
 
 fn start_download(dir: &Path, tracker: &Bttrack, extra: &[&str]) -> Run {
     let (torrent, data) = content(dir, "payload.bin", 1_500_000, 7, &tracker.url(), &dir.join("payload.torrent"));
-    let seed = seeder(&[&torrent], &dir.join("seed"));
+    let seed = seeder(tracker, &[&torrent], &dir.join("seed"));
     let leech = dir.join("leech/payload.bin");
     std::fs::create_dir_all(leech.parent().unwrap()).unwrap();
     let port = free_port();
@@ -320,7 +323,7 @@ fn launcher_runs_a_directory_of_two_torrents() {
     std::fs::create_dir_all(&torrents).unwrap();
     let (one, one_data) = content(root, "one.bin", 400_000, 1, &tracker.url(), &torrents.join("one.torrent"));
     let (two, two_data) = content(root, "two.bin", 900_000, 2, &tracker.url(), &torrents.join("two.torrent"));
-    let _seed = seeder(&[&one, &two], &root.join("seed"));
+    let _seed = seeder(&tracker, &[&one, &two], &root.join("seed"));
     let out = root.join("out");
     std::fs::create_dir_all(&out).unwrap();
     let port = free_port();
