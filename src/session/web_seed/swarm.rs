@@ -1,0 +1,345 @@
+//! A torrent's web seeds inside the reactor. Each seed takes one piece at a time from the
+//! picker ([`Picker::pick_piece`]: a piece no peer is fetching first, endgame rules after), asks
+//! for it through [`HttpFetch`], and hands the bytes to the torrent as the 16 KiB PIECE messages a
+//! peer would send, through a stand-in [`PeerConn`]: counting, writing, hashing and banning take
+//! the peers' path. A seed whose data fails the hash check is banned by the torrent like a peer
+//! (under a made-up address of its own) and dropped here.
+//!
+//! [`Picker::pick_piece`]: crate::session::Picker::pick_piece
+
+use super::fetch::{FetchOutcome, HttpFetch};
+use super::plan::{plan, Target, WebFile};
+use super::seed::{SeedConfig, Step, WebSeed};
+use super::url::{check_url, SeedKind};
+use super::WebSeedError;
+use crate::session::bitfield::Bitfield;
+use crate::session::event::SessionEvent;
+use crate::session::peer::PeerConn;
+use crate::session::picker::BlockRef;
+use crate::session::status::TorrentState;
+use crate::session::torrent::{Action, Torrent};
+use crate::session::PeerKey;
+use crate::wire::{BlockRef as WireBlock, Message};
+use mio::{Registry, Token};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Web seeds used per torrent, at most (further URLs are ignored).
+pub const MAX_WEB_SEEDS: usize = 8;
+/// Picker keys of web seeds start here, far above any connection slot.
+const KEY_BASE: u32 = 0xf000_0000;
+
+/// One seed with its request in flight and the stand-in connection its blocks arrive on.
+struct Slot {
+    seed: WebSeed,
+    key: PeerKey,
+    conn: PeerConn,
+    fetch: Option<HttpFetch>,
+}
+
+/// The web seeds of one torrent.
+pub struct WebSeeds {
+    torrent: u32,
+    target: Arc<Target>,
+    slots: Vec<Slot>,
+}
+
+/// The made-up address a web seed's blocks are recorded under (the discard prefix `100::/64`,
+/// which no peer has), so the torrent's smart ban can name it.
+fn seed_addr(index: usize) -> SocketAddr {
+    SocketAddr::new(IpAddr::V6(Ipv6Addr::new(0x100, 0, 0, 0, 0, 0, 0, index as u16)), 0)
+}
+
+impl WebSeeds {
+    /// The usable web seeds of `t` (`httpseeds` then `url-list`, at most [`MAX_WEB_SEEDS`]); an
+    /// event reports each URL that cannot be used.
+    pub fn new(t: &mut Torrent, config: SeedConfig, now: Instant) -> WebSeeds {
+        let meta = t.meta.clone();
+        let files = meta
+            .files()
+            .iter()
+            .map(|f| WebFile {
+                offset: f.offset(),
+                length: f.length(),
+                pad: f.is_pad(),
+                components: f.components().to_vec(),
+            })
+            .collect();
+        let target = Arc::new(Target {
+            info_hash: t.info_hash,
+            piece_length: meta.piece_length(),
+            multi_file: meta.is_multi_file(),
+            files,
+        });
+        let urls = meta.http_seeds().iter().map(|u| (u, SeedKind::HttpSeed));
+        let urls = urls.chain(meta.url_list().iter().map(|u| (u, SeedKind::UrlSeed)));
+        let mut slots = Vec::new();
+        for (url, kind) in urls {
+            if let Err(reason) = check_url(url) {
+                let message = WebSeedError::Url { url: url.clone(), reason }.to_string();
+                t.events.push(SessionEvent::WebSeedError { torrent: t.id, url: url.clone(), message });
+                continue;
+            }
+            if slots.len() == MAX_WEB_SEEDS || slots.iter().any(|s: &Slot| s.seed.url == *url) {
+                continue;
+            }
+            let index = slots.len();
+            let mut conn = PeerConn::new(seed_addr(index), true, t.layout.piece_count(), now);
+            conn.has = Bitfield::all(t.layout.piece_count());
+            let seed = WebSeed::new(url.clone(), kind, config, now);
+            slots.push(Slot { seed, key: PeerKey(KEY_BASE + index as u32), conn, fetch: None });
+        }
+        WebSeeds { torrent: t.id, target, slots }
+    }
+
+    /// Number of seeds.
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Whether the torrent has no usable seed.
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// Seeds working now: fetching, or ready and not backing off after a failure.
+    pub fn working(&self, now: Instant) -> u32 {
+        self.slots.iter().filter(|s| s.seed.is_working(now)).count() as u32
+    }
+
+    /// Requests in flight (open connections).
+    pub fn connections(&self) -> usize {
+        self.slots.iter().filter(|s| s.fetch.is_some()).count()
+    }
+
+    /// The seed index a mio token belongs to, given the first token of this torrent.
+    pub fn slot_of(&self, token: usize, first: usize) -> Option<usize> {
+        token.checked_sub(first).filter(|i| *i < self.slots.len())
+    }
+
+    /// The earliest time a request needs looking at without an event.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.slots.iter().filter_map(|s| s.fetch.as_ref().map(HttpFetch::deadline)).min()
+    }
+
+    /// Starts fetches on idle seeds while the torrent downloads, up to `budget` new connections;
+    /// tokens are `first + index`. Returns the connections opened.
+    pub fn pump(&mut self, t: &mut Torrent, registry: &Registry, first: usize, budget: usize, now: Instant) -> usize {
+        if !downloading(t) {
+            self.stop(t, registry, now);
+            return 0;
+        }
+        let mut opened = 0;
+        for i in 0..self.slots.len() {
+            if opened >= budget {
+                break;
+            }
+            if self.slots[i].fetch.is_none() && self.slots[i].seed.is_ready(now) && self.start(i, t, now) {
+                self.drive(i, t, registry, Token(first + i), now);
+                opened += 1;
+            }
+        }
+        opened
+    }
+
+    /// Claims a piece for seed `i` and starts its first request; false when there is nothing
+    /// for it to do (or the download limit is exhausted).
+    fn start(&mut self, i: usize, t: &mut Torrent, now: Instant) -> bool {
+        let s = &mut self.slots[i];
+        {
+            let mut global = t.limits.global.lock();
+            if global.down.available(now) == 0 || t.limits.down.available(now) == 0 {
+                return false;
+            }
+        }
+        let mut blocks = Vec::new();
+        let Some(piece) = t.picker.pick_piece(s.key, &s.conn.has, &mut blocks) else { return false };
+        let wire: Vec<WireBlock> = blocks.iter().map(|b| b.to_wire(&t.layout)).collect();
+        let begin = wire.iter().map(|b| b.begin).min().unwrap_or(0);
+        let end = wire.iter().map(|b| b.begin + b.length).max().unwrap_or(0);
+        s.conn.requested.extend(wire);
+        let len = end - begin;
+        t.limits.global.lock().down.charge(now, u64::from(len));
+        t.limits.down.charge(now, u64::from(len));
+        let size = t.layout.piece_size(piece);
+        let parts = plan(s.seed.kind, &s.seed.url, &self.target, piece.get(), size, begin, len);
+        match s.seed.start(piece.get(), begin, len, parts, now) {
+            Some(step) => self.step(i, t, step, now),
+            None => {
+                self.release(i, t);
+                false
+            }
+        }
+    }
+
+    /// Acts on a seed's next step: a new request, or a finished span to hand to the torrent.
+    /// Returns true while a request is in flight.
+    fn step(&mut self, i: usize, t: &mut Torrent, step: Step, now: Instant) -> bool {
+        match step {
+            Step::Request { url, range, len } => {
+                let idle = self.slots[i].seed.config().idle_timeout;
+                match HttpFetch::start(&url, range, len, idle, now) {
+                    Ok(f) => {
+                        self.slots[i].fetch = Some(f);
+                        true
+                    }
+                    Err(e) => {
+                        self.failed(i, t, e, now);
+                        false
+                    }
+                }
+            }
+            Step::Done { piece, begin, data } => {
+                self.deliver(i, t, piece, begin, &data, now);
+                false
+            }
+        }
+    }
+
+    /// Advances seed `i`'s request after an event or on a timer.
+    pub fn drive(&mut self, i: usize, t: &mut Torrent, registry: &Registry, token: Token, now: Instant) {
+        let Some(fetch) = self.slots.get_mut(i).and_then(|s| s.fetch.as_mut()) else { return };
+        let outcome = fetch.drive(registry, token, now);
+        match outcome {
+            FetchOutcome::Pending => {}
+            FetchOutcome::Failed(e) => {
+                self.slots[i].fetch = None;
+                self.failed(i, t, e, now);
+            }
+            FetchOutcome::Reply(reply) => {
+                self.slots[i].fetch = None;
+                match self.slots[i].seed.on_reply(&reply, now) {
+                    Ok(step) => {
+                        if self.step(i, t, step, now) {
+                            self.drive(i, t, registry, token, now);
+                        }
+                    }
+                    Err(e) => {
+                        self.release(i, t);
+                        self.report(t, i, &e);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Drives every request (timeouts), drops seeds the torrent banned, and starts new fetches.
+    pub fn tick(&mut self, t: &mut Torrent, registry: &Registry, first: usize, budget: usize, now: Instant) -> usize {
+        for i in 0..self.slots.len() {
+            self.drive(i, t, registry, Token(first + i), now);
+        }
+        self.check_bans(t, registry);
+        self.pump(t, registry, first, budget, now)
+    }
+
+    /// Drops the seeds the torrent banned for corrupt data (after a hash check), reporting each.
+    pub fn check_bans(&mut self, t: &mut Torrent, registry: &Registry) {
+        for i in 0..self.slots.len() {
+            let s = &mut self.slots[i];
+            if s.seed.is_banned() || !t.is_banned(&s.conn.addr) {
+                continue;
+            }
+            if let Some(mut f) = s.fetch.take() {
+                f.close(registry);
+            }
+            let bad = last_checked_piece(t).unwrap_or(u32::MAX);
+            s.seed.ban(bad);
+            self.release(i, t);
+            let e = WebSeedError::Corrupt { piece: bad };
+            self.report(t, i, &e);
+        }
+    }
+
+    /// Closes every request and returns their blocks to the picker (pause, completion, removal).
+    pub fn stop(&mut self, t: &mut Torrent, registry: &Registry, now: Instant) {
+        let checking = t.state == TorrentState::Checking;
+        for i in 0..self.slots.len() {
+            if let Some(mut f) = self.slots[i].fetch.take() {
+                f.close(registry);
+            }
+            self.slots[i].seed.abort(now);
+            if checking {
+                // A recheck rebuilt the picker: the claims are void already.
+                self.slots[i].conn.requested.clear();
+            } else {
+                self.release(i, t);
+            }
+        }
+    }
+
+    /// A request failed: the seed backs off, its blocks go back to the picker, the error is
+    /// reported.
+    fn failed(&mut self, i: usize, t: &mut Torrent, e: WebSeedError, now: Instant) {
+        self.slots[i].seed.fail(e.clone(), now);
+        self.release(i, t);
+        self.report(t, i, &e);
+    }
+
+    fn report(&self, t: &mut Torrent, i: usize, e: &WebSeedError) {
+        let url = self.slots[i].seed.url.clone();
+        t.events.push(SessionEvent::WebSeedError { torrent: self.torrent, url, message: e.to_string() });
+    }
+
+    /// Returns seed `i`'s claimed blocks to the picker and lets the peers ask for them.
+    fn release(&mut self, i: usize, t: &mut Torrent) {
+        let s = &mut self.slots[i];
+        if s.conn.requested.is_empty() {
+            return;
+        }
+        for b in s.conn.requested.drain(..) {
+            if let Ok((piece, block)) = t.layout.block_at(b.piece, b.begin, b.length) {
+                t.picker.on_request_dropped(s.key, BlockRef { piece, block });
+            }
+        }
+        for k in t.peers.iter() {
+            t.outbox.push(Action::Request(*k));
+        }
+    }
+
+    /// Hands a fetched span to the torrent as the blocks it claimed.
+    fn deliver(&mut self, i: usize, t: &mut Torrent, piece: u32, begin: u32, data: &[u8], now: Instant) {
+        let s = &mut self.slots[i];
+        let end = begin + data.len() as u32;
+        let mine: Vec<WireBlock> = s
+            .conn
+            .requested
+            .iter()
+            .filter(|b| b.piece == piece && b.begin >= begin && b.begin + b.length <= end)
+            .copied()
+            .collect();
+        for b in mine {
+            let at = (b.begin - begin) as usize;
+            let block = Message::Piece { piece, begin: b.begin, data: &data[at..at + b.length as usize] };
+            if let Err(e) = t.on_message(s.key, &mut s.conn, block, now) {
+                let e = WebSeedError::Network(format!("block rejected: {e}"));
+                self.failed(i, t, e, now);
+                return;
+            }
+        }
+        self.release(i, t);
+    }
+
+    /// Closes every request (the torrent is being removed).
+    pub fn close(&mut self, registry: &Registry) {
+        for s in &mut self.slots {
+            if let Some(mut f) = s.fetch.take() {
+                f.close(registry);
+            }
+        }
+    }
+}
+
+/// Whether the torrent wants data now.
+fn downloading(t: &Torrent) -> bool {
+    t.state == TorrentState::Downloading && !t.paused
+}
+
+/// The piece of the torrent's most recent hash verdict still queued as an event: the failed
+/// piece a sole sender is banned for, or the passed piece that convicted a co-sender.
+fn last_checked_piece(t: &Torrent) -> Option<u32> {
+    t.events.iter().rev().find_map(|e| match e {
+        SessionEvent::HashFailed { piece, .. } | SessionEvent::PieceFinished { piece, .. } => Some(*piece),
+        _ => None,
+    })
+}
