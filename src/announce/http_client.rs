@@ -77,7 +77,7 @@ pub struct HttpExchange {
     url: TrackerUrl,
     options: ExchangeOptions,
     buf: Vec<u8>,
-    head: Option<Head>,
+    head: Option<Box<Head>>,
 }
 
 #[derive(Debug)]
@@ -149,7 +149,7 @@ impl HttpExchange {
         self.buf.extend_from_slice(data);
         if self.head.is_none() {
             match self.parse_head()? {
-                Some(h) => self.head = Some(h),
+                Some(h) => self.head = Some(Box::new(h)),
                 None if self.buf.len() > MAX_HEADER => return Err(HttpError::TooLarge),
                 None => return Ok(Progress::NeedMore),
             }

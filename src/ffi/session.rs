@@ -48,6 +48,7 @@ const KEYS: &[&str] = &[
     "maxport",
     "minport",
     "resume_dir",
+    "web_seeds",
 ];
 
 /// An integer setting (an integer, or a string holding one), checked to lie in `0..=max`.
@@ -104,6 +105,7 @@ fn apply(out: &mut SessionSettings, key: &str, value: &SettingValue) -> Result<(
         "max_upload_rate" => out.max_upload_rate = int_value(key, value, u64::MAX >> 10)? * 1024,
         "max_download_rate" => out.max_download_rate = int_value(key, value, u64::MAX >> 10)? * 1024,
         "resume_dir" => out.resume_dir = Some(PathBuf::from(str_value(key, value)?)),
+        "web_seeds" => out.web_seeds = bool_value(key, value)?,
         _ => return Err(format!("unknown session setting `{key}` (known: {})", KEYS.join(", "))),
     }
     Ok(())

@@ -51,6 +51,8 @@ pub struct SessionSettings {
     pub resume_dir: Option<PathBuf>,
     /// An address to report to trackers instead of the connection's (`ip=`, BitTornado `--ip`).
     pub announce_ip: Option<String>,
+    /// Download from HTTP seeds named in the metainfo (BEP 17 `httpseeds`, BEP 19 `url-list`).
+    pub web_seeds: bool,
 }
 
 impl Default for SessionSettings {
@@ -70,6 +72,7 @@ impl Default for SessionSettings {
             max_download_rate: 0,
             resume_dir: None,
             announce_ip: None,
+            web_seeds: true,
         }
     }
 }
@@ -196,6 +199,7 @@ impl Session {
             max_connections: settings.max_connections,
             event_capacity: settings.event_capacity,
             announce_ip: settings.announce_ip.clone(),
+            web_seeds: settings.web_seeds,
         };
         if settings.listen {
             events.push(SessionEvent::Listening { port: listen_port, error: None });

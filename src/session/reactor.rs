@@ -10,6 +10,7 @@ use super::picker::Priority;
 use super::status::{StatusCell, TorrentState, TorrentStatus};
 use super::torrent::{Action, AddTorrent, Torrent, TorrentId};
 use super::tracker_io::{TrackerConn, TrackerOutcome};
+use super::web_seed::{swarm::MAX_WEB_SEEDS, SeedConfig, WebSeeds};
 use super::{PeerKey, PeerStats};
 use crate::announce::{AnnounceRequest, TrackerTiers};
 use crate::storage::hash_pool::HashPool;
@@ -29,6 +30,8 @@ pub const WAKER: Token = Token(0);
 const LISTENER: Token = Token(1);
 const PEER_BASE: usize = 16;
 const TRACKER_BASE: usize = 1 << 28;
+/// Web seed tokens: `WEB_BASE + torrent * MAX_WEB_SEEDS + seed`.
+const WEB_BASE: usize = 1 << 29;
 
 /// Most bytes read from one peer per loop pass before serving others.
 const READ_BUDGET: usize = 4 * 1024 * 1024;
@@ -86,6 +89,8 @@ pub struct ReactorConfig {
     pub event_capacity: usize,
     /// Address reported to trackers (`ip=`), if set.
     pub announce_ip: Option<String>,
+    /// Download from the torrents' HTTP seeds (BEP 17 `httpseeds`, BEP 19 `url-list`).
+    pub web_seeds: bool,
 }
 
 struct PeerSlot {
@@ -110,6 +115,7 @@ pub struct Reactor {
     pool: HashPool,
     events: Arc<EventQueue<SessionEvent>>,
     trackers: Vec<Option<TrackerConn>>,
+    web: BTreeMap<TorrentId, WebSeeds>,
     backlog: Vec<usize>,
     stopping: Option<Instant>,
     last_tick: Instant,
@@ -149,6 +155,7 @@ impl Reactor {
             pool,
             events,
             trackers: Vec::new(),
+            web: BTreeMap::new(),
             backlog: Vec::new(),
             stopping: None,
             last_tick: Instant::now(),
@@ -171,6 +178,7 @@ impl Reactor {
                 match ev.token() {
                     WAKER => {}
                     LISTENER => self.accept(now),
+                    Token(t) if t >= WEB_BASE => self.drive_web(t - WEB_BASE, now),
                     Token(t) if t >= TRACKER_BASE => self.drive_tracker(t - TRACKER_BASE, now),
                     Token(t) if t >= PEER_BASE => {
                         self.peer_event(t - PEER_BASE, ev.is_readable(), ev.is_writable(), now)
@@ -189,6 +197,9 @@ impl Reactor {
                 let threads = self.cfg.hash_threads as u32;
                 if let Some(t) = self.torrents.get_mut(&tid) {
                     t.on_hash(result, &self.pool, threads, now);
+                    if let Some(w) = self.web.get_mut(&tid) {
+                        w.check_bans(t, self.poll.registry());
+                    }
                 }
                 self.after_torrent(tid, now);
             }
@@ -211,6 +222,9 @@ impl Reactor {
         let mut deadline = now + Duration::from_millis(100);
         for t in self.trackers.iter().flatten() {
             deadline = deadline.min(t.deadline());
+        }
+        for w in self.web.values() {
+            deadline = deadline.min(w.deadline().unwrap_or(deadline));
         }
         deadline.saturating_duration_since(now)
     }
@@ -305,6 +319,12 @@ impl Reactor {
         let announcer = Announcer::new(tiers, rand::random(), now);
         let mut t = Torrent::new(id, params, announcer, now).map_err(|e| e.to_string())?;
         t.events.push(SessionEvent::Added { torrent: id });
+        if self.cfg.web_seeds {
+            let seeds = WebSeeds::new(&mut t, SeedConfig::default(), now);
+            if !seeds.is_empty() {
+                self.web.insert(id, seeds);
+            }
+        }
         let snapshot = t.snapshot.clone();
         self.by_hash.insert(hash, id);
         self.torrents.insert(id, t);
@@ -314,6 +334,9 @@ impl Reactor {
 
     fn remove(&mut self, id: TorrentId, delete: bool, now: Instant) -> bool {
         let Some(mut t) = self.torrents.remove(&id) else { return false };
+        if let Some(mut w) = self.web.remove(&id) {
+            w.close(self.poll.registry());
+        }
         self.by_hash.remove(&t.info_hash);
         let keys: Vec<PeerKey> = t.peers.iter().copied().collect();
         for k in keys {
@@ -380,6 +403,7 @@ impl Reactor {
             self.start_tracker(id, due, req, now);
         }
         self.dial(id, now);
+        self.tick_web(id, now);
         self.rechoke_if_due(id, now);
         self.after_torrent(id, now);
         if let Some(t) = self.torrents.get_mut(&id) {
@@ -387,6 +411,8 @@ impl Reactor {
                 let conns: Vec<&PeerConn> =
                     t.peers.iter().filter_map(|k| self.peers.get(k.0 as usize)?.as_ref()).map(|s| &s.conn).collect();
                 t.publish(&conns, now);
+                let web = self.web.get(&id).map_or(0, |w| w.working(now));
+                t.snapshot.lock().web_seeds = web;
             }
         }
     }
@@ -460,6 +486,37 @@ impl Reactor {
             }
             TrackerOutcome::Pending => {}
         }
+        self.after_torrent(id, now);
+    }
+
+    // ----- web seeds (h/webseed) -----
+
+    /// New web seed connections allowed now: what the session's connection limit leaves.
+    fn web_budget(&self) -> usize {
+        let web: usize = self.web.values().map(WebSeeds::connections).sum();
+        if self.stopping.is_some() {
+            return 0;
+        }
+        self.cfg.max_connections.saturating_sub(self.connection_count() + web)
+    }
+
+    /// Drives a torrent's web seed requests (timeouts) and starts new ones.
+    fn tick_web(&mut self, id: TorrentId, now: Instant) {
+        let budget = self.web_budget();
+        let (Some(t), Some(w)) = (self.torrents.get_mut(&id), self.web.get_mut(&id)) else { return };
+        let first = WEB_BASE + id as usize * MAX_WEB_SEEDS;
+        w.tick(t, self.poll.registry(), first, budget, now);
+        self.after_torrent(id, now);
+    }
+
+    /// Handles an event on a web seed's connection, then lets idle seeds start again.
+    fn drive_web(&mut self, token: usize, now: Instant) {
+        let id = (token / MAX_WEB_SEEDS) as TorrentId;
+        let budget = self.web_budget();
+        let (Some(t), Some(w)) = (self.torrents.get_mut(&id), self.web.get_mut(&id)) else { return };
+        let first = WEB_BASE + id as usize * MAX_WEB_SEEDS;
+        w.drive(token % MAX_WEB_SEEDS, t, self.poll.registry(), Token(WEB_BASE + token), now);
+        w.pump(t, self.poll.registry(), first, budget, now);
         self.after_torrent(id, now);
     }
 
@@ -876,6 +933,9 @@ impl Reactor {
             if let Some(mut c) = self.trackers[slot].take() {
                 c.close(self.poll.registry());
             }
+        }
+        for w in self.web.values_mut() {
+            w.close(self.poll.registry());
         }
         for t in self.torrents.values_mut() {
             t.save_resume();

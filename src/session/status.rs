@@ -80,6 +80,8 @@ pub struct TorrentStatus {
     pub pieces: Vec<u8>,
     /// Connected peer addresses.
     pub peer_addrs: Vec<SocketAddr>,
+    /// Web seeds (BEP 17/19) working now: fetching, or ready and not backing off after an error.
+    pub web_seeds: u32,
 }
 
 /// The cell a torrent's status snapshot is published in.
