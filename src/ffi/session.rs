@@ -166,7 +166,7 @@ impl bitgocho_session {
     /// 10000-60000), `listen` (bool), `bind` (IP address), `max_connections`,
     /// `max_connections_per_torrent`, `max_uploads`, `max_upload_rate` and `max_download_rate`
     /// (kB/s as BitTornado, 0: unlimited), `hash_threads` (0: one per core), `event_queue_size`,
-    /// `resume_dir`. Returns `BITGOCHO_E_INVALID_ARG` naming an unknown key or a bad value, and
+    /// `resume_dir`, `web_seeds` (bool, default true: download from BEP 17/19 HTTP seeds). Returns `BITGOCHO_E_INVALID_ARG` naming an unknown key or a bad value, and
     /// `BITGOCHO_E_IO` when no port can be bound or a thread cannot start.
     ///
     /// # Safety
