@@ -13,7 +13,7 @@ use bitgocho::metainfo::hasher::Progress;
 use bitgocho::metainfo::Metainfo;
 use bitgocho::session::event::SessionEvent;
 use bitgocho::session::event_queue::Popped;
-use bitgocho::session::{AddParams, Session, TorrentHandle};
+use bitgocho::session::{AddParams, Session, SessionSettings, TorrentHandle};
 use common::libtorrent::LtPeer;
 use common::KillOnDrop;
 use std::collections::BTreeSet;
@@ -343,4 +343,60 @@ fn libtorrent_fetches_the_same_files_from_the_same_web_seed() {
     assert_eq!(ours.paths(), theirs.paths(), "we ask for the files libtorrent asks for");
     let ranged = |s: &WebServer| s.requests().iter().all(|r| r.contains(" bytes="));
     assert!(ranged(&ours) && ranged(&theirs), "both send Range requests");
+}
+
+#[test]
+fn btdownloadheadless_downloads_from_a_web_seed_by_default() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = single_file(tmp.path());
+    let server = WebServer::start(&["files", tmp.path().join("seed").to_str().unwrap()]);
+    let torrent = tmp.path().join("t.torrent");
+    mktorrent_with_web_seeds(&file, &torrent, 15, &[server.url("/")]);
+    let out = tmp.path().join("out.bin");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_btdownloadheadless"))
+        .arg("--saveas")
+        .arg(&out)
+        .arg(&torrent)
+        .current_dir(tmp.path())
+        .env("HOME", tmp.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start btdownloadheadless");
+    let stdout = child.stdout.take().expect("stdout");
+    let _child = KillOnDrop(child);
+    let text = Arc::new(Mutex::new(String::new()));
+    let sink = text.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let mut t = sink.lock().unwrap();
+            t.push_str(&line);
+            t.push('\n');
+        }
+    });
+    common::wait_for("Download Succeeded! from btdownloadheadless", TRANSFER, || {
+        text.lock().unwrap().contains("Download Succeeded!")
+    });
+    assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&file).unwrap());
+    assert!(!server.requests().is_empty(), "the web seed was used");
+    assert!(!text.lock().unwrap().contains("http seed"), "no web seed error: {}", text.lock().unwrap());
+}
+
+#[test]
+fn web_seeds_setting_off_leaves_them_unused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = single_file(tmp.path());
+    let server = WebServer::start(&["files", tmp.path().join("seed").to_str().unwrap()]);
+    let meta = mktorrent_with_web_seeds(&file, &tmp.path().join("t.torrent"), 15, &[server.url("/")]);
+    let settings = SessionSettings { listen: false, web_seeds: false, ..SessionSettings::default() };
+    let session = Session::new(settings).expect("start session");
+    let t = session.add_torrent(AddParams::new(meta, tmp.path().join("down"))).expect("add torrent");
+    common::wait_status(&t, "downloading state", TRANSFER, |s| {
+        s.state == bitgocho::session::status::TorrentState::Downloading
+    });
+    std::thread::sleep(Duration::from_secs(1));
+    let st = t.status();
+    assert_eq!((st.pieces_have, st.web_seeds, st.downloaded), (0, 0, 0));
+    assert!(server.requests().is_empty(), "the web seed was asked: {:?}", server.requests());
 }

@@ -133,6 +133,7 @@ impl<'a> Monitor<'a> {
                     Some(format!("piece {piece} failed hash check, re-downloading it"))
                 }
                 SessionEvent::Listening { error: Some(e), .. } => Some(format!("Couldn't listen - {e}")),
+                SessionEvent::WebSeedError { url, message, .. } => Some(format!("http seed {url} - {message}")),
                 SessionEvent::Checked { .. } | SessionEvent::Finished { .. } => {
                     urgent = true;
                     None
