@@ -708,6 +708,19 @@ impl Picker {
         }
         Some(piece)
     }
+
+    /// Gives `peer` every block of `piece` if no peer has started it (it is wanted, unstarted and
+    /// not ours), appending them to `out`; false otherwise. Lets a web seed extend a run of
+    /// consecutive pieces fetched in one request.
+    pub fn claim_piece(&mut self, peer: PeerKey, piece: PieceIndex, out: &mut Vec<BlockRef>) -> bool {
+        let p = piece.get();
+        if self.state.get(p as usize) != Some(&State::Pool) || self.prio[p as usize] == Priority::Skip {
+            return false;
+        }
+        let slot = self.start_piece(p);
+        self.take_free_blocks(slot, peer, usize::MAX, out);
+        true
+    }
 }
 
 #[cfg(test)]
@@ -797,6 +810,13 @@ mod tests {
         assert!(outcome.new && !outcome.cancels.is_empty(), "the other requester is cancelled");
         let mut none = Vec::new();
         assert_eq!(picker.pick_piece(w, &has(4, &[]), &mut none), None);
+        // claim_piece takes only untouched pieces.
+        let (mut fresh, _) = setup("1111", "*", "", 0, 7);
+        let mut got = Vec::new();
+        assert!(!fresh.claim_piece(w, PieceIndex::trusted(0), &mut got), "a piece we have");
+        assert!(fresh.claim_piece(w, PieceIndex::trusted(2), &mut got));
+        assert_eq!(got.len(), BLOCKS as usize);
+        assert!(!fresh.claim_piece(w, PieceIndex::trusted(2), &mut got), "already started");
     }
 
     fn pick(picker: &mut Picker, peer: PeerKey, has: &Bitfield, want: usize) -> Vec<(u32, u32)> {

@@ -209,7 +209,7 @@ impl Reactor {
             }
             if let Some(since) = self.stopping {
                 let done = self.trackers.iter().all(Option::is_none)
-                    && self.torrents.values().all(|t| t.announcer.next_time().is_none());
+                    && self.torrents.values().all(|t| t.announcer.is_empty() || t.announcer.next_time().is_none());
                 if done || now.duration_since(since) > STOP_GRACE {
                     break;
                 }

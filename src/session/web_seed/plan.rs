@@ -1,6 +1,7 @@
-//! Which HTTP requests fetch a span of a piece from a web seed: one request with `ranges` for a
-//! BEP 17 seed; for a BEP 19 seed one `Range` request per file the span touches (a piece
-//! spanning files is several requests), pad files filled with zeros without asking.
+//! Which HTTP requests fetch a span of the torrent's bytes from a web seed: one request with
+//! `ranges` for a BEP 17 seed (a span inside one piece); for a BEP 19 seed one `Range` request
+//! per file the span touches (a piece spanning files is several requests), pad files filled with
+//! zeros without asking.
 
 use super::url::{file_url, piece_url, SeedKind};
 
@@ -24,6 +25,8 @@ pub struct Target {
     pub info_hash: [u8; 20],
     /// Bytes per piece.
     pub piece_length: u64,
+    /// Bytes in the torrent, pad files included.
+    pub total_length: u64,
     /// Whether the torrent is a directory of files.
     pub multi_file: bool,
     /// The files, in torrent order.
@@ -55,33 +58,33 @@ pub struct Part {
     pub len: u32,
 }
 
-/// The parts fetching `len` bytes at `begin` of `piece` (of `piece_size` bytes) from the seed
-/// at `base`, in order; empty when the span is empty or outside the torrent.
-pub fn plan(
-    kind: SeedKind,
-    base: &str,
-    target: &Target,
-    piece: u32,
-    piece_size: u32,
-    begin: u32,
-    len: u32,
-) -> Vec<Part> {
-    if len == 0 || u64::from(begin) + u64::from(len) > u64::from(piece_size) {
+/// The parts fetching the `len` torrent bytes at `start` from the seed at `base`, in order;
+/// empty when the span is empty or outside the torrent, or, for a BEP 17 seed, not inside one
+/// piece.
+pub fn plan(kind: SeedKind, base: &str, target: &Target, start: u64, len: u32) -> Vec<Part> {
+    let end = start + u64::from(len);
+    if len == 0 || end > target.total_length || target.piece_length == 0 {
         return Vec::new();
     }
     match kind {
         SeedKind::HttpSeed => {
-            let ranges = if begin == 0 && len == piece_size { Vec::new() } else { vec![(begin, begin + len - 1)] };
-            let url = piece_url(base, &target.info_hash, piece, &ranges);
+            let piece = start / target.piece_length;
+            let piece_start = piece * target.piece_length;
+            let piece_size = target.piece_length.min(target.total_length - piece_start);
+            let (begin, last) = (start - piece_start, end - 1 - piece_start);
+            if last >= piece_size {
+                return Vec::new();
+            }
+            let whole = begin == 0 && last + 1 == piece_size;
+            let ranges = if whole { Vec::new() } else { vec![(begin as u32, last as u32)] };
+            let url = piece_url(base, &target.info_hash, piece as u32, &ranges);
             vec![Part { source: Source::Http { url, range: None }, offset: 0, len }]
         }
-        SeedKind::UrlSeed => url_seed_parts(base, target, piece, begin, len),
+        SeedKind::UrlSeed => url_seed_parts(base, target, start, end),
     }
 }
 
-fn url_seed_parts(base: &str, target: &Target, piece: u32, begin: u32, len: u32) -> Vec<Part> {
-    let start = u64::from(piece) * target.piece_length + u64::from(begin);
-    let end = start + u64::from(len);
+fn url_seed_parts(base: &str, target: &Target, start: u64, end: u64) -> Vec<Part> {
     let first = target.files.partition_point(|f| f.offset + f.length <= start);
     let mut parts = Vec::new();
     for f in target.files[first..].iter().take_while(|f| f.offset < end) {
@@ -111,7 +114,8 @@ mod tests {
     }
 
     fn target(files: Vec<WebFile>, multi: bool) -> Target {
-        Target { info_hash: [1; 20], piece_length: 100, multi_file: multi, files }
+        let total_length = files.last().map_or(0, |f| f.offset + f.length);
+        Target { info_hash: [1; 20], piece_length: 100, total_length, multi_file: multi, files }
     }
 
     fn http(url: &str, a: u64, b: u64, offset: u32, len: u32) -> Part {
@@ -122,15 +126,18 @@ mod tests {
     fn single_file_piece_is_one_range() {
         let t = target(vec![file(0, 250, false, &["f.bin"])], false);
         assert_eq!(
-            plan(SeedKind::UrlSeed, "http://h/f.bin", &t, 1, 100, 0, 100),
+            plan(SeedKind::UrlSeed, "http://h/f.bin", &t, 100, 100),
             vec![http("http://h/f.bin", 100, 199, 0, 100)]
         );
         // The short last piece, part of it.
         assert_eq!(
-            plan(SeedKind::UrlSeed, "http://h/d/", &t, 2, 50, 10, 40),
+            plan(SeedKind::UrlSeed, "http://h/d/", &t, 210, 40),
             vec![http("http://h/d/f.bin", 210, 249, 0, 40)]
         );
-        assert!(plan(SeedKind::UrlSeed, "http://h/d/", &t, 2, 50, 10, 41).is_empty(), "past the piece");
+        assert!(plan(SeedKind::UrlSeed, "http://h/d/", &t, 210, 41).is_empty(), "past the end");
+        assert!(plan(SeedKind::UrlSeed, "http://h/d/", &t, 0, 0).is_empty());
+        // A run of pieces is one range too.
+        assert_eq!(plan(SeedKind::UrlSeed, "http://h/d/", &t, 0, 250), vec![http("http://h/d/f.bin", 0, 249, 0, 250)]);
     }
 
     #[test]
@@ -145,7 +152,7 @@ mod tests {
             ],
             true,
         );
-        let parts = plan(SeedKind::UrlSeed, "http://h/s", &t, 0, 100, 0, 100);
+        let parts = plan(SeedKind::UrlSeed, "http://h/s", &t, 0, 100);
         assert_eq!(
             parts,
             vec![
@@ -155,19 +162,23 @@ mod tests {
                 http("http://h/s/t/d/e", 0, 44, 55, 45),
             ]
         );
-        let tail = plan(SeedKind::UrlSeed, "http://h/s/", &t, 1, 100, 20, 60);
+        let tail = plan(SeedKind::UrlSeed, "http://h/s/", &t, 120, 60);
         assert_eq!(tail, vec![http("http://h/s/t/d/e", 65, 124, 0, 60)]);
     }
 
     #[test]
     fn http_seed_names_the_piece_and_ranges_only_for_part_of_it() {
         let t = target(vec![file(0, 250, false, &["f"])], false);
-        let whole = plan(SeedKind::HttpSeed, "http://h/seed", &t, 1, 100, 0, 100);
+        let whole = plan(SeedKind::HttpSeed, "http://h/seed", &t, 100, 100);
         let Source::Http { url, range: None } = &whole[0].source else { panic!("{whole:?}") };
         assert!(url.ends_with("&piece=1"), "{url}");
-        let part = plan(SeedKind::HttpSeed, "http://h/seed", &t, 1, 100, 20, 30);
+        let part = plan(SeedKind::HttpSeed, "http://h/seed", &t, 120, 30);
         let Source::Http { url, .. } = &part[0].source else { panic!("{part:?}") };
         assert!(url.ends_with("&piece=1&ranges=20-49"), "{url}");
         assert_eq!((part[0].offset, part[0].len), (0, 30));
+        let last = plan(SeedKind::HttpSeed, "http://h/seed", &t, 200, 50);
+        let Source::Http { url, .. } = &last[0].source else { panic!("{last:?}") };
+        assert!(url.ends_with("&piece=2"), "the whole short last piece: {url}");
+        assert!(plan(SeedKind::HttpSeed, "http://h/seed", &t, 150, 100).is_empty(), "two pieces at once");
     }
 }

@@ -1,5 +1,5 @@
 //! One web seed's state machine, sans-I/O: ready (possibly not before some time), fetching a span
-//! of one piece part by part, or banned. Failures back off as BitTornado's HTTP seeds do (a
+//! of the torrent's bytes part by part, or banned. Failures back off as BitTornado's HTTP seeds do (a
 //! retry period, growing after three failures in a row; a busy server's own delay); a seed that
 //! served data failing the hash check is banned for good.
 
@@ -43,12 +43,10 @@ pub enum Step {
         /// The body length expected.
         len: u32,
     },
-    /// The span is complete: `data` holds its bytes, starting at `begin` of `piece`.
+    /// The span is complete: `data` holds its bytes.
     Done {
-        /// The piece.
-        piece: u32,
-        /// Offset of `data` in the piece.
-        begin: u32,
+        /// Offset of `data` in the torrent's bytes.
+        offset: u64,
         /// The bytes.
         data: Vec<u8>,
     },
@@ -56,8 +54,7 @@ pub enum Step {
 
 #[derive(Debug)]
 struct Fetch {
-    piece: u32,
-    begin: u32,
+    offset: u64,
     parts: Vec<Part>,
     next: usize,
     buf: Vec<u8>,
@@ -117,10 +114,10 @@ impl WebSeed {
         matches!(self.phase, Phase::Banned)
     }
 
-    /// The piece it is fetching, if any.
-    pub fn fetching(&self) -> Option<u32> {
+    /// Where the span it is fetching starts, if it is fetching.
+    pub fn fetching(&self) -> Option<u64> {
         match &self.phase {
-            Phase::Fetching(f) => Some(f.piece),
+            Phase::Fetching(f) => Some(f.offset),
             _ => None,
         }
     }
@@ -138,15 +135,15 @@ impl WebSeed {
         self.failures
     }
 
-    /// Starts fetching `len` bytes at `begin` of `piece` through `parts` (from
+    /// Starts fetching the `len` torrent bytes at `offset` through `parts` (from
     /// [`super::plan::plan`]); returns the first request, or `Done` at once when no part needs
     /// the network. `None` when it cannot start (not ready, or no parts).
-    pub fn start(&mut self, piece: u32, begin: u32, len: u32, parts: Vec<Part>, now: Instant) -> Option<Step> {
+    pub fn start(&mut self, offset: u64, len: u32, parts: Vec<Part>, now: Instant) -> Option<Step> {
         if !self.is_ready(now) || parts.is_empty() {
             return None;
         }
         let buf = vec![0u8; len as usize];
-        self.phase = Phase::Fetching(Fetch { piece, begin, parts, next: 0, buf });
+        self.phase = Phase::Fetching(Fetch { offset, parts, next: 0, buf });
         Some(self.advance(now))
     }
 
@@ -164,7 +161,7 @@ impl WebSeed {
         };
         self.failures = 0;
         self.delivered += f.buf.len() as u64;
-        Step::Done { piece: f.piece, begin: f.begin, data: f.buf }
+        Step::Done { offset: f.offset, data: f.buf }
     }
 
     /// A reply to the current request arrived. Returns the next step, or the error, after which
@@ -186,8 +183,9 @@ impl WebSeed {
 
     /// The current fetch failed (or `err` came from the network): the span is abandoned and the
     /// seed waits, for a busy server as long as it asked, otherwise the retry period, multiplied
-    /// by `failures - 2` after more than three failures in a row. Returns the abandoned piece.
-    pub fn fail(&mut self, err: WebSeedError, now: Instant) -> Option<u32> {
+    /// by `failures - 2` after more than three failures in a row. Returns where the abandoned
+    /// span started.
+    pub fn fail(&mut self, err: WebSeedError, now: Instant) -> Option<u64> {
         let piece = self.fetching();
         if self.is_banned() {
             return piece;
@@ -205,8 +203,8 @@ impl WebSeed {
     }
 
     /// Abandons the current fetch without penalty (the torrent paused or no longer needs it):
-    /// the seed is ready again at once. Returns the abandoned piece.
-    pub fn abort(&mut self, now: Instant) -> Option<u32> {
+    /// the seed is ready again at once. Returns where the abandoned span started.
+    pub fn abort(&mut self, now: Instant) -> Option<u64> {
         let piece = self.fetching();
         if piece.is_some() {
             self.phase = Phase::Ready { at: now };
@@ -214,9 +212,9 @@ impl WebSeed {
         piece
     }
 
-    /// The seed served corrupt data for `piece`: it is banned for good. Returns the piece it was
-    /// fetching, if any.
-    pub fn ban(&mut self, piece: u32) -> Option<u32> {
+    /// The seed served corrupt data for `piece`: it is banned for good. Returns where the span it
+    /// was fetching started, if any.
+    pub fn ban(&mut self, piece: u32) -> Option<u64> {
         let fetching = self.fetching();
         self.last_error = Some(WebSeedError::Corrupt { piece });
         self.phase = Phase::Banned;
@@ -251,17 +249,17 @@ mod tests {
         let t0 = Instant::now();
         let mut s = WebSeed::new("http://h/".into(), SeedKind::UrlSeed, SeedConfig::default(), t0);
         let parts = vec![http("a", 0, 2), Part { source: Source::Zeros, offset: 2, len: 2 }, http("b", 4, 3)];
-        assert_eq!(s.start(5, 0, 7, parts, t0), Some(Step::Request { url: "a".into(), range: Some((0, 1)), len: 2 }));
+        assert_eq!(s.start(5, 7, parts, t0), Some(Step::Request { url: "a".into(), range: Some((0, 1)), len: 2 }));
         assert_eq!(s.fetching(), Some(5));
         assert!(!s.is_ready(t0) && s.is_working(t0));
         assert_eq!(s.on_reply(&ok(0, b"ab"), t0), Ok(Step::Request { url: "b".into(), range: Some((4, 6)), len: 3 }));
         let done = s.on_reply(&ok(4, b"cde"), t0).unwrap();
-        assert_eq!(done, Step::Done { piece: 5, begin: 0, data: b"ab\0\0cde".to_vec() });
+        assert_eq!(done, Step::Done { offset: 5, data: b"ab\0\0cde".to_vec() });
         assert!(s.is_ready(t0));
         assert_eq!(s.delivered, 7);
         let zeros = vec![Part { source: Source::Zeros, offset: 0, len: 3 }];
-        assert_eq!(s.start(6, 3, 3, zeros, t0), Some(Step::Done { piece: 6, begin: 3, data: vec![0; 3] }));
-        assert_eq!(s.start(6, 3, 3, Vec::new(), t0), None);
+        assert_eq!(s.start(9, 3, zeros, t0), Some(Step::Done { offset: 9, data: vec![0; 3] }));
+        assert_eq!(s.start(9, 3, Vec::new(), t0), None);
     }
 
     #[test]
@@ -272,7 +270,7 @@ mod tests {
         let mut waits = Vec::new();
         for _ in 0..5 {
             let now = s.ready_at().unwrap();
-            assert!(s.start(1, 0, 2, vec![http("a", 0, 2)], now).is_some());
+            assert!(s.start(1, 2, vec![http("a", 0, 2)], now).is_some());
             let not_found = Reply { status: 404, ..Reply::default() };
             assert!(matches!(s.on_reply(&not_found, now), Err(WebSeedError::Status { status: 404, .. })));
             assert!(!s.is_ready(now) && !s.is_working(now));
@@ -282,13 +280,13 @@ mod tests {
         assert_eq!(secs, vec![10, 10, 10, 20, 30]);
         // A busy server sets its own delay without counting as a failure.
         let now = s.ready_at().unwrap();
-        s.start(1, 0, 2, vec![http("a", 0, 2)], now);
+        s.start(1, 2, vec![http("a", 0, 2)], now);
         let busy = Reply { status: 503, body: b"7".to_vec(), ..Reply::default() };
         assert!(matches!(s.on_reply(&busy, now), Err(WebSeedError::Busy { .. })));
         assert_eq!((s.ready_at().unwrap() - now, s.failures()), (Duration::from_secs(7), 5));
         // Success resets the count.
         let now = s.ready_at().unwrap();
-        s.start(1, 0, 2, vec![http("a", 0, 2)], now);
+        s.start(1, 2, vec![http("a", 0, 2)], now);
         assert!(matches!(s.on_reply(&ok(0, b"xy"), now), Ok(Step::Done { .. })));
         assert_eq!(s.failures(), 0);
     }
@@ -297,18 +295,18 @@ mod tests {
     fn network_failure_abandons_the_piece_and_ban_is_final() {
         let t0 = Instant::now();
         let mut s = WebSeed::new("u".into(), SeedKind::HttpSeed, SeedConfig::default(), t0);
-        s.start(3, 0, 2, vec![http("a", 0, 2)], t0);
+        s.start(3, 2, vec![http("a", 0, 2)], t0);
         assert_eq!(s.fail(WebSeedError::Timeout(Duration::from_secs(30)), t0), Some(3));
         assert_eq!(s.fetching(), None);
         let later = t0 + Duration::from_secs(31);
-        s.start(4, 0, 2, vec![http("a", 0, 2)], later);
+        s.start(4, 2, vec![http("a", 0, 2)], later);
         assert_eq!(s.ban(2), Some(4));
         assert!(s.is_banned() && !s.is_ready(later + Duration::from_secs(9999)) && !s.is_working(later));
         assert_eq!(s.last_error, Some(WebSeedError::Corrupt { piece: 2 }));
         s.fail(WebSeedError::Network("x".into()), later);
         assert!(s.is_banned(), "a failure does not lift a ban");
         let mut s = WebSeed::new("u".into(), SeedKind::UrlSeed, SeedConfig::default(), t0);
-        s.start(3, 0, 2, vec![http("a", 0, 2)], t0);
+        s.start(3, 2, vec![http("a", 0, 2)], t0);
         assert_eq!((s.abort(t0), s.is_ready(t0), s.failures()), (Some(3), true, 0));
     }
 }

@@ -27,6 +27,9 @@ use std::time::Instant;
 
 /// Web seeds used per torrent, at most (further URLs are ignored).
 pub const MAX_WEB_SEEDS: usize = 8;
+/// Bytes a BEP 19 seed asks for in one request at most (a run of whole pieces; one piece when
+/// pieces are larger).
+pub const MAX_RUN: u64 = 4 * 1024 * 1024;
 /// Picker keys of web seeds start here, far above any connection slot.
 const KEY_BASE: u32 = 0xf000_0000;
 
@@ -69,6 +72,7 @@ impl WebSeeds {
         let target = Arc::new(Target {
             info_hash: t.info_hash,
             piece_length: meta.piece_length(),
+            total_length: meta.total_length(),
             multi_file: meta.is_multi_file(),
             files,
         });
@@ -154,17 +158,33 @@ impl WebSeeds {
             }
         }
         let mut blocks = Vec::new();
-        let Some(piece) = t.picker.pick_piece(s.key, &s.conn.has, &mut blocks) else { return false };
-        let wire: Vec<WireBlock> = blocks.iter().map(|b| b.to_wire(&t.layout)).collect();
-        let begin = wire.iter().map(|b| b.begin).min().unwrap_or(0);
-        let end = wire.iter().map(|b| b.begin + b.length).max().unwrap_or(0);
-        s.conn.requested.extend(wire);
-        let len = end - begin;
+        let Some(first) = t.picker.pick_piece(s.key, &s.conn.has, &mut blocks) else { return false };
+        // A BEP 19 seed asks for a run of untouched pieces in one request, as libtorrent does.
+        let whole = blocks.len() as u32 == t.layout.blocks_in_piece(first);
+        if s.seed.kind == SeedKind::UrlSeed && whole {
+            let mut next = first.get() + 1;
+            let run = MAX_RUN.max(u64::from(t.layout.piece_length()));
+            while u64::from(next - first.get() + 1) * u64::from(t.layout.piece_length()) <= run {
+                let Ok(p) = t.layout.piece(next) else { break };
+                if !t.picker.claim_piece(s.key, p, &mut blocks) {
+                    break;
+                }
+                next += 1;
+            }
+        }
+        let plen = u64::from(t.layout.piece_length());
+        let at = |b: &BlockRef| {
+            let (begin, len) = t.layout.block_range(b.piece, b.block);
+            (u64::from(b.piece.get()) * plen + u64::from(begin), u64::from(len))
+        };
+        let start = blocks.iter().map(|b| at(b).0).min().unwrap_or(0);
+        let end = blocks.iter().map(|b| at(b).0 + at(b).1).max().unwrap_or(0);
+        s.conn.requested.extend(blocks.iter().map(|b| b.to_wire(&t.layout)));
+        let len = u32::try_from(end - start).unwrap_or(u32::MAX);
         t.limits.global.lock().down.charge(now, u64::from(len));
         t.limits.down.charge(now, u64::from(len));
-        let size = t.layout.piece_size(piece);
-        let parts = plan(s.seed.kind, &s.seed.url, &self.target, piece.get(), size, begin, len);
-        match s.seed.start(piece.get(), begin, len, parts, now) {
+        let parts = plan(s.seed.kind, &s.seed.url, &self.target, start, len);
+        match s.seed.start(start, len, parts, now) {
             Some(step) => self.step(i, t, step, now),
             None => {
                 self.release(i, t);
@@ -190,8 +210,8 @@ impl WebSeeds {
                     }
                 }
             }
-            Step::Done { piece, begin, data } => {
-                self.deliver(i, t, piece, begin, &data, now);
+            Step::Done { offset, data } => {
+                self.deliver(i, t, offset, &data, now);
                 false
             }
         }
@@ -298,19 +318,17 @@ impl WebSeeds {
     }
 
     /// Hands a fetched span to the torrent as the blocks it claimed.
-    fn deliver(&mut self, i: usize, t: &mut Torrent, piece: u32, begin: u32, data: &[u8], now: Instant) {
+    fn deliver(&mut self, i: usize, t: &mut Torrent, offset: u64, data: &[u8], now: Instant) {
         let s = &mut self.slots[i];
-        let end = begin + data.len() as u32;
-        let mine: Vec<WireBlock> = s
-            .conn
-            .requested
-            .iter()
-            .filter(|b| b.piece == piece && b.begin >= begin && b.begin + b.length <= end)
-            .copied()
-            .collect();
-        for b in mine {
-            let at = (b.begin - begin) as usize;
-            let block = Message::Piece { piece, begin: b.begin, data: &data[at..at + b.length as usize] };
+        let plen = u64::from(t.layout.piece_length());
+        let end = offset + data.len() as u64;
+        let inside = |b: &WireBlock| {
+            let at = u64::from(b.piece) * plen + u64::from(b.begin);
+            (at >= offset && at + u64::from(b.length) <= end).then_some((at - offset) as usize)
+        };
+        let mine: Vec<(WireBlock, usize)> = s.conn.requested.iter().filter_map(|b| Some((*b, inside(b)?))).collect();
+        for (b, at) in mine {
+            let block = Message::Piece { piece: b.piece, begin: b.begin, data: &data[at..at + b.length as usize] };
             if let Err(e) = t.on_message(s.key, &mut s.conn, block, now) {
                 let e = WebSeedError::Network(format!("block rejected: {e}"));
                 self.failed(i, t, e, now);
