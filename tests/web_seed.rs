@@ -408,3 +408,28 @@ fn web_seeds_setting_off_leaves_them_unused() {
     assert_eq!((st.pieces_have, st.web_seeds, st.downloaded), (0, 0, 0));
     assert!(server.requests().is_empty(), "the web seed was asked: {:?}", server.requests());
 }
+
+#[test]
+fn redirects_are_followed_with_the_range_and_loops_are_cut() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = single_file(tmp.path());
+    let seed = tmp.path().join("seed");
+    let moved = WebServer::start(&["--redirect", "files", seed.to_str().unwrap()]);
+    let meta = mktorrent_with_web_seeds(&file, &tmp.path().join("t.torrent"), 15, &[moved.url("/")]);
+    download_from_web_seeds_only(&meta, &seed, &tmp.path().join("down"));
+    let reqs = moved.requests();
+    assert!(reqs.iter().any(|r| r.starts_with("/moved/single%20file.bin bytes=")), "Range kept: {reqs:?}");
+
+    let looping = WebServer::start(&["--redirect-loop", "files", seed.to_str().unwrap()]);
+    let meta = mktorrent_with_web_seeds(&file, &tmp.path().join("loop.torrent"), 15, &[looping.url("/")]);
+    let mut w = Watched::new();
+    let _t = w.add(&meta, &tmp.path().join("down2"), Vec::new());
+    common::wait_for("a redirect-loop error", Duration::from_secs(20), || {
+        w.drain();
+        !w.web_errors().is_empty()
+    });
+    let errors = w.web_errors();
+    assert!(errors[0].1.contains("redirected more than 5 times"), "{errors:?}");
+    common::wait_for("the server to log the requests", Duration::from_secs(5), || looping.requests().len() >= 6);
+    assert_eq!(looping.requests().len(), 6, "the first request and 5 redirects: {:?}", looping.requests());
+}

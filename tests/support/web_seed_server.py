@@ -13,6 +13,8 @@ Options (before the mode):
   --hang           accept requests and never answer
   --corrupt        flip every served byte
   --busy-first N   BEP 17: answer the first request 503 with body N
+  --redirect       files: answer 302 to /moved<path>, and serve /moved/<path> as <path>
+  --redirect-loop  answer every request 302 to itself
   --life S         exit after S seconds (default 120)
 
 Prints `PORT n` once listening, then `REQ <path> <range header or ->` per request (flushed).
@@ -24,7 +26,7 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-opts = {"status": None, "hang": False, "corrupt": False, "busy": None, "life": 120.0}
+opts = {"status": None, "hang": False, "corrupt": False, "busy": None, "life": 120.0, "redirect": None}
 args = sys.argv[1:]
 while args and args[0].startswith("--"):
     flag = args.pop(0)
@@ -36,6 +38,10 @@ while args and args[0].startswith("--"):
         opts["corrupt"] = True
     elif flag == "--busy-first":
         opts["busy"] = args.pop(0)
+    elif flag == "--redirect":
+        opts["redirect"] = "move"
+    elif flag == "--redirect-loop":
+        opts["redirect"] = "loop"
     elif flag == "--life":
         opts["life"] = float(args.pop(0))
     else:
@@ -74,6 +80,12 @@ class Handler(BaseHTTPRequestHandler):
             return
         if opts["status"] is not None:
             return self.reply(opts["status"], b"no\n")
+        if opts["redirect"] == "loop":
+            return self.reply(302, b"", [("Location", self.path)])
+        if opts["redirect"] == "move":
+            if not self.path.startswith("/moved/"):
+                return self.reply(302, b"", [("Location", "/moved" + self.path)])
+            self.path = self.path[len("/moved"):]
         if mode == "files":
             return self.serve_file()
         return self.serve_piece()
