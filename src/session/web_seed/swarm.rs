@@ -117,11 +117,6 @@ impl WebSeeds {
         self.slots.iter().filter(|s| s.fetch.is_some()).count()
     }
 
-    /// The seed index a mio token belongs to, given the first token of this torrent.
-    pub fn slot_of(&self, token: usize, first: usize) -> Option<usize> {
-        token.checked_sub(first).filter(|i| *i < self.slots.len())
-    }
-
     /// The earliest time a request needs looking at without an event.
     pub fn deadline(&self) -> Option<Instant> {
         self.slots.iter().filter_map(|s| s.fetch.as_ref().map(HttpFetch::deadline)).min()
