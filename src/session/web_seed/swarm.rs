@@ -146,17 +146,16 @@ impl WebSeeds {
     /// for it to do (or the download limit is exhausted).
     fn start(&mut self, i: usize, t: &mut Torrent, now: Instant) -> bool {
         let s = &mut self.slots[i];
-        {
-            let mut global = t.limits.global.lock();
-            if global.down.available(now) == 0 || t.limits.down.available(now) == 0 {
-                return false;
-            }
+        let allowed = t.limits.global.lock().down.available(now).min(t.limits.down.available(now));
+        if allowed == 0 {
+            return false;
         }
         let mut blocks = Vec::new();
         let Some(first) = t.picker.pick_piece(s.key, &s.conn.has, &mut blocks) else { return false };
-        // A BEP 19 seed asks for a run of untouched pieces in one request, as libtorrent does.
+        // A BEP 19 seed asks for a run of untouched pieces in one request, as libtorrent does
+        // (not under a download limit, which a run would overshoot).
         let whole = blocks.len() as u32 == t.layout.blocks_in_piece(first);
-        if s.seed.kind == SeedKind::UrlSeed && whole {
+        if s.seed.kind == SeedKind::UrlSeed && whole && allowed == u64::MAX {
             let mut next = first.get() + 1;
             let run = MAX_RUN.max(u64::from(t.layout.piece_length()));
             while u64::from(next - first.get() + 1) * u64::from(t.layout.piece_length()) <= run {
