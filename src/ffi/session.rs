@@ -436,8 +436,10 @@ mod tests {
             ("hash_threads", SettingValue::Int(2)),
             ("event_queue_size", SettingValue::Int(16)),
             ("listen", SettingValue::Bool(false)),
+            ("web_seeds", SettingValue::Int(0)),
         ]);
         let out = session_settings(&s).unwrap();
+        assert!(!out.web_seeds && SessionSettings::default().web_seeds, "web seeds are on unless turned off");
         assert_eq!((out.min_port, out.max_port), (7000, 7010));
         assert_eq!((out.max_upload_rate, out.max_download_rate), (20 * 1024, 0));
         assert_eq!(out.bind, "127.0.0.1".parse::<IpAddr>().unwrap());
