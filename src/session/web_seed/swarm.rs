@@ -145,27 +145,11 @@ impl WebSeeds {
     /// Claims a piece for seed `i` and starts its first request; false when there is nothing
     /// for it to do (or the download limit is exhausted).
     fn start(&mut self, i: usize, t: &mut Torrent, now: Instant) -> bool {
-        let s = &mut self.slots[i];
         let allowed = t.limits.global.lock().down.available(now).min(t.limits.down.available(now));
         if allowed == 0 {
             return false;
         }
-        let mut blocks = Vec::new();
-        let Some(first) = t.picker.pick_piece(s.key, &s.conn.has, &mut blocks) else { return false };
-        // A BEP 19 seed asks for a run of untouched pieces in one request, as libtorrent does
-        // (not under a download limit, which a run would overshoot).
-        let whole = blocks.len() as u32 == t.layout.blocks_in_piece(first);
-        if s.seed.kind == SeedKind::UrlSeed && whole && allowed == u64::MAX {
-            let mut next = first.get() + 1;
-            let run = MAX_RUN.max(u64::from(t.layout.piece_length()));
-            while u64::from(next - first.get() + 1) * u64::from(t.layout.piece_length()) <= run {
-                let Ok(p) = t.layout.piece(next) else { break };
-                if !t.picker.claim_piece(s.key, p, &mut blocks) {
-                    break;
-                }
-                next += 1;
-            }
-        }
+        let Some(blocks) = self.claim(i, t, allowed == u64::MAX) else { return false };
         let plen = u64::from(t.layout.piece_length());
         let at = |b: &BlockRef| {
             let (begin, len) = t.layout.block_range(b.piece, b.block);
@@ -173,6 +157,7 @@ impl WebSeeds {
         };
         let start = blocks.iter().map(|b| at(b).0).min().unwrap_or(0);
         let end = blocks.iter().map(|b| at(b).0 + at(b).1).max().unwrap_or(0);
+        let s = &mut self.slots[i];
         s.conn.requested.extend(blocks.iter().map(|b| b.to_wire(&t.layout)));
         let len = u32::try_from(end - start).unwrap_or(u32::MAX);
         t.limits.global.lock().down.charge(now, u64::from(len));
@@ -185,6 +170,28 @@ impl WebSeeds {
                 false
             }
         }
+    }
+
+    /// The blocks seed `i` takes next: one piece from the picker, and for a BEP 19 seed allowed
+    /// to, the untouched pieces after it up to [`MAX_RUN`] bytes, fetched in one request as
+    /// libtorrent does (not under a download limit, which a run would overshoot).
+    fn claim(&mut self, i: usize, t: &mut Torrent, may_run: bool) -> Option<Vec<BlockRef>> {
+        let s = &self.slots[i];
+        let mut blocks = Vec::new();
+        let first = t.picker.pick_piece(s.key, &s.conn.has, &mut blocks)?;
+        let whole = blocks.len() as u32 == t.layout.blocks_in_piece(first);
+        if s.seed.kind != SeedKind::UrlSeed || !whole || !may_run {
+            return Some(blocks);
+        }
+        let plen = u64::from(t.layout.piece_length());
+        let most = (MAX_RUN / plen).max(1);
+        for next in (first.get() + 1..).take(most as usize - 1) {
+            match t.layout.piece(next) {
+                Ok(p) if t.picker.claim_piece(s.key, p, &mut blocks) => {}
+                _ => break,
+            }
+        }
+        Some(blocks)
     }
 
     /// Acts on a seed's next step: a new request, or a finished span to hand to the torrent.
