@@ -68,7 +68,7 @@ impl WebServer {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
-    /// Request lines so far: `<path> <Range header or ->`.
+    /// Request lines so far: `<path> <Range header or -> <client port>`.
     fn requests(&self) -> Vec<String> {
         self.requests.lock().unwrap().clone()
     }
@@ -212,7 +212,7 @@ fn url_seed_single_file_alone() {
     let spans: Vec<u64> = reqs
         .iter()
         .filter_map(|r| {
-            let (a, b) = r.split("bytes=").nth(1)?.split_once('-')?;
+            let (a, b) = r.split("bytes=").nth(1)?.split(' ').next()?.split_once('-')?;
             Some(b.parse::<u64>().ok()? - a.parse::<u64>().ok()? + 1)
         })
         .collect();
@@ -449,4 +449,27 @@ fn unusable_web_seed_urls_are_reported_at_once() {
     let errors = w.web_errors();
     assert!(errors[0].0 == urls[0] && errors[0].1.contains("https web seeds are not supported"), "{errors:?}");
     assert!(errors[1].0 == urls[1] && errors[1].1.contains("not usable"), "{errors:?}");
+}
+
+/// The distinct client ports (connections) of a server's requests.
+fn connections(server: &WebServer) -> BTreeSet<String> {
+    server.requests().iter().filter_map(|r| r.rsplit(' ').next().map(str::to_string)).collect()
+}
+
+#[test]
+fn connections_are_kept_alive_and_a_dropped_one_is_replaced() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = multi_file(tmp.path());
+    let seed = tmp.path().join("seed");
+    let server = WebServer::start(&["files", seed.to_str().unwrap()]);
+    let meta = mktorrent_with_web_seeds(&dir, &tmp.path().join("t.torrent"), 15, &[server.url("/")]);
+    download_from_web_seeds_only(&meta, &seed, &tmp.path().join("down"));
+    let (requests, conns) = (server.requests().len(), connections(&server).len());
+    assert!(requests >= 5 && conns < requests, "{conns} connections for {requests} requests");
+
+    let dropping = WebServer::start(&["--drop-idle", "files", seed.to_str().unwrap()]);
+    let meta = mktorrent_with_web_seeds(&dir, &tmp.path().join("d.torrent"), 15, &[dropping.url("/")]);
+    download_from_web_seeds_only(&meta, &seed, &tmp.path().join("down2"));
+    let (requests, conns) = (dropping.requests().len(), connections(&dropping).len());
+    assert_eq!(conns, requests, "one connection per request when the server drops them");
 }

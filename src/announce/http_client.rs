@@ -63,11 +63,14 @@ pub struct ExchangeOptions {
     pub headers: Vec<(String, String)>,
     /// Ask for a gzip body (`Accept-Encoding: gzip`).
     pub gzip: bool,
+    /// Ask the server to keep the connection open (`Connection: keep-alive`; see
+    /// [`HttpExchange::reusable`]) instead of closing it.
+    pub keep_alive: bool,
 }
 
 impl Default for ExchangeOptions {
     fn default() -> Self {
-        ExchangeOptions { max_body: MAX_BODY, headers: Vec::new(), gzip: true }
+        ExchangeOptions { max_body: MAX_BODY, headers: Vec::new(), gzip: true, keep_alive: false }
     }
 }
 
@@ -88,6 +91,8 @@ struct Head {
     gzip: bool,
     location: Option<String>,
     headers: Vec<(String, String)>,
+    /// HTTP/1.1 without `Connection: close`.
+    persistent: bool,
 }
 
 impl HttpExchange {
@@ -116,6 +121,14 @@ impl HttpExchange {
         head.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
+    /// Whether the connection can carry another request after this complete reply: keep-alive
+    /// was asked, the server did not refuse it, the body had a length and nothing followed it.
+    pub fn reusable(&self) -> bool {
+        let Some(head) = &self.head else { return false };
+        let exact = matches!(head.framing, Framing::Length(n) if self.buf.len() == head.body_start + n);
+        self.options.keep_alive && head.persistent && exact
+    }
+
     /// Body bytes received so far (framing included for chunked replies).
     pub fn body_received(&self) -> usize {
         self.head.as_ref().map_or(0, |h| self.buf.len().saturating_sub(h.body_start))
@@ -140,7 +153,11 @@ impl HttpExchange {
         for (name, value) in &self.options.headers {
             r.push_str(&format!("{name}: {value}\r\n"));
         }
-        r.push_str("Connection: close\r\n\r\n");
+        r.push_str(if self.options.keep_alive {
+            "Connection: keep-alive\r\n\r\n"
+        } else {
+            "Connection: close\r\n\r\n"
+        });
         r.into_bytes()
     }
 
@@ -180,6 +197,7 @@ impl HttpExchange {
         let mut framing = Framing::UntilClose;
         let mut gzip = false;
         let mut location = None;
+        let mut persistent = resp.version == Some(1);
         let mut headers = Vec::with_capacity(resp.headers.len());
         for h in resp.headers.iter() {
             let value = String::from_utf8_lossy(h.value);
@@ -196,13 +214,15 @@ impl HttpExchange {
                 gzip = true;
             } else if h.name.eq_ignore_ascii_case("location") {
                 location = Some(value.to_string());
+            } else if h.name.eq_ignore_ascii_case("connection") && value.eq_ignore_ascii_case("close") {
+                persistent = false;
             }
             headers.push((h.name.to_string(), value.to_string()));
         }
         if (100..200).contains(&status) || status == 204 || status == 304 {
             framing = Framing::Length(0);
         }
-        Ok(Some(Head { status, body_start, framing, gzip, location, headers }))
+        Ok(Some(Head { status, body_start, framing, gzip, location, headers, persistent }))
     }
 
     fn try_finish(&mut self, closed: bool) -> Result<Progress, HttpError> {
@@ -339,7 +359,12 @@ mod tests {
 
     #[test]
     fn options_add_headers_and_bound_the_body() {
-        let opts = ExchangeOptions { max_body: 8, headers: vec![("Range".into(), "bytes=0-7".into())], gzip: false };
+        let opts = ExchangeOptions {
+            max_body: 8,
+            headers: vec![("Range".into(), "bytes=0-7".into())],
+            gzip: false,
+            keep_alive: true,
+        };
         let mut x = HttpExchange::with_options("http://h/f", opts.clone()).unwrap();
         let r = String::from_utf8(x.request("UA")).unwrap();
         assert!(r.contains("\r\nRange: bytes=0-7\r\n") && !r.contains("Accept-Encoding"), "{r}");
@@ -348,7 +373,20 @@ mod tests {
         assert_eq!(x.feed(reply).unwrap(), Progress::NeedMore);
         assert_eq!((x.status(), x.header("content-range")), (Some(206), Some("bytes 0-7/100")));
         assert_eq!(x.body_received(), 4);
+        assert!(!x.reusable(), "not complete yet");
         assert_eq!(x.feed(b"4567").unwrap(), Progress::Done { status: 206, body: b"01234567".to_vec() });
+        assert!(x.reusable() && r.contains("Connection: keep-alive"));
+        let keep = |reply: &[u8], keep_alive: bool| {
+            let mut x =
+                HttpExchange::with_options("http://h/f", ExchangeOptions { keep_alive, ..opts.clone() }).unwrap();
+            matches!(x.feed(reply), Ok(Progress::Done { .. })) && x.reusable()
+        };
+        assert!(keep(b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx", true));
+        assert!(!keep(b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx", false), "not asked");
+        assert!(!keep(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\nx", true));
+        assert!(!keep(b"HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\nx", true));
+        assert!(!keep(b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nxy", true), "bytes after the body");
+        assert!(!keep(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n", true));
         let mut big = HttpExchange::with_options("http://h/f", opts.clone()).unwrap();
         assert_eq!(big.feed(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n"), Err(HttpError::TooLarge));
         let mut chunked = HttpExchange::with_options("http://h/f", opts).unwrap();

@@ -15,9 +15,12 @@ Options (before the mode):
   --busy-first N   BEP 17: answer the first request 503 with body N
   --redirect       files: answer 302 to /moved<path>, and serve /moved/<path> as <path>
   --redirect-loop  answer every request 302 to itself
+  --drop-idle      close each connection after its reply without saying so (as a server whose
+                   keep-alive timeout expired)
   --life S         exit after S seconds (default 120)
 
-Prints `PORT n` once listening, then `REQ <path> <range header or ->` per request (flushed).
+Prints `PORT n` once listening, then `REQ <path> <range header or -> <client port>` per request
+(flushed).
 """
 import os
 import sys
@@ -26,7 +29,8 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-opts = {"status": None, "hang": False, "corrupt": False, "busy": None, "life": 120.0, "redirect": None}
+opts = {"status": None, "hang": False, "corrupt": False, "busy": None, "life": 120.0, "redirect": None,
+        "drop": False}
 args = sys.argv[1:]
 while args and args[0].startswith("--"):
     flag = args.pop(0)
@@ -42,6 +46,8 @@ while args and args[0].startswith("--"):
         opts["redirect"] = "move"
     elif flag == "--redirect-loop":
         opts["redirect"] = "loop"
+    elif flag == "--drop-idle":
+        opts["drop"] = True
     elif flag == "--life":
         opts["life"] = float(args.pop(0))
     else:
@@ -72,9 +78,11 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+        if opts["drop"]:
+            self.close_connection = True
 
     def do_GET(self):
-        log("REQ %s %s" % (self.path, self.headers.get("Range", "-")))
+        log("REQ %s %s %d" % (self.path, self.headers.get("Range", "-"), self.client_address[1]))
         if opts["hang"]:
             time.sleep(opts["life"])
             return
@@ -137,7 +145,14 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(200, flip(chunk), [("Content-Type", "application/octet-stream")])
 
 
-server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+class Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        # A client hanging up mid-reply (a banned or finished download) is not an error here.
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
+
+
+server = Server(("127.0.0.1", 0), Handler)
 server.daemon_threads = True
 print("PORT", server.server_address[1], flush=True)
 threading.Thread(target=server.serve_forever, daemon=True).start()

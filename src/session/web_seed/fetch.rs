@@ -1,6 +1,7 @@
 //! One web seed HTTP request on the reactor's mio registry: name resolution off the thread,
-//! connect, send, and the reply parsed by the shared sans-I/O [`HttpExchange`], following
-//! redirects up to [`MAX_REDIRECTS`] and giving up when no byte arrives for the idle timeout.
+//! connect (or reuse the kept-alive connection of the seed's previous request), send, and the
+//! reply parsed by the shared sans-I/O [`HttpExchange`], following redirects up to
+//! [`MAX_REDIRECTS`] and giving up when no byte arrives for the idle timeout.
 
 use super::reply::Reply;
 use super::WebSeedError;
@@ -33,35 +34,91 @@ pub enum FetchOutcome {
     Failed(WebSeedError),
 }
 
+/// A connection left open by a finished request, for the same seed's next one.
+pub struct IdleConn {
+    host: String,
+    port: u16,
+    stream: TcpStream,
+}
+
+impl IdleConn {
+    /// Deregisters and closes it.
+    pub fn close(mut self, registry: &Registry) {
+        let _ = registry.deregister(&mut self.stream);
+    }
+}
+
 /// One in-flight web seed request.
 pub struct HttpFetch {
+    url: String,
     options: ExchangeOptions,
     exchange: HttpExchange,
     redirects: usize,
     stage: Stage,
     idle_timeout: Duration,
     last_progress: Instant,
+    /// Sent on a kept-alive connection (which the server may have closed meanwhile).
+    reused: bool,
+    idle: Option<IdleConn>,
 }
 
 impl HttpFetch {
     /// Starts a GET of `url` (with `Range: bytes=first-last` when `range` is set) expecting
-    /// `len` body bytes; resolution begins at once.
+    /// `len` body bytes, on `reuse` when it goes to the same host and port (it is closed
+    /// otherwise); resolution begins at once.
     pub fn start(
         url: &str,
         range: Option<(u64, u64)>,
         len: u32,
         idle_timeout: Duration,
+        reuse: Option<IdleConn>,
+        registry: &Registry,
         now: Instant,
     ) -> Result<HttpFetch, WebSeedError> {
         let mut headers = Vec::new();
         if let Some((a, b)) = range {
             headers.push(("Range".to_string(), format!("bytes={a}-{b}")));
         }
-        let options = ExchangeOptions { max_body: (len as usize).max(ERROR_BODY), headers, gzip: false };
-        let exchange = HttpExchange::with_options(url, options.clone())?;
+        let options =
+            ExchangeOptions { max_body: (len as usize).max(ERROR_BODY), headers, gzip: false, keep_alive: true };
+        let exchange = match HttpExchange::with_options(url, options.clone()) {
+            Ok(x) => x,
+            Err(e) => {
+                if let Some(c) = reuse {
+                    c.close(registry);
+                }
+                return Err(e.into());
+            }
+        };
         let (host, port) = exchange.target();
-        let stage = Stage::Resolving(resolve(host.to_string(), port));
-        Ok(HttpFetch { options, exchange, redirects: 0, stage, idle_timeout, last_progress: now })
+        let (stage, reused) = match reuse {
+            Some(c) if c.host == host && c.port == port => {
+                let request = exchange.request(USER_AGENT);
+                (Stage::Http { stream: c.stream, request, written: 0 }, true)
+            }
+            other => {
+                if let Some(c) = other {
+                    c.close(registry);
+                }
+                (Stage::Resolving(resolve(host.to_string(), port)), false)
+            }
+        };
+        Ok(HttpFetch {
+            url: url.to_string(),
+            options,
+            exchange,
+            redirects: 0,
+            stage,
+            idle_timeout,
+            last_progress: now,
+            reused,
+            idle: None,
+        })
+    }
+
+    /// The connection of a finished request that may carry the seed's next one.
+    pub fn take_idle(&mut self) -> Option<IdleConn> {
+        self.idle.take()
     }
 
     /// When the reactor must look at it again without an event.
@@ -81,13 +138,37 @@ impl HttpFetch {
         match self.step(registry, token, now) {
             Ok(FetchOutcome::Pending) => FetchOutcome::Pending,
             Ok(done) => {
+                if self.exchange.reusable() {
+                    self.keep();
+                }
                 self.close(registry);
                 done
+            }
+            Err(_) if self.reused && self.exchange.status().is_none() => {
+                // The server closed the kept-alive connection before answering: ask again on a
+                // fresh one.
+                self.close(registry);
+                self.reused = false;
+                match HttpExchange::with_options(&self.url, self.options.clone()) {
+                    Ok(x) => self.exchange = x,
+                    Err(e) => return FetchOutcome::Failed(e.into()),
+                }
+                let (host, port) = self.exchange.target();
+                self.stage = Stage::Resolving(resolve(host.to_string(), port));
+                self.drive(registry, token, now)
             }
             Err(e) => {
                 self.close(registry);
                 FetchOutcome::Failed(e)
             }
+        }
+    }
+
+    /// Moves the connection of a complete, reusable reply aside for the next request.
+    fn keep(&mut self) {
+        if let Stage::Http { stream, .. } = std::mem::replace(&mut self.stage, Stage::Done) {
+            let (host, port) = self.exchange.target();
+            self.idle = Some(IdleConn { host: host.to_string(), port, stream });
         }
     }
 
@@ -155,6 +236,7 @@ impl HttpFetch {
             return Err(WebSeedError::Redirects(MAX_REDIRECTS));
         }
         self.exchange = HttpExchange::with_options(to, self.options.clone())?;
+        self.url = to.to_string();
         let (host, port) = self.exchange.target();
         self.stage = Stage::Resolving(resolve(host.to_string(), port));
         Ok(())

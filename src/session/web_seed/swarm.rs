@@ -7,7 +7,7 @@
 //!
 //! [`Picker::pick_piece`]: crate::session::Picker::pick_piece
 
-use super::fetch::{FetchOutcome, HttpFetch};
+use super::fetch::{FetchOutcome, HttpFetch, IdleConn};
 use super::plan::{plan, Target, WebFile};
 use super::seed::{SeedConfig, Step, WebSeed};
 use super::url::{check_url, SeedKind};
@@ -39,6 +39,20 @@ struct Slot {
     key: PeerKey,
     conn: PeerConn,
     fetch: Option<HttpFetch>,
+    /// The kept-alive connection of its last request.
+    idle: Option<IdleConn>,
+}
+
+impl Slot {
+    /// Closes its request in flight and its kept-alive connection.
+    fn hang_up(&mut self, registry: &Registry) {
+        if let Some(mut f) = self.fetch.take() {
+            f.close(registry);
+        }
+        if let Some(c) = self.idle.take() {
+            c.close(registry);
+        }
+    }
 }
 
 /// The web seeds of one torrent.
@@ -92,7 +106,7 @@ impl WebSeeds {
             let mut conn = PeerConn::new(seed_addr(index), true, t.layout.piece_count(), now);
             conn.has = Bitfield::all(t.layout.piece_count());
             let seed = WebSeed::new(url.clone(), kind, config, now);
-            slots.push(Slot { seed, key: PeerKey(KEY_BASE + index as u32), conn, fetch: None });
+            slots.push(Slot { seed, key: PeerKey(KEY_BASE + index as u32), conn, fetch: None, idle: None });
         }
         WebSeeds { torrent: t.id, target, slots }
     }
@@ -134,9 +148,14 @@ impl WebSeeds {
             if opened >= budget {
                 break;
             }
-            if self.slots[i].fetch.is_none() && self.slots[i].seed.is_ready(now) && self.start(i, t, now) {
+            if self.slots[i].fetch.is_some() || !self.slots[i].seed.is_ready(now) {
+                continue;
+            }
+            if self.start(i, t, registry, now) {
                 self.drive(i, t, registry, Token(first + i), now);
                 opened += 1;
+            } else if let Some(c) = self.slots[i].idle.take() {
+                c.close(registry);
             }
         }
         opened
@@ -144,7 +163,7 @@ impl WebSeeds {
 
     /// Claims a piece for seed `i` and starts its first request; false when there is nothing
     /// for it to do (or the download limit is exhausted).
-    fn start(&mut self, i: usize, t: &mut Torrent, now: Instant) -> bool {
+    fn start(&mut self, i: usize, t: &mut Torrent, registry: &Registry, now: Instant) -> bool {
         let allowed = t.limits.global.lock().down.available(now).min(t.limits.down.available(now));
         if allowed == 0 {
             return false;
@@ -164,7 +183,7 @@ impl WebSeeds {
         t.limits.down.charge(now, u64::from(len));
         let parts = plan(s.seed.kind, &s.seed.url, &self.target, start, len);
         match s.seed.start(start, len, parts, now) {
-            Some(step) => self.step(i, t, step, now),
+            Some(step) => self.step(i, t, step, registry, now),
             None => {
                 self.release(i, t);
                 false
@@ -196,11 +215,12 @@ impl WebSeeds {
 
     /// Acts on a seed's next step: a new request, or a finished span to hand to the torrent.
     /// Returns true while a request is in flight.
-    fn step(&mut self, i: usize, t: &mut Torrent, step: Step, now: Instant) -> bool {
+    fn step(&mut self, i: usize, t: &mut Torrent, step: Step, registry: &Registry, now: Instant) -> bool {
         match step {
             Step::Request { url, range, len } => {
                 let idle = self.slots[i].seed.config().idle_timeout;
-                match HttpFetch::start(&url, range, len, idle, now) {
+                let reuse = self.slots[i].idle.take();
+                match HttpFetch::start(&url, range, len, idle, reuse, registry, now) {
                     Ok(f) => {
                         self.slots[i].fetch = Some(f);
                         true
@@ -222,6 +242,9 @@ impl WebSeeds {
     pub fn drive(&mut self, i: usize, t: &mut Torrent, registry: &Registry, token: Token, now: Instant) {
         let Some(fetch) = self.slots.get_mut(i).and_then(|s| s.fetch.as_mut()) else { return };
         let outcome = fetch.drive(registry, token, now);
+        if !matches!(outcome, FetchOutcome::Pending) {
+            self.slots[i].idle = fetch.take_idle();
+        }
         match outcome {
             FetchOutcome::Pending => {}
             FetchOutcome::Failed(e) => {
@@ -232,7 +255,7 @@ impl WebSeeds {
                 self.slots[i].fetch = None;
                 match self.slots[i].seed.on_reply(&reply, now) {
                     Ok(step) => {
-                        if self.step(i, t, step, now) {
+                        if self.step(i, t, step, registry, now) {
                             self.drive(i, t, registry, token, now);
                         }
                     }
@@ -261,9 +284,7 @@ impl WebSeeds {
             if s.seed.is_banned() || !t.is_banned(&s.conn.addr) {
                 continue;
             }
-            if let Some(mut f) = s.fetch.take() {
-                f.close(registry);
-            }
+            s.hang_up(registry);
             let bad = last_checked_piece(t).unwrap_or(u32::MAX);
             s.seed.ban(bad);
             self.release(i, t);
@@ -276,9 +297,7 @@ impl WebSeeds {
     pub fn stop(&mut self, t: &mut Torrent, registry: &Registry, now: Instant) {
         let checking = t.state == TorrentState::Checking;
         for i in 0..self.slots.len() {
-            if let Some(mut f) = self.slots[i].fetch.take() {
-                f.close(registry);
-            }
+            self.slots[i].hang_up(registry);
             self.slots[i].seed.abort(now);
             if checking {
                 // A recheck rebuilt the picker: the claims are void already.
@@ -342,9 +361,7 @@ impl WebSeeds {
     /// Closes every request (the torrent is being removed).
     pub fn close(&mut self, registry: &Registry) {
         for s in &mut self.slots {
-            if let Some(mut f) = s.fetch.take() {
-                f.close(registry);
-            }
+            s.hang_up(registry);
         }
     }
 }
