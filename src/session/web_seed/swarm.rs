@@ -126,9 +126,9 @@ impl WebSeeds {
         self.slots.iter().filter(|s| s.seed.is_working(now)).count() as u32
     }
 
-    /// Requests in flight (open connections).
+    /// Open connections: requests in flight and kept-alive ones.
     pub fn connections(&self) -> usize {
-        self.slots.iter().filter(|s| s.fetch.is_some()).count()
+        self.slots.iter().map(|s| usize::from(s.fetch.is_some()) + usize::from(s.idle.is_some())).sum()
     }
 
     /// The earliest time a request needs looking at without an event.
