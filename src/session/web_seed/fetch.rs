@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 
 /// Largest body accepted for an error reply (a 404 page) beyond the bytes asked for.
 const ERROR_BODY: usize = 64 * 1024;
+/// Longest a request may take in all, however steadily its bytes trickle in.
+pub const MAX_REQUEST_TIME: Duration = Duration::from_secs(300);
 
 enum Stage {
     Resolving(Receiver<Option<SocketAddr>>),
@@ -57,6 +59,7 @@ pub struct HttpFetch {
     stage: Stage,
     idle_timeout: Duration,
     last_progress: Instant,
+    started: Instant,
     /// Sent on a kept-alive connection (which the server may have closed meanwhile).
     reused: bool,
     idle: Option<IdleConn>,
@@ -111,6 +114,7 @@ impl HttpFetch {
             stage,
             idle_timeout,
             last_progress: now,
+            started: now,
             reused,
             idle: None,
         })
@@ -125,7 +129,7 @@ impl HttpFetch {
     pub fn deadline(&self) -> Instant {
         match self.stage {
             Stage::Resolving(_) => Instant::now() + Duration::from_millis(20),
-            _ => self.last_progress + self.idle_timeout,
+            _ => (self.last_progress + self.idle_timeout).min(self.started + MAX_REQUEST_TIME),
         }
     }
 
@@ -134,6 +138,10 @@ impl HttpFetch {
         if now.saturating_duration_since(self.last_progress) > self.idle_timeout {
             self.close(registry);
             return FetchOutcome::Failed(WebSeedError::Timeout(self.idle_timeout));
+        }
+        if now.saturating_duration_since(self.started) > MAX_REQUEST_TIME {
+            self.close(registry);
+            return FetchOutcome::Failed(WebSeedError::TooSlow(MAX_REQUEST_TIME));
         }
         match self.step(registry, token, now) {
             Ok(FetchOutcome::Pending) => FetchOutcome::Pending,

@@ -75,6 +75,9 @@ pub enum WebSeedError {
     /// No byte arrived for too long.
     #[error("web seed timed out (no data for {} s)", .0.as_secs())]
     Timeout(Duration),
+    /// The request took longer than allowed in all.
+    #[error("web seed request not complete after {} s", .0.as_secs())]
+    TooSlow(Duration),
     /// Too many redirects.
     #[error("web seed redirected more than {0} times")]
     Redirects(usize),
