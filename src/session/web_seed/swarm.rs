@@ -248,7 +248,7 @@ impl WebSeeds {
         match outcome {
             FetchOutcome::Pending => {}
             FetchOutcome::Failed(e) => {
-                self.slots[i].fetch = None;
+                self.slots[i].hang_up(registry);
                 self.failed(i, t, e, now);
             }
             FetchOutcome::Reply(reply) => {
@@ -260,6 +260,8 @@ impl WebSeeds {
                         }
                     }
                     Err(e) => {
+                        // The seed backs off: no connection is kept for it meanwhile.
+                        self.slots[i].hang_up(registry);
                         self.release(i, t);
                         self.report(t, i, &e);
                     }
