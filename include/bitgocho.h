@@ -179,6 +179,12 @@
 #define BITGOCHO_EVENT_EVENTS_DROPPED 12
 
 /**
+ * An HTTP seed (BEP 17 or 19) failed (`bitgocho_event_url()`, `bitgocho_event_message()`); it
+ * retries later, unless it served corrupt data and was dropped.
+ */
+#define BITGOCHO_EVENT_WEB_SEED_ERROR 13
+
+/**
  * `bitgocho_peer_addr.family` of an IPv4 address (first 4 bytes of `addr`).
  */
 #define BITGOCHO_PEER_IPV4 4
@@ -337,6 +343,11 @@ typedef struct bitgocho_torrent_status {
    * Pieces in the torrent.
    */
   uint32_t pieces_total;
+  /**
+   * HTTP seeds (BEP 17 `httpseeds`, BEP 19 `url-list`) working now: fetching, or ready and not
+   * backing off after an error.
+   */
+  uint32_t web_seeds;
 } bitgocho_torrent_status;
 
 /**
@@ -668,7 +679,7 @@ bitgocho_status bitgocho_event_info_hash(const struct bitgocho_event *event,
                                          size_t *out_len);
 
 /**
- * Copies the event's text into `buf`: the message of TRACKER_ERROR, STORAGE_ERROR and a
+ * Copies the event's text into `buf`: the message of TRACKER_ERROR, STORAGE_ERROR, WEB_SEED_ERROR and a
  * failed LISTENING, the warning of TRACKER_REPLY, a description for EVENTS_DROPPED; empty
  * for the others.
  *
@@ -712,7 +723,8 @@ bitgocho_status bitgocho_event_peer(const struct bitgocho_event *event,
                                     size_t *out_len);
 
 /**
- * Copies the tracker URL of TRACKER_REPLY and TRACKER_ERROR into `buf`.
+ * Copies the URL of TRACKER_REPLY, TRACKER_ERROR (the tracker's) and WEB_SEED_ERROR (the
+ * seed's) into `buf`.
  *
  * # Safety
  * As for `bitgocho_event_info_hash()`.
@@ -1438,6 +1450,7 @@ bitgocho_status bitgocho_metainfo_node(const struct bitgocho_metainfo *metainfo,
  * (kB/s as BitTornado, 0: unlimited), `hash_threads` (0: one per core), `event_queue_size`,
  * `resume_dir`, `piece_buffer_mb` (memory for pieces assembled before they are verified and
  * written, default 64; 0 writes every block as it arrives). Returns `BITGOCHO_E_INVALID_ARG` naming an unknown key or a bad value, and
+ * `resume_dir`, `web_seeds` (bool, default true: download from BEP 17/19 HTTP seeds). Returns `BITGOCHO_E_INVALID_ARG` naming an unknown key or a bad value, and
  * `BITGOCHO_E_IO` when no port can be bound or a thread cannot start.
  *
  * # Safety

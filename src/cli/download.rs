@@ -136,6 +136,7 @@ pub fn notice(event: &SessionEvent) -> Notice {
             Notice::Error(format!("piece {piece} failed hash check, re-downloading it"))
         }
         SessionEvent::Listening { error: Some(e), .. } => Notice::Error(format!("Couldn't listen - {e}")),
+        SessionEvent::WebSeedError { url, message, .. } => Notice::Error(format!("http seed {url} - {message}")),
         SessionEvent::Checked { .. } | SessionEvent::Finished { .. } => Notice::Milestone,
         _ => Notice::Nothing,
     }
@@ -195,6 +196,8 @@ mod tests {
         let e = SessionEvent::HashFailed { torrent: 1, piece: 3 };
         assert_eq!(notice(&e), Notice::Error("piece 3 failed hash check, re-downloading it".into()));
         assert_eq!(notice(&SessionEvent::Finished { torrent: 1 }), Notice::Milestone);
+        let e = SessionEvent::WebSeedError { torrent: 1, url: "http://s/".into(), message: "HTTP 404".into() };
+        assert_eq!(notice(&e), Notice::Error("http seed http://s/ - HTTP 404".into()));
         assert_eq!(notice(&SessionEvent::Added { torrent: 1 }), Notice::Nothing);
     }
 

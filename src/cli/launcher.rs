@@ -3,12 +3,12 @@
 //! started and stopped as files appear, change or go away, errors kept per torrent, and the
 //! messages (`added "<path>"`, `DIED: ...`) the front end shows, without printing anything.
 
+use super::download::{notice, Notice};
 use super::headless::{self, HeadlessConfig};
 use super::launchmany::{self, Stamp};
 use super::saveas::{self, SaveTarget};
 use super::{options, Exit};
 use crate::metainfo::Metainfo;
-use crate::session::event::SessionEvent;
 use crate::session::event_queue::Popped;
 use crate::session::status::{TorrentState, TorrentStatus};
 use crate::session::{AddParams, Session, TorrentHandle};
@@ -268,13 +268,7 @@ impl<'a> Launcher<'a> {
     fn drain(&mut self) {
         while let Some(popped) = self.session.pop_event() {
             let Popped::Event(event) = popped else { continue };
-            let message = match &event {
-                SessionEvent::TrackerError { message, .. } | SessionEvent::StorageError { message, .. } => {
-                    message.clone()
-                }
-                SessionEvent::TrackerReply { warning: Some(w), .. } => format!("warning from tracker - {w}"),
-                _ => continue,
-            };
+            let Notice::Error(message) = notice(&event) else { continue };
             if let Some(entry) = self.entries.iter_mut().find(|e| Some(e.handle.id()) == event.torrent()) {
                 entry.message = Some((Instant::now(), message));
             }

@@ -160,6 +160,9 @@ pub const BITGOCHO_EVENT_REMOVED: u32 = 10;
 pub const BITGOCHO_EVENT_LISTENING: u32 = 11;
 /// The event queue was full and events were dropped (`bitgocho_event_count()`: how many).
 pub const BITGOCHO_EVENT_EVENTS_DROPPED: u32 = 12;
+/// An HTTP seed (BEP 17 or 19) failed (`bitgocho_event_url()`, `bitgocho_event_message()`); it
+/// retries later, unless it served corrupt data and was dropped.
+pub const BITGOCHO_EVENT_WEB_SEED_ERROR: u32 = 13;
 
 /// A BitTorrent session: a listening port, worker threads and many torrents. Made by
 /// `bitgocho_session_new()`, freed by `bitgocho_session_free()` (which stops and joins its
@@ -226,6 +229,9 @@ pub struct bitgocho_torrent_status {
     pub pieces_have: u32,
     /// Pieces in the torrent.
     pub pieces_total: u32,
+    /// HTTP seeds (BEP 17 `httpseeds`, BEP 19 `url-list`) working now: fetching, or ready and not
+    /// backing off after an error.
+    pub web_seeds: u32,
 }
 
 // --- tracker (bitgocho_tracker_*)

@@ -65,9 +65,11 @@ impl FfiEvent {
         match &self.event {
             None => format!("{} events were dropped: the event queue was full", self.dropped),
             Some(SessionEvent::TrackerReply { warning, .. }) => warning.clone().unwrap_or_default(),
-            Some(SessionEvent::TrackerError { message, .. } | SessionEvent::StorageError { message, .. }) => {
-                message.clone()
-            }
+            Some(
+                SessionEvent::TrackerError { message, .. }
+                | SessionEvent::StorageError { message, .. }
+                | SessionEvent::WebSeedError { message, .. },
+            ) => message.clone(),
             Some(SessionEvent::Listening { error, .. }) => error.clone().unwrap_or_default(),
             Some(_) => String::new(),
         }
@@ -158,7 +160,7 @@ impl bitgocho_event {
         }
     }
 
-    /// Copies the event's text into `buf`: the message of TRACKER_ERROR, STORAGE_ERROR and a
+    /// Copies the event's text into `buf`: the message of TRACKER_ERROR, STORAGE_ERROR, WEB_SEED_ERROR and a
     /// failed LISTENING, the warning of TRACKER_REPLY, a description for EVENTS_DROPPED; empty
     /// for the others.
     ///
@@ -235,7 +237,8 @@ impl bitgocho_event {
         }
     }
 
-    /// Copies the tracker URL of TRACKER_REPLY and TRACKER_ERROR into `buf`.
+    /// Copies the URL of TRACKER_REPLY, TRACKER_ERROR (the tracker's) and WEB_SEED_ERROR (the
+    /// seed's) into `buf`.
     ///
     /// # Safety
     /// As for `bitgocho_event_info_hash()`.
@@ -249,11 +252,15 @@ impl bitgocho_event {
         boundary! {
             let event = try_ref!(event);
             match &event.event {
-                Some(SessionEvent::TrackerReply { url, .. } | SessionEvent::TrackerError { url, .. }) => {
+                Some(
+                    SessionEvent::TrackerReply { url, .. }
+                    | SessionEvent::TrackerError { url, .. }
+                    | SessionEvent::WebSeedError { url, .. },
+                ) => {
                     // SAFETY: forwarded from this function's contract.
                     unsafe { copy_str(url, buf, cap, out_len) }
                 }
-                _ => absent("tracker URL", event.kind()),
+                _ => absent("URL", event.kind()),
             }
         }
     }
@@ -312,6 +319,10 @@ mod tests {
             (SessionEvent::StorageError { torrent: 1, message: "m".into() }, BITGOCHO_EVENT_STORAGE_ERROR),
             (SessionEvent::Removed { torrent: 1 }, BITGOCHO_EVENT_REMOVED),
             (SessionEvent::Listening { port: 1, error: None }, BITGOCHO_EVENT_LISTENING),
+            (
+                SessionEvent::WebSeedError { torrent: 1, url: "u".into(), message: "m".into() },
+                BITGOCHO_EVENT_WEB_SEED_ERROR,
+            ),
         ];
         for (event, code) in cases {
             assert_eq!(FfiEvent::new(event.clone(), None).kind(), code, "{event:?}");

@@ -49,6 +49,7 @@ const KEYS: &[&str] = &[
     "minport",
     "piece_buffer_mb",
     "resume_dir",
+    "web_seeds",
 ];
 
 /// An integer setting (an integer, or a string holding one), checked to lie in `0..=max`.
@@ -106,6 +107,7 @@ fn apply(out: &mut SessionSettings, key: &str, value: &SettingValue) -> Result<(
         "max_download_rate" => out.max_download_rate = int_value(key, value, u64::MAX >> 10)? * 1024,
         "resume_dir" => out.resume_dir = Some(PathBuf::from(str_value(key, value)?)),
         "piece_buffer_mb" => out.piece_buffer_bytes = (int_value(key, value, 1 << 20)? << 20) as usize,
+        "web_seeds" => out.web_seeds = bool_value(key, value)?,
         _ => return Err(format!("unknown session setting `{key}` (known: {})", KEYS.join(", "))),
     }
     Ok(())
@@ -168,6 +170,7 @@ impl bitgocho_session {
     /// (kB/s as BitTornado, 0: unlimited), `hash_threads` (0: one per core), `event_queue_size`,
     /// `resume_dir`, `piece_buffer_mb` (memory for pieces assembled before they are verified and
     /// written, default 64; 0 writes every block as it arrives). Returns `BITGOCHO_E_INVALID_ARG` naming an unknown key or a bad value, and
+    /// `resume_dir`, `web_seeds` (bool, default true: download from BEP 17/19 HTTP seeds). Returns `BITGOCHO_E_INVALID_ARG` naming an unknown key or a bad value, and
     /// `BITGOCHO_E_IO` when no port can be bound or a thread cannot start.
     ///
     /// # Safety
@@ -438,8 +441,10 @@ mod tests {
             ("piece_buffer_mb", SettingValue::Int(3)),
             ("event_queue_size", SettingValue::Int(16)),
             ("listen", SettingValue::Bool(false)),
+            ("web_seeds", SettingValue::Int(0)),
         ]);
         let out = session_settings(&s).unwrap();
+        assert!(!out.web_seeds && SessionSettings::default().web_seeds, "web seeds are on unless turned off");
         assert_eq!((out.min_port, out.max_port), (7000, 7010));
         assert_eq!((out.max_upload_rate, out.max_download_rate), (20 * 1024, 0));
         assert_eq!(out.bind, "127.0.0.1".parse::<IpAddr>().unwrap());

@@ -57,6 +57,7 @@ pub(crate) fn c_status(st: &TorrentStatus) -> bitgocho_torrent_status {
         seeds: st.seeds,
         pieces_have: st.pieces_have,
         pieces_total: st.pieces_total,
+        web_seeds: st.web_seeds,
     }
 }
 

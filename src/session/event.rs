@@ -75,6 +75,16 @@ pub enum SessionEvent {
         /// The torrent.
         torrent: u32,
     },
+    /// A web seed (BEP 17 or 19) failed; it retries later, unless it served corrupt data and
+    /// was dropped.
+    WebSeedError {
+        /// The torrent.
+        torrent: u32,
+        /// The seed's URL.
+        url: String,
+        /// What went wrong.
+        message: String,
+    },
     /// Listening failed or succeeded.
     Listening {
         /// The port, or 0 on failure.
@@ -99,6 +109,7 @@ impl SessionEvent {
             SessionEvent::StorageError { .. } => 9,
             SessionEvent::Removed { .. } => 10,
             SessionEvent::Listening { .. } => 11,
+            SessionEvent::WebSeedError { .. } => 13,
         }
     }
 
@@ -114,7 +125,8 @@ impl SessionEvent {
             | SessionEvent::TrackerError { torrent, .. }
             | SessionEvent::PeerBanned { torrent, .. }
             | SessionEvent::StorageError { torrent, .. }
-            | SessionEvent::Removed { torrent } => Some(*torrent),
+            | SessionEvent::Removed { torrent }
+            | SessionEvent::WebSeedError { torrent, .. } => Some(*torrent),
             SessionEvent::Listening { .. } => None,
         }
     }

@@ -55,6 +55,8 @@ pub struct SessionSettings {
     /// Memory for pieces assembled before they are verified and written, in bytes (0: write
     /// every block as it arrives).
     pub piece_buffer_bytes: usize,
+    /// Download from HTTP seeds named in the metainfo (BEP 17 `httpseeds`, BEP 19 `url-list`).
+    pub web_seeds: bool,
 }
 
 impl Default for SessionSettings {
@@ -75,6 +77,7 @@ impl Default for SessionSettings {
             resume_dir: None,
             announce_ip: None,
             piece_buffer_bytes: crate::storage::piece_buffers::DEFAULT_BUDGET,
+            web_seeds: true,
         }
     }
 }
@@ -204,6 +207,7 @@ impl Session {
             event_capacity: settings.event_capacity,
             announce_ip: settings.announce_ip.clone(),
             piece_buffers: piece_buffers.clone(),
+            web_seeds: settings.web_seeds,
         };
         if settings.listen {
             events.push(SessionEvent::Listening { port: listen_port, error: None });

@@ -30,6 +30,7 @@ pub mod status;
 pub mod torrent;
 mod torrent_resume;
 pub mod tracker_io;
+pub mod web_seed; // h/webseed
 
 pub use bitfield::{Bitfield, BitfieldError, Bits};
 pub use choker::{Choker, ChokerConfig, PeerStats};

@@ -663,6 +663,71 @@ impl Picker {
         }
         pp.senders()
     }
+
+    // ----- whole pieces (web seeds, h/webseed) -----
+
+    /// Hands a peer that fetches one piece at a time (a web seed) blocks of a single piece,
+    /// appended to `out`: the best piece no peer has started; else the started piece with the
+    /// most free blocks; else, in endgame, the blocks of one piece that are requested from others
+    /// (the piece where it can take the most). Returns the piece, or `None` when nothing is left.
+    pub fn pick_piece(&mut self, peer: PeerKey, peer_has: &Bitfield, out: &mut Vec<BlockRef>) -> Option<PieceIndex> {
+        self.refile_if_dirty();
+        if let Some(&p) = self.pool_candidates(peer_has, 1).first() {
+            let slot = self.start_piece(p);
+            self.take_free_blocks(slot, peer, usize::MAX, out);
+            return Some(PieceIndex::trusted(p));
+        }
+        let open = self
+            .open
+            .iter()
+            .filter(|&&p| peer_has.get(p) && self.prio[p as usize] != Priority::Skip)
+            .filter_map(|&p| match self.state[p as usize] {
+                State::Partial(slot) => Some(slot as usize),
+                _ => None,
+            })
+            .max_by_key(|&slot| (self.partials[slot].free, std::cmp::Reverse(self.partials[slot].piece)));
+        if let Some(slot) = open {
+            self.take_free_blocks(slot, peer, usize::MAX, out);
+            return Some(PieceIndex::trusted(self.partials[slot].piece));
+        }
+        if !self.in_endgame() {
+            return None;
+        }
+        let cap = self.config.max_endgame_requesters.max(1) as usize;
+        let mut best: Option<(usize, Vec<u32>)> = None;
+        for (slot, pp) in self.partials.iter().enumerate() {
+            if pp.requested == 0 || !peer_has.get(pp.piece) || self.prio[pp.piece as usize] == Priority::Skip {
+                continue;
+            }
+            let mut blocks = Vec::new();
+            pp.endgame_candidates(peer, cap, |_, i| blocks.push(i));
+            if best.as_ref().is_none_or(|(_, b)| blocks.len() > b.len()) && !blocks.is_empty() {
+                best = Some((slot, blocks));
+            }
+        }
+        let (slot, blocks) = best?;
+        let pp = &mut self.partials[slot];
+        let piece = PieceIndex::trusted(pp.piece);
+        for i in blocks {
+            if pp.add_requester(i, peer) {
+                out.push(BlockRef { piece, block: BlockIndex::trusted(i) });
+            }
+        }
+        Some(piece)
+    }
+
+    /// Gives `peer` every block of `piece` if no peer has started it (it is wanted, unstarted and
+    /// not ours), appending them to `out`; false otherwise. Lets a web seed extend a run of
+    /// consecutive pieces fetched in one request.
+    pub fn claim_piece(&mut self, peer: PeerKey, piece: PieceIndex, out: &mut Vec<BlockRef>) -> bool {
+        let p = piece.get();
+        if self.state.get(p as usize) != Some(&State::Pool) || self.prio[p as usize] == Priority::Skip {
+            return false;
+        }
+        let slot = self.start_piece(p);
+        self.take_free_blocks(slot, peer, usize::MAX, out);
+        true
+    }
 }
 
 #[cfg(test)]
@@ -718,6 +783,47 @@ mod tests {
             bf.set(p).unwrap();
         }
         bf
+    }
+
+    #[test]
+    fn pick_piece_gives_one_whole_piece_then_the_freest_partial_then_endgame() {
+        let (mut picker, _) = setup("1111", "", "", 0, 7);
+        let all = Bitfield::all(4);
+        let w = PeerKey(900);
+        // A peer starts piece p with 1 block; the web seed gets a whole untouched piece.
+        let first = pick(&mut picker, A, &all, 1);
+        let mut out = Vec::new();
+        let p = picker.pick_piece(w, &all, &mut out).unwrap();
+        assert_ne!(p.get(), first[0].0);
+        assert_eq!(out.len(), BLOCKS as usize);
+        assert!(out.iter().all(|b| b.piece == p));
+        // Pool emptied by others: the partial piece with most free blocks is next.
+        for _ in 0..2 {
+            let mut o = Vec::new();
+            let q = picker.pick_piece(PeerKey(901), &all, &mut o).unwrap();
+            assert_eq!(o.len(), BLOCKS as usize, "untouched piece {q:?}");
+        }
+        out.clear();
+        let q = picker.pick_piece(w, &all, &mut out).unwrap();
+        assert_eq!(q.get(), first[0].0);
+        assert_eq!(out.iter().map(|b| b.block.get()).collect::<Vec<_>>(), vec![1, 2, 3]);
+        // Everything requested: endgame hands the web seed what A still owes.
+        assert!(picker.in_endgame());
+        let mut second = Vec::new();
+        let r = picker.pick_piece(w, &all, &mut second).unwrap();
+        assert_ne!(r, q, "never its own blocks twice");
+        assert!(!second.is_empty() && second.iter().all(|b| b.piece == r));
+        let outcome = picker.on_block_received(w, second[0]);
+        assert!(outcome.new && !outcome.cancels.is_empty(), "the other requester is cancelled");
+        let mut none = Vec::new();
+        assert_eq!(picker.pick_piece(w, &has(4, &[]), &mut none), None);
+        // claim_piece takes only untouched pieces.
+        let (mut fresh, _) = setup("1111", "*", "", 0, 7);
+        let mut got = Vec::new();
+        assert!(!fresh.claim_piece(w, PieceIndex::trusted(0), &mut got), "a piece we have");
+        assert!(fresh.claim_piece(w, PieceIndex::trusted(2), &mut got));
+        assert_eq!(got.len(), BLOCKS as usize);
+        assert!(!fresh.claim_piece(w, PieceIndex::trusted(2), &mut got), "already started");
     }
 
     fn pick(picker: &mut Picker, peer: PeerKey, has: &Bitfield, want: usize) -> Vec<(u32, u32)> {

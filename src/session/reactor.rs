@@ -10,6 +10,7 @@ use super::picker::Priority;
 use super::status::{StatusCell, TorrentState, TorrentStatus};
 use super::torrent::{Action, AddTorrent, Torrent, TorrentId};
 use super::tracker_io::{TrackerConn, TrackerOutcome};
+use super::web_seed::{swarm::MAX_WEB_SEEDS, SeedConfig, WebSeeds};
 use super::{PeerKey, PeerStats};
 use crate::announce::{AnnounceRequest, TrackerTiers};
 use crate::storage::hash_pool::HashPool;
@@ -30,6 +31,8 @@ pub const WAKER: Token = Token(0);
 const LISTENER: Token = Token(1);
 const PEER_BASE: usize = 16;
 const TRACKER_BASE: usize = 1 << 28;
+/// Web seed tokens: `WEB_BASE + torrent * MAX_WEB_SEEDS + seed`.
+const WEB_BASE: usize = 1 << 29;
 
 /// Most bytes read from one peer per loop pass before serving others.
 const READ_BUDGET: usize = 4 * 1024 * 1024;
@@ -89,6 +92,8 @@ pub struct ReactorConfig {
     pub announce_ip: Option<String>,
     /// The session's in-memory piece buffers (released here when idle).
     pub piece_buffers: Arc<parking_lot::Mutex<PieceBuffers>>,
+    /// Download from the torrents' HTTP seeds (BEP 17 `httpseeds`, BEP 19 `url-list`).
+    pub web_seeds: bool,
 }
 
 struct PeerSlot {
@@ -113,6 +118,7 @@ pub struct Reactor {
     pool: HashPool,
     events: Arc<EventQueue<SessionEvent>>,
     trackers: Vec<Option<TrackerConn>>,
+    web: BTreeMap<TorrentId, WebSeeds>,
     backlog: Vec<usize>,
     stopping: Option<Instant>,
     last_tick: Instant,
@@ -152,6 +158,7 @@ impl Reactor {
             pool,
             events,
             trackers: Vec::new(),
+            web: BTreeMap::new(),
             backlog: Vec::new(),
             stopping: None,
             last_tick: Instant::now(),
@@ -174,6 +181,7 @@ impl Reactor {
                 match ev.token() {
                     WAKER => {}
                     LISTENER => self.accept(now),
+                    Token(t) if t >= WEB_BASE => self.drive_web(t - WEB_BASE, now),
                     Token(t) if t >= TRACKER_BASE => self.drive_tracker(t - TRACKER_BASE, now),
                     Token(t) if t >= PEER_BASE => {
                         self.peer_event(t - PEER_BASE, ev.is_readable(), ev.is_writable(), now)
@@ -191,7 +199,12 @@ impl Reactor {
                 let tid = (result.id >> 32) as TorrentId;
                 let threads = self.cfg.hash_threads as u32;
                 match self.torrents.get_mut(&tid) {
-                    Some(t) => t.on_hash(result, &self.pool, threads, now),
+                    Some(t) => {
+                        t.on_hash(result, &self.pool, threads, now);
+                        if let Some(w) = self.web.get_mut(&tid) {
+                            w.check_bans(t, self.poll.registry());
+                        }
+                    }
                     None => {
                         if let Some(buf) = result.buffer {
                             self.cfg.piece_buffers.lock().give_back(buf);
@@ -206,7 +219,7 @@ impl Reactor {
             }
             if let Some(since) = self.stopping {
                 let done = self.trackers.iter().all(Option::is_none)
-                    && self.torrents.values().all(|t| t.announcer.next_time().is_none());
+                    && self.torrents.values().all(|t| t.announcer.is_empty() || t.announcer.next_time().is_none());
                 if done || now.duration_since(since) > STOP_GRACE {
                     break;
                 }
@@ -219,6 +232,9 @@ impl Reactor {
         let mut deadline = now + Duration::from_millis(100);
         for t in self.trackers.iter().flatten() {
             deadline = deadline.min(t.deadline());
+        }
+        for w in self.web.values() {
+            deadline = deadline.min(w.deadline().unwrap_or(deadline));
         }
         deadline.saturating_duration_since(now)
     }
@@ -313,6 +329,12 @@ impl Reactor {
         let announcer = Announcer::new(tiers, rand::random(), now);
         let mut t = Torrent::new(id, params, announcer, now).map_err(|e| e.to_string())?;
         t.events.push(SessionEvent::Added { torrent: id });
+        if self.cfg.web_seeds {
+            let seeds = WebSeeds::new(&mut t, SeedConfig::default(), now);
+            if !seeds.is_empty() {
+                self.web.insert(id, seeds);
+            }
+        }
         let snapshot = t.snapshot.clone();
         self.by_hash.insert(hash, id);
         self.torrents.insert(id, t);
@@ -323,6 +345,9 @@ impl Reactor {
 
     fn remove(&mut self, id: TorrentId, delete: bool, now: Instant) -> bool {
         let Some(mut t) = self.torrents.remove(&id) else { return false };
+        if let Some(mut w) = self.web.remove(&id) {
+            w.close(self.poll.registry());
+        }
         self.by_hash.remove(&t.info_hash);
         let keys: Vec<PeerKey> = t.peers.iter().copied().collect();
         for k in keys {
@@ -390,6 +415,7 @@ impl Reactor {
             self.start_tracker(id, due, req, now);
         }
         self.dial(id, now);
+        self.tick_web(id, now);
         self.rechoke_if_due(id, now);
         self.after_torrent(id, now);
         if let Some(t) = self.torrents.get_mut(&id) {
@@ -397,6 +423,8 @@ impl Reactor {
                 let conns: Vec<&PeerConn> =
                     t.peers.iter().filter_map(|k| self.peers.get(k.0 as usize)?.as_ref()).map(|s| &s.conn).collect();
                 t.publish(&conns, now);
+                let web = self.web.get(&id).map_or(0, |w| w.working(now));
+                t.snapshot.lock().web_seeds = web;
             }
         }
     }
@@ -470,6 +498,37 @@ impl Reactor {
             }
             TrackerOutcome::Pending => {}
         }
+        self.after_torrent(id, now);
+    }
+
+    // ----- web seeds (h/webseed) -----
+
+    /// New web seed connections allowed now: what the session's connection limit leaves.
+    fn web_budget(&self) -> usize {
+        let web: usize = self.web.values().map(WebSeeds::connections).sum();
+        if self.stopping.is_some() {
+            return 0;
+        }
+        self.cfg.max_connections.saturating_sub(self.connection_count() + web)
+    }
+
+    /// Drives a torrent's web seed requests (timeouts) and starts new ones.
+    fn tick_web(&mut self, id: TorrentId, now: Instant) {
+        let budget = self.web_budget();
+        let (Some(t), Some(w)) = (self.torrents.get_mut(&id), self.web.get_mut(&id)) else { return };
+        let first = WEB_BASE + id as usize * MAX_WEB_SEEDS;
+        w.tick(t, self.poll.registry(), first, budget, now);
+        self.after_torrent(id, now);
+    }
+
+    /// Handles an event on a web seed's connection, then lets idle seeds start again.
+    fn drive_web(&mut self, token: usize, now: Instant) {
+        let id = (token / MAX_WEB_SEEDS) as TorrentId;
+        let budget = self.web_budget();
+        let (Some(t), Some(w)) = (self.torrents.get_mut(&id), self.web.get_mut(&id)) else { return };
+        let first = WEB_BASE + id as usize * MAX_WEB_SEEDS;
+        w.drive(token % MAX_WEB_SEEDS, t, self.poll.registry(), Token(WEB_BASE + token), now);
+        w.pump(t, self.poll.registry(), first, budget, now);
         self.after_torrent(id, now);
     }
 
@@ -886,6 +945,9 @@ impl Reactor {
             if let Some(mut c) = self.trackers[slot].take() {
                 c.close(self.poll.registry());
             }
+        }
+        for w in self.web.values_mut() {
+            w.close(self.poll.registry());
         }
         for t in self.torrents.values_mut() {
             t.save_resume();

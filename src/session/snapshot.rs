@@ -76,6 +76,7 @@ impl Torrent {
             file_progress,
             pieces: self.have.as_wire().to_vec(),
             peer_addrs: conns.iter().map(|c| c.addr).collect(),
+            web_seeds: 0, // filled in by the reactor, which owns the web seeds
         };
         *self.snapshot.lock() = status;
     }

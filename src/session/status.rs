@@ -86,6 +86,8 @@ pub struct TorrentStatus {
     pub pieces: Vec<u8>,
     /// Connected peer addresses.
     pub peer_addrs: Vec<SocketAddr>,
+    /// Web seeds (BEP 17/19) working now: fetching, or ready and not backing off after an error.
+    pub web_seeds: u32,
 }
 
 /// What a status snapshot tells about one connected peer.

@@ -50,7 +50,7 @@ pub enum TrackerOutcome {
     Failed(String),
 }
 
-fn resolve(host: String, port: u16) -> Receiver<Option<SocketAddr>> {
+pub(crate) fn resolve(host: String, port: u16) -> Receiver<Option<SocketAddr>> {
     let (tx, rx) = crossbeam_channel::bounded(1);
     if let Ok(ip) = host.parse::<std::net::IpAddr>() {
         let _ = tx.send(Some(SocketAddr::new(ip, port)));

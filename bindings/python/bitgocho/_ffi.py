@@ -63,6 +63,7 @@ class bitgocho_torrent_status(Structure):
         ("seeds", c_uint32),
         ("pieces_have", c_uint32),
         ("pieces_total", c_uint32),
+        ("web_seeds", c_uint32),
     ]
 
 
