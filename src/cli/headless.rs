@@ -25,7 +25,7 @@ pub const DOWNLOADER_OPTIONS: &[Opt] = &[
     Opt::int("random_port", 1, "whether to choose randomly inside the port range instead of counting up linearly"),
     Opt::str("responsefile", "", "file the server response was stored in, alternative to url"),
     Opt::str("url", "", "url to get file from, alternative to responsefile"),
-    Opt::int("crypto_allowed", 0, "whether to allow the client to accept encrypted connections"),
+    Opt::int("crypto_allowed", 1, "whether to allow the client to accept encrypted connections"),
     Opt::int("crypto_only", 0, "whether to only create or allow encrypted connections"),
     Opt::int("crypto_stealth", 0, "whether to prevent all non-encrypted connection attempts"),
     Opt::int("selector_enabled", 1, "whether to enable the file selector and fast resume function"),
@@ -175,6 +175,8 @@ pub struct HeadlessConfig {
     pub peers: Vec<SocketAddr>,
     /// Keep fast-resume records (`selector_enabled`).
     pub fast_resume: bool,
+    /// `--crypto_allowed`, `--crypto_only`, `--crypto_stealth`.
+    pub crypto: crate::session::CryptoPolicy,
 }
 
 /// Splits every `--peer X` / `--peer=X` out of `args` (the option parser keeps only the last
@@ -265,6 +267,12 @@ impl HeadlessConfig {
             max_connections: int_in(p, "max_connections", 0, 1_000_000, "0 (no limit) or more")? as usize,
             peers: peers.iter().map(|s| resolve_peer(s)).collect::<Result<_, _>>()?,
             fast_resume: int_in(p, "selector_enabled", 0, 1, "0 or 1")? == 1,
+            crypto: crate::session::CryptoPolicy {
+                allowed: int_in(p, "crypto_allowed", 0, 1, "0 or 1")? == 1,
+                only: int_in(p, "crypto_only", 0, 1, "0 or 1")? == 1,
+                stealth: int_in(p, "crypto_stealth", 0, 1, "0 or 1")? == 1,
+                prefer_rc4: false,
+            },
         })
     }
 
@@ -283,6 +291,9 @@ impl HeadlessConfig {
             s.bind = *addr;
         }
         s.announce_ip = self.ip.clone();
+        s.crypto_allowed = self.crypto.allowed;
+        s.crypto_only = self.crypto.only;
+        s.crypto_stealth = self.crypto.stealth;
         if self.max_connections > 0 {
             s.max_connections = self.max_connections;
             s.max_connections_per_torrent = self.max_connections;
