@@ -315,3 +315,35 @@ fn nat_check_speaks_mse_to_a_crypto_only_peer() {
     let wrong_id = NatJob { peer_id: [7; 20], ..job };
     assert!(!check_peer(&wrong_id, Duration::from_secs(3)), "the peer id must match");
 }
+
+#[test]
+fn default_session_reaches_a_plaintext_only_seed_by_retrying_in_plaintext() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (torrent, meta, seed_dir) = data(tmp.path(), None);
+    let mut lt = LtEnc::start(&torrent, &seed_dir, "disabled", &[]);
+    lt.expect_line("SEEDING", TRANSFER);
+    let us = session(false);
+    let down = tmp.path().join("down");
+    let mut params = AddParams::new(meta.clone(), &down);
+    params.peers = vec![lt.addr()];
+    let handle = us.add_torrent(params).expect("add torrent");
+    common::wait_complete(&handle, TRANSFER);
+    common::assert_same_files(&meta, &seed_dir, &down);
+    assert_eq!(lt.expect_line("ENC", Duration::from_secs(1)), "ENC 0 1");
+}
+
+#[test]
+fn our_default_leecher_gets_rc4_from_our_crypto_only_seed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, meta, seed_dir) = data(tmp.path(), None);
+    let seeder = session(true);
+    let seed_handle = seed(&seeder, &meta, &seed_dir);
+    let leecher = session(false);
+    let down = tmp.path().join("down");
+    let mut params = AddParams::new(meta.clone(), &down);
+    params.peers = vec![our_addr(&seeder)];
+    let handle = leecher.add_torrent(params).expect("add torrent");
+    common::wait_complete(&handle, TRANSFER);
+    common::assert_same_files(&meta, &seed_dir, &down);
+    assert!(seed_handle.status().uploaded >= meta.total_length());
+}
