@@ -347,3 +347,37 @@ fn our_default_leecher_gets_rc4_from_our_crypto_only_seed() {
     common::assert_same_files(&meta, &seed_dir, &down);
     assert!(seed_handle.status().uploaded >= meta.total_length());
 }
+
+#[test]
+fn btdownloadheadless_crypto_only_seeds_to_libtorrent_and_refuses_plaintext() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (torrent, meta, seed_dir) = data(tmp.path(), None);
+    let port = common::aria2::free_port();
+    let port_arg = port.to_string();
+    let saveas = seed_dir.join("enc.bin");
+    let args = ["--crypto_only", "1", "--minport", &port_arg, "--maxport", &port_arg, "--bind", "127.0.0.1"];
+    let child = Command::new(env!("CARGO_BIN_EXE_btdownloadheadless"))
+        .args(args)
+        .arg("--saveas")
+        .arg(&saveas)
+        .arg(&torrent)
+        .current_dir(tmp.path())
+        .env("HOME", tmp.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start btdownloadheadless");
+    let _guard = common::KillOnDrop(child);
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    common::wait_for("btdownloadheadless to listen", TRANSFER, || TcpStream::connect(addr).is_ok());
+    let hash = meta.info_hash_v1().unwrap();
+    // It may still be checking its data: a refusal then would prove nothing, so wait until MSE
+    // works (libtorrent downloads) before probing in plaintext.
+    let down = fresh(tmp.path(), "down");
+    let mut lt = LtEnc::start(&torrent, &down, "forced", &[addr]);
+    lt.expect_line("SEEDING", TRANSFER);
+    common::assert_same_files(&meta, &seed_dir, &down);
+    assert_eq!(lt.expect_line("ENC", Duration::from_secs(1)), "ENC 1 0");
+    assert!(plaintext_probe(addr, hash).is_empty(), "--crypto_only answered a plaintext handshake");
+}

@@ -85,6 +85,9 @@ pub const DOWNLOADER_OPTIONS: &[Opt] = &[
 /// has no effect yet; [`not_applied`] names those the user changed.
 const APPLIED: &[&str] = &[
     "max_uploads",
+    "crypto_allowed",
+    "crypto_only",
+    "crypto_stealth",
     "minport",
     "maxport",
     "responsefile",
@@ -403,6 +406,17 @@ mod tests {
         let c = config(&["--max_upload_rate", "20", "--max_download_rate=5", "x"]).unwrap();
         assert_eq!((c.max_upload_rate, c.max_download_rate), (Some(20_000), 5000));
         assert_eq!(config(&["--max_upload_rate", "-1", "x"]).unwrap().max_upload_rate, None);
+    }
+
+    #[test]
+    fn crypto_options() {
+        let s = config(&["x"]).unwrap().session_settings();
+        assert_eq!((s.crypto_allowed, s.crypto_only, s.crypto_stealth), (true, false, false), "BitTornado defaults");
+        let s = config(&["--crypto_allowed", "0", "x"]).unwrap().session_settings();
+        assert!(!s.crypto_allowed);
+        let s = config(&["--crypto_only", "1", "--crypto_stealth=1", "x"]).unwrap().session_settings();
+        assert!(s.crypto_only && s.crypto_stealth);
+        assert!(config(&["--crypto_only", "2", "x"]).is_err());
     }
 
     #[test]
