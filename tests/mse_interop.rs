@@ -381,3 +381,42 @@ fn btdownloadheadless_crypto_only_seeds_to_libtorrent_and_refuses_plaintext() {
     assert_eq!(lt.expect_line("ENC", Duration::from_secs(1)), "ENC 1 0");
     assert!(plaintext_probe(addr, hash).is_empty(), "--crypto_only answered a plaintext handshake");
 }
+
+/// The tracker core queues a NAT check for a `requirecrypto` peer (no longer exempt), the
+/// check runs over MSE against our `crypto_only` engine, and the peer is then handed out to
+/// crypto-capable clients with its flag set.
+#[test]
+fn tracker_nat_checks_a_requirecrypto_peer_over_mse_then_hands_it_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, meta, seed_dir) = data(tmp.path(), None);
+    let us = session(true);
+    let _handle = seed(&us, &meta, &seed_dir);
+    let hash = meta.info_hash_v1().unwrap();
+    let tracker = bitgocho::tracker::Tracker::new(bitgocho::tracker::TrackerConfig::default()).unwrap();
+    let pct = |b: &[u8]| b.iter().map(|x| format!("%{x:02x}")).collect::<String>();
+    let target = |id: &[u8], port: u16, left: u64, extra: &str| {
+        let (h, i) = (pct(&hash), pct(id));
+        format!("/announce?info_hash={h}&peer_id={i}&port={port}&uploaded=0&downloaded=0&left={left}&compact=1{extra}")
+    };
+    let now = 1_700_000_000;
+    let from: SocketAddr = "192.0.2.1:1".parse().unwrap();
+    let port = us.listen_port();
+    tracker.handle_http_at(target(&us.peer_id(), port, 0, "&requirecrypto=1").as_bytes(), from, &[], now);
+    let jobs = tracker.take_nat_jobs(10);
+    assert_eq!(jobs.len(), 1, "a requirecrypto peer is NAT-checked");
+    assert!(jobs[0].require_crypto);
+    // 192.0.2.1 is a documentation address: run the check against where the peer really is.
+    let local = NatJob { addr: our_addr(&us), ..jobs[0] };
+    let ok = check_peer(&local, Duration::from_secs(3));
+    assert!(ok, "MSE NAT check");
+    tracker.nat_result(&jobs[0], ok, now);
+    let body = tracker
+        .handle_http_at(target(b"-XX0000-cryptoclient", 7000, 5, "&supportcrypto=1").as_bytes(), from, &[], now)
+        .body;
+    let v = bitgocho::bencode::decode(&body, bitgocho::bencode::Limits::default()).unwrap();
+    let d = v.as_dict().unwrap();
+    let mut want = vec![192, 0, 2, 1];
+    want.extend_from_slice(&port.to_be_bytes());
+    assert_eq!(d.get_bytes(b"peers"), Some(&want[..]));
+    assert_eq!(d.get_bytes(b"crypto_flags"), Some(&[1u8][..]));
+}
