@@ -91,7 +91,10 @@ pub struct MseHandshake {
     key: DhKey,
     policy: MsePolicy,
     skey: [u8; 20],
+    /// The initiator's IA, until step 3 is written.
     ia: Vec<u8>,
+    /// The responder's PadB, until step 2 is written.
+    pad: Vec<u8>,
     state: State,
     out: Vec<u8>,
     done: Option<MseDone>,
@@ -149,8 +152,8 @@ impl MseHandshake {
     /// [`SkeyLookup`] during [`MseHandshake::feed`].
     pub fn responder(policy: MsePolicy, secret: MseSecret) -> MseHandshake {
         let mut hs = MseHandshake::new(false, policy, secret.private);
-        hs.ia = secret.pad; // kept until step 2 is written
-        hs.ia.truncate(MAX_PAD);
+        hs.pad = secret.pad;
+        hs.pad.truncate(MAX_PAD);
         hs
     }
 
@@ -161,6 +164,7 @@ impl MseHandshake {
             policy,
             skey: [0; 20],
             ia: Vec::new(),
+            pad: Vec::new(),
             state: State::AwaitKey,
             out: Vec::new(),
             done: None,
@@ -260,7 +264,7 @@ impl MseHandshake {
         let s = Box::new(self.key.shared_secret(remote).ok_or(MseError::BadPublicKey)?);
         if !self.initiator {
             self.out.extend_from_slice(self.key.public());
-            self.out.append(&mut self.ia);
+            self.out.append(&mut self.pad);
             return Ok(State::SyncReq1 { s });
         }
         self.out.extend_from_slice(&req1(&s[..]));
