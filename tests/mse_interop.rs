@@ -32,7 +32,10 @@ peers = sys.argv[5:]
 settings = {'listen_interfaces': '127.0.0.1:0', 'enable_outgoing_utp': False,
     'enable_incoming_utp': False, 'enable_dht': False, 'enable_lsd': False, 'enable_upnp': False,
     'enable_natpmp': False, 'allow_multiple_connections_per_ip': True,
-    'alert_mask': lt.alert.category_t.error_notification}
+    'alert_mask': lt.alert.category_t.error_notification,
+    # 4 MB/s each way: the 2 MiB transfer lasts long enough for the 20 ms polls below to see
+    # the connection past its handshake before both sides are seeds and hang up.
+    'download_rate_limit': 4000000, 'upload_rate_limit': 4000000, 'ignore_limits_on_local_network': False}
 if enc == 'forced':
     settings.update({'out_enc_policy': int(lt.enc_policy.forced), 'in_enc_policy': int(lt.enc_policy.forced),
                      'allowed_enc_level': int(lt.enc_level.rc4), 'prefer_rc4': True})
