@@ -56,22 +56,34 @@ fn our_seeder_to_our_leecher_single_and_multi_file() {
     let multi = mktorrent(&src.join("multi"), &dir.path().join("m.torrent"), 15);
 
     let seeder = common::loopback_session();
-    let leecher = common::loopback_session();
     let seed_port = seeder.listen_port();
-    for meta in [single, multi] {
-        let s = seeder.add_torrent(AddParams::new(meta.clone(), &src)).unwrap();
-        common::wait_status(&s, "seeder check", Duration::from_secs(20), seeding);
-        let out = dir.path().join("out");
-        let mut p = AddParams::new(meta.clone(), &out);
-        p.peers.push(format!("127.0.0.1:{seed_port}").parse().unwrap());
-        let l = leecher.add_torrent(p).unwrap();
-        let st = common::wait_status(&l, "download", Duration::from_secs(30), seeding);
-        assert_eq!(st.have_bytes, meta.total_length());
-        assert_eq!(st.file_progress.iter().sum::<u64>(), meta.total_length());
-        let total = meta.total_length();
-        common::wait_status(&s, "seeder upload count", Duration::from_secs(5), |st| st.uploaded >= total);
+    let seeds: Vec<_> = [&single, &multi]
+        .into_iter()
+        .map(|meta| {
+            let s = seeder.add_torrent(AddParams::new(meta.clone(), &src)).unwrap();
+            common::wait_status(&s, "seeder check", Duration::from_secs(20), seeding);
+            s
+        })
+        .collect();
+    // Every write path: pieces assembled in memory (default), a budget of about one piece (some
+    // pieces in memory, the others written block by block), and none (every block written).
+    for budget in [SessionSettings::default().piece_buffer_bytes, 100_000, 0] {
+        let leecher =
+            Session::new(SessionSettings { piece_buffer_bytes: budget, ..common::loopback_settings() }).unwrap();
+        let out = dir.path().join(format!("out-{budget}"));
+        for (meta, s) in [&single, &multi].into_iter().zip(&seeds) {
+            let before = s.status().uploaded;
+            let mut p = AddParams::new(meta.clone(), &out);
+            p.peers.push(format!("127.0.0.1:{seed_port}").parse().unwrap());
+            let l = leecher.add_torrent(p).unwrap();
+            let st = common::wait_status(&l, "download", Duration::from_secs(30), seeding);
+            assert_eq!(st.have_bytes, meta.total_length());
+            assert_eq!(st.file_progress.iter().sum::<u64>(), meta.total_length());
+            let total = before + meta.total_length();
+            common::wait_status(s, "seeder upload count", Duration::from_secs(5), |st| st.uploaded >= total);
+        }
+        same_tree(&src, &out);
     }
-    same_tree(&src, &dir.path().join("out"));
 }
 
 #[test]

@@ -172,6 +172,8 @@ pub struct HeadlessConfig {
     pub priority: String,
     /// Status refresh period.
     pub display_interval: Duration,
+    /// Show the peer table (`--spew 1`; only the curses front has one).
+    pub spew: bool,
     /// Connection cap (0: none).
     pub max_connections: usize,
     /// Peers to dial directly.
@@ -267,6 +269,7 @@ impl HeadlessConfig {
             bind,
             priority: p.str("priority").to_string(),
             display_interval: Duration::from_secs_f64(interval),
+            spew: int_in(p, "spew", 0, 1, "0 or 1")? == 1,
             max_connections: int_in(p, "max_connections", 0, 1_000_000, "0 (no limit) or more")? as usize,
             peers: peers.iter().map(|s| resolve_peer(s)).collect::<Result<_, _>>()?,
             fast_resume: int_in(p, "selector_enabled", 0, 1, "0 or 1")? == 1,

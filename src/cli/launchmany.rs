@@ -3,7 +3,7 @@
 //! data goes for each `saveas_style`, and the one-line status of a torrent.
 
 use super::headless::DOWNLOADER_OPTIONS;
-use super::options::Opt;
+use super::options::{Opt, OptDefault};
 use super::status_block::percent_text;
 use crate::session::status::{TorrentState, TorrentStatus};
 use std::collections::BTreeMap;
@@ -24,6 +24,19 @@ pub const LAUNCHMANY_EXTRA: &[Opt] = &[
 /// Every option btlaunchmany accepts: the downloader's, then its own.
 pub fn launchmany_options() -> Vec<Opt> {
     DOWNLOADER_OPTIONS.iter().chain(LAUNCHMANY_EXTRA).copied().collect()
+}
+
+/// Every option btlaunchmanycurses accepts: btlaunchmany's, with data named by `info.name`
+/// (`saveas_style 2`) and torrents shown by `info.name` (`display_path 0`) by default.
+pub fn launchmanycurses_options() -> Vec<Opt> {
+    launchmany_options()
+        .into_iter()
+        .map(|o| match o.name {
+            "saveas_style" => Opt { default: OptDefault::Int(2), ..o },
+            "display_path" => Opt { default: OptDefault::Int(0), ..o },
+            _ => o,
+        })
+        .collect()
 }
 
 pub use crate::metainfo::torrent_dir::{scan_torrent_dir as scan, Stamp};
@@ -137,6 +150,21 @@ mod tests {
         assert_eq!(d.dropped, [root.join("a/one.torrent"), root.join("b/two.torrent")]);
         assert_eq!(d.added, [root.join("a/deeper/hidden.torrent"), root.join("b/two.torrent")]);
         assert_eq!(diff(&second, &second), ScanDiff::default());
+    }
+
+    #[test]
+    fn curses_defaults() {
+        let find = |t: &[Opt], n: &str| t.iter().find(|o| o.name == n).unwrap().default;
+        let (plain, curses) = (launchmany_options(), launchmanycurses_options());
+        assert_eq!(plain.len(), curses.len());
+        assert_eq!(
+            (find(&plain, "saveas_style"), find(&plain, "display_path")),
+            (OptDefault::Int(1), OptDefault::Int(1))
+        );
+        assert_eq!(
+            (find(&curses, "saveas_style"), find(&curses, "display_path")),
+            (OptDefault::Int(2), OptDefault::Int(0))
+        );
     }
 
     #[test]

@@ -54,8 +54,14 @@ pub fn run(body: impl FnOnce() -> Result<(), Exit>) -> std::process::ExitCode {
 }
 
 // btdownloadheadless / btlaunchmany (h/headless)
+pub mod download;
 pub mod headless;
+pub mod launcher;
 pub mod launchmany;
 pub mod saveas;
 pub mod signals;
 pub mod status_block;
+
+// btdownloadcurses / btlaunchmanycurses (h/curses)
+#[cfg(feature = "tui")]
+pub mod tui;

@@ -51,6 +51,7 @@ const KEYS: &[&str] = &[
     "max_uploads",
     "maxport",
     "minport",
+    "piece_buffer_mb",
     "resume_dir",
 ];
 
@@ -112,6 +113,7 @@ fn apply(out: &mut SessionSettings, key: &str, value: &SettingValue) -> Result<(
         "max_upload_rate" => out.max_upload_rate = int_value(key, value, u64::MAX >> 10)? * 1024,
         "max_download_rate" => out.max_download_rate = int_value(key, value, u64::MAX >> 10)? * 1024,
         "resume_dir" => out.resume_dir = Some(PathBuf::from(str_value(key, value)?)),
+        "piece_buffer_mb" => out.piece_buffer_bytes = (int_value(key, value, 1 << 20)? << 20) as usize,
         _ => return Err(format!("unknown session setting `{key}` (known: {})", KEYS.join(", "))),
     }
     Ok(())
@@ -172,10 +174,12 @@ impl bitgocho_session {
     /// 10000-60000), `listen` (bool), `bind` (IP address), `max_connections`,
     /// `max_connections_per_torrent`, `max_uploads`, `max_upload_rate` and `max_download_rate`
     /// (kB/s as BitTornado, 0: unlimited), `hash_threads` (0: one per core), `event_queue_size`,
-    /// `resume_dir`; encryption (Message Stream Encryption, bools): `crypto_allowed` (accept and
-    /// offer MSE; default 1), `crypto_only` (refuse plaintext peers, RC4 only), `crypto_stealth`
-    /// (as `crypto_only`, and announce `port=0&cryptoport=N`), `crypto_prefer_rc4` (as responder
-    /// pick RC4 over plaintext when both are offered). Returns `BITGOCHO_E_INVALID_ARG` naming an unknown key or a bad value, and
+    /// `resume_dir`, `piece_buffer_mb` (memory for pieces assembled before they are verified and
+    /// written, default 64; 0 writes every block as it arrives); encryption (Message Stream
+    /// Encryption, bools): `crypto_allowed` (accept and offer MSE; default 1), `crypto_only`
+    /// (refuse plaintext peers, RC4 only), `crypto_stealth` (as `crypto_only`, and announce
+    /// `port=0&cryptoport=N`), `crypto_prefer_rc4` (as responder pick RC4 over plaintext when both
+    /// are offered). Returns `BITGOCHO_E_INVALID_ARG` naming an unknown key or a bad value, and
     /// `BITGOCHO_E_IO` when no port can be bound or a thread cannot start.
     ///
     /// # Safety
@@ -443,6 +447,7 @@ mod tests {
             ("max_download_rate", SettingValue::Int(0)),
             ("bind", SettingValue::Str("127.0.0.1".into())),
             ("hash_threads", SettingValue::Int(2)),
+            ("piece_buffer_mb", SettingValue::Int(3)),
             ("event_queue_size", SettingValue::Int(16)),
             ("listen", SettingValue::Bool(false)),
         ]);
@@ -451,6 +456,7 @@ mod tests {
         assert_eq!((out.max_upload_rate, out.max_download_rate), (20 * 1024, 0));
         assert_eq!(out.bind, "127.0.0.1".parse::<IpAddr>().unwrap());
         assert_eq!((out.hash_threads, out.event_capacity, out.listen), (2, 16, false));
+        assert_eq!(out.piece_buffer_bytes, 3 << 20);
     }
 
     #[test]

@@ -101,6 +101,11 @@ pub struct Choker {
 }
 
 impl Choker {
+    /// Silence after which an unchoking peer counts as snubbing us.
+    pub fn snub_time(&self) -> Duration {
+        self.config.snub_time
+    }
+
     /// A choker with these settings; the first rechoke is due at once.
     pub fn new(config: ChokerConfig) -> Choker {
         Choker {

@@ -11,6 +11,7 @@ use super::reactor::{Command, Reactor, ReactorConfig, WAKER};
 use super::status::{StatusCell, TorrentStatus};
 use super::torrent::{AddTorrent, TorrentId};
 use crate::metainfo::Metainfo;
+use crate::storage::piece_buffers::PieceBuffers;
 use crossbeam_channel::Sender;
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -51,6 +52,9 @@ pub struct SessionSettings {
     pub resume_dir: Option<PathBuf>,
     /// An address to report to trackers instead of the connection's (`ip=`, BitTornado `--ip`).
     pub announce_ip: Option<String>,
+    /// Memory for pieces assembled before they are verified and written, in bytes (0: write
+    /// every block as it arrives).
+    pub piece_buffer_bytes: usize,
     /// Accept and offer Message Stream Encryption (BitTornado `crypto_allowed`; default on).
     pub crypto_allowed: bool,
     /// Refuse plaintext peers: MSE with RC4 only (BitTornado `crypto_only`; default off).
@@ -96,6 +100,7 @@ impl Default for SessionSettings {
             crypto_only: false,
             crypto_stealth: false,
             crypto_prefer_rc4: false,
+            piece_buffer_bytes: crate::storage::piece_buffers::DEFAULT_BUDGET,
         }
     }
 }
@@ -163,6 +168,7 @@ struct Shared {
     peer_id: [u8; 20],
     settings: SessionSettings,
     limits: Arc<Mutex<GlobalLimits>>,
+    piece_buffers: Arc<Mutex<PieceBuffers>>,
 }
 
 impl Shared {
@@ -216,6 +222,7 @@ impl Session {
         } else {
             settings.hash_threads
         };
+        let piece_buffers = Arc::new(Mutex::new(PieceBuffers::new(settings.piece_buffer_bytes)));
         let cfg = ReactorConfig {
             peer_id,
             hash_threads: threads,
@@ -223,6 +230,7 @@ impl Session {
             event_capacity: settings.event_capacity,
             announce_ip: settings.announce_ip.clone(),
             crypto: settings.crypto_policy(),
+            piece_buffers: piece_buffers.clone(),
         };
         if settings.listen {
             events.push(SessionEvent::Listening { port: listen_port, error: None });
@@ -246,6 +254,7 @@ impl Session {
         }));
         let shared = Arc::new(Shared {
             limits,
+            piece_buffers,
             cmds: cmd_tx,
             waker,
             events,
@@ -286,6 +295,7 @@ impl Session {
             max_upload_rate: params.max_upload_rate,
             max_download_rate: params.max_download_rate,
             global_limits: self.shared.limits.clone(),
+            piece_buffers: self.shared.piece_buffers.clone(),
             resume_dir: s.resume_dir.clone(),
         };
         let (tx, rx) = crossbeam_channel::bounded(1);

@@ -20,6 +20,7 @@ pub mod peer;
 pub mod peer_id;
 pub mod picker;
 mod piece_pool;
+mod piece_writer;
 pub mod pipeline;
 pub mod rate_limit;
 pub mod rate_meter;

@@ -236,6 +236,13 @@ impl Picker {
         self.wanted_left
     }
 
+    /// Pieces in progress: `(with requests out, with none out)` (BitTornado's "downloading N
+    /// pieces, have N fragments").
+    pub fn pieces_in_progress(&self) -> (u32, u32) {
+        let active = self.partials.iter().filter(|p| p.requested > 0).count() as u32;
+        (active, self.partials.len() as u32 - active)
+    }
+
     /// Whether every block of every wanted piece is requested or received (endgame).
     pub fn in_endgame(&self) -> bool {
         self.wanted_left > 0 && self.pool.len() == 0 && self.free_wanted_blocks == 0

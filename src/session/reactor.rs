@@ -14,6 +14,7 @@ use super::tracker_io::{TrackerConn, TrackerOutcome};
 use super::{PeerKey, PeerStats};
 use crate::announce::{AnnounceRequest, TrackerTiers};
 use crate::storage::hash_pool::HashPool;
+use crate::storage::piece_buffers::PieceBuffers;
 use crate::wire::{Message, DEFAULT_MAX_MESSAGE_LEN};
 use crossbeam_channel::{Receiver, Sender};
 use mio::net::{TcpListener, TcpStream};
@@ -89,6 +90,8 @@ pub struct ReactorConfig {
     pub announce_ip: Option<String>,
     /// Encryption policy.
     pub crypto: CryptoPolicy,
+    /// The session's in-memory piece buffers (released here when idle).
+    pub piece_buffers: Arc<parking_lot::Mutex<PieceBuffers>>,
 }
 
 /// Most addresses remembered as requiring MSE or as failing it (the sets are cleared when full).
@@ -204,8 +207,13 @@ impl Reactor {
             while let Some(result) = self.pool.try_result() {
                 let tid = (result.id >> 32) as TorrentId;
                 let threads = self.cfg.hash_threads as u32;
-                if let Some(t) = self.torrents.get_mut(&tid) {
-                    t.on_hash(result, &self.pool, threads, now);
+                match self.torrents.get_mut(&tid) {
+                    Some(t) => t.on_hash(result, &self.pool, threads, now),
+                    None => {
+                        if let Some(buf) = result.buffer {
+                            self.cfg.piece_buffers.lock().give_back(buf);
+                        }
+                    }
                 }
                 self.after_torrent(tid, now);
             }
@@ -326,7 +334,8 @@ impl Reactor {
         self.by_hash.insert(hash, id);
         self.by_req2.insert(crate::wire::mse::req2(&hash), hash);
         self.torrents.insert(id, t);
-        self.after_torrent(id, now);
+        // Start at once (check, announce, dial) rather than at the next tick.
+        self.torrent_tick(id, now);
         Ok((id, snapshot))
     }
 
@@ -365,6 +374,7 @@ impl Reactor {
             self.torrent_tick(id, now);
         }
         self.peer_timeouts(now);
+        self.cfg.piece_buffers.lock().trim(now);
         let tracker_slots: Vec<usize> = (0..self.trackers.len()).filter(|i| self.trackers[*i].is_some()).collect();
         for i in tracker_slots {
             self.drive_tracker(i, now);

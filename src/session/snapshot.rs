@@ -1,9 +1,11 @@
 //! The status snapshot a torrent publishes for other threads: progress, rates, swarm figures,
 //! per-file progress and the pieces bitfield, computed from the torrent and its connections.
 
+use super::choker::PeerStats;
 use super::peer::PeerConn;
-use super::status::{TorrentState, TorrentStatus};
+use super::status::{PeerInfo, TorrentState, TorrentStatus};
 use super::torrent::Torrent;
+use super::PeerKey;
 use std::time::Instant;
 
 impl Torrent {
@@ -64,6 +66,9 @@ impl Torrent {
             eta_seconds: if left == 0 { Some(0) } else { left.checked_div(down) },
             pieces_have: self.have.count(),
             pieces_total: pieces,
+            peer_list: conns.iter().map(|c| peer_info(c, pieces, self.choker.snub_time(), now)).collect(),
+            pieces_downloading: self.picker.pieces_in_progress().0,
+            pieces_fragments: self.picker.pieces_in_progress().1,
             error: self.error.clone(),
             tracker_message: self.announcer.last_error.clone().or_else(|| self.announcer.last_warning.clone()),
             tracker_swarm: self.announcer.swarm,
@@ -73,6 +78,31 @@ impl Torrent {
             peer_addrs: conns.iter().map(|c| c.addr).collect(),
         };
         *self.snapshot.lock() = status;
+    }
+}
+
+/// The read-only line of one connection (rates read from copies of its meters).
+fn peer_info(c: &PeerConn, pieces: u32, snub_time: std::time::Duration, now: Instant) -> PeerInfo {
+    let stats = PeerStats {
+        peer: PeerKey(0),
+        interested: c.peer_interested,
+        am_interested: c.am_interested,
+        unchoked_us_at: c.unchoked_us_at,
+        last_block_at: Some(c.last_block),
+        download_rate: 0,
+        upload_rate: 0,
+    };
+    PeerInfo {
+        addr: c.addr,
+        outgoing: c.outgoing,
+        upload_rate: c.up.clone().rate(now) as f64,
+        download_rate: c.down.clone().rate(now) as f64,
+        peer_interested: c.peer_interested,
+        am_choking: c.am_choking,
+        am_interested: c.am_interested,
+        peer_choking: c.peer_choking,
+        snubbed: stats.is_snubbed(now, snub_time),
+        progress: if pieces == 0 { 0.0 } else { f64::from(c.has.count()) / f64::from(pieces) },
     }
 }
 

@@ -66,6 +66,12 @@ pub struct TorrentStatus {
     pub pieces_have: u32,
     /// Pieces in the torrent.
     pub pieces_total: u32,
+    /// One read-only line per connected peer (the curses tools' `--spew` table).
+    pub peer_list: Vec<PeerInfo>,
+    /// Pieces being requested from peers right now.
+    pub pieces_downloading: u32,
+    /// Pieces with some blocks received but none requested at the moment.
+    pub pieces_fragments: u32,
     /// Last error, if stopped by one.
     pub error: Option<String>,
     /// Last tracker message (warning or error).
@@ -80,6 +86,31 @@ pub struct TorrentStatus {
     pub pieces: Vec<u8>,
     /// Connected peer addresses.
     pub peer_addrs: Vec<SocketAddr>,
+}
+
+/// What a status snapshot tells about one connected peer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PeerInfo {
+    /// Its address.
+    pub addr: SocketAddr,
+    /// We dialled it (BitTornado's `L`); false when it connected to us (`R`).
+    pub outgoing: bool,
+    /// Payload rate from us to it, bytes per second.
+    pub upload_rate: f64,
+    /// Payload rate from it to us, bytes per second.
+    pub download_rate: f64,
+    /// It is interested in our pieces.
+    pub peer_interested: bool,
+    /// We choke it.
+    pub am_choking: bool,
+    /// We are interested in its pieces.
+    pub am_interested: bool,
+    /// It chokes us.
+    pub peer_choking: bool,
+    /// It unchoked us but sent nothing for the snub time.
+    pub snubbed: bool,
+    /// Fraction of the torrent it has, 0..=1.
+    pub progress: f64,
 }
 
 /// The cell a torrent's status snapshot is published in.

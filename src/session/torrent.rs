@@ -12,13 +12,15 @@ pub use super::limits::GlobalLimits;
 use super::limits::{bucket, Limits};
 use super::peer::{PeerConn, PeerError, Phase};
 use super::picker::{BlockRef as PickBlock, Picker, PickerConfig, Priority};
+use super::piece_writer::PieceWriter;
 use super::pipeline::PipelineConfig;
 use super::rate_meter::RateMeter;
 use super::smart_ban::SmartBan;
 use super::status::{TorrentState, TorrentStatus};
 use super::PeerKey;
 use crate::metainfo::Metainfo;
-use crate::storage::hash_pool::{HashData, HashJob, HashKind, HashPool, HashResult};
+use crate::storage::hash_pool::{HashPool, HashResult};
+use crate::storage::piece_buffers::PieceBuffers;
 use crate::storage::store::{Store, StoreFile};
 use crate::storage::{Layout, PieceIndex, BLOCK_SIZE};
 use crate::wire::{BlockRef as WireBlock, ExtensionHandshake, Handshake, Message};
@@ -88,6 +90,8 @@ pub struct AddTorrent {
     pub max_download_rate: u64,
     /// Session-wide limits.
     pub global_limits: Arc<parking_lot::Mutex<GlobalLimits>>,
+    /// The session's budget of in-memory piece buffers.
+    pub piece_buffers: Arc<parking_lot::Mutex<PieceBuffers>>,
     /// Where resume records are kept (none: no fast resume).
     pub resume_dir: Option<PathBuf>,
 }
@@ -163,6 +167,8 @@ pub struct Torrent {
     pub(super) last_snapshot: Option<Instant>,
     /// Who sent which blocks, to find the senders of corrupt data.
     smart_ban: SmartBan,
+    /// Where received blocks go until their piece is verified.
+    writer: PieceWriter,
     /// Shared status snapshot.
     pub snapshot: Arc<parking_lot::Mutex<TorrentStatus>>,
     /// Rate limits.
@@ -223,6 +229,7 @@ impl Torrent {
             id,
             info_hash,
             layout,
+            writer: PieceWriter::new(store.clone(), params.piece_buffers.clone()),
             store,
             picker,
             have,
@@ -289,14 +296,7 @@ impl Torrent {
     }
 
     fn submit_hash(&self, pool: &HashPool, piece: PieceIndex) {
-        let store = self.store.clone();
-        pool.submit(HashJob {
-            id: self.job_id(piece.get()),
-            kind: HashKind::V1,
-            data: HashData::Chunks(Box::new(move |sink: &mut dyn FnMut(&[u8])| {
-                store.piece_chunks(piece, sink).map_err(|e| std::io::Error::other(e.to_string()))
-            })),
-        });
+        pool.submit(self.writer.map_job(self.job_id(piece.get()), piece));
     }
 
     /// Drives checking: keeps up to `2 * threads` pieces queued for hashing.
@@ -354,9 +354,30 @@ impl Torrent {
     }
 
     /// Handles a finished hash job of this torrent.
-    pub fn on_hash(&mut self, result: HashResult, pool: &HashPool, threads: u32, now: Instant) {
+    pub fn on_hash(&mut self, mut result: HashResult, pool: &HashPool, threads: u32, now: Instant) {
+        let buffer = result.buffer.take();
+        self.on_piece_hashed(result, buffer.as_deref(), pool, threads, now);
+        if let Some(buf) = buffer {
+            self.writer.reclaim(buf);
+        }
+    }
+
+    /// Handles a hash result; `assembled` is the piece as received when it was assembled in memory.
+    fn on_piece_hashed(
+        &mut self,
+        result: HashResult,
+        assembled: Option<&[u8]>,
+        pool: &HashPool,
+        threads: u32,
+        now: Instant,
+    ) {
         let piece_no = (result.id & 0xffff_ffff) as u32;
         let Ok(piece) = self.layout.piece(piece_no) else { return };
+        if let Some(e) = result.write_error {
+            self.picker.on_piece_verified(piece, false);
+            self.fail(format!("storage error: {e}"));
+            return;
+        }
         let expected = self.meta.piece_hash(u64::from(piece_no)).copied();
         let ok = result.error.is_none() && result.sha1.is_some() && result.sha1 == expected;
         if self.state == TorrentState::Checking {
@@ -396,7 +417,11 @@ impl Torrent {
             }
             self.events.push(SessionEvent::HashFailed { torrent: self.id, piece: piece_no });
             let store = &self.store;
-            if let Some(culprit) = self.smart_ban.piece_failed(piece_no, |b, l| read_block(store, piece, b, l)) {
+            let received = |b: u32, l: u32| match assembled {
+                Some(bytes) => bytes.get(b as usize..(b + l) as usize).map(<[u8]>::to_vec),
+                None => read_block(store, piece, b, l),
+            };
+            if let Some(culprit) = self.smart_ban.piece_failed(piece_no, received) {
                 self.ban_peer(culprit);
             }
             // Its blocks are free again: every peer may fetch them, not only those that sent
@@ -640,7 +665,7 @@ impl Torrent {
             self.outbox.push(Action::Cancel(other, WireBlock { piece: b.piece.get(), begin, length }));
         }
         if outcome.new {
-            if let Err(e) = self.store.write(p, begin, data) {
+            if let Err(e) = self.writer.write_block(p, begin, data, now) {
                 self.fail(format!("storage error: {e}"));
                 return Ok(());
             }
@@ -771,9 +796,11 @@ impl Torrent {
         self.update_interest(conn, now);
     }
 
-    /// Queues a completed piece's hash job on the pool.
-    pub fn submit_piece_hash(&self, pool: &HashPool, piece: PieceIndex) {
-        self.submit_hash(pool, piece);
+    /// Queues a completed piece's hash job on the pool (it is written there once verified when
+    /// it was assembled in memory).
+    pub fn submit_piece_hash(&mut self, pool: &HashPool, piece: PieceIndex) {
+        let expect = self.meta.piece_hash(u64::from(piece.get())).copied();
+        pool.submit(self.writer.verify_job(self.job_id(piece.get()), piece, expect));
     }
 
     /// Bytes of wanted pieces still missing.
@@ -806,6 +833,7 @@ impl Torrent {
             return;
         }
         self.have = Bitfield::none(self.layout.piece_count());
+        self.writer.reset();
         if let Ok(p) = Picker::new(
             &self.layout,
             &self.have,

@@ -1,10 +1,12 @@
-//! A pool of hashing threads, one per core, so the reactor never hashes.
+//! A pool of hashing threads, one per core, so the reactor never hashes, and one writer thread.
 //!
-//! Jobs carry a piece index and a closure that produces the piece's bytes, either as one buffer or
-//! fed in chunks straight from a memory map (no copy); workers compute SHA-1 (v1) and/or SHA-256 leaf hashes (v2), send the result on
-//! a crossbeam channel and call the wake function (a `mio::Waker` in the session) so the reactor
-//! picks results up on its next turn. A panic inside a job is caught and reported as a failed
-//! result, never lost.
+//! Jobs carry a piece index and the piece's bytes: produced as one buffer, fed in chunks straight
+//! from a memory map (no copy), or assembled in memory by the caller. Workers compute SHA-1 (v1)
+//! and/or SHA-256 leaf hashes (v2), send the result on a crossbeam channel and call the wake
+//! function (a `mio::Waker` in the session) so the reactor picks results up on its next turn. An
+//! in-memory piece that verifies is handed to the writer thread, which writes it and then sends
+//! the result (one writer: concurrent writes to one file only fight over its inode lock). A panic
+//! inside a job is caught and reported as a failed result, never lost.
 
 use crossbeam_channel::{Receiver, Sender};
 use sha1::{Digest, Sha1};
@@ -34,9 +36,30 @@ pub enum HashData {
     Owned(Box<dyn FnOnce() -> std::io::Result<Vec<u8>> + Send>),
     /// Fed in chunks on the worker thread (e.g. slices of a memory map, hashed without a copy).
     Chunks(ChunkFeeder),
+    /// A piece assembled in memory: the first `len` bytes of the buffer are hashed, and the buffer
+    /// comes back in [`HashResult::buffer`] so the caller can reuse it.
+    Buffer {
+        /// The buffer (at least `len` bytes).
+        buf: Vec<u8>,
+        /// Bytes of the piece.
+        len: usize,
+    },
 }
 
-/// A hashing job: an opaque id chosen by the caller, what to compute, and the bytes.
+/// Writes a verified piece's bytes to storage (runs on the worker thread).
+pub type PersistFn = Box<dyn FnOnce(&[u8]) -> std::io::Result<()> + Send>;
+
+/// What to do with a job's bytes once they hashed to the expected SHA-1 (only for
+/// [`HashData::Buffer`]: verified data is written, corrupt data never reaches the disk).
+pub struct Persist {
+    /// The SHA-1 the piece must have.
+    pub expect_sha1: [u8; 20],
+    /// Writes the bytes.
+    pub write: PersistFn,
+}
+
+/// A hashing job: an opaque id chosen by the caller, what to compute, the bytes, and optionally
+/// what to do with them once verified.
 pub struct HashJob {
     /// Caller's id (e.g. torrent key and piece index packed together).
     pub id: u64,
@@ -44,6 +67,8 @@ pub struct HashJob {
     pub kind: HashKind,
     /// The bytes to hash.
     pub data: HashData,
+    /// Write-behind for verified in-memory pieces.
+    pub persist: Option<Persist>,
 }
 
 /// The outcome of a job.
@@ -57,6 +82,10 @@ pub struct HashResult {
     pub leaves: Vec<[u8; 32]>,
     /// Why the bytes could not be read or hashed.
     pub error: Option<String>,
+    /// Why verified bytes could not be written ([`HashJob::persist`]).
+    pub write_error: Option<String>,
+    /// The buffer of a [`HashData::Buffer`] job, given back.
+    pub buffer: Option<Vec<u8>>,
 }
 
 /// Hashes `data` as asked.
@@ -132,19 +161,37 @@ impl HashPool {
     pub fn new(threads: usize, wake: Arc<dyn Fn() + Send + Sync>) -> std::io::Result<HashPool> {
         let (job_tx, job_rx) = crossbeam_channel::unbounded::<HashJob>();
         let (res_tx, res_rx) = crossbeam_channel::unbounded();
+        let (write_tx, write_rx) = crossbeam_channel::unbounded::<PendingWrite>();
         let mut workers = Vec::new();
         for i in 0..threads.max(1) {
             let rx = job_rx.clone();
             let tx = res_tx.clone();
+            let writes = write_tx.clone();
             let wake = wake.clone();
             let handle = std::thread::Builder::new().name(format!("bitgocho-hash-{i}")).spawn(move || {
                 for job in rx.iter() {
-                    let _ = tx.send(run_job(job));
-                    wake();
+                    match run_job(job) {
+                        Outcome::Done(result) => {
+                            let _ = tx.send(result);
+                            wake();
+                        }
+                        Outcome::Write(pending) => {
+                            let _ = writes.send(pending);
+                        }
+                    }
                 }
             })?;
             workers.push(handle);
         }
+        drop(write_tx);
+        // One writer: concurrent writes to one file only contend for its inode lock.
+        let writer = std::thread::Builder::new().name("bitgocho-write".into()).spawn(move || {
+            for pending in write_rx.iter() {
+                let _ = res_tx.send(run_write(pending));
+                wake();
+            }
+        })?;
+        workers.push(writer);
         Ok(HashPool { jobs: Some(job_tx), results: res_rx, workers })
     }
 
@@ -166,21 +213,57 @@ impl HashPool {
     }
 }
 
-fn run_job(job: HashJob) -> HashResult {
-    let id = job.id;
-    let kind = job.kind;
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || match job.data {
+/// A verified in-memory piece waiting for the writer thread.
+struct PendingWrite {
+    result: HashResult,
+    len: usize,
+    write: PersistFn,
+}
+
+/// What a worker made of a job: a result, or a verified piece for the writer thread.
+enum Outcome {
+    Done(HashResult),
+    Write(PendingWrite),
+}
+
+fn run_job(job: HashJob) -> Outcome {
+    let HashJob { id, kind, data, persist } = job;
+    let mut result = HashResult { id, sha1: None, leaves: Vec::new(), error: None, write_error: None, buffer: None };
+    let mut verified = None;
+    let buffer = &mut result.buffer;
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match data {
         HashData::Owned(produce) => produce().map(|bytes| hash_bytes(kind, &bytes)),
         HashData::Chunks(feed) => {
             let mut h = StreamHasher::new(kind);
             feed(&mut |chunk: &[u8]| h.update(chunk)).map(|()| h.finish())
         }
+        HashData::Buffer { buf, len } => {
+            let len = len.min(buf.len());
+            let hashes = hash_bytes(kind, &buffer.insert(buf)[..len]);
+            verified = persist.filter(|p| hashes.0 == Some(p.expect_sha1)).map(|p| (len, p.write));
+            Ok(hashes)
+        }
     }));
-    match outcome {
-        Ok(Ok((sha1, leaves))) => HashResult { id, sha1, leaves, error: None },
-        Ok(Err(e)) => HashResult { id, sha1: None, leaves: Vec::new(), error: Some(e.to_string()) },
-        Err(_) => HashResult { id, sha1: None, leaves: Vec::new(), error: Some("hashing job panicked".into()) },
+    let result = match outcome {
+        Ok(Ok((sha1, leaves))) => HashResult { sha1, leaves, ..result },
+        Ok(Err(e)) => HashResult { error: Some(e.to_string()), ..result },
+        Err(_) => HashResult { error: Some("hashing job panicked".into()), ..result },
+    };
+    match verified {
+        Some((len, write)) if result.error.is_none() => Outcome::Write(PendingWrite { result, len, write }),
+        _ => Outcome::Done(result),
     }
+}
+
+fn run_write(pending: PendingWrite) -> HashResult {
+    let PendingWrite { mut result, len, write } = pending;
+    let bytes = result.buffer.as_deref().map_or(&[][..], |b| &b[..len]);
+    result.write_error = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| write(bytes))) {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => Some(e.to_string()),
+        Err(_) => Some("writing the piece panicked".into()),
+    };
+    result
 }
 
 impl Drop for HashPool {
@@ -221,11 +304,16 @@ mod tests {
                     Ok(())
                 }))
             };
-            pool.submit(HashJob { id, kind: HashKind::Both, data });
+            pool.submit(HashJob { id, kind: HashKind::Both, data, persist: None });
         }
         let gone = HashData::Owned(Box::new(|| Err(std::io::Error::other("gone"))));
-        pool.submit(HashJob { id: 100, kind: HashKind::V1, data: gone });
-        pool.submit(HashJob { id: 101, kind: HashKind::V1, data: HashData::Chunks(Box::new(|_| panic!("boom"))) });
+        pool.submit(HashJob { id: 100, kind: HashKind::V1, data: gone, persist: None });
+        pool.submit(HashJob {
+            id: 101,
+            kind: HashKind::V1,
+            data: HashData::Chunks(Box::new(|_| panic!("boom"))),
+            persist: None,
+        });
         let mut got = Vec::new();
         while got.len() < 10 {
             got.push(pool.wait_result(Duration::from_secs(10)).expect("result within 10 s"));
@@ -244,5 +332,39 @@ mod tests {
             std::thread::yield_now();
         }
         assert_eq!(wakes.load(Ordering::SeqCst), 10);
+    }
+
+    #[test]
+    fn buffered_pieces_are_written_only_when_verified_and_come_back() {
+        let pool = HashPool::new(1, Arc::new(|| {})).unwrap();
+        let piece = b"0123456789abcdef".to_vec();
+        let good: [u8; 20] = Sha1::digest(&piece[..10]).into();
+        let written = Arc::new(parking_lot::Mutex::new(Vec::new()));
+        let job = |id: u64, expect: [u8; 20], fail: bool| {
+            let w = written.clone();
+            let write: PersistFn = Box::new(move |bytes: &[u8]| {
+                if fail {
+                    return Err(std::io::Error::other("disk full"));
+                }
+                w.lock().push((id, bytes.to_vec()));
+                Ok(())
+            });
+            HashJob {
+                id,
+                kind: HashKind::V1,
+                data: HashData::Buffer { buf: piece.clone(), len: 10 },
+                persist: Some(Persist { expect_sha1: expect, write }),
+            }
+        };
+        pool.submit(job(1, good, false));
+        pool.submit(job(2, [0; 20], false));
+        pool.submit(job(3, good, true));
+        let mut got: Vec<HashResult> = (0..3).map(|_| pool.wait_result(Duration::from_secs(10)).unwrap()).collect();
+        got.sort_by_key(|r| r.id);
+        assert_eq!(*written.lock(), vec![(1, piece[..10].to_vec())], "only the verified piece is written");
+        assert!(got.iter().all(|r| r.sha1 == Some(good) && r.buffer.as_deref() == Some(&piece[..])));
+        assert_eq!(got[0].write_error, None);
+        assert_eq!(got[1].write_error, None);
+        assert_eq!(got[2].write_error.as_deref(), Some("disk full"));
     }
 }

@@ -161,6 +161,26 @@ impl Store {
         Ok(())
     }
 
+    /// Writes a whole verified piece. Each file range is allocated (`fallocate`) just before it
+    /// is written: only the ranges of pieces we have are allocated, so files stay sparse, and the
+    /// write skips the filesystem's per-page delayed-allocation work (several times cheaper on
+    /// ext4). A full disk fails the allocation, before any byte is written.
+    pub fn write_piece(&self, piece: PieceIndex, data: &[u8]) -> Result<(), StorageError> {
+        let mut done = 0usize;
+        for seg in self.layout.piece_range_segments(piece, 0, data.len() as u32)? {
+            let part = &data[done..done + seg.len as usize];
+            done += seg.len as usize;
+            if seg.pad {
+                continue;
+            }
+            let i = seg.file.get() as usize;
+            let file = self.writable(i)?;
+            allocate(&file, seg.file_offset, seg.len).map_err(self.io(i))?;
+            file.write_all_at(part, seg.file_offset).map_err(self.io(i))?;
+        }
+        Ok(())
+    }
+
     /// Appends `len` bytes at `begin` inside `piece` to `out` (pad bytes read as zeros).
     pub fn read(&self, piece: PieceIndex, begin: u32, len: u32, out: &mut Vec<u8>) -> Result<(), StorageError> {
         for seg in self.layout.piece_range_segments(piece, begin, len)? {
@@ -259,6 +279,24 @@ impl Store {
     }
 }
 
+/// Allocates `len` bytes at `offset` of `file` without changing its size; filesystems that
+/// cannot (EOPNOTSUPP) are left to allocate on write.
+fn allocate(file: &File, offset: u64, len: u64) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let (Ok(off), Ok(n)) = (libc::off_t::try_from(offset), libc::off_t::try_from(len)) else {
+        return Err(std::io::Error::from_raw_os_error(libc::EFBIG));
+    };
+    // SAFETY: a plain system call on an open descriptor we own; no memory is passed.
+    if unsafe { libc::fallocate(file.as_raw_fd(), libc::FALLOC_FL_KEEP_SIZE, off, n) } == 0 {
+        return Ok(());
+    }
+    let err = std::io::Error::last_os_error();
+    match err.raw_os_error() {
+        Some(libc::EOPNOTSUPP) | Some(libc::ENOSYS) | Some(libc::EINVAL) => Ok(()),
+        _ => Err(err),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -289,9 +327,11 @@ mod tests {
         let mut fed = Vec::new();
         s.piece_chunks(l.piece(0).unwrap(), &mut |c: &[u8]| fed.extend_from_slice(c)).unwrap();
         assert_eq!(fed, b"AAAAA\0\0\0");
+        s.write_piece(l.piece(1).unwrap(), b"bbbbbbbb").unwrap();
+        assert_eq!(fs::read(dir.path().join("sub/b")).unwrap(), b"bbbbbbbbCC");
         let mut out = Vec::new();
         s.read(l.piece(1).unwrap(), 6, 2, &mut out).unwrap();
-        assert_eq!(out, b"BB");
+        assert_eq!(out, b"bb");
         assert!(s.piece_on_disk(l.piece(2).unwrap()));
         assert!(s.read(l.piece(2).unwrap(), 1, 5, &mut out).is_err());
     }

@@ -61,16 +61,20 @@ pub fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
     }
 }
 
-/// A session listening on 127.0.0.1 at a port the system chooses.
-pub fn loopback_session() -> Session {
-    let settings = SessionSettings {
+/// Settings for a session listening on 127.0.0.1 at a port the system chooses.
+pub fn loopback_settings() -> SessionSettings {
+    SessionSettings {
         bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
         min_port: 0,
         max_port: 0,
         hash_threads: 2,
         ..SessionSettings::default()
-    };
-    let session = Session::new(settings).expect("start session");
+    }
+}
+
+/// A session listening on 127.0.0.1 at a port the system chooses.
+pub fn loopback_session() -> Session {
+    let session = Session::new(loopback_settings()).expect("start session");
     assert_ne!(session.listen_port(), 0, "session is not listening");
     session
 }

@@ -1,0 +1,211 @@
+//! One single-torrent downloader run, shared by btdownloadheadless and btdownloadcurses: the
+//! command line, the session with the torrent in it, which engine events the user is told
+//! about, the errors kept for display, and the shutdown (announce `stopped`, save resume data).
+
+use super::headless::{self, HeadlessConfig, Source, DOWNLOADER_OPTIONS};
+use super::saveas::{self, SaveTarget};
+use super::{options, Exit};
+use crate::metainfo::Metainfo;
+use crate::session::event::SessionEvent;
+use crate::session::event_queue::Popped;
+use crate::session::{AddParams, Session, TorrentHandle};
+use std::collections::VecDeque;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+/// Most errors kept for display (the oldest go first).
+pub const MAX_ERRORS: usize = 100;
+
+/// What a downloader's command line asks for.
+#[derive(Debug)]
+pub enum Request {
+    /// `--version`.
+    Version,
+    /// `--help`.
+    Help,
+    /// Download with these options.
+    Run(Box<HeadlessConfig>),
+}
+
+/// Parses and checks a downloader command line (reference §2.1). Options the engine does not
+/// apply are named on stderr.
+pub fn parse_command_line(args: &[String]) -> Result<Request, Exit> {
+    let (peers, rest) = headless::split_peers(args);
+    let parsed = options::parse(&rest, DOWNLOADER_OPTIONS, 0, Some(1))?;
+    if parsed.version {
+        return Ok(Request::Version);
+    }
+    if parsed.help {
+        return Ok(Request::Help);
+    }
+    let cfg = HeadlessConfig::from_parsed(&parsed, &peers).map_err(|e| Exit::Usage(e.to_string()))?;
+    for name in headless::not_applied(&parsed, &cfg) {
+        eprintln!("warning: --{name} is accepted but not applied by this version of the engine");
+    }
+    Ok(Request::Run(Box::new(cfg)))
+}
+
+/// A running download: the session, the torrent in it and where its data goes.
+pub struct Download {
+    /// The session (listening, announcing).
+    pub session: Session,
+    /// The torrent.
+    pub torrent: TorrentHandle,
+    /// The save location (`download_to` is what the user is shown).
+    pub target: SaveTarget,
+}
+
+fn failure(e: impl std::fmt::Display) -> Exit {
+    Exit::Failure(e.to_string())
+}
+
+/// Reads and checks the .torrent file.
+pub fn load(path: &Path) -> Result<Metainfo, Exit> {
+    if !path.is_file() {
+        return Err(failure(format!("{}: no such file (expected a .torrent file)", path.display())));
+    }
+    Metainfo::from_file(path).map_err(|e| failure(format!("got bad file info - {}: {e}", path.display())))
+}
+
+impl Download {
+    /// Loads the torrent, prepares its save location, starts a session and adds the torrent.
+    pub fn start(cfg: &HeadlessConfig) -> Result<Download, Exit> {
+        let Source::File(path) = &cfg.source;
+        let meta = load(path)?;
+        let priorities = headless::file_priorities(&cfg.priority, &meta).map_err(|e| Exit::Usage(e.to_string()))?;
+        let cwd = std::env::current_dir().map_err(|e| failure(format!("cannot read the current directory: {e}")))?;
+        let target =
+            SaveTarget::prepare(&meta, saveas::choose_path(&meta, cfg.saveas.as_deref(), &cwd)).map_err(failure)?;
+        let mut settings = cfg.session_settings();
+        settings.resume_dir = if cfg.fast_resume { headless::resume_dir() } else { None };
+        let session = Session::new(settings).map_err(|e| failure(format!("Couldn't listen - {e}")))?;
+        let trust = !cfg.check_hashes && saveas::data_present(&meta, &target.engine_dir);
+        let mut params = AddParams::new(Arc::new(meta), &target.engine_dir);
+        params.peers = cfg.peers.clone();
+        params.file_priorities = priorities;
+        params.check_hashes = !trust;
+        let torrent = session.add_torrent(params).map_err(|e| failure(format!("got bad file info - {e}")))?;
+        Ok(Download { session, torrent, target })
+    }
+
+    /// Takes every pending event, keeping the errors in `log`; true when one deserves an
+    /// immediate redisplay.
+    pub fn drain(&self, log: &mut ErrorLog) -> bool {
+        let mut urgent = false;
+        while let Some(popped) = self.session.pop_event() {
+            let Popped::Event(event) = popped else { continue };
+            match notice(&event) {
+                Notice::Error(message) => {
+                    log.push(SystemTime::now(), message);
+                    urgent = true;
+                }
+                Notice::Milestone => urgent = true,
+                Notice::Nothing => {}
+            }
+        }
+        urgent
+    }
+
+    /// Stops the session (announces `stopped`, saves resume data) and cleans up the target.
+    pub fn finish(self) {
+        self.session.shutdown();
+        drop(self.target);
+    }
+}
+
+/// What an engine event means to a downloader's display.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    /// An error or warning to show.
+    Error(String),
+    /// A change worth redisplaying at once (check finished, download finished).
+    Milestone,
+    /// Nothing to show.
+    Nothing,
+}
+
+/// The notice for one event.
+pub fn notice(event: &SessionEvent) -> Notice {
+    match event {
+        SessionEvent::TrackerError { message, .. } | SessionEvent::StorageError { message, .. } => {
+            Notice::Error(message.clone())
+        }
+        SessionEvent::TrackerReply { warning: Some(w), .. } => Notice::Error(format!("warning from tracker - {w}")),
+        SessionEvent::HashFailed { piece, .. } => {
+            Notice::Error(format!("piece {piece} failed hash check, re-downloading it"))
+        }
+        SessionEvent::Listening { error: Some(e), .. } => Notice::Error(format!("Couldn't listen - {e}")),
+        SessionEvent::Checked { .. } | SessionEvent::Finished { .. } => Notice::Milestone,
+        _ => Notice::Nothing,
+    }
+}
+
+/// The errors of a run with when they happened, at most [`MAX_ERRORS`] (the oldest go first).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ErrorLog {
+    entries: VecDeque<(SystemTime, String)>,
+}
+
+impl ErrorLog {
+    /// Adds an error that happened at `at`.
+    pub fn push(&mut self, at: SystemTime, message: String) {
+        if self.entries.len() == MAX_ERRORS {
+            self.entries.pop_front();
+        }
+        self.entries.push_back((at, message));
+    }
+
+    /// The errors with their times, oldest first.
+    pub fn entries(&self) -> impl ExactSizeIterator<Item = &(SystemTime, String)> {
+        self.entries.iter()
+    }
+
+    /// The messages alone, oldest first.
+    pub fn messages(&self) -> Vec<String> {
+        self.entries.iter().map(|(_, m)| m.clone()).collect()
+    }
+
+    /// Whether no error happened.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_log_is_bounded_and_ordered() {
+        let mut log = ErrorLog::default();
+        assert!(log.is_empty());
+        for i in 0..MAX_ERRORS + 5 {
+            log.push(SystemTime::UNIX_EPOCH, format!("e{i}"));
+        }
+        let m = log.messages();
+        assert_eq!(m.len(), MAX_ERRORS);
+        assert_eq!((m[0].as_str(), m[MAX_ERRORS - 1].as_str()), ("e5", "e104"));
+    }
+
+    #[test]
+    fn notices() {
+        let e = SessionEvent::TrackerError { torrent: 1, url: "u".into(), message: "refused".into() };
+        assert_eq!(notice(&e), Notice::Error("refused".into()));
+        let e = SessionEvent::HashFailed { torrent: 1, piece: 3 };
+        assert_eq!(notice(&e), Notice::Error("piece 3 failed hash check, re-downloading it".into()));
+        assert_eq!(notice(&SessionEvent::Finished { torrent: 1 }), Notice::Milestone);
+        assert_eq!(notice(&SessionEvent::Added { torrent: 1 }), Notice::Nothing);
+    }
+
+    #[test]
+    fn command_lines() {
+        let args = |s: &[&str]| s.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+        assert!(matches!(parse_command_line(&args(&["--version"])), Ok(Request::Version)));
+        assert!(matches!(parse_command_line(&args(&["--help"])), Ok(Request::Help)));
+        let Ok(Request::Run(cfg)) = parse_command_line(&args(&["--spew", "1", "x.torrent"])) else { panic!() };
+        assert!(cfg.spew);
+        assert!(matches!(parse_command_line(&args(&["--nonsense", "1", "x"])), Err(Exit::Usage(_))));
+        assert!(matches!(parse_command_line(&args(&["--minport", "0", "x"])), Err(Exit::Usage(_))));
+    }
+}

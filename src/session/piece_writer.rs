@@ -1,0 +1,195 @@
+//! How a torrent's received blocks reach the disk and the hashing pool.
+//!
+//! A piece whose first block arrives while the session's piece-buffer budget allows is assembled
+//! in memory: each block is copied into the piece's buffer (cheap, the bytes are still in cache
+//! from the socket read). The complete piece is hashed from that buffer on the pool and written
+//! there with one allocated positioned write, only when it verifies, so corrupt data never
+//! reaches the disk. When the budget is spent, a piece is written block by block as it arrives
+//! and hashed from the file maps once complete. A piece never mixes the two.
+
+use crate::storage::hash_pool::{HashData, HashJob, HashKind, Persist};
+use crate::storage::piece_buffers::PieceBuffers;
+use crate::storage::store::{StorageError, Store};
+use crate::storage::PieceIndex;
+use parking_lot::Mutex;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// The write path of one torrent's pieces in progress.
+pub struct PieceWriter {
+    store: Arc<Store>,
+    buffers: Arc<Mutex<PieceBuffers>>,
+    /// Pieces assembled in memory, by index.
+    assembly: HashMap<u32, Vec<u8>>,
+    /// Pieces being written block by block.
+    direct: HashSet<u32>,
+}
+
+impl PieceWriter {
+    /// A writer over `store`, drawing piece buffers from the session's `buffers`.
+    pub fn new(store: Arc<Store>, buffers: Arc<Mutex<PieceBuffers>>) -> PieceWriter {
+        PieceWriter { store, buffers, assembly: HashMap::new(), direct: HashSet::new() }
+    }
+
+    /// Stores a newly received block (`begin` and the length already validated for `piece`).
+    pub fn write_block(
+        &mut self,
+        piece: PieceIndex,
+        begin: u32,
+        data: &[u8],
+        now: Instant,
+    ) -> Result<(), StorageError> {
+        let n = piece.get();
+        if !self.direct.contains(&n) && !self.assembly.contains_key(&n) {
+            let size = self.store.layout().piece_size(piece) as usize;
+            match self.buffers.lock().take(size, now) {
+                Some(buf) => {
+                    self.assembly.insert(n, buf);
+                }
+                None => {
+                    self.direct.insert(n);
+                }
+            }
+        }
+        match self.assembly.get_mut(&n) {
+            Some(buf) => {
+                let start = begin as usize;
+                buf[start..start + data.len()].copy_from_slice(data);
+                Ok(())
+            }
+            None => self.store.write(piece, begin, data),
+        }
+    }
+
+    /// The job that verifies a complete piece: from its buffer (written on success when
+    /// `expect_sha1` is known) or from the file maps.
+    pub fn verify_job(&mut self, id: u64, piece: PieceIndex, expect_sha1: Option<[u8; 20]>) -> HashJob {
+        self.direct.remove(&piece.get());
+        let Some(buf) = self.assembly.remove(&piece.get()) else {
+            return self.map_job(id, piece);
+        };
+        let store = self.store.clone();
+        let persist = expect_sha1.map(|expect| Persist {
+            expect_sha1: expect,
+            write: Box::new(move |bytes: &[u8]| {
+                store.write_piece(piece, bytes).map_err(|e| std::io::Error::other(e.to_string()))
+            }),
+        });
+        let len = self.store.layout().piece_size(piece) as usize;
+        HashJob { id, kind: HashKind::V1, data: HashData::Buffer { buf, len }, persist }
+    }
+
+    /// The job that hashes a piece already on disk, straight from the maps.
+    pub fn map_job(&self, id: u64, piece: PieceIndex) -> HashJob {
+        let store = self.store.clone();
+        HashJob {
+            id,
+            kind: HashKind::V1,
+            data: HashData::Chunks(Box::new(move |sink: &mut dyn FnMut(&[u8])| {
+                store.piece_chunks(piece, sink).map_err(|e| std::io::Error::other(e.to_string()))
+            })),
+            persist: None,
+        }
+    }
+
+    /// Gives a buffer that came back from the pool to the session for reuse.
+    pub fn reclaim(&self, buf: Vec<u8>) {
+        self.buffers.lock().give_back(buf);
+    }
+
+    /// Forgets every piece in progress (their received blocks are fetched again).
+    pub fn reset(&mut self) {
+        let mut buffers = self.buffers.lock();
+        for (_, buf) in self.assembly.drain() {
+            buffers.give_back(buf);
+        }
+        self.direct.clear();
+    }
+
+    /// Pieces in progress held in memory.
+    #[cfg(test)]
+    pub fn buffered(&self) -> usize {
+        self.assembly.len()
+    }
+}
+
+impl Drop for PieceWriter {
+    fn drop(&mut self) {
+        self.reset();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::hash_pool::HashPool;
+    use crate::storage::store::StoreFile;
+    use crate::storage::Layout;
+    use sha1::{Digest, Sha1};
+    use std::time::Duration;
+
+    fn writer(dir: &std::path::Path, budget: usize) -> (PieceWriter, Arc<Mutex<PieceBuffers>>) {
+        let layout = Arc::new(Layout::new(&[(64, false)], 32).unwrap());
+        let files = vec![StoreFile { path: "f".into(), length: 64, pad: false }];
+        let store = Arc::new(Store::new(dir, files, layout).unwrap());
+        let buffers = Arc::new(Mutex::new(PieceBuffers::new(budget)));
+        (PieceWriter::new(store, buffers.clone()), buffers)
+    }
+
+    fn run(job: HashJob) -> crate::storage::hash_pool::HashResult {
+        let pool = HashPool::new(1, Arc::new(|| {})).unwrap();
+        pool.submit(job);
+        pool.wait_result(Duration::from_secs(10)).expect("result")
+    }
+
+    #[test]
+    fn buffered_piece_is_written_only_after_it_verifies() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut w, buffers) = writer(dir.path(), 32);
+        let now = Instant::now();
+        let p0 = w.store.layout().piece(0).unwrap();
+        let p1 = w.store.layout().piece(1).unwrap();
+        w.write_block(p0, 16, &[b'b'; 16], now).unwrap();
+        w.write_block(p0, 0, &[b'a'; 16], now).unwrap();
+        // The budget holds one piece: the next is written straight to the file.
+        w.write_block(p1, 0, &[b'c'; 16], now).unwrap();
+        assert_eq!(w.buffered(), 1);
+        assert!(std::fs::read(dir.path().join("f")).unwrap()[..32].iter().all(|b| *b == 0), "not written yet");
+
+        let mut piece = [b'a'; 32];
+        piece[16..].fill(b'b');
+        let good: [u8; 20] = Sha1::digest(piece).into();
+        let wrong = run(w.verify_job(1, p0, Some([7; 20])));
+        assert_eq!(wrong.sha1, Some(good));
+        assert!(std::fs::read(dir.path().join("f")).unwrap()[..32].iter().all(|b| *b == 0), "corrupt: never written");
+        w.reclaim(wrong.buffer.unwrap());
+        assert_eq!(buffers.lock().outstanding(), 0);
+
+        w.write_block(p0, 0, &piece[..16], now).unwrap();
+        w.write_block(p0, 16, &piece[16..], now).unwrap();
+        let ok = run(w.verify_job(2, p0, Some(good)));
+        assert_eq!((ok.sha1, ok.write_error.as_deref()), (Some(good), None));
+        assert_eq!(&std::fs::read(dir.path().join("f")).unwrap()[..32], &piece[..]);
+        w.reclaim(ok.buffer.unwrap());
+
+        // The direct piece is hashed from the file.
+        w.write_block(p1, 16, &[b'd'; 16], now).unwrap();
+        let direct = run(w.verify_job(3, p1, None));
+        assert!(direct.buffer.is_none());
+        let mut second = [b'c'; 32];
+        second[16..].fill(b'd');
+        assert_eq!(direct.sha1, Some(Sha1::digest(second).into()));
+    }
+
+    #[test]
+    fn dropping_the_writer_returns_its_buffers() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut w, buffers) = writer(dir.path(), 64);
+        let p0 = w.store.layout().piece(0).unwrap();
+        w.write_block(p0, 0, &[1; 16], Instant::now()).unwrap();
+        assert_eq!(buffers.lock().outstanding(), 32);
+        drop(w);
+        assert_eq!(buffers.lock().outstanding(), 0);
+    }
+}
