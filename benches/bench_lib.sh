@@ -59,7 +59,7 @@ start_seeder() {
   if [ "$kind" = lt ]; then
     coproc SEEDER { exec ${SEED_TASKSET:-} "$PY" "$LTDIR/lt_seed.py" "$torrent" "$dir" 900; }
   else
-    coproc SEEDER { exec ${SEED_TASKSET:-} "$OURS" seed "$torrent" "$dir" --for 900; }
+    coproc SEEDER { exec ${SEED_TASKSET:-} "$OURS" seed "$torrent" "$dir" --for 900 ${OURS_SEED_ARGS:-}; }
   fi
   SEED_PID=$SEEDER_PID
   SEED_IN=${SEEDER[1]}

@@ -21,6 +21,9 @@ def settings(**extra):
         "enable_natpmp": False,
         "alert_mask": lt.alert.category_t.status_notification | lt.alert.category_t.error_notification,
     }
+    if os.environ.get("LT_FORCE_RC4") == "1":  # benches/mse.sh: MSE with RC4 only, both ways
+        s.update({"out_enc_policy": int(lt.enc_policy.forced), "in_enc_policy": int(lt.enc_policy.forced),
+                  "allowed_enc_level": int(lt.enc_level.rc4), "prefer_rc4": True})
     s.update(extra)
     return s
 

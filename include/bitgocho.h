@@ -1449,8 +1449,12 @@ bitgocho_status bitgocho_metainfo_node(const struct bitgocho_metainfo *metainfo,
  * `max_connections_per_torrent`, `max_uploads`, `max_upload_rate` and `max_download_rate`
  * (kB/s as BitTornado, 0: unlimited), `hash_threads` (0: one per core), `event_queue_size`,
  * `resume_dir`, `piece_buffer_mb` (memory for pieces assembled before they are verified and
- * written, default 64; 0 writes every block as it arrives). Returns `BITGOCHO_E_INVALID_ARG` naming an unknown key or a bad value, and
- * `resume_dir`, `web_seeds` (bool, default true: download from BEP 17/19 HTTP seeds). Returns `BITGOCHO_E_INVALID_ARG` naming an unknown key or a bad value, and
+ * written, default 64; 0 writes every block as it arrives), `web_seeds` (bool, default true:
+ * download from BEP 17/19 HTTP seeds); encryption (Message Stream Encryption, bools):
+ * `crypto_allowed` (accept and offer MSE; default 1), `crypto_only` (refuse plaintext peers,
+ * RC4 only), `crypto_stealth` (as `crypto_only`, and announce `port=0&cryptoport=N`),
+ * `crypto_prefer_rc4` (as responder pick RC4 over plaintext when both are offered). Returns
+ * `BITGOCHO_E_INVALID_ARG` naming an unknown key or a bad value, and
  * `BITGOCHO_E_IO` when no port can be bound or a thread cannot start.
  *
  * # Safety

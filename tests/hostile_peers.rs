@@ -51,7 +51,19 @@ impl Setup {
         lt.wait_seeding(TRANSFER);
         let down = tmp.path().join("down");
         let data = Arc::new(std::fs::read(&file).unwrap());
-        Setup { _tmp: tmp, meta, seed_dir, down, lt, session: common::loopback_session(), data }
+        // The hostile peers speak plaintext only: with MSE on, the engine would dial each twice
+        // (MSE first, then its one plaintext retry), which the connection counts below do not
+        // expect. MSE itself is tested in tests/mse_interop.rs.
+        let settings = bitgocho::session::SessionSettings {
+            bind: std::net::Ipv4Addr::LOCALHOST.into(),
+            min_port: 0,
+            max_port: 0,
+            hash_threads: 2,
+            crypto_allowed: false,
+            ..Default::default()
+        };
+        let session = Session::new(settings).expect("start session");
+        Setup { _tmp: tmp, meta, seed_dir, down, lt, session, data }
     }
 
     fn hostile(&self, host: u8, behavior: Behavior) -> HostilePeer {

@@ -9,7 +9,7 @@ pub mod tiers;
 pub mod udp;
 pub mod url;
 
-pub use request::{AnnounceRequest, Event};
+pub use request::{AnnounceCrypto, AnnounceRequest, Event};
 pub use response::{AnnounceReply, ReplyError, ScrapeReply, ScrapeStats};
 pub use tiers::TrackerTiers;
 pub use url::{TrackerUrl, UrlError};

@@ -34,6 +34,35 @@ impl Event {
     }
 }
 
+/// What an announce says about our encryption (BitTornado's crypto/port part of the query).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AnnounceCrypto {
+    /// No MSE: `&port=N`.
+    #[default]
+    Off,
+    /// MSE accepted: `&supportcrypto=1&port=N`.
+    Support,
+    /// MSE required (`crypto_only`): `&supportcrypto=1&requirecrypto=1&port=N`.
+    Require,
+    /// MSE required and the port hidden from plaintext clients (`crypto_stealth`):
+    /// `&supportcrypto=1&requirecrypto=1&port=0&cryptoport=N`.
+    Stealth,
+}
+
+impl AnnounceCrypto {
+    /// Appends the crypto/port part of the query for listening port `port`.
+    fn write(self, port: u16, q: &mut String) {
+        match self {
+            AnnounceCrypto::Off => q.push_str(&format!("&port={port}")),
+            AnnounceCrypto::Support => q.push_str(&format!("&supportcrypto=1&port={port}")),
+            AnnounceCrypto::Require => q.push_str(&format!("&supportcrypto=1&requirecrypto=1&port={port}")),
+            AnnounceCrypto::Stealth => {
+                q.push_str(&format!("&supportcrypto=1&requirecrypto=1&port=0&cryptoport={port}"))
+            }
+        }
+    }
+}
+
 /// Everything one announce says about us.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AnnounceRequest {
@@ -59,6 +88,8 @@ pub struct AnnounceRequest {
     pub tracker_id: Option<Vec<u8>>,
     /// An address to report instead of the connection's (`ip=`).
     pub ip: Option<String>,
+    /// Our encryption policy as announced (HTTP only; UDP announces have no such field).
+    pub crypto: AnnounceCrypto,
 }
 
 impl AnnounceRequest {
@@ -72,10 +103,8 @@ impl AnnounceRequest {
         percent_encode(&self.info_hash, &mut q);
         q.push_str("&peer_id=");
         percent_encode(&self.peer_id, &mut q);
-        q.push_str(&format!(
-            "&port={}&uploaded={}&downloaded={}&left={}",
-            self.port, self.uploaded, self.downloaded, self.left
-        ));
+        self.crypto.write(self.port, &mut q);
+        q.push_str(&format!("&uploaded={}&downloaded={}&left={}", self.uploaded, self.downloaded, self.left));
         if let Some(id) = &self.tracker_id {
             q.push_str("&trackerid=");
             percent_encode(id, &mut q);
@@ -141,6 +170,7 @@ mod tests {
             key: 0xdead_beef,
             tracker_id: None,
             ip: None,
+            crypto: AnnounceCrypto::Off,
         }
     }
 
@@ -160,6 +190,23 @@ mod tests {
         r.event = None;
         assert!(r.http_url("http://t/a?pk=1").starts_with("http://t/a?pk=1&info_hash="));
         assert!(r.http_url("http://t/a").contains("&numwant=0&key="));
+    }
+
+    #[test]
+    fn crypto_port_part_as_bittornado_writes_it() {
+        let mut r = req();
+        let part = |r: &AnnounceRequest| {
+            let url = r.http_url("http://t/announce");
+            let start = url.find("&peer_id=").unwrap() + 29;
+            url[start..url.find("&uploaded=").unwrap()].to_string()
+        };
+        assert_eq!(part(&r), "&port=6881");
+        r.crypto = AnnounceCrypto::Support;
+        assert_eq!(part(&r), "&supportcrypto=1&port=6881");
+        r.crypto = AnnounceCrypto::Require;
+        assert_eq!(part(&r), "&supportcrypto=1&requirecrypto=1&port=6881");
+        r.crypto = AnnounceCrypto::Stealth;
+        assert_eq!(part(&r), "&supportcrypto=1&requirecrypto=1&port=0&cryptoport=6881");
     }
 
     #[test]

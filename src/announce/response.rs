@@ -23,6 +23,8 @@ pub struct AnnounceReply {
     pub peers: Vec<SocketAddr>,
     /// A `warning message`, to show the user.
     pub warning: Option<String>,
+    /// Peers the tracker's `crypto_flags` mark as requiring encryption (a subset of `peers`).
+    pub crypto_required: Vec<SocketAddr>,
 }
 
 /// Why an announce or scrape reply gave no usable result.
@@ -71,9 +73,15 @@ impl AnnounceReply {
             incomplete: count(d, b"incomplete"),
             peers: Vec::new(),
             warning: text(d, b"warning message"),
+            crypto_required: Vec::new(),
         };
         match d.get(b"peers") {
-            Some(Value::Bytes(b)) => compact_peers(b, 6, &mut reply.peers)?,
+            Some(Value::Bytes(b)) => {
+                compact_peers(b, 6, &mut reply.peers)?;
+                if let Some(flags) = d.get_bytes(b"crypto_flags") {
+                    crypto_required(&reply.peers, flags, &mut reply.crypto_required);
+                }
+            }
             Some(Value::List(items, _)) => dict_peers(items, &mut reply.peers),
             Some(_) => return Err(invalid("peers is neither a string nor a list")),
             None => {}
@@ -89,6 +97,14 @@ impl AnnounceReply {
         reply.peers.retain(|p| seen.insert(*p));
         reply.peers.truncate(MAX_PEERS_PER_REPLY);
         Ok(reply)
+    }
+}
+
+/// The peers whose `crypto_flags` byte (one per compact IPv4 peer, in order) is 1. A flags
+/// string of the wrong length is ignored, as BitTornado does.
+fn crypto_required(peers: &[SocketAddr], flags: &[u8], out: &mut Vec<SocketAddr>) {
+    if flags.len() == peers.len() {
+        out.extend(peers.iter().zip(flags).filter(|(p, f)| **f == 1 && p.port() != 0).map(|(p, _)| *p));
     }
 }
 
@@ -187,6 +203,16 @@ mod tests {
         assert!(matches!(AnnounceReply::parse(b"d8:intervali-5e5:peers0:e"), Err(ReplyError::Invalid(_))));
         assert!(matches!(AnnounceReply::parse(b"<html>"), Err(ReplyError::Invalid(_))));
         assert!(matches!(AnnounceReply::parse(b"d5:peers0:e"), Err(ReplyError::Invalid(_))));
+    }
+
+    #[test]
+    fn crypto_flags_mark_peers_that_require_encryption() {
+        let body = b"d12:crypto_flags3:\x00\x01\x018:intervali60e5:peers18:\x01\x02\x03\x04\x00\x01\x01\x02\x03\x05\x00\x02\x01\x02\x03\x06\x00\x00e";
+        let r = AnnounceReply::parse(body).unwrap();
+        assert_eq!(r.peers, ["1.2.3.4:1".parse().unwrap(), "1.2.3.5:2".parse().unwrap()]);
+        assert_eq!(r.crypto_required, ["1.2.3.5:2".parse::<SocketAddr>().unwrap()], "port 0 dropped");
+        let short = b"d12:crypto_flags1:\x018:intervali60e5:peers12:\x01\x02\x03\x04\x00\x01\x01\x02\x03\x05\x00\x02e";
+        assert!(AnnounceReply::parse(short).unwrap().crypto_required.is_empty(), "wrong length ignored");
     }
 
     #[test]

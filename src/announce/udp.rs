@@ -134,6 +134,7 @@ mod tests {
             key: 9,
             tracker_id: None,
             ip: None,
+            crypto: Default::default(),
         };
         let a = announce_request(42, 7, &req);
         assert_eq!(a.len(), 98);

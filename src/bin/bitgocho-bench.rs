@@ -51,6 +51,8 @@ struct Args {
     timeout: Duration,
     threads: usize,
     trace: bool,
+    /// `--crypto off|on|only`: MSE off, default (offered, plaintext selected), or RC4 only.
+    crypto: (bool, bool),
 }
 
 fn parse_args(raw: &[String]) -> Result<Args, BenchError> {
@@ -61,6 +63,7 @@ fn parse_args(raw: &[String]) -> Result<Args, BenchError> {
         timeout: Duration::from_secs(120),
         threads: 0,
         trace: false,
+        crypto: (true, false),
     };
     let mut it = raw.iter();
     while let Some(arg) = it.next() {
@@ -80,6 +83,14 @@ fn parse_args(raw: &[String]) -> Result<Args, BenchError> {
                 a.timeout = Duration::from_secs_f64(s.max(0.0));
             }
             "--trace" => a.trace = true,
+            "--crypto" => {
+                a.crypto = match value("--crypto")?.as_str() {
+                    "off" => (false, false),
+                    "on" => (true, false),
+                    "only" => (true, true),
+                    other => return Err(BenchError::Usage(format!("--crypto off|on|only, not {other}"))),
+                }
+            }
             _ => a.positional.push(arg.clone()),
         }
     }
@@ -91,8 +102,10 @@ fn load(path: &str) -> Result<Arc<Metainfo>, BenchError> {
     Metainfo::from_file(&p).map(Arc::new).map_err(|source| BenchError::Torrent { path: p, source })
 }
 
-fn settings(listen: bool, port: u16, threads: usize) -> SessionSettings {
+fn settings(listen: bool, port: u16, threads: usize, crypto: (bool, bool)) -> SessionSettings {
     SessionSettings {
+        crypto_allowed: crypto.0,
+        crypto_only: crypto.1,
         bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
         min_port: port,
         max_port: port,
@@ -136,7 +149,7 @@ fn leech(a: &Args) -> Result<(), BenchError> {
     };
     let meta = load(torrent)?;
     let bytes = meta.total_length();
-    let session = Session::new(settings(false, 0, a.threads))?;
+    let session = Session::new(settings(false, 0, a.threads, a.crypto))?;
     let start = Instant::now();
     let mut params = AddParams::new(meta, save);
     params.peers = a.peers.clone();
@@ -189,7 +202,7 @@ fn seed(a: &Args) -> Result<(), BenchError> {
     };
     let meta = load(torrent)?;
     let total = meta.piece_count() as u32;
-    let session = Session::new(settings(true, a.port, a.threads))?;
+    let session = Session::new(settings(true, a.port, a.threads, a.crypto))?;
     let handle = session.add_torrent(AddParams::new(meta, data))?;
     let id = handle.id();
     let start = Instant::now();
@@ -227,7 +240,7 @@ fn recheck(a: &Args) -> Result<(), BenchError> {
     };
     let meta = load(torrent)?;
     let total = meta.piece_count() as u32;
-    let session = Session::new(settings(false, 0, a.threads))?;
+    let session = Session::new(settings(false, 0, a.threads, a.crypto))?;
     let start = Instant::now();
     let handle = session.add_torrent(AddParams::new(meta, data))?;
     let id = handle.id();
@@ -276,7 +289,7 @@ fn idle(a: &Args) -> Result<(), BenchError> {
     };
     let files = torrents_in(Path::new(dir))?;
     let metas = files.iter().map(|f| load(&f.to_string_lossy())).collect::<Result<Vec<_>, _>>()?;
-    let mut s = settings(true, 0, a.threads);
+    let mut s = settings(true, 0, a.threads, a.crypto);
     s.event_capacity = 4 * metas.len() + 100;
     let session = Session::new(s)?;
     std::thread::sleep(Duration::from_millis(200));

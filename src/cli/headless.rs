@@ -25,7 +25,7 @@ pub const DOWNLOADER_OPTIONS: &[Opt] = &[
     Opt::int("random_port", 1, "whether to choose randomly inside the port range instead of counting up linearly"),
     Opt::str("responsefile", "", "file the server response was stored in, alternative to url"),
     Opt::str("url", "", "url to get file from, alternative to responsefile"),
-    Opt::int("crypto_allowed", 0, "whether to allow the client to accept encrypted connections"),
+    Opt::int("crypto_allowed", 1, "whether to allow the client to accept encrypted connections"),
     Opt::int("crypto_only", 0, "whether to only create or allow encrypted connections"),
     Opt::int("crypto_stealth", 0, "whether to prevent all non-encrypted connection attempts"),
     Opt::int("selector_enabled", 1, "whether to enable the file selector and fast resume function"),
@@ -85,6 +85,9 @@ pub const DOWNLOADER_OPTIONS: &[Opt] = &[
 /// has no effect yet; [`not_applied`] names those the user changed.
 const APPLIED: &[&str] = &[
     "max_uploads",
+    "crypto_allowed",
+    "crypto_only",
+    "crypto_stealth",
     "minport",
     "maxport",
     "responsefile",
@@ -177,6 +180,8 @@ pub struct HeadlessConfig {
     pub peers: Vec<SocketAddr>,
     /// Keep fast-resume records (`selector_enabled`).
     pub fast_resume: bool,
+    /// `--crypto_allowed`, `--crypto_only`, `--crypto_stealth`.
+    pub crypto: crate::session::CryptoPolicy,
 }
 
 /// Splits every `--peer X` / `--peer=X` out of `args` (the option parser keeps only the last
@@ -268,6 +273,12 @@ impl HeadlessConfig {
             max_connections: int_in(p, "max_connections", 0, 1_000_000, "0 (no limit) or more")? as usize,
             peers: peers.iter().map(|s| resolve_peer(s)).collect::<Result<_, _>>()?,
             fast_resume: int_in(p, "selector_enabled", 0, 1, "0 or 1")? == 1,
+            crypto: crate::session::CryptoPolicy {
+                allowed: int_in(p, "crypto_allowed", 0, 1, "0 or 1")? == 1,
+                only: int_in(p, "crypto_only", 0, 1, "0 or 1")? == 1,
+                stealth: int_in(p, "crypto_stealth", 0, 1, "0 or 1")? == 1,
+                prefer_rc4: false,
+            },
         })
     }
 
@@ -286,6 +297,9 @@ impl HeadlessConfig {
             s.bind = *addr;
         }
         s.announce_ip = self.ip.clone();
+        s.crypto_allowed = self.crypto.allowed;
+        s.crypto_only = self.crypto.only;
+        s.crypto_stealth = self.crypto.stealth;
         if self.max_connections > 0 {
             s.max_connections = self.max_connections;
             s.max_connections_per_torrent = self.max_connections;
@@ -395,6 +409,17 @@ mod tests {
         let c = config(&["--max_upload_rate", "20", "--max_download_rate=5", "x"]).unwrap();
         assert_eq!((c.max_upload_rate, c.max_download_rate), (Some(20_000), 5000));
         assert_eq!(config(&["--max_upload_rate", "-1", "x"]).unwrap().max_upload_rate, None);
+    }
+
+    #[test]
+    fn crypto_options() {
+        let s = config(&["x"]).unwrap().session_settings();
+        assert_eq!((s.crypto_allowed, s.crypto_only, s.crypto_stealth), (true, false, false), "BitTornado defaults");
+        let s = config(&["--crypto_allowed", "0", "x"]).unwrap().session_settings();
+        assert!(!s.crypto_allowed);
+        let s = config(&["--crypto_only", "1", "--crypto_stealth=1", "x"]).unwrap().session_settings();
+        assert!(s.crypto_only && s.crypto_stealth);
+        assert!(config(&["--crypto_only", "2", "x"]).is_err());
     }
 
     #[test]

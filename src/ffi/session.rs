@@ -36,6 +36,10 @@ impl Castable for bitgocho_session {
 /// The setting keys a session accepts.
 const KEYS: &[&str] = &[
     "bind",
+    "crypto_allowed",
+    "crypto_only",
+    "crypto_prefer_rc4",
+    "crypto_stealth",
     "event_queue_size",
     "hash_threads",
     "listen",
@@ -98,6 +102,10 @@ fn apply(out: &mut SessionSettings, key: &str, value: &SettingValue) -> Result<(
         "minport" => out.min_port = int_value(key, value, PORT)? as u16,
         "maxport" => out.max_port = int_value(key, value, PORT)? as u16,
         "listen" => out.listen = bool_value(key, value)?,
+        "crypto_allowed" => out.crypto_allowed = bool_value(key, value)?,
+        "crypto_only" => out.crypto_only = bool_value(key, value)?,
+        "crypto_stealth" => out.crypto_stealth = bool_value(key, value)?,
+        "crypto_prefer_rc4" => out.crypto_prefer_rc4 = bool_value(key, value)?,
         "max_connections" => out.max_connections = int_value(key, value, COUNT)? as usize,
         "max_connections_per_torrent" => out.max_connections_per_torrent = int_value(key, value, COUNT)? as usize,
         "max_uploads" => out.max_uploads = int_value(key, value, COUNT)? as usize,
@@ -169,8 +177,12 @@ impl bitgocho_session {
     /// `max_connections_per_torrent`, `max_uploads`, `max_upload_rate` and `max_download_rate`
     /// (kB/s as BitTornado, 0: unlimited), `hash_threads` (0: one per core), `event_queue_size`,
     /// `resume_dir`, `piece_buffer_mb` (memory for pieces assembled before they are verified and
-    /// written, default 64; 0 writes every block as it arrives). Returns `BITGOCHO_E_INVALID_ARG` naming an unknown key or a bad value, and
-    /// `resume_dir`, `web_seeds` (bool, default true: download from BEP 17/19 HTTP seeds). Returns `BITGOCHO_E_INVALID_ARG` naming an unknown key or a bad value, and
+    /// written, default 64; 0 writes every block as it arrives), `web_seeds` (bool, default true:
+    /// download from BEP 17/19 HTTP seeds); encryption (Message Stream Encryption, bools):
+    /// `crypto_allowed` (accept and offer MSE; default 1), `crypto_only` (refuse plaintext peers,
+    /// RC4 only), `crypto_stealth` (as `crypto_only`, and announce `port=0&cryptoport=N`),
+    /// `crypto_prefer_rc4` (as responder pick RC4 over plaintext when both are offered). Returns
+    /// `BITGOCHO_E_INVALID_ARG` naming an unknown key or a bad value, and
     /// `BITGOCHO_E_IO` when no port can be bound or a thread cannot start.
     ///
     /// # Safety

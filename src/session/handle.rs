@@ -57,6 +57,28 @@ pub struct SessionSettings {
     pub piece_buffer_bytes: usize,
     /// Download from HTTP seeds named in the metainfo (BEP 17 `httpseeds`, BEP 19 `url-list`).
     pub web_seeds: bool,
+    /// Accept and offer Message Stream Encryption (BitTornado `crypto_allowed`; default on).
+    pub crypto_allowed: bool,
+    /// Refuse plaintext peers: MSE with RC4 only (BitTornado `crypto_only`; default off).
+    pub crypto_only: bool,
+    /// Never speak plaintext and announce `port=0&cryptoport=N` (BitTornado `crypto_stealth`;
+    /// default off; implies `crypto_only`).
+    pub crypto_stealth: bool,
+    /// As MSE responder, choose RC4 over plaintext when the peer offers both (libtorrent
+    /// `prefer_rc4`; default off).
+    pub crypto_prefer_rc4: bool,
+}
+
+impl SessionSettings {
+    /// The encryption policy these settings ask for.
+    pub fn crypto_policy(&self) -> super::CryptoPolicy {
+        super::CryptoPolicy {
+            allowed: self.crypto_allowed,
+            only: self.crypto_only,
+            stealth: self.crypto_stealth,
+            prefer_rc4: self.crypto_prefer_rc4,
+        }
+    }
 }
 
 impl Default for SessionSettings {
@@ -76,6 +98,10 @@ impl Default for SessionSettings {
             max_download_rate: 0,
             resume_dir: None,
             announce_ip: None,
+            crypto_allowed: true,
+            crypto_only: false,
+            crypto_stealth: false,
+            crypto_prefer_rc4: false,
             piece_buffer_bytes: crate::storage::piece_buffers::DEFAULT_BUDGET,
             web_seeds: true,
         }
@@ -206,6 +232,7 @@ impl Session {
             max_connections: settings.max_connections,
             event_capacity: settings.event_capacity,
             announce_ip: settings.announce_ip.clone(),
+            crypto: settings.crypto_policy(),
             piece_buffers: piece_buffers.clone(),
             web_seeds: settings.web_seeds,
         };

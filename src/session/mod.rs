@@ -10,6 +10,7 @@
 pub mod announcer;
 pub mod bitfield;
 pub mod choker;
+pub mod crypto_policy;
 pub mod event;
 pub mod event_queue;
 pub mod handle;
@@ -34,6 +35,7 @@ pub mod web_seed; // h/webseed
 
 pub use bitfield::{Bitfield, BitfieldError, Bits};
 pub use choker::{Choker, ChokerConfig, PeerStats};
+pub use crypto_policy::{CryptoPolicy, Dial};
 pub use handle::{AddParams, Session, SessionError, SessionSettings, TorrentHandle};
 pub use picker::{BlockOutcome, BlockRef, Picker, PickerConfig, PickerError, Priority};
 pub use pipeline::PipelineConfig;

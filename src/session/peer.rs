@@ -4,8 +4,13 @@
 //! queues messages with [`PeerConn::send`]; the reactor moves bytes between the buffers and
 //! the socket.
 
+mod crypto;
+
+pub use crypto::{Crypto, CryptoProgress};
+
 use super::bitfield::Bitfield;
 use super::rate_meter::RateMeter;
+use crate::wire::mse::MseError;
 use crate::wire::{BlockRef, Handshake, HandshakeError, Message, WireError, HANDSHAKE_LEN};
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -23,6 +28,9 @@ pub enum PeerError {
     /// A message broke the protocol (index out of range, bad bitfield, unrequested data...).
     #[error("protocol violation: {0}")]
     Protocol(String),
+    /// The encryption handshake failed.
+    #[error(transparent)]
+    Mse(#[from] MseError),
     /// The peer is us, or a duplicate, or for a torrent we do not have.
     #[error("unwanted connection: {0}")]
     Unwanted(String),
@@ -103,6 +111,8 @@ pub struct PeerConn {
     /// Requests we could not serve (choked, or a piece we lack) since we last choked or unchoked
     /// the peer.
     pub refused_requests: u32,
+    /// Encryption state (plaintext by default).
+    crypto: Crypto,
 }
 
 /// How much receive-buffer space to make available before each read.
@@ -143,6 +153,7 @@ impl PeerConn {
             bad_pieces: 0,
             unchoked_us_at: None,
             refused_requests: 0,
+            crypto: Crypto::Plain,
         }
     }
 
@@ -168,10 +179,12 @@ impl PeerConn {
 
     /// Records that `n` bytes were read into the space from [`PeerConn::recv_space`].
     pub fn received(&mut self, n: usize, now: Instant) {
-        self.recv_end = (self.recv_end + n).min(self.recv.len());
+        let end = (self.recv_end + n).min(self.recv.len());
         if n > 0 {
             self.last_recv = now;
+            self.open_received(self.recv_end, end);
         }
+        self.recv_end = end;
     }
 
     /// Bytes received and not yet consumed.
@@ -257,14 +270,16 @@ impl PeerConn {
 
     fn compact_send(&mut self) {
         if self.send_start > 0 {
+            self.shift_sealed(self.send_start);
             self.send.drain(..self.send_start);
             self.send_start = 0;
         }
     }
 
-    /// Bytes waiting to be written.
+    /// Bytes ready to be written (on RC4 connections, those already sealed by
+    /// [`PeerConn::seal`]).
     pub fn to_send(&self) -> &[u8] {
-        &self.send[self.send_start..]
+        &self.send[self.send_start..self.wire_end()]
     }
 
     /// Records that `n` queued bytes were written (no bytes move until the buffer empties or
@@ -272,6 +287,7 @@ impl PeerConn {
     pub fn sent(&mut self, n: usize) {
         self.send_start = (self.send_start + n).min(self.send.len());
         if self.send_start == self.send.len() {
+            self.shift_sealed(self.send.len());
             self.send.clear();
             self.send_start = 0;
         } else if self.send_start >= SEND_COMPACT_AT {

@@ -3,9 +3,10 @@
 //! [`Command`]s on a crossbeam channel and a `mio::Waker`; hashing runs on the pool and wakes it.
 
 use super::announcer::Announcer;
+use super::crypto_policy::{CryptoPolicy, Dial};
 use super::event::SessionEvent;
 use super::event_queue::EventQueue;
-use super::peer::{Incoming, PeerConn, PeerError, Phase};
+use super::peer::{CryptoProgress, Incoming, PeerConn, PeerError, Phase};
 use super::picker::Priority;
 use super::status::{StatusCell, TorrentState, TorrentStatus};
 use super::torrent::{Action, AddTorrent, Torrent, TorrentId};
@@ -20,7 +21,7 @@ use crossbeam_channel::{Receiver, Sender};
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
 use parking_lot::Mutex;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -90,17 +91,24 @@ pub struct ReactorConfig {
     pub event_capacity: usize,
     /// Address reported to trackers (`ip=`), if set.
     pub announce_ip: Option<String>,
+    /// Encryption policy.
+    pub crypto: CryptoPolicy,
     /// The session's in-memory piece buffers (released here when idle).
     pub piece_buffers: Arc<parking_lot::Mutex<PieceBuffers>>,
     /// Download from the torrents' HTTP seeds (BEP 17 `httpseeds`, BEP 19 `url-list`).
     pub web_seeds: bool,
 }
 
+/// Most addresses remembered as requiring MSE or as failing it (the sets are cleared when full).
+const MAX_CRYPTO_MEMORY: usize = 10_000;
+
 struct PeerSlot {
     conn: PeerConn,
     stream: TcpStream,
     torrent: Option<TorrentId>,
     connected: bool,
+    /// An outgoing MSE attempt that earns one plaintext retry if it fails.
+    retry_plaintext: bool,
 }
 
 /// The reactor's state; runs on its own thread until shutdown.
@@ -113,6 +121,12 @@ pub struct Reactor {
     free: Vec<usize>,
     torrents: BTreeMap<TorrentId, Torrent>,
     by_hash: HashMap<[u8; 20], TorrentId>,
+    /// `HASH('req2', info-hash)` to info-hash, for incoming MSE handshakes.
+    by_req2: HashMap<[u8; 20], [u8; 20]>,
+    /// Peers whose tracker said they require encryption.
+    require_crypto: HashSet<SocketAddr>,
+    /// Peers an MSE attempt to which failed (dialled in plaintext next, if allowed).
+    mse_failed: HashSet<SocketAddr>,
     next_id: TorrentId,
     cmds: Receiver<Command>,
     pool: HashPool,
@@ -153,6 +167,9 @@ impl Reactor {
             free: Vec::new(),
             torrents: BTreeMap::new(),
             by_hash: HashMap::new(),
+            by_req2: HashMap::new(),
+            require_crypto: HashSet::new(),
+            mse_failed: HashSet::new(),
             next_id: 1,
             cmds,
             pool,
@@ -337,6 +354,7 @@ impl Reactor {
         }
         let snapshot = t.snapshot.clone();
         self.by_hash.insert(hash, id);
+        self.by_req2.insert(crate::wire::mse::req2(&hash), hash);
         self.torrents.insert(id, t);
         // Start at once (check, announce, dial) rather than at the next tick.
         self.torrent_tick(id, now);
@@ -349,6 +367,7 @@ impl Reactor {
             w.close(self.poll.registry());
         }
         self.by_hash.remove(&t.info_hash);
+        self.by_req2.remove(&crate::wire::mse::req2(&t.info_hash));
         let keys: Vec<PeerKey> = t.peers.iter().copied().collect();
         for k in keys {
             self.close_peer(k.0 as usize, "torrent removed");
@@ -446,6 +465,7 @@ impl Reactor {
             key: t.announcer.key,
             tracker_id: None,
             ip: cfg.announce_ip.clone(),
+            crypto: cfg.crypto.announce(),
         }
     }
 
@@ -484,6 +504,7 @@ impl Reactor {
         match outcome {
             TrackerOutcome::Reply(reply) => {
                 t.announcer.on_reply(due, &reply, now);
+                remember(&mut self.require_crypto, &reply.crypto_required);
                 t.add_peers(&reply.peers, now);
                 t.events.push(SessionEvent::TrackerReply {
                     torrent: id,
@@ -570,8 +591,13 @@ impl Reactor {
                         continue;
                     }
                     let _ = stream.set_nodelay(true);
-                    let conn = PeerConn::new(addr, false, 0, now);
-                    self.insert_peer(PeerSlot { conn, stream, torrent: None, connected: true });
+                    let mut conn = PeerConn::new(addr, false, 0, now);
+                    let policy = self.cfg.crypto;
+                    if policy.mse_ok() {
+                        conn.expect_either(policy.responder(), policy.plaintext_ok());
+                    }
+                    let slot = PeerSlot { conn, stream, torrent: None, connected: true, retry_plaintext: false };
+                    self.insert_peer(slot);
                 }
                 Err(e) if would_block(&e) => return,
                 Err(_) => return,
@@ -598,12 +624,21 @@ impl Reactor {
             if t.is_banned(&addr) || self.peers.iter().flatten().any(|s| s.torrent == Some(id) && s.conn.addr == addr) {
                 continue;
             }
+            let how = self.cfg.crypto.dial(self.require_crypto.contains(&addr), self.mse_failed.contains(&addr));
+            if how == Dial::Skip {
+                continue;
+            }
             let Ok(stream) = TcpStream::connect(addr) else { continue };
             let _ = stream.set_nodelay(true);
             let mut conn = PeerConn::new(addr, true, t.layout.piece_count(), now);
             t.greet(&mut conn, peer_id, now);
+            let mut retry_plaintext = false;
+            if let Dial::Mse { policy, retry_plaintext: retry } = how {
+                conn.start_mse(t.info_hash, policy);
+                retry_plaintext = retry;
+            }
             budget -= 1;
-            self.insert_peer(PeerSlot { conn, stream, torrent: Some(id), connected: false });
+            self.insert_peer(PeerSlot { conn, stream, torrent: Some(id), connected: false, retry_plaintext });
         }
     }
 
@@ -612,6 +647,13 @@ impl Reactor {
         let _ = self.poll.registry().deregister(&mut slot.stream);
         if let Some(t) = slot.torrent.and_then(|id| self.torrents.get_mut(&id)) {
             t.on_disconnect(PeerKey(idx as u32), &mut slot.conn);
+            // A failed outgoing MSE attempt is retried once in plaintext (as libtorrent does).
+            if slot.retry_plaintext && slot.connected && slot.conn.crypto_pending() && self.stopping.is_none() {
+                remember(&mut self.mse_failed, &[slot.conn.addr]);
+                if !t.paused && !t.is_banned(&slot.conn.addr) {
+                    t.candidates.push_back(slot.conn.addr);
+                }
+            }
         }
         self.free.push(idx);
     }
@@ -726,6 +768,17 @@ impl Reactor {
         // Route an incoming connection to its torrent as soon as its info-hash arrives.
         {
             let Some(Some(slot)) = self.peers.get_mut(idx) else { return Ok(()) };
+            if slot.conn.crypto_pending() {
+                match slot.conn.drive_crypto(&self.by_req2)? {
+                    CryptoProgress::Pending => return Ok(()),
+                    CryptoProgress::Ready => {}
+                    CryptoProgress::Finished(h) if slot.torrent.is_none() => match self.by_hash.get(&h) {
+                        Some(id) => slot.torrent = Some(*id),
+                        None => return Err(PeerError::Unwanted("unknown info-hash".into())),
+                    },
+                    CryptoProgress::Finished(_) => {}
+                }
+            }
             if slot.torrent.is_none() {
                 match slot.conn.peek_info_hash()? {
                     None => return Ok(()),
@@ -799,6 +852,7 @@ impl Reactor {
             if slot.conn.send_len() == 0 {
                 break;
             }
+            slot.conn.seal();
             match slot.stream.write(slot.conn.to_send()) {
                 Ok(0) => {
                     failed = Some("write returned 0");
@@ -954,4 +1008,12 @@ impl Reactor {
             t.publish(&[], Instant::now());
         }
     }
+}
+
+/// Adds `addrs` to a bounded memory of peers (cleared when full).
+fn remember(set: &mut HashSet<SocketAddr>, addrs: &[SocketAddr]) {
+    if set.len() + addrs.len() > MAX_CRYPTO_MEMORY {
+        set.clear();
+    }
+    set.extend(addrs.iter().take(MAX_CRYPTO_MEMORY).copied());
 }

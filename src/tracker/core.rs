@@ -254,7 +254,7 @@ impl Tracker {
     /// Applies a validated announce and chooses its reply peers into `picks`.
     pub fn announce(&self, a: &Announce, cx: &AnnounceContext, picks: &mut Vec<Picked>) -> AnnounceResult {
         let AnnounceContext { client, dedicated, family, crypto, now } = *cx;
-        let nat_check = self.config.nat_check > 0 && !a.requirecrypto && !is_local_ip(client.addr);
+        let nat_check = self.config.nat_check > 0 && !is_local_ip(client.addr);
         let update = PeerUpdate {
             id: a.peer_id,
             conn_ip: pack_ip(client.conn_ip),
@@ -275,7 +275,8 @@ impl Tracker {
         let pick = a.event != Event::Stopped && want > 0;
         let (outcome, counts) = self.store.announce(&a.info_hash, &update, pick.then_some(&wanted), picks);
         if outcome == (UpdateOutcome::Stored { nat_check: true }) {
-            let job = NatJob { info_hash: a.info_hash, peer_id: a.peer_id, addr: SocketAddr::new(client.addr, a.port) };
+            let addr = SocketAddr::new(client.addr, a.port);
+            let job = NatJob { info_hash: a.info_hash, peer_id: a.peer_id, addr, require_crypto: a.requirecrypto };
             let mut q = self.nat_queue.lock();
             if q.len() < NAT_QUEUE_CAP {
                 q.push_back(job);

@@ -4,17 +4,20 @@
 //! back to the tracker with [`NatChecker::pump`].
 //!
 //! A check succeeds iff the peer answers with a handshake carrying the same info-hash and the
-//! peer id it announced.
+//! peer id it announced. Peers that announced `requirecrypto` are checked over MSE (the same
+//! sans-I/O handshake the engine uses, our handshake as its initial payload), others in
+//! plaintext.
 
 use super::core::Tracker;
 use super::query::{InfoHash, PeerId};
+use crate::wire::mse::{MseHandshake, MsePolicy, MseSecret, CRYPTO_PLAINTEXT, CRYPTO_RC4};
 use crossbeam_channel::{bounded, unbounded, Receiver, Sender, TrySendError};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The peer id the tracker presents in NAT-check handshakes.
 pub const NAT_CHECK_PEER_ID: &[u8; 20] = b"-BG0100-natcheck0000";
@@ -30,7 +33,12 @@ pub struct NatJob {
     pub peer_id: PeerId,
     /// Where it said it listens.
     pub addr: SocketAddr,
+    /// It announced `requirecrypto`: check over MSE.
+    pub require_crypto: bool,
 }
+
+/// Most bytes an MSE peer may send before its handshake completes (96 + 512 + 8 + 6 + 512 + 68).
+const MSE_READ_LIMIT: usize = 1300;
 
 /// The 68-byte handshake the checker sends for `info_hash`.
 pub fn handshake(info_hash: &InfoHash, peer_id: &PeerId) -> [u8; 68] {
@@ -49,14 +57,54 @@ pub fn check_peer(job: &NatJob, timeout: Duration) -> bool {
     if s.set_read_timeout(Some(timeout)).is_err() || s.set_write_timeout(Some(timeout)).is_err() {
         return false;
     }
-    if s.write_all(&handshake(&job.info_hash, NAT_CHECK_PEER_ID)).is_err() {
-        return false;
+    let reply = if job.require_crypto {
+        match mse_exchange(&mut s, job, Instant::now() + 4 * timeout) {
+            Some(r) => r,
+            None => return false,
+        }
+    } else {
+        if s.write_all(&handshake(&job.info_hash, NAT_CHECK_PEER_ID)).is_err() {
+            return false;
+        }
+        let mut reply = [0u8; 68];
+        if s.read_exact(&mut reply).is_err() {
+            return false;
+        }
+        reply
+    };
+    reply[0] == 19 && &reply[1..20] == PSTR && reply[28..48] == job.info_hash && reply[48..68] == job.peer_id
+}
+
+/// Runs an MSE handshake as initiator carrying our plain handshake, and returns the peer's
+/// (decrypted) 68-byte handshake; `None` on any failure or after `deadline`.
+fn mse_exchange(s: &mut TcpStream, job: &NatJob, deadline: Instant) -> Option<[u8; 68]> {
+    let policy = MsePolicy { methods: CRYPTO_PLAINTEXT | CRYPTO_RC4, prefer_rc4: false };
+    let ia = handshake(&job.info_hash, NAT_CHECK_PEER_ID).to_vec();
+    let mut hs = MseHandshake::initiator(job.info_hash, policy, ia, MseSecret::random(&mut rand::rng()));
+    s.write_all(&hs.take_output()).ok()?;
+    let no_lookup = |_: &[u8; 20]| None;
+    let (mut buf, mut total, mut chunk) = (Vec::new(), 0usize, [0u8; 1024]);
+    let mut done = None;
+    while done.is_none() || buf.len() < 68 {
+        if Instant::now() > deadline || total > MSE_READ_LIMIT {
+            return None;
+        }
+        let n = s.read(&mut chunk).ok().filter(|n| *n > 0)?;
+        total += n;
+        buf.extend_from_slice(&chunk[..n]);
+        if done.is_none() {
+            let used = hs.feed(&buf, &no_lookup).ok()?;
+            buf.drain(..used);
+            s.write_all(&hs.take_output()).ok()?;
+            done = hs.finish();
+        }
     }
     let mut reply = [0u8; 68];
-    if s.read_exact(&mut reply).is_err() {
-        return false;
+    reply.copy_from_slice(&buf[..68]);
+    if let Some(streams) = done.as_mut().and_then(|d| d.streams.as_mut()) {
+        streams.recv.apply(&mut reply);
     }
-    reply[0] == 19 && &reply[1..20] == PSTR && reply[28..48] == job.info_hash && reply[48..68] == job.peer_id
+    Some(reply)
 }
 
 /// Worker threads running NAT checks, fed from the tracker's queue.
@@ -179,29 +227,41 @@ mod tests {
     #[test]
     fn answering_peer_passes() {
         let (addr, t) = peer(Some(([5; 20], [6; 20])));
-        assert!(check_peer(&NatJob { info_hash: [5; 20], peer_id: [6; 20], addr }, Duration::from_secs(3)));
+        assert!(check_peer(
+            &NatJob { info_hash: [5; 20], peer_id: [6; 20], addr, require_crypto: false },
+            Duration::from_secs(3)
+        ));
         t.join().unwrap();
     }
 
     #[test]
     fn wrong_peer_id_or_silence_or_closed_port_fails() {
         let (addr, t) = peer(Some(([5; 20], [7; 20])));
-        assert!(!check_peer(&NatJob { info_hash: [5; 20], peer_id: [6; 20], addr }, Duration::from_secs(3)));
+        assert!(!check_peer(
+            &NatJob { info_hash: [5; 20], peer_id: [6; 20], addr, require_crypto: false },
+            Duration::from_secs(3)
+        ));
         t.join().unwrap();
         let (addr, t) = peer(None);
         let start = std::time::Instant::now();
-        assert!(!check_peer(&NatJob { info_hash: [5; 20], peer_id: [6; 20], addr }, Duration::from_millis(300)));
+        assert!(!check_peer(
+            &NatJob { info_hash: [5; 20], peer_id: [6; 20], addr, require_crypto: false },
+            Duration::from_millis(300)
+        ));
         assert!(start.elapsed() < Duration::from_secs(2), "the read timeout bounds a silent peer");
         t.join().unwrap();
         let closed = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-        assert!(!check_peer(&NatJob { info_hash: [5; 20], peer_id: [6; 20], addr: closed }, Duration::from_secs(1)));
+        assert!(!check_peer(
+            &NatJob { info_hash: [5; 20], peer_id: [6; 20], addr: closed, require_crypto: false },
+            Duration::from_secs(1)
+        ));
     }
 
     #[test]
     fn workers_run_jobs() {
         let checker = NatChecker::new(2, Duration::from_secs(3), 8);
         let (addr, t) = peer(Some(([1; 20], [2; 20])));
-        let job = NatJob { info_hash: [1; 20], peer_id: [2; 20], addr };
+        let job = NatJob { info_hash: [1; 20], peer_id: [2; 20], addr, require_crypto: false };
         assert!(checker.submit(job));
         assert_eq!(checker.wait_result(Duration::from_secs(5)), Some((job, true)));
         t.join().unwrap();
@@ -213,7 +273,7 @@ mod tests {
         let addr = silent.local_addr().unwrap();
         let checker = NatChecker::new(1, Duration::from_millis(500), 16);
         for i in 0..16u8 {
-            assert!(checker.submit(NatJob { info_hash: [i; 20], peer_id: [i; 20], addr }));
+            assert!(checker.submit(NatJob { info_hash: [i; 20], peer_id: [i; 20], addr, require_crypto: false }));
         }
         let start = std::time::Instant::now();
         drop(checker);

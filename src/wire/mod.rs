@@ -5,6 +5,7 @@
 pub mod extended;
 pub mod handshake;
 pub mod message;
+pub mod mse;
 
 pub use extended::ExtensionHandshake;
 pub use handshake::{Handshake, HandshakeError, HANDSHAKE_LEN};

@@ -19,6 +19,11 @@ impl Aria2 {
     /// Starts aria2c on `torrent` with its data under `dir`; `seed` keeps it seeding after the
     /// check (or the download). It lives at most `life`.
     pub fn start(torrent: &Path, dir: &Path, seed: bool, life: Duration) -> Aria2 {
+        Self::start_with(torrent, dir, seed, life, &[])
+    }
+
+    /// Like [`Aria2::start`] with `extra` aria2c options (e.g. `--bt-require-crypto=true`).
+    pub fn start_with(torrent: &Path, dir: &Path, seed: bool, life: Duration, extra: &[&str]) -> Aria2 {
         require_tool("aria2c", "aria2");
         let port = free_port();
         let log = dir.with_extension("aria2.log");
@@ -44,6 +49,7 @@ impl Aria2 {
             cmd.arg("--seed-time=0");
         }
         let child = cmd
+            .args(extra)
             .arg(torrent)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
