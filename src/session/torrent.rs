@@ -94,6 +94,10 @@ pub struct AddTorrent {
     pub piece_buffers: Arc<parking_lot::Mutex<PieceBuffers>>,
     /// Where resume records are kept (none: no fast resume).
     pub resume_dir: Option<PathBuf>,
+    /// Another name for the torrent's top-level file or directory (none: `info.name`).
+    pub top_level_name: Option<String>,
+    /// Start in super-seeding mode (BEP 16) once complete.
+    pub super_seed: bool,
 }
 
 /// Checking progress.
@@ -180,6 +184,8 @@ pub struct Torrent {
     pub(super) wasted: u64,
     pub(super) hash_fails: u32,
     pub(super) completed_at_start: bool,
+    /// The name of the top-level file or directory on disk (`info.name` unless renamed).
+    pub top_level_name: String,
 }
 
 /// Why a torrent cannot be added.
@@ -197,6 +203,33 @@ pub enum AddError {
     /// Bad priorities.
     #[error(transparent)]
     Picker(#[from] super::picker::PickerError),
+    /// The new top-level name is not a single safe path component.
+    #[error("{0:?} cannot name the torrent's top-level file or directory (it must be one path component)")]
+    BadName(String),
+}
+
+/// The top-level name to save under: `renamed` when given (it must be one safe path component),
+/// else `info.name`.
+fn top_level(meta: &Metainfo, renamed: Option<&str>) -> Result<String, AddError> {
+    match renamed {
+        Some(n) if crate::metainfo::sanitize::is_safe_component(n) => Ok(n.to_string()),
+        Some(n) => Err(AddError::BadName(n.to_string())),
+        None => Ok(meta.name().to_string()),
+    }
+}
+
+/// The path of file `i` under the save directory with its first component (`info.name`)
+/// replaced by `top`; pad files keep their own place.
+fn stored_path(meta: &Metainfo, i: usize, top: &str) -> PathBuf {
+    let f = &meta.files()[i];
+    if f.is_pad() || top == meta.name() {
+        return meta.file_path(i).unwrap_or_default();
+    }
+    let mut path = PathBuf::from(top);
+    for c in f.components().iter().skip(1) {
+        path.push(c);
+    }
+    path
 }
 
 impl Torrent {
@@ -208,11 +241,12 @@ impl Torrent {
         let piece_length =
             u32::try_from(meta.piece_length()).map_err(|_| crate::storage::LayoutError::ZeroPieceLength)?;
         let layout = Arc::new(Layout::new(&spans, piece_length)?);
-        // Paths from the metainfo are sanitised and start with the torrent's name for
-        // multi-file torrents, so everything lands under `save_path`.
+        // Paths from the metainfo are sanitised and start with the torrent's name (or the
+        // safe component replacing it), so everything lands under `save_path`.
+        let top = top_level(&meta, params.top_level_name.as_deref())?;
         let files = (0..meta.files().len())
             .map(|i| StoreFile {
-                path: meta.file_path(i).unwrap_or_default(),
+                path: stored_path(&meta, i, &top),
                 length: meta.files()[i].length(),
                 pad: meta.files()[i].is_pad(),
             })
@@ -274,6 +308,7 @@ impl Torrent {
             wasted: 0,
             hash_fails: 0,
             completed_at_start: false,
+            top_level_name: top,
             meta,
         };
         t.add_peers(&params.peers, now);
@@ -855,7 +890,7 @@ impl Torrent {
             let _ = std::fs::remove_file(self.store.path(i));
         }
         if self.meta.is_multi_file() {
-            let _ = std::fs::remove_dir_all(self.save_path.join(self.meta.name()));
+            let _ = std::fs::remove_dir_all(self.save_path.join(&self.top_level_name));
         }
     }
 
