@@ -427,6 +427,11 @@ impl TorrentHandle {
         self.send(Command::Limits(self.id, upload, download))
     }
 
+    /// Switches super-seeding (BEP 16) on or off; it takes effect once the data is complete.
+    pub fn set_super_seed(&self, on: bool) -> Result<(), SessionError> {
+        self.send(Command::SuperSeed(self.id, on))
+    }
+
     /// Sets per-file priorities.
     pub fn set_file_priorities(&self, priorities: Vec<Priority>) -> Result<(), SessionError> {
         self.send(Command::FilePriorities(self.id, priorities))

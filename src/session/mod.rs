@@ -31,6 +31,9 @@ pub mod torrent;
 mod torrent_resume;
 pub mod tracker_io;
 pub mod web_seed; // h/webseed
+// --- h/engine2
+pub mod super_seed;
+mod torrent_super_seed;
 
 pub use bitfield::{Bitfield, BitfieldError, Bits};
 pub use choker::{Choker, ChokerConfig, PeerStats};

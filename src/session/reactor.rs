@@ -73,6 +73,8 @@ pub enum Command {
     FilePriorities(TorrentId, Vec<Priority>),
     /// Change a torrent's upload and download limits (bytes/s, 0: none).
     Limits(TorrentId, u64, u64),
+    /// Switch a torrent's super-seeding on or off.
+    SuperSeed(TorrentId, bool),
     /// Stop: announce `stopped`, close everything, end the thread.
     Shutdown,
 }
@@ -296,6 +298,12 @@ impl Reactor {
                     t.limits.up.set_rate(now, crate::session::rate_limit::Rate(up));
                     t.limits.down.set_rate(now, crate::session::rate_limit::Rate(down));
                 }
+            }
+            Command::SuperSeed(id, on) => {
+                if let Some(t) = self.torrents.get_mut(&id) {
+                    t.set_super_seed(on, now);
+                }
+                self.after_torrent(id, now);
             }
             Command::Shutdown => {
                 if self.stopping.is_none() {
@@ -856,6 +864,17 @@ impl Reactor {
                     if let (Some(Some(slot)), Some(t)) = (self.peers.get_mut(k.0 as usize), self.torrents.get_mut(&id))
                     {
                         t.request_more(k, &mut slot.conn, now);
+                        touched.push(k.0 as usize);
+                    }
+                }
+                Action::Offer(k) | Action::RevealAll(k) => {
+                    if let (Some(Some(slot)), Some(t)) = (self.peers.get_mut(k.0 as usize), self.torrents.get_mut(&id))
+                    {
+                        if matches!(action, Action::Offer(_)) {
+                            t.super_seed_offer(k, &mut slot.conn, now);
+                        } else {
+                            t.reveal_all(&mut slot.conn, now);
+                        }
                         touched.push(k.0 as usize);
                     }
                 }

@@ -62,6 +62,10 @@ pub enum Action {
     CloseSeeds,
     /// Close every connection of the torrent to this banned address.
     Ban(SocketAddr),
+    /// Super-seeding: send this peer its next offer if it is due one.
+    Offer(PeerKey),
+    /// Super-seeding ended: show this peer every piece we have.
+    RevealAll(PeerKey),
 }
 
 /// What adding a torrent needs.
@@ -186,6 +190,10 @@ pub struct Torrent {
     pub(super) completed_at_start: bool,
     /// The name of the top-level file or directory on disk (`info.name` unless renamed).
     pub top_level_name: String,
+    /// Super-seeding is wanted (it runs once the data is complete).
+    pub(super) super_seed_wanted: bool,
+    /// The super-seeding core while super-seeding.
+    pub(super) super_seed: Option<super::super_seed::SuperSeed>,
 }
 
 /// Why a torrent cannot be added.
@@ -309,6 +317,8 @@ impl Torrent {
             hash_fails: 0,
             completed_at_start: false,
             top_level_name: top,
+            super_seed_wanted: params.super_seed,
+            super_seed: None,
             meta,
         };
         t.add_peers(&params.peers, now);
@@ -385,7 +395,7 @@ impl Torrent {
         if self.completed_at_start {
             self.events.push(SessionEvent::Finished { torrent: self.id });
         }
-        let _ = now;
+        self.start_super_seed(now);
     }
 
     /// Handles a finished hash job of this torrent.
@@ -443,6 +453,7 @@ impl Torrent {
                     self.fail(format!("storage error: {e}"));
                 }
                 self.events.push(SessionEvent::Finished { torrent: self.id });
+                self.start_super_seed(now);
             }
         } else {
             self.hash_fails += 1;
@@ -504,7 +515,9 @@ impl Torrent {
         self.peers.insert(key);
         conn.set_piece_count(self.layout.piece_count());
         let remote = conn.remote.expect("handshake received");
-        if remote.supports_fast() && self.have.is_all() {
+        if self.greet_super_seeded(key, conn, remote.supports_fast(), now) {
+            // Our pieces stay hidden: the core offers them one at a time.
+        } else if remote.supports_fast() && self.have.is_all() {
             conn.send(&Message::HaveAll, now);
         } else if remote.supports_fast() && self.have.is_none() {
             conn.send(&Message::HaveNone, now);
@@ -561,6 +574,7 @@ impl Torrent {
                     return Err(PeerError::Protocol(format!("have for piece {p} out of range")));
                 }
                 self.peer_has(key, conn, p);
+                self.super_seed_saw(key, [p]);
                 self.update_interest(conn, now);
                 self.request_more(key, conn, now);
             }
@@ -575,6 +589,7 @@ impl Torrent {
                     for p in bf.iter_set() {
                         self.peer_has(key, conn, p);
                     }
+                    self.super_seed_saw(key, bf.iter_set());
                     self.update_interest(conn, now);
                     self.request_more(key, conn, now);
                 }
@@ -587,7 +602,7 @@ impl Torrent {
                 let bf = if matches!(msg, Message::HaveAll) { Bitfield::all(n) } else { Bitfield::none(n) };
                 self.set_peer_pieces(key, conn, bf, now);
             }
-            Message::Request(b) => self.on_request(conn, b, fast, now)?,
+            Message::Request(b) => self.on_request(key, conn, b, fast, now)?,
             Message::Cancel(b) => conn.wanted.retain(|w| *w != b),
             Message::Reject(b) => {
                 if let Some(pos) = conn.requested.iter().position(|r| *r == b) {
@@ -626,6 +641,7 @@ impl Torrent {
     }
 
     fn set_peer_pieces(&mut self, key: PeerKey, conn: &mut PeerConn, bf: Bitfield, now: Instant) {
+        self.super_seed_saw(key, bf.iter_set());
         conn.has = bf;
         self.picker.peer_bitfield(key, &conn.has);
         if conn.has.is_all() && self.have.is_all() {
@@ -651,11 +667,18 @@ impl Torrent {
         }
     }
 
-    fn on_request(&mut self, conn: &mut PeerConn, b: WireBlock, fast: bool, now: Instant) -> Result<(), PeerError> {
+    fn on_request(
+        &mut self,
+        key: PeerKey,
+        conn: &mut PeerConn,
+        b: WireBlock,
+        fast: bool,
+        now: Instant,
+    ) -> Result<(), PeerError> {
         self.layout
             .validate_request(b.piece, b.begin, b.length, MAX_REQUEST)
             .map_err(|e| PeerError::Protocol(format!("bad request: {e}")))?;
-        let servable = !conn.am_choking && self.have.get(b.piece);
+        let servable = !conn.am_choking && self.may_upload(key, b.piece);
         if !servable {
             conn.refused_requests += 1;
             if conn.refused_requests > MAX_PEER_REQUESTS {
@@ -808,6 +831,7 @@ impl Torrent {
     /// A connection of this torrent closed.
     pub fn on_disconnect(&mut self, key: PeerKey, conn: &mut PeerConn) {
         if self.peers.remove(&key) {
+            self.super_seed_left(key);
             self.picker.on_peer_gone(key);
             self.picker.peer_lost(key, &conn.has);
             if !conn.am_choking {
