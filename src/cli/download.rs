@@ -86,6 +86,7 @@ impl Download {
         params.file_priorities = priorities;
         params.check_hashes = !trust;
         params.top_level_name = target.rename.clone();
+        params.super_seed = cfg.super_seeder;
         let torrent = session.add_torrent(params).map_err(|e| failure(format!("got bad file info - {e}")))?;
         Ok(Download { session, torrent, target })
     }

@@ -98,6 +98,7 @@ const APPLIED: &[&str] = &[
     "selector_enabled",
     "ip",
     "peer",
+    "super_seeder",
     // Accepted with no effect in BitTornado itself.
     "request_backlog",
     "spew",
@@ -177,6 +178,8 @@ pub struct HeadlessConfig {
     pub peers: Vec<SocketAddr>,
     /// Keep fast-resume records (`selector_enabled`).
     pub fast_resume: bool,
+    /// Super-seed once complete (`--super_seeder 1`).
+    pub super_seeder: bool,
 }
 
 /// Splits every `--peer X` / `--peer=X` out of `args` (the option parser keeps only the last
@@ -268,6 +271,7 @@ impl HeadlessConfig {
             max_connections: int_in(p, "max_connections", 0, 1_000_000, "0 (no limit) or more")? as usize,
             peers: peers.iter().map(|s| resolve_peer(s)).collect::<Result<_, _>>()?,
             fast_resume: int_in(p, "selector_enabled", 0, 1, "0 or 1")? == 1,
+            super_seeder: int_in(p, "super_seeder", 0, 1, "0 or 1")? == 1,
         })
     }
 
@@ -433,10 +437,15 @@ mod tests {
     #[test]
     fn reports_options_without_effect() {
         let (peers, rest) =
-            split_peers(&args(&["--max_upload_rate", "20", "--super_seeder", "1", "--minport", "9", "x"]));
+            split_peers(&args(&["--max_upload_rate", "20", "--double_check", "1", "--minport", "9", "x"]));
         let p = parse(&rest, DOWNLOADER_OPTIONS, 0, Some(1)).unwrap();
         let c = HeadlessConfig::from_parsed(&p, &peers).unwrap();
-        assert_eq!(not_applied(&p, &c), ["super_seeder"]);
+        assert_eq!(not_applied(&p, &c), ["double_check"]);
+        // --super_seeder is applied.
+        let (peers, rest) = split_peers(&args(&["--super_seeder", "1", "x"]));
+        let p = parse(&rest, DOWNLOADER_OPTIONS, 0, Some(1)).unwrap();
+        let c = HeadlessConfig::from_parsed(&p, &peers).unwrap();
+        assert!(c.super_seeder && not_applied(&p, &c).is_empty());
         // The automatic upload rate (-1) is not implemented.
         let (peers, rest) = split_peers(&args(&["--max_upload_rate", "-1", "x"]));
         let p = parse(&rest, DOWNLOADER_OPTIONS, 0, Some(1)).unwrap();

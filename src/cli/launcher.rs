@@ -261,6 +261,7 @@ impl<'a> Launcher<'a> {
         params.peers = cfg.peers.clone();
         params.check_hashes = !trust;
         params.top_level_name = target.rename.clone();
+        params.super_seed = cfg.super_seeder;
         params.max_download_rate = cfg.max_download_rate;
         let handle = self.session.add_torrent(params).map_err(|e| format!("{}: {e}", path.display()))?;
         Ok((handle, target))

@@ -97,14 +97,17 @@ impl SuperSeed {
         self.peers.get(&peer).map_or(&[], |p| &p.offered)
     }
 
-    /// Chooses the next piece to offer `peer`, if it is due one: it has no offer pending, or the
-    /// pending one was seen at `seen_needed` other peers (BitTornado: 2, or 1 while upload
-    /// slots are under-filled). The piece is the rarest the peer lacks (counting earlier
-    /// offers as copies); the caller sends it as a HAVE.
+    /// Chooses the next piece to offer `peer`, if it is due one: it has no offer pending, or it
+    /// announced the pending piece itself and that piece was seen at `seen_needed` other peers
+    /// (BitTornado: 2, or 1 while upload slots are under-filled; peers that already had it when
+    /// it was offered count). The piece is the rarest the peer lacks (counting earlier offers as
+    /// copies); the caller sends it as a HAVE. Asking the peer to have its pending piece keeps
+    /// us to one piece in flight per peer when only pieces others hold are left to offer.
     pub fn next_offer(&mut self, peer: PeerKey, seen_needed: u32) -> Option<u32> {
         let start = self.random() % u64::from(self.pieces.max(1));
         let state = self.peers.get(&peer)?;
-        if state.pending.is_some() && state.seen_elsewhere < seen_needed.max(1) {
+        let own = |p: u32| state.has.as_ref().is_some_and(|b| b.get(p));
+        if state.pending.is_some_and(|p| !own(p) || state.seen_elsewhere < seen_needed.max(1)) {
             return None;
         }
         let lacks = |p: u32| state.has.as_ref().is_none_or(|b| !b.get(p)) && !state.offered.contains(&p);
@@ -178,6 +181,8 @@ mod tests {
         s.peer_has(B, a1); // the same peer again counts once
         assert_eq!(s.next_offer(A, 2), None);
         s.peer_has(C, a1);
+        assert_eq!(s.next_offer(A, 2), None, "A itself has not announced it yet");
+        s.peer_has(A, a1);
         assert!(s.next_offer(A, 2).is_some());
     }
 
@@ -203,7 +208,7 @@ mod tests {
     }
 
     #[test]
-    fn a_piece_already_elsewhere_frees_the_next_offer_at_once() {
+    fn a_piece_already_elsewhere_frees_the_next_offer_once_the_peer_has_it() {
         let mut s = SuperSeed::new(2, 5);
         s.peer_joined(A);
         s.peer_joined(B);
@@ -212,8 +217,11 @@ mod tests {
         bf.set(1).unwrap();
         s.peer_bitfield(B, &bf);
         let first = s.next_offer(A, 1).unwrap();
+        assert_eq!(s.next_offer(A, 1), None, "one piece in flight");
+        s.peer_has(A, first);
         let second = s.next_offer(A, 1).unwrap();
         assert_ne!(first, second);
+        s.peer_has(A, second);
         assert_eq!(s.next_offer(A, 1), None, "nothing left that A lacks");
         assert_eq!(s.next_offer(B, 1), None, "B has everything");
     }
