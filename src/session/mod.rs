@@ -31,7 +31,7 @@ pub mod torrent;
 mod torrent_resume;
 pub mod tracker_io;
 pub mod web_seed; // h/webseed
-// --- h/engine2
+                  // --- h/engine2
 pub mod super_seed;
 mod torrent_super_seed;
 
