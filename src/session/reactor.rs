@@ -79,6 +79,24 @@ pub enum Command {
     Shutdown,
 }
 
+impl Command {
+    /// The torrent the command is about, if any.
+    fn torrent(&self) -> Option<TorrentId> {
+        match self {
+            Command::Remove(id, ..)
+            | Command::Pause(id)
+            | Command::Resume(id)
+            | Command::Recheck(id)
+            | Command::Announce(id)
+            | Command::Connect(id, _)
+            | Command::FilePriorities(id, _)
+            | Command::Limits(id, ..)
+            | Command::SuperSeed(id, _) => Some(*id),
+            Command::Add(..) | Command::Shutdown => None,
+        }
+    }
+}
+
 /// Settings the reactor needs.
 #[derive(Debug, Clone)]
 pub struct ReactorConfig {
@@ -244,6 +262,9 @@ impl Reactor {
     // ----- commands -----
 
     fn command(&mut self, cmd: Command, now: Instant) {
+        if let Some(t) = cmd.torrent().and_then(|id| self.torrents.get_mut(&id)) {
+            t.mark_status_dirty();
+        }
         match cmd {
             Command::Add(params, reply) => {
                 let _ = reply.send(self.add(*params, now));
@@ -383,7 +404,13 @@ impl Reactor {
     // ----- timers -----
 
     fn tick(&mut self, now: Instant) {
-        let ids: Vec<TorrentId> = self.torrents.keys().copied().collect();
+        // Idle torrents are skipped: they have nothing to do until an event wakes them.
+        let ids: Vec<TorrentId> = self
+            .torrents
+            .iter()
+            .filter(|(id, t)| t.needs_tick(now, self.web.contains_key(id)))
+            .map(|(id, _)| *id)
+            .collect();
         for id in ids {
             self.torrent_tick(id, now);
         }
@@ -426,8 +453,9 @@ impl Reactor {
         self.tick_web(id, now);
         self.rechoke_if_due(id, now);
         self.after_torrent(id, now);
+        let web = self.web.contains_key(&id);
         if let Some(t) = self.torrents.get_mut(&id) {
-            if t.snapshot_due(now, SNAPSHOT_INTERVAL) {
+            if t.snapshot_due(now, SNAPSHOT_INTERVAL, web) {
                 let conns: Vec<&PeerConn> =
                     t.peers.iter().filter_map(|k| self.peers.get(k.0 as usize)?.as_ref()).map(|s| &s.conn).collect();
                 t.publish(&conns, now);
@@ -489,6 +517,7 @@ impl Reactor {
         now: Instant,
     ) {
         let Some(t) = self.torrents.get_mut(&id) else { return };
+        t.mark_status_dirty();
         match outcome {
             TrackerOutcome::Reply(reply) => {
                 t.announcer.on_reply(due, &reply, now);
@@ -619,6 +648,7 @@ impl Reactor {
         let Some(Some(mut slot)) = self.peers.get_mut(idx).map(Option::take) else { return };
         let _ = self.poll.registry().deregister(&mut slot.stream);
         if let Some(t) = slot.torrent.and_then(|id| self.torrents.get_mut(&id)) {
+            t.mark_status_dirty();
             t.on_disconnect(PeerKey(idx as u32), &mut slot.conn);
         }
         self.free.push(idx);
@@ -829,6 +859,9 @@ impl Reactor {
     /// Applies a torrent's outbox and forwards its events.
     fn after_torrent(&mut self, id: TorrentId, now: Instant) {
         let Some(t) = self.torrents.get_mut(&id) else { return };
+        if !t.outbox.is_empty() || !t.events.is_empty() || !t.pending_hash.is_empty() {
+            t.mark_status_dirty();
+        }
         let actions = std::mem::take(&mut t.outbox);
         for ev in t.events.drain(..) {
             self.events.push(ev);

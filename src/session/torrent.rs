@@ -194,6 +194,10 @@ pub struct Torrent {
     pub(super) super_seed_wanted: bool,
     /// The super-seeding core while super-seeding.
     pub(super) super_seed: Option<super::super_seed::SuperSeed>,
+    /// Something the status snapshot shows may have changed since it was last published.
+    pub(super) status_dirty: bool,
+    /// The last snapshot showed a transfer rate above zero (it decays without events).
+    pub(super) rates_live: bool,
 }
 
 /// Why a torrent cannot be added.
@@ -319,6 +323,8 @@ impl Torrent {
             top_level_name: top,
             super_seed_wanted: params.super_seed,
             super_seed: None,
+            status_dirty: true,
+            rates_live: false,
             meta,
         };
         t.add_peers(&params.peers, now);
@@ -740,6 +746,7 @@ impl Torrent {
 
     /// Stops the torrent with an error.
     pub fn fail(&mut self, message: String) {
+        self.status_dirty = true;
         self.state = TorrentState::Error;
         self.events.push(SessionEvent::StorageError { torrent: self.id, message: message.clone() });
         self.error = Some(message);
@@ -916,15 +923,6 @@ impl Torrent {
         if self.meta.is_multi_file() {
             let _ = std::fs::remove_dir_all(self.save_path.join(&self.top_level_name));
         }
-    }
-
-    /// True when the status snapshot should be refreshed.
-    pub fn snapshot_due(&mut self, now: Instant, every: Duration) -> bool {
-        if self.last_snapshot.is_none_or(|t| now.duration_since(t) >= every) {
-            self.last_snapshot = Some(now);
-            return true;
-        }
-        false
     }
 }
 
