@@ -551,6 +551,27 @@ bitgocho_status bitgocho_add_params_set_save_path(struct bitgocho_add_params *pa
                                                   const char *path);
 
 /**
+ * Saves the torrent's top-level file (single-file torrent) or directory (multi-file) under
+ * `name` instead of the metainfo's name; NULL restores the metainfo's name. `name` must be
+ * one path component (no `/`, not `.` or `..`), else `BITGOCHO_E_INVALID_ARG`.
+ *
+ * # Safety
+ * `params` is NULL or a live handle not used concurrently; `name` is NULL or a
+ * NUL-terminated UTF-8 string.
+ */
+bitgocho_status bitgocho_add_params_set_name(struct bitgocho_add_params *params,
+                                             const char *name);
+
+/**
+ * Whether the torrent super-seeds (BEP 16) once its data is complete (default false).
+ *
+ * # Safety
+ * `params` is NULL or a live handle not used concurrently.
+ */
+bitgocho_status bitgocho_add_params_set_super_seed(struct bitgocho_add_params *params,
+                                                   bool on);
+
+/**
  * Whether the torrent starts paused (default false).
  *
  * # Safety
@@ -1761,6 +1782,16 @@ bitgocho_status bitgocho_torrent_pieces(const struct bitgocho_torrent *torrent,
 bitgocho_status bitgocho_torrent_set_file_priorities(const struct bitgocho_torrent *torrent,
                                                      const uint8_t *priorities,
                                                      size_t count);
+
+/**
+ * Switches super-seeding (BEP 16) on or off; it takes effect once the data is complete.
+ * Switching it on while seeding drops the torrent's connections and announces again.
+ *
+ * # Safety
+ * `torrent` is NULL or a live handle.
+ */
+bitgocho_status bitgocho_torrent_set_super_seed(const struct bitgocho_torrent *torrent,
+                                                bool on);
 
 /**
  * Pauses the torrent: announces `stopped` and disconnects its peers.

@@ -6,7 +6,7 @@
 //! bitgocho-bench leech <torrent> <save-dir> --peer host:port [--timeout S]
 //! bitgocho-bench seed <torrent> <data-dir> [--port P] [--for S]
 //! bitgocho-bench recheck <torrent> <data-dir> [--threads N] [--timeout S]
-//! bitgocho-bench idle <dir-of-torrents> <data-dir> [--timeout S]
+//! bitgocho-bench idle <dir-of-torrents> <data-dir> [--timeout S] [--hold S]
 //! ```
 
 use bitgocho::metainfo::Metainfo;
@@ -53,6 +53,8 @@ struct Args {
     trace: bool,
     /// `--crypto off|on|only`: MSE off, default (offered, plaintext selected), or RC4 only.
     crypto: (bool, bool),
+    /// How long `idle` holds the seeding torrents while measuring CPU time.
+    hold: Duration,
 }
 
 fn parse_args(raw: &[String]) -> Result<Args, BenchError> {
@@ -64,6 +66,7 @@ fn parse_args(raw: &[String]) -> Result<Args, BenchError> {
         threads: 0,
         trace: false,
         crypto: (true, false),
+        hold: Duration::ZERO,
     };
     let mut it = raw.iter();
     while let Some(arg) = it.next() {
@@ -90,6 +93,10 @@ fn parse_args(raw: &[String]) -> Result<Args, BenchError> {
                     "only" => (true, true),
                     other => return Err(BenchError::Usage(format!("--crypto off|on|only, not {other}"))),
                 }
+            }
+            "--hold" => {
+                let s: f64 = value(arg)?.parse().map_err(|_| BenchError::Usage("bad --hold".into()))?;
+                a.hold = Duration::from_secs_f64(s.max(0.0));
             }
             _ => a.positional.push(arg.clone()),
         }
@@ -274,6 +281,18 @@ fn rss_kib() -> (u64, u64, u64) {
     (field("VmRSS:"), field("RssAnon:"), field("RssFile:"))
 }
 
+/// CPU seconds (user + system) this process has used so far.
+fn cpu_seconds() -> f64 {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage writes a complete rusage into the pointer it is given.
+    let usage = unsafe {
+        libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr());
+        usage.assume_init()
+    };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    secs(usage.ru_utime) + secs(usage.ru_stime)
+}
+
 fn torrents_in(dir: &Path) -> Result<Vec<PathBuf>, BenchError> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -314,15 +333,19 @@ fn idle(a: &Args) -> Result<(), BenchError> {
     })?;
     std::thread::sleep(Duration::from_millis(500));
     let after = rss_kib();
+    let cpu_before = cpu_seconds();
+    std::thread::sleep(a.hold);
+    let hold_cpu = cpu_seconds() - cpu_before;
     println!(
         "idle torrents={n} seeding={seeding} add_check_seconds={:.3} base_rss_kib={} rss_kib={} delta_kib={} \
-         rss_anon_kib={} rss_file_kib={}",
+         rss_anon_kib={} rss_file_kib={} hold_seconds={:.1} hold_cpu_seconds={hold_cpu:.3}",
         start.elapsed().as_secs_f64(),
         base.0,
         after.0,
         after.0.saturating_sub(base.0),
         after.1,
-        after.2
+        after.2,
+        a.hold.as_secs_f64()
     );
     session.shutdown();
     if seeding != n {

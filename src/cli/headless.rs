@@ -101,6 +101,7 @@ const APPLIED: &[&str] = &[
     "selector_enabled",
     "ip",
     "peer",
+    "super_seeder",
     // Accepted with no effect in BitTornado itself.
     "request_backlog",
     "spew",
@@ -182,6 +183,8 @@ pub struct HeadlessConfig {
     pub fast_resume: bool,
     /// `--crypto_allowed`, `--crypto_only`, `--crypto_stealth`.
     pub crypto: crate::session::CryptoPolicy,
+    /// Super-seed once complete (`--super_seeder 1`).
+    pub super_seeder: bool,
 }
 
 /// Splits every `--peer X` / `--peer=X` out of `args` (the option parser keeps only the last
@@ -279,6 +282,7 @@ impl HeadlessConfig {
                 stealth: int_in(p, "crypto_stealth", 0, 1, "0 or 1")? == 1,
                 prefer_rc4: false,
             },
+            super_seeder: int_in(p, "super_seeder", 0, 1, "0 or 1")? == 1,
         })
     }
 
@@ -458,10 +462,15 @@ mod tests {
     #[test]
     fn reports_options_without_effect() {
         let (peers, rest) =
-            split_peers(&args(&["--max_upload_rate", "20", "--super_seeder", "1", "--minport", "9", "x"]));
+            split_peers(&args(&["--max_upload_rate", "20", "--double_check", "1", "--minport", "9", "x"]));
         let p = parse(&rest, DOWNLOADER_OPTIONS, 0, Some(1)).unwrap();
         let c = HeadlessConfig::from_parsed(&p, &peers).unwrap();
-        assert_eq!(not_applied(&p, &c), ["super_seeder"]);
+        assert_eq!(not_applied(&p, &c), ["double_check"]);
+        // --super_seeder is applied.
+        let (peers, rest) = split_peers(&args(&["--super_seeder", "1", "x"]));
+        let p = parse(&rest, DOWNLOADER_OPTIONS, 0, Some(1)).unwrap();
+        let c = HeadlessConfig::from_parsed(&p, &peers).unwrap();
+        assert!(c.super_seeder && not_applied(&p, &c).is_empty());
         // The automatic upload rate (-1) is not implemented.
         let (peers, rest) = split_peers(&args(&["--max_upload_rate", "-1", "x"]));
         let p = parse(&rest, DOWNLOADER_OPTIONS, 0, Some(1)).unwrap();

@@ -256,10 +256,12 @@ impl<'a> Launcher<'a> {
             };
         }
         let target = SaveTarget::prepare(&meta, data).map_err(|e| format!("{}: {e}", path.display()))?;
-        let trust = !cfg.check_hashes && saveas::data_present(&meta, &target.engine_dir);
+        let trust = !cfg.check_hashes && target.data_present(&meta);
         let mut params = AddParams::new(meta, &target.engine_dir);
         params.peers = cfg.peers.clone();
         params.check_hashes = !trust;
+        params.top_level_name = target.rename.clone();
+        params.super_seed = cfg.super_seeder;
         params.max_download_rate = cfg.max_download_rate;
         let handle = self.session.add_torrent(params).map_err(|e| format!("{}: {e}", path.display()))?;
         Ok((handle, target))

@@ -3,10 +3,9 @@
 //! directory (multi-file torrent), with BitTornado's "non-empty directory" rule; missing
 //! parent directories are created and the place is checked to be writable before starting.
 //!
-//! The engine saves a torrent as `<save directory>/<info.name>`. When the chosen path ends in
-//! another name, a private staging directory next to it holds a symbolic link named
-//! `info.name` that points at the chosen path, and that staging directory is handed to the
-//! engine; it is removed again when the [`SaveTarget`] is dropped.
+//! The engine saves a torrent as `<save directory>/<top-level name>`: the chosen path's parent
+//! is the save directory and, when its last component is not `info.name`, that component is
+//! handed to the engine as the torrent's new top-level name (`AddParams::top_level_name`).
 
 use crate::metainfo::Metainfo;
 use std::path::{Path, PathBuf};
@@ -39,14 +38,9 @@ pub enum SaveError {
     /// The torrent's name cannot be a single path component.
     #[error("the torrent's name {0:?} is not a usable file name")]
     BadName(String),
-    /// The staging link could not be made.
-    #[error("cannot prepare {path}: {source}")]
-    Staging {
-        /// The link or directory.
-        path: PathBuf,
-        /// The system error.
-        source: std::io::Error,
-    },
+    /// The chosen path ends in a component the engine cannot use as a name.
+    #[error("{0} does not end in a usable file name")]
+    BadTarget(PathBuf),
 }
 
 /// The save location of one torrent, ready for the engine.
@@ -56,7 +50,8 @@ pub struct SaveTarget {
     pub download_to: PathBuf,
     /// The directory to give the engine as its save path.
     pub engine_dir: PathBuf,
-    staging: Option<PathBuf>,
+    /// The top-level name to give the engine when it differs from `info.name`.
+    pub rename: Option<String>,
 }
 
 /// The top-level names a multi-file torrent creates inside its directory (the component after
@@ -110,19 +105,23 @@ fn probe_writable(dir: &Path) -> Result<(), SaveError> {
     }
 }
 
-/// True when every real file of `meta` exists under the engine directory `dir` with its full
-/// length: when BitTornado's `--check_hashes 0` trusts the data without verifying it.
-pub fn data_present(meta: &Metainfo, dir: &Path) -> bool {
-    meta.files().iter().enumerate().filter(|(_, f)| !f.is_pad()).all(|(i, f)| {
-        let found = meta.file_path(i).and_then(|rel| std::fs::metadata(dir.join(rel)).ok());
-        found.is_some_and(|m| m.is_file() && m.len() == f.length())
+/// True when every real file of `meta` exists under `top` (the torrent's file or directory)
+/// with its full length: when BitTornado's `--check_hashes 0` trusts the data without
+/// verifying it.
+pub fn data_present(meta: &Metainfo, top: &Path) -> bool {
+    meta.files().iter().filter(|f| !f.is_pad()).all(|f| {
+        let mut path = top.to_path_buf();
+        for c in f.components().iter().skip(1) {
+            path.push(c);
+        }
+        std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == f.length())
     })
 }
 
 impl SaveTarget {
-    /// Prepares `download_to` (from [`choose_path`], made absolute) for `meta`: creates missing directories,
-    /// checks the place is writable and, when the last component is not `info.name`, makes
-    /// the staging link.
+    /// Prepares `download_to` (from [`choose_path`], made absolute) for `meta`: creates missing
+    /// directories, checks the place is writable and, when the last component is not
+    /// `info.name`, names it as the engine's top-level name.
     pub fn prepare(meta: &Metainfo, download_to: PathBuf) -> Result<SaveTarget, SaveError> {
         let download_to = std::path::absolute(&download_to)
             .map_err(|source| SaveError::CreateDir { path: download_to.clone(), source })?;
@@ -131,6 +130,10 @@ impl SaveTarget {
             return Err(SaveError::BadName(name.to_string()));
         }
         let parent = download_to.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("/"));
+        let last = download_to.file_name().map(|n| n.to_string_lossy().into_owned());
+        let Some(last) = last.filter(|n| crate::metainfo::sanitize::is_safe_component(n)) else {
+            return Err(SaveError::BadTarget(download_to));
+        };
         create_dir(&parent)?;
         if meta.is_multi_file() {
             if download_to.exists() && !download_to.is_dir() {
@@ -144,42 +147,18 @@ impl SaveTarget {
             }
             probe_writable(&parent)?;
         }
-        if download_to.file_name().is_some_and(|n| n == name) {
-            return Ok(SaveTarget { download_to, engine_dir: parent, staging: None });
-        }
-        let last = download_to.file_name().map_or_else(|| "root".into(), |n| n.to_string_lossy().into_owned());
-        let staging = parent.join(format!(".{last}.bitgocho"));
-        let link = staging.join(name);
-        let fail = |path: &Path| {
-            let path = path.to_path_buf();
-            move |source| SaveError::Staging { path, source }
-        };
-        std::fs::create_dir_all(&staging).map_err(fail(&staging))?;
-        if link.symlink_metadata().is_ok() {
-            std::fs::remove_file(&link).map_err(fail(&link))?;
-        }
-        std::os::unix::fs::symlink(&download_to, &link).map_err(fail(&link))?;
-        Ok(SaveTarget { download_to, engine_dir: staging.clone(), staging: Some(staging) })
+        let rename = (last != name).then_some(last);
+        Ok(SaveTarget { download_to, engine_dir: parent, rename })
     }
 
-    /// True when the engine writes through a staging link.
-    pub fn is_staged(&self) -> bool {
-        self.staging.is_some()
+    /// True when the data is saved under another name than `info.name`.
+    pub fn is_renamed(&self) -> bool {
+        self.rename.is_some()
     }
-}
 
-impl Drop for SaveTarget {
-    fn drop(&mut self) {
-        if let Some(staging) = self.staging.take() {
-            if let Ok(entries) = std::fs::read_dir(&staging) {
-                for e in entries.flatten() {
-                    if e.file_type().is_ok_and(|t| t.is_symlink()) {
-                        let _ = std::fs::remove_file(e.path());
-                    }
-                }
-            }
-            let _ = std::fs::remove_dir(&staging);
-        }
+    /// True when every real file already exists at full length (see [`data_present`]).
+    pub fn data_present(&self, meta: &Metainfo) -> bool {
+        data_present(meta, &self.download_to)
     }
 }
 
@@ -224,44 +203,44 @@ mod tests {
     }
 
     #[test]
-    fn staging_link_for_another_name_and_cleanup() {
+    fn another_name_is_a_rename_not_a_link() {
         let tmp = tempfile::tempdir().unwrap();
         let meta = torrent(false);
         let target = tmp.path().join("deep/new.bin");
         let t = SaveTarget::prepare(&meta, target.clone()).unwrap();
-        assert!(t.is_staged());
-        std::fs::write(t.engine_dir.join("f.bin"), b"hello").unwrap();
-        assert_eq!(std::fs::read(&target).unwrap(), b"hello");
-        let staging = t.engine_dir.clone();
-        drop(t);
-        assert!(!staging.exists());
-        assert_eq!(std::fs::read(&target).unwrap(), b"hello");
-        // A relative path is made absolute, so that the staging link does not dangle.
+        assert!(t.is_renamed());
+        assert_eq!(t.rename.as_deref(), Some("new.bin"));
+        assert_eq!(t.engine_dir, tmp.path().join("deep"));
+        assert!(std::fs::read_dir(&t.engine_dir).unwrap().next().is_none(), "nothing staged");
+        // A relative path is made absolute.
         let cwd = std::env::current_dir().unwrap();
         let rel =
             tmp.path().strip_prefix("/").map(|p| Path::new("../".repeat(cwd.components().count()).as_str()).join(p));
         let t = SaveTarget::prepare(&meta, rel.unwrap().join("rel.bin")).unwrap();
         assert!(t.download_to.is_absolute());
-        assert!(std::fs::read_link(t.engine_dir.join("f.bin")).unwrap().is_absolute());
-        std::fs::write(t.engine_dir.join("f.bin"), b"via link").unwrap();
-        assert_eq!(std::fs::read(tmp.path().join("rel.bin")).unwrap(), b"via link");
-        drop(t);
+        assert!(t.engine_dir.is_absolute());
         let same = SaveTarget::prepare(&meta, tmp.path().join("f.bin")).unwrap();
-        assert!(!same.is_staged());
+        assert!(!same.is_renamed());
         assert_eq!(same.engine_dir, tmp.path());
+        assert!(matches!(SaveTarget::prepare(&meta, PathBuf::from("/")), Err(SaveError::BadTarget(_))));
     }
 
     #[test]
     fn data_present_needs_every_file_at_full_length() {
         let tmp = tempfile::tempdir().unwrap();
         let meta = torrent(true);
-        assert!(!data_present(&meta, tmp.path()));
-        std::fs::create_dir_all(tmp.path().join("dir/sub")).unwrap();
-        std::fs::write(tmp.path().join("dir/a"), b"abc").unwrap();
-        std::fs::write(tmp.path().join("dir/sub/b"), b"x").unwrap();
-        assert!(!data_present(&meta, tmp.path()), "b is short");
-        std::fs::write(tmp.path().join("dir/sub/b"), b"xy").unwrap();
-        assert!(data_present(&meta, tmp.path()));
+        let top = tmp.path().join("renamed");
+        assert!(!data_present(&meta, &top));
+        std::fs::create_dir_all(top.join("sub")).unwrap();
+        std::fs::write(top.join("a"), b"abc").unwrap();
+        std::fs::write(top.join("sub/b"), b"x").unwrap();
+        assert!(!data_present(&meta, &top), "b is short");
+        std::fs::write(top.join("sub/b"), b"xy").unwrap();
+        assert!(data_present(&meta, &top));
+        let single = torrent(false);
+        std::fs::write(tmp.path().join("other.bin"), b"12345").unwrap();
+        assert!(data_present(&single, &tmp.path().join("other.bin")));
+        assert!(!data_present(&single, &tmp.path().join("f.bin")));
     }
 
     #[test]

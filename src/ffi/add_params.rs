@@ -25,6 +25,8 @@ pub struct AddParamsBuilder {
     peers: Vec<SocketAddr>,
     max_upload_rate: u64,
     max_download_rate: u64,
+    top_level_name: Option<String>,
+    super_seed: bool,
 }
 
 impl Castable for bitgocho_add_params {
@@ -81,6 +83,8 @@ impl AddParamsBuilder {
         params.peers = self.peers.clone();
         params.max_upload_rate = self.max_upload_rate;
         params.max_download_rate = self.max_download_rate;
+        params.top_level_name = self.top_level_name.clone();
+        params.super_seed = self.super_seed;
         Ok(params)
     }
 }
@@ -158,6 +162,48 @@ impl bitgocho_add_params {
                 return fail(BITGOCHO_E_INVALID_ARG, "save path is empty");
             }
             params.save_path = Some(PathBuf::from(path));
+            BITGOCHO_OK
+        }
+    }
+
+    /// Saves the torrent's top-level file (single-file torrent) or directory (multi-file) under
+    /// `name` instead of the metainfo's name; NULL restores the metainfo's name. `name` must be
+    /// one path component (no `/`, not `.` or `..`), else `BITGOCHO_E_INVALID_ARG`.
+    ///
+    /// # Safety
+    /// `params` is NULL or a live handle not used concurrently; `name` is NULL or a
+    /// NUL-terminated UTF-8 string.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_add_params_set_name(
+        params: *mut bitgocho_add_params,
+        name: *const c_char,
+    ) -> bitgocho_status {
+        boundary! {
+            let params = try_mut!(params);
+            if name.is_null() {
+                params.top_level_name = None;
+                return BITGOCHO_OK;
+            }
+            let name = try_str!(name);
+            if !crate::metainfo::sanitize::is_safe_component(name) {
+                return fail(BITGOCHO_E_INVALID_ARG, format_args!("name {name:?} is not one path component"));
+            }
+            params.top_level_name = Some(name.to_string());
+            BITGOCHO_OK
+        }
+    }
+
+    /// Whether the torrent super-seeds (BEP 16) once its data is complete (default false).
+    ///
+    /// # Safety
+    /// `params` is NULL or a live handle not used concurrently.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_add_params_set_super_seed(
+        params: *mut bitgocho_add_params,
+        on: bool,
+    ) -> bitgocho_status {
+        boundary! {
+            try_mut!(params).super_seed = on;
             BITGOCHO_OK
         }
     }

@@ -271,6 +271,19 @@ impl bitgocho_torrent {
         }
     }
 
+    /// Switches super-seeding (BEP 16) on or off; it takes effect once the data is complete.
+    /// Switching it on while seeding drops the torrent's connections and announces again.
+    ///
+    /// # Safety
+    /// `torrent` is NULL or a live handle.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_torrent_set_super_seed(
+        torrent: *const bitgocho_torrent,
+        on: bool,
+    ) -> bitgocho_status {
+        boundary! { command(try_ref!(torrent), |t| t.set_super_seed(on)) }
+    }
+
     /// Pauses the torrent: announces `stopped` and disconnects its peers.
     ///
     /// # Safety

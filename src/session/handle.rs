@@ -144,6 +144,12 @@ pub struct AddParams {
     pub max_upload_rate: u64,
     /// This torrent's download limit in bytes per second (0: none).
     pub max_download_rate: u64,
+    /// Save the torrent's top-level file (single-file) or directory (multi-file) under this
+    /// name instead of `info.name` (libtorrent's save-as); one path component, none by default.
+    pub top_level_name: Option<String>,
+    /// Super-seed (BEP 16) once complete: hide our pieces and offer each peer one rare piece at
+    /// a time (BitTornado `--super_seeder`).
+    pub super_seed: bool,
 }
 
 impl AddParams {
@@ -158,6 +164,8 @@ impl AddParams {
             peers: Vec::new(),
             max_upload_rate: 0,
             max_download_rate: 0,
+            top_level_name: None,
+            super_seed: false,
         }
     }
 }
@@ -301,6 +309,8 @@ impl Session {
             global_limits: self.shared.limits.clone(),
             piece_buffers: self.shared.piece_buffers.clone(),
             resume_dir: s.resume_dir.clone(),
+            top_level_name: params.top_level_name,
+            super_seed: params.super_seed,
         };
         let (tx, rx) = crossbeam_channel::bounded(1);
         self.shared.send(Command::Add(Box::new(add), tx))?;
@@ -442,6 +452,11 @@ impl TorrentHandle {
     /// Changes this torrent's limits (bytes per second, 0: none).
     pub fn set_rate_limits(&self, upload: u64, download: u64) -> Result<(), SessionError> {
         self.send(Command::Limits(self.id, upload, download))
+    }
+
+    /// Switches super-seeding (BEP 16) on or off; it takes effect once the data is complete.
+    pub fn set_super_seed(&self, on: bool) -> Result<(), SessionError> {
+        self.send(Command::SuperSeed(self.id, on))
     }
 
     /// Sets per-file priorities.

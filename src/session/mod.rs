@@ -32,6 +32,10 @@ pub mod torrent;
 mod torrent_resume;
 pub mod tracker_io;
 pub mod web_seed; // h/webseed
+                  // --- h/engine2
+pub mod super_seed;
+mod torrent_idle;
+mod torrent_super_seed;
 
 pub use bitfield::{Bitfield, BitfieldError, Bits};
 pub use choker::{Choker, ChokerConfig, PeerStats};

@@ -74,8 +74,28 @@ pub enum Command {
     FilePriorities(TorrentId, Vec<Priority>),
     /// Change a torrent's upload and download limits (bytes/s, 0: none).
     Limits(TorrentId, u64, u64),
+    /// Switch a torrent's super-seeding on or off.
+    SuperSeed(TorrentId, bool),
     /// Stop: announce `stopped`, close everything, end the thread.
     Shutdown,
+}
+
+impl Command {
+    /// The torrent the command is about, if any.
+    fn torrent(&self) -> Option<TorrentId> {
+        match self {
+            Command::Remove(id, ..)
+            | Command::Pause(id)
+            | Command::Resume(id)
+            | Command::Recheck(id)
+            | Command::Announce(id)
+            | Command::Connect(id, _)
+            | Command::FilePriorities(id, _)
+            | Command::Limits(id, ..)
+            | Command::SuperSeed(id, _) => Some(*id),
+            Command::Add(..) | Command::Shutdown => None,
+        }
+    }
 }
 
 /// Settings the reactor needs.
@@ -259,6 +279,9 @@ impl Reactor {
     // ----- commands -----
 
     fn command(&mut self, cmd: Command, now: Instant) {
+        if let Some(t) = cmd.torrent().and_then(|id| self.torrents.get_mut(&id)) {
+            t.mark_status_dirty();
+        }
         match cmd {
             Command::Add(params, reply) => {
                 let _ = reply.send(self.add(*params, now));
@@ -313,6 +336,12 @@ impl Reactor {
                     t.limits.up.set_rate(now, crate::session::rate_limit::Rate(up));
                     t.limits.down.set_rate(now, crate::session::rate_limit::Rate(down));
                 }
+            }
+            Command::SuperSeed(id, on) => {
+                if let Some(t) = self.torrents.get_mut(&id) {
+                    t.set_super_seed(on, now);
+                }
+                self.after_torrent(id, now);
             }
             Command::Shutdown => {
                 if self.stopping.is_none() {
@@ -394,7 +423,13 @@ impl Reactor {
     // ----- timers -----
 
     fn tick(&mut self, now: Instant) {
-        let ids: Vec<TorrentId> = self.torrents.keys().copied().collect();
+        // Idle torrents are skipped: they have nothing to do until an event wakes them.
+        let ids: Vec<TorrentId> = self
+            .torrents
+            .iter()
+            .filter(|(id, t)| t.needs_tick(now, self.web.contains_key(id)))
+            .map(|(id, _)| *id)
+            .collect();
         for id in ids {
             self.torrent_tick(id, now);
         }
@@ -437,8 +472,9 @@ impl Reactor {
         self.tick_web(id, now);
         self.rechoke_if_due(id, now);
         self.after_torrent(id, now);
+        let web = self.web.contains_key(&id);
         if let Some(t) = self.torrents.get_mut(&id) {
-            if t.snapshot_due(now, SNAPSHOT_INTERVAL) {
+            if t.snapshot_due(now, SNAPSHOT_INTERVAL, web) {
                 let conns: Vec<&PeerConn> =
                     t.peers.iter().filter_map(|k| self.peers.get(k.0 as usize)?.as_ref()).map(|s| &s.conn).collect();
                 t.publish(&conns, now);
@@ -501,6 +537,7 @@ impl Reactor {
         now: Instant,
     ) {
         let Some(t) = self.torrents.get_mut(&id) else { return };
+        t.mark_status_dirty();
         match outcome {
             TrackerOutcome::Reply(reply) => {
                 t.announcer.on_reply(due, &reply, now);
@@ -646,6 +683,7 @@ impl Reactor {
         let Some(Some(mut slot)) = self.peers.get_mut(idx).map(Option::take) else { return };
         let _ = self.poll.registry().deregister(&mut slot.stream);
         if let Some(t) = slot.torrent.and_then(|id| self.torrents.get_mut(&id)) {
+            t.mark_status_dirty();
             t.on_disconnect(PeerKey(idx as u32), &mut slot.conn);
             // A failed outgoing MSE attempt is retried once in plaintext (as libtorrent does).
             if slot.retry_plaintext && slot.connected && slot.conn.crypto_pending() && self.stopping.is_none() {
@@ -875,6 +913,9 @@ impl Reactor {
     /// Applies a torrent's outbox and forwards its events.
     fn after_torrent(&mut self, id: TorrentId, now: Instant) {
         let Some(t) = self.torrents.get_mut(&id) else { return };
+        if !t.outbox.is_empty() || !t.events.is_empty() || !t.pending_hash.is_empty() {
+            t.mark_status_dirty();
+        }
         let actions = std::mem::take(&mut t.outbox);
         for ev in t.events.drain(..) {
             self.events.push(ev);
@@ -910,6 +951,17 @@ impl Reactor {
                     if let (Some(Some(slot)), Some(t)) = (self.peers.get_mut(k.0 as usize), self.torrents.get_mut(&id))
                     {
                         t.request_more(k, &mut slot.conn, now);
+                        touched.push(k.0 as usize);
+                    }
+                }
+                Action::Offer(k) | Action::RevealAll(k) => {
+                    if let (Some(Some(slot)), Some(t)) = (self.peers.get_mut(k.0 as usize), self.torrents.get_mut(&id))
+                    {
+                        if matches!(action, Action::Offer(_)) {
+                            t.super_seed_offer(k, &mut slot.conn, now);
+                        } else {
+                            t.reveal_all(&mut slot.conn, now);
+                        }
                         touched.push(k.0 as usize);
                     }
                 }

@@ -16,6 +16,7 @@ impl Torrent {
         let have_bytes = total - left;
         let down = self.down_rate.rate(now);
         let up = self.up_rate.rate(now);
+        self.rates_live = down > 0 || up > 0;
         let seeds = conns.iter().filter(|c| c.has.is_all()).count() as u32;
         let leechers: Vec<&&PeerConn> = conns.iter().filter(|c| !c.has.is_all()).collect();
         let pieces = self.layout.piece_count();

@@ -62,6 +62,10 @@ pub enum Action {
     CloseSeeds,
     /// Close every connection of the torrent to this banned address.
     Ban(SocketAddr),
+    /// Super-seeding: send this peer its next offer if it is due one.
+    Offer(PeerKey),
+    /// Super-seeding ended: show this peer every piece we have.
+    RevealAll(PeerKey),
 }
 
 /// What adding a torrent needs.
@@ -94,6 +98,10 @@ pub struct AddTorrent {
     pub piece_buffers: Arc<parking_lot::Mutex<PieceBuffers>>,
     /// Where resume records are kept (none: no fast resume).
     pub resume_dir: Option<PathBuf>,
+    /// Another name for the torrent's top-level file or directory (none: `info.name`).
+    pub top_level_name: Option<String>,
+    /// Start in super-seeding mode (BEP 16) once complete.
+    pub super_seed: bool,
 }
 
 /// Checking progress.
@@ -180,6 +188,16 @@ pub struct Torrent {
     pub(super) wasted: u64,
     pub(super) hash_fails: u32,
     pub(super) completed_at_start: bool,
+    /// The name of the top-level file or directory on disk (`info.name` unless renamed).
+    pub top_level_name: String,
+    /// Super-seeding is wanted (it runs once the data is complete).
+    pub(super) super_seed_wanted: bool,
+    /// The super-seeding core while super-seeding.
+    pub(super) super_seed: Option<super::super_seed::SuperSeed>,
+    /// Something the status snapshot shows may have changed since it was last published.
+    pub(super) status_dirty: bool,
+    /// The last snapshot showed a transfer rate above zero (it decays without events).
+    pub(super) rates_live: bool,
 }
 
 /// Why a torrent cannot be added.
@@ -197,6 +215,33 @@ pub enum AddError {
     /// Bad priorities.
     #[error(transparent)]
     Picker(#[from] super::picker::PickerError),
+    /// The new top-level name is not a single safe path component.
+    #[error("{0:?} cannot name the torrent's top-level file or directory (it must be one path component)")]
+    BadName(String),
+}
+
+/// The top-level name to save under: `renamed` when given (it must be one safe path component),
+/// else `info.name`.
+fn top_level(meta: &Metainfo, renamed: Option<&str>) -> Result<String, AddError> {
+    match renamed {
+        Some(n) if crate::metainfo::sanitize::is_safe_component(n) => Ok(n.to_string()),
+        Some(n) => Err(AddError::BadName(n.to_string())),
+        None => Ok(meta.name().to_string()),
+    }
+}
+
+/// The path of file `i` under the save directory with its first component (`info.name`)
+/// replaced by `top`; pad files keep their own place.
+fn stored_path(meta: &Metainfo, i: usize, top: &str) -> PathBuf {
+    let f = &meta.files()[i];
+    if f.is_pad() || top == meta.name() {
+        return meta.file_path(i).unwrap_or_default();
+    }
+    let mut path = PathBuf::from(top);
+    for c in f.components().iter().skip(1) {
+        path.push(c);
+    }
+    path
 }
 
 impl Torrent {
@@ -208,11 +253,12 @@ impl Torrent {
         let piece_length =
             u32::try_from(meta.piece_length()).map_err(|_| crate::storage::LayoutError::ZeroPieceLength)?;
         let layout = Arc::new(Layout::new(&spans, piece_length)?);
-        // Paths from the metainfo are sanitised and start with the torrent's name for
-        // multi-file torrents, so everything lands under `save_path`.
+        // Paths from the metainfo are sanitised and start with the torrent's name (or the
+        // safe component replacing it), so everything lands under `save_path`.
+        let top = top_level(&meta, params.top_level_name.as_deref())?;
         let files = (0..meta.files().len())
             .map(|i| StoreFile {
-                path: meta.file_path(i).unwrap_or_default(),
+                path: stored_path(&meta, i, &top),
                 length: meta.files()[i].length(),
                 pad: meta.files()[i].is_pad(),
             })
@@ -274,6 +320,11 @@ impl Torrent {
             wasted: 0,
             hash_fails: 0,
             completed_at_start: false,
+            top_level_name: top,
+            super_seed_wanted: params.super_seed,
+            super_seed: None,
+            status_dirty: true,
+            rates_live: false,
             meta,
         };
         t.add_peers(&params.peers, now);
@@ -350,7 +401,7 @@ impl Torrent {
         if self.completed_at_start {
             self.events.push(SessionEvent::Finished { torrent: self.id });
         }
-        let _ = now;
+        self.start_super_seed(now);
     }
 
     /// Handles a finished hash job of this torrent.
@@ -408,6 +459,7 @@ impl Torrent {
                     self.fail(format!("storage error: {e}"));
                 }
                 self.events.push(SessionEvent::Finished { torrent: self.id });
+                self.start_super_seed(now);
             }
         } else {
             self.hash_fails += 1;
@@ -469,7 +521,9 @@ impl Torrent {
         self.peers.insert(key);
         conn.set_piece_count(self.layout.piece_count());
         let remote = conn.remote.expect("handshake received");
-        if remote.supports_fast() && self.have.is_all() {
+        if self.greet_super_seeded(key, conn, remote.supports_fast(), now) {
+            // Our pieces stay hidden: the core offers them one at a time.
+        } else if remote.supports_fast() && self.have.is_all() {
             conn.send(&Message::HaveAll, now);
         } else if remote.supports_fast() && self.have.is_none() {
             conn.send(&Message::HaveNone, now);
@@ -526,6 +580,7 @@ impl Torrent {
                     return Err(PeerError::Protocol(format!("have for piece {p} out of range")));
                 }
                 self.peer_has(key, conn, p);
+                self.super_seed_saw(key, [p]);
                 self.update_interest(conn, now);
                 self.request_more(key, conn, now);
             }
@@ -540,6 +595,7 @@ impl Torrent {
                     for p in bf.iter_set() {
                         self.peer_has(key, conn, p);
                     }
+                    self.super_seed_saw(key, bf.iter_set());
                     self.update_interest(conn, now);
                     self.request_more(key, conn, now);
                 }
@@ -552,7 +608,7 @@ impl Torrent {
                 let bf = if matches!(msg, Message::HaveAll) { Bitfield::all(n) } else { Bitfield::none(n) };
                 self.set_peer_pieces(key, conn, bf, now);
             }
-            Message::Request(b) => self.on_request(conn, b, fast, now)?,
+            Message::Request(b) => self.on_request(key, conn, b, fast, now)?,
             Message::Cancel(b) => conn.wanted.retain(|w| *w != b),
             Message::Reject(b) => {
                 if let Some(pos) = conn.requested.iter().position(|r| *r == b) {
@@ -591,6 +647,7 @@ impl Torrent {
     }
 
     fn set_peer_pieces(&mut self, key: PeerKey, conn: &mut PeerConn, bf: Bitfield, now: Instant) {
+        self.super_seed_saw(key, bf.iter_set());
         conn.has = bf;
         self.picker.peer_bitfield(key, &conn.has);
         if conn.has.is_all() && self.have.is_all() {
@@ -616,11 +673,18 @@ impl Torrent {
         }
     }
 
-    fn on_request(&mut self, conn: &mut PeerConn, b: WireBlock, fast: bool, now: Instant) -> Result<(), PeerError> {
+    fn on_request(
+        &mut self,
+        key: PeerKey,
+        conn: &mut PeerConn,
+        b: WireBlock,
+        fast: bool,
+        now: Instant,
+    ) -> Result<(), PeerError> {
         self.layout
             .validate_request(b.piece, b.begin, b.length, MAX_REQUEST)
             .map_err(|e| PeerError::Protocol(format!("bad request: {e}")))?;
-        let servable = !conn.am_choking && self.have.get(b.piece);
+        let servable = !conn.am_choking && self.may_upload(key, b.piece);
         if !servable {
             conn.refused_requests += 1;
             if conn.refused_requests > MAX_PEER_REQUESTS {
@@ -682,6 +746,7 @@ impl Torrent {
 
     /// Stops the torrent with an error.
     pub fn fail(&mut self, message: String) {
+        self.status_dirty = true;
         self.state = TorrentState::Error;
         self.events.push(SessionEvent::StorageError { torrent: self.id, message: message.clone() });
         self.error = Some(message);
@@ -773,6 +838,7 @@ impl Torrent {
     /// A connection of this torrent closed.
     pub fn on_disconnect(&mut self, key: PeerKey, conn: &mut PeerConn) {
         if self.peers.remove(&key) {
+            self.super_seed_left(key);
             self.picker.on_peer_gone(key);
             self.picker.peer_lost(key, &conn.has);
             if !conn.am_choking {
@@ -855,17 +921,8 @@ impl Torrent {
             let _ = std::fs::remove_file(self.store.path(i));
         }
         if self.meta.is_multi_file() {
-            let _ = std::fs::remove_dir_all(self.save_path.join(self.meta.name()));
+            let _ = std::fs::remove_dir_all(self.save_path.join(&self.top_level_name));
         }
-    }
-
-    /// True when the status snapshot should be refreshed.
-    pub fn snapshot_due(&mut self, now: Instant, every: Duration) -> bool {
-        if self.last_snapshot.is_none_or(|t| now.duration_since(t) >= every) {
-            self.last_snapshot = Some(now);
-            return true;
-        }
-        false
     }
 }
 

@@ -23,6 +23,8 @@ unsafe extern "C" {
     ) -> bitgocho_status;
     pub fn bitgocho_add_params_set_save_path(params: *mut bitgocho_add_params, path: *const c_char) -> bitgocho_status;
     pub fn bitgocho_add_params_set_paused(params: *mut bitgocho_add_params, paused: bool) -> bitgocho_status;
+    pub fn bitgocho_add_params_set_name(params: *mut bitgocho_add_params, name: *const c_char) -> bitgocho_status;
+    pub fn bitgocho_add_params_set_super_seed(params: *mut bitgocho_add_params, on: bool) -> bitgocho_status;
     pub fn bitgocho_add_params_set_check_hashes(params: *mut bitgocho_add_params, check: bool) -> bitgocho_status;
     pub fn bitgocho_add_params_set_file_priorities(
         params: *mut bitgocho_add_params,
@@ -429,6 +431,7 @@ unsafe extern "C" {
         count: usize,
     ) -> bitgocho_status;
     pub fn bitgocho_torrent_pause(torrent: *const bitgocho_torrent) -> bitgocho_status;
+    pub fn bitgocho_torrent_set_super_seed(torrent: *const bitgocho_torrent, on: bool) -> bitgocho_status;
     pub fn bitgocho_torrent_resume(torrent: *const bitgocho_torrent) -> bitgocho_status;
     pub fn bitgocho_torrent_force_recheck(torrent: *const bitgocho_torrent) -> bitgocho_status;
     pub fn bitgocho_torrent_force_announce(torrent: *const bitgocho_torrent) -> bitgocho_status;
