@@ -183,6 +183,7 @@ mod tests {
                     last_seen: 1,
                     nat_since: 0,
                     key: PeerKey::default(),
+                    left: 1,
                 }
             })
             .collect()

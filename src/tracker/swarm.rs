@@ -186,6 +186,7 @@ impl Swarm {
                 last_seen: u.now,
                 nat_since: 0,
                 key: u.key,
+                left: u.left,
             };
             Self::apply_flags(&mut rec, u);
             let nat_check = Self::nat_decision(&mut rec, u, true);
@@ -211,6 +212,7 @@ impl Swarm {
         rec.conn_ip = u.conn_ip;
         rec.port = u.port;
         rec.last_seen = u.now;
+        rec.left = u.left;
         if !u.key.is_empty() {
             rec.key = u.key;
         }
