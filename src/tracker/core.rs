@@ -140,6 +140,11 @@ pub fn unix_now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
+/// The hand-out cache lifetime in whole seconds (a fraction of a second rounds up; 0 = off).
+fn cache_lifetime(seconds: f64) -> u32 {
+    seconds.ceil().clamp(0.0, f64::from(u32::MAX)) as u32
+}
+
 fn read_config_file(what: &'static str, path: &str) -> Result<Vec<u8>, ConfigError> {
     std::fs::read(path).map_err(|source| ConfigError::Read { what, path: path.to_string(), source })
 }
@@ -173,8 +178,10 @@ impl Tracker {
         } else {
             AllowedSet::Any
         };
+        let mut store = SwarmStore::new(seed);
+        store.set_cache_lifetime(cache_lifetime(config.min_time_between_cache_refreshes));
         let t = Tracker {
-            store: SwarmStore::new(seed),
+            store,
             allowed: RwLock::new(allowed),
             allowed_ips: RwLock::new(None),
             banned_ips: RwLock::new(None),

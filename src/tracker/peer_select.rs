@@ -69,7 +69,8 @@ pub struct Picked {
 }
 
 impl Picked {
-    fn of(p: &PeerRecord) -> Self {
+    /// The hand-out copy of a stored peer.
+    pub fn of(p: &PeerRecord) -> Self {
         Picked { addr: p.addr, port: p.port, id: p.id, require_crypto: p.has(REQUIRE_CRYPTO) }
     }
 }
@@ -90,14 +91,18 @@ pub struct Wanted {
 }
 
 fn acceptable(p: &PeerRecord, w: &Wanted) -> bool {
+    p.id != w.requester && acceptable_for(p, w.crypto, w.family)
+}
+
+/// True when `p` may be handed out to a requester with these encryption wishes and families.
+pub fn acceptable_for(p: &PeerRecord, crypto: CryptoMode, family: Family) -> bool {
     p.handed_out()
-        && p.id != w.requester
-        && match w.family {
+        && match family {
             Family::Any => true,
             Family::V4 => p.is_v4(),
             Family::V6 => !p.is_v4(),
         }
-        && match w.crypto {
+        && match crypto {
             CryptoMode::Plain => !p.has(REQUIRE_CRYPTO),
             CryptoMode::Support => true,
             CryptoMode::Require => p.has(SUPPORT_CRYPTO),
@@ -139,6 +144,33 @@ pub fn sample(pool: &[PeerRecord], want: usize, w: &Wanted, rng: &mut Rng, out: 
         idx += step;
         if idx >= n {
             idx -= n;
+        }
+    }
+    got
+}
+
+/// Appends up to `want` of `pool` (already-copied peers, e.g. harvested from other trackers)
+/// that match the request's filters, from a random starting point. Returns how many.
+pub fn sample_picked(pool: &[Picked], want: usize, w: &Wanted, rng: &mut Rng, out: &mut Vec<Picked>) -> usize {
+    if want == 0 || pool.is_empty() {
+        return 0;
+    }
+    let start = rng.below(pool.len());
+    let mut got = 0;
+    for i in 0..pool.len() {
+        let p = pool[(start + i) % pool.len()];
+        let v4 = p.addr[..12] == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff];
+        let family = match w.family {
+            Family::Any => true,
+            Family::V4 => v4,
+            Family::V6 => !v4,
+        };
+        if family && p.id != w.requester && (w.crypto != CryptoMode::Plain || !p.require_crypto) {
+            out.push(p);
+            got += 1;
+            if got == want {
+                break;
+            }
         }
     }
     got

@@ -1,0 +1,1 @@
+//! T2T (placeholder).
