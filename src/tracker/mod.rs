@@ -5,6 +5,7 @@ pub mod handler;
 // --- tracker2 helper: T2T, aggregation, hand-out caches
 pub mod aggregate;
 pub mod handout_cache;
+pub mod outgoing;
 pub mod t2t;
 
 // --- core (tracker core helper adds its modules here)

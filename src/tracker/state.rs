@@ -91,7 +91,12 @@ fn allowed_value(t: &AllowedTorrent) -> OwnedValue {
     d.insert(b("path"), OwnedValue::bytes(t.path.to_string_lossy().as_bytes()));
     d.insert(b("type"), OwnedValue::bytes(if t.numfiles == 1 { "single" } else { "multiple" }));
     if t.has_announce_list {
-        d.insert(b("announce-list"), OwnedValue::List(Vec::new()));
+        let tiers = t
+            .announce_list
+            .iter()
+            .map(|tier| OwnedValue::List(tier.iter().map(|u| OwnedValue::bytes(u.as_bytes())).collect()))
+            .collect();
+        d.insert(b("announce-list"), OwnedValue::List(tiers));
     }
     if let Some(f) = &t.failure_reason {
         d.insert(b("failure reason"), OwnedValue::bytes(f));
@@ -199,6 +204,7 @@ fn decode_allowed(allowed: &Dict<'_>, files: Option<&Dict<'_>>) -> Result<Allowe
             failure_reason: text(b"failure reason"),
             warning_message: text(b"warning message"),
             has_announce_list: d.get(b"announce-list").is_some(),
+            announce_list: super::allowed::announce_tiers(d.get_list(b"announce-list")),
         };
         dir.torrents.insert(hash_key(h)?, t);
     }
@@ -275,7 +281,8 @@ mod tests {
                 numfiles: 1,
                 failure_reason: None,
                 warning_message: Some("w".into()),
-                has_announce_list: false,
+                has_announce_list: true,
+                announce_list: vec![vec!["http://a/announce".into()], vec!["http://b/x".into(), "http://c/y".into()]],
             },
         );
         dir.files.insert("/t/a.torrent".into(), SeenFile { mtime: 5, size: 9, hash: Some([3; 20]) });
@@ -304,6 +311,7 @@ mod tests {
         }
         let dir = back.allowed_dir.unwrap();
         assert_eq!(dir.torrents[&[3; 20]].warning_message.as_deref(), Some("w"));
+        assert_eq!(dir.torrents[&[3; 20]].announce_list[1], vec!["http://b/x".to_string(), "http://c/y".into()]);
         assert_eq!(dir.files.len(), 1);
     }
 

@@ -111,6 +111,16 @@ impl SwarmStore {
         (outcome, SwarmCounts::of(swarm))
     }
 
+    /// Chooses peers of torrent `h` from its own swarm only (no caches, no harvested peers: a
+    /// T2T reply must not pass on what other trackers told us), with its counts.
+    pub fn pick_own(&self, h: &InfoHash, wanted: &Wanted, out: &mut Vec<Picked>) -> Option<SwarmCounts> {
+        let mut guard = self.shard(h).write();
+        let shard = &mut *guard;
+        let swarm = shard.torrents.get(h)?;
+        swarm.pick_own(wanted, &mut shard.rng, out);
+        Some(SwarmCounts::of(swarm))
+    }
+
     /// The counts of one torrent, if tracked.
     pub fn counts(&self, h: &InfoHash) -> Option<SwarmCounts> {
         self.shard(h).read().torrents.get(h).map(SwarmCounts::of)

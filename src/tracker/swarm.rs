@@ -304,6 +304,11 @@ impl Swarm {
         sample_picked(&self.harvested, room, w, rng, out);
     }
 
+    /// Chooses reply peers from this swarm's own peers only, sampled afresh.
+    pub fn pick_own(&self, w: &Wanted, rng: &mut Rng, out: &mut Vec<Picked>) {
+        pick(&self.seeds, &self.leechers, w, rng, out);
+    }
+
     /// Replaces the peers harvested from other trackers (handed out as leechers, not counted).
     pub fn set_harvested(&mut self, peers: Vec<Picked>) {
         self.harvested = peers;

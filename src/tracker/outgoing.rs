@@ -1,0 +1,127 @@
+//! The tracker's outgoing HTTP requests, sans I/O: T2T polls of other trackers and announces
+//! forwarded to an aggregator. A driver (bttrack's, see `front/outgoing.rs`) takes them with
+//! [`Tracker::take_outgoing`], performs the GETs, and hands each result back with
+//! [`Tracker::outgoing_done`]; harvested peers then join the torrent's hand-out pools.
+
+use super::core::Tracker;
+use super::peer::pack_ip;
+use super::peer_select::Picked;
+use super::query::InfoHash;
+use super::t2t::{T2t, T2tSettings};
+use std::net::SocketAddr;
+
+/// What an outgoing request is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutgoingKind {
+    /// A T2T poll of this target.
+    T2tPoll(u64),
+    /// An announce forwarded to the aggregator (its reply is not used).
+    Forward,
+}
+
+/// One HTTP GET for the driver to make.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingRequest {
+    /// What it is for (pass back to [`Tracker::outgoing_done`]).
+    pub kind: OutgoingKind,
+    /// The full URL.
+    pub url: String,
+}
+
+/// A tracker id for T2T polls: `T-bitgocho-` and nine random characters.
+pub fn new_tracker_id() -> [u8; 20] {
+    const ALNUM: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    let mut id = *b"T-bitgocho-000000000";
+    let r: [u8; 9] = rand::random();
+    for (slot, b) in id[11..].iter_mut().zip(r) {
+        *slot = ALNUM[usize::from(b) % ALNUM.len()];
+    }
+    id
+}
+
+/// The T2T poller for the settings, when `multitracker_enabled`.
+pub(crate) fn t2t_for(config: &super::config::TrackerConfig, tracker_id: [u8; 20]) -> Option<T2t> {
+    config.multitracker_enabled.then(|| {
+        let settings = T2tSettings {
+            interval: config.multitracker_reannounce_interval.max(1),
+            max_peers: config.multitracker_maxpeers,
+            tracker_id,
+        };
+        T2t::new(settings, rand::random())
+    })
+}
+
+fn picked(addr: SocketAddr) -> Picked {
+    Picked { addr: pack_ip(addr.ip()), port: addr.port(), id: [0; 20], require_crypto: false }
+}
+
+impl Tracker {
+    /// This tracker's id in T2T polls (a poll carrying it is refused: no polling ourselves).
+    pub fn tracker_id(&self) -> [u8; 20] {
+        self.tracker_id
+    }
+
+    /// Up to `max` outgoing requests due at `now` (Unix seconds): forwards first, then T2T polls.
+    pub fn take_outgoing(&self, now: u64, max: usize) -> Vec<OutgoingRequest> {
+        let mut out: Vec<OutgoingRequest> = self
+            .forwards
+            .take(max)
+            .into_iter()
+            .map(|url| OutgoingRequest { kind: OutgoingKind::Forward, url })
+            .collect();
+        if let Some(t2t) = &self.t2t {
+            let room = max - out.len();
+            let polls = t2t.lock().due(now, room);
+            out.extend(polls.into_iter().map(|p| OutgoingRequest { kind: OutgoingKind::T2tPoll(p.target), url: p.url }));
+        }
+        out
+    }
+
+    /// Takes the result of an outgoing request: the HTTP status and body, or an error text.
+    pub fn outgoing_done(&self, kind: OutgoingKind, result: Result<(u16, Vec<u8>), String>, now: u64) {
+        let OutgoingKind::T2tPoll(target) = kind else { return };
+        let Some(t2t) = &self.t2t else { return };
+        let changed = {
+            let mut t = t2t.lock();
+            let changed = match result {
+                Ok((200, body)) => t.on_reply(target, &body, now),
+                _ => {
+                    t.on_error(target, now);
+                    None
+                }
+            };
+            let mut all: Vec<(InfoHash, Vec<Picked>)> = Vec::new();
+            for h in changed.into_iter().chain(t.take_invalidated()) {
+                all.push((h, t.harvest(&h).into_iter().map(picked).collect()));
+            }
+            all
+        };
+        for (h, peers) in changed {
+            self.store.set_harvested(&h, peers);
+        }
+    }
+
+    /// Points the T2T poller at the announce-lists of the allowed_dir torrents.
+    pub(crate) fn sync_t2t(&self, now: u64) {
+        let Some(t2t) = &self.t2t else { return };
+        let allowed = self.allowed.read();
+        let torrents: Vec<(InfoHash, &[Vec<String>])> = match &*allowed {
+            super::core::AllowedSet::Dir(d) => {
+                d.torrents.iter().map(|(h, t)| (*h, t.announce_list.as_slice())).collect()
+            }
+            _ => Vec::new(),
+        };
+        let mut t = t2t.lock();
+        t.sync(torrents, now);
+        for h in t.take_invalidated() {
+            self.store.set_harvested(&h, Vec::new());
+        }
+    }
+
+    /// Queues the forward of one announce query to the aggregator, when configured.
+    pub(crate) fn forward_announce(&self, query: &[u8]) {
+        if let Some(url) = self.forward.as_ref().and_then(|f| f.url_for(query)) {
+            self.forwards.push(url);
+        }
+    }
+}
