@@ -132,7 +132,15 @@ impl HandoutCache {
 
     /// Chooses the peers of one reply into `out`, from the pools of the request's filter,
     /// rebuilding them from `src` when needed. `lifetime` is in seconds (> 0).
-    pub fn pick(&mut self, src: Sources<'_>, w: &Wanted, now: u32, lifetime: u32, rng: &mut Rng, out: &mut Vec<Picked>) {
+    pub fn pick(
+        &mut self,
+        src: Sources<'_>,
+        w: &Wanted,
+        now: u32,
+        lifetime: u32,
+        rng: &mut Rng,
+        out: &mut Vec<Picked>,
+    ) {
         let i = match self.sets.iter().position(|s| s.crypto == w.crypto && s.family == w.family) {
             Some(i) => i,
             None => {

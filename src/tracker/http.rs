@@ -216,7 +216,12 @@ impl Tracker {
 
     /// An announce to an aggregator: counted like any other (no NAT check), answered with
     /// `{"response": "OK"}` and no peers.
-    fn aggregated_announce(&self, mut a: super::query::Announce, client: super::core::ClientAddr, now: u64) -> HttpResponse {
+    fn aggregated_announce(
+        &self,
+        mut a: super::query::Announce,
+        client: super::core::ClientAddr,
+        now: u64,
+    ) -> HttpResponse {
         a.numwant = Some(0);
         let cx = AnnounceContext { client, dedicated: false, family: Family::Any, crypto: CryptoMode::Plain, now };
         Tracker::with_picks(|picks| self.announce(&a, &cx, picks));

@@ -61,6 +61,12 @@ impl Tracker {
         self.tracker_id
     }
 
+    /// True when this tracker makes outgoing requests (T2T polls or aggregator forwards), so
+    /// its host must run a driver.
+    pub fn makes_outgoing_requests(&self) -> bool {
+        self.t2t.is_some() || self.forward.is_some()
+    }
+
     /// Up to `max` outgoing requests due at `now` (Unix seconds): forwards first, then T2T polls.
     pub fn take_outgoing(&self, now: u64, max: usize) -> Vec<OutgoingRequest> {
         let mut out: Vec<OutgoingRequest> = self
@@ -72,7 +78,9 @@ impl Tracker {
         if let Some(t2t) = &self.t2t {
             let room = max - out.len();
             let polls = t2t.lock().due(now, room);
-            out.extend(polls.into_iter().map(|p| OutgoingRequest { kind: OutgoingKind::T2tPoll(p.target), url: p.url }));
+            out.extend(
+                polls.into_iter().map(|p| OutgoingRequest { kind: OutgoingKind::T2tPoll(p.target), url: p.url }),
+            );
         }
         out
     }

@@ -7,8 +7,8 @@
 //! counts a new peer announcing `completed`, +1 when a known peer's `left` reaches 0 and −1
 //! when it goes back above 0.
 
-use super::peer::{PeerRecord, CONNECTABLE, DEDICATED_SEED, NAT_PENDING, REQUIRE_CRYPTO, SUPPORT_CRYPTO};
 use super::handout_cache::{HandoutCache, Sources};
+use super::peer::{PeerRecord, CONNECTABLE, DEDICATED_SEED, NAT_PENDING, REQUIRE_CRYPTO, SUPPORT_CRYPTO};
 use super::peer_select::{pick, sample_picked, Picked, Rng, Wanted};
 use super::query::{Event, PeerId, PeerKey};
 use std::collections::HashMap;

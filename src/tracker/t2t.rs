@@ -220,6 +220,14 @@ impl T2t {
                 had.then_some(h)
             }
             Err(_) => {
+                // Old opentrackers answer a stopped announce with a bare warning (no interval,
+                // no peers): try once without the event before counting errors.
+                let state = self.trackers.entry(t.tracker.clone()).or_default();
+                if !state.no_stopped {
+                    state.no_stopped = true;
+                    t.next_due = now;
+                    return None;
+                }
                 self.on_error(target, now);
                 None
             }
@@ -232,7 +240,8 @@ impl T2t {
         let Some(t) = self.targets.iter_mut().find(|t| t.id == target) else { return };
         t.in_flight = false;
         t.errors = t.errors.saturating_add(1);
-        let factor = if t.errors >= ERRORS_BEFORE_BACKOFF { 1u64 << (t.errors - ERRORS_BEFORE_BACKOFF + 1).min(4) } else { 1 };
+        let factor =
+            if t.errors >= ERRORS_BEFORE_BACKOFF { 1u64 << (t.errors - ERRORS_BEFORE_BACKOFF + 1).min(4) } else { 1 };
         t.next_due = now + interval * factor;
     }
 
@@ -285,7 +294,8 @@ mod tests {
             compact.extend_from_slice(&v4.ip().octets());
             compact.extend_from_slice(&v4.port().to_be_bytes());
         }
-        let mut b = format!("d8:completei{complete}e10:incompletei0e8:intervali1800e5:peers{}:", compact.len()).into_bytes();
+        let mut b =
+            format!("d8:completei{complete}e10:incompletei0e8:intervali1800e5:peers{}:", compact.len()).into_bytes();
         b.extend_from_slice(&compact);
         b.push(b'e');
         b
@@ -365,9 +375,13 @@ mod tests {
             now = next;
         }
         assert_eq!(gaps, vec![120, 120, 240, 480, 960]);
-        // Garbage is an error too, not a harvest.
+        // Garbage is an error too, not a harvest (after one retry without `stopped`).
         let p = t.due(now, 1).pop().unwrap();
         assert_eq!(t.on_reply(p.target, b"<html>", now), None);
+        let p = t.due(now, 1).pop().expect("retried at once without stopped");
+        assert!(!p.url.contains("event="));
+        assert_eq!(t.on_reply(p.target, b"<html>", now), None);
+        assert!(t.due(now, 1).is_empty(), "then it is an error");
     }
 
     #[test]
