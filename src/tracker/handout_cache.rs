@@ -99,7 +99,8 @@ fn matches_filter(p: &Picked, crypto: CryptoMode, family: Family) -> bool {
         Family::V4 => v4,
         Family::V6 => !v4,
     };
-    family_ok && (crypto != CryptoMode::Plain || !p.require_crypto)
+    // Whether a harvested peer supports encryption is unknown: not given to requirecrypto clients.
+    family_ok && crypto != CryptoMode::Require
 }
 
 impl HandoutCache {
@@ -320,6 +321,11 @@ mod tests {
         out.clear();
         c.pick(src(&seeds, &[], &harvested), &wanted(50, false), 1, 600, &mut Rng::new(4), &mut out);
         assert_eq!(out.len(), 7);
+        out.clear();
+        let mut w = wanted(50, true);
+        w.crypto = CryptoMode::Require;
+        c.pick(src(&seeds, &[], &harvested), &w, 1, 600, &mut Rng::new(4), &mut out);
+        assert!(out.is_empty(), "harvested peers may not support encryption");
     }
 
     #[test]

@@ -149,8 +149,9 @@ pub fn sample(pool: &[PeerRecord], want: usize, w: &Wanted, rng: &mut Rng, out: 
     got
 }
 
-/// Appends up to `want` of `pool` (already-copied peers, e.g. harvested from other trackers)
-/// that match the request's filters, from a random starting point. Returns how many.
+/// Appends up to `want` of `pool` (peers harvested from other trackers, whose encryption
+/// support is unknown: none for `requirecrypto` requesters) that match the request's address
+/// family, from a random starting point. Returns how many.
 pub fn sample_picked(pool: &[Picked], want: usize, w: &Wanted, rng: &mut Rng, out: &mut Vec<Picked>) -> usize {
     if want == 0 || pool.is_empty() {
         return 0;
@@ -165,7 +166,7 @@ pub fn sample_picked(pool: &[Picked], want: usize, w: &Wanted, rng: &mut Rng, ou
             Family::V4 => v4,
             Family::V6 => !v4,
         };
-        if family && p.id != w.requester && (w.crypto != CryptoMode::Plain || !p.require_crypto) {
+        if family && p.id != w.requester && w.crypto != CryptoMode::Require {
             out.push(p);
             got += 1;
             if got == want {

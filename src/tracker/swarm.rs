@@ -280,7 +280,8 @@ impl Swarm {
         if ok {
             let newly = !rec.has(CONNECTABLE);
             rec.set(CONNECTABLE, true);
-            let (copy, seed) = (*rec, self.seeds.iter().any(|p| p.id == *id));
+            let copy = *rec;
+            let seed = self.find(id).is_some_and(|slot| slot & SEED_BIT != 0);
             if newly && copy.handed_out() {
                 self.cache.added(&copy, seed);
             }
@@ -461,6 +462,31 @@ mod tests {
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].id, [2; 20]);
         assert_eq!(s.leechers(), 2, "unconnectable peers still count");
+    }
+
+    #[test]
+    fn harvested_peers_join_replies_with_or_without_caches() {
+        let mut s = Swarm::default();
+        s.announce(&update(1, 0, Event::Started));
+        let far = Picked { addr: pack_ip("10.7.7.7".parse().unwrap()), port: 7, id: [0; 20], require_crypto: false };
+        s.set_harvested(vec![far]);
+        let w = Wanted {
+            want: 10,
+            requester: [9; 20],
+            requester_is_seed: false,
+            crypto: CryptoMode::Plain,
+            family: Family::Any,
+        };
+        for lifetime in [0, 600] {
+            let mut out = Vec::new();
+            s.pick(&w, &mut Rng::new(1), 100, lifetime, &mut out);
+            assert_eq!(out.len(), 2, "lifetime {lifetime}");
+            assert!(out.contains(&far));
+        }
+        assert_eq!((s.seeds(), s.leechers()), (1, 0), "harvested peers are not counted");
+        let mut out = Vec::new();
+        s.pick_own(&w, &mut Rng::new(1), &mut out);
+        assert_eq!(out.len(), 1, "T2T replies carry only our own peers");
     }
 
     #[test]
