@@ -240,9 +240,9 @@ fn opentracker_as_the_other_tracker_of_a_multitracker_torrent() {
     let hash = write_torrent(&probe, "ot", &["http://x/announce".to_string(), "http://y/announce".to_string()]);
     let ot = OpenTracker::start(dir.path(), &[hash]);
     let ot_url = format!("http://{}/announce", ot.addr);
-    assert_eq!(write_torrent(&allowed, "ot", &[a.url(), ot_url]), hash);
     let (status, body) = announce(ot.addr, &hash, 0x51, 41001, "");
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(write_torrent(&allowed, "ot", &[a.url(), ot_url]), hash);
     let t0 = Instant::now();
     while scrape(a.addr, &hash).is_none() {
         assert!(t0.elapsed() < Duration::from_secs(10), "allowed_dir never rescanned");

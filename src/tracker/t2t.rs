@@ -7,7 +7,7 @@
 //! Rules: a tracker answering `disallowed` (it is us, or it refuses T2T) is abandoned for
 //! every torrent; [`MAX_REJECTIONS`] other refusals drop that (tracker, torrent) pair; after
 //! [`ERRORS_BEFORE_BACKOFF`] consecutive errors the poll interval doubles each time, up to 16
-//! times. A reply's `min interval` is honoured.
+//! times. A reply's `min interval` is honoured for plain polls (see below), which register us.
 //!
 //! The snoop is BitTornado's (`event=stopped&port=0&left=1&tracker=1`), which registers nothing.
 //! Trackers that answer a `stopped` announce with no peers although their swarm is not empty
@@ -191,10 +191,12 @@ impl T2t {
         match AnnounceReply::parse(body) {
             Ok(reply) => {
                 t.errors = 0;
-                let wait = u64::from(reply.min_interval.unwrap_or(0)).max(interval);
-                t.next_due = now + wait;
                 let tracker = t.tracker.clone();
                 let state = self.trackers.entry(tracker).or_default();
+                // A `stopped` snoop registers nothing: BitTornado's own interval. A plain poll
+                // is a real announce there: its `min interval` is honoured.
+                let min = if state.no_stopped { u64::from(reply.min_interval.unwrap_or(0)) } else { 0 };
+                t.next_due = now + min.max(interval);
                 let swarm = reply.complete.unwrap_or(0) + reply.incomplete.unwrap_or(0);
                 if reply.peers.is_empty() && swarm > 0 && !state.no_stopped {
                     state.no_stopped = true;
@@ -394,8 +396,12 @@ mod tests {
         t.on_reply(p.target, &reply(&[], 2), 120);
         let p = t.due(120, 1).pop().expect("repolled at once");
         assert!(!p.url.contains("event="), "{}", p.url);
-        t.on_reply(p.target, &reply(&["10.1.1.1:5"], 2), 120);
+        let mut with_min = reply(&["10.1.1.1:5"], 2);
+        with_min.splice(1..1, b"12:min intervali900e".iter().copied());
+        t.on_reply(p.target, &with_min, 120);
         assert_eq!(t.harvest(&[1; 20]), vec!["10.1.1.1:5".parse().unwrap()]);
+        assert!(t.due(120 + 899, 1).is_empty(), "plain polls honour min interval");
+        assert_eq!(t.due(120 + 900, 1).len(), 1);
         // An empty swarm does not switch.
         let mut t = T2t::new(settings(), 9);
         t.sync([([1; 20], list.as_slice())], 0);
