@@ -126,10 +126,77 @@ impl Tracker {
         }
     }
 
+    /// Queues the forward of one UDP announce to the aggregator, when configured, as the HTTP
+    /// query it stands for (with the client's address as `ip`).
+    pub(crate) fn forward_udp_announce(&self, a: &super::query::Announce, client: std::net::IpAddr) {
+        let Some(f) = &self.forward else { return };
+        let mut q = String::with_capacity(256);
+        q.push_str("info_hash=");
+        crate::announce::url::percent_encode(&a.info_hash, &mut q);
+        q.push_str("&peer_id=");
+        crate::announce::url::percent_encode(&a.peer_id, &mut q);
+        q.push_str(&format!("&port={}&uploaded={}&downloaded={}&left={}", a.port, a.uploaded, a.downloaded, a.left));
+        let event = match a.event {
+            super::query::Event::Started => "&event=started",
+            super::query::Event::Completed => "&event=completed",
+            super::query::Event::Stopped => "&event=stopped",
+            super::query::Event::None => "",
+        };
+        q.push_str(event);
+        q.push_str("&compact=1&key=");
+        crate::announce::url::percent_encode(a.key.as_bytes(), &mut q);
+        q.push_str(&format!("&ip={client}"));
+        if let Some(url) = f.url_for(q.as_bytes()) {
+            self.forwards.push(url);
+        }
+    }
+
     /// Queues the forward of one announce query to the aggregator, when configured.
     pub(crate) fn forward_announce(&self, query: &[u8]) {
         if let Some(url) = self.forward.as_ref().and_then(|f| f.url_for(query)) {
             self.forwards.push(url);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tracker::query::{Announce, Event, PeerKey};
+    use crate::tracker::TrackerConfig;
+
+    #[test]
+    fn udp_announces_are_forwarded_as_http_queries() {
+        let mut c = TrackerConfig::default();
+        c.set("aggregate_forward", "http://127.0.0.1:9/announce,pw").unwrap();
+        let t = Tracker::new(c).unwrap();
+        let a = Announce {
+            info_hash: [b'a'; 20],
+            peer_id: [b'b'; 20],
+            port: 6881,
+            uploaded: 1,
+            downloaded: 2,
+            left: 3,
+            event: Event::Started,
+            compact: Some(true),
+            no_peer_id: true,
+            numwant: Some(5),
+            key: PeerKey::new(b"k"),
+            ip: None,
+            supportcrypto: false,
+            requirecrypto: false,
+        };
+        t.forward_udp_announce(&a, "10.0.0.5".parse().unwrap());
+        let out = t.take_outgoing(0, 10);
+        assert_eq!(out.len(), 1);
+        assert_eq!(
+            out[0].url,
+            format!(
+                "http://127.0.0.1:9/announce?info_hash={}&peer_id={}&port=6881&uploaded=1&downloaded=2&left=3\
+                 &event=started&compact=1&key=k&ip=10.0.0.5&password=pw",
+                "a".repeat(20),
+                "b".repeat(20)
+            )
+        );
     }
 }

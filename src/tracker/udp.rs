@@ -96,6 +96,7 @@ impl Tracker {
         let client = self.client_addr(ip, None, a.ip);
         let family = if ip.is_ipv4() { Family::V4 } else { Family::V6 };
         let cx = AnnounceContext { client, dedicated: false, family, crypto: CryptoMode::Plain, now };
+        self.forward_udp_announce(&a, client.addr);
         Tracker::with_picks(|picks| {
             let r = self.announce(&a, &cx, picks);
             let interval = clamp32(self.config.reannounce_interval);
