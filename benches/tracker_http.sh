@@ -8,6 +8,7 @@
 # info-hashes, compact=1, numwant=30); both trackers whitelist exactly those hashes
 # (opentracker -w, bttrack --allowed_list). Prints announces/s of each run, the medians, the
 # ratio bttrack/opentracker, bttrack's RSS per tracked peer, and the UDP figure.
+# BTTRACK_ARGS adds bttrack options (e.g. "--min_time_between_cache_refreshes 0" for an A/B run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-3}
@@ -34,7 +35,7 @@ OT_PORT=$(free_port)
 OT_PID=$!; PIDS+=("$OT_PID")
 BG_PORT=$(free_port)
 "$BTTRACK" --port "$BG_PORT" --bind 127.0.0.1 --dfile "$WORK/dstate" --nat_check 0 --logfile /dev/null \
-  --allowed_list "$WORK/whitelist" --save_dfile_interval 100000 2>"$WORK/bttrack.err" &
+  --allowed_list "$WORK/whitelist" --save_dfile_interval 100000 ${BTTRACK_ARGS:-} 2>"$WORK/bttrack.err" &
 BG_PID=$!; PIDS+=("$BG_PID")
 wait_port "$OT_PORT"; wait_port "$BG_PORT"
 BG_RSS0=$(rss_kb "$BG_PID")

@@ -1886,13 +1886,16 @@ uint32_t bitgocho_version_number(void);
  * `bttrack --name value`: strings, integers, or booleans for 0/1 options) and stores a
  * new reference in `*out` (free with `bitgocho_tracker_free()`). Options of bttrack's
  * network front (`port`, `bind`, `socket_timeout`, `logfile`...) are accepted and ignored.
- * `nat_check` defaults to 0 here and must stay 0 (no sockets). When `dfile` names an
+ * `nat_check` defaults to 0 here and must stay 0 (no sockets); for the same reason
+ * `multitracker_enabled` must stay 0 and `aggregate_forward` empty, while `aggregator`,
+ * `multitracker_allowed` (answering other trackers' T2T polls) and
+ * `min_time_between_cache_refreshes` work as in bttrack. When `dfile` names an
  * existing state file it is loaded; a corrupt one is moved aside with a warning
  * (`bitgocho_tracker_pop_warning()`).
  *
  * Returns `BITGOCHO_E_INVALID_ARG` for an unknown option or a bad value (the last error
- * names the option), `BITGOCHO_E_UNSUPPORTED` for features this tracker lacks (nat_check,
- * multitracker, aggregation), `BITGOCHO_E_IO` when a file an option names cannot be read.
+ * names the option), `BITGOCHO_E_UNSUPPORTED` for features that need sockets (nat_check,
+ * multitracker_enabled, aggregate_forward), `BITGOCHO_E_IO` when a file an option names cannot be read.
  *
  * # Safety
  * `settings` is NULL or a live handle not mutated during the call; `out` is NULL or writable.

@@ -145,17 +145,27 @@ fn state_survives_a_sigterm_restart() {
     let t = Tracker::start(&dfile, &["--nat_check", "0"]);
     announce(t.addr, &hash, 1, 0);
     announce(t.addr, &hash, 2, 100);
-    announce(t.addr, &hash, 3, 100);
+    announce(t.addr, &hash, 3, 987_654_321_000);
     assert_eq!(scrape(t.addr, &hash), Some((1, 2, 0)));
     let (status, out) = t.stop_with(libc::SIGTERM);
     assert!(status.success(), "{status:?}");
     let last = out.lines().last().unwrap_or("");
     assert!(last.starts_with("# Shutting down: ") && last.ends_with(" UTC"), "{out}");
     assert!(dfile.exists());
+    assert_eq!(saved_lefts(&dfile, &hash), vec![0, 100, 987_654_321_000]);
     let t = Tracker::start(&dfile, &["--nat_check", "0"]);
     assert_eq!(scrape(t.addr, &hash), Some((1, 2, 0)));
     let (status, _) = t.stop_with(libc::SIGINT);
     assert!(status.success());
+    assert_eq!(saved_lefts(&dfile, &hash), vec![0, 100, 987_654_321_000], "the real left survives restarts");
+}
+
+/// The `left` of each peer of `hash` in a state file, by peer id.
+fn saved_lefts(dfile: &Path, hash: &[u8; 20]) -> Vec<i64> {
+    let bytes = std::fs::read(dfile).unwrap();
+    let v = bitgocho::bencode::decode(&bytes, bitgocho::bencode::Limits::default()).unwrap();
+    let peers = v.as_dict().unwrap().get_dict(b"peers").unwrap().get_dict(hash).unwrap().clone();
+    peers.entries().iter().map(|(_, p)| p.as_dict().unwrap().get_int(b"left").unwrap()).collect()
 }
 
 #[test]

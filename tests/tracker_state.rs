@@ -201,3 +201,47 @@ fn announce_hash(t: &Tracker, ih: &[u8; 20]) -> &'static str {
     );
     t.handle_http_at(target.as_bytes(), "10.0.0.1:1".parse().unwrap(), &[], NOW).reason
 }
+
+/// The `left` of every peer in a state file, by (info-hash byte, peer-id byte).
+fn saved_lefts(dfile: &Path) -> Vec<((u8, u8), i64)> {
+    let bytes = std::fs::read(dfile).unwrap();
+    let v = bitgocho::bencode::decode(&bytes, bitgocho::bencode::Limits::default()).unwrap();
+    let peers = v.as_dict().unwrap().get_dict(b"peers").unwrap().clone();
+    let mut out = Vec::new();
+    for (h, list) in peers.entries() {
+        for (id, p) in list.as_dict().unwrap().entries() {
+            out.push(((h[0], id[0]), p.as_dict().unwrap().get_int(b"left").unwrap()));
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn the_real_amount_left_survives_two_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let dfile = dir.path().join("dstate");
+    let t = Tracker::new(config(&dfile, &[])).unwrap();
+    let lefts = [(1u8, 0u64), (2, 1), (3, 123_456_789_012), (4, 5_000)];
+    for (id, left) in lefts {
+        assert_eq!(announce(&t, 7, id, left, "started"), 200);
+    }
+    t.save_state(&dfile).unwrap();
+    let expected: Vec<_> = lefts.iter().map(|&(id, l)| ((7u8, id), l as i64)).collect();
+    assert_eq!(saved_lefts(&dfile), expected);
+    drop(t);
+    // Restart, save again without any announce: the restored peers keep their real `left`.
+    let t = Tracker::new(config(&dfile, &[])).unwrap();
+    assert_eq!(scrape_counts(&t, 7), (1, 3, 0));
+    let again = dir.path().join("dstate2");
+    t.save_state(&again).unwrap();
+    assert_eq!(saved_lefts(&again), expected);
+    drop(t);
+    let t = Tracker::new(config(&again, &[])).unwrap();
+    assert_eq!(scrape_counts(&t, 7), (1, 3, 0));
+    // A peer that changed its amount left is saved with the new one.
+    assert_eq!(announce(&t, 7, 3, 42, "none"), 400, "event=none is not a BitTornado event");
+    assert_eq!(announce(&t, 7, 3, 42, ""), 200);
+    t.save_state(&again).unwrap();
+    assert!(saved_lefts(&again).contains(&((7, 3), 42)));
+}

@@ -12,9 +12,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use bitgocho::cli::options::{format_help, parse, Opt, Parsed};
 use bitgocho::cli::OptDefault;
 use bitgocho::tracker::config::TrackerConfig;
+use bitgocho::tracker::front::outgoing::{OutgoingConfig, OutgoingDriver};
 use bitgocho::tracker::front::weblog::{isotime, log_timestamp};
 use bitgocho::tracker::front::{ConnLimits, Front, FrontConfig, Handlers, WebLog};
 use bitgocho::tracker::natcheck::NatChecker;
+use bitgocho::tracker::outgoing::OutgoingKind;
 use bitgocho::tracker::Tracker;
 
 /// How often the main thread wakes to pump NAT checks and look at the clock.
@@ -23,6 +25,8 @@ const TICK: Duration = Duration::from_millis(100);
 const NAT_WORKERS: usize = 4;
 const NAT_TIMEOUT: Duration = Duration::from_secs(5);
 const NAT_QUEUE: usize = 1024;
+/// Outgoing requests (T2T polls, aggregator forwards) handed to the driver per tick.
+const OUTGOING_PER_TICK: usize = 256;
 
 /// The options of BitTornado 0.3.18's bttrack (plus `min_interval` and `rng_seed`), defaults
 /// as BitTornado had them.
@@ -202,6 +206,7 @@ fn print_warnings(tracker: &Tracker, log: &WebLog) {
 fn run_until_signal(tracker: &Tracker, config: &TrackerConfig, log: &WebLog, signals: &signals::Signals) {
     let check_every = config.timeout_check_interval.max(1);
     let nat = (config.nat_check > 0).then(|| NatChecker::new(NAT_WORKERS, NAT_TIMEOUT, NAT_QUEUE));
+    let outgoing = tracker.makes_outgoing_requests().then(|| start_outgoing(config, log)).flatten();
     let mut next_check = unix_now();
     loop {
         match signals.wait(TICK) {
@@ -218,11 +223,37 @@ fn run_until_signal(tracker: &Tracker, config: &TrackerConfig, log: &WebLog, sig
         if let Some(nat) = &nat {
             pump_nat_checks(nat, tracker, config.log_nat_checks.then_some(log), now);
         }
+        if let Some(out) = &outgoing {
+            pump_outgoing(out, tracker, now);
+        }
         if now >= next_check {
             tracker.maintain(now);
             print_warnings(tracker, log);
             next_check = now + check_every;
         }
+    }
+}
+
+fn start_outgoing(config: &TrackerConfig, log: &WebLog) -> Option<OutgoingDriver<OutgoingKind>> {
+    let cfg = OutgoingConfig { timeout: Duration::from_secs(config.http_timeout.max(1)), ..OutgoingConfig::default() };
+    match OutgoingDriver::start(cfg) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            log.write_through(format!("**warning** cannot start T2T/aggregation requests: {e}\n").as_bytes());
+            None
+        }
+    }
+}
+
+/// Hands due T2T polls and aggregator forwards to the driver and its results back.
+fn pump_outgoing(out: &OutgoingDriver<OutgoingKind>, tracker: &Tracker, now: u64) {
+    for req in tracker.take_outgoing(now, OUTGOING_PER_TICK) {
+        if !out.submit(req.kind, req.url) {
+            tracker.outgoing_done(req.kind, Err("too many outgoing requests".into()), now);
+        }
+    }
+    for (kind, result) in out.results() {
+        tracker.outgoing_done(kind, result, now);
     }
 }
 

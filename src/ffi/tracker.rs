@@ -104,6 +104,13 @@ fn config_from(settings: &Settings) -> Result<TrackerConfig, bitgocho_status> {
             "tracker option nat_check must be 0 in an embedded tracker: it opens no sockets to check peers",
         ));
     }
+    if config.multitracker_enabled || !config.aggregate_forward.is_empty() {
+        return Err(fail(
+            BITGOCHO_E_UNSUPPORTED,
+            "tracker options multitracker_enabled and aggregate_forward need outgoing HTTP requests, which an \
+             embedded tracker does not make (it opens no sockets); use bttrack",
+        ));
+    }
     Ok(config)
 }
 
@@ -123,13 +130,16 @@ impl bitgocho_tracker {
     /// `bttrack --name value`: strings, integers, or booleans for 0/1 options) and stores a
     /// new reference in `*out` (free with `bitgocho_tracker_free()`). Options of bttrack's
     /// network front (`port`, `bind`, `socket_timeout`, `logfile`...) are accepted and ignored.
-    /// `nat_check` defaults to 0 here and must stay 0 (no sockets). When `dfile` names an
+    /// `nat_check` defaults to 0 here and must stay 0 (no sockets); for the same reason
+    /// `multitracker_enabled` must stay 0 and `aggregate_forward` empty, while `aggregator`,
+    /// `multitracker_allowed` (answering other trackers' T2T polls) and
+    /// `min_time_between_cache_refreshes` work as in bttrack. When `dfile` names an
     /// existing state file it is loaded; a corrupt one is moved aside with a warning
     /// (`bitgocho_tracker_pop_warning()`).
     ///
     /// Returns `BITGOCHO_E_INVALID_ARG` for an unknown option or a bad value (the last error
-    /// names the option), `BITGOCHO_E_UNSUPPORTED` for features this tracker lacks (nat_check,
-    /// multitracker, aggregation), `BITGOCHO_E_IO` when a file an option names cannot be read.
+    /// names the option), `BITGOCHO_E_UNSUPPORTED` for features that need sockets (nat_check,
+    /// multitracker_enabled, aggregate_forward), `BITGOCHO_E_IO` when a file an option names cannot be read.
     ///
     /// # Safety
     /// `settings` is NULL or a live handle not mutated during the call; `out` is NULL or writable.
@@ -470,6 +480,32 @@ pub(crate) mod tests {
         assert!(message().contains("nat_check"), "{}", message());
         let t =
             tracker(&[("response_size", SettingValue::Int(10)), ("compact_reqd", SettingValue::Bool(true))]).unwrap();
+        // SAFETY: t is live; freed once.
+        unsafe { bitgocho_tracker::bitgocho_tracker_free(t) };
+        for (k, v) in [
+            ("multitracker_enabled", SettingValue::Bool(true)),
+            ("aggregate_forward", SettingValue::Str("http://127.0.0.1:1/announce".into())),
+        ] {
+            assert_eq!(tracker(&[(k, v)]).unwrap_err(), BITGOCHO_E_UNSUPPORTED, "{k}");
+            assert!(message().contains(k), "{}", message());
+        }
+    }
+
+    #[test]
+    fn aggregator_and_cache_settings_are_accepted() {
+        let t = tracker(&[
+            ("aggregator", SettingValue::Str("pw".into())),
+            ("multitracker_allowed", SettingValue::Str("all".into())),
+            ("min_time_between_cache_refreshes", SettingValue::Int(30)),
+        ])
+        .unwrap();
+        let target = announce_target(1, 0);
+        let (status, body, code, len) = http(t, &target, 1 << 16);
+        assert_eq!((status, code), (BITGOCHO_OK, 200));
+        assert!(String::from_utf8_lossy(&body[..len]).contains("not authorized"), "no password");
+        let with_pw = [target.as_slice(), b"&password=pw"].concat();
+        let (status, body, _, len) = http(t, &with_pw, 1 << 16);
+        assert_eq!((status, &body[..len]), (BITGOCHO_OK, b"d8:response2:OKe".as_slice()));
         // SAFETY: t is live; freed once.
         unsafe { bitgocho_tracker::bitgocho_tracker_free(t) };
     }

@@ -49,6 +49,34 @@ pub struct AllowedTorrent {
     pub warning_message: Option<String>,
     /// The .torrent has an announce-list.
     pub has_announce_list: bool,
+    /// The announce-list's tiers of tracker URLs (bounded: [`MAX_ANNOUNCE_URLS`] in all, each
+    /// at most [`MAX_URL_LEN`] bytes), polled by T2T.
+    pub announce_list: Vec<Vec<String>>,
+}
+
+/// Most tracker URLs kept from one announce-list.
+pub const MAX_ANNOUNCE_URLS: usize = 64;
+/// Longest tracker URL kept from an announce-list.
+pub const MAX_URL_LEN: usize = 512;
+
+/// The tiers of an `announce-list` value, bounded, non-UTF-8 and over-long URLs skipped.
+pub fn announce_tiers(list: Option<&[Value<'_>]>) -> Vec<Vec<String>> {
+    let mut kept = 0;
+    let mut tiers = Vec::new();
+    for tier in list.unwrap_or(&[]).iter().filter_map(Value::as_list) {
+        let urls: Vec<String> = tier
+            .iter()
+            .filter_map(|u| u.as_bytes().and_then(|b| std::str::from_utf8(b).ok()))
+            .filter(|u| u.len() <= MAX_URL_LEN)
+            .take(MAX_ANNOUNCE_URLS - kept)
+            .map(str::to_string)
+            .collect();
+        kept += urls.len();
+        if !urls.is_empty() {
+            tiers.push(urls);
+        }
+    }
+    tiers
 }
 
 /// A file seen by the scan: its mtime and size when parsed, and the info-hash it gave.
@@ -150,6 +178,7 @@ pub fn parse_torrent(bytes: &[u8], path: &Path) -> Result<(Vec<InfoHash>, Allowe
         failure_reason: text(b"failure reason"),
         warning_message: text(b"warning message"),
         has_announce_list: top.get_list(b"announce-list").is_some_and(|l| !l.is_empty()),
+        announce_list: announce_tiers(top.get_list(b"announce-list")),
     };
     Ok((hashes, torrent))
 }

@@ -94,8 +94,8 @@ pub struct TrackerConfig {
     pub log_nat_checks: bool,
     /// Log flush throttle (`min_time_between_log_flushes`, default 3.0 s). Fronts only.
     pub min_time_between_log_flushes: f64,
-    /// Peer-list cache lifetime in BitTornado (`min_time_between_cache_refreshes`, default 600.0 s).
-    /// Accepted for compatibility; this tracker samples peers afresh on every request.
+    /// Lifetime of a swarm's peer hand-out caches (`min_time_between_cache_refreshes`, default
+    /// 600.0 s; 0 = no caches, every reply samples the swarm afresh).
     pub min_time_between_cache_refreshes: f64,
     /// Directory of allowed .torrent files (`allowed_dir`, default empty = any torrent).
     pub allowed_dir: String,
@@ -103,7 +103,8 @@ pub struct TrackerConfig {
     pub allowed_list: String,
     /// Honour `failure reason` / `warning message` keys in allowed .torrents (`allowed_controls`, default 0).
     pub allowed_controls: bool,
-    /// Tracker-to-tracker peer sharing (`multitracker_enabled`, default 0; 1 is not supported yet).
+    /// Tracker-to-tracker peer sharing: poll the other trackers of allowed_dir torrents'
+    /// announce-lists and hand out their peers too (`multitracker_enabled`, default 0).
     pub multitracker_enabled: bool,
     /// Incoming T2T announces: `none`, `autodetect` or `all` (`multitracker_allowed`, default autodetect).
     pub multitracker_allowed: String,
@@ -111,9 +112,10 @@ pub struct TrackerConfig {
     pub multitracker_reannounce_interval: u64,
     /// numwant of T2T polls (`multitracker_maxpeers`, default 20).
     pub multitracker_maxpeers: u32,
-    /// `url[,password]` to forward announces to (`aggregate_forward`, default empty; not supported yet).
+    /// `url[,password]` to forward every non-T2T announce to (`aggregate_forward`, default empty).
     pub aggregate_forward: String,
-    /// Act as a statistics aggregator (`aggregator`, default `0`; other values not supported yet).
+    /// Act as a statistics aggregator: `1`, or a password announces must carry (`aggregator`,
+    /// default `0` = a normal tracker).
     pub aggregator: String,
     /// Reopen the log on SIGHUP (`hupmonitor`, default 0). Fronts only.
     pub hupmonitor: bool,
@@ -359,17 +361,12 @@ impl TrackerConfig {
         Ok(true)
     }
 
-    /// Refuses settings that ask for features this tracker does not implement (multitracker
-    /// T2T, aggregation).
+    /// Checks settings that are only meaningful together: `aggregate_forward` must be
+    /// `http://...[,password]`, and T2T polls need a poll interval.
     pub fn check_supported(&self) -> Result<(), ConfigError> {
-        if self.multitracker_enabled {
-            return Err(ConfigError::Unsupported { key: "multitracker_enabled", value: "1".into() });
-        }
-        if !self.aggregate_forward.is_empty() {
-            return Err(ConfigError::Unsupported { key: "aggregate_forward", value: self.aggregate_forward.clone() });
-        }
-        if self.aggregator != "0" && !self.aggregator.is_empty() {
-            return Err(ConfigError::Unsupported { key: "aggregator", value: self.aggregator.clone() });
+        crate::tracker::aggregate::ForwardTarget::parse(&self.aggregate_forward)?;
+        if self.multitracker_enabled && self.multitracker_reannounce_interval == 0 {
+            return Err(invalid("multitracker_reannounce_interval", "0", "a positive number of seconds"));
         }
         Ok(())
     }
@@ -428,10 +425,15 @@ mod tests {
     }
 
     #[test]
-    fn unsupported_features_are_refused() {
+    fn multitracker_and_aggregation_settings_are_checked() {
         let mut c = TrackerConfig::default();
-        assert!(c.check_supported().is_ok());
         c.set("multitracker_enabled", "1").unwrap();
-        assert!(c.check_supported().is_err());
+        c.set("aggregator", "secret").unwrap();
+        assert!(c.check_supported().is_ok());
+        c.set("aggregate_forward", "ftp://x").unwrap();
+        assert!(c.check_supported().unwrap_err().to_string().contains("aggregate_forward"));
+        c.set("aggregate_forward", "http://127.0.0.1:81/announce,pw").unwrap();
+        c.set("multitracker_reannounce_interval", "0").unwrap();
+        assert!(c.check_supported().unwrap_err().to_string().contains("multitracker_reannounce_interval"));
     }
 }

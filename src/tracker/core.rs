@@ -11,6 +11,7 @@
 //! 4. state: [`Tracker::save_state`], [`Tracker::load_state`], [`Tracker::stats`],
 //!    [`Tracker::take_warnings`].
 
+use super::aggregate::{AggregatorMode, ForwardQueue, ForwardTarget};
 use super::allowed::{parse_allowed_list, AllowedDir, AllowedTorrent};
 use super::config::{ConfigError, TrackerConfig};
 use super::connection_id::ConnectionIdKey;
@@ -123,6 +124,11 @@ pub struct Tracker {
     pub(crate) counters: Counters,
     timers: Mutex<Timers>,
     warnings: Mutex<Vec<String>>,
+    pub(crate) aggregator: AggregatorMode,
+    pub(crate) forward: Option<ForwardTarget>,
+    pub(crate) forwards: ForwardQueue,
+    pub(crate) t2t: Option<Mutex<super::t2t::T2t>>,
+    pub(crate) tracker_id: [u8; 20],
 }
 
 impl std::fmt::Debug for Tracker {
@@ -138,6 +144,11 @@ thread_local! {
 /// Current Unix time in seconds, for callers without a cached clock.
 pub fn unix_now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// The hand-out cache lifetime in whole seconds (a fraction of a second rounds up; 0 = off).
+fn cache_lifetime(seconds: f64) -> u32 {
+    seconds.ceil().clamp(0.0, f64::from(u32::MAX)) as u32
 }
 
 fn read_config_file(what: &'static str, path: &str) -> Result<Vec<u8>, ConfigError> {
@@ -173,8 +184,13 @@ impl Tracker {
         } else {
             AllowedSet::Any
         };
+        let forward = ForwardTarget::parse(&config.aggregate_forward)?;
+        let tracker_id = super::outgoing::new_tracker_id();
+        let t2t = super::outgoing::t2t_for(&config, tracker_id).map(Mutex::new);
+        let mut store = SwarmStore::new(seed);
+        store.set_cache_lifetime(cache_lifetime(config.min_time_between_cache_refreshes));
         let t = Tracker {
-            store: SwarmStore::new(seed),
+            store,
             allowed: RwLock::new(allowed),
             allowed_ips: RwLock::new(None),
             banned_ips: RwLock::new(None),
@@ -184,6 +200,11 @@ impl Tracker {
             counters: Counters::default(),
             timers: Mutex::new(Timers::default()),
             warnings: Mutex::new(Vec::new()),
+            aggregator: AggregatorMode::parse(&config.aggregator),
+            forward,
+            forwards: ForwardQueue::default(),
+            t2t,
+            tracker_id,
             config,
         };
         if !t.config.allowed_list.is_empty() && !t.config.allowed_dir.is_empty() {
@@ -195,6 +216,10 @@ impl Tracker {
             t.load_state(&path);
         }
         t.rescan_allowed()?;
+        if t.t2t.is_some() && t.config.allowed_dir.is_empty() {
+            t.warn("multitracker_enabled without allowed_dir: no announce-lists, no trackers to poll".to_string());
+        }
+        t.sync_t2t(unix_now());
         Ok(t)
     }
 
@@ -254,7 +279,7 @@ impl Tracker {
     /// Applies a validated announce and chooses its reply peers into `picks`.
     pub fn announce(&self, a: &Announce, cx: &AnnounceContext, picks: &mut Vec<Picked>) -> AnnounceResult {
         let AnnounceContext { client, dedicated, family, crypto, now } = *cx;
-        let nat_check = self.config.nat_check > 0 && !is_local_ip(client.addr);
+        let nat_check = self.config.nat_check > 0 && !is_local_ip(client.addr) && !self.aggregator.is_on();
         let update = PeerUpdate {
             id: a.peer_id,
             conn_ip: pack_ip(client.conn_ip),
@@ -349,6 +374,7 @@ impl Tracker {
             if let Err(e) = self.rescan_allowed() {
                 self.warn(e.to_string());
             }
+            self.sync_t2t(now);
         }
         if save {
             let path = PathBuf::from(&self.config.dfile);
@@ -526,10 +552,10 @@ mod tests {
     }
 
     #[test]
-    fn unsupported_settings_fail() {
+    fn bad_settings_fail() {
         let mut c = TrackerConfig::default();
-        c.set("aggregator", "1").unwrap();
-        assert!(matches!(Tracker::new(c), Err(ConfigError::Unsupported { key: "aggregator", .. })));
+        c.set("aggregate_forward", "udp://127.0.0.1:1").unwrap();
+        assert!(matches!(Tracker::new(c), Err(ConfigError::InvalidValue { .. })));
         let mut c = TrackerConfig::default();
         c.set("favicon", "/no/such/favicon.ico").unwrap();
         assert!(Tracker::new(c).unwrap_err().to_string().contains("/no/such/favicon.ico"));

@@ -99,8 +99,13 @@ impl Tracker {
         };
         let warning = {
             let allowed = self.allowed.read();
-            if !allowed.allows(&info_hash) {
+            if !allowed.allows(&info_hash) || !self.aggregator.admits(params.password) {
                 return not_authorized(200, "Requested download is not authorized for use with this tracker.");
+            }
+            if params.tracker {
+                let multitracker = allowed.torrent(&info_hash).is_some_and(|t| t.has_announce_list);
+                drop(allowed);
+                return self.t2t_announce(&params, info_hash, multitracker);
             }
             let t = allowed.torrent(&info_hash).filter(|_| self.config.allowed_controls);
             if let Some(reason) = t.and_then(|t| t.failure_reason.as_deref()) {
@@ -113,6 +118,9 @@ impl Tracker {
             Err(e) => return garbage(&e.to_string()),
         };
         let client = self.client_addr(peer_ip, forwarded_ip(headers), a.ip);
+        if self.aggregator.is_on() {
+            return self.aggregated_announce(a, client, now);
+        }
         let form = match (a.compact, a.no_peer_id) {
             (Some(true), _) => PeerForm::Compact,
             _ if self.config.compact_reqd && client.conn_ip.is_ipv4() => {
@@ -151,7 +159,73 @@ impl Tracker {
             };
             announce_reply(&reply, Vec::with_capacity(256 + picks.len() * 8))
         });
+        self.forward_announce(query);
         bencoded(200, "OK", body)
+    }
+
+    /// An announce from another tracker (`tracker=1`, §4.4 step 3): refused when T2T is off
+    /// here, when it comes from ourselves, or (`autodetect`) for a torrent without an
+    /// announce-list; else answered with our own connectable, non-require-crypto peers in
+    /// compact form (0.3.18 sent a list of 6-byte strings that its own client rejected).
+    fn t2t_announce(&self, params: &AnnounceParams<'_>, info_hash: [u8; 20], multitracker: bool) -> HttpResponse {
+        let from = match params.peer_id.map(|raw| decode_20(raw, QueryError::PeerIdLength)) {
+            Some(Ok(id)) => id,
+            Some(Err(e)) => return garbage(&e.to_string()),
+            None => return garbage(&QueryError::PeerIdLength.to_string()),
+        };
+        match self.config.multitracker_allowed.as_str() {
+            "none" => return not_authorized(200, "disallowed"),
+            _ if from == self.tracker_id => return not_authorized(200, "disallowed"),
+            "autodetect" if !multitracker => {
+                return not_authorized(200, "Requested download is not authorized for multitracker use.")
+            }
+            _ => {}
+        }
+        let want = match params.numwant.map(|raw| super::query::parse_int(raw, "numwant")) {
+            Some(Ok(n)) => (n.max(0) as usize).min(self.config.response_size),
+            Some(Err(e)) => return garbage(&e.to_string()),
+            None => self.config.response_size,
+        };
+        let wanted = super::peer_select::Wanted {
+            want,
+            requester: from,
+            requester_is_seed: false,
+            crypto: CryptoMode::Plain,
+            family: Family::Any,
+        };
+        let body = Tracker::with_picks(|picks| {
+            let c = self.store.pick_own(&info_hash, &wanted, picks).unwrap_or_default();
+            let reply = AnnounceReply {
+                complete: c.seeds,
+                incomplete: c.leechers,
+                interval: self.config.multitracker_reannounce_interval,
+                min_interval: 0,
+                peers: picks,
+                form: PeerForm::Compact,
+                crypto: CryptoMode::Plain,
+                empty_list: false,
+                scrape: None,
+                seeded: false,
+                warning: None,
+            };
+            announce_reply(&reply, Vec::with_capacity(256 + picks.len() * 8))
+        });
+        Counters::bump(&self.counters.announces);
+        bencoded(200, "OK", body)
+    }
+
+    /// An announce to an aggregator: counted like any other (no NAT check), answered with
+    /// `{"response": "OK"}` and no peers.
+    fn aggregated_announce(
+        &self,
+        mut a: super::query::Announce,
+        client: super::core::ClientAddr,
+        now: u64,
+    ) -> HttpResponse {
+        a.numwant = Some(0);
+        let cx = AnnounceContext { client, dedicated: false, family: Family::Any, crypto: CryptoMode::Plain, now };
+        Tracker::with_picks(|picks| self.announce(&a, &cx, picks));
+        bencoded(200, "OK", b"d8:response2:OKe".to_vec())
     }
 
     pub(crate) fn is_dedicated_seed(&self, raw: Option<&[u8]>) -> bool {

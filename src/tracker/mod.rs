@@ -2,6 +2,11 @@
 //! fronts (a mio HTTP/1.1 server, a BEP 15 UDP server, and the C call).
 
 pub mod handler;
+// --- tracker2 helper: T2T, aggregation, hand-out caches
+pub mod aggregate;
+pub mod handout_cache;
+pub mod outgoing;
+pub mod t2t;
 
 // --- core (tracker core helper adds its modules here)
 pub mod allowed;

@@ -37,6 +37,8 @@ pub struct PeerRecord {
     pub nat_since: u32,
     /// The client's `key`, used to authenticate updates from a changed address.
     pub key: PeerKey,
+    /// Bytes the peer had left at its last announce (0 = seed), kept for the state file.
+    pub left: u64,
 }
 
 /// Packs an address into 16 bytes (IPv4 mapped).
@@ -107,6 +109,7 @@ mod tests {
             last_seen: 0,
             nat_since: 0,
             key: PeerKey::default(),
+            left: 0,
         };
         assert!(p.is_v4() && !p.handed_out());
         p.set(CONNECTABLE, true);

@@ -69,7 +69,8 @@ pub struct Picked {
 }
 
 impl Picked {
-    fn of(p: &PeerRecord) -> Self {
+    /// The hand-out copy of a stored peer.
+    pub fn of(p: &PeerRecord) -> Self {
         Picked { addr: p.addr, port: p.port, id: p.id, require_crypto: p.has(REQUIRE_CRYPTO) }
     }
 }
@@ -90,14 +91,18 @@ pub struct Wanted {
 }
 
 fn acceptable(p: &PeerRecord, w: &Wanted) -> bool {
+    p.id != w.requester && acceptable_for(p, w.crypto, w.family)
+}
+
+/// True when `p` may be handed out to a requester with these encryption wishes and families.
+pub fn acceptable_for(p: &PeerRecord, crypto: CryptoMode, family: Family) -> bool {
     p.handed_out()
-        && p.id != w.requester
-        && match w.family {
+        && match family {
             Family::Any => true,
             Family::V4 => p.is_v4(),
             Family::V6 => !p.is_v4(),
         }
-        && match w.crypto {
+        && match crypto {
             CryptoMode::Plain => !p.has(REQUIRE_CRYPTO),
             CryptoMode::Support => true,
             CryptoMode::Require => p.has(SUPPORT_CRYPTO),
@@ -144,6 +149,34 @@ pub fn sample(pool: &[PeerRecord], want: usize, w: &Wanted, rng: &mut Rng, out: 
     got
 }
 
+/// Appends up to `want` of `pool` (peers harvested from other trackers, whose encryption
+/// support is unknown: none for `requirecrypto` requesters) that match the request's address
+/// family, from a random starting point. Returns how many.
+pub fn sample_picked(pool: &[Picked], want: usize, w: &Wanted, rng: &mut Rng, out: &mut Vec<Picked>) -> usize {
+    if want == 0 || pool.is_empty() {
+        return 0;
+    }
+    let start = rng.below(pool.len());
+    let mut got = 0;
+    for i in 0..pool.len() {
+        let p = pool[(start + i) % pool.len()];
+        let v4 = p.addr[..12] == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff];
+        let family = match w.family {
+            Family::Any => true,
+            Family::V4 => v4,
+            Family::V6 => !v4,
+        };
+        if family && p.id != w.requester && w.crypto != CryptoMode::Require {
+            out.push(p);
+            got += 1;
+            if got == want {
+                break;
+            }
+        }
+    }
+    got
+}
+
 /// Chooses the peers of one reply from a swarm's seeds and leechers into `out`.
 pub fn pick(seeds: &[PeerRecord], leechers: &[PeerRecord], w: &Wanted, rng: &mut Rng, out: &mut Vec<Picked>) {
     if w.requester_is_seed {
@@ -183,6 +216,7 @@ mod tests {
                     last_seen: 1,
                     nat_since: 0,
                     key: PeerKey::default(),
+                    left: 1,
                 }
             })
             .collect()

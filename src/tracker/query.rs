@@ -205,6 +205,8 @@ pub struct AnnounceParams<'a> {
     pub scrape: bool,
     /// `tracker` (a T2T announce).
     pub tracker: bool,
+    /// `password` (an announce forwarded to an aggregator).
+    pub password: Option<&'a [u8]>,
 }
 
 impl<'a> AnnounceParams<'a> {
@@ -230,6 +232,7 @@ impl<'a> AnnounceParams<'a> {
                 b"supportcrypto" => &mut p.supportcrypto,
                 b"requirecrypto" => &mut p.requirecrypto,
                 b"seed_id" => &mut p.seed_id,
+                b"password" => &mut p.password,
                 b"check_seeded" => {
                     p.check_seeded = true;
                     continue;

@@ -11,7 +11,7 @@
 //! ```
 //!
 //! `nat` is 0 for a peer that passed its NAT check, else its failure count (2^30 = unchecked).
-//! `left` is stored as 0 (seed) or 1 (leecher): only the distinction is kept. A legacy file
+//! `left` is the peer's real amount left at its last announce (0 = seed). A legacy file
 //! holding only the peers dictionary is read too.
 
 use super::allowed::{AllowedDir, AllowedTorrent, SeenFile};
@@ -65,7 +65,9 @@ fn peer_value(p: &PeerRecord, seed: bool) -> OwnedValue {
     if !p.key.is_empty() {
         d.insert(b("key"), OwnedValue::bytes(p.key.as_bytes()));
     }
-    d.insert(b("left"), OwnedValue::Int(i64::from(!seed)));
+    // A record restored from an old file that kept only 0/1 still says which it was.
+    let left = if seed { 0 } else { p.left.max(1) };
+    d.insert(b("left"), OwnedValue::Int(i64::try_from(left).unwrap_or(i64::MAX)));
     let nat = if p.has(CONNECTABLE) {
         0
     } else if p.nat_failures > 0 {
@@ -89,7 +91,12 @@ fn allowed_value(t: &AllowedTorrent) -> OwnedValue {
     d.insert(b("path"), OwnedValue::bytes(t.path.to_string_lossy().as_bytes()));
     d.insert(b("type"), OwnedValue::bytes(if t.numfiles == 1 { "single" } else { "multiple" }));
     if t.has_announce_list {
-        d.insert(b("announce-list"), OwnedValue::List(Vec::new()));
+        let tiers = t
+            .announce_list
+            .iter()
+            .map(|tier| OwnedValue::List(tier.iter().map(|u| OwnedValue::bytes(u.as_bytes())).collect()))
+            .collect();
+        d.insert(b("announce-list"), OwnedValue::List(tiers));
     }
     if let Some(f) = &t.failure_reason {
         d.insert(b("failure reason"), OwnedValue::bytes(f));
@@ -157,6 +164,7 @@ fn decode_peer(id: &[u8], d: &Dict<'_>) -> Result<(PeerRecord, bool), StateError
         last_seen: 0,
         nat_since: 0,
         key: PeerKey::new(d.get_bytes(b"key").unwrap_or(b"")),
+        left: u64::try_from(left).map_err(|_| StateError::Layout("peer left is negative"))?,
     };
     rec.set(SUPPORT_CRYPTO, d.get_int(b"supportcrypto").unwrap_or(0) != 0);
     rec.set(REQUIRE_CRYPTO, d.get_int(b"requirecrypto").unwrap_or(0) != 0);
@@ -196,6 +204,7 @@ fn decode_allowed(allowed: &Dict<'_>, files: Option<&Dict<'_>>) -> Result<Allowe
             failure_reason: text(b"failure reason"),
             warning_message: text(b"warning message"),
             has_announce_list: d.get(b"announce-list").is_some(),
+            announce_list: super::allowed::announce_tiers(d.get_list(b"announce-list")),
         };
         dir.torrents.insert(hash_key(h)?, t);
     }
@@ -255,6 +264,7 @@ mod tests {
             last_seen: 77,
             nat_since: 0,
             key: PeerKey::new(b"k1"),
+            left: if flags & CONNECTABLE != 0 { 0 } else { 123_456_789_012 },
         }
     }
 
@@ -271,7 +281,8 @@ mod tests {
                 numfiles: 1,
                 failure_reason: None,
                 warning_message: Some("w".into()),
-                has_announce_list: false,
+                has_announce_list: true,
+                announce_list: vec![vec!["http://a/announce".into()], vec!["http://b/x".into(), "http://c/y".into()]],
             },
         );
         dir.files.insert("/t/a.torrent".into(), SeenFile { mtime: 5, size: 9, hash: Some([3; 20]) });
@@ -295,10 +306,12 @@ mod tests {
         for ((a, sa), (b, sb)) in peers.iter().zip(&snap.peers[0].1) {
             assert_eq!(sa, sb);
             assert_eq!((a.addr, a.conn_ip, a.port, a.flags, a.key), (b.addr, b.conn_ip, b.port, b.flags, b.key));
+            assert_eq!(a.left, b.left, "the real amount left survives");
             assert_eq!(a.last_seen, 0, "restored peers expire at the first sweep");
         }
         let dir = back.allowed_dir.unwrap();
         assert_eq!(dir.torrents[&[3; 20]].warning_message.as_deref(), Some("w"));
+        assert_eq!(dir.torrents[&[3; 20]].announce_list[1], vec!["http://b/x".to_string(), "http://c/y".into()]);
         assert_eq!(dir.files.len(), 1);
     }
 

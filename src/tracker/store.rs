@@ -47,6 +47,7 @@ impl SwarmCounts {
 pub struct SwarmStore {
     shards: Box<[RwLock<Shard>]>,
     hasher: RandomState,
+    cache_lifetime: u32,
 }
 
 impl std::fmt::Debug for SwarmStore {
@@ -62,7 +63,24 @@ impl SwarmStore {
         let shards = (0..SHARDS)
             .map(|_| RwLock::new(Shard { torrents: HashMap::new(), rng: Rng::new(root.next_u64()) }))
             .collect();
-        SwarmStore { shards, hasher: RandomState::new() }
+        SwarmStore { shards, hasher: RandomState::new(), cache_lifetime: 0 }
+    }
+
+    /// Sets how long a swarm's hand-out caches live, in seconds (0 = no caches: every reply
+    /// samples the swarm afresh).
+    pub fn set_cache_lifetime(&mut self, seconds: u32) {
+        self.cache_lifetime = seconds;
+    }
+
+    /// Replaces the peers harvested from other trackers for torrent `h`, if tracked.
+    pub fn set_harvested(&self, h: &InfoHash, peers: Vec<Picked>) -> bool {
+        match self.shard(h).write().torrents.get_mut(h) {
+            Some(s) => {
+                s.set_harvested(peers);
+                true
+            }
+            None => false,
+        }
     }
 
     fn shard(&self, h: &InfoHash) -> &RwLock<Shard> {
@@ -88,9 +106,19 @@ impl SwarmStore {
         };
         let outcome = swarm.announce(update);
         if let Some(w) = wanted {
-            swarm.pick(w, &mut shard.rng, out);
+            swarm.pick(w, &mut shard.rng, update.now, self.cache_lifetime, out);
         }
         (outcome, SwarmCounts::of(swarm))
+    }
+
+    /// Chooses peers of torrent `h` from its own swarm only (no caches, no harvested peers: a
+    /// T2T reply must not pass on what other trackers told us), with its counts.
+    pub fn pick_own(&self, h: &InfoHash, wanted: &Wanted, out: &mut Vec<Picked>) -> Option<SwarmCounts> {
+        let mut guard = self.shard(h).write();
+        let shard = &mut *guard;
+        let swarm = shard.torrents.get(h)?;
+        swarm.pick_own(wanted, &mut shard.rng, out);
+        Some(SwarmCounts::of(swarm))
     }
 
     /// The counts of one torrent, if tracked.

@@ -7,12 +7,15 @@
 //! counts a new peer announcing `completed`, +1 when a known peer's `left` reaches 0 and −1
 //! when it goes back above 0.
 
+use super::handout_cache::{HandoutCache, Sources};
 use super::peer::{PeerRecord, CONNECTABLE, DEDICATED_SEED, NAT_PENDING, REQUIRE_CRYPTO, SUPPORT_CRYPTO};
-use super::peer_select::{pick, Picked, Rng, Wanted};
+use super::peer_select::{pick, sample_picked, Picked, Rng, Wanted};
 use super::query::{Event, PeerId, PeerKey};
 use std::collections::HashMap;
 
 const SEED_BIT: u32 = 1 << 31;
+/// Flags that change how (or whether) a peer is handed out.
+const HANDOUT_FLAGS: u8 = CONNECTABLE | REQUIRE_CRYPTO | SUPPORT_CRYPTO;
 
 /// Seconds after which a queued NAT check that never reported back counts as a failed attempt
 /// (a driver lost the job), so the peer can be checked again.
@@ -75,6 +78,8 @@ pub struct Swarm {
     /// Downloads completed (BitTornado's `completed` / scrape `downloaded`).
     pub completed: u64,
     dedicated: u32,
+    cache: HandoutCache,
+    harvested: Vec<Picked>,
 }
 
 impl Swarm {
@@ -186,9 +191,13 @@ impl Swarm {
                 last_seen: u.now,
                 nat_since: 0,
                 key: u.key,
+                left: u.left,
             };
             Self::apply_flags(&mut rec, u);
             let nat_check = Self::nat_decision(&mut rec, u, true);
+            if rec.handed_out() {
+                self.cache.added(&rec, u.left == 0);
+            }
             self.insert(rec, u.left == 0);
             return UpdateOutcome::Stored { nat_check };
         };
@@ -198,6 +207,9 @@ impl Swarm {
         }
         let (mut rec, was_seed) = self.remove(&u.id).expect("peer just found");
         if u.event == Event::Stopped {
+            if existing.handed_out() {
+                self.cache.removed();
+            }
             return UpdateOutcome::Removed;
         }
         let seed = u.left == 0;
@@ -211,11 +223,19 @@ impl Swarm {
         rec.conn_ip = u.conn_ip;
         rec.port = u.port;
         rec.last_seen = u.now;
+        rec.left = u.left;
         if !u.key.is_empty() {
             rec.key = u.key;
         }
         Self::apply_flags(&mut rec, u);
         let nat_check = Self::nat_decision(&mut rec, u, moved);
+        let changed = moved || was_seed != seed || existing.flags & HANDOUT_FLAGS != rec.flags & HANDOUT_FLAGS;
+        if changed && existing.handed_out() {
+            self.cache.removed();
+        }
+        if changed && rec.handed_out() {
+            self.cache.added(&rec, seed);
+        }
         self.insert(rec, seed);
         UpdateOutcome::Stored { nat_check }
     }
@@ -258,16 +278,52 @@ impl Swarm {
         }
         rec.set(NAT_PENDING, false);
         if ok {
+            let newly = !rec.has(CONNECTABLE);
             rec.set(CONNECTABLE, true);
+            let copy = *rec;
+            let seed = self.find(id).is_some_and(|slot| slot & SEED_BIT != 0);
+            if newly && copy.handed_out() {
+                self.cache.added(&copy, seed);
+            }
         } else {
             rec.nat_failures = rec.nat_failures.saturating_add(1);
         }
         true
     }
 
-    /// Chooses reply peers into `out`.
-    pub fn pick(&self, w: &Wanted, rng: &mut Rng, out: &mut Vec<Picked>) {
+    /// Chooses reply peers into `out`, from the hand-out caches (rebuilt when stale) or, with
+    /// a cache lifetime of 0 seconds, by sampling the swarm afresh.
+    pub fn pick(&mut self, w: &Wanted, rng: &mut Rng, now: u32, cache_lifetime: u32, out: &mut Vec<Picked>) {
+        if cache_lifetime > 0 {
+            let src = Sources { seeds: &self.seeds, leechers: &self.leechers, harvested: &self.harvested };
+            self.cache.pick(src, w, now, cache_lifetime, rng, out);
+            return;
+        }
+        let before = out.len();
         pick(&self.seeds, &self.leechers, w, rng, out);
+        let room = w.want.saturating_sub(out.len() - before);
+        sample_picked(&self.harvested, room, w, rng, out);
+    }
+
+    /// Chooses reply peers from this swarm's own peers only, sampled afresh.
+    pub fn pick_own(&self, w: &Wanted, rng: &mut Rng, out: &mut Vec<Picked>) {
+        pick(&self.seeds, &self.leechers, w, rng, out);
+    }
+
+    /// Replaces the peers harvested from other trackers (handed out as leechers, not counted).
+    pub fn set_harvested(&mut self, peers: Vec<Picked>) {
+        self.harvested = peers;
+        self.cache.clear();
+    }
+
+    /// The peers harvested from other trackers.
+    pub fn harvested(&self) -> &[Picked] {
+        &self.harvested
+    }
+
+    /// Number of hand-out pool sets built (one per reply filter asked for).
+    pub fn cached_pool_sets(&self) -> usize {
+        self.cache.sets()
     }
 
     /// Drops peers last seen before `before`; returns how many were dropped.
@@ -277,6 +333,7 @@ impl Swarm {
         self.leechers.retain(|p| p.last_seen >= before);
         if self.len() != n {
             self.reindex();
+            self.cache.clear();
         }
         n - self.len()
     }
@@ -378,7 +435,7 @@ mod tests {
             family: Family::Any,
         };
         let mut out = Vec::new();
-        s.pick(&w, &mut Rng::new(1), &mut out);
+        s.pick(&w, &mut Rng::new(1), 100, 600, &mut out);
         assert!(out.is_empty(), "unchecked peers are not handed out");
         for attempt in 1..=3u8 {
             assert!(s.nat_result(&[1; 20], u.addr, u.port, false));
@@ -401,10 +458,35 @@ mod tests {
         u2.nat_check = true;
         s.announce(&u2);
         assert!(s.nat_result(&[2; 20], u2.addr, u2.port, true));
-        s.pick(&w, &mut Rng::new(1), &mut out);
+        s.pick(&w, &mut Rng::new(1), 100, 600, &mut out);
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].id, [2; 20]);
         assert_eq!(s.leechers(), 2, "unconnectable peers still count");
+    }
+
+    #[test]
+    fn harvested_peers_join_replies_with_or_without_caches() {
+        let mut s = Swarm::default();
+        s.announce(&update(1, 0, Event::Started));
+        let far = Picked { addr: pack_ip("10.7.7.7".parse().unwrap()), port: 7, id: [0; 20], require_crypto: false };
+        s.set_harvested(vec![far]);
+        let w = Wanted {
+            want: 10,
+            requester: [9; 20],
+            requester_is_seed: false,
+            crypto: CryptoMode::Plain,
+            family: Family::Any,
+        };
+        for lifetime in [0, 600] {
+            let mut out = Vec::new();
+            s.pick(&w, &mut Rng::new(1), 100, lifetime, &mut out);
+            assert_eq!(out.len(), 2, "lifetime {lifetime}");
+            assert!(out.contains(&far));
+        }
+        assert_eq!((s.seeds(), s.leechers()), (1, 0), "harvested peers are not counted");
+        let mut out = Vec::new();
+        s.pick_own(&w, &mut Rng::new(1), &mut out);
+        assert_eq!(out.len(), 1, "T2T replies carry only our own peers");
     }
 
     #[test]

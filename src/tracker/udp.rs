@@ -68,7 +68,8 @@ impl Tracker {
     }
 
     fn udp_announce(&self, u: &UdpAnnounce, ip: IpAddr, out: &mut Vec<u8>, now: u64) -> bool {
-        if !self.allowed.read().allows(&u.info_hash) {
+        // A password aggregator cannot check a UDP announce (no query, no password): refused.
+        if !self.allowed.read().allows(&u.info_hash) || !self.aggregator.admits(None) {
             return self.udp_error(
                 out,
                 u.transaction_id,
@@ -86,7 +87,7 @@ impl Tracker {
             event: u.event,
             compact: Some(true),
             no_peer_id: true,
-            numwant: usize::try_from(u.num_want).ok(),
+            numwant: if self.aggregator.is_on() { Some(0) } else { usize::try_from(u.num_want).ok() },
             key: PeerKey::new(&u.key.to_be_bytes()),
             ip: given,
             supportcrypto: false,
@@ -95,6 +96,7 @@ impl Tracker {
         let client = self.client_addr(ip, None, a.ip);
         let family = if ip.is_ipv4() { Family::V4 } else { Family::V6 };
         let cx = AnnounceContext { client, dedicated: false, family, crypto: CryptoMode::Plain, now };
+        self.forward_udp_announce(&a, client.addr);
         Tracker::with_picks(|picks| {
             let r = self.announce(&a, &cx, picks);
             let interval = clamp32(self.config.reannounce_interval);

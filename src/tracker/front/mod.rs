@@ -6,6 +6,7 @@
 
 pub mod http_conn;
 pub mod http_response;
+pub mod outgoing;
 pub mod server;
 pub mod socket;
 pub mod udp_server;
