@@ -244,3 +244,24 @@ fn announces_carry_the_configured_ip_and_the_session_reports_its_port() {
     assert!(line.contains("&event=started"), "announce line: {line}");
     conn.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 24\r\n\r\nd8:intervali60e5:peers0:e").unwrap();
 }
+
+/// A leecher that connects while the seeder rechecks (and so first hears it has nothing) learns
+/// of every piece once the check ends.
+#[test]
+fn a_rechecked_seeder_serves_new_leechers() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    common::data_file(&src.join("file.bin"), 2_500_000, 9);
+    let meta = mktorrent(&src.join("file.bin"), &dir.path().join("f.torrent"), 16);
+    let seeder = common::loopback_session();
+    let s = seeder.add_torrent(AddParams::new(meta.clone(), &src)).unwrap();
+    common::wait_status(&s, "seeder check", Duration::from_secs(20), seeding);
+    s.force_recheck().unwrap();
+    common::wait_status(&s, "recheck", Duration::from_secs(20), seeding);
+    let leecher = common::loopback_session();
+    let mut p = AddParams::new(meta.clone(), dir.path().join("out"));
+    p.peers.push(format!("127.0.0.1:{}", seeder.listen_port()).parse().unwrap());
+    let l = leecher.add_torrent(p).unwrap();
+    common::wait_status(&l, "download from the rechecked seeder", Duration::from_secs(30), seeding);
+    same_tree(&src, &dir.path().join("out"));
+}

@@ -402,6 +402,10 @@ impl Torrent {
             self.events.push(SessionEvent::Finished { torrent: self.id });
         }
         self.start_super_seed(now);
+        if !self.peers.is_empty() && !self.is_super_seeding() {
+            // Peers that connected while we were checking saw none of these pieces.
+            self.outbox.extend(self.have.iter_set().map(Action::BroadcastHave));
+        }
     }
 
     /// Handles a finished hash job of this torrent.
