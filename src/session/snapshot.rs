@@ -104,6 +104,7 @@ fn peer_info(c: &PeerConn, pieces: u32, snub_time: std::time::Duration, now: Ins
         am_interested: c.am_interested,
         peer_choking: c.peer_choking,
         snubbed: stats.is_snubbed(now, snub_time),
+        encrypted: c.is_rc4(),
         progress: if pieces == 0 { 0.0 } else { f64::from(c.has.count()) / f64::from(pieces) },
     }
 }

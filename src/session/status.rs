@@ -111,6 +111,8 @@ pub struct PeerInfo {
     pub peer_choking: bool,
     /// It unchoked us but sent nothing for the snub time.
     pub snubbed: bool,
+    /// The connection's data is encrypted (MSE with RC4).
+    pub encrypted: bool,
     /// Fraction of the torrent it has, 0..=1.
     pub progress: f64,
 }

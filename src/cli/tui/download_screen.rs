@@ -166,6 +166,7 @@ mod tests {
             am_interested: true,
             peer_choking: false,
             snubbed: false,
+            encrypted: false,
             progress: 1.0,
         };
         let spew = SpewModel { peers: vec![PeerRow { info, speed: 0.0 }], have: 3, total: 10, ..Default::default() };

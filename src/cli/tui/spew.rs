@@ -97,8 +97,9 @@ pub fn row(n: usize, p: &PeerRow) -> String {
     let mut addr = i.addr.to_string();
     addr.truncate(21);
     format!(
-        "{n:>3} {addr:<21} {} {:>11} {}{} {:>11} {}{}{} {:>5.1}% {:>11}",
+        "{n:>3} {addr:<21} {}{}{:>11} {}{} {:>11} {}{}{} {:>5.1}% {:>11}",
         if i.outgoing { 'L' } else { 'R' },
+        if i.encrypted { '+' } else { ' ' },
         speed(i.upload_rate),
         flag(i.peer_interested, 'I'),
         flag(i.am_choking, 'C'),
@@ -153,6 +154,7 @@ mod tests {
             am_interested: true,
             peer_choking: true,
             snubbed: true,
+            encrypted: false,
             progress,
         }
     }
@@ -165,6 +167,9 @@ mod tests {
         assert!(header().starts_with("  # IP "));
         let r = row(12, &PeerRow { info: PeerInfo { outgoing: false, snubbed: false, ..peer(1, 1.0) }, speed: 0.0 });
         assert!(r.contains(" R ") && r.contains("IC  100.0%"), "{r}");
+        let r = row(3, &PeerRow { info: PeerInfo { encrypted: true, ..peer(6882, 0.5) }, speed: 0.0 });
+        assert!(r.contains(" L+ "), "encrypted connections are flagged: {r}");
+        assert_eq!(header().len(), r.len());
     }
 
     #[test]
