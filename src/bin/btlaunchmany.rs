@@ -6,7 +6,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use bitgocho::cli::launcher::{self, Launcher, LauncherConfig, ManyRequest};
+use bitgocho::cli::launcher::{self, Launcher, LauncherConfig};
 use bitgocho::cli::launchmany;
 use bitgocho::cli::{self, signals, Exit};
 
@@ -20,17 +20,7 @@ fn main() -> ExitCode {
 
 fn run(args: &[String]) -> Result<(), Exit> {
     let table = launchmany::launchmany_options();
-    let config = match launcher::parse_command_line(args, "btlaunchmany", &table)? {
-        ManyRequest::Version => {
-            println!("{}", cli::version_string());
-            return Ok(());
-        }
-        ManyRequest::Help(text) => {
-            print!("{text}");
-            return Ok(());
-        }
-        ManyRequest::Run(config) => config,
-    };
+    let Some(config) = launcher::config_or_print(args, "btlaunchmany", &table)? else { return Ok(()) };
     signals::install().map_err(|e| Exit::Failure(e.to_string()))?;
     let session = launcher::start_session(&config.cfg)?;
     let mut launcher = Launcher::new(&session, &config);

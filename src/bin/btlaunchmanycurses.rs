@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime};
 
-use bitgocho::cli::launcher::{self, Launcher, LauncherConfig, ManyRequest};
+use bitgocho::cli::launcher::{self, Launcher, LauncherConfig};
 use bitgocho::cli::launchmany;
 use bitgocho::cli::tui::local_time::LocalTime;
 use bitgocho::cli::tui::many_screen::{self, ManyModel, ManyRow};
@@ -28,17 +28,7 @@ fn tui_failure(e: TuiError) -> Exit {
 
 fn run(args: &[String]) -> Result<(), Exit> {
     let table = launchmany::launchmanycurses_options();
-    let config = match launcher::parse_command_line(args, "btlaunchmanycurses", &table)? {
-        ManyRequest::Version => {
-            println!("{}", cli::version_string());
-            return Ok(());
-        }
-        ManyRequest::Help(text) => {
-            print!("{text}");
-            return Ok(());
-        }
-        ManyRequest::Run(config) => config,
-    };
+    let Some(config) = launcher::config_or_print(args, "btlaunchmanycurses", &table)? else { return Ok(()) };
     signals::install().map_err(|e| Exit::Failure(e.to_string()))?;
     let mut screen = Screen::enter("btlaunchmanycurses", "btlaunchmany").map_err(tui_failure)?;
     let session = launcher::start_session(&config.cfg)?;

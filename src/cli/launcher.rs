@@ -58,6 +58,26 @@ pub fn usage_text(tool: &str, table: &[options::Opt]) -> String {
 /// Parses and checks a launcher command line against `table` (whose defaults differ between
 /// btlaunchmany and btlaunchmanycurses). With no directory the usage is printed and a usage
 /// error returned; options the engine does not apply are named on stderr.
+/// Parses the command line of `tool`; prints the version or the usage and returns `None` when
+/// that is what was asked.
+pub fn config_or_print(
+    args: &[String],
+    tool: &str,
+    table: &[options::Opt],
+) -> Result<Option<Box<LauncherConfig>>, Exit> {
+    Ok(match parse_command_line(args, tool, table)? {
+        ManyRequest::Version => {
+            println!("{}", super::version_string());
+            None
+        }
+        ManyRequest::Help(text) => {
+            print!("{text}");
+            None
+        }
+        ManyRequest::Run(config) => Some(config),
+    })
+}
+
 pub fn parse_command_line(args: &[String], tool: &str, table: &[options::Opt]) -> Result<ManyRequest, Exit> {
     let (peers, rest) = headless::split_peers(args);
     let parsed = options::parse(&rest, table, 0, Some(1))?;

@@ -225,16 +225,15 @@ pub fn render(errors: &[String], f: &StatusFigures) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn figures(phase: Phase) -> StatusFigures {
+impl StatusFigures {
+    /// Figures of a half-done 700 MiB download, for the display tests.
+    pub(crate) fn sample(phase: Phase, fraction: f64, eta: Option<u64>) -> StatusFigures {
         StatusFigures {
             name: "ubuntu.iso".into(),
             total_size: 734_003_200,
-            fraction: 0.45678,
+            fraction,
             phase,
-            eta: Some(3725),
+            eta,
             download_to: "/tmp/ubuntu.iso".into(),
             down_rate: 12_697.6,
             up_rate: 2048.0,
@@ -246,6 +245,15 @@ mod tests {
             peers_done: 0.314,
             swarm_rate: 51_200.0,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn figures(phase: Phase) -> StatusFigures {
+        StatusFigures::sample(phase, 0.45678, Some(3725))
     }
 
     #[test]

@@ -92,23 +92,7 @@ mod tests {
     use ratatui::Terminal;
 
     fn figures(phase: Phase) -> StatusFigures {
-        StatusFigures {
-            name: "ubuntu.iso".into(),
-            total_size: 734_003_200,
-            fraction: 0.5,
-            phase,
-            eta: Some(3725),
-            download_to: "/tmp/ubuntu.iso".into(),
-            down_rate: 12_697.6,
-            up_rate: 2048.0,
-            uploaded: 3 * 1_048_576,
-            downloaded: 12 * 1_048_576,
-            seeds: 2,
-            distributed_copies: 1.5,
-            peers: 5,
-            peers_done: 0.314,
-            swarm_rate: 51_200.0,
-        }
+        StatusFigures::sample(phase, 0.5, Some(3725))
     }
 
     fn draw(model: &DownloadModel, w: u16, h: u16) -> Vec<String> {
