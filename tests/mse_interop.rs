@@ -11,11 +11,11 @@ use bitgocho::session::{AddParams, Session, SessionSettings, TorrentHandle};
 use bitgocho::tracker::natcheck::{check_peer, NatJob};
 use common::aria2::Aria2;
 use common::bttrack::Bttrack;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{channel, Receiver};
+use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -78,26 +78,10 @@ struct LtEnc {
 
 impl LtEnc {
     fn start(torrent: &Path, save: &Path, enc: &str, peers: &[SocketAddr]) -> LtEnc {
-        let py = Path::new("/usr/bin/python3");
-        assert!(py.exists(), "/usr/bin/python3 is missing: install the apt package python3-libtorrent");
-        let mut cmd = Command::new(py);
-        cmd.arg("-c").arg(LT_SCRIPT).arg(torrent).arg(save).arg(LIFE.as_secs().to_string()).arg(enc);
+        let mut cmd = common::libtorrent::python_libtorrent(LT_SCRIPT);
+        cmd.arg(torrent).arg(save).arg(LIFE.as_secs().to_string()).arg(enc);
         cmd.args(peers.iter().map(|p| p.to_string()));
-        let mut child = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start /usr/bin/python3");
-        let (tx, lines) = channel();
-        let out = child.stdout.take().expect("stdout");
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
+        let (child, lines) = common::libtorrent::spawn_with_lines(cmd.stderr(Stdio::null()));
         let mut lt = LtEnc { child, lines, port: 0, seen: Vec::new() };
         let line = lt.expect_line("PORT", Duration::from_secs(20));
         lt.port = line[5..].trim().parse().expect("port number");

@@ -64,27 +64,11 @@ impl LtPeer {
         life: Duration,
         upload_limit: u32,
     ) -> LtPeer {
-        let py = Path::new("/usr/bin/python3");
-        assert!(py.exists(), "/usr/bin/python3 is missing: install the apt package python3-libtorrent");
-        let mut cmd = Command::new(py);
-        cmd.arg("-c").arg(SCRIPT).arg(torrent).arg(save).arg(life.as_secs().to_string());
+        let mut cmd = python_libtorrent(SCRIPT);
+        cmd.arg(torrent).arg(save).arg(life.as_secs().to_string());
         cmd.arg(upload_limit.to_string());
         cmd.args(peers.iter().map(|p| p.to_string()));
-        let mut child = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start /usr/bin/python3");
-        let (tx, lines) = channel();
-        let out = child.stdout.take().expect("stdout");
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
+        let (mut child, lines) = spawn_with_lines(cmd.stderr(Stdio::piped()));
         let stderr = Arc::new(Mutex::new(String::new()));
         let err = child.stderr.take().expect("stderr");
         let sink = stderr.clone();
@@ -143,4 +127,28 @@ impl Drop for LtPeer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Debian's python (the one with python3-libtorrent) running `script`; fails loudly without it.
+pub fn python_libtorrent(script: &str) -> Command {
+    let py = Path::new("/usr/bin/python3");
+    assert!(py.exists(), "/usr/bin/python3 is missing: install the apt package python3-libtorrent");
+    let mut cmd = Command::new(py);
+    cmd.arg("-c").arg(script);
+    cmd
+}
+
+/// Starts `cmd` with its stdout read line by line on a thread; the lines arrive on the receiver.
+pub fn spawn_with_lines(cmd: &mut Command) -> (Child, Receiver<String>) {
+    let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).spawn().expect("start /usr/bin/python3");
+    let (tx, lines) = channel();
+    let out = child.stdout.take().expect("stdout");
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    (child, lines)
 }
