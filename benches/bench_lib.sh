@@ -13,7 +13,7 @@ need_tools() {
   command -v /usr/bin/time >/dev/null || { echo "/usr/bin/time missing (apt-get install time)" >&2; exit 1; }
 }
 
-build_ours() { cargo build --release --quiet --bin bitgocho-bench; }
+build_ours() { cargo build --release --quiet --bin bitgocho-bench --bin btdownloadheadless; }
 
 # big_data: 1 GiB of random bytes and a v1 torrent with 1 MiB pieces, made once; page cache warmed.
 big_data() {

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Engine download benchmarks over loopback TCP, warm page cache on the seeding side (issue 4 §8):
 #  1. A libtorrent seeder (Python binding, uTP off) serves a 1 GiB single-file torrent (1 MiB pieces);
-#     libtorrent's own leecher and our engine (target/release/bitgocho-bench leech) download it in
-#     alternation, ROUNDS each, the target deleted and `sync`ed between runs. Prints median/min per side
-#     and the ratio ours/libtorrent (target <= 0.5).
+#     libtorrent's own leecher, our engine (target/release/bitgocho-bench leech) and btdownloadheadless
+#     download it in turn, ROUNDS each, the target deleted and `sync`ed between runs. Prints median/min
+#     per side and the ratios ours/libtorrent (target <= 0.5). btdownloadheadless is timed from its
+#     start to its first `Download Succeeded!` status (benches/headless_until_done.py), so its figure
+#     also holds process start-up and reading the torrent.
 #  2. Our seeder -> our leecher, 1 GiB, ROUNDS runs: prints the rate (target > 1 GiB/s).
 # Times are from adding the torrent to "finished" (every piece received and hash-checked), measured
 # inside each leecher process. Usage: benches/download.sh [rounds]   (SEED_TASKSET="taskset -c 0" pins seeders)
@@ -26,7 +28,7 @@ verify() {
 echo "== 1. libtorrent seeder -> libtorrent leecher vs our leecher ($ROUNDS rounds, alternating)"
 "$PY" -c 'import libtorrent as lt; print("libtorrent", lt.__version__, "(default settings, uTP off)")'
 start_seeder lt "$TORRENT" "$DATA/big"
-lt_times=(); our_times=(); lt_cpu=(); our_cpu=()
+lt_times=(); our_times=(); lt_cpu=(); our_cpu=(); hl_times=()
 for r in $(seq 1 "$ROUNDS"); do
   fresh_target
   timed "$LOG/lt.$r" timeout 180 "$PY" "$LTDIR/lt_leech.py" "$TORRENT" "$DL" "127.0.0.1:$SEED_PORT" 170
@@ -37,13 +39,21 @@ for r in $(seq 1 "$ROUNDS"); do
   o=$(field seconds "$(cat "$LOG/ours.$r")"); our_times+=("$o")
   lt_cpu+=("$(cpu_of "$LOG/lt.$r")"); our_cpu+=("$(cpu_of "$LOG/ours.$r")")
   verify bitgocho
+  fresh_target
+  timeout 180 "$PY" "$LTDIR/headless_until_done.py" 170 "$ROOT/target/release/btdownloadheadless" \
+    --peer "127.0.0.1:$SEED_PORT" --saveas "$DL/big.bin" --display_interval 0.1 "$TORRENT" > "$LOG/hl.$r"
+  h=$(field seconds "$(cat "$LOG/hl.$r")"); hl_times+=("$h")
+  verify btdownloadheadless
+  echo "round $r: btdownloadheadless ${h}s ($(field cpu_user "$(cat "$LOG/hl.$r")")u+$(field cpu_sys "$(cat "$LOG/hl.$r")")s cpu)"
   echo "round $r: libtorrent ${l}s ($(field cpu_user "$(cat "$LOG/lt.$r")")u+$(field cpu_sys "$(cat "$LOG/lt.$r")")s cpu)" \
        " ours ${o}s ($(field cpu_user "$(cat "$LOG/ours.$r")")u+$(field cpu_sys "$(cat "$LOG/ours.$r")")s cpu)"
 done
 stop_seeder
 stats "libtorrent leecher" "${lt_times[@]}"; lt_med=$STAT_MEDIAN; lt_min=$STAT_MIN
 stats "bitgocho leecher" "${our_times[@]}"; our_med=$STAT_MEDIAN; our_min=$STAT_MIN
+stats "btdownloadheadless" "${hl_times[@]}"; hl_med=$STAT_MEDIAN; hl_min=$STAT_MIN
 echo "RATIO ours/libtorrent download: median $(ratio "$our_med" "$lt_med"), min $(ratio "$our_min" "$lt_min") (target <= 0.5)"
+echo "RATIO btdownloadheadless/libtorrent download: median $(ratio "$hl_med" "$lt_med"), min $(ratio "$hl_min" "$lt_min")"
 echo "CPU per download (user+sys, whole process): libtorrent median $(median "${lt_cpu[@]}")s," \
      "ours median $(median "${our_cpu[@]}")s; ratio $(ratio "$(median "${our_cpu[@]}")" "$(median "${lt_cpu[@]}")")"
 

@@ -236,6 +236,7 @@ impl Reactor {
                 let tid = (result.id >> 32) as TorrentId;
                 let threads = self.cfg.hash_threads as u32;
                 match self.torrents.get_mut(&tid) {
+                    Some(t) if result.io => t.on_resume_saved(result.write_error),
                     Some(t) => {
                         t.on_hash(result, &self.pool, threads, now);
                         if let Some(w) = self.web.get_mut(&tid) {
@@ -462,7 +463,7 @@ impl Reactor {
         let Some(t) = self.torrents.get_mut(&id) else { return };
         t.pump_check(&self.pool, threads, now);
         if t.resume_due(now) {
-            t.save_resume();
+            t.save_resume_in_background(&self.pool);
         }
         if let Some(due) = t.announcer.due(now) {
             let req = t.announcer.request(&due, Self::announce_base_of(t, self.listen_port, &self.cfg));

@@ -184,6 +184,12 @@ pub struct Torrent {
     /// Where resume records are kept.
     pub resume_dir: Option<PathBuf>,
     pub(super) resume_dirty: bool,
+    /// A resume record is being saved on the writer thread.
+    pub(super) resume_saving: bool,
+    /// Number of the latest resume save started, and of the latest written (shared with the
+    /// writer thread, so an older record never replaces a newer one).
+    pub(super) resume_gen: u64,
+    pub(super) resume_written: Arc<parking_lot::Mutex<u64>>,
     pub(super) last_resume: Option<Instant>,
     pub(super) wasted: u64,
     pub(super) hash_fails: u32,
@@ -316,6 +322,9 @@ impl Torrent {
             },
             resume_dir: params.resume_dir.clone(),
             resume_dirty: false,
+            resume_saving: false,
+            resume_gen: 0,
+            resume_written: Arc::new(parking_lot::Mutex::new(0)),
             last_resume: Some(now),
             wasted: 0,
             hash_fails: 0,

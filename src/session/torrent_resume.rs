@@ -5,6 +5,7 @@ use super::bitfield::Bitfield;
 use super::event::SessionEvent;
 use super::status::TorrentState;
 use super::torrent::Torrent;
+use crate::storage::hash_pool::HashPool;
 use crate::storage::resume::ResumeData;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -40,34 +41,62 @@ impl Torrent {
         }
     }
 
-    /// Writes the resume record (after syncing the data it describes), if a resume directory is
-    /// set and something changed since the last save.
+    /// Writes the resume record (after syncing the data it describes) now, if a resume directory
+    /// is set and something changed since the last save (on removal and shutdown).
     pub fn save_resume(&mut self) {
         if !self.resume_dirty || self.state == TorrentState::Checking {
             return;
         }
-        let Some(path) = self.resume_path() else { return };
-        if let Err(e) = self.store.sync() {
-            self.events
-                .push(SessionEvent::StorageError { torrent: self.id, message: format!("cannot sync data: {e}") });
+        let Some(save) = self.resume_writer() else { return };
+        match save() {
+            Ok(()) => self.resume_dirty = false,
+            Err(message) => self.events.push(SessionEvent::StorageError { torrent: self.id, message }),
+        }
+    }
+
+    /// Saves the resume record like [`Torrent::save_resume`], but on the writer thread, after the
+    /// piece writes queued before it, so the reactor never waits for the sync.
+    pub fn save_resume_in_background(&mut self, pool: &HashPool) {
+        if !self.resume_dirty || self.resume_saving || self.state == TorrentState::Checking {
             return;
         }
-        let record = ResumeData {
-            info_hash: self.info_hash,
-            pieces: self.have.as_wire().to_vec(),
-            files: (0..self.meta.files().len()).map(|i| self.store.file_stamp(i)).collect(),
-        };
-        let written = path
-            .parent()
-            .map_or(Ok(()), std::fs::create_dir_all)
-            .and_then(|_| crate::fsutil::write_atomic(&path, &record.encode()));
-        match written {
-            Ok(()) => self.resume_dirty = false,
-            Err(e) => self.events.push(SessionEvent::StorageError {
-                torrent: self.id,
-                message: format!("cannot write resume data {}: {e}", path.display()),
-            }),
+        let Some(save) = self.resume_writer() else { return };
+        self.resume_dirty = false;
+        self.resume_saving = true;
+        pool.submit_io(u64::from(self.id) << 32, Box::new(save));
+    }
+
+    /// A background save finished; a failure is reported and the record stays due.
+    pub fn on_resume_saved(&mut self, error: Option<String>) {
+        self.resume_saving = false;
+        if let Some(message) = error {
+            self.resume_dirty = true;
+            self.events.push(SessionEvent::StorageError { torrent: self.id, message });
         }
+    }
+
+    /// The work of one save: sync the files, then write the record of the pieces had now (the
+    /// files' sizes and mtimes taken after the sync), unless a newer save already wrote one.
+    fn resume_writer(&mut self) -> Option<impl FnOnce() -> Result<(), String> + Send + 'static> {
+        let path = self.resume_path()?;
+        self.resume_gen += 1;
+        let (gen, written) = (self.resume_gen, self.resume_written.clone());
+        let (store, info_hash, files) = (self.store.clone(), self.info_hash, self.meta.files().len());
+        let pieces = self.have.as_wire().to_vec();
+        Some(move || {
+            store.sync().map_err(|e| format!("cannot sync data: {e}"))?;
+            let record = ResumeData { info_hash, pieces, files: (0..files).map(|i| store.file_stamp(i)).collect() };
+            let mut last = written.lock();
+            if *last > gen {
+                return Ok(());
+            }
+            path.parent()
+                .map_or(Ok(()), std::fs::create_dir_all)
+                .and_then(|_| crate::fsutil::write_atomic(&path, &record.encode()))
+                .map_err(|e| format!("cannot write resume data {}: {e}", path.display()))?;
+            *last = gen;
+            Ok(())
+        })
     }
 
     /// True when the resume record should be saved now: a minute after the last save while

@@ -86,6 +86,18 @@ pub struct HashResult {
     pub write_error: Option<String>,
     /// The buffer of a [`HashData::Buffer`] job, given back.
     pub buffer: Option<Vec<u8>>,
+    /// The result of an [`IoTask`] (no hashing; its error, if any, is in `write_error`).
+    pub io: bool,
+}
+
+/// Disk work for the writer thread besides pieces (e.g. syncing data and saving resume records):
+/// it runs after every piece write queued before it.
+pub type IoTask = Box<dyn FnOnce() -> Result<(), String> + Send>;
+
+/// What the writer thread does.
+enum WriterJob {
+    Piece(PendingWrite),
+    Io { id: u64, task: IoTask },
 }
 
 /// Hashes `data` as asked.
@@ -152,6 +164,7 @@ impl StreamHasher {
 /// A running pool. Dropping it stops the workers after the queued jobs and joins them.
 pub struct HashPool {
     jobs: Option<Sender<HashJob>>,
+    writes: Option<Sender<WriterJob>>,
     results: Receiver<HashResult>,
     workers: Vec<JoinHandle<()>>,
 }
@@ -161,7 +174,7 @@ impl HashPool {
     pub fn new(threads: usize, wake: Arc<dyn Fn() + Send + Sync>) -> std::io::Result<HashPool> {
         let (job_tx, job_rx) = crossbeam_channel::unbounded::<HashJob>();
         let (res_tx, res_rx) = crossbeam_channel::unbounded();
-        let (write_tx, write_rx) = crossbeam_channel::unbounded::<PendingWrite>();
+        let (write_tx, write_rx) = crossbeam_channel::unbounded::<WriterJob>();
         let mut workers = Vec::new();
         for i in 0..threads.max(1) {
             let rx = job_rx.clone();
@@ -176,29 +189,35 @@ impl HashPool {
                             wake();
                         }
                         Outcome::Write(pending) => {
-                            let _ = writes.send(pending);
+                            let _ = writes.send(WriterJob::Piece(pending));
                         }
                     }
                 }
             })?;
             workers.push(handle);
         }
-        drop(write_tx);
         // One writer: concurrent writes to one file only contend for its inode lock.
         let writer = std::thread::Builder::new().name("bitgocho-write".into()).spawn(move || {
-            for pending in write_rx.iter() {
-                let _ = res_tx.send(run_write(pending));
+            for job in write_rx.iter() {
+                let _ = res_tx.send(run_writer_job(job));
                 wake();
             }
         })?;
         workers.push(writer);
-        Ok(HashPool { jobs: Some(job_tx), results: res_rx, workers })
+        Ok(HashPool { jobs: Some(job_tx), writes: Some(write_tx), results: res_rx, workers })
     }
 
     /// Queues a job.
     pub fn submit(&self, job: HashJob) {
         if let Some(tx) = &self.jobs {
             let _ = tx.send(job);
+        }
+    }
+
+    /// Queues disk work on the writer thread; its result comes back with [`HashResult::io`] set.
+    pub fn submit_io(&self, id: u64, task: IoTask) {
+        if let Some(tx) = &self.writes {
+            let _ = tx.send(WriterJob::Io { id, task });
         }
     }
 
@@ -228,7 +247,8 @@ enum Outcome {
 
 fn run_job(job: HashJob) -> Outcome {
     let HashJob { id, kind, data, persist } = job;
-    let mut result = HashResult { id, sha1: None, leaves: Vec::new(), error: None, write_error: None, buffer: None };
+    let mut result =
+        HashResult { id, sha1: None, leaves: Vec::new(), error: None, write_error: None, buffer: None, io: false };
     let mut verified = None;
     let buffer = &mut result.buffer;
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match data {
@@ -255,6 +275,20 @@ fn run_job(job: HashJob) -> Outcome {
     }
 }
 
+fn run_writer_job(job: WriterJob) -> HashResult {
+    match job {
+        WriterJob::Piece(pending) => run_write(pending),
+        WriterJob::Io { id, task } => {
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(task));
+            let write_error = match outcome {
+                Ok(r) => r.err(),
+                Err(_) => Some("disk task panicked".into()),
+            };
+            HashResult { id, sha1: None, leaves: Vec::new(), error: None, write_error, buffer: None, io: true }
+        }
+    }
+}
+
 fn run_write(pending: PendingWrite) -> HashResult {
     let PendingWrite { mut result, len, write } = pending;
     let bytes = result.buffer.as_deref().map_or(&[][..], |b| &b[..len]);
@@ -269,6 +303,7 @@ fn run_write(pending: PendingWrite) -> HashResult {
 impl Drop for HashPool {
     fn drop(&mut self) {
         self.jobs.take();
+        self.writes.take();
         for w in self.workers.drain(..) {
             let _ = w.join();
         }
@@ -366,5 +401,38 @@ mod tests {
         assert_eq!(got[0].write_error, None);
         assert_eq!(got[1].write_error, None);
         assert_eq!(got[2].write_error.as_deref(), Some("disk full"));
+    }
+
+    #[test]
+    fn disk_tasks_run_on_the_writer_after_earlier_writes_and_report_errors() {
+        let pool = HashPool::new(2, Arc::new(|| {})).unwrap();
+        let order = Arc::new(parking_lot::Mutex::new(Vec::new()));
+        let piece = vec![5u8; 64 * 1024];
+        let good: [u8; 20] = Sha1::digest(&piece).into();
+        for id in 0..4u64 {
+            let o = order.clone();
+            let write: PersistFn = Box::new(move |_: &[u8]| {
+                o.lock().push(id);
+                Ok(())
+            });
+            let data = HashData::Buffer { buf: piece.clone(), len: piece.len() };
+            pool.submit(HashJob { id, kind: HashKind::V1, data, persist: Some(Persist { expect_sha1: good, write }) });
+        }
+        // Wait for the four verified pieces to reach the writer, then queue a task behind them.
+        let results: Vec<HashResult> = (0..4).map(|_| pool.wait_result(Duration::from_secs(10)).unwrap()).collect();
+        assert!(results.iter().all(|r| !r.io && r.write_error.is_none()));
+        let o = order.clone();
+        pool.submit_io(
+            99,
+            Box::new(move || {
+                o.lock().push(99);
+                Err("disk gone".into())
+            }),
+        );
+        let r = pool.wait_result(Duration::from_secs(10)).unwrap();
+        assert!(r.io && r.id == 99 && r.sha1.is_none());
+        assert_eq!(r.write_error.as_deref(), Some("disk gone"));
+        assert_eq!(order.lock().last(), Some(&99));
+        assert_eq!(order.lock().len(), 5);
     }
 }
