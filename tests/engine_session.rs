@@ -265,3 +265,43 @@ fn a_rechecked_seeder_serves_new_leechers() {
     common::wait_status(&l, "download from the rechecked seeder", Duration::from_secs(30), seeding);
     same_tree(&src, &dir.path().join("out"));
 }
+
+/// Milestone events come after the status shows them: a caller woken by `Checked` or
+/// `Finished` reads the new state at once.
+#[test]
+fn status_already_shows_the_milestone_an_event_reports() {
+    use bitgocho::session::event::SessionEvent;
+    use bitgocho::session::event_queue::Popped;
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    common::data_file(&src.join("file.bin"), 3_000_000, 11);
+    let meta = mktorrent(&src.join("file.bin"), &dir.path().join("f.torrent"), 15);
+    let seeder = common::loopback_session();
+    let s = seeder.add_torrent(AddParams::new(meta.clone(), &src)).unwrap();
+    common::wait_status(&s, "seeder check", Duration::from_secs(20), seeding);
+    let leecher = common::loopback_session();
+    let mut p = AddParams::new(meta.clone(), dir.path().join("out"));
+    p.peers.push(format!("127.0.0.1:{}", seeder.listen_port()).parse().unwrap());
+    let l = leecher.add_torrent(p).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let (mut checked, mut finished) = (false, false);
+    while !finished {
+        assert!(Instant::now() < deadline, "no Finished event within 30 s");
+        leecher.wait_event(Duration::from_millis(200));
+        while let Some(Popped::Event(ev)) = leecher.pop_event() {
+            match ev {
+                SessionEvent::Checked { .. } => {
+                    checked = true;
+                    assert_ne!(l.status().state, TorrentState::Checking, "Checked while the status says checking");
+                }
+                SessionEvent::Finished { .. } => {
+                    finished = true;
+                    let st = l.status();
+                    assert_eq!((st.state, st.have_bytes), (TorrentState::Seeding, meta.total_length()));
+                }
+                _ => {}
+            }
+        }
+    }
+    assert!(checked, "no Checked event before Finished");
+}

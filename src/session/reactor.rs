@@ -474,14 +474,8 @@ impl Reactor {
         self.rechoke_if_due(id, now);
         self.after_torrent(id, now);
         let web = self.web.contains_key(&id);
-        if let Some(t) = self.torrents.get_mut(&id) {
-            if t.snapshot_due(now, SNAPSHOT_INTERVAL, web) {
-                let conns: Vec<&PeerConn> =
-                    t.peers.iter().filter_map(|k| self.peers.get(k.0 as usize)?.as_ref()).map(|s| &s.conn).collect();
-                t.publish(&conns, now);
-                let web = self.web.get(&id).map_or(0, |w| w.working(now));
-                t.snapshot.lock().web_seeds = web;
-            }
+        if self.torrents.get_mut(&id).is_some_and(|t| t.snapshot_due(now, SNAPSHOT_INTERVAL, web)) {
+            self.publish_status(id, now);
         }
     }
 
@@ -912,7 +906,28 @@ impl Reactor {
     }
 
     /// Applies a torrent's outbox and forwards its events.
+    /// Refreshes a torrent's status snapshot now.
+    fn publish_status(&mut self, id: TorrentId, now: Instant) {
+        let Some(t) = self.torrents.get_mut(&id) else { return };
+        let conns: Vec<&PeerConn> =
+            t.peers.iter().filter_map(|k| self.peers.get(k.0 as usize)?.as_ref()).map(|s| &s.conn).collect();
+        t.publish(&conns, now);
+        let web = self.web.get(&id).map_or(0, |w| w.working(now));
+        t.snapshot.lock().web_seeds = web;
+    }
+
     fn after_torrent(&mut self, id: TorrentId, now: Instant) {
+        let Some(t) = self.torrents.get_mut(&id) else { return };
+        // A caller woken by a milestone event reads a status that already shows it.
+        let milestone = t.events.iter().any(|e| {
+            matches!(
+                e,
+                SessionEvent::Checked { .. } | SessionEvent::Finished { .. } | SessionEvent::StorageError { .. }
+            )
+        });
+        if milestone {
+            self.publish_status(id, now);
+        }
         let Some(t) = self.torrents.get_mut(&id) else { return };
         if !t.outbox.is_empty() || !t.events.is_empty() || !t.pending_hash.is_empty() {
             t.mark_status_dirty();
