@@ -332,7 +332,8 @@ fn our_default_leecher_gets_rc4_from_our_crypto_only_seed() {
     let handle = leecher.add_torrent(params).expect("add torrent");
     common::wait_complete(&handle, TRANSFER);
     common::assert_same_files(&meta, &seed_dir, &down);
-    assert!(seed_handle.status().uploaded >= meta.total_length());
+    let total = meta.total_length();
+    common::wait_for("the seeder's upload counter", Duration::from_secs(5), || seed_handle.status().uploaded >= total);
 }
 
 #[test]
