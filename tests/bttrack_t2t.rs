@@ -6,46 +6,21 @@
 use bitgocho::bencode::{decode, encode, Limits, OwnedValue};
 use sha1::{Digest, Sha1};
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Child, ChildStderr, Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// A running bttrack; killed when dropped.
-struct Bttrack {
-    child: Child,
-    addr: SocketAddr,
-    _stderr: BufReader<ChildStderr>,
-}
+#[allow(dead_code, reason = "this test uses only part of the shared helpers")]
+mod common;
+use common::bttrack::Bttrack;
 
-impl Drop for Bttrack {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Bttrack {
-    fn start(dir: &Path, name: &str, extra: &[&str]) -> Bttrack {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_bttrack"));
-        cmd.args(["--port", "0", "--bind", "127.0.0.1", "--nat_check", "0", "--logfile", "/dev/null", "--dfile"]);
-        cmd.arg(dir.join(format!("{name}.dstate")));
-        cmd.args(["--timeout_check_interval", "1", "--parse_dir_interval", "1"]).args(extra);
-        let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("start bttrack");
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let mut line = String::new();
-        stderr.read_line(&mut line).expect("bttrack startup line");
-        let addr = line
-            .split_whitespace()
-            .find_map(|w| w.trim_end_matches(',').parse().ok())
-            .unwrap_or_else(|| panic!("unexpected startup line {line:?}"));
-        Bttrack { child, addr, _stderr: stderr }
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}/announce", self.addr)
-    }
+/// Our bttrack with state `dir/name.dstate`, quick rescans and expiry, no log, and `extra`.
+fn start_tracker(dir: &Path, name: &str, extra: &[&str]) -> Bttrack {
+    let dfile = dir.join(format!("{name}.dstate"));
+    let quick = ["--logfile", "/dev/null", "--timeout_check_interval", "1", "--parse_dir_interval", "1"];
+    Bttrack::start_with(&dfile, &[&quick[..], extra].concat())
 }
 
 /// A running opentracker; killed when dropped.
@@ -185,34 +160,34 @@ fn a_peer_known_only_to_tracker_b_is_handed_out_by_tracker_a() {
     std::fs::create_dir_all(&dir_a).unwrap();
     std::fs::create_dir_all(&dir_b).unwrap();
     let t2t = ["--multitracker_enabled", "1", "--multitracker_reannounce_interval", "1"];
-    let a = Bttrack::start(dir.path(), "a", &[&["--allowed_dir", dir_a.to_str().unwrap()], &t2t[..]].concat());
-    let b = Bttrack::start(dir.path(), "b", &[&["--allowed_dir", dir_b.to_str().unwrap()], &t2t[..]].concat());
+    let a = start_tracker(dir.path(), "a", &[&["--allowed_dir", dir_a.to_str().unwrap()], &t2t[..]].concat());
+    let b = start_tracker(dir.path(), "b", &[&["--allowed_dir", dir_b.to_str().unwrap()], &t2t[..]].concat());
     let tiers = [a.url(), b.url()];
     let hash = write_torrent(&dir_a, "shared", &tiers);
     assert_eq!(write_torrent(&dir_b, "shared", &tiers), hash);
     // Wait until both trackers allow the torrent.
     let t0 = Instant::now();
-    while scrape(a.addr, &hash).is_none() || scrape(b.addr, &hash).is_none() {
+    while scrape(a.addr(), &hash).is_none() || scrape(b.addr(), &hash).is_none() {
         assert!(t0.elapsed() < Duration::from_secs(10), "allowed_dir never rescanned");
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert_eq!(announce(b.addr, &hash, 0xb1, 40001, "").0, 200, "peer P announces only to B");
-    wait_for_peer(a.addr, &hash, 0xa1, 40002, 40001);
+    assert_eq!(announce(b.addr(), &hash, 0xb1, 40001, "").0, 200, "peer P announces only to B");
+    wait_for_peer(a.addr(), &hash, 0xa1, 40002, 40001);
     // Harvested peers are handed out, not counted; and B learns A's peer the same way.
-    assert_eq!(scrape(a.addr, &hash), Some((0, 1)));
-    wait_for_peer(b.addr, &hash, 0xb2, 40003, 40002);
+    assert_eq!(scrape(a.addr(), &hash), Some((0, 1)));
+    wait_for_peer(b.addr(), &hash, 0xb2, 40003, 40002);
     // A T2T announce from a tracker for a torrent without announce-list is refused (autodetect),
     // and a tracker hearing its own id refuses too.
     let lone = write_torrent(&dir_a, "lone", &[a.url()]);
     let t0 = Instant::now();
-    while scrape(a.addr, &lone).is_none() {
+    while scrape(a.addr(), &lone).is_none() {
         assert!(t0.elapsed() < Duration::from_secs(10), "allowed_dir never rescanned");
         std::thread::sleep(Duration::from_millis(100));
     }
-    let (status, body) = announce(a.addr, &lone, 0x77, 0, "&tracker=1&event=stopped");
+    let (status, body) = announce(a.addr(), &lone, 0x77, 0, "&tracker=1&event=stopped");
     assert_eq!(status, 200);
     assert!(String::from_utf8_lossy(&body).contains("not authorized for multitracker use"));
-    let (_, body) = announce(a.addr, &hash, 0x77, 0, "&tracker=1&event=stopped&numwant=5");
+    let (_, body) = announce(a.addr(), &hash, 0x77, 0, "&tracker=1&event=stopped&numwant=5");
     assert!(peer_ports(&body).contains(&40002), "another tracker's T2T poll gets A's own peers");
     assert!(!peer_ports(&body).contains(&40001), "but never what A harvested from others");
 }
@@ -222,7 +197,7 @@ fn opentracker_as_the_other_tracker_of_a_multitracker_torrent() {
     let dir = tempfile::tempdir().unwrap();
     let allowed = dir.path().join("allowed");
     std::fs::create_dir_all(&allowed).unwrap();
-    let a = Bttrack::start(
+    let a = start_tracker(
         dir.path(),
         "a",
         &[
@@ -244,46 +219,46 @@ fn opentracker_as_the_other_tracker_of_a_multitracker_torrent() {
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
     assert_eq!(write_torrent(&allowed, "ot", &[a.url(), ot_url]), hash);
     let t0 = Instant::now();
-    while scrape(a.addr, &hash).is_none() {
+    while scrape(a.addr(), &hash).is_none() {
         assert!(t0.elapsed() < Duration::from_secs(10), "allowed_dir never rescanned");
         std::thread::sleep(Duration::from_millis(100));
     }
-    wait_for_peer(a.addr, &hash, 0x52, 41002, 41001);
-    assert_eq!(scrape(a.addr, &hash), Some((0, 1)), "opentracker's peer is handed out, not counted");
+    wait_for_peer(a.addr(), &hash, 0x52, 41002, 41001);
+    assert_eq!(scrape(a.addr(), &hash), Some((0, 1)), "opentracker's peer is handed out, not counted");
 }
 
 #[test]
 fn forwarded_announces_are_counted_at_the_aggregator_and_wrong_passwords_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let agg = Bttrack::start(dir.path(), "agg", &["--aggregator", "s3cret"]);
+    let agg = start_tracker(dir.path(), "agg", &["--aggregator", "s3cret"]);
     let fwd = format!("{},s3cret", agg.url());
-    let a = Bttrack::start(dir.path(), "a", &["--aggregate_forward", &fwd]);
+    let a = start_tracker(dir.path(), "a", &["--aggregate_forward", &fwd]);
     let wrong = format!("{},guess", agg.url());
-    let c = Bttrack::start(dir.path(), "c", &["--aggregate_forward", &wrong]);
+    let c = start_tracker(dir.path(), "c", &["--aggregate_forward", &wrong]);
     let hash = [0x42u8; 20];
     let other = [0x43u8; 20];
     for (id, port) in [(1u8, 42001u16), (2, 42002)] {
-        let (status, body) = announce(a.addr, &hash, id, port, "");
+        let (status, body) = announce(a.addr(), &hash, id, port, "");
         assert_eq!(status, 200);
         assert_eq!(peer_ports(&body).len(), usize::from(id - 1), "A answers as a tracker");
     }
-    assert_eq!(announce(c.addr, &other, 3, 42003, "").0, 200, "C answers its client");
+    assert_eq!(announce(c.addr(), &other, 3, 42003, "").0, 200, "C answers its client");
     let t0 = Instant::now();
-    while scrape(agg.addr, &hash) != Some((0, 2)) {
-        assert!(t0.elapsed() < Duration::from_secs(10), "forwards never counted: {:?}", scrape(agg.addr, &hash));
+    while scrape(agg.addr(), &hash) != Some((0, 2)) {
+        assert!(t0.elapsed() < Duration::from_secs(10), "forwards never counted: {:?}", scrape(agg.addr(), &hash));
         std::thread::sleep(Duration::from_millis(100));
     }
     // C's forwards carry the wrong password: never counted.
     std::thread::sleep(Duration::from_millis(500));
-    assert_eq!(scrape(agg.addr, &other), None);
+    assert_eq!(scrape(agg.addr(), &other), None);
     // Direct announces: the right password gets {"response": "OK"}, others are refused.
-    let (status, body) = announce(agg.addr, &other, 4, 42004, "&password=s3cret");
+    let (status, body) = announce(agg.addr(), &other, 4, 42004, "&password=s3cret");
     assert_eq!((status, body.as_slice()), (200, b"d8:response2:OKe".as_slice()));
     for bad in ["", "&password=guess"] {
-        let (status, body) = announce(agg.addr, &other, 5, 42005, bad);
+        let (status, body) = announce(agg.addr(), &other, 5, 42005, bad);
         assert_eq!(status, 200);
         let text = String::from_utf8_lossy(&body);
         assert!(text.contains("Requested download is not authorized for use with this tracker."), "{text}");
     }
-    assert_eq!(scrape(agg.addr, &other), Some((0, 1)));
+    assert_eq!(scrape(agg.addr(), &other), Some((0, 1)));
 }

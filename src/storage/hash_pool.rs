@@ -100,6 +100,13 @@ enum WriterJob {
     Io { id: u64, task: IoTask },
 }
 
+impl HashResult {
+    /// A result for job `id` with nothing computed yet.
+    fn empty(id: u64) -> HashResult {
+        HashResult { id, sha1: None, leaves: Vec::new(), error: None, write_error: None, buffer: None, io: false }
+    }
+}
+
 /// Hashes `data` as asked.
 pub fn hash_bytes(kind: HashKind, data: &[u8]) -> (Option<[u8; 20]>, Vec<[u8; 32]>) {
     let mut h = StreamHasher::new(kind);
@@ -247,8 +254,7 @@ enum Outcome {
 
 fn run_job(job: HashJob) -> Outcome {
     let HashJob { id, kind, data, persist } = job;
-    let mut result =
-        HashResult { id, sha1: None, leaves: Vec::new(), error: None, write_error: None, buffer: None, io: false };
+    let mut result = HashResult::empty(id);
     let mut verified = None;
     let buffer = &mut result.buffer;
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match data {
@@ -284,7 +290,7 @@ fn run_writer_job(job: WriterJob) -> HashResult {
                 Ok(r) => r.err(),
                 Err(_) => Some("disk task panicked".into()),
             };
-            HashResult { id, sha1: None, leaves: Vec::new(), error: None, write_error, buffer: None, io: true }
+            HashResult { write_error, io: true, ..HashResult::empty(id) }
         }
     }
 }

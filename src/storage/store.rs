@@ -148,6 +148,24 @@ impl Store {
 
     /// Writes `data` at `begin` inside `piece` (across files as needed; pad bytes skipped).
     pub fn write(&self, piece: PieceIndex, begin: u32, data: &[u8]) -> Result<(), StorageError> {
+        self.write_range(piece, begin, data, false)
+    }
+
+    /// Writes a whole verified piece. Each file range is allocated (`fallocate`) just before it
+    /// is written: only the ranges of pieces we have are allocated, so files stay sparse, and the
+    /// write skips the filesystem's per-page delayed-allocation work (several times cheaper on
+    /// ext4). A full disk fails the allocation, before any byte is written.
+    pub fn write_piece(&self, piece: PieceIndex, data: &[u8]) -> Result<(), StorageError> {
+        self.write_range(piece, 0, data, true)
+    }
+
+    fn write_range(
+        &self,
+        piece: PieceIndex,
+        begin: u32,
+        data: &[u8],
+        allocate_first: bool,
+    ) -> Result<(), StorageError> {
         let mut done = 0usize;
         for seg in self.layout.piece_range_segments(piece, begin, data.len() as u32)? {
             let part = &data[done..done + seg.len as usize];
@@ -156,26 +174,10 @@ impl Store {
                 continue;
             }
             let i = seg.file.get() as usize;
-            self.writable(i)?.write_all_at(part, seg.file_offset).map_err(self.io(i))?;
-        }
-        Ok(())
-    }
-
-    /// Writes a whole verified piece. Each file range is allocated (`fallocate`) just before it
-    /// is written: only the ranges of pieces we have are allocated, so files stay sparse, and the
-    /// write skips the filesystem's per-page delayed-allocation work (several times cheaper on
-    /// ext4). A full disk fails the allocation, before any byte is written.
-    pub fn write_piece(&self, piece: PieceIndex, data: &[u8]) -> Result<(), StorageError> {
-        let mut done = 0usize;
-        for seg in self.layout.piece_range_segments(piece, 0, data.len() as u32)? {
-            let part = &data[done..done + seg.len as usize];
-            done += seg.len as usize;
-            if seg.pad {
-                continue;
-            }
-            let i = seg.file.get() as usize;
             let file = self.writable(i)?;
-            allocate(&file, seg.file_offset, seg.len).map_err(self.io(i))?;
+            if allocate_first {
+                allocate(&file, seg.file_offset, seg.len).map_err(self.io(i))?;
+            }
             file.write_all_at(part, seg.file_offset).map_err(self.io(i))?;
         }
         Ok(())

@@ -19,8 +19,13 @@ pub struct Bttrack {
 impl Bttrack {
     /// Starts bttrack with its state file `dfile` and waits for its startup line.
     pub fn start(dfile: &Path) -> Bttrack {
+        Bttrack::start_with(dfile, &[])
+    }
+
+    /// Starts bttrack with its state file `dfile` and the options `extra`.
+    pub fn start_with(dfile: &Path, extra: &[&str]) -> Bttrack {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_bttrack"));
-        cmd.args(["--port", "0", "--bind", "127.0.0.1", "--nat_check", "0", "--dfile"]).arg(dfile);
+        cmd.args(["--port", "0", "--bind", "127.0.0.1", "--nat_check", "0", "--dfile"]).arg(dfile).args(extra);
         let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("start bttrack");
         let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
         let mut line = String::new();
