@@ -128,10 +128,13 @@ impl PtyChild {
     fn resize(&mut self, rows: u16, cols: u16) {
         use std::os::fd::AsRawFd;
         let ws = winsize(rows, cols);
+        // The emulator is resized first and stays locked until the kernel has the new size, so
+        // no output drawn for the new size is ever parsed at the old one (it would wrap).
+        let mut screen = self.screen.lock().unwrap();
+        screen.screen_mut().set_size(nonzero(rows), nonzero(cols));
         // SAFETY: TIOCSWINSZ reads a winsize from the pointer, which points to a live local.
         let rc = unsafe { libc::ioctl(self.master.as_raw_fd(), libc::TIOCSWINSZ, &ws) };
         assert_eq!(rc, 0, "TIOCSWINSZ: {}", std::io::Error::last_os_error());
-        self.screen.lock().unwrap().screen_mut().set_size(nonzero(rows), nonzero(cols));
     }
 
     /// Waits (bounded) for the exit; returns the status and everything the process wrote.
