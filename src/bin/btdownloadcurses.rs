@@ -6,7 +6,7 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use bitgocho::cli::download::{self, Download, ErrorLog, Request};
+use bitgocho::cli::download::{self, redisplay_due, Download, ErrorLog, Request};
 use bitgocho::cli::headless::{HeadlessConfig, DOWNLOADER_OPTIONS};
 use bitgocho::cli::status_block::{StatusFigures, SwarmRate};
 use bitgocho::cli::tui::download_screen::{self, DownloadModel};
@@ -107,7 +107,7 @@ impl<'a> Ui<'a> {
                 Some(Input::Resize) => force = true,
                 None => {}
             }
-            let urgent = self.run.drain(self.errors);
+            let redisplay = self.run.drain(self.errors);
             if failed.is_none() {
                 let status = self.run.torrent.status();
                 if status.state == TorrentState::Error {
@@ -118,7 +118,7 @@ impl<'a> Ui<'a> {
                 }
             }
             let since = self.last.map_or(Duration::MAX, |t| t.elapsed());
-            if force || since >= self.cfg.display_interval || (urgent && since >= MIN_REDISPLAY) {
+            if force || redisplay_due(redisplay, since, self.cfg.display_interval, MIN_REDISPLAY) {
                 self.draw(screen, false)?;
             }
         }

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use bitgocho::cli::download::{self, Download, ErrorLog, Request};
+use bitgocho::cli::download::{self, redisplay_due, Download, ErrorLog, Request};
 use bitgocho::cli::headless::DOWNLOADER_OPTIONS;
 use bitgocho::cli::saveas::SaveTarget;
 use bitgocho::cli::status_block::{self, StatusFigures, SwarmRate};
@@ -68,7 +68,7 @@ impl<'a> Monitor<'a> {
             }
             let wait = self.last.map_or(Duration::ZERO, |t| self.interval.saturating_sub(t.elapsed()));
             run.session.wait_event(wait.min(SIGNAL_POLL));
-            let urgent = run.drain(&mut self.errors);
+            let redisplay = run.drain(&mut self.errors);
             let status = torrent.status();
             if status.state == TorrentState::Error {
                 let message = status.error.clone().unwrap_or_else(|| "the torrent stopped".into());
@@ -76,7 +76,7 @@ impl<'a> Monitor<'a> {
                 return Err(Exit::Failure(message));
             }
             let since = self.last.map_or(Duration::MAX, |t| t.elapsed());
-            if since >= self.interval || (urgent && since >= MIN_REDISPLAY) {
+            if redisplay_due(redisplay, since, self.interval, MIN_REDISPLAY) {
                 self.show(torrent, false);
             }
         }

@@ -12,6 +12,7 @@ use crate::session::{AddParams, Session, TorrentHandle};
 use std::collections::VecDeque;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 use std::time::SystemTime;
 
 /// Most errors kept for display (the oldest go first).
@@ -91,28 +92,48 @@ impl Download {
         Ok(Download { session, torrent, target })
     }
 
-    /// Takes every pending event, keeping the errors in `log`; true when one deserves an
-    /// immediate redisplay.
-    pub fn drain(&self, log: &mut ErrorLog) -> bool {
-        let mut urgent = false;
+    /// Takes every pending event, keeping the errors in `log`; says how soon to redisplay.
+    pub fn drain(&self, log: &mut ErrorLog) -> Redisplay {
+        let mut redisplay = Redisplay::AtInterval;
         while let Some(popped) = self.session.pop_event() {
             let Popped::Event(event) = popped else { continue };
-            match notice(&event) {
+            let wants = match notice(&event) {
                 Notice::Error(message) => {
                     log.push(SystemTime::now(), message);
-                    urgent = true;
+                    Redisplay::Soon
                 }
-                Notice::Milestone => urgent = true,
-                Notice::Nothing => {}
-            }
+                Notice::Milestone => Redisplay::Now,
+                Notice::Nothing => Redisplay::AtInterval,
+            };
+            redisplay = redisplay.max(wants);
         }
-        urgent
+        redisplay
     }
 
     /// Stops the session (announces `stopped`, saves resume data) and cleans up the target.
     pub fn finish(self) {
         self.session.shutdown();
         drop(self.target);
+    }
+}
+
+/// How soon a downloader's display should be redrawn after the events just taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Redisplay {
+    /// At the next display interval.
+    AtInterval,
+    /// Soon, but not more often than a minimum gap (new errors, which may come in floods).
+    Soon,
+    /// At once (the check or the download finished: shown the moment it happens).
+    Now,
+}
+
+/// Whether a display last drawn `since` ago should be drawn now.
+pub fn redisplay_due(redisplay: Redisplay, since: Duration, interval: Duration, min_gap: Duration) -> bool {
+    match redisplay {
+        Redisplay::Now => true,
+        Redisplay::Soon => since >= min_gap.min(interval),
+        Redisplay::AtInterval => since >= interval,
     }
 }
 
@@ -178,6 +199,20 @@ impl ErrorLog {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn milestones_redisplay_at_once_and_errors_after_a_gap() {
+        let (interval, gap) = (Duration::from_millis(500), Duration::from_millis(100));
+        let ms = Duration::from_millis;
+        assert!(redisplay_due(Redisplay::Now, ms(1), interval, gap), "a finished download shows at once");
+        assert!(!redisplay_due(Redisplay::Soon, ms(50), interval, gap));
+        assert!(redisplay_due(Redisplay::Soon, ms(100), interval, gap));
+        assert!(!redisplay_due(Redisplay::AtInterval, ms(499), interval, gap));
+        assert!(redisplay_due(Redisplay::AtInterval, ms(500), interval, gap));
+        // With an interval below the gap, errors wait no longer than the interval.
+        assert!(redisplay_due(Redisplay::Soon, ms(50), ms(50), gap));
+        assert_eq!(Redisplay::Soon.max(Redisplay::Now), Redisplay::Now);
+    }
 
     #[test]
     fn error_log_is_bounded_and_ordered() {

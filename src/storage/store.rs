@@ -239,7 +239,23 @@ impl Store {
 
     /// True when every non-pad file the piece touches exists with its full length.
     pub fn piece_on_disk(&self, piece: PieceIndex) -> bool {
-        self.layout.piece_segments(piece).all(|s| s.pad || matches!(self.map(s.file.get() as usize), Ok(Some(_))))
+        self.layout.piece_segments(piece).all(|s| s.pad || self.file_present(s.file.get() as usize))
+    }
+
+    /// Which files exist with their full length, indexed like the layout's files (one `stat`
+    /// each; pad files count as present).
+    pub fn present_files(&self) -> Vec<bool> {
+        (0..self.files.len()).map(|i| self.file_present(i)).collect()
+    }
+
+    fn file_present(&self, i: usize) -> bool {
+        self.files[i].pad || self.file_stamp(i).is_some_and(|(len, _)| len == self.files[i].length)
+    }
+
+    /// [`Store::piece_on_disk`] against a [`Store::present_files`] answer, for checking many
+    /// pieces without looking at the disk for each.
+    pub fn piece_on_disk_given(&self, piece: PieceIndex, present: &[bool]) -> bool {
+        self.layout.piece_segments(piece).all(|s| s.pad || present.get(s.file.get() as usize) == Some(&true))
     }
 
     /// Size and modification time (seconds) of file `i`, when it exists.
