@@ -8,7 +8,10 @@
 #     also holds process start-up and reading the torrent.
 #  2. Our seeder -> our leecher, 1 GiB, ROUNDS runs: prints the rate (target > 1 GiB/s).
 # Times are from adding the torrent to "finished" (every piece received and hash-checked), measured
-# inside each leecher process. Usage: benches/download.sh [rounds]   (SEED_TASKSET="taskset -c 0" pins seeders)
+# inside each leecher process. Each round also shows when a tenth of the pieces were in and the rate
+# over the rest: libtorrent's seeder sends one block at a time to a new peer until its once-a-second
+# tick has measured that peer's upload (send_buffer_watermark), so the first tenth is slow for
+# every leecher, for a random 0-1 s (benches/engine.md, session 3). Usage: benches/download.sh [rounds]   (SEED_TASKSET="taskset -c 0" pins seeders)
 source "$(dirname "$0")/bench_lib.sh"
 ROUNDS="${1:-3}"
 need_tools
@@ -18,6 +21,9 @@ TORRENT="$DATA/big.torrent"
 DL="$DATA/dl"
 LOG="$(mktemp -d)"
 trap 'rm -rf "$LOG" "$DL"' EXIT
+
+# split_of LOG: "first tenth A s, then B MiB/s": the seeder's start-up apart from the steady rate.
+split_of() { echo "first tenth $(field first_tenth_s "$(cat "$1")")s, then $(field rest_rate_mib_s "$(cat "$1")") MiB/s"; }
 
 fresh_target() { rm -rf "$DL"; mkdir -p "$DL"; sync; }
 
@@ -45,8 +51,9 @@ for r in $(seq 1 "$ROUNDS"); do
   h=$(field seconds "$(cat "$LOG/hl.$r")"); hl_times+=("$h")
   verify btdownloadheadless
   echo "round $r: btdownloadheadless ${h}s ($(field cpu_user "$(cat "$LOG/hl.$r")")u+$(field cpu_sys "$(cat "$LOG/hl.$r")")s cpu)"
-  echo "round $r: libtorrent ${l}s ($(field cpu_user "$(cat "$LOG/lt.$r")")u+$(field cpu_sys "$(cat "$LOG/lt.$r")")s cpu)" \
-       " ours ${o}s ($(field cpu_user "$(cat "$LOG/ours.$r")")u+$(field cpu_sys "$(cat "$LOG/ours.$r")")s cpu)"
+  echo "round $r: libtorrent ${l}s ($(field cpu_user "$(cat "$LOG/lt.$r")")u+$(field cpu_sys "$(cat "$LOG/lt.$r")")s cpu," \
+       "$(split_of "$LOG/lt.$r"))  ours ${o}s ($(field cpu_user "$(cat "$LOG/ours.$r")")u+$(field cpu_sys "$(cat "$LOG/ours.$r")")s cpu," \
+       "$(split_of "$LOG/ours.$r"))"
 done
 stop_seeder
 stats "libtorrent leecher" "${lt_times[@]}"; lt_med=$STAT_MEDIAN; lt_min=$STAT_MIN
