@@ -1,5 +1,9 @@
 """libtorrent seeder: lt_seed.py <torrent> <data-dir> [seconds]. Prints `seed port=N` once seeding,
-then serves until stdin closes or the time limit passes."""
+then serves until stdin closes or the time limit passes. LT_SEED_SETTINGS (a JSON object of
+settings_pack names) changes the seeder's settings for diagnosis, e.g.
+'{"send_buffer_low_watermark": 512000}' removes its one-block-at-a-time start with each new peer."""
+import json
+import os
 import sys
 import threading
 import time
@@ -8,7 +12,7 @@ from lt_common import add, flush_print, lt, session, wait_alert
 
 torrent, data = sys.argv[1], sys.argv[2]
 limit = float(sys.argv[3]) if len(sys.argv) > 3 else 900
-ses = session()
+ses = session(**json.loads(os.environ.get("LT_SEED_SETTINGS", "{}")))
 h = add(ses, torrent, data)
 start = time.monotonic()
 while not h.status().is_seeding:
