@@ -111,6 +111,8 @@ pub(super) struct Check {
     pub(super) outstanding: u32,
     pub(super) done: u32,
     pub(super) resume_applied: bool,
+    /// Which files are on disk with their full length, looked up once per check.
+    pub(super) present: Option<Vec<bool>>,
 }
 
 /// One torrent's state in the reactor.
@@ -371,9 +373,10 @@ impl Torrent {
         }
         if !self.check_hashes {
             // Trust data that is there without hashing it; what is missing is still missing.
+            let present = self.store.present_files();
             for p in 0..count {
                 if let Ok(pi) = self.layout.piece(p) {
-                    if self.store.piece_on_disk(pi) {
+                    if self.store.piece_on_disk_given(pi, &present) {
                         let _ = self.have.set(p);
                         self.picker.on_piece_verified(pi, true);
                     }
@@ -386,9 +389,10 @@ impl Torrent {
             let p = self.check.next;
             self.check.next += 1;
             let Ok(piece) = self.layout.piece(p) else { continue };
+            let present = self.check.present.get_or_insert_with(|| self.store.present_files());
             if self.have.get(p) {
                 self.check.done += 1;
-            } else if self.store.piece_on_disk(piece) {
+            } else if self.store.piece_on_disk_given(piece, present) {
                 self.submit_hash(pool, piece);
                 self.check.outstanding += 1;
             } else {

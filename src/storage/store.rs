@@ -364,6 +364,17 @@ mod tests {
         s.write(l.piece(2).unwrap(), 0, b"ZZ").unwrap();
         assert_eq!(fs::metadata(dir.path().join("sub/b")).unwrap().len(), 10);
         assert_eq!(s.file_stamp(2).unwrap().0, 10);
+        // `a` missing, the pad, `sub/b` full length: piece 0 needs `a`, pieces 1 and 2 only `sub/b`.
+        let present = s.present_files();
+        assert_eq!(present, [false, true, true]);
+        for p in 0..3 {
+            let piece = l.piece(p).unwrap();
+            assert_eq!(s.piece_on_disk_given(piece, &present), p != 0, "piece {p}");
+            assert_eq!(s.piece_on_disk(piece), p != 0, "piece {p}");
+        }
+        // A file of the wrong length is not present.
+        fs::write(dir.path().join("a"), b"AB").unwrap();
+        assert_eq!(s.present_files(), [false, true, true]);
     }
 
     #[test]
