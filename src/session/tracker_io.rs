@@ -4,7 +4,7 @@
 use super::announcer::DueAnnounce;
 use crate::announce::http_client::{HttpExchange, Progress, MAX_REDIRECTS};
 use crate::announce::udp::{self, UdpReply};
-use crate::announce::{AnnounceReply, AnnounceRequest, TrackerUrl};
+use crate::announce::{AnnounceCrypto, AnnounceReply, AnnounceRequest, TrackerUrl};
 use crossbeam_channel::Receiver;
 use mio::net::{TcpStream, UdpSocket};
 use mio::{Interest, Registry, Token};
@@ -94,6 +94,13 @@ impl TrackerConn {
         let parsed = TrackerUrl::parse(url).map_err(|e| e.to_string())?;
         if parsed.scheme == "https" {
             return Err("https trackers are not supported yet".into());
+        }
+        if parsed.scheme == "udp" && self.request.crypto == AnnounceCrypto::Stealth {
+            // BEP 15 has a port field but no `cryptoport`: announcing there would tell
+            // plaintext clients the port that crypto_stealth hides.
+            return Err("UDP tracker skipped: crypto_stealth keeps our port from trackers that cannot \
+                        announce it as encrypted-only (BEP 15 has no cryptoport)"
+                .into());
         }
         self.url = url.to_string();
         self.stage = Stage::Resolving(resolve(parsed.host, parsed.port));
@@ -254,5 +261,41 @@ impl TrackerConn {
             }
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(crypto: AnnounceCrypto) -> AnnounceRequest {
+        AnnounceRequest {
+            info_hash: [7; 20],
+            peer_id: *b"-BG0100-abcdefghijkl",
+            port: 6881,
+            uploaded: 0,
+            downloaded: 0,
+            left: 1,
+            event: None,
+            numwant: None,
+            key: 1,
+            tracker_id: None,
+            ip: None,
+            crypto,
+        }
+    }
+
+    fn start(url: &str, crypto: AnnounceCrypto) -> Result<TrackerConn, String> {
+        let due = DueAnnounce { url: url.into(), position: (0, 0), event: None, tracker_id: None };
+        TrackerConn::start(1, due, request(crypto), Instant::now())
+    }
+
+    #[test]
+    fn stealth_never_announces_its_port_over_udp() {
+        let err = start("udp://127.0.0.1:9/announce", AnnounceCrypto::Stealth).err().expect("refused");
+        assert!(err.contains("crypto_stealth"), "{err}");
+        assert!(start("udp://127.0.0.1:9/announce", AnnounceCrypto::Require).is_ok());
+        // Over HTTP the port is hidden by the query itself (`port=0&cryptoport=N`).
+        assert!(start("http://127.0.0.1:9/announce", AnnounceCrypto::Stealth).is_ok());
     }
 }
