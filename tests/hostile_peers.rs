@@ -51,15 +51,13 @@ impl Setup {
         lt.wait_seeding(TRANSFER);
         let down = tmp.path().join("down");
         let data = Arc::new(std::fs::read(&file).unwrap());
-        // The hostile peers speak plaintext only: with MSE on, the engine would dial each twice
-        // (MSE first, then its one plaintext retry), which the connection counts below do not
-        // expect. MSE itself is tested in tests/mse_interop.rs.
+        // Default crypto settings: the engine dials MSE first, the plaintext-only hostile peers
+        // hang up on it (counted apart), and the engine retries in plaintext.
         let settings = bitgocho::session::SessionSettings {
             bind: std::net::Ipv4Addr::LOCALHOST.into(),
             min_port: 0,
             max_port: 0,
             hash_threads: 2,
-            crypto_allowed: false,
             ..Default::default()
         };
         let session = Session::new(settings).expect("start session");
@@ -109,6 +107,7 @@ fn rule_breaker_is_cut_off(host: u8, behavior: Behavior) {
     common::wait_for("the engine to close the rule-breaker's connection", TRANSFER, || bad.closed_by_engine() >= 1);
     s.finish(&handle);
     assert_eq!(bad.accepts(), 1, "the engine dialled the rule-breaker again");
+    assert!(bad.refused_openings() >= 1, "the engine's first dial was not MSE (crypto_allowed is on)");
 }
 
 #[test]

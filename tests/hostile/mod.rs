@@ -41,8 +41,11 @@ pub enum Behavior {
 /// What the test can observe.
 #[derive(Default)]
 pub struct Counters {
-    /// Connections accepted.
+    /// Connections that opened with a plaintext BitTorrent handshake.
     pub accepts: AtomicU32,
+    /// Connections that opened with anything else (the engine's MSE attempts, which this
+    /// plaintext-only peer hangs up on, as such clients do; the engine then retries in plaintext).
+    pub refused_openings: AtomicU32,
     /// Blocks sent (whole or, for the last one of `DisconnectMidPiece`, half).
     pub blocks: AtomicU32,
     /// Connections the engine closed (end of stream or reset seen).
@@ -91,9 +94,14 @@ impl HostilePeer {
         HostilePeer { addr, counters, stop, thread: Some(thread) }
     }
 
-    /// Connections accepted so far.
+    /// Connections so far that opened with a plaintext BitTorrent handshake.
     pub fn accepts(&self) -> u32 {
         self.counters.accepts.load(Ordering::SeqCst)
+    }
+
+    /// Connections so far that opened with something else (MSE attempts).
+    pub fn refused_openings(&self) -> u32 {
+        self.counters.refused_openings.load(Ordering::SeqCst)
     }
 
     /// Blocks sent so far.
@@ -122,7 +130,6 @@ fn accept_loop(listener: TcpListener, torrent: Torrent, behavior: Behavior, c: A
     while !stop.load(Ordering::SeqCst) && Instant::now() < end {
         match listener.accept() {
             Ok((stream, _)) => {
-                c.accepts.fetch_add(1, Ordering::SeqCst);
                 let (t, c, s) = (torrent.clone(), c.clone(), stop.clone());
                 workers.push(std::thread::spawn(move || {
                     let mut conn = Conn { stream, buf: Vec::new(), stop: s, end: Instant::now() + LIFE };
@@ -167,8 +174,12 @@ impl Conn {
             Ok(false) => return Ended::ByUs,
             Err(()) => return Ended::ByEngine,
         }
-        let theirs = Handshake::decode(&self.buf).ok().flatten();
-        if theirs.is_none_or(|h| h.info_hash != t.info_hash) {
+        let Some(theirs) = Handshake::decode(&self.buf).ok().flatten() else {
+            c.refused_openings.fetch_add(1, Ordering::SeqCst);
+            return Ended::ByUs;
+        };
+        c.accepts.fetch_add(1, Ordering::SeqCst);
+        if theirs.info_hash != t.info_hash {
             return Ended::ByUs;
         }
         self.buf.drain(..HANDSHAKE_LEN);
