@@ -3,7 +3,8 @@
 //! its resume record must list the received blocks of the unfinished pieces, and the restart
 //! must count them as had, never fetch them again, and still end byte-exact. A restored block
 //! spoiled on disk (mtime put back, so the record stays trusted) costs one failed piece, fetched
-//! again whole, and gets nobody banned.
+//! again whole, and gets nobody banned. A stop at full speed waits for the pieces being verified,
+//! so the record it writes is exactly what the next start finds.
 
 use bitgocho::metainfo::Metainfo;
 use bitgocho::session::event::SessionEvent;
@@ -38,17 +39,11 @@ struct Swarm {
     dir: tempfile::TempDir,
 }
 
-fn swarm(seed: u64) -> Swarm {
+fn swarm(seed: u64, size: usize, piece_pow: u32) -> Swarm {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("src");
-    let data = common::data_file(&src.join("data.bin"), SIZE, seed);
-    let meta = common::mktorrent(
-        &src.join("data.bin"),
-        &dir.path().join("data.torrent"),
-        PIECE_POW,
-        Some("http://127.0.0.1:9/announce"),
-    )
-    .1;
+    let data = common::data_file(&src.join("data.bin"), size, seed);
+    let meta = common::mktorrent(&src.join("data.bin"), &dir.path().join("data.torrent"), piece_pow, None).1;
     let seeder = common::loopback_session();
     let t = seeder.add_torrent(AddParams::new(meta.clone(), &src)).unwrap();
     common::wait_status(&t, "the seeder's check", Duration::from_secs(30), |s| s.state == TorrentState::Seeding);
@@ -104,9 +99,9 @@ fn wait_mid_piece(t: &TorrentHandle) {
 
 /// Bytes of verified pieces and of listed unfinished blocks in a record.
 fn recorded_bytes(r: &ResumeData, meta: &Metainfo) -> (u64, u64) {
-    let total = meta.total_length();
-    let pieces = total.div_ceil(PIECE);
-    let piece_len = |p: u64| PIECE.min(total - p * PIECE);
+    let (total, plen) = (meta.total_length(), meta.piece_length());
+    let pieces = total.div_ceil(plen);
+    let piece_len = |p: u64| plen.min(total - p * plen);
     let verified: u64 =
         (0..pieces).filter(|&p| r.pieces[(p / 8) as usize] & (0x80 >> (p % 8)) != 0).map(piece_len).sum();
     let blocks: u64 = r
@@ -119,11 +114,11 @@ fn recorded_bytes(r: &ResumeData, meta: &Metainfo) -> (u64, u64) {
 }
 
 /// Every listed unfinished block holds the right bytes on disk.
-fn assert_listed_blocks_on_disk(r: &ResumeData, file: &Path, data: &[u8]) {
+fn assert_listed_blocks_on_disk(r: &ResumeData, meta: &Metainfo, file: &Path, data: &[u8]) {
     let disk = std::fs::read(file).unwrap();
     for u in &r.unfinished {
         for b in u.blocks() {
-            let at = (u64::from(u.piece) * PIECE + u64::from(b) * BLOCK) as usize;
+            let at = (u64::from(u.piece) * meta.piece_length() + u64::from(b) * BLOCK) as usize;
             let end = (at + BLOCK as usize).min(data.len());
             assert!(disk[at..end] == data[at..end], "listed block {b} of piece {} is on disk", u.piece);
         }
@@ -143,9 +138,27 @@ fn events_of(session: &Session, id: u32) -> Vec<SessionEvent> {
     out
 }
 
+/// Adds the torrent again, paused, and checks that once checked it counts the record's verified
+/// pieces and restored blocks as had (the record was trusted) and nothing more.
+fn restart_paused(s: &Swarm, leecher: &Session, record: &ResumeData) -> TorrentHandle {
+    let (verified, restored) = recorded_bytes(record, &s.meta);
+    let t = s.add(leecher, 0, true);
+    let mut checked = false;
+    common::wait_for("the check", Duration::from_secs(30), || {
+        checked |= events_of(leecher, t.id()).iter().any(|e| matches!(e, SessionEvent::Checked { .. }));
+        checked
+    });
+    let st = t.status();
+    assert_eq!((st.have_bytes, st.total_done), (verified, verified + restored), "{st:?}");
+    let total = s.meta.total_length();
+    assert!((st.progress - (verified + restored) as f64 / total as f64).abs() < 1e-9, "progress {}", st.progress);
+    assert_eq!(st.pieces_fragments, record.unfinished.len() as u32, "restored pieces are in progress");
+    t
+}
+
 #[test]
 fn a_graceful_stop_keeps_unfinished_blocks_and_the_restart_fetches_only_the_rest() {
-    let s = swarm(31);
+    let s = swarm(31, SIZE, PIECE_POW);
     // First run: pieces assembled in memory (the default), stopped by a session shutdown.
     let leecher = s.leecher(None);
     let t = s.add(&leecher, SLOW, false);
@@ -155,23 +168,14 @@ fn a_graceful_stop_keeps_unfinished_blocks_and_the_restart_fetches_only_the_rest
     assert!(!record.unfinished.is_empty(), "the record lists unfinished pieces");
     let (verified, restored) = recorded_bytes(&record, &s.meta);
     assert!(verified >= PIECE && restored > 0, "verified {verified}, restored {restored}");
-    assert_listed_blocks_on_disk(&record, &s.file(), &s.data);
+    assert_listed_blocks_on_disk(&record, &s.meta, &s.file(), &s.data);
 
     // Second run, paused: once checked, the restored blocks count as had but not verified.
     let leecher = s.leecher(None);
-    let t = s.add(&leecher, 0, true);
-    let mut checked = false;
-    common::wait_for("the check", Duration::from_secs(30), || {
-        checked |= events_of(&leecher, t.id()).iter().any(|e| matches!(e, SessionEvent::Checked { .. }));
-        checked
-    });
-    let st = t.status();
-    assert_eq!((st.have_bytes, st.total_done), (verified, verified + restored), "{st:?}");
-    let total = s.meta.total_length();
-    assert!((st.progress - (verified + restored) as f64 / total as f64).abs() < 1e-9, "progress {}", st.progress);
-    assert_eq!(st.pieces_fragments, record.unfinished.len() as u32, "restored pieces are in progress");
+    let t = restart_paused(&s, &leecher, &record);
 
     t.resume().unwrap();
+    let total = s.meta.total_length();
     let st = common::wait_complete(&t, Duration::from_secs(60));
     assert!(std::fs::read(s.file()).unwrap() == s.data, "every byte ends right");
     assert_eq!(st.total_done, total);
@@ -195,7 +199,7 @@ fn set_mtime(path: &Path, secs: i64) {
 
 #[test]
 fn a_spoiled_restored_block_fails_once_is_fetched_again_and_bans_nobody() {
-    let s = swarm(32);
+    let s = swarm(32, SIZE, PIECE_POW);
     // First run: no piece buffers (blocks written one by one), stopped by removing the torrent.
     let leecher = s.leecher(Some(0));
     let t = s.add(&leecher, SLOW, false);
@@ -203,7 +207,7 @@ fn a_spoiled_restored_block_fails_once_is_fetched_again_and_bans_nobody() {
     leecher.remove_torrent(&t, false).unwrap();
     let record = s.record();
     assert!(!record.unfinished.is_empty(), "the record lists unfinished pieces");
-    assert_listed_blocks_on_disk(&record, &s.file(), &s.data);
+    assert_listed_blocks_on_disk(&record, &s.meta, &s.file(), &s.data);
 
     // Spoil the first listed block on disk and put the recorded mtime back.
     let spoiled = record.unfinished[0].piece;
@@ -231,5 +235,32 @@ fn a_spoiled_restored_block_fails_once_is_fetched_again_and_bans_nobody() {
         .collect();
     assert_eq!(failed, [spoiled], "the spoiled piece fails once: {events:?}");
     assert!(!events.iter().any(|e| matches!(e, SessionEvent::PeerBanned { .. })), "nobody banned: {events:?}");
+    leecher.shutdown();
+}
+
+#[test]
+fn a_stop_at_full_speed_waits_for_the_pieces_being_verified_so_the_record_counts_them() {
+    let s = swarm(33, 64 << 20, PIECE_POW);
+    let leecher = s.leecher(None);
+    let t = s.add(&leecher, 0, false);
+    // Stop within a millisecond of the first verified piece, while the next ones are in flight.
+    let start = std::time::Instant::now();
+    while !events_of(&leecher, t.id()).iter().any(|e| matches!(e, SessionEvent::PieceFinished { .. })) {
+        assert!(start.elapsed() < Duration::from_secs(30), "no piece verified in 30 s");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    // Pieces are arriving, being hashed and written: the stop waits for the complete ones, so
+    // the record counts them and none is written after it (which could change the files'
+    // mtimes and make the whole record, restored blocks too, untrusted).
+    leecher.shutdown();
+    let written = |path: &Path| std::fs::metadata(path).unwrap().modified().unwrap();
+    let record_file = std::fs::read_dir(s.resume_dir()).unwrap().next().unwrap().unwrap().path();
+    assert!(written(&s.file()) <= written(&record_file), "no piece was written after the record");
+    let record = s.record();
+    let (verified, restored) = recorded_bytes(&record, &s.meta);
+    assert!(verified < s.meta.total_length() && restored > 0, "stopped mid-download: {verified} + {restored}");
+    assert_listed_blocks_on_disk(&record, &s.meta, &s.file(), &s.data);
+    let leecher = s.leecher(None);
+    restart_paused(&s, &leecher, &record);
     leecher.shutdown();
 }

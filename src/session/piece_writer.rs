@@ -24,12 +24,14 @@ pub struct PieceWriter {
     assembly: HashMap<u32, Vec<u8>>,
     /// Pieces being written block by block.
     direct: HashSet<u32>,
+    /// Complete pieces handed to the pool for verifying (and writing) whose result is not in.
+    verifying: HashSet<u32>,
 }
 
 impl PieceWriter {
     /// A writer over `store`, drawing piece buffers from the session's `buffers`.
     pub fn new(store: Arc<Store>, buffers: Arc<Mutex<PieceBuffers>>) -> PieceWriter {
-        PieceWriter { store, buffers, assembly: HashMap::new(), direct: HashSet::new() }
+        PieceWriter { store, buffers, assembly: HashMap::new(), direct: HashSet::new(), verifying: HashSet::new() }
     }
 
     /// Stores a newly received block (`begin` and the length already validated for `piece`).
@@ -66,6 +68,7 @@ impl PieceWriter {
     /// `expect_sha1` is known) or from the file maps.
     pub fn verify_job(&mut self, id: u64, piece: PieceIndex, expect_sha1: Option<[u8; 20]>) -> HashJob {
         self.direct.remove(&piece.get());
+        self.verifying.insert(piece.get());
         let Some(buf) = self.assembly.remove(&piece.get()) else {
             return self.map_job(id, piece);
         };
@@ -91,6 +94,16 @@ impl PieceWriter {
             })),
             persist: None,
         }
+    }
+
+    /// The pool's result for `piece` came back (a verify job or a check).
+    pub fn hashed(&mut self, piece: u32) {
+        self.verifying.remove(&piece);
+    }
+
+    /// Whether a verify job is still out: its piece may yet be written.
+    pub fn is_verifying(&self) -> bool {
+        !self.verifying.is_empty()
     }
 
     /// Takes on a piece whose received blocks are already on disk (restored from a resume

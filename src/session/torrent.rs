@@ -428,6 +428,7 @@ impl Torrent {
     /// Handles a finished hash job of this torrent.
     pub fn on_hash(&mut self, mut result: HashResult, pool: &HashPool, threads: u32, now: Instant) {
         let buffer = result.buffer.take();
+        self.writer.hashed((result.id & 0xffff_ffff) as u32);
         self.on_piece_hashed(result, buffer.as_deref(), pool, threads, now);
         if let Some(buf) = buffer {
             self.writer.reclaim(buf);

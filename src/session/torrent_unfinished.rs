@@ -61,6 +61,13 @@ impl Torrent {
         }
     }
 
+    /// Whether complete pieces are still being verified on the pool (and, when verified, may
+    /// yet be written): a record saved now would not count them, and their write would change
+    /// the files' mtimes after it, making the whole record untrusted on the next start.
+    pub fn is_verifying(&self) -> bool {
+        self.writer.is_verifying()
+    }
+
     /// Bytes we have: verified pieces plus the received blocks of pieces in progress (restored
     /// ones included), like libtorrent's `total_done`.
     pub fn total_done(&self) -> u64 {
