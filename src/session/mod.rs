@@ -30,6 +30,7 @@ mod snapshot;
 pub mod status;
 pub mod torrent;
 mod torrent_resume;
+mod torrent_unfinished; // h/partial
 pub mod tracker_io;
 pub mod web_seed; // h/webseed
                   // --- h/engine2

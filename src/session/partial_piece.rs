@@ -80,6 +80,35 @@ impl PartialPiece {
         self.received as usize == self.blocks.len()
     }
 
+    /// Blocks received so far.
+    pub fn received(&self) -> u32 {
+        self.received
+    }
+
+    /// Whether block `block` has arrived.
+    pub fn has_received(&self, block: u32) -> bool {
+        matches!(self.blocks.get(block as usize), Some(Block::Received { .. }))
+    }
+
+    /// The numbers of the received blocks, ascending.
+    pub fn received_blocks(&self) -> impl Iterator<Item = u32> + '_ {
+        self.blocks.iter().enumerate().filter(|(_, b)| matches!(b, Block::Received { .. })).map(|(i, _)| i as u32)
+    }
+
+    /// Marks a free block as received from `from` without a request (a block restored from
+    /// disk); `false` if there is no such block or it is not free.
+    pub fn restore(&mut self, block: u32, from: PeerKey) -> bool {
+        match self.blocks.get_mut(block as usize) {
+            Some(b @ Block::Free) => {
+                *b = Block::Received { from };
+                self.free -= 1;
+                self.received += 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Requests up to `max` free blocks from `peer`, lowest first; calls `taken` with each
     /// block number and returns how many.
     pub fn take_free(&mut self, peer: PeerKey, max: usize, mut taken_block: impl FnMut(u32)) -> u32 {
@@ -243,5 +272,20 @@ mod tests {
         assert!(pp.is_complete());
         assert_eq!(pp.senders(), [B, C]);
         assert!(!pp.add_requester(1, A), "received blocks take no requesters");
+    }
+
+    #[test]
+    fn restored_blocks_count_as_received_and_are_never_handed_out() {
+        let mut pp = PartialPiece::new(3, 4);
+        assert!(pp.restore(1, C) && pp.restore(2, C));
+        assert!(!pp.restore(1, C), "already received");
+        assert!(!pp.restore(4, C), "no such block");
+        assert_eq!((pp.free, pp.received(), pp.received_blocks().collect::<Vec<_>>()), (2, 2, vec![1, 2]));
+        let mut out = Vec::new();
+        assert_eq!(pp.take_free(A, 4, |b| out.push(b)), 2);
+        assert_eq!(out, [0, 3]);
+        assert_eq!(pp.receive(0, A), Some(Arrival::WasRequested(vec![])));
+        assert_eq!(pp.receive(3, A), Some(Arrival::WasRequested(vec![])));
+        assert!(pp.is_complete());
     }
 }

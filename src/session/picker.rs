@@ -32,7 +32,7 @@ use super::bitfield::Bitfield;
 use super::partial_piece::{Arrival, PartialPiece};
 use super::piece_pool::{Key, PiecePool, BANDS};
 use super::PeerKey;
-use crate::storage::{BlockIndex, Layout, LayoutError, PieceIndex};
+use crate::storage::{BlockIndex, Layout, LayoutError, PieceIndex, BLOCK_SIZE};
 
 /// Download priority of a file or piece.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -82,6 +82,10 @@ impl BlockRef {
         Ok(BlockRef { piece, block })
     }
 }
+
+/// The sender recorded for blocks restored from a resume record: they came from no peer (no
+/// connection or web seed ever has this key).
+pub(crate) const RESTORED: PeerKey = PeerKey(u32::MAX);
 
 /// Picker settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -661,7 +665,64 @@ impl Picker {
         if self.prio[pp.piece as usize] != Priority::Skip {
             self.free_wanted_blocks -= u64::from(pp.free);
         }
-        pp.senders()
+        pp.senders().into_iter().filter(|&p| p != RESTORED).collect()
+    }
+
+    // ----- unfinished pieces across restarts -----
+
+    /// Starts `piece` with `blocks` already received from no peer (blocks restored from a resume
+    /// record, already on disk): they are never requested. Returns whether the piece is complete
+    /// now (then hash it), or `None`, changing nothing, when the piece is verified or in
+    /// progress or a block number is out of range.
+    pub fn restore_piece(&mut self, piece: PieceIndex, blocks: &[u32]) -> Option<bool> {
+        let p = piece.get();
+        let n = self.layout.blocks_in_piece(piece);
+        let state = self.state[p as usize];
+        if !matches!(state, State::Pool | State::Idle) || blocks.iter().any(|&b| b >= n) {
+            return None;
+        }
+        if state == State::Pool {
+            self.pool.remove(p);
+        }
+        let mut pp = PartialPiece::new(p, n);
+        for &b in blocks {
+            pp.restore(b, RESTORED);
+        }
+        if self.prio[p as usize] != Priority::Skip {
+            self.free_wanted_blocks += u64::from(pp.free);
+        }
+        let complete = pp.is_complete();
+        let slot = self.partials.len();
+        self.partials.push(pp);
+        self.state[p as usize] = State::Partial(slot as u32);
+        self.sync_open(slot);
+        Some(complete)
+    }
+
+    /// The pieces in progress with some but not all blocks received, with those blocks.
+    pub fn unfinished(&self) -> Vec<(PieceIndex, Vec<u32>)> {
+        self.partials
+            .iter()
+            .filter(|pp| pp.received() > 0 && !pp.is_complete())
+            .map(|pp| (PieceIndex::trusted(pp.piece), pp.received_blocks().collect()))
+            .collect()
+    }
+
+    /// Bytes of the received blocks of pieces in progress (not yet verified).
+    pub fn bytes_in_progress(&self) -> u64 {
+        self.partials
+            .iter()
+            .map(|pp| {
+                let piece = PieceIndex::trusted(pp.piece);
+                let mut bytes = u64::from(pp.received()) * u64::from(BLOCK_SIZE);
+                let last = self.layout.blocks_in_piece(piece) - 1;
+                if pp.has_received(last) {
+                    let (_, len) = self.layout.block_range(piece, BlockIndex::trusted(last));
+                    bytes -= u64::from(BLOCK_SIZE - len);
+                }
+                bytes
+            })
+            .sum()
     }
 
     // ----- whole pieces (web seeds, h/webseed) -----
@@ -733,7 +794,6 @@ impl Picker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::BLOCK_SIZE;
 
     const BLOCKS: u32 = 4;
     const A: PeerKey = PeerKey(100);
@@ -1140,5 +1200,31 @@ mod tests {
         assert!(
             Picker::new(&Layout::new(&[(1, false)], 1).unwrap(), &Bitfield::none(2), PickerConfig::default()).is_err()
         );
+    }
+
+    #[test]
+    fn restored_pieces_are_never_requested_and_blame_no_peer() {
+        let (mut p, _) = setup("11", "", "", 0, 15);
+        let all = Bitfield::all(2);
+        assert_eq!(p.restore_piece(PieceIndex::trusted(1), &[0, 2]), Some(false));
+        assert_eq!(p.restore_piece(PieceIndex::trusted(1), &[1]), None, "already in progress");
+        assert_eq!(p.restore_piece(PieceIndex::trusted(0), &[BLOCKS]), None, "no such block");
+        assert_eq!(p.unfinished(), [(PieceIndex::trusted(1), vec![0, 2])]);
+        assert_eq!(p.bytes_in_progress(), 2 * u64::from(BLOCK_SIZE));
+        assert_eq!(p.pieces_in_progress(), (0, 1), "a fragment with no requests");
+        // The restored piece is finished first, with only its missing blocks.
+        assert_eq!(pick(&mut p, A, &all, 2), [(1, 1), (1, 3)]);
+        assert!(p.on_block_received(A, br(1, 1)).new);
+        let out = p.on_block_received(A, br(1, 3));
+        assert!(out.piece_complete);
+        assert!(p.unfinished().is_empty(), "complete pieces are not unfinished");
+        assert_eq!(p.on_piece_verified(PieceIndex::trusted(1), false), [A], "restored blocks have no sender");
+        assert_eq!(pick(&mut p, B, &has(2, &[1]), 8), [(1, 0), (1, 1), (1, 2), (1, 3)], "all fetched again");
+        // A restored piece with every block is complete at once; a verified piece is not restored.
+        let (mut q, _) = setup("11", "*", "", 0, 16);
+        assert_eq!(q.restore_piece(PieceIndex::trusted(0), &[0]), None);
+        assert_eq!(q.restore_piece(PieceIndex::trusted(1), &[0, 1, 2, 3]), Some(true));
+        assert!(q.on_piece_verified(PieceIndex::trusted(1), true).is_empty());
+        assert!(q.is_complete());
     }
 }

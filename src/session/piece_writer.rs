@@ -24,12 +24,14 @@ pub struct PieceWriter {
     assembly: HashMap<u32, Vec<u8>>,
     /// Pieces being written block by block.
     direct: HashSet<u32>,
+    /// Complete pieces handed to the pool for verifying (and writing) whose result is not in.
+    verifying: HashSet<u32>,
 }
 
 impl PieceWriter {
     /// A writer over `store`, drawing piece buffers from the session's `buffers`.
     pub fn new(store: Arc<Store>, buffers: Arc<Mutex<PieceBuffers>>) -> PieceWriter {
-        PieceWriter { store, buffers, assembly: HashMap::new(), direct: HashSet::new() }
+        PieceWriter { store, buffers, assembly: HashMap::new(), direct: HashSet::new(), verifying: HashSet::new() }
     }
 
     /// Stores a newly received block (`begin` and the length already validated for `piece`).
@@ -66,6 +68,7 @@ impl PieceWriter {
     /// `expect_sha1` is known) or from the file maps.
     pub fn verify_job(&mut self, id: u64, piece: PieceIndex, expect_sha1: Option<[u8; 20]>) -> HashJob {
         self.direct.remove(&piece.get());
+        self.verifying.insert(piece.get());
         let Some(buf) = self.assembly.remove(&piece.get()) else {
             return self.map_job(id, piece);
         };
@@ -91,6 +94,49 @@ impl PieceWriter {
             })),
             persist: None,
         }
+    }
+
+    /// The pool's result for `piece` came back (a verify job or a check).
+    pub fn hashed(&mut self, piece: u32) {
+        self.verifying.remove(&piece);
+    }
+
+    /// Whether a verify job is still out: its piece may yet be written.
+    pub fn is_verifying(&self) -> bool {
+        !self.verifying.is_empty()
+    }
+
+    /// Takes on a piece whose received blocks are already on disk (restored from a resume
+    /// record): the rest is written block by block and the piece is hashed from the file maps.
+    pub fn restore_direct(&mut self, piece: PieceIndex) {
+        self.direct.insert(piece.get());
+    }
+
+    /// Whether `piece` is written block by block, so its received blocks are on disk.
+    pub fn is_direct(&self, piece: PieceIndex) -> bool {
+        self.direct.contains(&piece.get())
+    }
+
+    /// Writes the received blocks (`(begin, length)` ranges) of a piece assembled in memory to
+    /// the files and switches it to block-by-block writes, returning its buffer to the session,
+    /// so a stop keeps them. A piece already written block by block needs nothing. On error the
+    /// piece stays in memory.
+    pub fn persist_blocks(&mut self, piece: PieceIndex, blocks: &[(u32, u32)]) -> Result<(), StorageError> {
+        let n = piece.get();
+        let Some(buf) = self.assembly.remove(&n) else { return Ok(()) };
+        let written = blocks
+            .iter()
+            .try_for_each(|&(begin, len)| self.store.write(piece, begin, &buf[begin as usize..][..len as usize]));
+        match written {
+            Ok(()) => {
+                self.buffers.lock().give_back(buf);
+                self.direct.insert(n);
+            }
+            Err(_) => {
+                self.assembly.insert(n, buf);
+            }
+        }
+        written
     }
 
     /// Gives a buffer that came back from the pool to the session for reuse.
@@ -191,5 +237,30 @@ mod tests {
         assert_eq!(buffers.lock().outstanding(), 32);
         drop(w);
         assert_eq!(buffers.lock().outstanding(), 0);
+    }
+
+    #[test]
+    fn persisting_a_buffered_piece_writes_its_blocks_and_goes_direct() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut w, buffers) = writer(dir.path(), 64);
+        let now = Instant::now();
+        let p0 = w.store.layout().piece(0).unwrap();
+        let p1 = w.store.layout().piece(1).unwrap();
+        w.write_block(p0, 16, &[b'x'; 16], now).unwrap();
+        assert!(!w.is_direct(p0));
+        w.persist_blocks(p0, &[(16, 16)]).unwrap();
+        assert!(w.is_direct(p0) && w.buffered() == 0);
+        assert_eq!(buffers.lock().outstanding(), 0, "the buffer went back");
+        let file = std::fs::read(dir.path().join("f")).unwrap();
+        assert!(file[..16].iter().all(|b| *b == 0) && file[16..32].iter().all(|b| *b == b'x'));
+        // The rest of the piece is written straight to the file and hashed from it.
+        w.write_block(p0, 0, &[b'y'; 16], now).unwrap();
+        assert_eq!(std::fs::read(dir.path().join("f")).unwrap()[..16], [b'y'; 16]);
+        assert!(run(w.verify_job(1, p0, None)).buffer.is_none());
+        // A restored piece is direct from the start.
+        w.restore_direct(p1);
+        w.write_block(p1, 0, &[b'z'; 16], now).unwrap();
+        assert!(w.is_direct(p1) && w.buffered() == 0);
+        w.persist_blocks(p1, &[(0, 16)]).unwrap();
     }
 }

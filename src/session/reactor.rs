@@ -14,7 +14,7 @@ use super::tracker_io::{TrackerConn, TrackerOutcome};
 use super::web_seed::{swarm::MAX_WEB_SEEDS, SeedConfig, WebSeeds};
 use super::{PeerKey, PeerStats};
 use crate::announce::{AnnounceRequest, TrackerTiers};
-use crate::storage::hash_pool::HashPool;
+use crate::storage::hash_pool::{HashPool, HashResult};
 use crate::storage::piece_buffers::PieceBuffers;
 use crate::wire::{Message, DEFAULT_MAX_MESSAGE_LEN};
 use crossbeam_channel::{Receiver, Sender};
@@ -233,31 +233,17 @@ impl Reactor {
                 self.command(cmd, now);
             }
             while let Some(result) = self.pool.try_result() {
-                let tid = (result.id >> 32) as TorrentId;
-                let threads = self.cfg.hash_threads as u32;
-                match self.torrents.get_mut(&tid) {
-                    Some(t) if result.io => t.on_resume_saved(result.write_error),
-                    Some(t) => {
-                        t.on_hash(result, &self.pool, threads, now);
-                        if let Some(w) = self.web.get_mut(&tid) {
-                            w.check_bans(t, self.poll.registry());
-                        }
-                    }
-                    None => {
-                        if let Some(buf) = result.buffer {
-                            self.cfg.piece_buffers.lock().give_back(buf);
-                        }
-                    }
-                }
-                self.after_torrent(tid, now);
+                self.on_pool_result(result, now);
             }
             if now.duration_since(self.last_tick) >= Duration::from_millis(100) {
                 self.last_tick = now;
                 self.tick(now);
             }
             if let Some(since) = self.stopping {
+                // Pieces being verified are waited for too, so the records count them (h/partial).
                 let done = self.trackers.iter().all(Option::is_none)
-                    && self.torrents.values().all(|t| t.announcer.is_empty() || t.announcer.next_time().is_none());
+                    && self.torrents.values().all(|t| t.announcer.is_empty() || t.announcer.next_time().is_none())
+                    && !self.torrents.values().any(Torrent::is_verifying);
                 if done || now.duration_since(since) > STOP_GRACE {
                     break;
                 }
@@ -391,7 +377,44 @@ impl Reactor {
         Ok((id, snapshot))
     }
 
+    /// Handles a finished job of the hashing pool: a piece hashed (and perhaps written) or a
+    /// resume record saved.
+    fn on_pool_result(&mut self, result: HashResult, now: Instant) {
+        let tid = (result.id >> 32) as TorrentId;
+        let threads = self.cfg.hash_threads as u32;
+        match self.torrents.get_mut(&tid) {
+            Some(t) if result.io => t.on_resume_saved(result.write_error),
+            Some(t) => {
+                t.on_hash(result, &self.pool, threads, now);
+                if let Some(w) = self.web.get_mut(&tid) {
+                    w.check_bans(t, self.poll.registry());
+                }
+            }
+            None => {
+                if let Some(buf) = result.buffer {
+                    self.cfg.piece_buffers.lock().give_back(buf);
+                }
+            }
+        }
+        self.after_torrent(tid, now);
+    }
+
+    /// Waits, at most [`STOP_GRACE`], for the pieces of torrent `id` being verified, handling
+    /// every pool result meanwhile, so a resume record saved next counts them and no piece write
+    /// lands after it (h/partial).
+    fn finish_verifying(&mut self, id: TorrentId) {
+        let deadline = Instant::now() + STOP_GRACE;
+        while self.torrents.get(&id).is_some_and(Torrent::is_verifying) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let Some(result) = (!left.is_zero()).then(|| self.pool.wait_result(left)).flatten() else { break };
+            self.on_pool_result(result, Instant::now());
+        }
+    }
+
     fn remove(&mut self, id: TorrentId, delete: bool, now: Instant) -> bool {
+        if !delete {
+            self.finish_verifying(id);
+        }
         let Some(mut t) = self.torrents.remove(&id) else { return false };
         if let Some(mut w) = self.web.remove(&id) {
             w.close(self.poll.registry());

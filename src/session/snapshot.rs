@@ -26,10 +26,12 @@ impl Torrent {
             leechers.iter().map(|c| f64::from(c.has.count()) / f64::from(pieces)).sum::<f64>() / leechers.len() as f64
         };
         let copies = distributed_copies(conns, pieces);
+        let total_done = self.total_done();
         let progress = match self.state {
             TorrentState::Checking if pieces > 0 => f64::from(self.check.done) / f64::from(pieces),
-            _ if total > 0 => have_bytes as f64 / total as f64,
-            _ => 1.0,
+            _ if left == 0 => 1.0,
+            // Received blocks count, but 1 means every piece verified.
+            _ => (total_done as f64 / total as f64).min(1.0 - f64::EPSILON),
         };
         let mut file_progress = Vec::with_capacity(self.meta.files().len());
         for f in self.meta.files() {
@@ -56,6 +58,7 @@ impl Torrent {
             progress,
             total_size: total,
             have_bytes,
+            total_done,
             download_rate: down as f64,
             upload_rate: up as f64,
             downloaded: self.downloaded,

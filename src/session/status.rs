@@ -38,12 +38,16 @@ pub struct TorrentStatus {
     pub state: TorrentState,
     /// The torrent's name.
     pub name: String,
-    /// Fraction of wanted bytes we have, 0..=1 (checking progress while checking).
+    /// Fraction of the torrent we have, 0..=1: [`TorrentStatus::total_done`] over the total
+    /// size, 1 only once every piece is verified (checking progress while checking).
     pub progress: f64,
     /// Total size in bytes.
     pub total_size: u64,
     /// Bytes of verified pieces we have.
     pub have_bytes: u64,
+    /// Bytes we have: verified pieces plus the received (or restored) blocks of pieces in
+    /// progress, like libtorrent's `total_done`.
+    pub total_done: u64,
     /// Payload download rate, bytes per second.
     pub download_rate: f64,
     /// Payload upload rate, bytes per second.

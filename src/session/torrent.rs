@@ -113,6 +113,9 @@ pub(super) struct Check {
     pub(super) resume_applied: bool,
     /// Which files are on disk with their full length, looked up once per check.
     pub(super) present: Option<Vec<bool>>,
+    /// Unfinished pieces of a trusted resume record and their blocks on disk, restored once
+    /// checking is done (h/partial).
+    pub(super) unfinished: Vec<(PieceIndex, Vec<u32>)>,
 }
 
 /// One torrent's state in the reactor.
@@ -176,9 +179,9 @@ pub struct Torrent {
     pub pending_hash: Vec<PieceIndex>,
     pub(super) last_snapshot: Option<Instant>,
     /// Who sent which blocks, to find the senders of corrupt data.
-    smart_ban: SmartBan,
+    pub(super) smart_ban: SmartBan,
     /// Where received blocks go until their piece is verified.
-    writer: PieceWriter,
+    pub(super) writer: PieceWriter,
     /// Shared status snapshot.
     pub snapshot: Arc<parking_lot::Mutex<TorrentStatus>>,
     /// Rate limits.
@@ -405,6 +408,7 @@ impl Torrent {
     }
 
     fn finish_check(&mut self, now: Instant) {
+        self.restore_unfinished();
         self.resume_dirty = true;
         // An idle torrent keeps no map or file open: they are reopened on first use.
         self.store.close();
@@ -424,6 +428,7 @@ impl Torrent {
     /// Handles a finished hash job of this torrent.
     pub fn on_hash(&mut self, mut result: HashResult, pool: &HashPool, threads: u32, now: Instant) {
         let buffer = result.buffer.take();
+        self.writer.hashed((result.id & 0xffff_ffff) as u32);
         self.on_piece_hashed(result, buffer.as_deref(), pool, threads, now);
         if let Some(buf) = buffer {
             self.writer.reclaim(buf);
@@ -750,6 +755,8 @@ impl Torrent {
                 self.fail(format!("storage error: {e}"));
                 return Ok(());
             }
+            // A block on disk may be listed by the next periodic resume save.
+            self.resume_dirty |= self.writer.is_direct(p);
             self.smart_ban.block_received(piece, conn.addr, begin, wire.length);
         } else {
             self.wasted += data.len() as u64;

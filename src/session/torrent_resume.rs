@@ -1,5 +1,6 @@
 //! Fast resume for a torrent: trusting the recorded pieces whose files are unchanged when
 //! checking starts, and writing the record (after syncing the data) as pieces are verified.
+//! The record also carries the blocks of unfinished pieces (see `torrent_unfinished`).
 
 use super::bitfield::Bitfield;
 use super::event::SessionEvent;
@@ -17,7 +18,9 @@ impl Torrent {
     }
 
     /// Marks as had, without hashing, the pieces the resume record lists whose files all still
-    /// have the recorded size and mtime.
+    /// have the recorded size and mtime, and keeps its unfinished pieces with unchanged files
+    /// for when checking is done. A record that does not decode or fit the torrent (an
+    /// unfinished entry included) is ignored whole.
     pub(super) fn apply_resume(&mut self) {
         let Some(path) = self.resume_path() else { return };
         let Ok(bytes) = std::fs::read(&path) else { return };
@@ -26,25 +29,37 @@ impl Torrent {
             return;
         }
         let Ok(recorded) = Bitfield::from_wire(&record.pieces, self.layout.piece_count()) else { return };
+        let Ok(unfinished) = record.unfinished_blocks(&self.layout) else { return };
         let unchanged: Vec<bool> = (0..record.files.len())
             .map(|i| {
                 self.meta.files()[i].is_pad()
                     || (record.files[i].is_some() && self.store.file_stamp(i) == record.files[i])
             })
             .collect();
+        let trusted = |piece| self.layout.piece_segments(piece).all(|seg| unchanged[seg.file.get() as usize]);
+        let mut verified = Vec::new();
         for p in recorded.iter_set() {
             let Ok(piece) = self.layout.piece(p) else { continue };
-            if self.layout.piece_segments(piece).all(|seg| unchanged[seg.file.get() as usize]) {
-                let _ = self.have.set(p);
-                self.picker.on_piece_verified(piece, true);
+            if trusted(piece) {
+                verified.push(piece);
             }
+        }
+        self.check.unfinished = unfinished.into_iter().filter(|(piece, _)| trusted(*piece)).collect();
+        for piece in verified {
+            let _ = self.have.set(piece.get());
+            self.picker.on_piece_verified(piece, true);
         }
     }
 
     /// Writes the resume record (after syncing the data it describes) now, if a resume directory
-    /// is set and something changed since the last save (on removal and shutdown).
+    /// is set and something changed since the last save (on removal and shutdown). The received
+    /// blocks of unfinished pieces are put on disk first, so the record keeps them.
     pub fn save_resume(&mut self) {
-        if !self.resume_dirty || self.state == TorrentState::Checking {
+        if self.resume_dir.is_none() || self.state == TorrentState::Checking {
+            return;
+        }
+        self.persist_unfinished();
+        if !self.resume_dirty {
             return;
         }
         let Some(save) = self.resume_writer() else { return };
@@ -83,9 +98,11 @@ impl Torrent {
         let (gen, written) = (self.resume_gen, self.resume_written.clone());
         let (store, info_hash, files) = (self.store.clone(), self.info_hash, self.meta.files().len());
         let pieces = self.have.as_wire().to_vec();
+        let unfinished = self.unfinished_on_disk();
         Some(move || {
             store.sync().map_err(|e| format!("cannot sync data: {e}"))?;
-            let record = ResumeData { info_hash, pieces, files: (0..files).map(|i| store.file_stamp(i)).collect() };
+            let files = (0..files).map(|i| store.file_stamp(i)).collect();
+            let record = ResumeData { info_hash, pieces, files, unfinished };
             let mut last = written.lock();
             if *last > gen {
                 return Ok(());
