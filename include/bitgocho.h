@@ -348,6 +348,11 @@ typedef struct bitgocho_torrent_status {
    * backing off after an error.
    */
   uint32_t web_seeds;
+  /**
+   * Bytes present: verified pieces plus the received blocks of unfinished ones (libtorrent's
+   * `total_done`). Added in the second version of this struct.
+   */
+  uint64_t total_done;
 } bitgocho_torrent_status;
 
 /**
@@ -1688,8 +1693,9 @@ const char *bitgocho_status_str(bitgocho_status status);
  * Fills `*out` with the torrent's latest status snapshot, which the session's thread
  * refreshes about four times a second (so it may lag an event by that much). Set `out->size` to
  * `sizeof(bitgocho_torrent_status)` first. Fields are only ever appended: a caller built
- * with a newer, larger struct gets this version's fields and `out->size` set to the bytes
- * filled; a size smaller than this version's struct is `BITGOCHO_E_INVALID_ARG`.
+ * with an older, shorter struct gets the fields it knows, one built with a newer, larger
+ * struct gets this version's; either way `out->size` is set to the bytes filled. A size
+ * smaller than the first version's struct is `BITGOCHO_E_INVALID_ARG`.
  *
  * # Safety
  * `torrent` is NULL or a live handle; `out` is NULL or points to `out->size` writable bytes.

@@ -232,6 +232,9 @@ pub struct bitgocho_torrent_status {
     /// HTTP seeds (BEP 17 `httpseeds`, BEP 19 `url-list`) working now: fetching, or ready and not
     /// backing off after an error.
     pub web_seeds: u32,
+    /// Bytes present: verified pieces plus the received blocks of unfinished ones (libtorrent's
+    /// `total_done`). Added in the second version of this struct.
+    pub total_done: u64,
 }
 
 // --- tracker (bitgocho_tracker_*)

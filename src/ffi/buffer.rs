@@ -48,6 +48,18 @@ pub(crate) unsafe fn write_out<T>(out: *mut T, value: T) {
     unsafe { out.write(value) }
 }
 
+/// Writes the first `len` bytes of `value` (at most its size) through `out`: how a versioned
+/// struct reaches a caller built against an older, shorter version of it.
+///
+/// # Safety
+/// `out` is non-NULL and points to `len` writable bytes.
+pub(crate) unsafe fn write_prefix<T: Copy>(out: *mut T, value: T, len: usize) {
+    let len = len.min(std::mem::size_of::<T>());
+    // SAFETY: `value` is a live local of at least `len` bytes; `out` has `len` writable bytes per
+    // the contract; the two cannot overlap.
+    unsafe { std::ptr::copy_nonoverlapping((&raw const value).cast::<u8>(), out.cast::<u8>(), len) }
+}
+
 /// Copies `data` (plus a NUL when `nul`) into `buf` and its length into `*out_len`, without
 /// touching the last error. On a short buffer only `*out_len` (= needed capacity) is written.
 ///

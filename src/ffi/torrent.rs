@@ -8,7 +8,7 @@ use std::ffi::c_char;
 use super::abi::*;
 use super::add_params::{peer_address, priorities};
 use super::boundary::{self, boundary, boundary_or, try_out, try_ref, try_slice, try_str, Castable, OwnedArc};
-use super::buffer::{copy_bytes, copy_str, write_out};
+use super::buffer::{copy_bytes, copy_str, write_out, write_prefix};
 use super::last_error::fail;
 use crate::session::status::TorrentStatus;
 use crate::session::{SessionError, TorrentHandle};
@@ -58,8 +58,13 @@ pub(crate) fn c_status(st: &TorrentStatus) -> bitgocho_torrent_status {
         pieces_have: st.pieces_have,
         pieces_total: st.pieces_total,
         web_seeds: st.web_seeds,
+        total_done: st.total_done,
     }
 }
+
+/// `sizeof(bitgocho_torrent_status)` in its first version (up to `web_seeds`): the smallest
+/// size a caller may pass.
+const STATUS_V1_SIZE: usize = std::mem::offset_of!(bitgocho_torrent_status, total_done);
 
 /// Runs a command on a live torrent, mapping its error.
 fn command(torrent: &TorrentHandle, run: impl FnOnce(&TorrentHandle) -> Result<(), SessionError>) -> bitgocho_status {
@@ -76,8 +81,9 @@ impl bitgocho_torrent {
     /// Fills `*out` with the torrent's latest status snapshot, which the session's thread
     /// refreshes about four times a second (so it may lag an event by that much). Set `out->size` to
     /// `sizeof(bitgocho_torrent_status)` first. Fields are only ever appended: a caller built
-    /// with a newer, larger struct gets this version's fields and `out->size` set to the bytes
-    /// filled; a size smaller than this version's struct is `BITGOCHO_E_INVALID_ARG`.
+    /// with an older, shorter struct gets the fields it knows, one built with a newer, larger
+    /// struct gets this version's; either way `out->size` is set to the bytes filled. A size
+    /// smaller than the first version's struct is `BITGOCHO_E_INVALID_ARG`.
     ///
     /// # Safety
     /// `torrent` is NULL or a live handle; `out` is NULL or points to `out->size` writable bytes.
@@ -91,14 +97,14 @@ impl bitgocho_torrent {
             try_out!(out);
             // SAFETY: out is non-NULL and, per the contract, its size field is readable.
             let caller_size = unsafe { std::ptr::addr_of!((*out).size).read_unaligned() };
-            let ours = std::mem::size_of::<bitgocho_torrent_status>();
-            if caller_size < ours {
-                let msg = format_args!("status size {caller_size} is smaller than this version's {ours}");
+            if caller_size < STATUS_V1_SIZE {
+                let msg = format_args!("status size {caller_size} is smaller than the first version's {STATUS_V1_SIZE}");
                 return fail(BITGOCHO_E_INVALID_ARG, msg);
             }
+            let filled = caller_size.min(std::mem::size_of::<bitgocho_torrent_status>());
             match live_status(torrent) {
-                // SAFETY: out is non-NULL and holds at least `ours` writable bytes (checked above).
-                Ok(st) => unsafe { write_out(out, c_status(&st)); BITGOCHO_OK },
+                // SAFETY: out is non-NULL and holds `caller_size` >= `filled` writable bytes.
+                Ok(st) => unsafe { write_prefix(out, bitgocho_torrent_status { size: filled, ..c_status(&st) }, filled); BITGOCHO_OK },
                 Err(status) => status,
             }
         }

@@ -5,6 +5,7 @@
  * Usage: test_session (works in a fresh directory under $TMPDIR or /tmp) */
 #define _POSIX_C_SOURCE 200809L
 #include <poll.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -177,6 +178,15 @@ static void status_and_pieces(const bitgocho_torrent *t) {
     CHECK(st.total_size == FILE_SIZE && st.have_bytes == FILE_SIZE);
     CHECK(st.pieces_have == PIECES && st.pieces_total == PIECES);
     CHECK(st.peers == 0 && st.seeds == 0 && st.downloaded == 0);
+    CHECK(st.total_done == FILE_SIZE);
+    /* A caller built against the first version of the struct (up to web_seeds) gets exactly
+       those fields; the bytes after them are left alone. */
+    size_t v1 = offsetof(bitgocho_torrent_status, total_done);
+    memset(&st, 0xAB, sizeof st);
+    st.size = v1;
+    CHECK_OK(bitgocho_torrent_get_status(t, &st));
+    CHECK(st.size == v1 && st.state == BITGOCHO_STATE_SEEDING && st.pieces_have == PIECES);
+    CHECK(st.total_done == 0xABABABABABABABABull);
 
     size_t files = 0;
     CHECK_OK(bitgocho_torrent_file_count(t, &files));

@@ -64,6 +64,7 @@ class bitgocho_torrent_status(Structure):
         ("pieces_have", c_uint32),
         ("pieces_total", c_uint32),
         ("web_seeds", c_uint32),
+        ("total_done", c_uint64),
     ]
 
 

@@ -69,6 +69,7 @@ class SessionTest(unittest.TestCase):
             wait_for(leecher, EVENT_FINISHED)
             st = wait_state(leech, STATE_SEEDING)
             self.assertEqual(st["have_bytes"], sum(len(d) for d in self.files.values()))
+            self.assertEqual(st["total_done"], st["have_bytes"])
             self.assertEqual(leech.name(), "payload")
             self.assertEqual(leech.info_hash(), seed.info_hash())
             self.assertEqual(leech.file_progress(), [len(d) for d in self.files.values()])
