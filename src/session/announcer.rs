@@ -158,6 +158,12 @@ impl Announcer {
         }
     }
 
+    /// True when this schedule has something to tell its trackers while the torrent is paused:
+    /// only a `stopped` not yet sent or still in flight (a paused torrent announces nothing else).
+    pub fn owes_while_paused(&self) -> bool {
+        !self.tiers.is_empty() && self.event == Some(Event::Stopped) && (self.next.is_some() || self.in_flight)
+    }
+
     /// True when the last scheduled announce was `stopped` and it is done.
     pub fn finished_stopping(&self) -> bool {
         self.event == Some(Event::Stopped) && self.next.is_none() && !self.in_flight
@@ -210,6 +216,22 @@ mod tests {
         assert!(a.due(t0).is_none());
         assert!(a.due(t0 + RETRY_DELAY).is_some());
         assert_eq!(a.last_error.as_deref(), Some("refused"));
+    }
+
+    #[test]
+    fn a_paused_schedule_owes_only_its_stopped() {
+        let t0 = Instant::now();
+        let mut a = announcer(&["http://a/announce"], t0);
+        assert!(!a.owes_while_paused(), "a started never sent is not owed while paused");
+        let d = a.due(t0).unwrap();
+        a.on_reply(&d, &AnnounceReply { interval: 1800, ..Default::default() }, t0);
+        assert!(!a.owes_while_paused());
+        a.stopped(t0);
+        assert!(a.owes_while_paused());
+        let d = a.due(t0).unwrap();
+        assert!(a.owes_while_paused(), "in flight");
+        a.on_reply(&d, &AnnounceReply { interval: 1800, ..Default::default() }, t0);
+        assert!(!a.owes_while_paused());
     }
 
     #[test]

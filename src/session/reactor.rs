@@ -242,7 +242,7 @@ impl Reactor {
             if let Some(since) = self.stopping {
                 // Pieces being verified are waited for too, so the records count them (h/partial).
                 let done = self.trackers.iter().all(Option::is_none)
-                    && self.torrents.values().all(|t| t.announcer.is_empty() || t.announcer.next_time().is_none())
+                    && self.torrents.values().all(Torrent::owes_trackers_nothing)
                     && !self.torrents.values().any(Torrent::is_verifying);
                 if done || now.duration_since(since) > STOP_GRACE {
                     break;
@@ -488,7 +488,7 @@ impl Reactor {
         if t.resume_due(now) {
             t.save_resume_in_background(&self.pool);
         }
-        if let Some(due) = t.announcer.due(now) {
+        if let Some(due) = t.announcer_due(now) {
             let req = t.announcer.request(&due, Self::announce_base_of(t, self.listen_port, &self.cfg));
             self.start_tracker(id, due, req, now);
         }

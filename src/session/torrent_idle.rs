@@ -32,7 +32,29 @@ impl Torrent {
             || !self.outbox.is_empty()
             || !self.events.is_empty()
             || (self.resume_dirty && self.resume_dir.is_some())
-            || (!self.announcer.is_empty() && self.announcer.next_time().is_some_and(|t| t <= now))
+            || (self.may_announce() && self.announcer.next_time().is_some_and(|t| t <= now))
+    }
+
+    /// True when the torrent may announce now: it has trackers and is running, or it is paused
+    /// and still owes them its `stopped`.
+    fn may_announce(&self) -> bool {
+        !self.announcer.is_empty() && (!self.paused || self.announcer.owes_while_paused())
+    }
+
+    /// The announce due at `now`, if the torrent may announce (see `may_announce`).
+    pub fn announcer_due(&mut self, now: Instant) -> Option<super::announcer::DueAnnounce> {
+        if self.may_announce() {
+            self.announcer.due(now)
+        } else {
+            None
+        }
+    }
+
+    /// True when a stopping session need not wait for this torrent's trackers: it has none, its
+    /// last announce is done, or it is paused and owes them nothing.
+    pub fn owes_trackers_nothing(&self) -> bool {
+        self.announcer.is_empty()
+            || if self.paused { !self.announcer.owes_while_paused() } else { self.announcer.next_time().is_none() }
     }
 
     /// True when the status snapshot should be published now: every `every` while the
