@@ -116,7 +116,14 @@ impl Announcer {
         if due.event == self.event {
             self.event = None;
         }
-        self.next = if due.event == Some(Event::Stopped) { None } else { Some(now + self.interval) };
+        self.next = if due.event == Some(Event::Stopped) {
+            None
+        } else if self.event.is_some() {
+            // An event queued while this announce was in flight (stopped, completed) goes now.
+            Some(now)
+        } else {
+            Some(now + self.interval)
+        };
     }
 
     /// Records a failed announce: the next tracker is tried, after a delay once every tracker
@@ -124,6 +131,12 @@ impl Announcer {
     pub fn on_error(&mut self, due: &DueAnnounce, error: &str, now: Instant) {
         self.in_flight = false;
         self.last_error = Some(error.to_string());
+        if self.event.is_some() && self.event != due.event {
+            // An event queued while this announce was in flight goes now, from the first tracker.
+            self.attempt = 0;
+            self.next = Some(now);
+            return;
+        }
         self.attempt += 1;
         let count = self.tiers.iter().count().max(1);
         let give_up_stopped = due.event == Some(Event::Stopped) && self.attempt >= count;
@@ -138,10 +151,13 @@ impl Announcer {
 
     /// Queues `completed` (sent at once, respecting min interval) when the download finishes.
     pub fn completed(&mut self, now: Instant) {
-        if self.event != Some(Event::Started) {
+        // A `started` not yet sent carries `left=0` itself; one in flight is followed by `completed`.
+        if self.event != Some(Event::Started) || self.in_flight {
             self.event = Some(Event::Completed);
         }
-        self.next = Some(now);
+        if !self.in_flight {
+            self.next = Some(now);
+        }
     }
 
     /// Queues `stopped` at once (on shutdown or pause).
@@ -232,6 +248,36 @@ mod tests {
         assert!(a.owes_while_paused(), "in flight");
         a.on_reply(&d, &AnnounceReply { interval: 1800, ..Default::default() }, t0);
         assert!(!a.owes_while_paused());
+    }
+
+    #[test]
+    fn events_queued_while_an_announce_is_in_flight_follow_its_reply_at_once() {
+        let t0 = Instant::now();
+        let t1 = t0 + Duration::from_secs(1);
+        let reply = AnnounceReply { interval: 1800, ..Default::default() };
+        let mut a = announcer(&["http://a/announce"], t0);
+        let started = a.due(t0).unwrap();
+        a.stopped(t0);
+        assert!(a.due(t0).is_none(), "one announce at a time");
+        a.on_reply(&started, &reply, t1);
+        let d = a.due(t1).expect("the stopped goes out at once, not after the interval");
+        assert_eq!(d.event, Some(Event::Stopped));
+
+        let mut a = announcer(&["http://a/announce"], t0);
+        let started = a.due(t0).unwrap();
+        a.completed(t0);
+        a.on_reply(&started, &reply, t1);
+        assert_eq!(a.due(t1).map(|d| d.event), Some(Some(Event::Completed)));
+
+        let mut a = announcer(&["http://a/announce"], t0);
+        let started = a.due(t0).unwrap();
+        a.stopped(t0);
+        a.on_error(&started, "refused", t1);
+        assert_eq!(a.due(t1).map(|d| d.event), Some(Some(Event::Stopped)), "not after the retry delay");
+
+        let mut a = announcer(&["http://a/announce"], t0);
+        a.completed(t0);
+        assert_eq!(a.due(t0).map(|d| d.event), Some(Some(Event::Started)), "an unsent started carries left=0");
     }
 
     #[test]
