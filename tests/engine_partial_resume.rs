@@ -258,7 +258,9 @@ fn a_stop_at_full_speed_waits_for_the_pieces_being_verified_so_the_record_counts
     assert!(written(&s.file()) <= written(&record_file), "no piece was written after the record");
     let record = s.record();
     let (verified, restored) = recorded_bytes(&record, &s.meta);
-    assert!(verified < s.meta.total_length() && restored > 0, "stopped mid-download: {verified} + {restored}");
+    // Mid-download; whether a piece was partly received at that instant depends on timing (a
+    // loaded machine can stop between pieces), so restored blocks are checked when there are any.
+    assert!(verified < s.meta.total_length(), "stopped mid-download: {verified} + {restored}");
     assert_listed_blocks_on_disk(&record, &s.meta, &s.file(), &s.data);
     let leecher = s.leecher(None);
     restart_paused(&s, &leecher, &record);
