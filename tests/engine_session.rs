@@ -4,7 +4,7 @@
 
 use bitgocho::metainfo::Metainfo;
 use bitgocho::session::status::{TorrentState, TorrentStatus};
-use bitgocho::session::{AddParams, Session, SessionSettings};
+use bitgocho::session::{AddParams, Session, SessionSettings, TorrentHandle};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
@@ -306,69 +306,89 @@ fn status_already_shows_the_milestone_an_event_reports() {
     assert!(checked, "no Checked event before Finished");
 }
 
+/// A seeded file announced to a local bttrack, and a session: the fixture of the pause tests.
+struct Tracked {
+    _dir: tempfile::TempDir,
+    data: PathBuf,
+    tracker: common::bttrack::Bttrack,
+    meta: Arc<Metainfo>,
+    hash: [u8; 20],
+    session: Session,
+}
+
+impl Tracked {
+    fn new(seed: u64) -> Tracked {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        common::data_file(&data.join("file.bin"), 100_000, seed);
+        let tracker = common::bttrack::Bttrack::start(&dir.path().join("dstate"));
+        let url = tracker.url();
+        let meta = common::mktorrent(&data.join("file.bin"), &dir.path().join("f.torrent"), 15, Some(&url)).1;
+        let hash = meta.info_hash_v1().unwrap();
+        Tracked { _dir: dir, data, tracker, meta, hash, session: common::loopback_session() }
+    }
+
+    /// Adds the torrent, paused or not, and waits until it is seeding or paused.
+    fn add(&self, paused: bool) -> TorrentHandle {
+        let mut params = AddParams::new(self.meta.clone(), &self.data);
+        params.paused = paused;
+        let t = self.session.add_torrent(params).unwrap();
+        if paused {
+            common::wait_status(&t, "paused", Duration::from_secs(10), |st| st.state == TorrentState::Paused);
+        } else {
+            common::wait_status(&t, "seed", Duration::from_secs(20), seeding);
+        }
+        t
+    }
+
+    fn wait_registered(&self, what: &str, count: u64) {
+        common::wait_for(what, Duration::from_secs(10), || self.tracker.registered(&self.hash) == count);
+    }
+
+    /// Shuts the session down and checks that it did not wait out the 5 s stop grace.
+    fn shutdown_promptly(self) -> common::bttrack::Bttrack {
+        let start = Instant::now();
+        self.session.shutdown();
+        let took = start.elapsed();
+        assert!(took < Duration::from_secs(2), "shutdown took {took:?} (the stop grace is 5 s)");
+        self.tracker
+    }
+}
+
 /// Shutting a session down does not wait on a paused torrent's tracker: the torrent said
 /// `stopped` when it was paused, so the session's stop has nothing to send for it.
 #[test]
 fn shutdown_is_prompt_with_a_paused_torrent() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    common::data_file(&data.join("file.bin"), 100_000, 8);
-    let tracker = common::bttrack::Bttrack::start(&dir.path().join("dstate"));
-    let meta = common::mktorrent(&data.join("file.bin"), &dir.path().join("f.torrent"), 15, Some(&tracker.url())).1;
-    let hash = meta.info_hash_v1().unwrap();
-    let session = common::loopback_session();
-    let t = session.add_torrent(AddParams::new(meta, &data)).unwrap();
-    common::wait_status(&t, "seed", Duration::from_secs(20), seeding);
-    common::wait_for("the started announce", Duration::from_secs(10), || tracker.registered(&hash) == 1);
+    let s = Tracked::new(8);
+    let t = s.add(false);
+    s.wait_registered("the started announce", 1);
     t.pause().unwrap();
     common::wait_status(&t, "pause", Duration::from_secs(5), |st| st.state == TorrentState::Paused);
-    common::wait_for("the stopped announce", Duration::from_secs(10), || tracker.registered(&hash) == 0);
-    let start = std::time::Instant::now();
-    session.shutdown();
-    let took = start.elapsed();
-    assert!(took < Duration::from_secs(2), "shutdown took {took:?} (the stop grace is 5 s)");
+    s.wait_registered("the stopped announce", 0);
+    s.shutdown_promptly();
 }
 
 /// The same for a torrent added paused, which never announced: nothing is owed to its tracker.
 #[test]
 fn shutdown_is_prompt_with_a_torrent_added_paused() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    common::data_file(&data.join("file.bin"), 100_000, 9);
-    let tracker = common::bttrack::Bttrack::start(&dir.path().join("dstate"));
-    let meta = common::mktorrent(&data.join("file.bin"), &dir.path().join("f.torrent"), 15, Some(&tracker.url())).1;
-    let session = common::loopback_session();
-    let mut params = AddParams::new(meta.clone(), &data);
-    params.paused = true;
-    let t = session.add_torrent(params).unwrap();
-    common::wait_status(&t, "paused", Duration::from_secs(10), |st| st.state == TorrentState::Paused);
+    let s = Tracked::new(9);
+    s.add(true);
     std::thread::sleep(Duration::from_millis(300));
-    let start = std::time::Instant::now();
-    session.shutdown();
-    let took = start.elapsed();
-    assert!(took < Duration::from_secs(2), "shutdown took {took:?} (the stop grace is 5 s)");
-    assert_eq!(tracker.registered(&meta.info_hash_v1().unwrap()), 0, "a paused torrent announced");
+    let hash = s.hash;
+    let tracker = s.shutdown_promptly();
+    assert_eq!(tracker.registered(&hash), 0, "a paused torrent announced");
 }
 
 /// A torrent added paused says nothing to its tracker until it is resumed, then `started`;
 /// paused again, `stopped`.
 #[test]
 fn a_torrent_added_paused_announces_only_once_resumed() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    common::data_file(&data.join("file.bin"), 100_000, 10);
-    let tracker = common::bttrack::Bttrack::start(&dir.path().join("dstate"));
-    let meta = common::mktorrent(&data.join("file.bin"), &dir.path().join("f.torrent"), 15, Some(&tracker.url())).1;
-    let hash = meta.info_hash_v1().unwrap();
-    let session = common::loopback_session();
-    let mut params = AddParams::new(meta, &data);
-    params.paused = true;
-    let t = session.add_torrent(params).unwrap();
-    common::wait_status(&t, "paused", Duration::from_secs(10), |st| st.state == TorrentState::Paused);
+    let s = Tracked::new(10);
+    let t = s.add(true);
     std::thread::sleep(Duration::from_millis(500));
-    assert_eq!(tracker.registered(&hash), 0, "announced while paused");
+    assert_eq!(s.tracker.registered(&s.hash), 0, "announced while paused");
     t.resume().unwrap();
-    common::wait_for("the started announce", Duration::from_secs(10), || tracker.registered(&hash) == 1);
+    s.wait_registered("the started announce", 1);
     t.pause().unwrap();
-    common::wait_for("the stopped announce", Duration::from_secs(10), || tracker.registered(&hash) == 0);
+    s.wait_registered("the stopped announce", 0);
 }
