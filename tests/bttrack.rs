@@ -2,8 +2,8 @@
 //! clients (aria2c, libtorrent through Debian's python3) announcing, scraping and
 //! downloading through it. Loopback only; every wait is bounded.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::{BufRead, BufReader, Read};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStderr, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -43,7 +43,7 @@ impl Tracker {
     }
 
     fn get(&self, target: &str) -> (u16, Vec<u8>) {
-        http_get(self.addr, target)
+        common::http::get(self.addr, target)
     }
 
     /// Sends `sig` and waits (bounded) for exit; returns the exit status and stdout.
@@ -64,29 +64,14 @@ impl Tracker {
     }
 }
 
-fn http_get(addr: SocketAddr, target: &str) -> (u16, Vec<u8>) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(s, "GET {target} HTTP/1.0\r\n\r\n").unwrap();
-    let mut all = Vec::new();
-    s.read_to_end(&mut all).unwrap();
-    let split = all.windows(4).position(|w| w == b"\r\n\r\n").expect("header end") + 4;
-    let status = std::str::from_utf8(&all[9..12]).unwrap().parse().unwrap();
-    (status, all[split..].to_vec())
-}
-
-fn pct(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("%{b:02x}")).collect()
-}
-
 fn announce(addr: SocketAddr, hash: &[u8; 20], peer: u8, left: u64) {
     let target = format!(
         "/announce?info_hash={}&peer_id={}&port={}&uploaded=0&downloaded=0&left={left}&compact=1",
-        pct(hash),
-        pct(&[peer; 20]),
+        common::http::pct(hash),
+        common::http::pct(&[peer; 20]),
         7000 + u16::from(peer)
     );
-    let (status, body) = http_get(addr, &target);
+    let (status, body) = common::http::get(addr, &target);
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
     assert!(!body.windows(7).any(|w| w == b"failure"), "{}", String::from_utf8_lossy(&body));
 }
@@ -100,7 +85,7 @@ fn scrape_counts(body: &[u8], hash: &[u8; 20]) -> Option<(i64, i64, i64)> {
 }
 
 fn scrape(addr: SocketAddr, hash: &[u8; 20]) -> Option<(i64, i64, i64)> {
-    let (status, body) = http_get(addr, &format!("/scrape?info_hash={}", pct(hash)));
+    let (status, body) = common::http::get(addr, &format!("/scrape?info_hash={}", common::http::pct(hash)));
     assert_eq!(status, 200);
     scrape_counts(&body, hash)
 }

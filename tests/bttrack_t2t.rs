@@ -6,7 +6,7 @@
 use bitgocho::bencode::{decode, encode, Limits, OwnedValue};
 use sha1::{Digest, Sha1};
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
+
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -72,21 +72,6 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-fn pct(b: &[u8]) -> String {
-    b.iter().map(|x| format!("%{x:02x}")).collect()
-}
-
-fn http_get(addr: SocketAddr, target: &str) -> (u16, Vec<u8>) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(s, "GET {target} HTTP/1.0\r\n\r\n").unwrap();
-    let mut all = Vec::new();
-    s.read_to_end(&mut all).unwrap();
-    let split = all.windows(4).position(|w| w == b"\r\n\r\n").expect("header end") + 4;
-    let status = std::str::from_utf8(&all[9..12]).unwrap().parse().unwrap();
-    (status, all[split..].to_vec())
-}
-
 /// Writes a single-file .torrent with an announce-list of one tier per URL (none when `tiers`
 /// has a single URL: then it is only the `announce`) into `dir`; returns its info-hash.
 fn write_torrent(dir: &Path, name: &str, tiers: &[String]) -> [u8; 20] {
@@ -116,10 +101,10 @@ fn write_torrent(dir: &Path, name: &str, tiers: &[String]) -> [u8; 20] {
 fn announce(addr: SocketAddr, hash: &[u8; 20], id: u8, port: u16, extra: &str) -> (u16, Vec<u8>) {
     let target = format!(
         "/announce?info_hash={}&peer_id={}&port={port}&uploaded=0&downloaded=0&left=100&compact=1{extra}",
-        pct(hash),
-        pct(&[id; 20])
+        common::http::pct(hash),
+        common::http::pct(&[id; 20])
     );
-    http_get(addr, &target)
+    common::http::get(addr, &target)
 }
 
 /// The ports of the compact IPv4 peers of an announce reply.
@@ -132,7 +117,7 @@ fn peer_ports(body: &[u8]) -> Vec<u16> {
 
 /// (complete, incomplete) of `hash` in a tracker's scrape, if listed.
 fn scrape(addr: SocketAddr, hash: &[u8; 20]) -> Option<(i64, i64)> {
-    let (status, body) = http_get(addr, &format!("/scrape?info_hash={}", pct(hash)));
+    let (status, body) = common::http::get(addr, &format!("/scrape?info_hash={}", common::http::pct(hash)));
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
     let v = decode(&body, Limits::default()).unwrap();
     let f = v.as_dict()?.get_dict(b"files")?.get_dict(hash)?.clone();

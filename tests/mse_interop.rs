@@ -224,17 +224,6 @@ fn plaintext_peer_is_refused_by_crypto_only_and_served_by_default() {
     assert_eq!(strict_handle.status().uploaded, 0, "crypto_only served a plaintext peer");
 }
 
-/// A GET to bttrack; returns the body.
-fn http_get(addr: SocketAddr, target: &str) -> Vec<u8> {
-    let mut s = TcpStream::connect(addr).expect("connect to bttrack");
-    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    write!(s, "GET {target} HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
-    let mut resp = Vec::new();
-    s.read_to_end(&mut resp).unwrap();
-    let at = resp.windows(4).position(|w| w == b"\r\n\r\n").expect("HTTP header end");
-    resp[at + 4..].to_vec()
-}
-
 /// Announces `params` for `info_hash` as a new peer and returns (compact peers, crypto_flags).
 fn announce(tracker: &Bttrack, info_hash: &[u8; 20], id: u8, params: &str) -> (Vec<u8>, Option<Vec<u8>>) {
     let hash: String = info_hash.iter().map(|b| format!("%{b:02X}")).collect();
@@ -243,7 +232,7 @@ fn announce(tracker: &Bttrack, info_hash: &[u8; 20], id: u8, params: &str) -> (V
         "/announce?info_hash={hash}&peer_id={peer_id}&port={}&uploaded=0&downloaded=0&left=5&compact=1{params}",
         6000 + u16::from(id)
     );
-    let body = http_get(tracker.addr(), &target);
+    let body = common::http::get(tracker.addr(), &target).1;
     let v = bitgocho::bencode::decode(&body, bitgocho::bencode::Limits::default()).expect("bencoded reply");
     let d = v.as_dict().expect("reply dictionary");
     assert!(d.get_bytes(b"failure reason").is_none(), "announce refused: {}", String::from_utf8_lossy(&body));

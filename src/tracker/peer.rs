@@ -89,6 +89,30 @@ impl PeerRecord {
     }
 }
 
+/// `n` connectable peers for unit tests: ids start with `n`'s index after `tag` fills, addresses
+/// 10.0.0.i, ports 1000 + i, `left` = `tag`.
+#[cfg(test)]
+pub(crate) fn test_peers(n: usize, tag: u8) -> Vec<PeerRecord> {
+    (0..n)
+        .map(|i| {
+            let mut id = [tag; 20];
+            id[..8].copy_from_slice(&(i as u64).to_be_bytes());
+            PeerRecord {
+                id,
+                addr: pack_ip(std::net::Ipv4Addr::from(0x0a00_0000 + i as u32).into()),
+                conn_ip: [0; 16],
+                port: 1000 + i as u16,
+                flags: CONNECTABLE,
+                nat_failures: 0,
+                last_seen: 1,
+                nat_since: 0,
+                key: PeerKey::default(),
+                left: u64::from(tag),
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

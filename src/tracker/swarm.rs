@@ -360,6 +360,11 @@ impl Swarm {
 mod tests {
     use super::super::peer::pack_ip;
     use super::*;
+
+    /// Up to 10 plain peers of any family for the leecher `requester`.
+    fn ten_for(requester: [u8; 20]) -> Wanted {
+        Wanted { want: 10, requester, requester_is_seed: false, crypto: CryptoMode::Plain, family: Family::Any }
+    }
     use crate::tracker::peer_select::{CryptoMode, Family};
 
     fn update(id: u8, left: u64, event: Event) -> PeerUpdate {
@@ -427,13 +432,7 @@ mod tests {
         u.nat_check = true;
         assert_eq!(s.announce(&u), UpdateOutcome::Stored { nat_check: true });
         assert_eq!(s.announce(&u), UpdateOutcome::Stored { nat_check: false }, "already pending");
-        let w = Wanted {
-            want: 10,
-            requester: [7; 20],
-            requester_is_seed: false,
-            crypto: CryptoMode::Plain,
-            family: Family::Any,
-        };
+        let w = ten_for([7; 20]);
         let mut out = Vec::new();
         s.pick(&w, &mut Rng::new(1), 100, 600, &mut out);
         assert!(out.is_empty(), "unchecked peers are not handed out");
@@ -470,13 +469,7 @@ mod tests {
         s.announce(&update(1, 0, Event::Started));
         let far = Picked { addr: pack_ip("10.7.7.7".parse().unwrap()), port: 7, id: [0; 20], require_crypto: false };
         s.set_harvested(vec![far]);
-        let w = Wanted {
-            want: 10,
-            requester: [9; 20],
-            requester_is_seed: false,
-            crypto: CryptoMode::Plain,
-            family: Family::Any,
-        };
+        let w = ten_for([9; 20]);
         for lifetime in [0, 600] {
             let mut out = Vec::new();
             s.pick(&w, &mut Rng::new(1), 100, lifetime, &mut out);

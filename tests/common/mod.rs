@@ -4,6 +4,7 @@
 
 pub mod aria2;
 pub mod bttrack;
+pub mod http;
 pub mod libtorrent;
 
 use bitgocho::metainfo::Metainfo;
