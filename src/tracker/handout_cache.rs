@@ -194,17 +194,10 @@ impl HandoutCache {
 
 #[cfg(test)]
 mod tests {
-    use super::super::peer::{pack_ip, CONNECTABLE, REQUIRE_CRYPTO, SUPPORT_CRYPTO};
+    use super::super::peer::{pack_ip, test_peers as peers, CONNECTABLE, REQUIRE_CRYPTO, SUPPORT_CRYPTO};
+    use super::super::peer_select::test_wanted as wanted;
     use super::*;
     use std::collections::HashSet;
-
-    fn peers(n: usize, tag: u8) -> Vec<PeerRecord> {
-        super::super::peer::test_peers(n, tag)
-    }
-
-    fn wanted(want: usize, seed: bool) -> Wanted {
-        Wanted { want, requester: [0xff; 20], requester_is_seed: seed, crypto: CryptoMode::Plain, family: Family::Any }
-    }
 
     fn src<'a>(s: &'a [PeerRecord], l: &'a [PeerRecord], h: &'a [Picked]) -> Sources<'a> {
         Sources { seeds: s, leechers: l, harvested: h }

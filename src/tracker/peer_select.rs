@@ -194,19 +194,18 @@ pub fn pick(seeds: &[PeerRecord], leechers: &[PeerRecord], w: &Wanted, rng: &mut
     sample(leechers, w.want - got_seeds, w, rng, out);
 }
 
+/// For unit tests: `want` plain peers of any family for requester `[0xff; 20]`.
+#[cfg(test)]
+pub(crate) fn test_wanted(want: usize, seed: bool) -> Wanted {
+    Wanted { want, requester: [0xff; 20], requester_is_seed: seed, crypto: CryptoMode::Plain, family: Family::Any }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::super::peer::CONNECTABLE;
+    use super::super::peer::{test_peers as peers, CONNECTABLE};
+    use super::test_wanted as wanted;
     use super::*;
     use std::collections::HashSet;
-
-    fn peers(n: usize, tag: u8) -> Vec<PeerRecord> {
-        super::super::peer::test_peers(n, tag)
-    }
-
-    fn wanted(want: usize, seed: bool) -> Wanted {
-        Wanted { want, requester: [0xff; 20], requester_is_seed: seed, crypto: CryptoMode::Plain, family: Family::Any }
-    }
 
     #[test]
     fn no_duplicates_and_requester_excluded() {
