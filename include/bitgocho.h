@@ -73,7 +73,7 @@
 #define BITGOCHO_FILE_SYMLINK 8
 
 /**
- * Verifying existing data.
+ * Verifying existing data (also while paused: the check goes on).
  */
 #define BITGOCHO_STATE_CHECKING 0
 
@@ -88,7 +88,7 @@
 #define BITGOCHO_STATE_SEEDING 2
 
 /**
- * Stopped by the user.
+ * Stopped by the user (once any check of its data is done).
  */
 #define BITGOCHO_STATE_PAUSED 3
 
@@ -1527,8 +1527,12 @@ bitgocho_status bitgocho_session_find_torrent(const struct bitgocho_session *ses
 
 /**
  * Removes `torrent` from the session (announcing `stopped`), deleting its downloaded files
- * too when `delete_files` is true. The handle stays valid to free; every other call on it
- * then returns `BITGOCHO_E_TORRENT_GONE`, as does this one for a torrent already removed.
+ * too when `delete_files` is true (only the files the torrent lists, and the directories
+ * they leave empty). Returns once the torrent's last disk work is done: its resume record
+ * saved, counting the pieces that were being verified (waited for at most 5 s), or its files
+ * deleted. The session serves its other torrents meanwhile. The handle stays valid to free;
+ * every other call on it then returns `BITGOCHO_E_TORRENT_GONE`, as does this one for a
+ * torrent already removed.
  *
  * # Safety
  * `session` and `torrent` are NULL or live handles.

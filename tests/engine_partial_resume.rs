@@ -8,7 +8,6 @@
 
 use bitgocho::metainfo::Metainfo;
 use bitgocho::session::event::SessionEvent;
-use bitgocho::session::event_queue::Popped;
 use bitgocho::session::status::TorrentState;
 use bitgocho::session::{AddParams, Session, SessionSettings, TorrentHandle};
 use bitgocho::storage::resume::ResumeData;
@@ -125,19 +124,6 @@ fn assert_listed_blocks_on_disk(r: &ResumeData, meta: &Metainfo, file: &Path, da
     }
 }
 
-/// Events of torrent `id` popped so far.
-fn events_of(session: &Session, id: u32) -> Vec<SessionEvent> {
-    let mut out = Vec::new();
-    while let Some(popped) = session.pop_event() {
-        if let Popped::Event(e) = popped {
-            if e.torrent() == Some(id) {
-                out.push(e);
-            }
-        }
-    }
-    out
-}
-
 /// Adds the torrent again, paused, and checks that once checked it counts the record's verified
 /// pieces and restored blocks as had (the record was trusted) and nothing more.
 fn restart_paused(s: &Swarm, leecher: &Session, record: &ResumeData) -> TorrentHandle {
@@ -145,7 +131,7 @@ fn restart_paused(s: &Swarm, leecher: &Session, record: &ResumeData) -> TorrentH
     let t = s.add(leecher, 0, true);
     let mut checked = false;
     common::wait_for("the check", Duration::from_secs(30), || {
-        checked |= events_of(leecher, t.id()).iter().any(|e| matches!(e, SessionEvent::Checked { .. }));
+        checked |= common::events_of(leecher, t.id()).iter().any(|e| matches!(e, SessionEvent::Checked { .. }));
         checked
     });
     let st = t.status();
@@ -221,11 +207,11 @@ fn a_spoiled_restored_block_fails_once_is_fetched_again_and_bans_nobody() {
     assert_eq!(std::fs::metadata(s.file()).unwrap().len(), size);
 
     // Second run in the same session, unlimited.
-    events_of(&leecher, t.id());
+    common::events_of(&leecher, t.id());
     let t = s.add(&leecher, 0, false);
     common::wait_complete(&t, Duration::from_secs(60));
     assert!(std::fs::read(s.file()).unwrap() == s.data, "every byte ends right");
-    let events = events_of(&leecher, t.id());
+    let events = common::events_of(&leecher, t.id());
     let failed: Vec<u32> = events
         .iter()
         .filter_map(|e| match e {
@@ -245,7 +231,7 @@ fn a_stop_at_full_speed_waits_for_the_pieces_being_verified_so_the_record_counts
     let t = s.add(&leecher, 0, false);
     // Stop within a millisecond of the first verified piece, while the next ones are in flight.
     let start = std::time::Instant::now();
-    while !events_of(&leecher, t.id()).iter().any(|e| matches!(e, SessionEvent::PieceFinished { .. })) {
+    while !common::events_of(&leecher, t.id()).iter().any(|e| matches!(e, SessionEvent::PieceFinished { .. })) {
         assert!(start.elapsed() < Duration::from_secs(30), "no piece verified in 30 s");
         std::thread::sleep(Duration::from_millis(1));
     }

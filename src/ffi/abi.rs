@@ -113,13 +113,13 @@ pub struct bitgocho_metainfo_editor {
 // ===== session, torrent, events (src/ffi/{session,torrent,event,add_params}.rs) =====
 
 // --- torrent states (bitgocho_torrent_status.state)
-/// Verifying existing data.
+/// Verifying existing data (also while paused: the check goes on).
 pub const BITGOCHO_STATE_CHECKING: u32 = 0;
 /// Fetching pieces.
 pub const BITGOCHO_STATE_DOWNLOADING: u32 = 1;
 /// Complete; uploading to others.
 pub const BITGOCHO_STATE_SEEDING: u32 = 2;
-/// Stopped by the user.
+/// Stopped by the user (once any check of its data is done).
 pub const BITGOCHO_STATE_PAUSED: u32 = 3;
 /// Stopped by an error (see `bitgocho_torrent_error()`).
 pub const BITGOCHO_STATE_ERROR: u32 = 4;

@@ -300,8 +300,12 @@ impl bitgocho_session {
     }
 
     /// Removes `torrent` from the session (announcing `stopped`), deleting its downloaded files
-    /// too when `delete_files` is true. The handle stays valid to free; every other call on it
-    /// then returns `BITGOCHO_E_TORRENT_GONE`, as does this one for a torrent already removed.
+    /// too when `delete_files` is true (only the files the torrent lists, and the directories
+    /// they leave empty). Returns once the torrent's last disk work is done: its resume record
+    /// saved, counting the pieces that were being verified (waited for at most 5 s), or its files
+    /// deleted. The session serves its other torrents meanwhile. The handle stays valid to free;
+    /// every other call on it then returns `BITGOCHO_E_TORRENT_GONE`, as does this one for a
+    /// torrent already removed.
     ///
     /// # Safety
     /// `session` and `torrent` are NULL or live handles.

@@ -330,7 +330,9 @@ impl Session {
         })
     }
 
-    /// Removes a torrent, optionally deleting its files.
+    /// Removes a torrent, optionally deleting its files (only those it lists, and the directories
+    /// they leave empty); returns once its last disk work is done (the resume record saved or
+    /// the files deleted), while the session serves its other torrents.
     pub fn remove_torrent(&self, torrent: &TorrentHandle, delete_files: bool) -> Result<(), SessionError> {
         let (tx, rx) = crossbeam_channel::bounded(1);
         self.shared.send(Command::Remove(torrent.id, delete_files, tx))?;

@@ -25,6 +25,7 @@ pub mod pipeline;
 pub mod rate_limit;
 pub mod rate_meter;
 pub mod reactor;
+mod retiring;
 pub mod smart_ban;
 mod snapshot;
 pub mod status;

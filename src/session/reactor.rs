@@ -8,6 +8,7 @@ use super::event::SessionEvent;
 use super::event_queue::EventQueue;
 use super::peer::{CryptoProgress, Incoming, PeerConn, PeerError, Phase};
 use super::picker::Priority;
+use super::retiring::{Next, Retiring};
 use super::status::{StatusCell, TorrentState, TorrentStatus};
 use super::torrent::{Action, AddTorrent, Torrent, TorrentId};
 use super::tracker_io::{TrackerConn, TrackerOutcome};
@@ -153,6 +154,8 @@ pub struct Reactor {
     events: Arc<EventQueue<SessionEvent>>,
     trackers: Vec<Option<TrackerConn>>,
     web: BTreeMap<TorrentId, WebSeeds>,
+    /// Removed torrents finishing their disk work.
+    retiring: BTreeMap<TorrentId, Retiring>,
     backlog: Vec<usize>,
     stopping: Option<Instant>,
     last_tick: Instant,
@@ -196,6 +199,7 @@ impl Reactor {
             events,
             trackers: Vec::new(),
             web: BTreeMap::new(),
+            retiring: BTreeMap::new(),
             backlog: Vec::new(),
             stopping: None,
             last_tick: Instant::now(),
@@ -243,7 +247,8 @@ impl Reactor {
                 // Pieces being verified are waited for too, so the records count them (h/partial).
                 let done = self.trackers.iter().all(Option::is_none)
                     && self.torrents.values().all(Torrent::owes_trackers_nothing)
-                    && !self.torrents.values().any(Torrent::is_verifying);
+                    && !self.torrents.values().any(Torrent::is_verifying)
+                    && self.retiring.is_empty();
                 if done || now.duration_since(since) > STOP_GRACE {
                     break;
                 }
@@ -273,10 +278,7 @@ impl Reactor {
             Command::Add(params, reply) => {
                 let _ = reply.send(self.add(*params, now));
             }
-            Command::Remove(id, delete, reply) => {
-                let ok = self.remove(id, delete, now);
-                let _ = reply.send(ok);
-            }
+            Command::Remove(id, delete, reply) => self.remove(id, delete, reply, now),
             Command::Pause(id) => {
                 if let Some(t) = self.torrents.get_mut(&id) {
                     t.paused = true;
@@ -390,6 +392,7 @@ impl Reactor {
                     w.check_bans(t, self.poll.registry());
                 }
             }
+            None if self.retiring.contains_key(&tid) => return self.on_retiring_result(tid, result, now),
             None => {
                 if let Some(buf) = result.buffer {
                     self.cfg.piece_buffers.lock().give_back(buf);
@@ -399,23 +402,13 @@ impl Reactor {
         self.after_torrent(tid, now);
     }
 
-    /// Waits, at most [`STOP_GRACE`], for the pieces of torrent `id` being verified, handling
-    /// every pool result meanwhile, so a resume record saved next counts them and no piece write
-    /// lands after it (h/partial).
-    fn finish_verifying(&mut self, id: TorrentId) {
-        let deadline = Instant::now() + STOP_GRACE;
-        while self.torrents.get(&id).is_some_and(Torrent::is_verifying) {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let Some(result) = (!left.is_zero()).then(|| self.pool.wait_result(left)).flatten() else { break };
-            self.on_pool_result(result, Instant::now());
-        }
-    }
-
-    fn remove(&mut self, id: TorrentId, delete: bool, now: Instant) -> bool {
-        if !delete {
-            self.finish_verifying(id);
-        }
-        let Some(mut t) = self.torrents.remove(&id) else { return false };
+    /// Detaches torrent `id` at once and lets it finish its disk work off the reactor
+    /// ([`Retiring`]); `reply` is answered when that is done (false: no such torrent).
+    fn remove(&mut self, id: TorrentId, delete: bool, reply: Sender<bool>, now: Instant) {
+        let Some(mut t) = self.torrents.remove(&id) else {
+            let _ = reply.send(false);
+            return;
+        };
         if let Some(mut w) = self.web.remove(&id) {
             w.close(self.poll.registry());
         }
@@ -425,13 +418,6 @@ impl Reactor {
         for k in keys {
             self.close_peer(k.0 as usize, "torrent removed");
         }
-        if !delete {
-            t.save_resume();
-        }
-        t.store.close();
-        if delete {
-            t.delete_files();
-        }
         if !t.announcer.is_empty() && !t.paused {
             t.announcer.stopped(now);
             // fire-and-forget stopped announce
@@ -440,8 +426,36 @@ impl Reactor {
                 self.start_tracker(id, due, req, now);
             }
         }
-        self.events.push(SessionEvent::Removed { torrent: id });
-        true
+        self.retiring.insert(id, Retiring::new(t, delete, reply, STOP_GRACE, now));
+        self.advance_retiring(id, now);
+    }
+
+    /// Moves a torrent being removed on: queues its last disk work, or finishes its removal.
+    fn advance_retiring(&mut self, id: TorrentId, now: Instant) {
+        let Some(r) = self.retiring.get_mut(&id) else { return };
+        match r.next(now) {
+            Next::Wait => {}
+            Next::Queue(task) => self.pool.submit_io(u64::from(id) << 32, task),
+            Next::Done => {
+                if let Some(r) = self.retiring.remove(&id) {
+                    r.finish(&self.events);
+                }
+            }
+        }
+    }
+
+    /// Handles a pool result of a torrent being removed.
+    fn on_retiring_result(&mut self, id: TorrentId, result: HashResult, now: Instant) {
+        let threads = self.cfg.hash_threads as u32;
+        let Some(r) = self.retiring.get_mut(&id) else { return };
+        if result.io {
+            r.on_io(result.write_error);
+        } else if r.wants_hashes() {
+            r.torrent.on_hash(result, &self.pool, threads, now);
+        } else if let Some(buf) = result.buffer {
+            self.cfg.piece_buffers.lock().give_back(buf);
+        }
+        self.advance_retiring(id, now);
     }
 
     // ----- timers -----
@@ -458,6 +472,10 @@ impl Reactor {
             self.torrent_tick(id, now);
         }
         self.peer_timeouts(now);
+        let retiring: Vec<TorrentId> = self.retiring.keys().copied().collect();
+        for id in retiring {
+            self.advance_retiring(id, now);
+        }
         self.cfg.piece_buffers.lock().trim(now);
         let tracker_slots: Vec<usize> = (0..self.trackers.len()).filter(|i| self.trackers[*i].is_some()).collect();
         for i in tracker_slots {
@@ -1097,6 +1115,11 @@ impl Reactor {
         for t in self.torrents.values_mut() {
             t.save_resume();
             t.publish(&[], Instant::now());
+        }
+        // Removals still waiting for their pieces finish now; work already queued on the writer
+        // thread is done before the pool stops.
+        for (_, r) in std::mem::take(&mut self.retiring) {
+            r.finish_now(&self.events);
         }
     }
 }

@@ -9,6 +9,16 @@ use super::PeerKey;
 use std::time::Instant;
 
 impl Torrent {
+    /// The state shown to callers: a paused torrent shows `Paused`, except while its data is
+    /// still being checked (the check goes on while paused) or after an error.
+    pub(super) fn shown_state(&self) -> TorrentState {
+        match self.state {
+            TorrentState::Checking | TorrentState::Error => self.state,
+            _ if self.paused => TorrentState::Paused,
+            _ => self.state,
+        }
+    }
+
     /// Publishes a status snapshot computed from the torrent and its connections.
     pub fn publish(&mut self, conns: &[&PeerConn], now: Instant) {
         let total = self.layout.total_length();
@@ -53,7 +63,7 @@ impl Torrent {
             file_progress.push(got);
         }
         let status = TorrentStatus {
-            state: if self.paused && self.state != TorrentState::Error { TorrentState::Paused } else { self.state },
+            state: self.shown_state(),
             name: self.meta.name().to_string(),
             progress,
             total_size: total,

@@ -5,14 +5,14 @@ use std::net::SocketAddr;
 /// Where a torrent is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TorrentState {
-    /// Verifying existing data.
+    /// Verifying existing data (also while paused: the check goes on).
     #[default]
     Checking,
     /// Fetching pieces.
     Downloading,
     /// Complete; uploading.
     Seeding,
-    /// Stopped by the user.
+    /// Stopped by the user (once any check of its data is done).
     Paused,
     /// Stopped by an error (see `error`).
     Error,

@@ -19,14 +19,14 @@ use super::smart_ban::SmartBan;
 use super::status::{TorrentState, TorrentStatus};
 use super::PeerKey;
 use crate::metainfo::Metainfo;
-use crate::storage::hash_pool::{HashPool, HashResult};
+use crate::storage::hash_pool::{HashPool, HashResult, IoTask};
 use crate::storage::piece_buffers::PieceBuffers;
 use crate::storage::store::{Store, StoreFile};
 use crate::storage::{Layout, PieceIndex, BLOCK_SIZE};
 use crate::wire::{BlockRef as WireBlock, ExtensionHandshake, Handshake, Message};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -939,15 +939,43 @@ impl Torrent {
         }
     }
 
-    /// Deletes the torrent's files (and empty directories it created) after removal.
-    pub fn delete_files(&self) {
-        for i in 0..self.meta.files().len() {
-            let _ = std::fs::remove_file(self.store.path(i));
-        }
-        if self.meta.is_multi_file() {
-            let _ = std::fs::remove_dir_all(self.save_path.join(&self.top_level_name));
+    /// The work of deleting the torrent's files after removal, for the writer thread: each file
+    /// of the torrent, then the directories that held them once empty (a multi-file torrent's
+    /// top directory included). Files the torrent does not list are never touched. Fails naming
+    /// the first file that could not be deleted (one already gone is not a failure).
+    pub fn file_deleter(&self) -> IoTask {
+        let files: Vec<PathBuf> = (0..self.meta.files().len())
+            .filter(|&i| !self.meta.files()[i].is_pad())
+            .map(|i| self.store.path(i))
+            .collect();
+        let top = self.meta.is_multi_file().then(|| self.save_path.join(&self.top_level_name));
+        Box::new(move || delete_files(&files, top.as_deref()))
+    }
+}
+
+/// Deletes `files`, then their directories inside `top` that are left empty, deepest first.
+fn delete_files(files: &[PathBuf], top: Option<&Path>) -> Result<(), String> {
+    let mut failed = None;
+    for f in files {
+        match std::fs::remove_file(f) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                failed.get_or_insert_with(|| format!("cannot delete {}: {e}", f.display()));
+            }
         }
     }
+    if let Some(top) = top {
+        let mut dirs: Vec<&Path> =
+            files.iter().flat_map(|f| f.ancestors().skip(1)).filter(|d| d.starts_with(top)).collect();
+        dirs.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
+        dirs.dedup();
+        for d in dirs {
+            // Only empty directories go: anything else in them is not the torrent's.
+            let _ = std::fs::remove_dir(d);
+        }
+    }
+    failed.map_or(Ok(()), Err)
 }
 
 /// The stored bytes of a block (`None` when they cannot be read).

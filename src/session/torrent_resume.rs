@@ -6,7 +6,7 @@ use super::bitfield::Bitfield;
 use super::event::SessionEvent;
 use super::status::TorrentState;
 use super::torrent::Torrent;
-use crate::storage::hash_pool::HashPool;
+use crate::storage::hash_pool::{HashPool, IoTask};
 use crate::storage::resume::ResumeData;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -52,21 +52,30 @@ impl Torrent {
     }
 
     /// Writes the resume record (after syncing the data it describes) now, if a resume directory
-    /// is set and something changed since the last save (on removal and shutdown). The received
-    /// blocks of unfinished pieces are put on disk first, so the record keeps them.
+    /// is set and something changed since the last save (at shutdown). The received blocks of
+    /// unfinished pieces are put on disk first, so the record keeps them.
     pub fn save_resume(&mut self) {
+        let Some(save) = self.final_save() else { return };
+        if let Err(message) = save() {
+            self.resume_dirty = true;
+            self.events.push(SessionEvent::StorageError { torrent: self.id, message });
+        }
+    }
+
+    /// The last save of a torrent that stops (removed with its data kept, or at shutdown): puts
+    /// the received blocks of unfinished pieces on disk now and returns the work that syncs the
+    /// files and writes the record, or `None` when there is no record to write.
+    pub(super) fn final_save(&mut self) -> Option<IoTask> {
         if self.resume_dir.is_none() || self.state == TorrentState::Checking {
-            return;
+            return None;
         }
         self.persist_unfinished();
         if !self.resume_dirty {
-            return;
+            return None;
         }
-        let Some(save) = self.resume_writer() else { return };
-        match save() {
-            Ok(()) => self.resume_dirty = false,
-            Err(message) => self.events.push(SessionEvent::StorageError { torrent: self.id, message }),
-        }
+        let save = self.resume_writer()?;
+        self.resume_dirty = false;
+        Some(Box::new(save))
     }
 
     /// Saves the resume record like [`Torrent::save_resume`], but on the writer thread, after the

@@ -12,6 +12,7 @@ use parking_lot::Mutex;
 use std::fs::{self, File};
 use std::os::unix::fs::FileExt;
 use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 /// One file of the torrent as the store needs it.
@@ -53,6 +54,9 @@ pub enum StorageError {
     /// A read of data not yet on disk.
     #[error("{0}: data not present")]
     Missing(PathBuf),
+    /// The torrent was removed: its files are no longer opened or created.
+    #[error("{0}: the torrent was removed")]
+    Retired(PathBuf),
 }
 
 #[derive(Default)]
@@ -67,6 +71,8 @@ pub struct Store {
     root: PathBuf,
     files: Vec<StoreFile>,
     handles: Vec<Mutex<Handles>>,
+    /// Set by [`Store::retire`]: no file is opened (or created) again.
+    retired: AtomicBool,
 }
 
 fn is_safe_relative(path: &Path) -> bool {
@@ -83,7 +89,7 @@ impl Store {
             return Err(StorageError::UnsafePath(bad.path.clone()));
         }
         let handles = files.iter().map(|_| Mutex::new(Handles::default())).collect();
-        Ok(Store { layout, root: root.to_path_buf(), files, handles })
+        Ok(Store { layout, root: root.to_path_buf(), files, handles, retired: AtomicBool::new(false) })
     }
 
     /// The layout.
@@ -106,6 +112,7 @@ impl Store {
         if let Some(f) = &h.file {
             return Ok(f.clone());
         }
+        self.refuse_if_retired(i)?;
         let path = self.path(i);
         if let Some(dir) = path.parent() {
             fs::create_dir_all(dir).map_err(self.io(i))?;
@@ -127,6 +134,7 @@ impl Store {
         if let Some(m) = &h.map {
             return Ok(Some(m.clone()));
         }
+        self.refuse_if_retired(i)?;
         let f = match &h.file {
             Some(f) => f.clone(),
             None => match File::open(self.path(i)) {
@@ -295,6 +303,22 @@ impl Store {
             *h.lock() = Handles::default();
         }
     }
+
+    /// Closes every file and map for good: later reads and writes (say, of a piece still being
+    /// verified when its torrent was removed with its data) fail instead of creating files again.
+    pub fn retire(&self) {
+        self.retired.store(true, Ordering::SeqCst);
+        self.close();
+    }
+
+    /// Fails once the store is retired. Called with file `i`'s handle lock held, so a file opened
+    /// before [`Store::retire`] is closed by it, and none is opened after.
+    fn refuse_if_retired(&self, i: usize) -> Result<(), StorageError> {
+        if self.retired.load(Ordering::SeqCst) {
+            return Err(StorageError::Retired(self.path(i)));
+        }
+        Ok(())
+    }
 }
 
 /// Allocates `len` bytes at `offset` of `file` without changing its size; filesystems that
@@ -375,6 +399,22 @@ mod tests {
         // A file of the wrong length is not present.
         fs::write(dir.path().join("a"), b"AB").unwrap();
         assert_eq!(s.present_files(), [false, true, true]);
+    }
+
+    #[test]
+    fn a_retired_store_never_opens_or_creates_a_file_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = store(dir.path());
+        let l = s.layout().clone();
+        s.write(l.piece(0).unwrap(), 0, b"AAAAAxxx").unwrap();
+        s.retire();
+        fs::remove_file(dir.path().join("a")).unwrap();
+        let late = s.write_piece(l.piece(1).unwrap(), b"bbbbbbbb");
+        assert!(matches!(late, Err(StorageError::Retired(_))), "{late:?}");
+        assert!(!dir.path().join("sub").exists(), "no file created after retiring");
+        assert!(matches!(s.read_piece(l.piece(0).unwrap()), Err(StorageError::Retired(_))));
+        fs::write(dir.path().join("a"), b"AAAAA").unwrap();
+        assert!(s.read_piece(l.piece(0).unwrap()).is_err(), "an existing file is not mapped either");
     }
 
     #[test]

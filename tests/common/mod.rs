@@ -8,6 +8,8 @@ pub mod http;
 pub mod libtorrent;
 
 use bitgocho::metainfo::Metainfo;
+use bitgocho::session::event::SessionEvent;
+use bitgocho::session::event_queue::Popped;
 use bitgocho::session::status::{TorrentState, TorrentStatus};
 use bitgocho::session::{Session, SessionSettings, TorrentHandle};
 use std::net::{IpAddr, Ipv4Addr};
@@ -171,4 +173,17 @@ impl Drop for Unwritable {
         }
         let _ = std::fs::set_permissions(&self.0, std::fs::Permissions::from_mode(0o755));
     }
+}
+
+/// The events of torrent `id` queued in `session` so far (others are dropped).
+pub fn events_of(session: &Session, id: u32) -> Vec<SessionEvent> {
+    let mut out = Vec::new();
+    while let Some(popped) = session.pop_event() {
+        if let Popped::Event(e) = popped {
+            if e.torrent() == Some(id) {
+                out.push(e);
+            }
+        }
+    }
+    out
 }
