@@ -27,6 +27,25 @@ big_data() {
   cat "$DATA/big/big.bin" > /dev/null
 }
 
+# big_download: big_data, plus TORRENT (its torrent), DL (a download directory) and LOG (a log
+# directory), the last two removed on exit.
+big_download() {
+  big_data
+  TORRENT="$DATA/big.torrent"
+  DL="$DATA/dl"
+  LOG="$(mktemp -d)"
+  trap 'rm -rf "$LOG" "$DL"' EXIT
+}
+
+# fresh_target: an empty download directory $DL, earlier writes synced.
+fresh_target() { rm -rf "$DL"; mkdir -p "$DL"; sync; }
+
+# same_bytes GOT WANT WHO: exits, naming WHO, unless the downloaded file GOT equals WANT.
+same_bytes() { cmp -s "$1" "$2" || { echo "downloaded bytes differ from the original ($3)" >&2; exit 1; }; }
+
+# verify WHO: the 1 GiB download in $DL is byte-exact (big_download).
+verify() { same_bytes "$DL/big.bin" "$DATA/big/big.bin" "$1"; }
+
 # field KEY LINE: the value of key=value in LINE.
 field() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"$2"; }
 

@@ -16,20 +16,10 @@ source "$(dirname "$0")/bench_lib.sh"
 ROUNDS="${1:-3}"
 need_tools
 build_ours
-big_data
-TORRENT="$DATA/big.torrent"
-DL="$DATA/dl"
-LOG="$(mktemp -d)"
-trap 'rm -rf "$LOG" "$DL"' EXIT
+big_download
 
 # split_of LOG: "first tenth A s, then B MiB/s": the seeder's start-up apart from the steady rate.
 split_of() { echo "first tenth $(field first_tenth_s "$(cat "$1")")s, then $(field rest_rate_mib_s "$(cat "$1")") MiB/s"; }
-
-fresh_target() { rm -rf "$DL"; mkdir -p "$DL"; sync; }
-
-verify() {
-  cmp -s "$DL/big.bin" "$DATA/big/big.bin" || { echo "downloaded bytes differ from the original ($1)" >&2; exit 1; }
-}
 
 echo "== 1. libtorrent seeder -> libtorrent leecher vs our leecher ($ROUNDS rounds, alternating)"
 "$PY" -c 'import libtorrent as lt; print("libtorrent", lt.__version__, "(default settings, uTP off)")'

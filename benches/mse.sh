@@ -9,14 +9,7 @@ source "$(dirname "$0")/bench_lib.sh"
 ROUNDS="${1:-3}"
 need_tools
 build_ours
-big_data
-TORRENT="$DATA/big.torrent"
-DL="$DATA/dl"
-LOG="$(mktemp -d)"
-trap 'rm -rf "$LOG" "$DL"' EXIT
-
-fresh_target() { rm -rf "$DL"; mkdir -p "$DL"; sync; }
-verify() { cmp -s "$DL/big.bin" "$DATA/big/big.bin" || { echo "downloaded bytes differ ($1)" >&2; exit 1; }; }
+big_download
 
 run_mode() { # MODE ROUND: one download (MODE off|only: ours both sides; lt: libtorrent RC4); prints seconds
   local mode="$1" r="$2" t out="$LOG/$1.$2"

@@ -30,8 +30,7 @@ TORRENT="$WS/web.torrent"
 rm -f "$TORRENT"
 mktorrent -l "$PIECE_EXP" -w "http://127.0.0.1:$PORT/web.bin" -o "$TORRENT" "$WS/root/web.bin" > /dev/null
 
-fresh_target() { rm -rf "$DL"; mkdir -p "$DL"; sync; }
-verify() { cmp -s "$DL/web.bin" "$WS/root/web.bin" || { echo "downloaded bytes differ ($1)" >&2; exit 1; }; }
+verify() { same_bytes "$DL/web.bin" "$WS/root/web.bin" "$1"; }
 
 echo "== web seed -> libtorrent vs ours: 256 MiB, 2^$PIECE_EXP-byte pieces, $ROUNDS rounds, alternating"
 lt_times=(); our_times=()

@@ -68,7 +68,12 @@ impl CryptoPolicy {
 
     /// The MSE policy for answering incoming MSE handshakes, if we accept them.
     pub fn responder(&self) -> Option<MsePolicy> {
-        self.mse_ok().then_some(MsePolicy { methods: self.methods(), prefer_rc4: self.prefer_rc4 })
+        self.mse_ok().then(|| self.mse_policy())
+    }
+
+    /// The MSE methods we offer or accept, and our preference.
+    fn mse_policy(&self) -> MsePolicy {
+        MsePolicy { methods: self.methods(), prefer_rc4: self.prefer_rc4 }
     }
 
     /// How to dial a peer: `requires_crypto` from the tracker's `crypto_flags`, `mse_failed`
@@ -80,8 +85,7 @@ impl CryptoPolicy {
         if mse_failed && self.plaintext_ok() && !requires_crypto {
             return Dial::Plaintext;
         }
-        let policy = MsePolicy { methods: self.methods(), prefer_rc4: self.prefer_rc4 };
-        Dial::Mse { policy, retry_plaintext: self.plaintext_ok() && !requires_crypto && !mse_failed }
+        Dial::Mse { policy: self.mse_policy(), retry_plaintext: self.plaintext_ok() && !requires_crypto && !mse_failed }
     }
 
     /// What our announces say about encryption.

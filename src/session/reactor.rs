@@ -666,8 +666,8 @@ impl Reactor {
                     let _ = stream.set_nodelay(true);
                     let mut conn = PeerConn::new(addr, false, 0, now);
                     let policy = self.cfg.crypto;
-                    if policy.mse_ok() {
-                        conn.expect_either(policy.responder(), policy.plaintext_ok());
+                    if let Some(responder) = policy.responder() {
+                        conn.expect_either(responder, policy.plaintext_ok());
                     }
                     let slot = PeerSlot { conn, stream, torrent: None, connected: true, retry_plaintext: false };
                     self.insert_peer(slot);

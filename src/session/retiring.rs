@@ -36,11 +36,20 @@ pub(super) struct Retiring {
     grace: Duration,
     /// A periodic resume save queued before the removal has not come back yet.
     periodic_save: bool,
-    /// The last disk work was queued.
-    final_queued: bool,
-    /// Disk work queued and not come back.
-    io_in_flight: u32,
+    /// Where the last disk work is.
+    last_work: LastWork,
     reply: Sender<bool>,
+}
+
+/// Where a removed torrent's last disk work is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LastWork {
+    /// Not started: waiting for pieces being verified or a periodic save.
+    Waiting,
+    /// Queued on the writer thread.
+    Queued,
+    /// Done (or there was none).
+    Done,
 }
 
 impl Retiring {
@@ -51,16 +60,7 @@ impl Retiring {
             torrent.store.retire();
         }
         let periodic_save = torrent.resume_saving;
-        Retiring {
-            torrent,
-            delete,
-            since: now,
-            grace,
-            periodic_save,
-            final_queued: false,
-            io_in_flight: u32::from(periodic_save),
-            reply,
-        }
+        Retiring { torrent, delete, since: now, grace, periodic_save, last_work: LastWork::Waiting, reply }
     }
 
     /// Whether the torrent still handles its hash results: only while its data is kept and its
@@ -72,40 +72,50 @@ impl Retiring {
     /// The next step: wait for pieces being verified and for a periodic save in flight (at most
     /// the grace period), then the last disk work, once.
     pub fn next(&mut self, now: Instant) -> Next {
-        if self.final_queued {
-            return if self.io_in_flight == 0 { Next::Done } else { Next::Wait };
+        match self.last_work {
+            LastWork::Queued => return Next::Wait,
+            LastWork::Done => return Next::Done,
+            LastWork::Waiting => {}
         }
         let busy = self.periodic_save || (!self.delete && self.torrent.is_verifying());
         if busy && now.saturating_duration_since(self.since) < self.grace {
             return Next::Wait;
         }
-        self.final_queued = true;
         let task = if self.delete { Some(self.torrent.file_deleter()) } else { self.torrent.final_save() };
         match task {
             Some(task) => {
-                self.io_in_flight += 1;
+                self.last_work = LastWork::Queued;
                 Next::Queue(task)
             }
-            None => Next::Done,
+            None => {
+                self.last_work = LastWork::Done;
+                Next::Done
+            }
         }
     }
 
     /// Disk work of this torrent came back (in the order it was queued), with its error if any.
     pub fn on_io(&mut self, error: Option<String>) {
-        self.io_in_flight = self.io_in_flight.saturating_sub(1);
         if self.periodic_save {
             self.periodic_save = false;
             self.torrent.on_resume_saved(error);
-        } else if let Some(message) = error {
-            self.torrent.events.push(SessionEvent::StorageError { torrent: self.torrent.id, message });
+            return;
         }
+        self.last_work = LastWork::Done;
+        if let Some(message) = error {
+            self.storage_error(message);
+        }
+    }
+
+    fn storage_error(&mut self, message: String) {
+        self.torrent.events.push(SessionEvent::StorageError { torrent: self.torrent.id, message });
     }
 
     /// Finishes at once (at shutdown): the last disk work, when not queued yet, runs here.
     pub fn finish_now(mut self, events: &EventQueue<SessionEvent>) {
         if let Next::Queue(task) = self.next(self.since + self.grace) {
             if let Err(message) = task() {
-                self.torrent.events.push(SessionEvent::StorageError { torrent: self.torrent.id, message });
+                self.storage_error(message);
             }
         }
         self.finish(events);

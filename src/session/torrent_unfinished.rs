@@ -197,27 +197,46 @@ mod tests {
         (picks[0].piece.get(), picks[2].piece.get())
     }
 
+    /// The data, its metainfo, a directory to save under and a one-thread pool.
+    struct Fixture {
+        dir: tempfile::TempDir,
+        data: Vec<u8>,
+        meta: Arc<Metainfo>,
+        pool: HashPool,
+    }
+
+    fn fixture() -> Fixture {
+        let data = data();
+        let meta = meta(&data);
+        Fixture { dir: tempfile::tempdir().unwrap(), data, meta, pool: HashPool::new(1, Arc::new(|| {})).unwrap() }
+    }
+
+    impl Fixture {
+        /// The torrent started (and checked) over what is in the directory now.
+        fn start(&self) -> Torrent {
+            started(self.dir.path(), &self.meta, &self.pool)
+        }
+    }
+
     #[test]
     fn a_stop_keeps_buffered_blocks_and_a_start_restores_them_as_received() {
-        let dir = tempfile::tempdir().unwrap();
-        let (data, meta) = (data(), meta(&data()));
-        let pool = HashPool::new(1, Arc::new(|| {})).unwrap();
-        let mut t = started(dir.path(), &meta, &pool);
+        let f = fixture();
+        let mut t = f.start();
         let (a, b) = first_pieces(&t);
         // Piece a complete and verified, block 0 of piece b held in memory.
-        receive(&mut t, &data, &[(a, 0), (a, 1), (b, 0)]);
-        settle(&mut t, &pool);
+        receive(&mut t, &f.data, &[(a, 0), (a, 1), (b, 0)]);
+        settle(&mut t, &f.pool);
         assert!(t.have.get(a) && !t.writer.is_direct(PieceIndex::trusted(b)));
         assert_eq!(t.total_done(), (PIECE + BLOCK) as u64);
         t.save_resume();
-        let r = record(dir.path());
+        let r = record(f.dir.path());
         assert_eq!(r.unfinished, [UnfinishedPiece::new(b, 2, [0])]);
-        let disk = std::fs::read(dir.path().join("data/f")).unwrap();
+        let disk = std::fs::read(f.dir.path().join("data/f")).unwrap();
         let at = b as usize * PIECE;
-        assert!(disk[at..at + BLOCK] == data[at..at + BLOCK], "the buffered block was written");
+        assert!(disk[at..at + BLOCK] == f.data[at..at + BLOCK], "the buffered block was written");
         drop(t);
 
-        let mut t = started(dir.path(), &meta, &pool);
+        let mut t = f.start();
         assert!(t.have.get(a));
         assert_eq!(t.picker.unfinished(), [(PieceIndex::trusted(b), vec![0])]);
         assert_eq!(t.total_done(), (PIECE + BLOCK) as u64, "restored blocks count as done");
@@ -225,55 +244,50 @@ mod tests {
         let mut picks = Vec::new();
         t.picker.pick(PEER, &Bitfield::all(4), 1, &mut picks);
         assert_eq!((picks[0].piece.get(), picks[0].block.get()), (b, 1), "only the missing block is asked for");
-        receive(&mut t, &data, &[(b, 1)]);
-        settle(&mut t, &pool);
+        receive(&mut t, &f.data, &[(b, 1)]);
+        settle(&mut t, &f.pool);
         assert!(t.have.get(b), "completed from the restored block and verified from the file");
         assert!(t.banned.is_empty() && t.banned_addrs.is_empty());
     }
 
     #[test]
     fn a_torrent_stopped_by_an_error_lists_no_unfinished_blocks() {
-        let dir = tempfile::tempdir().unwrap();
-        let (data, meta) = (data(), meta(&data()));
-        let pool = HashPool::new(1, Arc::new(|| {})).unwrap();
-        let mut t = started(dir.path(), &meta, &pool);
+        let f = fixture();
+        let mut t = f.start();
         let (a, _) = first_pieces(&t);
         t.writer.restore_direct(PieceIndex::trusted(a)); // written block by block
-        receive(&mut t, &data, &[(a, 0)]);
+        receive(&mut t, &f.data, &[(a, 0)]);
         assert_eq!(t.unfinished_on_disk().len(), 1);
         t.fail("storage error: disk full".into());
         t.save_resume();
-        assert!(record(dir.path()).unfinished.is_empty());
+        assert!(record(f.dir.path()).unfinished.is_empty());
     }
 
     #[test]
     fn a_bad_unfinished_entry_makes_the_whole_record_ignored() {
-        let dir = tempfile::tempdir().unwrap();
-        let (data, meta) = (data(), meta(&data()));
-        let pool = HashPool::new(1, Arc::new(|| {})).unwrap();
-        let t = started(dir.path(), &meta, &pool);
-        let info_hash = t.info_hash;
+        let f = fixture();
+        let t = f.start();
+        let (info_hash, path) = (t.info_hash, t.resume_path().unwrap());
         drop(t);
         // Piece 0 recorded as verified, but zeros on disk: only a trusted record counts it.
-        let file = dir.path().join("data/f");
+        let file = f.dir.path().join("data/f");
         std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-        std::fs::write(&file, vec![0u8; data.len()]).unwrap();
-        std::fs::create_dir_all(dir.path().join("resume")).unwrap();
+        std::fs::write(&file, vec![0u8; f.data.len()]).unwrap();
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         let md = std::fs::metadata(&file).unwrap();
         let mtime = md.modified().unwrap().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
         let write = |unfinished| {
             let r = ResumeData { info_hash, pieces: vec![0x80], files: vec![Some((md.len(), mtime))], unfinished };
-            let hex: String = info_hash.iter().map(|b| format!("{b:02x}")).collect();
-            std::fs::write(dir.path().join("resume").join(format!("{hex}.resume")), r.encode()).unwrap();
+            std::fs::write(&path, r.encode()).unwrap();
         };
         write(vec![UnfinishedPiece::new(1, 2, [1])]);
-        let t = started(dir.path(), &meta, &pool);
+        let t = f.start();
         assert!(t.have.get(0), "a good record is trusted");
         assert_eq!(t.picker.unfinished(), [(PieceIndex::trusted(1), vec![1])]);
         drop(t);
         for bad in [UnfinishedPiece::new(4, 2, [0]), UnfinishedPiece::new(0, 2, [1]), UnfinishedPiece::new(1, 3, [2])] {
             write(vec![UnfinishedPiece::new(1, 2, [1]), bad.clone()]);
-            let t = started(dir.path(), &meta, &pool);
+            let t = f.start();
             assert!(!t.have.get(0) && t.picker.unfinished().is_empty(), "{bad:?} makes the record ignored");
         }
     }

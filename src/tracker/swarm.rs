@@ -361,11 +361,12 @@ mod tests {
     use super::super::peer::pack_ip;
     use super::*;
 
+    use crate::tracker::peer_select::test_wanted;
+
     /// Up to 10 plain peers of any family for the leecher `requester`.
     fn ten_for(requester: [u8; 20]) -> Wanted {
-        Wanted { want: 10, requester, requester_is_seed: false, crypto: CryptoMode::Plain, family: Family::Any }
+        Wanted { requester, ..test_wanted(10, false) }
     }
-    use crate::tracker::peer_select::{CryptoMode, Family};
 
     fn update(id: u8, left: u64, event: Event) -> PeerUpdate {
         let ip = pack_ip(format!("10.0.0.{id}").parse().unwrap());

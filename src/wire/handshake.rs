@@ -3,7 +3,8 @@
 /// Length of a complete handshake.
 pub const HANDSHAKE_LEN: usize = 68;
 
-const PROTOCOL: &[u8; 20] = b"\x13BitTorrent protocol";
+/// The first 20 bytes of every plaintext handshake: the length byte and the protocol name.
+pub(crate) const PROTOCOL: &[u8; 20] = b"\x13BitTorrent protocol";
 
 /// A peer handshake: reserved bits, info-hash and peer id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

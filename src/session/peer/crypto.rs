@@ -4,9 +4,8 @@
 //! before they are written ([`PeerConn::seal`]). Plaintext connections pay one branch.
 
 use super::{PeerConn, PeerError};
+use crate::wire::handshake::PROTOCOL;
 use crate::wire::mse::{MseHandshake, MsePolicy, MseSecret, SkeyLookup, StreamPair};
-
-const PROTOCOL: &[u8; 20] = b"\x13BitTorrent protocol";
 
 /// Where a connection's encryption stands.
 #[derive(Debug, Default)]
@@ -16,8 +15,8 @@ pub enum Crypto {
     Plain,
     /// Incoming: waiting to see whether the peer starts with a plaintext handshake or MSE.
     Detect {
-        /// How to answer MSE (`None`: MSE refused).
-        responder: Option<MsePolicy>,
+        /// How to answer MSE.
+        responder: MsePolicy,
         /// Plaintext peers are accepted.
         plaintext_ok: bool,
     },
@@ -45,7 +44,7 @@ pub enum CryptoProgress {
 
 impl PeerConn {
     /// Incoming connection: decide between plaintext and MSE from the first bytes.
-    pub fn expect_either(&mut self, responder: Option<MsePolicy>, plaintext_ok: bool) {
+    pub fn expect_either(&mut self, responder: MsePolicy, plaintext_ok: bool) {
         self.crypto = Crypto::Detect { responder, plaintext_ok };
     }
 
@@ -86,10 +85,7 @@ impl PeerConn {
                 self.crypto = Crypto::Plain;
                 return Ok(CryptoProgress::Ready);
             }
-            let Some(policy) = responder else {
-                return Err(crate::wire::HandshakeError::BadProtocol.into());
-            };
-            let hs = MseHandshake::responder(policy, MseSecret::random(&mut rand::rng()));
+            let hs = MseHandshake::responder(responder, MseSecret::random(&mut rand::rng()));
             self.crypto = Crypto::Handshake(Box::new(hs));
         }
         let Crypto::Handshake(hs) = &mut self.crypto else { return Ok(CryptoProgress::Ready) };

@@ -44,14 +44,24 @@ impl Rc4Stream {
     /// The stream keyed with `HASH(label, S, SKEY)`, its first 1024 bytes already discarded.
     pub fn new(label: &[u8; 4], s: &[u8], skey: &[u8; 20]) -> Rc4Stream {
         let key = hash(&[label, s, skey]);
-        let mut rc4 = rc4::Rc4::<U20>::new(&key.into());
-        rc4.apply_keystream(&mut [0u8; 1024]);
-        Rc4Stream(rc4)
+        let mut stream = Rc4Stream(rc4::Rc4::<U20>::new(&key.into()));
+        stream.skip(1024);
+        stream
     }
 
     /// Encrypts or decrypts `buf` in place (the same operation), advancing the stream.
     pub fn apply(&mut self, buf: &mut [u8]) {
         self.0.apply_keystream(buf);
+    }
+
+    /// Advances the stream by `n` bytes (bytes received whose content does not matter).
+    pub fn skip(&mut self, mut n: usize) {
+        let mut scratch = [0u8; 1024];
+        while n > 0 {
+            let step = n.min(scratch.len());
+            self.apply(&mut scratch[..step]);
+            n -= step;
+        }
     }
 }
 

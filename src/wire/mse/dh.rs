@@ -51,13 +51,6 @@ impl DhKey {
         DhKey { private, public: to_key_bytes(&public) }
     }
 
-    /// A key pair with a random private key.
-    pub fn random<R: rand::Rng + ?Sized>(rng: &mut R) -> DhKey {
-        let mut private = [0u8; PRIVATE_LEN];
-        rng.fill_bytes(&mut private);
-        DhKey::new(&private)
-    }
-
     /// Our public key, as sent on the wire.
     pub fn public(&self) -> &[u8; KEY_LEN] {
         &self.public

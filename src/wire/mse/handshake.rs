@@ -4,7 +4,7 @@
 //! again with more. Nothing here grows without bound: the responder reads at most 96 + 532 +
 //! 20 + 14 + 514 + 65535 bytes, the initiator at most 96 + 520 + 6 + 512.
 
-use super::cipher::{req1, req2, req3, Rc4Stream, StreamPair};
+use super::cipher::{req1, req2, req3, StreamPair};
 use super::dh::{DhKey, KEY_LEN, PRIVATE_LEN};
 use super::{MseError, MsePolicy, CRYPTO_PLAINTEXT, CRYPTO_RC4, MAX_PAD, VC};
 use std::collections::HashMap;
@@ -224,7 +224,7 @@ impl MseHandshake {
             }
             State::ReadPadC { mut streams, select, len } => {
                 let mut tail = [input[len], input[len + 1]];
-                streams.recv.apply(&mut input[..len].to_vec());
+                streams.recv.skip(len);
                 streams.recv.apply(&mut tail);
                 (State::ReadIa { streams, select, len: usize::from(be16(&tail)) }, Some(len + 2))
             }
@@ -236,11 +236,8 @@ impl MseHandshake {
                 (State::Over, Some(len))
             }
             State::SyncVc { streams, pattern } => match sync(input, &pattern)? {
-                Some(k) => {
-                    let mut streams = streams;
-                    streams.recv.apply(&mut [0u8; 8]);
-                    (State::ReadSelect { streams }, Some(k + 8))
-                }
+                // The stream is past the VC already: it made `pattern`.
+                Some(k) => (State::ReadSelect { streams }, Some(k + 8)),
                 None => (State::SyncVc { streams, pattern }, None),
             },
             State::ReadSelect { streams } if input.len() < 6 => (State::ReadSelect { streams }, None),
@@ -249,7 +246,7 @@ impl MseHandshake {
                 (State::ReadPadD { streams, select, len }, None)
             }
             State::ReadPadD { mut streams, select, len } => {
-                streams.recv.apply(&mut input[..len].to_vec());
+                streams.recv.skip(len);
                 self.complete(select, streams, Vec::new());
                 (State::Over, Some(len))
             }
@@ -278,8 +275,9 @@ impl MseHandshake {
         self.out.extend_from_slice(&(self.ia.len() as u16).to_be_bytes());
         self.out.append(&mut self.ia);
         streams.send.apply(&mut self.out[start..]);
+        // The responder's encrypted VC, to look for; it also moves our receive stream past it.
         let mut pattern = VC;
-        Rc4Stream::new(b"keyB", &s[..], &self.skey).apply(&mut pattern);
+        streams.recv.apply(&mut pattern);
         Ok(State::SyncVc { streams, pattern })
     }
 
