@@ -497,12 +497,22 @@ impl Picker {
 
     /// Moves a pooled piece into the partial list; returns its slot.
     fn start_piece(&mut self, p: u32) -> usize {
-        self.pool.remove(p);
         let n = self.layout.blocks_in_piece(PieceIndex::trusted(p));
+        self.adopt_partial(PartialPiece::new(p, n))
+    }
+
+    /// Makes `pp`, for a piece in the pool or idle, the piece's progress; returns its slot.
+    fn adopt_partial(&mut self, pp: PartialPiece) -> usize {
+        let p = pp.piece as usize;
+        if self.state[p] == State::Pool {
+            self.pool.remove(pp.piece);
+        }
+        if self.prio[p] != Priority::Skip {
+            self.free_wanted_blocks += u64::from(pp.free);
+        }
         let slot = self.partials.len();
-        self.partials.push(PartialPiece::new(p, n));
-        self.state[p as usize] = State::Partial(slot as u32);
-        self.free_wanted_blocks += u64::from(n);
+        self.partials.push(pp);
+        self.state[p] = State::Partial(slot as u32);
         self.sync_open(slot);
         slot
     }
@@ -681,21 +691,12 @@ impl Picker {
         if !matches!(state, State::Pool | State::Idle) || blocks.iter().any(|&b| b >= n) {
             return None;
         }
-        if state == State::Pool {
-            self.pool.remove(p);
-        }
         let mut pp = PartialPiece::new(p, n);
         for &b in blocks {
             pp.restore(b, RESTORED);
         }
-        if self.prio[p as usize] != Priority::Skip {
-            self.free_wanted_blocks += u64::from(pp.free);
-        }
         let complete = pp.is_complete();
-        let slot = self.partials.len();
-        self.partials.push(pp);
-        self.state[p as usize] = State::Partial(slot as u32);
-        self.sync_open(slot);
+        self.adopt_partial(pp);
         Some(complete)
     }
 

@@ -10,7 +10,7 @@ use super::peer::{CryptoProgress, Incoming, PeerConn, PeerError, Phase};
 use super::picker::Priority;
 use super::retiring::{Next, Retiring};
 use super::status::{StatusCell, TorrentState, TorrentStatus};
-use super::torrent::{Action, AddTorrent, Torrent, TorrentId};
+use super::torrent::{job_id, job_torrent, Action, AddTorrent, Torrent, TorrentId};
 use super::tracker_io::{TrackerConn, TrackerOutcome};
 use super::web_seed::{swarm::MAX_WEB_SEEDS, SeedConfig, WebSeeds};
 use super::{PeerKey, PeerStats};
@@ -382,7 +382,7 @@ impl Reactor {
     /// Handles a finished job of the hashing pool: a piece hashed (and perhaps written) or a
     /// resume record saved.
     fn on_pool_result(&mut self, result: HashResult, now: Instant) {
-        let tid = (result.id >> 32) as TorrentId;
+        let tid = job_torrent(result.id);
         let threads = self.cfg.hash_threads as u32;
         match self.torrents.get_mut(&tid) {
             Some(t) if result.io => t.on_resume_saved(result.write_error),
@@ -435,7 +435,7 @@ impl Reactor {
         let Some(r) = self.retiring.get_mut(&id) else { return };
         match r.next(now) {
             Next::Wait => {}
-            Next::Queue(task) => self.pool.submit_io(u64::from(id) << 32, task),
+            Next::Queue(task) => self.pool.submit_io(job_id(id, 0), task),
             Next::Done => {
                 if let Some(r) = self.retiring.remove(&id) {
                     r.finish(&self.events);
@@ -946,7 +946,6 @@ impl Reactor {
         }
     }
 
-    /// Applies a torrent's outbox and forwards its events.
     /// Refreshes a torrent's status snapshot now.
     fn publish_status(&mut self, id: TorrentId, now: Instant) {
         let Some(t) = self.torrents.get_mut(&id) else { return };
@@ -957,6 +956,7 @@ impl Reactor {
         t.snapshot.lock().web_seeds = web;
     }
 
+    /// Applies a torrent's outbox and forwards its events.
     fn after_torrent(&mut self, id: TorrentId, now: Instant) {
         let Some(t) = self.torrents.get_mut(&id) else { return };
         // A caller woken by a milestone event reads a status that already shows it.

@@ -36,7 +36,7 @@ impl Torrent {
             leechers.iter().map(|c| f64::from(c.has.count()) / f64::from(pieces)).sum::<f64>() / leechers.len() as f64
         };
         let copies = distributed_copies(conns, pieces);
-        let total_done = self.total_done();
+        let total_done = have_bytes + self.picker.bytes_in_progress();
         let progress = match self.state {
             TorrentState::Checking if pieces > 0 => f64::from(self.check.done) / f64::from(pieces),
             _ if left == 0 => 1.0,

@@ -110,7 +110,8 @@ pub(super) struct Check {
     pub(super) next: u32,
     pub(super) outstanding: u32,
     pub(super) done: u32,
-    pub(super) resume_applied: bool,
+    /// A forced recheck: the resume record is not trusted.
+    pub(super) ignore_resume: bool,
     /// Which files are on disk with their full length, looked up once per check.
     pub(super) present: Option<Vec<bool>>,
     /// Unfinished pieces of a trusted resume record and their blocks on disk, restored once
@@ -356,12 +357,8 @@ impl Torrent {
         }
     }
 
-    fn job_id(&self, piece: u32) -> u64 {
-        (u64::from(self.id) << 32) | u64::from(piece)
-    }
-
     fn submit_hash(&self, pool: &HashPool, piece: PieceIndex) {
-        pool.submit(self.writer.map_job(self.job_id(piece.get()), piece));
+        pool.submit(self.writer.map_job(job_id(self.id, piece.get()), piece));
     }
 
     /// Drives checking: keeps up to `2 * threads` pieces queued for hashing.
@@ -370,16 +367,20 @@ impl Torrent {
             return;
         }
         let count = self.layout.piece_count();
-        if !self.check.resume_applied {
-            self.check.resume_applied = true;
-            self.apply_resume();
+        if self.check.present.is_none() {
+            // Each file is looked up once per check, for the resume record and for the pieces.
+            let stamps = self.store.file_stamps();
+            if !self.check.ignore_resume {
+                self.apply_resume(&stamps);
+            }
+            self.check.present = Some(self.store.present_given(&stamps));
         }
         if !self.check_hashes {
             // Trust data that is there without hashing it; what is missing is still missing.
-            let present = self.store.present_files();
+            let present = self.check.present.as_deref().unwrap_or_default();
             for p in 0..count {
                 if let Ok(pi) = self.layout.piece(p) {
-                    if self.store.piece_on_disk_given(pi, &present) {
+                    if self.store.piece_on_disk_given(pi, present) {
                         let _ = self.have.set(p);
                         self.picker.on_piece_verified(pi, true);
                     }
@@ -392,7 +393,7 @@ impl Torrent {
             let p = self.check.next;
             self.check.next += 1;
             let Ok(piece) = self.layout.piece(p) else { continue };
-            let present = self.check.present.get_or_insert_with(|| self.store.present_files());
+            let present = self.check.present.as_deref().unwrap_or_default();
             if self.have.get(p) {
                 self.check.done += 1;
             } else if self.store.piece_on_disk_given(piece, present) {
@@ -428,23 +429,25 @@ impl Torrent {
     /// Handles a finished hash job of this torrent.
     pub fn on_hash(&mut self, mut result: HashResult, pool: &HashPool, threads: u32, now: Instant) {
         let buffer = result.buffer.take();
-        self.writer.hashed((result.id & 0xffff_ffff) as u32);
-        self.on_piece_hashed(result, buffer.as_deref(), pool, threads, now);
+        let piece_no = job_piece(result.id);
+        self.writer.hashed(piece_no);
+        self.on_piece_hashed(piece_no, result, buffer.as_deref(), pool, threads, now);
         if let Some(buf) = buffer {
             self.writer.reclaim(buf);
         }
     }
 
-    /// Handles a hash result; `assembled` is the piece as received when it was assembled in memory.
+    /// Handles the hash result of piece `piece_no`; `assembled` is the piece as received when it
+    /// was assembled in memory.
     fn on_piece_hashed(
         &mut self,
+        piece_no: u32,
         result: HashResult,
         assembled: Option<&[u8]>,
         pool: &HashPool,
         threads: u32,
         now: Instant,
     ) {
-        let piece_no = (result.id & 0xffff_ffff) as u32;
         let Ok(piece) = self.layout.piece(piece_no) else { return };
         if let Some(e) = result.write_error {
             self.picker.on_piece_verified(piece, false);
@@ -890,7 +893,7 @@ impl Torrent {
     /// it was assembled in memory).
     pub fn submit_piece_hash(&mut self, pool: &HashPool, piece: PieceIndex) {
         let expect = self.meta.piece_hash(u64::from(piece.get())).copied();
-        pool.submit(self.writer.verify_job(self.job_id(piece.get()), piece, expect));
+        pool.submit(self.writer.verify_job(job_id(self.id, piece.get()), piece, expect));
     }
 
     /// Bytes of wanted pieces still missing.
@@ -966,16 +969,34 @@ fn delete_files(files: &[PathBuf], top: Option<&Path>) -> Result<(), String> {
         }
     }
     if let Some(top) = top {
-        let mut dirs: Vec<&Path> =
-            files.iter().flat_map(|f| f.ancestors().skip(1)).filter(|d| d.starts_with(top)).collect();
-        dirs.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
-        dirs.dedup();
-        for d in dirs {
+        let dirs: std::collections::BTreeSet<(std::cmp::Reverse<usize>, &Path)> = files
+            .iter()
+            .flat_map(|f| f.ancestors().skip(1))
+            .filter(|d| d.starts_with(top))
+            .map(|d| (std::cmp::Reverse(d.components().count()), d))
+            .collect();
+        for (_, d) in dirs {
             // Only empty directories go: anything else in them is not the torrent's.
             let _ = std::fs::remove_dir(d);
         }
     }
     failed.map_or(Ok(()), Err)
+}
+
+/// The id of a pool job: the torrent in the high 32 bits, the piece (0 for other disk work) in the
+/// low 32.
+pub(super) fn job_id(torrent: TorrentId, piece: u32) -> u64 {
+    (u64::from(torrent) << 32) | u64::from(piece)
+}
+
+/// The torrent of a pool job id.
+pub(super) fn job_torrent(id: u64) -> TorrentId {
+    (id >> 32) as TorrentId
+}
+
+/// The piece of a pool job id.
+fn job_piece(id: u64) -> u32 {
+    id as u32
 }
 
 /// The stored bytes of a block (`None` when they cannot be read).

@@ -5,7 +5,7 @@
 use super::bitfield::Bitfield;
 use super::event::SessionEvent;
 use super::status::TorrentState;
-use super::torrent::Torrent;
+use super::torrent::{job_id, Torrent};
 use crate::storage::hash_pool::{HashPool, IoTask};
 use crate::storage::resume::ResumeData;
 use std::path::PathBuf;
@@ -18,10 +18,10 @@ impl Torrent {
     }
 
     /// Marks as had, without hashing, the pieces the resume record lists whose files all still
-    /// have the recorded size and mtime, and keeps its unfinished pieces with unchanged files
+    /// have the recorded size and mtime (`stamps`, from [`Store::file_stamps`]), and keeps its unfinished pieces with unchanged files
     /// for when checking is done. A record that does not decode or fit the torrent (an
     /// unfinished entry included) is ignored whole.
-    pub(super) fn apply_resume(&mut self) {
+    pub(super) fn apply_resume(&mut self, stamps: &[Option<(u64, i64)>]) {
         let Some(path) = self.resume_path() else { return };
         let Ok(bytes) = std::fs::read(&path) else { return };
         let Ok(record) = ResumeData::decode(&bytes) else { return };
@@ -31,10 +31,7 @@ impl Torrent {
         let Ok(recorded) = Bitfield::from_wire(&record.pieces, self.layout.piece_count()) else { return };
         let Ok(unfinished) = record.unfinished_blocks(&self.layout) else { return };
         let unchanged: Vec<bool> = (0..record.files.len())
-            .map(|i| {
-                self.meta.files()[i].is_pad()
-                    || (record.files[i].is_some() && self.store.file_stamp(i) == record.files[i])
-            })
+            .map(|i| self.meta.files()[i].is_pad() || (record.files[i].is_some() && stamps[i] == record.files[i]))
             .collect();
         let trusted = |piece| self.layout.piece_segments(piece).all(|seg| unchanged[seg.file.get() as usize]);
         let mut verified = Vec::new();
@@ -87,7 +84,7 @@ impl Torrent {
         let Some(save) = self.resume_writer() else { return };
         self.resume_dirty = false;
         self.resume_saving = true;
-        pool.submit_io(u64::from(self.id) << 32, Box::new(save));
+        pool.submit_io(job_id(self.id, 0), Box::new(save));
     }
 
     /// A background save finished; a failure is reported and the record stays due.

@@ -16,11 +16,6 @@ impl Torrent {
         self.super_seed.is_some()
     }
 
-    /// Whether super-seeding is wanted (it takes effect once the data is complete).
-    pub fn super_seed_wanted(&self) -> bool {
-        self.super_seed_wanted
-    }
-
     /// Switches super-seeding on or off. Turning it on while seeding drops every connection
     /// (they were shown all our pieces) and announces again, as BitTornado does; turning it off
     /// shows each connected peer the pieces it was not offered.

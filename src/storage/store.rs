@@ -247,17 +247,26 @@ impl Store {
 
     /// True when every non-pad file the piece touches exists with its full length.
     pub fn piece_on_disk(&self, piece: PieceIndex) -> bool {
-        self.layout.piece_segments(piece).all(|s| s.pad || self.file_present(s.file.get() as usize))
+        self.layout.piece_segments(piece).all(|s| {
+            let i = s.file.get() as usize;
+            s.pad || self.file_stamp(i).is_some_and(|(len, _)| len == self.files[i].length)
+        })
     }
 
     /// Which files exist with their full length, indexed like the layout's files (one `stat`
     /// each; pad files count as present).
     pub fn present_files(&self) -> Vec<bool> {
-        (0..self.files.len()).map(|i| self.file_present(i)).collect()
+        self.present_given(&self.file_stamps())
     }
 
-    fn file_present(&self, i: usize) -> bool {
-        self.files[i].pad || self.file_stamp(i).is_some_and(|(len, _)| len == self.files[i].length)
+    /// [`Store::present_files`] from the answer of [`Store::file_stamps`].
+    pub fn present_given(&self, stamps: &[Option<(u64, i64)>]) -> Vec<bool> {
+        self.files.iter().zip(stamps).map(|(f, st)| f.pad || st.is_some_and(|(len, _)| len == f.length)).collect()
+    }
+
+    /// [`Store::file_stamp`] of every file (`None` for pad files, which are never on disk).
+    pub fn file_stamps(&self) -> Vec<Option<(u64, i64)>> {
+        (0..self.files.len()).map(|i| if self.files[i].pad { None } else { self.file_stamp(i) }).collect()
     }
 
     /// [`Store::piece_on_disk`] against a [`Store::present_files`] answer, for checking many
