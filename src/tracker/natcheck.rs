@@ -11,6 +11,7 @@
 use super::core::Tracker;
 use super::query::{InfoHash, PeerId};
 use crate::wire::mse::{MseHandshake, MsePolicy, MseSecret, CRYPTO_PLAINTEXT, CRYPTO_RC4};
+use crate::wire::Handshake;
 use crossbeam_channel::{bounded, unbounded, Receiver, Sender, TrySendError};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -21,8 +22,6 @@ use std::time::{Duration, Instant};
 
 /// The peer id the tracker presents in NAT-check handshakes.
 pub const NAT_CHECK_PEER_ID: &[u8; 20] = b"-BG0100-natcheck0000";
-
-const PSTR: &[u8] = b"BitTorrent protocol";
 
 /// One connect-back check to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,12 +41,7 @@ const MSE_READ_LIMIT: usize = 1300;
 
 /// The 68-byte handshake the checker sends for `info_hash`.
 pub fn handshake(info_hash: &InfoHash, peer_id: &PeerId) -> [u8; 68] {
-    let mut h = [0u8; 68];
-    h[0] = 19;
-    h[1..20].copy_from_slice(PSTR);
-    h[28..48].copy_from_slice(info_hash);
-    h[48..68].copy_from_slice(peer_id);
-    h
+    Handshake { reserved: [0; 8], info_hash: *info_hash, peer_id: *peer_id }.encode()
 }
 
 /// Runs one check synchronously: true when the peer answered with the expected handshake
@@ -72,7 +66,7 @@ pub fn check_peer(job: &NatJob, timeout: Duration) -> bool {
         }
         reply
     };
-    reply[0] == 19 && &reply[1..20] == PSTR && reply[28..48] == job.info_hash && reply[48..68] == job.peer_id
+    Handshake::decode(&reply).is_ok_and(|h| h.is_some_and(|h| h.info_hash == job.info_hash && h.peer_id == job.peer_id))
 }
 
 /// Runs an MSE handshake as initiator carrying our plain handshake, and returns the peer's
@@ -215,7 +209,7 @@ mod tests {
             s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
             let mut got = [0u8; 68];
             s.read_exact(&mut got).unwrap();
-            assert_eq!(&got[1..20], PSTR);
+            assert_eq!(&got[1..20], &crate::wire::handshake::PROTOCOL[1..]);
             match reply {
                 Some((ih, id)) => s.write_all(&handshake(&ih, &id)).unwrap(),
                 None => std::thread::sleep(Duration::from_millis(600)),
