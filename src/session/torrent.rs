@@ -934,7 +934,8 @@ impl Torrent {
         ) {
             self.picker = p;
         }
-        self.check = Check::default();
+        // Every piece is hashed again: the resume record is not trusted.
+        self.check = Check { ignore_resume: true, ..Check::default() };
         self.check_hashes = true;
         self.state = TorrentState::Checking;
         for key in self.peers.iter() {
