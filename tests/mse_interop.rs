@@ -11,13 +11,14 @@ use bitgocho::session::{AddParams, Session, SessionSettings, TorrentHandle};
 use bitgocho::tracker::natcheck::{check_peer, NatJob};
 use common::aria2::Aria2;
 use common::bttrack::Bttrack;
+use common::libtorrent::LtPeer;
+use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::Receiver;
+use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const LIFE: Duration = Duration::from_secs(90);
 const TRANSFER: Duration = Duration::from_secs(60);
@@ -68,57 +69,11 @@ while time.time() < end:
     time.sleep(0.02)
 "#;
 
-/// A running libtorrent peer with an encryption policy; killed on drop.
-struct LtEnc {
-    child: Child,
-    lines: Receiver<String>,
-    port: u16,
-    seen: Vec<String>,
-}
-
-impl LtEnc {
-    fn start(torrent: &Path, save: &Path, enc: &str, peers: &[SocketAddr]) -> LtEnc {
-        let mut cmd = common::libtorrent::python_libtorrent(LT_SCRIPT);
-        cmd.arg(torrent).arg(save).arg(LIFE.as_secs().to_string()).arg(enc);
-        cmd.args(peers.iter().map(|p| p.to_string()));
-        let (child, lines) = common::libtorrent::spawn_with_lines(cmd.stderr(Stdio::null()));
-        let mut lt = LtEnc { child, lines, port: 0, seen: Vec::new() };
-        let line = lt.expect_line("PORT", Duration::from_secs(20));
-        lt.port = line[5..].trim().parse().expect("port number");
-        assert_ne!(lt.port, 0, "libtorrent did not listen");
-        lt
-    }
-
-    fn addr(&self) -> SocketAddr {
-        SocketAddr::from(([127, 0, 0, 1], self.port))
-    }
-
-    /// Waits for a line starting with `prefix` (remembering every line seen).
-    fn expect_line(&mut self, prefix: &str, timeout: Duration) -> String {
-        let deadline = Instant::now() + timeout;
-        if let Some(l) = self.seen.iter().find(|l| l.starts_with(prefix)) {
-            return l.clone();
-        }
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    self.seen.push(line.clone());
-                    if line.starts_with(prefix) {
-                        return line;
-                    }
-                }
-                Err(_) => panic!("libtorrent did not print {prefix:?} within {timeout:?}; it printed {:?}", self.seen),
-            }
-        }
-    }
-}
-
-impl Drop for LtEnc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// [`LT_SCRIPT`] with encryption policy `enc` on `torrent`, saving under `save`, dialling `peers`.
+fn lt_enc(torrent: &Path, save: &Path, enc: &str, peers: &[SocketAddr]) -> LtPeer {
+    let mut args: Vec<OsString> = vec![torrent.into(), save.into(), LIFE.as_secs().to_string().into(), enc.into()];
+    args.extend(peers.iter().map(|p| p.to_string().into()));
+    LtPeer::spawn(LT_SCRIPT, args)
 }
 
 /// A loopback session with the given encryption settings.
@@ -162,7 +117,7 @@ fn fresh(root: &Path, name: &str) -> PathBuf {
 fn libtorrent_forced_rc4_seeds_to_our_crypto_only_engine() {
     let tmp = tempfile::tempdir().unwrap();
     let (torrent, meta, seed_dir) = data(tmp.path(), None);
-    let mut lt = LtEnc::start(&torrent, &seed_dir, "forced", &[]);
+    let mut lt = lt_enc(&torrent, &seed_dir, "forced", &[]);
     lt.expect_line("SEEDING", TRANSFER);
     let us = session(true);
     let down = tmp.path().join("down");
@@ -182,7 +137,7 @@ fn our_crypto_only_engine_seeds_to_libtorrent_forced_rc4() {
     let us = session(true);
     let handle = seed(&us, &meta, &seed_dir);
     let down = fresh(tmp.path(), "down");
-    let mut lt = LtEnc::start(&torrent, &down, "forced", &[our_addr(&us)]);
+    let mut lt = lt_enc(&torrent, &down, "forced", &[our_addr(&us)]);
     lt.expect_line("SEEDING", TRANSFER);
     common::assert_same_files(&meta, &seed_dir, &down);
     assert_eq!(lt.expect_line("ENC", Duration::from_secs(1)), "ENC 1 0");
@@ -213,7 +168,7 @@ fn plaintext_peer_is_refused_by_crypto_only_and_served_by_default() {
     assert_eq!(plaintext_probe(our_addr(&default), hash).len(), 68, "the default session answers plaintext");
 
     let down = fresh(tmp.path(), "down");
-    let mut lt = LtEnc::start(&torrent, &down, "disabled", &[our_addr(&strict), our_addr(&default)]);
+    let mut lt = lt_enc(&torrent, &down, "disabled", &[our_addr(&strict), our_addr(&default)]);
     lt.expect_line("SEEDING", TRANSFER);
     common::assert_same_files(&meta, &seed_dir, &down);
     assert_eq!(lt.expect_line("ENC", Duration::from_secs(1)), "ENC 0 1", "plaintext connections only");
@@ -296,7 +251,7 @@ fn nat_check_speaks_mse_to_a_crypto_only_peer() {
 fn default_session_reaches_a_plaintext_only_seed_by_retrying_in_plaintext() {
     let tmp = tempfile::tempdir().unwrap();
     let (torrent, meta, seed_dir) = data(tmp.path(), None);
-    let mut lt = LtEnc::start(&torrent, &seed_dir, "disabled", &[]);
+    let mut lt = lt_enc(&torrent, &seed_dir, "disabled", &[]);
     lt.expect_line("SEEDING", TRANSFER);
     let us = session(false);
     let down = tmp.path().join("down");
@@ -352,7 +307,7 @@ fn btdownloadheadless_crypto_only_seeds_to_libtorrent_and_refuses_plaintext() {
     // It may still be checking its data: a refusal then would prove nothing, so wait until MSE
     // works (libtorrent downloads) before probing in plaintext.
     let down = fresh(tmp.path(), "down");
-    let mut lt = LtEnc::start(&torrent, &down, "forced", &[addr]);
+    let mut lt = lt_enc(&torrent, &down, "forced", &[addr]);
     lt.expect_line("SEEDING", TRANSFER);
     common::assert_same_files(&meta, &seed_dir, &down);
     assert_eq!(lt.expect_line("ENC", Duration::from_secs(1)), "ENC 1 0");
