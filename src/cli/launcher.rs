@@ -11,7 +11,7 @@ use super::{options, Exit};
 use crate::metainfo::Metainfo;
 use crate::session::event_queue::Popped;
 use crate::session::status::{TorrentState, TorrentStatus};
-use crate::session::{AddParams, Session, TorrentHandle};
+use crate::session::{Session, TorrentHandle};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -276,12 +276,7 @@ impl<'a> Launcher<'a> {
             };
         }
         let target = SaveTarget::prepare(&meta, data).map_err(|e| format!("{}: {e}", path.display()))?;
-        let trust = !cfg.check_hashes && target.data_present(&meta);
-        let mut params = AddParams::new(meta, &target.engine_dir);
-        params.peers = cfg.peers.clone();
-        params.check_hashes = !trust;
-        params.top_level_name = target.rename.clone();
-        params.super_seed = cfg.super_seeder;
+        let mut params = cfg.add_params(meta, &target);
         params.max_download_rate = cfg.max_download_rate;
         let handle = self.session.add_torrent(params).map_err(|e| format!("{}: {e}", path.display()))?;
         Ok((handle, target))
