@@ -105,10 +105,9 @@ impl Download {
         redisplay
     }
 
-    /// Stops the session (announces `stopped`, saves resume data) and cleans up the target.
+    /// Stops the session (announces `stopped`, saves resume data).
     pub fn finish(self) {
         self.session.shutdown();
-        drop(self.target);
     }
 }
 
