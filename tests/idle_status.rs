@@ -35,7 +35,7 @@ fn idle_torrent_status_follows_commands_and_peers() {
     // A leecher comes and goes: the peer count follows both ways.
     let leecher = common::loopback_session();
     let mut p = AddParams::new(meta, dir.path().join("out"));
-    p.peers.push(format!("127.0.0.1:{}", seeder.listen_port()).parse().unwrap());
+    p.peers.push(common::session_addr(&seeder));
     let l = leecher.add_torrent(p).unwrap();
     common::wait_status(&l, "download", Duration::from_secs(30), seeding);
     leecher.shutdown();

@@ -14,7 +14,7 @@ use common::bttrack::Bttrack;
 use common::libtorrent::LtPeer;
 use std::ffi::OsString;
 use std::io::{Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -78,19 +78,7 @@ fn lt_enc(torrent: &Path, save: &Path, enc: &str, peers: &[SocketAddr]) -> LtPee
 
 /// A loopback session with the given encryption settings.
 fn session(crypto_only: bool) -> Session {
-    let settings = SessionSettings {
-        bind: Ipv4Addr::LOCALHOST.into(),
-        min_port: 0,
-        max_port: 0,
-        hash_threads: 2,
-        crypto_only,
-        ..SessionSettings::default()
-    };
-    Session::new(settings).expect("start session")
-}
-
-fn our_addr(s: &Session) -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], s.listen_port()))
+    Session::new(SessionSettings { crypto_only, ..common::loopback_settings() }).expect("start session")
 }
 
 /// 2 MiB + 777 bytes in 32 KiB pieces, with its mktorrent torrent (announcing to `tracker`).
@@ -137,7 +125,7 @@ fn our_crypto_only_engine_seeds_to_libtorrent_forced_rc4() {
     let us = session(true);
     let handle = seed(&us, &meta, &seed_dir);
     let down = fresh(tmp.path(), "down");
-    let mut lt = lt_enc(&torrent, &down, "forced", &[our_addr(&us)]);
+    let mut lt = lt_enc(&torrent, &down, "forced", &[common::session_addr(&us)]);
     lt.expect_line("SEEDING", TRANSFER);
     common::assert_same_files(&meta, &seed_dir, &down);
     assert_eq!(lt.expect_line("ENC", Duration::from_secs(1)), "ENC 1 0");
@@ -164,11 +152,18 @@ fn plaintext_peer_is_refused_by_crypto_only_and_served_by_default() {
     let default = session(false);
     let default_handle = seed(&default, &meta, &seed_dir);
     let hash = meta.info_hash_v1().unwrap();
-    assert!(plaintext_probe(our_addr(&strict), hash).is_empty(), "crypto_only answered a plaintext handshake");
-    assert_eq!(plaintext_probe(our_addr(&default), hash).len(), 68, "the default session answers plaintext");
+    assert!(
+        plaintext_probe(common::session_addr(&strict), hash).is_empty(),
+        "crypto_only answered a plaintext handshake"
+    );
+    assert_eq!(
+        plaintext_probe(common::session_addr(&default), hash).len(),
+        68,
+        "the default session answers plaintext"
+    );
 
     let down = fresh(tmp.path(), "down");
-    let mut lt = lt_enc(&torrent, &down, "disabled", &[our_addr(&strict), our_addr(&default)]);
+    let mut lt = lt_enc(&torrent, &down, "disabled", &[common::session_addr(&strict), common::session_addr(&default)]);
     lt.expect_line("SEEDING", TRANSFER);
     common::assert_same_files(&meta, &seed_dir, &down);
     assert_eq!(lt.expect_line("ENC", Duration::from_secs(1)), "ENC 0 1", "plaintext connections only");
@@ -181,7 +176,7 @@ fn plaintext_peer_is_refused_by_crypto_only_and_served_by_default() {
 
 /// Announces `params` for `info_hash` as a new peer and returns (compact peers, crypto_flags).
 fn announce(tracker: &Bttrack, info_hash: &[u8; 20], id: u8, params: &str) -> (Vec<u8>, Option<Vec<u8>>) {
-    let hash: String = info_hash.iter().map(|b| format!("%{b:02X}")).collect();
+    let hash = common::http::pct(info_hash);
     let peer_id = format!("-XX0000-{:012}", id);
     let target = format!(
         "/announce?info_hash={hash}&peer_id={peer_id}&port={}&uploaded=0&downloaded=0&left=5&compact=1{params}",
@@ -238,7 +233,7 @@ fn nat_check_speaks_mse_to_a_crypto_only_peer() {
     let job = NatJob {
         info_hash: meta.info_hash_v1().unwrap(),
         peer_id: us.peer_id(),
-        addr: our_addr(&us),
+        addr: common::session_addr(&us),
         require_crypto: true,
     };
     assert!(check_peer(&job, Duration::from_secs(3)), "MSE NAT check against a crypto_only peer");
@@ -272,7 +267,7 @@ fn our_default_leecher_gets_rc4_from_our_crypto_only_seed() {
     let leecher = session(false);
     let down = tmp.path().join("down");
     let mut params = AddParams::new(meta.clone(), &down);
-    params.peers = vec![our_addr(&seeder)];
+    params.peers = vec![common::session_addr(&seeder)];
     let handle = leecher.add_torrent(params).expect("add torrent");
     common::wait_complete(&handle, TRANSFER);
     common::assert_same_files(&meta, &seed_dir, &down);
@@ -325,9 +320,8 @@ fn tracker_nat_checks_a_requirecrypto_peer_over_mse_then_hands_it_out() {
     let _handle = seed(&us, &meta, &seed_dir);
     let hash = meta.info_hash_v1().unwrap();
     let tracker = bitgocho::tracker::Tracker::new(bitgocho::tracker::TrackerConfig::default()).unwrap();
-    let pct = |b: &[u8]| b.iter().map(|x| format!("%{x:02x}")).collect::<String>();
     let target = |id: &[u8], port: u16, left: u64, extra: &str| {
-        let (h, i) = (pct(&hash), pct(id));
+        let (h, i) = (common::http::pct(&hash), common::http::pct(id));
         format!("/announce?info_hash={h}&peer_id={i}&port={port}&uploaded=0&downloaded=0&left={left}&compact=1{extra}")
     };
     let now = 1_700_000_000;
@@ -338,7 +332,7 @@ fn tracker_nat_checks_a_requirecrypto_peer_over_mse_then_hands_it_out() {
     assert_eq!(jobs.len(), 1, "a requirecrypto peer is NAT-checked");
     assert!(jobs[0].require_crypto);
     // 192.0.2.1 is a documentation address: run the check against where the peer really is.
-    let local = NatJob { addr: our_addr(&us), ..jobs[0] };
+    let local = NatJob { addr: common::session_addr(&us), ..jobs[0] };
     let ok = check_peer(&local, Duration::from_secs(3));
     assert!(ok, "MSE NAT check");
     tracker.nat_result(&jobs[0], ok, now);

@@ -47,10 +47,10 @@ fn super_seeder_serves_libtorrent_and_our_leecher_who_share() {
     let (torrent, meta) = common::mktorrent(&src.join("file.bin"), &dir.path().join("f.torrent"), 15, None);
     let seeder = common::loopback_session();
     let s = super_seeder(&seeder, &meta, &src);
-    let seed_addr: SocketAddr = format!("127.0.0.1:{}", seeder.listen_port()).parse().unwrap();
+    let seed_addr = common::session_addr(&seeder);
 
     let ours = common::loopback_session();
-    let our_addr: SocketAddr = format!("127.0.0.1:{}", ours.listen_port()).parse().unwrap();
+    let our_addr = common::session_addr(&ours);
     let lt_dir = dir.path().join("lt");
     let mut lt = LtPeer::start(&torrent, &lt_dir, &[seed_addr, our_addr], Duration::from_secs(90));
     let mut p = AddParams::new(meta.clone(), dir.path().join("ours"));
@@ -149,7 +149,7 @@ fn raw_peer_sees_one_hidden_offer_at_a_time() {
     let (_, meta) = common::mktorrent(&dir.path().join("f.bin"), &dir.path().join("f.torrent"), 15, None);
     let session = common::loopback_session();
     let _s = super_seeder(&session, &meta, dir.path());
-    let addr: SocketAddr = format!("127.0.0.1:{}", session.listen_port()).parse().unwrap();
+    let addr = common::session_addr(&session);
     let hash = meta.info_hash_v1().unwrap();
     let window = Duration::from_millis(400);
 

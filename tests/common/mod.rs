@@ -12,7 +12,7 @@ use bitgocho::session::event::SessionEvent;
 use bitgocho::session::event_queue::Popped;
 use bitgocho::session::status::{TorrentState, TorrentStatus};
 use bitgocho::session::{Session, SessionSettings, TorrentHandle};
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::sync::Arc;
@@ -80,6 +80,11 @@ pub fn loopback_session() -> Session {
     let session = Session::new(loopback_settings()).expect("start session");
     assert_ne!(session.listen_port(), 0, "session is not listening");
     session
+}
+
+/// The loopback address `session` listens on (127.0.0.1 and its listening port).
+pub fn session_addr(session: &Session) -> SocketAddr {
+    SocketAddr::from((Ipv4Addr::LOCALHOST, session.listen_port()))
 }
 
 /// Waits until the torrent has every piece and seeds; returns the last status.
