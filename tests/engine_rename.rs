@@ -5,16 +5,13 @@
 use bitgocho::metainfo::Metainfo;
 use bitgocho::session::status::{TorrentState, TorrentStatus};
 use bitgocho::session::{AddParams, Session, SessionSettings};
+use common::seeding;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 #[allow(dead_code, reason = "this test uses only part of the shared helpers")]
 mod common;
-
-fn seeding(st: &TorrentStatus) -> bool {
-    st.state == TorrentState::Seeding && st.progress >= 1.0
-}
 
 fn checked(st: &TorrentStatus) -> bool {
     st.state != TorrentState::Checking

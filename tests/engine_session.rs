@@ -3,8 +3,9 @@
 //! Torrents are made with the real `mktorrent`.
 
 use bitgocho::metainfo::Metainfo;
-use bitgocho::session::status::{TorrentState, TorrentStatus};
+use bitgocho::session::status::TorrentState;
 use bitgocho::session::{AddParams, Session, SessionSettings, TorrentHandle};
+use common::seeding;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
@@ -18,10 +19,6 @@ const ANNOUNCE: Option<&str> = Some("http://127.0.0.1:9/announce");
 
 fn mktorrent(input: &Path, out: &Path, piece_pow: u32) -> Arc<Metainfo> {
     common::mktorrent(input, out, piece_pow, ANNOUNCE).1
-}
-
-fn seeding(st: &TorrentStatus) -> bool {
-    st.state == TorrentState::Seeding && st.progress >= 1.0
 }
 
 fn same_tree(a: &Path, b: &Path) {

@@ -3,18 +3,15 @@
 //! its last peer promptly. A torrent added paused shows its check while it runs.
 
 use bitgocho::metainfo::Metainfo;
-use bitgocho::session::status::{TorrentState, TorrentStatus};
+use bitgocho::session::status::TorrentState;
 use bitgocho::session::{AddParams, Session, SessionSettings};
+use common::seeding;
 use sha1::{Digest, Sha1};
 use std::sync::Arc;
 use std::time::Duration;
 
 #[allow(dead_code, reason = "this test uses only part of the shared helpers")]
 mod common;
-
-fn seeding(st: &TorrentStatus) -> bool {
-    st.state == TorrentState::Seeding && st.progress >= 1.0
-}
 
 #[test]
 fn idle_torrent_status_follows_commands_and_peers() {

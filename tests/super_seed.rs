@@ -6,10 +6,10 @@
 //! rejected.
 
 use bitgocho::metainfo::Metainfo;
-use bitgocho::session::status::{TorrentState, TorrentStatus};
 use bitgocho::session::{AddParams, Session, TorrentHandle};
 use bitgocho::wire::Handshake;
 use common::libtorrent::LtPeer;
+use common::seeding;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
@@ -26,10 +26,6 @@ const PIECE: u8 = 7;
 const HAVE_ALL: u8 = 0x0e;
 const HAVE_NONE: u8 = 0x0f;
 const REJECT: u8 = 0x10;
-
-fn seeding(st: &TorrentStatus) -> bool {
-    st.state == TorrentState::Seeding && st.progress >= 1.0
-}
 
 fn super_seeder(session: &Session, meta: &Arc<Metainfo>, data: &Path) -> TorrentHandle {
     let mut p = AddParams::new(meta.clone(), data);

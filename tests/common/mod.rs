@@ -87,6 +87,11 @@ pub fn session_addr(session: &Session) -> SocketAddr {
     SocketAddr::from((Ipv4Addr::LOCALHOST, session.listen_port()))
 }
 
+/// True when the torrent seeds with all of its data (state `Seeding`, progress 1).
+pub fn seeding(st: &TorrentStatus) -> bool {
+    st.state == TorrentState::Seeding && st.progress >= 1.0
+}
+
 /// Waits until the torrent has every piece and seeds; returns the last status.
 pub fn wait_complete(torrent: &TorrentHandle, timeout: Duration) -> TorrentStatus {
     let start = Instant::now();
