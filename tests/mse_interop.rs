@@ -7,6 +7,8 @@
 #[allow(dead_code)]
 mod common;
 
+use bitgocho::metainfo::Metainfo;
+use bitgocho::session::status::TorrentStatus;
 use bitgocho::session::{AddParams, Session, SessionSettings, TorrentHandle};
 use bitgocho::tracker::natcheck::{check_peer, NatJob};
 use common::aria2::Aria2;
@@ -82,17 +84,28 @@ fn session(crypto_only: bool) -> Session {
 }
 
 /// 2 MiB + 777 bytes in 32 KiB pieces, with its mktorrent torrent (announcing to `tracker`).
-fn data(root: &Path, tracker: Option<&str>) -> (PathBuf, Arc<bitgocho::metainfo::Metainfo>, PathBuf) {
+fn data(root: &Path, tracker: Option<&str>) -> (PathBuf, Arc<Metainfo>, PathBuf) {
     let file = root.join("seed/enc.bin");
     common::write_data(&file, 2 * 1024 * 1024 + 777, 42);
     let (torrent, meta) = common::mktorrent(&file, &root.join("enc.torrent"), 15, tracker);
     (torrent, meta, root.join("seed"))
 }
 
-fn seed(s: &Session, meta: &Arc<bitgocho::metainfo::Metainfo>, dir: &Path) -> TorrentHandle {
+fn seed(s: &Session, meta: &Arc<Metainfo>, dir: &Path) -> TorrentHandle {
     let h = s.add_torrent(AddParams::new(meta.clone(), dir)).expect("add torrent");
     common::wait_complete(&h, TRANSFER);
     h
+}
+
+/// Downloads `meta` into `down` with `s` from the one peer `from`, checks every byte against
+/// `seed_dir` and returns the complete torrent's status.
+fn leech(s: &Session, meta: &Arc<Metainfo>, from: SocketAddr, down: &Path, seed_dir: &Path) -> TorrentStatus {
+    let mut params = AddParams::new(meta.clone(), down);
+    params.peers = vec![from];
+    let handle = s.add_torrent(params).expect("add torrent");
+    let status = common::wait_complete(&handle, TRANSFER);
+    common::assert_same_files(meta, seed_dir, down);
+    status
 }
 
 fn fresh(root: &Path, name: &str) -> PathBuf {
@@ -108,13 +121,8 @@ fn libtorrent_forced_rc4_seeds_to_our_crypto_only_engine() {
     let mut lt = lt_enc(&torrent, &seed_dir, "forced", &[]);
     lt.expect_line("SEEDING", TRANSFER);
     let us = session(true);
-    let down = tmp.path().join("down");
-    let mut params = AddParams::new(meta.clone(), &down);
-    params.peers = vec![lt.addr()];
-    let handle = us.add_torrent(params).expect("add torrent");
-    let status = common::wait_complete(&handle, TRANSFER);
+    let status = leech(&us, &meta, lt.addr(), &tmp.path().join("down"), &seed_dir);
     assert!(status.downloaded >= meta.total_length());
-    common::assert_same_files(&meta, &seed_dir, &down);
     assert_eq!(lt.expect_line("ENC", Duration::from_secs(5)), "ENC 1 0", "libtorrent saw an RC4 connection only");
 }
 
@@ -249,12 +257,7 @@ fn default_session_reaches_a_plaintext_only_seed_by_retrying_in_plaintext() {
     let mut lt = lt_enc(&torrent, &seed_dir, "disabled", &[]);
     lt.expect_line("SEEDING", TRANSFER);
     let us = session(false);
-    let down = tmp.path().join("down");
-    let mut params = AddParams::new(meta.clone(), &down);
-    params.peers = vec![lt.addr()];
-    let handle = us.add_torrent(params).expect("add torrent");
-    common::wait_complete(&handle, TRANSFER);
-    common::assert_same_files(&meta, &seed_dir, &down);
+    leech(&us, &meta, lt.addr(), &tmp.path().join("down"), &seed_dir);
     assert_eq!(lt.expect_line("ENC", Duration::from_secs(1)), "ENC 0 1");
 }
 
@@ -265,12 +268,7 @@ fn our_default_leecher_gets_rc4_from_our_crypto_only_seed() {
     let seeder = session(true);
     let seed_handle = seed(&seeder, &meta, &seed_dir);
     let leecher = session(false);
-    let down = tmp.path().join("down");
-    let mut params = AddParams::new(meta.clone(), &down);
-    params.peers = vec![common::session_addr(&seeder)];
-    let handle = leecher.add_torrent(params).expect("add torrent");
-    common::wait_complete(&handle, TRANSFER);
-    common::assert_same_files(&meta, &seed_dir, &down);
+    leech(&leecher, &meta, common::session_addr(&seeder), &tmp.path().join("down"), &seed_dir);
     let total = meta.total_length();
     common::wait_for("the seeder's upload counter", Duration::from_secs(5), || seed_handle.status().uploaded >= total);
 }
