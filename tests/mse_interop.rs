@@ -18,7 +18,7 @@ use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -281,16 +281,12 @@ fn btdownloadheadless_crypto_only_seeds_to_libtorrent_and_refuses_plaintext() {
     let port_arg = port.to_string();
     let saveas = seed_dir.join("enc.bin");
     let args = ["--crypto_only", "1", "--minport", &port_arg, "--maxport", &port_arg, "--bind", "127.0.0.1"];
-    let child = Command::new(env!("CARGO_BIN_EXE_btdownloadheadless"))
+    let child = common::headless_cmd(tmp.path())
         .args(args)
         .arg("--saveas")
         .arg(&saveas)
         .arg(&torrent)
-        .current_dir(tmp.path())
-        .env("HOME", tmp.path())
-        .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
         .spawn()
         .expect("start btdownloadheadless");
     let _guard = common::KillOnDrop(child);
