@@ -59,11 +59,6 @@ fn single_file(dir: &Path, announce: Option<&str>) -> (PathBuf, Vec<u8>) {
     (torrent, data)
 }
 
-/// A free loopback TCP port (bound then released).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 /// A libtorrent seeder: prints `PORT <n>` once its data is checked, then stays up for 60 s.
 const LT_SEED: &str = r#"
 import libtorrent as lt, sys, time
@@ -342,7 +337,7 @@ fn max_download_rate_limits_the_download() {
 fn seeds_complete_data_to_a_libtorrent_leecher() {
     let dir = tempfile::tempdir().unwrap();
     let (torrent, data) = single_file(dir.path(), None);
-    let port = free_port();
+    let port = common::aria2::free_port();
     let ports = port.to_string();
     let original = dir.path().join("seed/payload.bin");
     // --check_hashes 0: the data is all there, so it is trusted without a check (libtorrent
@@ -372,7 +367,7 @@ fn downloads_from_aria2c_through_bttrack() {
     let tracker = common::bttrack::Bttrack::start(&dir.path().join("dstate"));
     let addr = tracker.addr();
     let (torrent, data) = single_file(dir.path(), Some(&format!("http://{addr}/announce")));
-    let aria_port = free_port();
+    let aria_port = common::aria2::free_port();
     let _aria = KillOnDrop(
         Command::new("aria2c")
             .args([
@@ -424,7 +419,7 @@ fn seeds_to_aria2c_through_bttrack() {
                 "--enable-peer-exchange=false",
                 "--quiet=true",
             ])
-            .arg(format!("--listen-port={}", free_port()))
+            .arg(format!("--listen-port={}", common::aria2::free_port()))
             .arg(format!("--dir={}", leech.display()))
             .arg(&torrent)
             .stdout(Stdio::null())

@@ -7,7 +7,7 @@ use bitgocho::bencode::{decode, encode, Limits, OwnedValue};
 use sha1::{Digest, Sha1};
 use std::collections::BTreeMap;
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -36,10 +36,6 @@ impl Drop for OpenTracker {
     }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 impl OpenTracker {
     fn start(dir: &Path, whitelist: &[[u8; 20]]) -> OpenTracker {
         let binary = ["/usr/bin/opentracker", "/usr/sbin/opentracker"]
@@ -49,7 +45,7 @@ impl OpenTracker {
         let list: String = whitelist.iter().map(|h| format!("{}\n", hex(h))).collect();
         let wl = dir.join("whitelist");
         std::fs::write(&wl, list).unwrap();
-        let port = free_port().to_string();
+        let port = common::aria2::free_port().to_string();
         let child = Command::new(binary)
             .args(["-i", "127.0.0.1", "-p", &port, "-P", &port, "-w"])
             .arg(&wl)

@@ -57,7 +57,7 @@ fn a_full_disk_stops_only_the_torrent_it_hits() {
         common::wait_status(&t, "seeding", Duration::from_secs(20), |s| s.state == TorrentState::Seeding);
     }
     let disk = SmallDisk::mount(dir.path().join("full"));
-    let peer = format!("127.0.0.1:{}", seeder.listen_port()).parse().unwrap();
+    let peer = common::session_addr(&seeder);
     let leecher = common::loopback_session();
     let mut p = AddParams::new(big_meta, &disk.0);
     p.peers.push(peer);

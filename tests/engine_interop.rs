@@ -78,7 +78,7 @@ fn we_seed_lt_downloads(multi: bool) {
 
     let down = tmp.path().join("down");
     std::fs::create_dir_all(&down).unwrap();
-    let us = std::net::SocketAddr::from(([127, 0, 0, 1], session.listen_port()));
+    let us = common::session_addr(&session);
     let mut lt = LtPeer::start(&torrent, &down, &[us], LIFE);
     lt.wait_seeding(TRANSFER);
     common::assert_same_files(&meta, &seed_dir, &down);

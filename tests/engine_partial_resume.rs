@@ -46,7 +46,7 @@ fn swarm(seed: u64, size: usize, piece_pow: u32) -> Swarm {
     let seeder = common::loopback_session();
     let t = seeder.add_torrent(AddParams::new(meta.clone(), &src)).unwrap();
     common::wait_status(&t, "the seeder's check", Duration::from_secs(30), |s| s.state == TorrentState::Seeding);
-    let peer = format!("127.0.0.1:{}", seeder.listen_port()).parse().unwrap();
+    let peer = common::session_addr(&seeder);
     Swarm { _seeder: seeder, data, meta, peer, dir }
 }
 

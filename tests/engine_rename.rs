@@ -5,16 +5,13 @@
 use bitgocho::metainfo::Metainfo;
 use bitgocho::session::status::{TorrentState, TorrentStatus};
 use bitgocho::session::{AddParams, Session, SessionSettings};
+use common::seeding;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 #[allow(dead_code, reason = "this test uses only part of the shared helpers")]
 mod common;
-
-fn seeding(st: &TorrentStatus) -> bool {
-    st.state == TorrentState::Seeding && st.progress >= 1.0
-}
 
 fn checked(st: &TorrentStatus) -> bool {
     st.state != TorrentState::Checking
@@ -51,7 +48,7 @@ fn download_under_a_new_name_and_resume_with_the_same_rename() {
     let settings = || SessionSettings { resume_dir: Some(resume.clone()), ..common::loopback_settings() };
     let leecher = Session::new(settings()).unwrap();
     let mut p = renamed(&meta, &out, Some("other name"));
-    p.peers.push(format!("127.0.0.1:{}", seeder.listen_port()).parse().unwrap());
+    p.peers.push(common::session_addr(&seeder));
     let l = leecher.add_torrent(p).unwrap();
     common::wait_status(&l, "download", Duration::from_secs(30), seeding);
     leecher.shutdown();

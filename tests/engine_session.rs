@@ -3,8 +3,9 @@
 //! Torrents are made with the real `mktorrent`.
 
 use bitgocho::metainfo::Metainfo;
-use bitgocho::session::status::{TorrentState, TorrentStatus};
+use bitgocho::session::status::TorrentState;
 use bitgocho::session::{AddParams, Session, SessionSettings, TorrentHandle};
+use common::seeding;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
@@ -18,10 +19,6 @@ const ANNOUNCE: Option<&str> = Some("http://127.0.0.1:9/announce");
 
 fn mktorrent(input: &Path, out: &Path, piece_pow: u32) -> Arc<Metainfo> {
     common::mktorrent(input, out, piece_pow, ANNOUNCE).1
-}
-
-fn seeding(st: &TorrentStatus) -> bool {
-    st.state == TorrentState::Seeding && st.progress >= 1.0
 }
 
 fn same_tree(a: &Path, b: &Path) {
@@ -141,7 +138,7 @@ fn download_rate_limit_is_honoured() {
     common::wait_status(&s, "seed", Duration::from_secs(20), seeding);
     let leecher = common::loopback_session();
     let mut p = AddParams::new(meta, dir.path().join("out"));
-    p.peers.push(format!("127.0.0.1:{}", seeder.listen_port()).parse().unwrap());
+    p.peers.push(common::session_addr(&seeder));
     p.max_download_rate = 200_000;
     let start = Instant::now();
     let l = leecher.add_torrent(p).unwrap();
@@ -260,7 +257,7 @@ fn a_rechecked_seeder_serves_new_leechers() {
     common::wait_status(&s, "recheck", Duration::from_secs(20), seeding);
     let leecher = common::loopback_session();
     let mut p = AddParams::new(meta.clone(), dir.path().join("out"));
-    p.peers.push(format!("127.0.0.1:{}", seeder.listen_port()).parse().unwrap());
+    p.peers.push(common::session_addr(&seeder));
     let l = leecher.add_torrent(p).unwrap();
     common::wait_status(&l, "download from the rechecked seeder", Duration::from_secs(30), seeding);
     same_tree(&src, &dir.path().join("out"));
@@ -281,7 +278,7 @@ fn status_already_shows_the_milestone_an_event_reports() {
     common::wait_status(&s, "seeder check", Duration::from_secs(20), seeding);
     let leecher = common::loopback_session();
     let mut p = AddParams::new(meta.clone(), dir.path().join("out"));
-    p.peers.push(format!("127.0.0.1:{}", seeder.listen_port()).parse().unwrap());
+    p.peers.push(common::session_addr(&seeder));
     let l = leecher.add_torrent(p).unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     let (mut checked, mut finished) = (false, false);

@@ -53,14 +53,7 @@ impl Setup {
         let data = Arc::new(std::fs::read(&file).unwrap());
         // Default crypto settings: the engine dials MSE first, the plaintext-only hostile peers
         // hang up on it (counted apart), and the engine retries in plaintext.
-        let settings = bitgocho::session::SessionSettings {
-            bind: std::net::Ipv4Addr::LOCALHOST.into(),
-            min_port: 0,
-            max_port: 0,
-            hash_threads: 2,
-            ..Default::default()
-        };
-        let session = Session::new(settings).expect("start session");
+        let session = Session::new(common::loopback_settings()).expect("start session");
         Setup { _tmp: tmp, meta, seed_dir, down, lt, session, data }
     }
 

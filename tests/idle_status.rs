@@ -3,18 +3,15 @@
 //! its last peer promptly. A torrent added paused shows its check while it runs.
 
 use bitgocho::metainfo::Metainfo;
-use bitgocho::session::status::{TorrentState, TorrentStatus};
+use bitgocho::session::status::TorrentState;
 use bitgocho::session::{AddParams, Session, SessionSettings};
+use common::seeding;
 use sha1::{Digest, Sha1};
 use std::sync::Arc;
 use std::time::Duration;
 
 #[allow(dead_code, reason = "this test uses only part of the shared helpers")]
 mod common;
-
-fn seeding(st: &TorrentStatus) -> bool {
-    st.state == TorrentState::Seeding && st.progress >= 1.0
-}
 
 #[test]
 fn idle_torrent_status_follows_commands_and_peers() {
@@ -35,7 +32,7 @@ fn idle_torrent_status_follows_commands_and_peers() {
     // A leecher comes and goes: the peer count follows both ways.
     let leecher = common::loopback_session();
     let mut p = AddParams::new(meta, dir.path().join("out"));
-    p.peers.push(format!("127.0.0.1:{}", seeder.listen_port()).parse().unwrap());
+    p.peers.push(common::session_addr(&seeder));
     let l = leecher.add_torrent(p).unwrap();
     common::wait_status(&l, "download", Duration::from_secs(30), seeding);
     leecher.shutdown();

@@ -7,17 +7,20 @@
 #[allow(dead_code)]
 mod common;
 
+use bitgocho::metainfo::Metainfo;
+use bitgocho::session::status::TorrentStatus;
 use bitgocho::session::{AddParams, Session, SessionSettings, TorrentHandle};
 use bitgocho::tracker::natcheck::{check_peer, NatJob};
 use common::aria2::Aria2;
 use common::bttrack::Bttrack;
+use common::libtorrent::LtPeer;
+use std::ffi::OsString;
 use std::io::{Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::Receiver;
+use std::process::Stdio;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const LIFE: Duration = Duration::from_secs(90);
 const TRANSFER: Duration = Duration::from_secs(60);
@@ -68,88 +71,41 @@ while time.time() < end:
     time.sleep(0.02)
 "#;
 
-/// A running libtorrent peer with an encryption policy; killed on drop.
-struct LtEnc {
-    child: Child,
-    lines: Receiver<String>,
-    port: u16,
-    seen: Vec<String>,
-}
-
-impl LtEnc {
-    fn start(torrent: &Path, save: &Path, enc: &str, peers: &[SocketAddr]) -> LtEnc {
-        let mut cmd = common::libtorrent::python_libtorrent(LT_SCRIPT);
-        cmd.arg(torrent).arg(save).arg(LIFE.as_secs().to_string()).arg(enc);
-        cmd.args(peers.iter().map(|p| p.to_string()));
-        let (child, lines) = common::libtorrent::spawn_with_lines(cmd.stderr(Stdio::null()));
-        let mut lt = LtEnc { child, lines, port: 0, seen: Vec::new() };
-        let line = lt.expect_line("PORT", Duration::from_secs(20));
-        lt.port = line[5..].trim().parse().expect("port number");
-        assert_ne!(lt.port, 0, "libtorrent did not listen");
-        lt
-    }
-
-    fn addr(&self) -> SocketAddr {
-        SocketAddr::from(([127, 0, 0, 1], self.port))
-    }
-
-    /// Waits for a line starting with `prefix` (remembering every line seen).
-    fn expect_line(&mut self, prefix: &str, timeout: Duration) -> String {
-        let deadline = Instant::now() + timeout;
-        if let Some(l) = self.seen.iter().find(|l| l.starts_with(prefix)) {
-            return l.clone();
-        }
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    self.seen.push(line.clone());
-                    if line.starts_with(prefix) {
-                        return line;
-                    }
-                }
-                Err(_) => panic!("libtorrent did not print {prefix:?} within {timeout:?}; it printed {:?}", self.seen),
-            }
-        }
-    }
-}
-
-impl Drop for LtEnc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// [`LT_SCRIPT`] with encryption policy `enc` on `torrent`, saving under `save`, dialling `peers`.
+fn lt_enc(torrent: &Path, save: &Path, enc: &str, peers: &[SocketAddr]) -> LtPeer {
+    let mut args: Vec<OsString> = vec![torrent.into(), save.into(), LIFE.as_secs().to_string().into(), enc.into()];
+    args.extend(peers.iter().map(|p| p.to_string().into()));
+    LtPeer::spawn(LT_SCRIPT, args)
 }
 
 /// A loopback session with the given encryption settings.
 fn session(crypto_only: bool) -> Session {
-    let settings = SessionSettings {
-        bind: Ipv4Addr::LOCALHOST.into(),
-        min_port: 0,
-        max_port: 0,
-        hash_threads: 2,
-        crypto_only,
-        ..SessionSettings::default()
-    };
-    Session::new(settings).expect("start session")
-}
-
-fn our_addr(s: &Session) -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], s.listen_port()))
+    Session::new(SessionSettings { crypto_only, ..common::loopback_settings() }).expect("start session")
 }
 
 /// 2 MiB + 777 bytes in 32 KiB pieces, with its mktorrent torrent (announcing to `tracker`).
-fn data(root: &Path, tracker: Option<&str>) -> (PathBuf, Arc<bitgocho::metainfo::Metainfo>, PathBuf) {
+fn data(root: &Path, tracker: Option<&str>) -> (PathBuf, Arc<Metainfo>, PathBuf) {
     let file = root.join("seed/enc.bin");
     common::write_data(&file, 2 * 1024 * 1024 + 777, 42);
     let (torrent, meta) = common::mktorrent(&file, &root.join("enc.torrent"), 15, tracker);
     (torrent, meta, root.join("seed"))
 }
 
-fn seed(s: &Session, meta: &Arc<bitgocho::metainfo::Metainfo>, dir: &Path) -> TorrentHandle {
+fn seed(s: &Session, meta: &Arc<Metainfo>, dir: &Path) -> TorrentHandle {
     let h = s.add_torrent(AddParams::new(meta.clone(), dir)).expect("add torrent");
     common::wait_complete(&h, TRANSFER);
     h
+}
+
+/// Downloads `meta` into `down` with `s` from the one peer `from`, checks every byte against
+/// `seed_dir` and returns the complete torrent's status.
+fn leech(s: &Session, meta: &Arc<Metainfo>, from: SocketAddr, down: &Path, seed_dir: &Path) -> TorrentStatus {
+    let mut params = AddParams::new(meta.clone(), down);
+    params.peers = vec![from];
+    let handle = s.add_torrent(params).expect("add torrent");
+    let status = common::wait_complete(&handle, TRANSFER);
+    common::assert_same_files(meta, seed_dir, down);
+    status
 }
 
 fn fresh(root: &Path, name: &str) -> PathBuf {
@@ -162,16 +118,11 @@ fn fresh(root: &Path, name: &str) -> PathBuf {
 fn libtorrent_forced_rc4_seeds_to_our_crypto_only_engine() {
     let tmp = tempfile::tempdir().unwrap();
     let (torrent, meta, seed_dir) = data(tmp.path(), None);
-    let mut lt = LtEnc::start(&torrent, &seed_dir, "forced", &[]);
+    let mut lt = lt_enc(&torrent, &seed_dir, "forced", &[]);
     lt.expect_line("SEEDING", TRANSFER);
     let us = session(true);
-    let down = tmp.path().join("down");
-    let mut params = AddParams::new(meta.clone(), &down);
-    params.peers = vec![lt.addr()];
-    let handle = us.add_torrent(params).expect("add torrent");
-    let status = common::wait_complete(&handle, TRANSFER);
+    let status = leech(&us, &meta, lt.addr(), &tmp.path().join("down"), &seed_dir);
     assert!(status.downloaded >= meta.total_length());
-    common::assert_same_files(&meta, &seed_dir, &down);
     assert_eq!(lt.expect_line("ENC", Duration::from_secs(5)), "ENC 1 0", "libtorrent saw an RC4 connection only");
 }
 
@@ -182,7 +133,7 @@ fn our_crypto_only_engine_seeds_to_libtorrent_forced_rc4() {
     let us = session(true);
     let handle = seed(&us, &meta, &seed_dir);
     let down = fresh(tmp.path(), "down");
-    let mut lt = LtEnc::start(&torrent, &down, "forced", &[our_addr(&us)]);
+    let mut lt = lt_enc(&torrent, &down, "forced", &[common::session_addr(&us)]);
     lt.expect_line("SEEDING", TRANSFER);
     common::assert_same_files(&meta, &seed_dir, &down);
     assert_eq!(lt.expect_line("ENC", Duration::from_secs(1)), "ENC 1 0");
@@ -209,11 +160,18 @@ fn plaintext_peer_is_refused_by_crypto_only_and_served_by_default() {
     let default = session(false);
     let default_handle = seed(&default, &meta, &seed_dir);
     let hash = meta.info_hash_v1().unwrap();
-    assert!(plaintext_probe(our_addr(&strict), hash).is_empty(), "crypto_only answered a plaintext handshake");
-    assert_eq!(plaintext_probe(our_addr(&default), hash).len(), 68, "the default session answers plaintext");
+    assert!(
+        plaintext_probe(common::session_addr(&strict), hash).is_empty(),
+        "crypto_only answered a plaintext handshake"
+    );
+    assert_eq!(
+        plaintext_probe(common::session_addr(&default), hash).len(),
+        68,
+        "the default session answers plaintext"
+    );
 
     let down = fresh(tmp.path(), "down");
-    let mut lt = LtEnc::start(&torrent, &down, "disabled", &[our_addr(&strict), our_addr(&default)]);
+    let mut lt = lt_enc(&torrent, &down, "disabled", &[common::session_addr(&strict), common::session_addr(&default)]);
     lt.expect_line("SEEDING", TRANSFER);
     common::assert_same_files(&meta, &seed_dir, &down);
     assert_eq!(lt.expect_line("ENC", Duration::from_secs(1)), "ENC 0 1", "plaintext connections only");
@@ -226,7 +184,7 @@ fn plaintext_peer_is_refused_by_crypto_only_and_served_by_default() {
 
 /// Announces `params` for `info_hash` as a new peer and returns (compact peers, crypto_flags).
 fn announce(tracker: &Bttrack, info_hash: &[u8; 20], id: u8, params: &str) -> (Vec<u8>, Option<Vec<u8>>) {
-    let hash: String = info_hash.iter().map(|b| format!("%{b:02X}")).collect();
+    let hash = common::http::pct(info_hash);
     let peer_id = format!("-XX0000-{:012}", id);
     let target = format!(
         "/announce?info_hash={hash}&peer_id={peer_id}&port={}&uploaded=0&downloaded=0&left=5&compact=1{params}",
@@ -283,7 +241,7 @@ fn nat_check_speaks_mse_to_a_crypto_only_peer() {
     let job = NatJob {
         info_hash: meta.info_hash_v1().unwrap(),
         peer_id: us.peer_id(),
-        addr: our_addr(&us),
+        addr: common::session_addr(&us),
         require_crypto: true,
     };
     assert!(check_peer(&job, Duration::from_secs(3)), "MSE NAT check against a crypto_only peer");
@@ -296,15 +254,10 @@ fn nat_check_speaks_mse_to_a_crypto_only_peer() {
 fn default_session_reaches_a_plaintext_only_seed_by_retrying_in_plaintext() {
     let tmp = tempfile::tempdir().unwrap();
     let (torrent, meta, seed_dir) = data(tmp.path(), None);
-    let mut lt = LtEnc::start(&torrent, &seed_dir, "disabled", &[]);
+    let mut lt = lt_enc(&torrent, &seed_dir, "disabled", &[]);
     lt.expect_line("SEEDING", TRANSFER);
     let us = session(false);
-    let down = tmp.path().join("down");
-    let mut params = AddParams::new(meta.clone(), &down);
-    params.peers = vec![lt.addr()];
-    let handle = us.add_torrent(params).expect("add torrent");
-    common::wait_complete(&handle, TRANSFER);
-    common::assert_same_files(&meta, &seed_dir, &down);
+    leech(&us, &meta, lt.addr(), &tmp.path().join("down"), &seed_dir);
     assert_eq!(lt.expect_line("ENC", Duration::from_secs(1)), "ENC 0 1");
 }
 
@@ -315,12 +268,7 @@ fn our_default_leecher_gets_rc4_from_our_crypto_only_seed() {
     let seeder = session(true);
     let seed_handle = seed(&seeder, &meta, &seed_dir);
     let leecher = session(false);
-    let down = tmp.path().join("down");
-    let mut params = AddParams::new(meta.clone(), &down);
-    params.peers = vec![our_addr(&seeder)];
-    let handle = leecher.add_torrent(params).expect("add torrent");
-    common::wait_complete(&handle, TRANSFER);
-    common::assert_same_files(&meta, &seed_dir, &down);
+    leech(&leecher, &meta, common::session_addr(&seeder), &tmp.path().join("down"), &seed_dir);
     let total = meta.total_length();
     common::wait_for("the seeder's upload counter", Duration::from_secs(5), || seed_handle.status().uploaded >= total);
 }
@@ -333,16 +281,12 @@ fn btdownloadheadless_crypto_only_seeds_to_libtorrent_and_refuses_plaintext() {
     let port_arg = port.to_string();
     let saveas = seed_dir.join("enc.bin");
     let args = ["--crypto_only", "1", "--minport", &port_arg, "--maxport", &port_arg, "--bind", "127.0.0.1"];
-    let child = Command::new(env!("CARGO_BIN_EXE_btdownloadheadless"))
+    let child = common::headless_cmd(tmp.path())
         .args(args)
         .arg("--saveas")
         .arg(&saveas)
         .arg(&torrent)
-        .current_dir(tmp.path())
-        .env("HOME", tmp.path())
-        .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
         .spawn()
         .expect("start btdownloadheadless");
     let _guard = common::KillOnDrop(child);
@@ -352,7 +296,7 @@ fn btdownloadheadless_crypto_only_seeds_to_libtorrent_and_refuses_plaintext() {
     // It may still be checking its data: a refusal then would prove nothing, so wait until MSE
     // works (libtorrent downloads) before probing in plaintext.
     let down = fresh(tmp.path(), "down");
-    let mut lt = LtEnc::start(&torrent, &down, "forced", &[addr]);
+    let mut lt = lt_enc(&torrent, &down, "forced", &[addr]);
     lt.expect_line("SEEDING", TRANSFER);
     common::assert_same_files(&meta, &seed_dir, &down);
     assert_eq!(lt.expect_line("ENC", Duration::from_secs(1)), "ENC 1 0");
@@ -370,9 +314,8 @@ fn tracker_nat_checks_a_requirecrypto_peer_over_mse_then_hands_it_out() {
     let _handle = seed(&us, &meta, &seed_dir);
     let hash = meta.info_hash_v1().unwrap();
     let tracker = bitgocho::tracker::Tracker::new(bitgocho::tracker::TrackerConfig::default()).unwrap();
-    let pct = |b: &[u8]| b.iter().map(|x| format!("%{x:02x}")).collect::<String>();
     let target = |id: &[u8], port: u16, left: u64, extra: &str| {
-        let (h, i) = (pct(&hash), pct(id));
+        let (h, i) = (common::http::pct(&hash), common::http::pct(id));
         format!("/announce?info_hash={h}&peer_id={i}&port={port}&uploaded=0&downloaded=0&left={left}&compact=1{extra}")
     };
     let now = 1_700_000_000;
@@ -383,7 +326,7 @@ fn tracker_nat_checks_a_requirecrypto_peer_over_mse_then_hands_it_out() {
     assert_eq!(jobs.len(), 1, "a requirecrypto peer is NAT-checked");
     assert!(jobs[0].require_crypto);
     // 192.0.2.1 is a documentation address: run the check against where the peer really is.
-    let local = NatJob { addr: our_addr(&us), ..jobs[0] };
+    let local = NatJob { addr: common::session_addr(&us), ..jobs[0] };
     let ok = check_peer(&local, Duration::from_secs(3));
     assert!(ok, "MSE NAT check");
     tracker.nat_result(&jobs[0], ok, now);

@@ -6,10 +6,10 @@
 //! rejected.
 
 use bitgocho::metainfo::Metainfo;
-use bitgocho::session::status::{TorrentState, TorrentStatus};
 use bitgocho::session::{AddParams, Session, TorrentHandle};
 use bitgocho::wire::Handshake;
 use common::libtorrent::LtPeer;
+use common::seeding;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
@@ -27,10 +27,6 @@ const HAVE_ALL: u8 = 0x0e;
 const HAVE_NONE: u8 = 0x0f;
 const REJECT: u8 = 0x10;
 
-fn seeding(st: &TorrentStatus) -> bool {
-    st.state == TorrentState::Seeding && st.progress >= 1.0
-}
-
 fn super_seeder(session: &Session, meta: &Arc<Metainfo>, data: &Path) -> TorrentHandle {
     let mut p = AddParams::new(meta.clone(), data);
     p.super_seed = true;
@@ -47,10 +43,10 @@ fn super_seeder_serves_libtorrent_and_our_leecher_who_share() {
     let (torrent, meta) = common::mktorrent(&src.join("file.bin"), &dir.path().join("f.torrent"), 15, None);
     let seeder = common::loopback_session();
     let s = super_seeder(&seeder, &meta, &src);
-    let seed_addr: SocketAddr = format!("127.0.0.1:{}", seeder.listen_port()).parse().unwrap();
+    let seed_addr = common::session_addr(&seeder);
 
     let ours = common::loopback_session();
-    let our_addr: SocketAddr = format!("127.0.0.1:{}", ours.listen_port()).parse().unwrap();
+    let our_addr = common::session_addr(&ours);
     let lt_dir = dir.path().join("lt");
     let mut lt = LtPeer::start(&torrent, &lt_dir, &[seed_addr, our_addr], Duration::from_secs(90));
     let mut p = AddParams::new(meta.clone(), dir.path().join("ours"));
@@ -149,7 +145,7 @@ fn raw_peer_sees_one_hidden_offer_at_a_time() {
     let (_, meta) = common::mktorrent(&dir.path().join("f.bin"), &dir.path().join("f.torrent"), 15, None);
     let session = common::loopback_session();
     let _s = super_seeder(&session, &meta, dir.path());
-    let addr: SocketAddr = format!("127.0.0.1:{}", session.listen_port()).parse().unwrap();
+    let addr = common::session_addr(&session);
     let hash = meta.info_hash_v1().unwrap();
     let window = Duration::from_millis(400);
 

@@ -361,15 +361,11 @@ fn btdownloadheadless_downloads_from_a_web_seed_by_default() {
     let torrent = tmp.path().join("t.torrent");
     mktorrent_with_web_seeds(&file, &torrent, 15, &[server.url("/")]);
     let out = tmp.path().join("out.bin");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_btdownloadheadless"))
+    let mut child = common::headless_cmd(tmp.path())
         .arg("--saveas")
         .arg(&out)
         .arg(&torrent)
-        .current_dir(tmp.path())
-        .env("HOME", tmp.path())
-        .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
         .spawn()
         .expect("start btdownloadheadless");
     let stdout = child.stdout.take().expect("stdout");

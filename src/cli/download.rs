@@ -8,7 +8,7 @@ use super::{options, Exit};
 use crate::metainfo::Metainfo;
 use crate::session::event::SessionEvent;
 use crate::session::event_queue::Popped;
-use crate::session::{AddParams, Session, TorrentHandle};
+use crate::session::{Session, TorrentHandle};
 use std::collections::VecDeque;
 use std::path::Path;
 use std::sync::Arc;
@@ -81,13 +81,8 @@ impl Download {
         let mut settings = cfg.session_settings();
         settings.resume_dir = if cfg.fast_resume { headless::resume_dir() } else { None };
         let session = Session::new(settings).map_err(|e| failure(format!("Couldn't listen - {e}")))?;
-        let trust = !cfg.check_hashes && target.data_present(&meta);
-        let mut params = AddParams::new(Arc::new(meta), &target.engine_dir);
-        params.peers = cfg.peers.clone();
+        let mut params = cfg.add_params(Arc::new(meta), &target);
         params.file_priorities = priorities;
-        params.check_hashes = !trust;
-        params.top_level_name = target.rename.clone();
-        params.super_seed = cfg.super_seeder;
         let torrent = session.add_torrent(params).map_err(|e| failure(format!("got bad file info - {e}")))?;
         Ok(Download { session, torrent, target })
     }
@@ -110,10 +105,9 @@ impl Download {
         redisplay
     }
 
-    /// Stops the session (announces `stopped`, saves resume data) and cleans up the target.
+    /// Stops the session (announces `stopped`, saves resume data).
     pub fn finish(self) {
         self.session.shutdown();
-        drop(self.target);
     }
 }
 

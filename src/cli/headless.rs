@@ -4,10 +4,12 @@
 //! and named by [`not_applied`] so that the tool can warn.
 
 use super::options::{Opt, Parsed};
+use super::saveas::SaveTarget;
 use crate::metainfo::Metainfo;
-use crate::session::{Priority, SessionSettings};
+use crate::session::{AddParams, Priority, SessionSettings};
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The downloader options of BitTornado 0.3.18 with their defaults, plus `save_options` and
@@ -309,6 +311,19 @@ impl HeadlessConfig {
             s.max_connections_per_torrent = self.max_connections;
         }
         s
+    }
+
+    /// The engine's parameters for `meta` saved at `target`: its directory and top-level name, the
+    /// `--peer` addresses, super-seeding, and a hash check unless `--check_hashes 0` finds every
+    /// file already there at full length.
+    pub fn add_params(&self, meta: Arc<Metainfo>, target: &SaveTarget) -> AddParams {
+        let trust = !self.check_hashes && target.data_present(&meta);
+        let mut params = AddParams::new(meta, &target.engine_dir);
+        params.peers = self.peers.clone();
+        params.check_hashes = !trust;
+        params.top_level_name = target.rename.clone();
+        params.super_seed = self.super_seeder;
+        params
     }
 }
 

@@ -11,7 +11,7 @@ use super::{options, Exit};
 use crate::metainfo::Metainfo;
 use crate::session::event_queue::Popped;
 use crate::session::status::{TorrentState, TorrentStatus};
-use crate::session::{AddParams, Session, TorrentHandle};
+use crate::session::{Session, TorrentHandle};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -55,9 +55,6 @@ pub fn usage_text(tool: &str, table: &[options::Opt]) -> String {
     )
 }
 
-/// Parses and checks a launcher command line against `table` (whose defaults differ between
-/// btlaunchmany and btlaunchmanycurses). With no directory the usage is printed and a usage
-/// error returned; options the engine does not apply are named on stderr.
 /// Parses the command line of `tool`; prints the version or the usage and returns `None` when
 /// that is what was asked.
 pub fn config_or_print(
@@ -78,6 +75,9 @@ pub fn config_or_print(
     })
 }
 
+/// Parses and checks a launcher command line against `table` (whose defaults differ between
+/// btlaunchmany and btlaunchmanycurses). With no directory the usage is printed and a usage
+/// error returned; options the engine does not apply are named on stderr.
 pub fn parse_command_line(args: &[String], tool: &str, table: &[options::Opt]) -> Result<ManyRequest, Exit> {
     let (peers, rest) = headless::split_peers(args);
     let parsed = options::parse(&rest, table, 0, Some(1))?;
@@ -136,7 +136,6 @@ pub struct Entry {
     info_hash: [u8; 20],
     /// The torrent in the session.
     pub handle: TorrentHandle,
-    _target: SaveTarget,
     message: Option<(Instant, String)>,
     died: bool,
 }
@@ -247,11 +246,11 @@ impl<'a> Launcher<'a> {
             return;
         }
         match self.start(&path, meta.clone()) {
-            Ok((handle, target)) => {
+            Ok(handle) => {
                 said.push(format!("added \"{}\"", path.display()));
                 let name = launchmany::display_name(&path, meta.name(), self.config.display_path);
                 let info_hash = handle.info_hash();
-                let entry = Entry { path, name, info_hash, handle, _target: target, message: None, died: false };
+                let entry = Entry { path, name, info_hash, handle, message: None, died: false };
                 self.entries.push(entry);
             }
             Err(e) => {
@@ -262,7 +261,7 @@ impl<'a> Launcher<'a> {
     }
 
     /// Prepares the save location and adds the torrent to the session.
-    fn start(&self, path: &Path, meta: Arc<Metainfo>) -> Result<(TorrentHandle, SaveTarget), String> {
+    fn start(&self, path: &Path, meta: Arc<Metainfo>) -> Result<TorrentHandle, String> {
         let cfg = &self.config.cfg;
         let style = self.config.style;
         let mut data = launchmany::data_path(path, meta.name(), style, cfg.saveas.as_deref());
@@ -276,15 +275,9 @@ impl<'a> Launcher<'a> {
             };
         }
         let target = SaveTarget::prepare(&meta, data).map_err(|e| format!("{}: {e}", path.display()))?;
-        let trust = !cfg.check_hashes && target.data_present(&meta);
-        let mut params = AddParams::new(meta, &target.engine_dir);
-        params.peers = cfg.peers.clone();
-        params.check_hashes = !trust;
-        params.top_level_name = target.rename.clone();
-        params.super_seed = cfg.super_seeder;
+        let mut params = cfg.add_params(meta, &target);
         params.max_download_rate = cfg.max_download_rate;
-        let handle = self.session.add_torrent(params).map_err(|e| format!("{}: {e}", path.display()))?;
-        Ok((handle, target))
+        self.session.add_torrent(params).map_err(|e| format!("{}: {e}", path.display()))
     }
 
     fn drain(&mut self) {

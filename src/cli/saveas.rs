@@ -151,11 +151,6 @@ impl SaveTarget {
         Ok(SaveTarget { download_to, engine_dir: parent, rename })
     }
 
-    /// True when the data is saved under another name than `info.name`.
-    pub fn is_renamed(&self) -> bool {
-        self.rename.is_some()
-    }
-
     /// True when every real file already exists at full length (see [`data_present`]).
     pub fn data_present(&self, meta: &Metainfo) -> bool {
         data_present(meta, &self.download_to)
@@ -208,7 +203,6 @@ mod tests {
         let meta = torrent(false);
         let target = tmp.path().join("deep/new.bin");
         let t = SaveTarget::prepare(&meta, target.clone()).unwrap();
-        assert!(t.is_renamed());
         assert_eq!(t.rename.as_deref(), Some("new.bin"));
         assert_eq!(t.engine_dir, tmp.path().join("deep"));
         assert!(std::fs::read_dir(&t.engine_dir).unwrap().next().is_none(), "nothing staged");
@@ -220,7 +214,7 @@ mod tests {
         assert!(t.download_to.is_absolute());
         assert!(t.engine_dir.is_absolute());
         let same = SaveTarget::prepare(&meta, tmp.path().join("f.bin")).unwrap();
-        assert!(!same.is_renamed());
+        assert_eq!(same.rename, None);
         assert_eq!(same.engine_dir, tmp.path());
         assert!(matches!(SaveTarget::prepare(&meta, PathBuf::from("/")), Err(SaveError::BadTarget(_))));
     }

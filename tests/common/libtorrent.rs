@@ -2,8 +2,10 @@
 //! and port mapping off, listening on 127.0.0.1 at a port the system chooses. It seeds or
 //! downloads one torrent and reports on stdout: `PORT n` once listening, `SEEDING` once it has
 //! every piece. The process is killed when the [`LtPeer`] is dropped, and ends by itself after
-//! the deadline it is given.
+//! the deadline it is given. [`LtPeer::spawn`] runs a test's own script instead (one that prints
+//! `PORT n` first).
 
+use std::ffi::OsString;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -44,6 +46,7 @@ while time.time() < end:
 pub struct LtPeer {
     child: Child,
     lines: Receiver<String>,
+    seen: Vec<String>,
     stderr: Arc<Mutex<String>>,
     /// The port it listens on (127.0.0.1).
     pub port: u16,
@@ -64,10 +67,17 @@ impl LtPeer {
         life: Duration,
         upload_limit: u32,
     ) -> LtPeer {
-        let mut cmd = python_libtorrent(SCRIPT);
-        cmd.arg(torrent).arg(save).arg(life.as_secs().to_string());
-        cmd.arg(upload_limit.to_string());
-        cmd.args(peers.iter().map(|p| p.to_string()));
+        let mut args: Vec<OsString> =
+            vec![torrent.into(), save.into(), life.as_secs().to_string().into(), upload_limit.to_string().into()];
+        args.extend(peers.iter().map(|p| p.to_string().into()));
+        Self::spawn(SCRIPT, args)
+    }
+
+    /// Runs `script` (which prints `PORT n` once listening) with `args` under python3-libtorrent;
+    /// waits for its listening port.
+    pub fn spawn(script: &str, args: Vec<OsString>) -> LtPeer {
+        let mut cmd = python_libtorrent(script);
+        cmd.args(args);
         let (mut child, lines) = spawn_with_lines(cmd.stderr(Stdio::piped()));
         let stderr = Arc::new(Mutex::new(String::new()));
         let err = child.stderr.take().expect("stderr");
@@ -79,7 +89,7 @@ impl LtPeer {
                 s.push('\n');
             }
         });
-        let mut peer = LtPeer { child, lines, stderr, port: 0 };
+        let mut peer = LtPeer { child, lines, seen: Vec::new(), stderr, port: 0 };
         let line = peer.expect_line("PORT", Duration::from_secs(20));
         peer.port = line[5..].trim().parse().expect("port number");
         assert_ne!(peer.port, 0, "libtorrent did not listen: {}", peer.stderr());
@@ -96,19 +106,28 @@ impl LtPeer {
         self.stderr.lock().unwrap().clone()
     }
 
-    /// Waits up to `timeout` for a stdout line starting with `prefix`; panics otherwise.
+    /// The first stdout line starting with `prefix`, printed before or within `timeout` (every
+    /// line is remembered, so a line already read is found again); panics otherwise.
     pub fn expect_line(&mut self, prefix: &str, timeout: Duration) -> String {
         let deadline = Instant::now() + timeout;
+        if let Some(line) = self.seen.iter().find(|l| l.starts_with(prefix)) {
+            return line.clone();
+        }
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.lines.recv_timeout(left) {
-                Ok(line) if line.starts_with(prefix) => return line,
-                Ok(_) => {}
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.starts_with(prefix) {
+                        return line;
+                    }
+                }
                 Err(_) => {
                     let status = self.child.try_wait().ok().flatten();
                     panic!(
                         "libtorrent did not report {prefix} within {timeout:?} (exit: {status:?}; install the apt \
-                         package python3-libtorrent if it is missing). stderr:\n{}",
+                         package python3-libtorrent if it is missing). stdout: {:?}; stderr:\n{}",
+                        self.seen,
                         self.stderr()
                     );
                 }

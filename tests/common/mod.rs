@@ -12,9 +12,9 @@ use bitgocho::session::event::SessionEvent;
 use bitgocho::session::event_queue::Popped;
 use bitgocho::session::status::{TorrentState, TorrentStatus};
 use bitgocho::session::{Session, SessionSettings, TorrentHandle};
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -82,6 +82,16 @@ pub fn loopback_session() -> Session {
     session
 }
 
+/// The loopback address `session` listens on (127.0.0.1 and its listening port).
+pub fn session_addr(session: &Session) -> SocketAddr {
+    SocketAddr::from((Ipv4Addr::LOCALHOST, session.listen_port()))
+}
+
+/// True when the torrent seeds with all of its data (state `Seeding`, progress 1).
+pub fn seeding(st: &TorrentStatus) -> bool {
+    st.state == TorrentState::Seeding && st.progress >= 1.0
+}
+
 /// Waits until the torrent has every piece and seeds; returns the last status.
 pub fn wait_complete(torrent: &TorrentHandle, timeout: Duration) -> TorrentStatus {
     let start = Instant::now();
@@ -131,6 +141,14 @@ pub fn wait_status(
 pub fn data_file(path: &Path, len: usize, seed: u64) -> Vec<u8> {
     write_data(path, len, seed);
     std::fs::read(path).expect("read back test data")
+}
+
+/// btdownloadheadless run in `dir`, with `$HOME` there too (its fast-resume records stay in the
+/// test), stdin and stderr null; the caller adds the arguments and stdout.
+pub fn headless_cmd(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_btdownloadheadless"));
+    cmd.current_dir(dir).env("HOME", dir).stdin(Stdio::null()).stderr(Stdio::null());
+    cmd
 }
 
 /// A child process killed (and reaped) when dropped, so a failing test leaves nothing running.
