@@ -19,15 +19,11 @@ fn a_forced_recheck_ignores_a_trusted_resume_record() {
     let settings = || SessionSettings { resume_dir: Some(dir.path().join("resume")), ..common::loopback_settings() };
     let s = Session::new(settings()).unwrap();
     let t = s.add_torrent(AddParams::new(meta.clone(), &data)).unwrap();
-    common::wait_status(&t, "the first check", Duration::from_secs(20), |st| st.state == TorrentState::Seeding);
+    common::wait_status(&t, "the first check", Duration::from_secs(20), common::seeding);
     s.shutdown();
 
     // One piece spoiled, size and mtime kept: the record is still trusted at the next start.
-    let mtime = std::fs::metadata(&path).unwrap().modified().unwrap();
-    let mut bytes = std::fs::read(&path).unwrap();
-    bytes[100] ^= 0xff;
-    std::fs::write(&path, &bytes).unwrap();
-    std::fs::File::options().write(true).open(&path).unwrap().set_modified(mtime).unwrap();
+    common::spoil_keeping_mtime(&path, 100);
     let s = Session::new(settings()).unwrap();
     let t = s.add_torrent(AddParams::new(meta, &data)).unwrap();
     let st = common::wait_status(&t, "the start", Duration::from_secs(20), |st| st.state != TorrentState::Checking);

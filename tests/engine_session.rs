@@ -108,10 +108,7 @@ fn fast_resume_is_trusted_only_while_files_are_unchanged() {
     // still counts (this is what makes resume fast; it is why stamps must match exactly).
     let path = data.join("file.bin");
     let mtime = std::fs::metadata(&path).unwrap().modified().unwrap();
-    let mut bytes = std::fs::read(&path).unwrap();
-    bytes[100] ^= 0xff;
-    std::fs::write(&path, &bytes).unwrap();
-    std::fs::File::options().write(true).open(&path).unwrap().set_modified(mtime).unwrap();
+    common::spoil_keeping_mtime(&path, 100);
     let s = Session::new(settings()).unwrap();
     let t = s.add_torrent(AddParams::new(meta.clone(), &data)).unwrap();
     let st = common::wait_status(&t, "resume", Duration::from_secs(20), |st| st.state != TorrentState::Checking);
