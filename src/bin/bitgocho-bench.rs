@@ -3,11 +3,14 @@
 //! scripts parse (times in seconds, sizes in KiB), and every wait is bounded by a timeout.
 //!
 //! ```text
-//! bitgocho-bench leech <torrent> <save-dir> --peer host:port [--timeout S]
+//! bitgocho-bench leech <torrent> <save-dir> --peer host:port [--timeout S] [--trace]
 //! bitgocho-bench seed <torrent> <data-dir> [--port P] [--for S]
 //! bitgocho-bench recheck <torrent> <data-dir> [--threads N] [--timeout S]
 //! bitgocho-bench idle <dir-of-torrents> <data-dir> [--timeout S] [--hold S]
 //! ```
+//!
+//! `--trace` prints the leech's progress to stderr every 100 ms, and the time at which the 1st,
+//! 2nd, 4th, 8th... piece verified (how a seeder's start-up paces the first pieces).
 
 use bitgocho::metainfo::Metainfo;
 use bitgocho::session::event::SessionEvent;
@@ -169,6 +172,9 @@ fn leech(a: &Args) -> Result<(), BenchError> {
     wait_for(&session, a.timeout, "the download to finish", |ev| match ev {
         SessionEvent::PieceFinished { torrent, .. } if *torrent == id => {
             pieces += 1;
+            if a.trace && pieces.is_power_of_two() {
+                eprintln!("trace t={:.3} piece #{pieces} verified", start.elapsed().as_secs_f64());
+            }
             if pieces == tenth {
                 at_tenth = Some(start.elapsed().as_secs_f64());
             }

@@ -7,7 +7,7 @@
 //! reaches the disk. When the budget is spent, a piece is written block by block as it arrives
 //! and hashed from the file maps once complete. A piece never mixes the two.
 
-use crate::storage::hash_pool::{HashData, HashJob, HashKind, Persist};
+use crate::storage::hash_pool::{HashData, HashJob, HashKind, Persist, PieceSource};
 use crate::storage::piece_buffers::PieceBuffers;
 use crate::storage::store::{StorageError, Store};
 use crate::storage::PieceIndex;
@@ -89,8 +89,9 @@ impl PieceWriter {
         HashJob {
             id,
             kind: HashKind::V1,
-            data: HashData::Chunks(Box::new(move |sink: &mut dyn FnMut(&[u8])| {
-                store.piece_chunks(piece, sink).map_err(|e| std::io::Error::other(e.to_string()))
+            data: HashData::Lent(Box::new(move || {
+                let bytes = store.piece_bytes(piece).map_err(|e| std::io::Error::other(e.to_string()))?;
+                Ok(Box::new(bytes) as Box<dyn PieceSource>)
             })),
             persist: None,
         }

@@ -21,6 +21,7 @@ use super::PeerKey;
 use crate::metainfo::Metainfo;
 use crate::storage::hash_pool::{HashPool, HashResult, IoTask};
 use crate::storage::piece_buffers::PieceBuffers;
+use crate::storage::sha1_lanes::LANES;
 use crate::storage::store::{Store, StoreFile};
 use crate::storage::{Layout, PieceIndex, BLOCK_SIZE};
 use crate::wire::{BlockRef as WireBlock, ExtensionHandshake, Handshake, Message};
@@ -361,7 +362,7 @@ impl Torrent {
         pool.submit(self.writer.map_job(job_id(self.id, piece.get()), piece));
     }
 
-    /// Drives checking: keeps up to `2 * threads` pieces queued for hashing.
+    /// Drives checking: keeps two batches of pieces queued for each hashing thread.
     pub fn pump_check(&mut self, pool: &HashPool, threads: u32, now: Instant) {
         if self.state != TorrentState::Checking {
             return;
@@ -389,7 +390,7 @@ impl Torrent {
             self.check.next = count;
             self.check.done = count;
         }
-        while self.check.next < count && self.check.outstanding < threads.max(1) * 4 {
+        while self.check.next < count && self.check.outstanding < threads.max(1) * 2 * LANES as u32 {
             let p = self.check.next;
             self.check.next += 1;
             let Ok(piece) = self.layout.piece(p) else { continue };

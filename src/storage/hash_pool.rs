@@ -1,20 +1,36 @@
 //! A pool of hashing threads, one per core, so the reactor never hashes, and one writer thread.
 //!
-//! Jobs carry a piece index and the piece's bytes: produced as one buffer, fed in chunks straight
-//! from a memory map (no copy), or assembled in memory by the caller. Workers compute SHA-1 (v1)
-//! and/or SHA-256 leaf hashes (v2), send the result on a crossbeam channel and call the wake
-//! function (a `mio::Waker` in the session) so the reactor picks results up on its next turn. An
-//! in-memory piece that verifies is handed to the writer thread, which writes it and then sends
-//! the result (one writer: concurrent writes to one file only fight over its inode lock). A panic
-//! inside a job is caught and reported as a failed result, never lost.
+//! Jobs carry a piece index and the piece's bytes: produced as one buffer, lent in place (e.g.
+//! slices of the file maps, hashed without a copy), or assembled in memory by the caller. Workers
+//! compute SHA-1 (v1) and/or SHA-256 leaf hashes (v2), send the result on a crossbeam channel and
+//! call the wake function (a `mio::Waker` in the session) so the reactor picks results up on its
+//! next turn. A worker takes up to [`LANES`] jobs at once, waiting a moment for more when fewer
+//! are queued, and computes their SHA-1s interleaved ([`super::sha1_lanes`]), which takes well under half
+//! the CPU of one after the other. An in-memory piece that verifies is handed to the writer
+//! thread, which writes it and then sends the result (one writer: concurrent writes to one file
+//! only fight over its inode lock). A panic inside a job is caught and reported as a failed
+//! result, never lost.
 
+use super::sha1_lanes::{sha1_each, LANES};
+use super::store::MappedPiece;
 use crossbeam_channel::{Receiver, Sender};
+use parking_lot::Mutex;
 use sha1::{Digest, Sha1};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 /// Size of a v2 leaf block.
 const LEAF: usize = 16 * 1024;
+
+/// Longest a worker holding fewer than [`LANES`] jobs waits for more to hash alongside them. A
+/// fast download completes a piece about every millisecond, so its pieces are hashed three or
+/// four at a time; a lone piece is held this long at most.
+const BATCH_WAIT: Duration = Duration::from_millis(5);
+
+/// A piece's SHA-1 (v1) and the SHA-256 of its leaves (v2), as asked.
+type Hashes = (Option<[u8; 20]>, Vec<[u8; 32]>);
 
 /// What to compute for a piece.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,15 +43,27 @@ pub enum HashKind {
     Both,
 }
 
-/// Feeds a job's bytes, in order, to the sink it is given (runs on the worker thread).
-pub type ChunkFeeder = Box<dyn FnOnce(&mut dyn FnMut(&[u8])) -> std::io::Result<()> + Send>;
+/// Bytes lent for hashing from where they already are, such as a piece in the file maps.
+pub trait PieceSource: Send {
+    /// The bytes, in order.
+    fn slices(&self) -> Vec<&[u8]>;
+}
+
+impl PieceSource for MappedPiece {
+    fn slices(&self) -> Vec<&[u8]> {
+        MappedPiece::slices(self)
+    }
+}
+
+/// Produces a job's lent bytes on the worker thread.
+pub type Lender = Box<dyn FnOnce() -> std::io::Result<Box<dyn PieceSource>> + Send>;
 
 /// Where a job's bytes come from.
 pub enum HashData {
     /// Produced as one buffer on the worker thread.
     Owned(Box<dyn FnOnce() -> std::io::Result<Vec<u8>> + Send>),
-    /// Fed in chunks on the worker thread (e.g. slices of a memory map, hashed without a copy).
-    Chunks(ChunkFeeder),
+    /// Lent in place on the worker thread (e.g. slices of a memory map, hashed without a copy).
+    Lent(Lender),
     /// A piece assembled in memory: the first `len` bytes of the buffer are hashed, and the buffer
     /// comes back in [`HashResult::buffer`] so the caller can reuse it.
     Buffer {
@@ -107,13 +135,6 @@ impl HashResult {
     }
 }
 
-/// Hashes `data` as asked.
-pub fn hash_bytes(kind: HashKind, data: &[u8]) -> (Option<[u8; 20]>, Vec<[u8; 32]>) {
-    let mut h = StreamHasher::new(kind);
-    h.update(data);
-    h.finish()
-}
-
 /// SHA-1 of a piece and/or SHA-256 of its 16 KiB leaves over bytes arriving in chunks of any size.
 struct StreamHasher {
     sha1: Option<Sha1>,
@@ -158,13 +179,37 @@ impl StreamHasher {
         }
     }
 
-    fn finish(mut self) -> (Option<[u8; 20]>, Vec<[u8; 32]>) {
+    fn finish(mut self) -> Hashes {
         if let Some(leaf) = self.leaf.take() {
             if self.leaf_len > 0 {
                 self.leaves.push(leaf.finalize().into());
             }
         }
         (self.sha1.map(|h| h.finalize().into()), self.leaves)
+    }
+}
+
+/// The job queue as the workers share it: one worker at a time gathers its next batch.
+struct Intake {
+    jobs: Receiver<HashJob>,
+    turn: Mutex<()>,
+}
+
+impl Intake {
+    /// Up to [`LANES`] jobs: the first to come, and those queued within [`BATCH_WAIT`] of it.
+    /// `None` once the pool is closed and drained.
+    fn next_batch(&self) -> Option<Vec<HashJob>> {
+        let _turn = self.turn.lock();
+        let first = self.jobs.recv().ok()?;
+        let mut batch = vec![first];
+        let deadline = Instant::now() + BATCH_WAIT;
+        while batch.len() < LANES {
+            match self.jobs.recv_deadline(deadline) {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        Some(batch)
     }
 }
 
@@ -182,21 +227,24 @@ impl HashPool {
         let (job_tx, job_rx) = crossbeam_channel::unbounded::<HashJob>();
         let (res_tx, res_rx) = crossbeam_channel::unbounded();
         let (write_tx, write_rx) = crossbeam_channel::unbounded::<WriterJob>();
+        let intake = Arc::new(Intake { jobs: job_rx, turn: Mutex::new(()) });
         let mut workers = Vec::new();
         for i in 0..threads.max(1) {
-            let rx = job_rx.clone();
+            let intake = intake.clone();
             let tx = res_tx.clone();
             let writes = write_tx.clone();
             let wake = wake.clone();
             let handle = std::thread::Builder::new().name(format!("bitgocho-hash-{i}")).spawn(move || {
-                for job in rx.iter() {
-                    match run_job(job) {
-                        Outcome::Done(result) => {
-                            let _ = tx.send(result);
-                            wake();
-                        }
-                        Outcome::Write(pending) => {
-                            let _ = writes.send(WriterJob::Piece(pending));
+                while let Some(batch) = intake.next_batch() {
+                    for outcome in run_batch(batch) {
+                        match outcome {
+                            Outcome::Done(result) => {
+                                let _ = tx.send(result);
+                                wake();
+                            }
+                            Outcome::Write(pending) => {
+                                let _ = writes.send(WriterJob::Piece(pending));
+                            }
                         }
                     }
                 }
@@ -252,33 +300,106 @@ enum Outcome {
     Write(PendingWrite),
 }
 
-fn run_job(job: HashJob) -> Outcome {
-    let HashJob { id, kind, data, persist } = job;
-    let mut result = HashResult::empty(id);
-    let mut verified = None;
-    let buffer = &mut result.buffer;
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match data {
-        HashData::Owned(produce) => produce().map(|bytes| hash_bytes(kind, &bytes)),
-        HashData::Chunks(feed) => {
-            let mut h = StreamHasher::new(kind);
-            feed(&mut |chunk: &[u8]| h.update(chunk)).map(|()| h.finish())
-        }
-        HashData::Buffer { buf, len } => {
-            let len = len.min(buf.len());
-            let hashes = hash_bytes(kind, &buffer.insert(buf)[..len]);
-            verified = persist.filter(|p| hashes.0 == Some(p.expect_sha1)).map(|p| (len, p.write));
-            Ok(hashes)
-        }
-    }));
-    let result = match outcome {
-        Ok(Ok((sha1, leaves))) => HashResult { sha1, leaves, ..result },
-        Ok(Err(e)) => HashResult { error: Some(e.to_string()), ..result },
-        Err(_) => HashResult { error: Some("hashing job panicked".into()), ..result },
-    };
-    match verified {
-        Some((len, write)) if result.error.is_none() => Outcome::Write(PendingWrite { result, len, write }),
-        _ => Outcome::Done(result),
+/// A job's bytes, once at hand on the worker.
+enum Bytes {
+    Owned(Vec<u8>),
+    Lent(Box<dyn PieceSource>),
+    /// The first this many bytes of the result's buffer.
+    Buffer(usize),
+}
+
+/// A job with its bytes at hand (`None` if they could not be had: the result says why).
+struct Opened {
+    result: HashResult,
+    kind: HashKind,
+    bytes: Option<Bytes>,
+    persist: Option<Persist>,
+}
+
+impl Opened {
+    /// Gets the job's bytes; a failure or a panic becomes the result's error.
+    fn new(job: HashJob) -> Opened {
+        let HashJob { id, kind, data, persist } = job;
+        let mut result = HashResult::empty(id);
+        let buffer = &mut result.buffer;
+        let bytes = catch_unwind(AssertUnwindSafe(|| match data {
+            HashData::Owned(produce) => produce().map(Bytes::Owned),
+            HashData::Lent(lend) => lend().map(Bytes::Lent),
+            HashData::Buffer { buf, len } => Ok(Bytes::Buffer(len.min(buffer.insert(buf).len()))),
+        }));
+        let bytes = match bytes {
+            Ok(Ok(bytes)) => Some(bytes),
+            Ok(Err(e)) => {
+                result.error = Some(e.to_string());
+                None
+            }
+            Err(_) => {
+                result.error = Some("hashing job panicked".into());
+                None
+            }
+        };
+        Opened { result, kind, bytes, persist }
     }
+
+    /// The bytes to hash, in order.
+    fn slices(&self) -> Vec<&[u8]> {
+        match &self.bytes {
+            Some(Bytes::Owned(v)) => vec![v],
+            Some(Bytes::Lent(source)) => source.slices(),
+            Some(Bytes::Buffer(len)) => vec![&self.result.buffer.as_deref().unwrap_or_default()[..*len]],
+            None => Vec::new(),
+        }
+    }
+
+    /// The hashed job's outcome: a verified buffer goes on to be written.
+    fn outcome(self) -> Outcome {
+        let Opened { result, bytes, persist, .. } = self;
+        match (bytes, persist) {
+            (Some(Bytes::Buffer(len)), Some(p)) if result.error.is_none() && result.sha1 == Some(p.expect_sha1) => {
+                Outcome::Write(PendingWrite { result, len, write: p.write })
+            }
+            _ => Outcome::Done(result),
+        }
+    }
+}
+
+/// Opens and hashes a batch of jobs, the SHA-1-only ones together.
+fn run_batch(jobs: Vec<HashJob>) -> Vec<Outcome> {
+    let mut opened: Vec<Opened> = jobs.into_iter().map(Opened::new).collect();
+    match catch_unwind(AssertUnwindSafe(|| hash_opened(&opened))) {
+        Ok(hashes) => {
+            for (job, (sha1, leaves)) in opened.iter_mut().zip(hashes) {
+                job.result.sha1 = sha1;
+                job.result.leaves = leaves;
+            }
+        }
+        Err(_) => {
+            for job in opened.iter_mut() {
+                job.result.error.get_or_insert_with(|| "hashing job panicked".into());
+            }
+        }
+    }
+    opened.into_iter().map(Opened::outcome).collect()
+}
+
+/// What each job asked for, in order (nothing for a job without bytes).
+fn hash_opened(opened: &[Opened]) -> Vec<Hashes> {
+    let mut out = vec![(None, Vec::new()); opened.len()];
+    let v1: Vec<usize> =
+        (0..opened.len()).filter(|&i| opened[i].bytes.is_some() && opened[i].kind == HashKind::V1).collect();
+    let slices: Vec<Vec<&[u8]>> = v1.iter().map(|&i| opened[i].slices()).collect();
+    let inputs: Vec<&[&[u8]]> = slices.iter().map(Vec::as_slice).collect();
+    for (&i, digest) in v1.iter().zip(sha1_each(&inputs)) {
+        out[i].0 = Some(digest);
+    }
+    for (i, job) in opened.iter().enumerate() {
+        if job.bytes.is_some() && job.kind != HashKind::V1 {
+            let mut h = StreamHasher::new(job.kind);
+            job.slices().into_iter().for_each(|s| h.update(s));
+            out[i] = h.finish();
+        }
+    }
+    out
 }
 
 fn run_writer_job(job: WriterJob) -> HashResult {
@@ -322,6 +443,15 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Duration;
 
+    /// Bytes lent as the given slices.
+    struct Pieces(Vec<Vec<u8>>);
+
+    impl PieceSource for Pieces {
+        fn slices(&self) -> Vec<&[u8]> {
+            self.0.iter().map(Vec::as_slice).collect()
+        }
+    }
+
     #[test]
     fn hashes_on_workers_and_wakes() {
         let wakes = Arc::new(AtomicUsize::new(0));
@@ -339,10 +469,9 @@ mod tests {
             let data = if id % 2 == 0 {
                 HashData::Owned(Box::new(move || Ok(d)))
             } else {
-                // Chunks of odd sizes that straddle leaf boundaries.
-                HashData::Chunks(Box::new(move |sink: &mut dyn FnMut(&[u8])| {
-                    d.chunks(7_001).for_each(sink);
-                    Ok(())
+                // Slices of odd sizes that straddle leaf and block boundaries.
+                HashData::Lent(Box::new(move || {
+                    Ok(Box::new(Pieces(d.chunks(7_001).map(<[u8]>::to_vec).collect())) as _)
                 }))
             };
             pool.submit(HashJob { id, kind: HashKind::Both, data, persist: None });
@@ -352,7 +481,7 @@ mod tests {
         pool.submit(HashJob {
             id: 101,
             kind: HashKind::V1,
-            data: HashData::Chunks(Box::new(|_| panic!("boom"))),
+            data: HashData::Lent(Box::new(|| panic!("boom"))),
             persist: None,
         });
         let mut got = Vec::new();
@@ -373,6 +502,42 @@ mod tests {
             std::thread::yield_now();
         }
         assert_eq!(wakes.load(Ordering::SeqCst), 10);
+    }
+
+    #[test]
+    fn jobs_hashed_together_each_get_the_digest_of_their_own_bytes() {
+        // One worker and jobs queued before it starts: they are taken LANES at a time, mixing
+        // kinds, sources, lengths and failures in the same batch.
+        let pool = HashPool::new(1, Arc::new(|| {})).unwrap();
+        let bytes =
+            |id: u64| -> Vec<u8> { (0..20_000 + id as usize * 999).map(|i| (i as u64 * 7 + id) as u8).collect() };
+        for id in 0..4 * LANES as u64 + 1 {
+            let d = bytes(id);
+            let data = match id % 3 {
+                0 => HashData::Buffer { len: d.len(), buf: d },
+                1 => HashData::Lent(Box::new(move || {
+                    Ok(Box::new(Pieces(d.chunks(5_000).map(<[u8]>::to_vec).collect())) as _)
+                })),
+                _ => HashData::Owned(Box::new(move || Ok(d))),
+            };
+            let kind = if id == 5 { HashKind::Both } else { HashKind::V1 };
+            pool.submit(HashJob { id, kind, data, persist: None });
+            if id == 6 {
+                let gone = HashData::Lent(Box::new(|| Err(std::io::Error::other("gone"))));
+                pool.submit(HashJob { id: 99, kind: HashKind::V1, data: gone, persist: None });
+            }
+        }
+        let mut got: Vec<HashResult> = (0..4 * LANES + 2)
+            .map(|_| pool.wait_result(Duration::from_secs(10)).expect("result within 10 s"))
+            .collect();
+        got.sort_by_key(|r| r.id);
+        let failed = got.pop().unwrap();
+        assert_eq!((failed.id, failed.error.as_deref(), failed.sha1), (99, Some("gone"), None));
+        for r in &got {
+            let want: [u8; 20] = Sha1::digest(bytes(r.id)).into();
+            assert_eq!((r.sha1, r.error.as_deref()), (Some(want), None), "job {}", r.id);
+            assert_eq!(r.leaves.len(), if r.id == 5 { 2 } else { 0 }, "job {}", r.id);
+        }
     }
 
     #[test]

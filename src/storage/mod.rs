@@ -6,6 +6,7 @@ pub mod hash_pool;
 pub mod layout;
 pub mod piece_buffers;
 pub mod resume;
+pub mod sha1_lanes;
 pub mod store;
 
 pub use layout::{BlockIndex, FileIndex, Layout, LayoutError, PieceIndex, Segment, Segments, ValidRequest, BLOCK_SIZE};

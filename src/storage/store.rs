@@ -26,6 +26,49 @@ pub struct StoreFile {
     pub pad: bool,
 }
 
+/// A piece's bytes lent from the file maps ([`Store::piece_bytes`]).
+pub struct MappedPiece {
+    parts: Vec<Part>,
+}
+
+/// One run of a [`MappedPiece`]: a range of a file's map, or pad zeros.
+enum Part {
+    Mapped { map: Arc<Mmap>, start: usize, len: usize },
+    Zeros(usize),
+}
+
+impl MappedPiece {
+    /// The piece's bytes, in order.
+    pub fn slices(&self) -> Vec<&[u8]> {
+        static ZEROS: [u8; 16 * 1024] = [0; 16 * 1024];
+        let mut out = Vec::with_capacity(self.parts.len());
+        for part in &self.parts {
+            match part {
+                Part::Mapped { map, start, len } => out.push(&map[*start..*start + *len]),
+                Part::Zeros(len) => {
+                    out.extend(std::iter::repeat_n(&ZEROS[..], len / ZEROS.len()));
+                    out.push(&ZEROS[..len % ZEROS.len()]);
+                }
+            }
+        }
+        out
+    }
+}
+
+impl Drop for MappedPiece {
+    fn drop(&mut self) {
+        for part in &self.parts {
+            if let Part::Mapped { map, start, len } = part {
+                // SAFETY: the map is a read-only shared file mapping, for which MADV_DONTNEED only
+                // drops this process's page-table entries (the data stays in the page cache and a
+                // later read faults it back in); it keeps hashed data from piling up in our
+                // resident set.
+                let _ = unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, *start, *len) };
+            }
+        }
+    }
+}
+
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -216,33 +259,25 @@ impl Store {
         Ok(out)
     }
 
-    /// Feeds the whole piece to `sink` in order, as slices of the maps (pad bytes as zeros), so it
-    /// can be hashed without a copy. Each range is pre-faulted with one `MADV_POPULATE_READ`
-    /// and dropped from our page tables after (`MADV_DONTNEED`).
-    pub fn piece_chunks(&self, piece: PieceIndex, sink: &mut dyn FnMut(&[u8])) -> Result<(), StorageError> {
-        static ZEROS: [u8; 16 * 1024] = [0; 16 * 1024];
+    /// The whole piece in place in the maps (pad bytes as zeros), so it can be hashed without a
+    /// copy. Each range is pre-faulted with one `MADV_POPULATE_READ`, and dropped from our page
+    /// tables when the [`MappedPiece`] is dropped.
+    pub fn piece_bytes(&self, piece: PieceIndex) -> Result<MappedPiece, StorageError> {
+        let mut parts = Vec::new();
         for seg in self.layout.piece_segments(piece) {
+            let len = seg.len as usize;
             if seg.pad {
-                let mut left = seg.len as usize;
-                while left > 0 {
-                    let n = left.min(ZEROS.len());
-                    sink(&ZEROS[..n]);
-                    left -= n;
-                }
+                parts.push(Part::Zeros(len));
                 continue;
             }
             let i = seg.file.get() as usize;
             let map = self.map(i)?.ok_or_else(|| StorageError::Missing(self.path(i)))?;
-            let (start, len) = (seg.file_offset as usize, seg.len as usize);
+            let start = seg.file_offset as usize;
             // Advice only: a failure just means the pages fault in one by one.
             let _ = map.advise_range(memmap2::Advice::PopulateRead, start, len);
-            sink(&map[start..start + len]);
-            // SAFETY: the map is a read-only shared file mapping, for which MADV_DONTNEED only drops
-            // this process's page-table entries (the data stays in the page cache and a later read
-            // faults it back in); it keeps hashed data from piling up in our resident set.
-            let _ = unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, len) };
+            parts.push(Part::Mapped { map, start, len });
         }
-        Ok(())
+        Ok(MappedPiece { parts })
     }
 
     /// True when every non-pad file the piece touches exists with its full length.
@@ -375,9 +410,7 @@ mod tests {
         assert_eq!(fs::read(dir.path().join("sub/b")).unwrap(), b"BBBBBBBBCC");
         assert!(!dir.path().join(".pad").exists());
         assert_eq!(s.read_piece(l.piece(0).unwrap()).unwrap(), b"AAAAA\0\0\0");
-        let mut fed = Vec::new();
-        s.piece_chunks(l.piece(0).unwrap(), &mut |c: &[u8]| fed.extend_from_slice(c)).unwrap();
-        assert_eq!(fed, b"AAAAA\0\0\0");
+        assert_eq!(s.piece_bytes(l.piece(0).unwrap()).unwrap().slices().concat(), b"AAAAA\0\0\0");
         s.write_piece(l.piece(1).unwrap(), b"bbbbbbbb").unwrap();
         assert_eq!(fs::read(dir.path().join("sub/b")).unwrap(), b"bbbbbbbbCC");
         let mut out = Vec::new();
