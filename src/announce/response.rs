@@ -79,7 +79,7 @@ impl AnnounceReply {
             Some(Value::Bytes(b)) => {
                 compact_peers(b, 6, &mut reply.peers)?;
                 if let Some(flags) = d.get_bytes(b"crypto_flags") {
-                    crypto_required(&reply.peers, flags, &mut reply.crypto_required);
+                    crypto_required(&reply.peers, b.len() / 6, flags, &mut reply.crypto_required);
                 }
             }
             Some(Value::List(items, _)) => dict_peers(items, &mut reply.peers),
@@ -100,10 +100,11 @@ impl AnnounceReply {
     }
 }
 
-/// The peers whose `crypto_flags` byte (one per compact IPv4 peer, in order) is 1. A flags
-/// string of the wrong length is ignored, as BitTornado does.
-fn crypto_required(peers: &[SocketAddr], flags: &[u8], out: &mut Vec<SocketAddr>) {
-    if flags.len() == peers.len() {
+/// The peers whose `crypto_flags` byte (one per compact IPv4 peer, in order) is 1. `peers` are
+/// the first of the `sent` peers of the compact list (those kept). A flags string whose length is
+/// not `sent` is ignored, as BitTornado does.
+fn crypto_required(peers: &[SocketAddr], sent: usize, flags: &[u8], out: &mut Vec<SocketAddr>) {
+    if flags.len() == sent {
         out.extend(peers.iter().zip(flags).filter(|(p, f)| **f == 1 && p.port() != 0).map(|(p, _)| *p));
     }
 }
@@ -213,6 +214,29 @@ mod tests {
         assert_eq!(r.crypto_required, ["1.2.3.5:2".parse::<SocketAddr>().unwrap()], "port 0 dropped");
         let short = b"d12:crypto_flags1:\x018:intervali60e5:peers12:\x01\x02\x03\x04\x00\x01\x01\x02\x03\x05\x00\x02e";
         assert!(AnnounceReply::parse(short).unwrap().crypto_required.is_empty(), "wrong length ignored");
+    }
+
+    #[test]
+    fn crypto_flags_still_line_up_when_the_peer_list_is_cut_short() {
+        let sent = MAX_PEERS_PER_REPLY + 500;
+        let peer = |i: usize| SocketAddr::from(([10, (i >> 16) as u8, (i >> 8) as u8, i as u8], 6881));
+        let (mut peers, mut flags) = (Vec::new(), vec![0u8; sent]);
+        for i in 0..sent {
+            if let SocketAddr::V4(a) = peer(i) {
+                peers.extend_from_slice(&a.ip().octets());
+                peers.extend_from_slice(&a.port().to_be_bytes());
+            }
+        }
+        flags[3] = 1;
+        flags[MAX_PEERS_PER_REPLY + 7] = 1;
+        let mut body = format!("d12:crypto_flags{sent}:").into_bytes();
+        body.extend_from_slice(&flags);
+        body.extend_from_slice(format!("8:intervali60e5:peers{}:", peers.len()).as_bytes());
+        body.extend_from_slice(&peers);
+        body.push(b'e');
+        let r = AnnounceReply::parse(&body).unwrap();
+        assert_eq!(r.peers.len(), MAX_PEERS_PER_REPLY);
+        assert_eq!(r.crypto_required, [peer(3)], "the flag of a kept peer counts; one past the cut has no peer");
     }
 
     #[test]
