@@ -1473,7 +1473,9 @@ bitgocho_status bitgocho_metainfo_node(const struct bitgocho_metainfo *metainfo,
  * lets the system choose), `minport`, `maxport` (BitTornado's port range, default
  * 10000-60000), `listen` (bool), `bind` (IP address), `max_connections`,
  * `max_connections_per_torrent`, `max_uploads`, `max_upload_rate` and `max_download_rate`
- * (kB/s as BitTornado, 0: unlimited), `hash_threads` (0: one per core), `event_queue_size`,
+ * (kB/s as BitTornado, 0: unlimited), `hash_threads` (0: one per core), `worker_nice` (0-19:
+ * how many nice steps below the network thread the hashing and disk-writing threads run on
+ * Linux, default 10; 0 runs them at the same priority), `event_queue_size`,
  * `resume_dir`, `piece_buffer_mb` (memory for pieces assembled before they are verified and
  * written, default 64; 0 writes every block as it arrives), `web_seeds` (bool, default true:
  * download from BEP 17/19 HTTP seeds); encryption (Message Stream Encryption, bools):

@@ -54,6 +54,7 @@ const KEYS: &[&str] = &[
     "piece_buffer_mb",
     "resume_dir",
     "web_seeds",
+    "worker_nice",
 ];
 
 /// An integer setting (an integer, or a string holding one), checked to lie in `0..=max`.
@@ -110,6 +111,7 @@ fn apply(out: &mut SessionSettings, key: &str, value: &SettingValue) -> Result<(
         "max_connections_per_torrent" => out.max_connections_per_torrent = int_value(key, value, COUNT)? as usize,
         "max_uploads" => out.max_uploads = int_value(key, value, COUNT)? as usize,
         "hash_threads" => out.hash_threads = int_value(key, value, 256)? as usize,
+        "worker_nice" => out.worker_nice = int_value(key, value, 19)? as u8,
         "event_queue_size" => out.event_capacity = int_value(key, value, COUNT)?.max(1) as usize,
         "max_upload_rate" => out.max_upload_rate = int_value(key, value, u64::MAX >> 10)? * 1024,
         "max_download_rate" => out.max_download_rate = int_value(key, value, u64::MAX >> 10)? * 1024,
@@ -175,7 +177,9 @@ impl bitgocho_session {
     /// lets the system choose), `minport`, `maxport` (BitTornado's port range, default
     /// 10000-60000), `listen` (bool), `bind` (IP address), `max_connections`,
     /// `max_connections_per_torrent`, `max_uploads`, `max_upload_rate` and `max_download_rate`
-    /// (kB/s as BitTornado, 0: unlimited), `hash_threads` (0: one per core), `event_queue_size`,
+    /// (kB/s as BitTornado, 0: unlimited), `hash_threads` (0: one per core), `worker_nice` (0-19:
+    /// how many nice steps below the network thread the hashing and disk-writing threads run on
+    /// Linux, default 10; 0 runs them at the same priority), `event_queue_size`,
     /// `resume_dir`, `piece_buffer_mb` (memory for pieces assembled before they are verified and
     /// written, default 64; 0 writes every block as it arrives), `web_seeds` (bool, default true:
     /// download from BEP 17/19 HTTP seeds); encryption (Message Stream Encryption, bools):
@@ -458,8 +462,10 @@ mod tests {
             ("event_queue_size", SettingValue::Int(16)),
             ("listen", SettingValue::Bool(false)),
             ("web_seeds", SettingValue::Int(0)),
+            ("worker_nice", SettingValue::Int(0)),
         ]);
         let out = session_settings(&s).unwrap();
+        assert_eq!((out.worker_nice, SessionSettings::default().worker_nice), (0, 10));
         assert!(!out.web_seeds && SessionSettings::default().web_seeds, "web seeds are on unless turned off");
         assert_eq!((out.min_port, out.max_port), (7000, 7010));
         assert_eq!((out.max_upload_rate, out.max_download_rate), (20 * 1024, 0));
@@ -476,6 +482,8 @@ mod tests {
         assert!(err.contains("minport") && err.contains("70000"), "{err}");
         let err = session_settings(&with(&[("bind", SettingValue::Str("nowhere".into()))])).unwrap_err();
         assert!(err.contains("bind"), "{err}");
+        let err = session_settings(&with(&[("worker_nice", SettingValue::Int(20))])).unwrap_err();
+        assert!(err.contains("worker_nice") && err.contains("20"), "{err}");
         let err = session_settings(&with(&[("listen_port", SettingValue::Bool(true))])).unwrap_err();
         assert!(err.contains("listen_port"), "{err}");
     }

@@ -34,6 +34,10 @@ pub struct SessionSettings {
     pub listen: bool,
     /// Hashing threads (0: one per core).
     pub hash_threads: usize,
+    /// How many nice steps below the reactor the hashing and disk-writing threads run (Linux;
+    /// default 10, 0: the same priority): bulk work then never keeps the reactor, or other
+    /// programs, waiting for a CPU.
+    pub worker_nice: u8,
     /// Most connections in the session.
     pub max_connections: usize,
     /// Most connections per torrent.
@@ -89,6 +93,7 @@ impl Default for SessionSettings {
             max_port: 60000,
             listen: true,
             hash_threads: 0,
+            worker_nice: 10,
             max_connections: 500,
             max_connections_per_torrent: 80,
             max_uploads: 7,
@@ -237,6 +242,7 @@ impl Session {
         let cfg = ReactorConfig {
             peer_id,
             hash_threads: threads,
+            worker_nice: settings.worker_nice,
             max_connections: settings.max_connections,
             event_capacity: settings.event_capacity,
             announce_ip: settings.announce_ip.clone(),

@@ -106,6 +106,8 @@ pub struct ReactorConfig {
     pub peer_id: [u8; 20],
     /// Hashing threads.
     pub hash_threads: usize,
+    /// Nice steps of the hashing and writing threads below the reactor.
+    pub worker_nice: u8,
     /// Most connections in the whole session.
     pub max_connections: usize,
     /// Event queue capacity.
@@ -180,7 +182,7 @@ impl Reactor {
         if let Some(l) = listener.as_mut() {
             poll.registry().register(l, LISTENER, Interest::READABLE)?;
         }
-        let pool = HashPool::new(cfg.hash_threads, wake)?;
+        let pool = HashPool::with_nice(cfg.hash_threads, cfg.worker_nice, wake)?;
         Ok(Reactor {
             poll,
             cfg,

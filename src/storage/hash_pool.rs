@@ -225,6 +225,13 @@ impl HashPool {
     /// Starts `threads` workers (at least one). `wake` is called after results are queued (once
     /// for the results of a batch).
     pub fn new(threads: usize, wake: Arc<dyn Fn() + Send + Sync>) -> std::io::Result<HashPool> {
+        HashPool::with_nice(threads, 0, wake)
+    }
+
+    /// [`HashPool::new`] with the workers and the writer run `nice` steps below the calling
+    /// thread's scheduling priority (Linux; 0 or elsewhere: the same priority), so that bulk
+    /// hashing and writing never keep the reactor, or other programs, waiting for a CPU.
+    pub fn with_nice(threads: usize, nice: u8, wake: Arc<dyn Fn() + Send + Sync>) -> std::io::Result<HashPool> {
         let (job_tx, job_rx) = crossbeam_channel::unbounded::<HashJob>();
         let (res_tx, res_rx) = crossbeam_channel::unbounded();
         let (write_tx, write_rx) = crossbeam_channel::unbounded::<WriterJob>();
@@ -236,6 +243,7 @@ impl HashPool {
             let writes = write_tx.clone();
             let wake = wake.clone();
             let handle = std::thread::Builder::new().name(format!("bitgocho-hash-{i}")).spawn(move || {
+                lower_priority(nice);
                 while let Some(batch) = intake.next_batch() {
                     let mut done = false;
                     for outcome in run_batch(batch) {
@@ -256,6 +264,7 @@ impl HashPool {
         }
         // One writer: concurrent writes to one file only contend for its inode lock.
         let writer = std::thread::Builder::new().name("bitgocho-write".into()).spawn(move || {
+            lower_priority(nice);
             for job in write_rx.iter() {
                 let _ = res_tx.send(run_writer_job(job));
                 wake();
@@ -288,6 +297,19 @@ impl HashPool {
     pub fn wait_result(&self, timeout: std::time::Duration) -> Option<HashResult> {
         self.results.recv_timeout(timeout).ok()
     }
+}
+
+/// Lowers the calling thread's scheduling priority by `nice` steps (Linux, where the nice value
+/// is per thread; elsewhere it would be the whole process's, so nothing is done).
+fn lower_priority(nice: u8) {
+    #[cfg(target_os = "linux")]
+    if nice > 0 {
+        // SAFETY: a plain system call on the calling thread; no memory is passed. A failure
+        // leaves the priority as it was, which is harmless.
+        unsafe { libc::nice(i32::from(nice)) };
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = nice;
 }
 
 /// A verified in-memory piece waiting for the writer thread.
@@ -553,6 +575,28 @@ mod tests {
             let want: [u8; 20] = Sha1::digest(bytes(r.id)).into();
             assert_eq!((r.sha1, r.error.as_deref()), (Some(want), None), "job {}", r.id);
             assert_eq!(r.leaves.len(), if r.id == 5 { 2 } else { 0 }, "job {}", r.id);
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn workers_run_the_asked_steps_below_the_caller() {
+        fn nice_of_this_thread() -> i32 {
+            // SAFETY: plain system calls on the calling thread.
+            unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t) }
+        }
+        let caller = nice_of_this_thread();
+        for (asked, want) in [(0u8, caller), (5, (caller + 5).min(19))] {
+            let pool = HashPool::with_nice(1, asked, Arc::new(|| {})).unwrap();
+            let seen = Arc::new(parking_lot::Mutex::new(None));
+            let s = seen.clone();
+            let data = HashData::Owned(Box::new(move || {
+                *s.lock() = Some(nice_of_this_thread());
+                Ok(vec![0])
+            }));
+            pool.submit(HashJob { id: 1, kind: HashKind::V1, data, persist: None });
+            pool.wait_result(Duration::from_secs(10)).expect("result");
+            assert_eq!(*seen.lock(), Some(want), "asked {asked}");
         }
     }
 
