@@ -254,15 +254,10 @@ mod tests {
 
     /// Deterministic bytes that differ per seed.
     fn bytes(len: usize, seed: u64) -> Vec<u8> {
-        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-        (0..len)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x as u8
-            })
-            .collect()
+        use rand::{RngCore, SeedableRng};
+        let mut v = vec![0; len];
+        rand::rngs::SmallRng::seed_from_u64(seed).fill_bytes(&mut v);
+        v
     }
 
     /// `data` cut at `cuts` (offsets, any order, may repeat or be out of range).
