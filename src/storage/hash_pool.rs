@@ -5,14 +5,13 @@
 //! compute SHA-1 (v1) and/or SHA-256 leaf hashes (v2), send the result on a crossbeam channel and
 //! call the wake function (a `mio::Waker` in the session) so the reactor picks results up on its
 //! next turn. A worker takes up to [`LANES`] jobs at once, waiting a moment for more when fewer
-//! are queued, and computes their SHA-1s interleaved ([`super::sha1_lanes`]), which takes well under half
-//! the CPU of one after the other. An in-memory piece that verifies is handed to the writer
+//! are queued, and computes their SHA-1s interleaved ([`super::sha1_lanes`]), which takes well
+//! under half the CPU of one after the other. An in-memory piece that verifies is handed to the writer
 //! thread, which writes it and then sends the result (one writer: concurrent writes to one file
 //! only fight over its inode lock). A panic inside a job is caught and reported as a failed
 //! result, never lost.
 
 use super::sha1_lanes::{sha1_each, LANES};
-use super::store::MappedPiece;
 use crossbeam_channel::{Receiver, Sender};
 use parking_lot::Mutex;
 use sha1::{Digest, Sha1};
@@ -25,8 +24,8 @@ use std::time::{Duration, Instant};
 const LEAF: usize = 16 * 1024;
 
 /// Longest a worker holding fewer than [`LANES`] jobs waits for more to hash alongside them. A
-/// fast download completes a piece about every millisecond, so its pieces are hashed three or
-/// four at a time; a lone piece is held this long at most.
+/// fast download completes a piece about every millisecond, so its pieces are hashed two to four
+/// at a time; a lone piece is held this long at most.
 const BATCH_WAIT: Duration = Duration::from_millis(5);
 
 /// A piece's SHA-1 (v1) and the SHA-256 of its leaves (v2), as asked.
@@ -43,16 +42,11 @@ pub enum HashKind {
     Both,
 }
 
-/// Bytes lent for hashing from where they already are, such as a piece in the file maps.
+/// Bytes lent for hashing from where they already are, such as a piece in the file maps
+/// ([`super::store::MappedPiece`]).
 pub trait PieceSource: Send {
     /// The bytes, in order.
     fn slices(&self) -> Vec<&[u8]>;
-}
-
-impl PieceSource for MappedPiece {
-    fn slices(&self) -> Vec<&[u8]> {
-        MappedPiece::slices(self)
-    }
 }
 
 /// Produces a job's lent bytes on the worker thread.

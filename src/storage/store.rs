@@ -6,6 +6,7 @@
 //! parser, checked again here to be relative and free of `..`), its length, whether it is a pad
 //! file (never created, reads as zeros), and lazily its open handle and map.
 
+use super::hash_pool::PieceSource;
 use super::layout::{Layout, PieceIndex};
 use memmap2::Mmap;
 use parking_lot::Mutex;
@@ -37,9 +38,8 @@ enum Part {
     Zeros(usize),
 }
 
-impl MappedPiece {
-    /// The piece's bytes, in order.
-    pub fn slices(&self) -> Vec<&[u8]> {
+impl PieceSource for MappedPiece {
+    fn slices(&self) -> Vec<&[u8]> {
         static ZEROS: [u8; 16 * 1024] = [0; 16 * 1024];
         let mut out = Vec::with_capacity(self.parts.len());
         for part in &self.parts {
