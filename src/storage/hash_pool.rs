@@ -4,16 +4,16 @@
 //! slices of the file maps, hashed without a copy), or assembled in memory by the caller. Workers
 //! compute SHA-1 (v1) and/or SHA-256 leaf hashes (v2), send the result on a crossbeam channel and
 //! call the wake function (a `mio::Waker` in the session) so the reactor picks results up on its
-//! next turn. A worker takes up to [`LANES`] jobs at once, waiting a moment for more when fewer
-//! are queued, and computes their SHA-1s interleaved ([`super::sha1_lanes`]), which takes well
-//! under half the CPU of one after the other. An in-memory piece that verifies is handed to the writer
+//! next turn. A worker takes up to [`LANES`] jobs at once and computes their SHA-1s interleaved
+//! ([`super::sha1_lanes`]), which takes well under half the CPU of one after the other. The first
+//! worker takes every job, waiting a moment for more when fewer are queued; the others join in
+//! only while a full batch waits behind it. An in-memory piece that verifies is handed to the writer
 //! thread, which writes it and then sends the result (one writer: concurrent writes to one file
 //! only fight over its inode lock). A panic inside a job is caught and reported as a failed
 //! result, never lost.
 
 use super::sha1_lanes::{sha1_each, LANES};
 use crossbeam_channel::{Receiver, Sender};
-use parking_lot::Mutex;
 use sha1::{Digest, Sha1};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
@@ -183,17 +183,21 @@ impl StreamHasher {
     }
 }
 
-/// The job queue as the workers share it: one worker at a time gathers its next batch.
+/// The job queue as the workers share it. The first worker takes every job that comes,
+/// gathering up to [`LANES`] at a time; the others only help while a backlog of at least a full
+/// batch waits (a check of existing data). A download's steady trickle of pieces so keeps one
+/// thread busy with full batches instead of waking every worker for part of one, which leaves the
+/// other cores to the rest of the machine.
 struct Intake {
     jobs: Receiver<HashJob>,
-    turn: Mutex<()>,
+    /// A token when a backlog was seen on submitting; helpers sleep on it.
+    backlog: Receiver<()>,
 }
 
 impl Intake {
-    /// Up to [`LANES`] jobs: the first to come, and those queued within [`BATCH_WAIT`] of it.
-    /// `None` once the pool is closed and drained.
+    /// The first worker's next batch: up to [`LANES`] jobs, the first to come and those queued
+    /// within [`BATCH_WAIT`] of it. `None` once the pool is closed and drained.
     fn next_batch(&self) -> Option<Vec<HashJob>> {
-        let _turn = self.turn.lock();
         let first = self.jobs.recv().ok()?;
         let mut batch = vec![first];
         let deadline = Instant::now() + BATCH_WAIT;
@@ -205,11 +209,26 @@ impl Intake {
         }
         Some(batch)
     }
+
+    /// A helper's next batch: [`LANES`] queued jobs (fewer only at the end of the queue), taken
+    /// when at least that many wait. `None` once the pool is closed.
+    fn help_batch(&self) -> Option<Vec<HashJob>> {
+        loop {
+            if self.jobs.len() >= LANES {
+                let batch: Vec<HashJob> = self.jobs.try_iter().take(LANES).collect();
+                if !batch.is_empty() {
+                    return Some(batch);
+                }
+            }
+            self.backlog.recv().ok()?;
+        }
+    }
 }
 
 /// A running pool. Dropping it stops the workers after the queued jobs and joins them.
 pub struct HashPool {
     jobs: Option<Sender<HashJob>>,
+    backlog: Option<Sender<()>>,
     writes: Option<Sender<WriterJob>>,
     results: Receiver<HashResult>,
     workers: Vec<JoinHandle<()>>,
@@ -229,16 +248,19 @@ impl HashPool {
         let (job_tx, job_rx) = crossbeam_channel::unbounded::<HashJob>();
         let (res_tx, res_rx) = crossbeam_channel::unbounded();
         let (write_tx, write_rx) = crossbeam_channel::unbounded::<WriterJob>();
-        let intake = Arc::new(Intake { jobs: job_rx, turn: Mutex::new(()) });
+        let threads = threads.max(1);
+        let (backlog_tx, backlog_rx) = crossbeam_channel::bounded(threads);
+        let intake = Arc::new(Intake { jobs: job_rx, backlog: backlog_rx });
         let mut workers = Vec::new();
-        for i in 0..threads.max(1) {
+        for i in 0..threads {
             let intake = intake.clone();
             let tx = res_tx.clone();
             let writes = write_tx.clone();
             let wake = wake.clone();
             let handle = std::thread::Builder::new().name(format!("bitgocho-hash-{i}")).spawn(move || {
                 lower_priority(nice);
-                while let Some(batch) = intake.next_batch() {
+                let next = || if i == 0 { intake.next_batch() } else { intake.help_batch() };
+                while let Some(batch) = next() {
                     let mut done = false;
                     for outcome in run_batch(batch) {
                         match outcome {
@@ -265,13 +287,17 @@ impl HashPool {
             }
         })?;
         workers.push(writer);
-        Ok(HashPool { jobs: Some(job_tx), writes: Some(write_tx), results: res_rx, workers })
+        Ok(HashPool { jobs: Some(job_tx), backlog: Some(backlog_tx), writes: Some(write_tx), results: res_rx, workers })
     }
 
     /// Queues a job.
     pub fn submit(&self, job: HashJob) {
-        if let Some(tx) = &self.jobs {
-            let _ = tx.send(job);
+        let Some(tx) = &self.jobs else { return };
+        let _ = tx.send(job);
+        if tx.len() >= LANES {
+            if let Some(backlog) = &self.backlog {
+                let _ = backlog.try_send(());
+            }
         }
     }
 
@@ -449,6 +475,7 @@ fn run_write(pending: PendingWrite) -> HashResult {
 impl Drop for HashPool {
     fn drop(&mut self) {
         self.jobs.take();
+        self.backlog.take();
         self.writes.take();
         for w in self.workers.drain(..) {
             let _ = w.join();
@@ -534,6 +561,49 @@ mod tests {
             std::thread::yield_now();
         }
         assert_eq!(pool.try_result().map(|r| r.id), Some(7), "woken with the result queued");
+    }
+
+    /// A job whose bytes are produced after `pause`, noting the name of the worker that ran it.
+    fn noted_job(id: u64, pause: Duration, names: &Arc<parking_lot::Mutex<Vec<String>>>) -> HashJob {
+        let names = names.clone();
+        let data = HashData::Owned(Box::new(move || {
+            std::thread::sleep(pause);
+            names.lock().push(std::thread::current().name().unwrap_or_default().to_string());
+            Ok(vec![id as u8; 100])
+        }));
+        HashJob { id, kind: HashKind::V1, data, persist: None }
+    }
+
+    #[test]
+    fn a_trickle_of_jobs_is_hashed_by_the_first_worker_alone() {
+        let pool = HashPool::new(3, Arc::new(|| {})).unwrap();
+        let names = Arc::new(parking_lot::Mutex::new(Vec::new()));
+        for id in 0..12 {
+            pool.submit(noted_job(id, Duration::ZERO, &names));
+            assert_eq!(pool.wait_result(Duration::from_secs(10)).map(|r| r.id), Some(id));
+        }
+        let names = names.lock();
+        assert_eq!(names.len(), 12);
+        assert!(names.iter().all(|n| n == "bitgocho-hash-0"), "helpers woke for a trickle: {names:?}");
+    }
+
+    #[test]
+    fn a_backlog_is_shared_by_every_worker() {
+        // 24 jobs of 20 ms queued at once: the first worker alone would need half a second, so
+        // both helpers are woken and take batches of their own.
+        let pool = HashPool::new(3, Arc::new(|| {})).unwrap();
+        let names = Arc::new(parking_lot::Mutex::new(Vec::new()));
+        for id in 0..24 {
+            pool.submit(noted_job(id, Duration::from_millis(20), &names));
+        }
+        let mut ids: Vec<u64> =
+            (0..24).map(|_| pool.wait_result(Duration::from_secs(10)).expect("result within 10 s").id).collect();
+        ids.sort_unstable();
+        assert_eq!(ids, (0..24).collect::<Vec<_>>());
+        let mut workers = names.lock().clone();
+        workers.sort();
+        workers.dedup();
+        assert_eq!(workers, ["bitgocho-hash-0", "bitgocho-hash-1", "bitgocho-hash-2"]);
     }
 
     #[test]
