@@ -2,7 +2,7 @@
 //!
 //! A piece whose first block arrives while the session's piece-buffer budget allows is assembled
 //! in memory: each block is copied into the piece's buffer (cheap, the bytes are still in cache
-//! from the socket read). The complete piece is hashed from that buffer on the pool and written
+//! from the socket read; streaming stores keep the buffer itself out of the cache). The complete piece is hashed from that buffer on the pool and written
 //! there with one allocated positioned write, only when it verifies, so corrupt data never
 //! reaches the disk. When the budget is spent, a piece is written block by block as it arrives
 //! and hashed from the file maps once complete. A piece never mixes the two.
@@ -10,6 +10,7 @@
 use crate::storage::hash_pool::{HashData, HashJob, HashKind, Persist, PieceSource};
 use crate::storage::piece_buffers::PieceBuffers;
 use crate::storage::store::{StorageError, Store};
+use crate::storage::stream_copy::copy_streaming;
 use crate::storage::PieceIndex;
 use parking_lot::Mutex;
 use std::collections::{HashMap, HashSet};
@@ -57,7 +58,7 @@ impl PieceWriter {
         match self.assembly.get_mut(&n) {
             Some(buf) => {
                 let start = begin as usize;
-                buf[start..start + data.len()].copy_from_slice(data);
+                copy_streaming(&mut buf[start..start + data.len()], data);
                 Ok(())
             }
             None => self.store.write(piece, begin, data),

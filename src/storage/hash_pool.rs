@@ -283,7 +283,11 @@ impl HashPool {
             lower_priority(nice);
             for job in write_rx.iter() {
                 let _ = res_tx.send(run_writer_job(job));
-                wake();
+                // One wake-up for a run of queued writes (a batch's pieces come together): the
+                // last one's wake-up covers the results sent before it.
+                if write_rx.is_empty() {
+                    wake();
+                }
             }
         })?;
         workers.push(writer);

@@ -8,5 +8,6 @@ pub mod piece_buffers;
 pub mod resume;
 pub mod sha1_lanes;
 pub mod store;
+pub mod stream_copy;
 
 pub use layout::{BlockIndex, FileIndex, Layout, LayoutError, PieceIndex, Segment, Segments, ValidRequest, BLOCK_SIZE};
