@@ -37,8 +37,11 @@ big_download() {
   trap 'rm -rf "$LOG" "$DL"' EXIT
 }
 
-# fresh_target: an empty download directory $DL, earlier writes synced.
-fresh_target() { rm -rf "$DL"; mkdir -p "$DL"; sync; }
+# fresh_target: an empty download directory $DL, earlier writes synced, then a random pause of
+# 0-0.99 s. libtorrent's seeder lifts a new peer out of its one-block-at-a-time start at its
+# once-a-second tick; without the pause each leecher would start at a phase of that tick set by
+# the length of the run before it (the same for every round), not a fair draw (benches/engine.md).
+fresh_target() { rm -rf "$DL"; mkdir -p "$DL"; sync; sleep "0.$((RANDOM % 10))$((RANDOM % 10))"; }
 
 # same_bytes GOT WANT WHO: exits, naming WHO, unless the downloaded file GOT equals WANT.
 same_bytes() { cmp -s "$1" "$2" || { echo "downloaded bytes differ from the original ($3)" >&2; exit 1; }; }
