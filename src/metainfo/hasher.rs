@@ -4,13 +4,15 @@
 //! One worker per core takes contiguous runs of pieces (16 MiB tasks, in order, from a shared
 //! queue, so that a descheduled worker cannot hold back half the work), opens its own files,
 //! advises the kernel once per advice for each task, and writes its digests into the task's
-//! own slices of preallocated arrays. Progress is an atomic byte counter the caller polls; a
-//! cancel flag stops every worker at the next piece.
+//! own slices of preallocated arrays. SHA-1 alone from the maps is computed four pieces at a
+//! time wherever they lie in one file ([`crate::storage::sha1_lanes`]). Progress is an atomic
+//! byte counter the caller polls; a cancel flag stops every worker at the next piece.
 
 use super::create_error::CreateError;
 use super::merkle::{Hash32, BLOCK_SIZE};
 use super::piece_layout::{PieceLayout, Portion};
 use super::walk::InputFile;
+use crate::storage::sha1_lanes::{sha1_each, LANES};
 use memmap2::{Advice, Mmap};
 use sha1::{Digest, Sha1};
 use sha2::Sha256;
@@ -215,26 +217,70 @@ impl Worker<'_> {
     }
 
     /// Hashes every piece of one task into its slices.
-    fn run_task(&mut self, task: Task) -> Result<(), CreateError> {
+    fn run_task(&mut self, mut task: Task) -> Result<(), CreateError> {
         self.task = (task.first, task.end);
+        if self.job.v1 && !self.job.v2 && self.job.method == ReadMethod::Mmap {
+            return self.run_task_in_lanes(task);
+        }
         let mut leaf_i = 0usize;
-        for (k, piece) in (task.first..task.end).enumerate() {
-            if self.progress.is_cancelled() || self.stop.load(Ordering::Relaxed) {
-                return Err(CreateError::Cancelled);
+        for piece in task.first..task.end {
+            self.check_cancelled()?;
+            self.hash_piece(piece, &mut task, &mut leaf_i)?;
+        }
+        Ok(())
+    }
+
+    /// [`Worker::run_task`] for SHA-1 alone from the maps: the pieces are hashed [`LANES`] at
+    /// once ([`sha1_each`]) wherever a group of them lies in one file, one by one elsewhere.
+    fn run_task_in_lanes(&mut self, mut task: Task) -> Result<(), CreateError> {
+        let mut piece = task.first;
+        while piece < task.end {
+            self.check_cancelled()?;
+            let group: Vec<Vec<Portion>> =
+                (piece..(piece + LANES as u64).min(task.end)).map(|p| self.job.layout.portions(p)).collect();
+            let Some(file) = single_file(&group) else {
+                self.hash_piece(piece, &mut task, &mut 0)?;
+                piece += 1;
+                continue;
+            };
+            self.switch_to(file)?;
+            self.advise();
+            let map = self.open.as_ref().and_then(|o| o.map.as_ref()).expect("switch_to mapped the file");
+            let inputs: Vec<Vec<&[u8]>> = group.iter().map(|portions| piece_slices(map, portions)).collect();
+            let refs: Vec<&[&[u8]]> = inputs.iter().map(Vec::as_slice).collect();
+            let first = (piece - task.first) as usize;
+            for (i, digest) in sha1_each(&refs).into_iter().enumerate() {
+                task.pieces[first + i] = digest;
             }
-            let mut sha1 = self.job.v1.then(Sha1::new);
-            let mut bytes = 0;
-            for portion in self.job.layout.portions(piece) {
-                self.hash_portion(&portion, sha1.as_mut(), task.leaves, &mut leaf_i)?;
-                bytes += portion.len;
-                if let Some(h) = sha1.as_mut() {
-                    feed_zeros(h, portion.pad_after);
-                }
-            }
-            if let Some(h) = sha1 {
-                task.pieces[k] = h.finalize().into();
-            }
+            let bytes: u64 = group.iter().flatten().map(|p| p.len).sum();
             self.progress.done.fetch_add(bytes, Ordering::Relaxed);
+            piece += group.len() as u64;
+        }
+        Ok(())
+    }
+
+    /// Hashes one piece of `task` by streaming its portions, its leaves from `leaf_i` on.
+    fn hash_piece(&mut self, piece: u64, task: &mut Task, leaf_i: &mut usize) -> Result<(), CreateError> {
+        let mut sha1 = self.job.v1.then(Sha1::new);
+        let mut bytes = 0;
+        for portion in self.job.layout.portions(piece) {
+            self.hash_portion(&portion, sha1.as_mut(), task.leaves, leaf_i)?;
+            bytes += portion.len;
+            if let Some(h) = sha1.as_mut() {
+                feed_zeros(h, portion.pad_after);
+            }
+        }
+        if let Some(h) = sha1 {
+            task.pieces[(piece - task.first) as usize] = h.finalize().into();
+        }
+        self.progress.done.fetch_add(bytes, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Fails with [`CreateError::Cancelled`] once the run was cancelled or another worker failed.
+    fn check_cancelled(&self) -> Result<(), CreateError> {
+        if self.progress.is_cancelled() || self.stop.load(Ordering::Relaxed) {
+            return Err(CreateError::Cancelled);
         }
         Ok(())
     }
@@ -374,6 +420,30 @@ fn fadvise(file: &File, offset: u64, len: u64, advice: libc::c_int) {
     }
 }
 
+/// The one file every non-empty portion of `group` reads from, if there is one.
+fn single_file(group: &[Vec<Portion>]) -> Option<usize> {
+    let mut files = group.iter().flatten().filter(|p| p.len > 0).map(|p| p.file);
+    let first = files.next()?;
+    files.all(|f| f == first).then_some(first)
+}
+
+/// A piece's bytes as slices of `map` (its file's map), with its pad zeros.
+fn piece_slices<'m>(map: &'m Mmap, portions: &[Portion]) -> Vec<&'m [u8]> {
+    let mut out = Vec::new();
+    for p in portions {
+        if p.len > 0 {
+            out.push(&map[p.offset as usize..(p.offset + p.len) as usize]);
+        }
+        let mut pad = p.pad_after;
+        while pad > 0 {
+            let k = pad.min(ZEROS.len() as u64);
+            out.push(&ZEROS[..k as usize]);
+            pad -= k;
+        }
+    }
+    out
+}
+
 /// Feeds `n` zero bytes to `h`.
 fn feed_zeros(h: &mut Sha1, mut n: u64) {
     while n > 0 {
@@ -421,6 +491,30 @@ mod tests {
         for threads in [1, 2, 3, 7] {
             for m in [ReadMethod::Mmap, ReadMethod::Pread] {
                 assert_eq!(run(&files, &layout, true, false, threads, m).pieces, expected, "{threads} {m:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn v1_pieces_hashed_in_lanes_match_one_by_one() {
+        // 16 KiB pieces make tasks of four: groups inside one file are hashed together (pad
+        // zeros included), groups across files one piece at a time.
+        let lengths = [16_384 * 3 + 100, 3, 200_000, 16_384 * 5];
+        let (_d, files, datas) = setup(&lengths);
+        let plen = 16 * 1024;
+        for padded in [false, true] {
+            let layout = PieceLayout::new(&lengths.map(|l| l as u64), plen, padded).unwrap();
+            let mut stream = Vec::new();
+            for (i, d) in datas.iter().enumerate() {
+                stream.extend_from_slice(d);
+                stream.resize(stream.len() + layout.spans[i].pad as usize, 0);
+            }
+            let expected: Vec<[u8; 20]> = stream.chunks(plen as usize).map(|c| Sha1::digest(c).into()).collect();
+            for threads in [1, 3] {
+                for m in [ReadMethod::Mmap, ReadMethod::Pread] {
+                    let h = run(&files, &layout, true, false, threads, m);
+                    assert_eq!(h.pieces, expected, "padded {padded}, {threads} threads, {m:?}");
+                }
             }
         }
     }
