@@ -4,8 +4,8 @@
 //! One worker per core takes contiguous runs of pieces (16 MiB tasks, in order, from a shared
 //! queue, so that a descheduled worker cannot hold back half the work), opens its own files,
 //! advises the kernel once per advice for each task, and writes its digests into the task's
-//! own slices of preallocated arrays. SHA-1 alone from the maps is computed four pieces at a
-//! time wherever they lie in one file ([`crate::storage::sha1_lanes`]). Progress is an atomic
+//! own slices of preallocated arrays. SHA-1 from the maps is computed four pieces at a time
+//! wherever they lie in one file ([`crate::storage::sha1_lanes`]). Progress is an atomic
 //! byte counter the caller polls; a cancel flag stops every worker at the next piece.
 
 use super::create_error::CreateError;
@@ -219,7 +219,7 @@ impl Worker<'_> {
     /// Hashes every piece of one task into its slices.
     fn run_task(&mut self, mut task: Task) -> Result<(), CreateError> {
         self.task = (task.first, task.end);
-        if self.job.v1 && !self.job.v2 && self.job.method == ReadMethod::Mmap {
+        if self.job.v1 && self.job.method == ReadMethod::Mmap {
             return self.run_task_in_lanes(task);
         }
         let mut leaf_i = 0usize;
@@ -230,16 +230,19 @@ impl Worker<'_> {
         Ok(())
     }
 
-    /// [`Worker::run_task`] for SHA-1 alone from the maps: the pieces are hashed [`LANES`] at
-    /// once ([`sha1_each`]) wherever a group of them lies in one file, one by one elsewhere.
+    /// [`Worker::run_task`] for SHA-1 from the maps: the pieces are hashed [`LANES`] at once
+    /// ([`sha1_each`]) wherever a group of them lies in one file, one by one elsewhere. The v2
+    /// leaves of a group, if asked, are hashed right after its SHA-1s, while its bytes are in
+    /// the cache.
     fn run_task_in_lanes(&mut self, mut task: Task) -> Result<(), CreateError> {
         let mut piece = task.first;
+        let mut leaf_i = 0usize;
         while piece < task.end {
             self.check_cancelled()?;
             let group: Vec<Vec<Portion>> =
                 (piece..(piece + LANES as u64).min(task.end)).map(|p| self.job.layout.portions(p)).collect();
             let Some(file) = single_file(&group) else {
-                self.hash_piece(piece, &mut task, &mut 0)?;
+                self.hash_piece(piece, &mut task, &mut leaf_i)?;
                 piece += 1;
                 continue;
             };
@@ -251,6 +254,14 @@ impl Worker<'_> {
             let first = (piece - task.first) as usize;
             for (i, digest) in sha1_each(&refs).into_iter().enumerate() {
                 task.pieces[first + i] = digest;
+            }
+            if self.job.v2 {
+                for p in group.iter().flatten() {
+                    for block in map[p.offset as usize..(p.offset + p.len) as usize].chunks(BLOCK_SIZE as usize) {
+                        task.leaves[leaf_i] = Sha256::digest(block).into();
+                        leaf_i += 1;
+                    }
+                }
             }
             let bytes: u64 = group.iter().flatten().map(|p| p.len).sum();
             self.progress.done.fetch_add(bytes, Ordering::Relaxed);
