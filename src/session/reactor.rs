@@ -1099,6 +1099,7 @@ impl Reactor {
         }
         if let Some(t) = self.torrents.get_mut(&id) {
             t.unchoked = unchoke.len();
+            t.super_seed_offer_all();
         }
     }
 

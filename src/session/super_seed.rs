@@ -30,6 +30,10 @@ pub struct SuperSeed {
     /// Times each piece was offered (so that the next peer gets another rare piece).
     offered: Vec<u32>,
     peers: HashMap<PeerKey, PeerOffers>,
+    /// The peers whose pending offer is each piece, so that a HAVE touches only them.
+    waiting: HashMap<u32, Vec<PeerKey>>,
+    /// Peers whose pending piece was seen at another peer since [`SuperSeed::take_due`].
+    due: Vec<PeerKey>,
     rng: u64,
 }
 
@@ -42,6 +46,8 @@ impl SuperSeed {
             avail: vec![0; pieces as usize],
             offered: vec![0; pieces as usize],
             peers: HashMap::new(),
+            waiting: HashMap::new(),
+            due: Vec::new(),
             rng: seed | 1,
         }
     }
@@ -57,7 +63,11 @@ impl SuperSeed {
             for piece in p.has.iter().flat_map(Bitfield::iter_set) {
                 self.avail[piece as usize] = self.avail[piece as usize].saturating_sub(1);
             }
+            if let Some(pending) = p.pending {
+                self.stop_waiting(peer, pending);
+            }
         }
+        self.due.retain(|k| *k != peer);
     }
 
     /// A peer announced `piece` (HAVE, or one bit of its bitfield). Out-of-range pieces are
@@ -73,9 +83,28 @@ impl SuperSeed {
             return; // already known
         }
         self.avail[piece as usize] += 1;
-        for (key, other) in self.peers.iter_mut() {
-            if *key != peer && other.pending == Some(piece) {
-                other.seen_elsewhere += 1;
+        for key in self.waiting.get(&piece).into_iter().flatten() {
+            if *key != peer {
+                if let Some(other) = self.peers.get_mut(key) {
+                    other.seen_elsewhere += 1;
+                    self.due.push(*key);
+                }
+            }
+        }
+    }
+
+    /// Takes the peers whose pending piece was announced by another peer since the last call:
+    /// the only ones, besides the announcing peer itself, that a HAVE can make due their next
+    /// offer.
+    pub fn take_due(&mut self) -> Vec<PeerKey> {
+        std::mem::take(&mut self.due)
+    }
+
+    fn stop_waiting(&mut self, peer: PeerKey, piece: u32) {
+        if let Some(list) = self.waiting.get_mut(&piece) {
+            list.retain(|k| *k != peer);
+            if list.is_empty() {
+                self.waiting.remove(&piece);
             }
         }
     }
@@ -127,8 +156,12 @@ impl SuperSeed {
         let seen = seen.count() as u32;
         let state = self.peers.get_mut(&peer)?;
         state.offered.push(piece);
-        state.pending = Some(piece);
+        let before = state.pending.replace(piece);
         state.seen_elsewhere = seen;
+        if let Some(old) = before {
+            self.stop_waiting(peer, old);
+        }
+        self.waiting.entry(piece).or_default().push(peer);
         self.offered[piece as usize] += 1;
         Some(piece)
     }
@@ -224,6 +257,30 @@ mod tests {
         s.peer_has(A, second);
         assert_eq!(s.next_offer(A, 1), None, "nothing left that A lacks");
         assert_eq!(s.next_offer(B, 1), None, "B has everything");
+    }
+
+    #[test]
+    fn a_have_makes_due_only_the_peers_waiting_on_that_piece() {
+        let (a, b, c) = (PeerKey(1), PeerKey(2), PeerKey(3));
+        let mut s = SuperSeed::new(8, 3);
+        for k in [a, b, c] {
+            s.peer_joined(k);
+        }
+        let x = s.next_offer(a, 1).unwrap();
+        let y = s.next_offer(b, 1).unwrap();
+        assert_ne!(x, y, "each peer gets a different rare piece");
+        s.peer_has(c, x);
+        assert_eq!(s.take_due(), vec![a]);
+        assert!(s.take_due().is_empty(), "taken once");
+        let z = (0..8).find(|p| ![x, y].contains(p)).unwrap();
+        s.peer_has(c, z);
+        assert!(s.take_due().is_empty(), "nobody waits on {z}");
+        // A peer that left is neither due nor waiting any more.
+        s.peer_has(a, y);
+        s.peer_left(b);
+        assert!(s.take_due().is_empty());
+        s.peer_has(c, y);
+        assert!(s.take_due().is_empty());
     }
 
     #[test]

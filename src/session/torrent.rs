@@ -871,6 +871,7 @@ impl Torrent {
             self.picker.peer_lost(key, &conn.has);
             if !conn.am_choking {
                 self.unchoked = self.unchoked.saturating_sub(1);
+                self.super_seed_offer_all();
             }
         }
     }

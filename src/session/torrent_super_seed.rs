@@ -58,16 +58,26 @@ impl Torrent {
         true
     }
 
-    /// Feeds the core a piece the peer announced; other peers may now be due their next offer.
+    /// Feeds the core a piece the peer announced; that peer, and those whose pending offer it
+    /// was, may now be due their next offer.
     pub(super) fn super_seed_saw(&mut self, key: PeerKey, pieces: impl IntoIterator<Item = u32>) {
         let Some(core) = self.super_seed.as_mut() else { return };
         for p in pieces {
             core.peer_has(key, p);
         }
-        for other in self.peers.iter().filter(|k| **k != key) {
-            self.outbox.push(Action::Offer(*other));
-        }
+        let mut due = core.take_due();
+        due.sort_unstable_by_key(|k| k.0);
+        due.dedup();
+        self.outbox.extend(due.into_iter().filter(|k| *k != key).map(Action::Offer));
         self.outbox.push(Action::Offer(key));
+    }
+
+    /// Gives every peer a chance at its next offer, when the number of sightings asked for may
+    /// have dropped (an upload slot came free).
+    pub(super) fn super_seed_offer_all(&mut self) {
+        if self.super_seed.is_some() {
+            self.outbox.extend(self.peers.iter().map(|k| Action::Offer(*k)));
+        }
     }
 
     /// True when a request for `piece` from `key` may be served: we have it and, while
