@@ -1,10 +1,10 @@
 //! How a torrent's received blocks reach the disk and the hashing pool.
 //!
 //! A piece whose first block arrives while the session's piece-buffer budget allows is assembled
-//! in memory: each block is copied into the piece's buffer (cheap, the bytes are still in cache
-//! from the socket read; streaming stores keep the buffer itself out of the cache). The complete piece is hashed from that buffer on the pool and written
-//! there with one allocated positioned write, only when it verifies, so corrupt data never
-//! reaches the disk. When the budget is spent, a piece is written block by block as it arrives
+//! in memory: each block is copied into the piece's buffer (cheap: the bytes are still in cache
+//! from the socket read, and streaming stores keep the buffer itself out of the cache). The
+//! complete piece is hashed from that buffer on the pool and written there with one allocated
+//! positioned write, only when it verifies, so corrupt data never reaches the disk. When the budget is spent, a piece is written block by block as it arrives
 //! and hashed from the file maps once complete. A piece never mixes the two.
 
 use crate::storage::hash_pool::{HashData, HashJob, HashKind, Persist, PieceSource};

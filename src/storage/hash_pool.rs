@@ -7,9 +7,9 @@
 //! next turn. A worker takes up to [`LANES`] jobs at once and computes their SHA-1s interleaved
 //! ([`super::sha1_lanes`]), which takes well under half the CPU of one after the other. The first
 //! worker takes every job, waiting a moment for more when fewer are queued; the others join in
-//! only while a full batch waits behind it. An in-memory piece that verifies is handed to the writer
-//! thread, which writes it and then sends the result (one writer: concurrent writes to one file
-//! only fight over its inode lock). A panic inside a job is caught and reported as a failed
+//! only while a full batch waits behind it. An in-memory piece that verifies is handed to the
+//! writer thread, which writes it and then sends the result (one writer: concurrent writes to
+//! one file only fight over its inode lock). A panic inside a job is caught and reported as a failed
 //! result, never lost.
 
 use super::sha1_lanes::{sha1_each, LANES};
@@ -185,8 +185,8 @@ impl StreamHasher {
 
 /// The job queue as the workers share it. The first worker takes every job that comes,
 /// gathering up to [`LANES`] at a time; the others only help while a backlog of at least a full
-/// batch waits (a check of existing data). A download's steady trickle of pieces so keeps one
-/// thread busy with full batches instead of waking every worker for part of one, which leaves the
+/// batch waits (a check of existing data). A download's steady trickle of pieces thus keeps one
+/// thread busy with full batches instead of waking every worker for part of one, and leaves the
 /// other cores to the rest of the machine.
 struct Intake {
     jobs: Receiver<HashJob>,
