@@ -4,9 +4,9 @@
 //! One worker per core takes contiguous runs of pieces (16 MiB tasks, in order, from a shared
 //! queue, so that a descheduled worker cannot hold back half the work), opens its own files,
 //! advises the kernel once per advice for each task, and writes its digests into the task's
-//! own slices of preallocated arrays. SHA-1 from the maps is computed four pieces at a time
-//! wherever they lie in one file ([`crate::storage::sha1_lanes`]). Progress is an atomic
-//! byte counter the caller polls; a cancel flag stops every worker at the next piece.
+//! own slices of preallocated arrays. SHA-1 is computed four pieces at a time wherever they
+//! lie in one file ([`crate::storage::sha1_lanes`]). Progress is an atomic byte counter the
+//! caller polls; a cancel flag stops every worker at the next piece.
 
 use super::create_error::CreateError;
 use super::merkle::{Hash32, BLOCK_SIZE};
@@ -31,6 +31,8 @@ const TASK_BYTES: u64 = 16 << 20;
 /// Small tasks in unit tests, so that their few pieces still make several tasks.
 #[cfg(test)]
 const TASK_BYTES: u64 = 64 << 10;
+/// Largest piece read whole into the buffer to be hashed in lanes with pread (four of them).
+const MAX_PREAD_LANE: u64 = 4 << 20;
 /// Zero bytes fed to SHA-1 for pad files.
 const ZEROS: [u8; 16 * 1024] = [0u8; 16 * 1024];
 
@@ -219,7 +221,7 @@ impl Worker<'_> {
     /// Hashes every piece of one task into its slices.
     fn run_task(&mut self, mut task: Task) -> Result<(), CreateError> {
         self.task = (task.first, task.end);
-        if self.job.v1 && self.job.method == ReadMethod::Mmap {
+        if self.job.v1 && (self.job.method == ReadMethod::Mmap || self.job.layout.piece_length <= MAX_PREAD_LANE) {
             return self.run_task_in_lanes(task);
         }
         let mut leaf_i = 0usize;
@@ -230,10 +232,10 @@ impl Worker<'_> {
         Ok(())
     }
 
-    /// [`Worker::run_task`] for SHA-1 from the maps: the pieces are hashed [`LANES`] at once
-    /// ([`sha1_each`]) wherever a group of them lies in one file, one by one elsewhere. The v2
-    /// leaves of a group, if asked, are hashed right after its SHA-1s, while its bytes are in
-    /// the cache.
+    /// [`Worker::run_task`] for SHA-1: the pieces are hashed [`LANES`] at once ([`sha1_each`])
+    /// wherever a group of them lies in one file, one by one elsewhere; with pread, a group is
+    /// first read into the worker's buffer. The v2 leaves of a group, if asked, are hashed right
+    /// after its SHA-1s, while its bytes are in the cache.
     fn run_task_in_lanes(&mut self, mut task: Task) -> Result<(), CreateError> {
         let mut piece = task.first;
         let mut leaf_i = 0usize;
@@ -248,23 +250,26 @@ impl Worker<'_> {
             };
             self.switch_to(file)?;
             self.advise();
-            let map = self.open.as_ref().and_then(|o| o.map.as_ref()).expect("switch_to mapped the file");
-            let inputs: Vec<Vec<&[u8]>> = group.iter().map(|portions| piece_slices(map, portions)).collect();
+            let open = self.open.as_ref().expect("switch_to opened the file");
+            let portions: Vec<&Portion> = group.iter().flatten().collect();
+            let bytes = match &open.map {
+                Some(map) => portions.iter().map(|p| &map[p.offset as usize..][..p.len as usize]).collect(),
+                None => read_portions(&open.file, &self.job.files[file], &portions, &mut self.buf)?,
+            };
+            let inputs = piece_slices(&group, &bytes);
             let refs: Vec<&[&[u8]]> = inputs.iter().map(Vec::as_slice).collect();
             let first = (piece - task.first) as usize;
             for (i, digest) in sha1_each(&refs).into_iter().enumerate() {
                 task.pieces[first + i] = digest;
             }
             if self.job.v2 {
-                for p in group.iter().flatten() {
-                    for block in map[p.offset as usize..(p.offset + p.len) as usize].chunks(BLOCK_SIZE as usize) {
-                        task.leaves[leaf_i] = Sha256::digest(block).into();
-                        leaf_i += 1;
-                    }
+                for block in bytes.iter().flat_map(|b| b.chunks(BLOCK_SIZE as usize)) {
+                    task.leaves[leaf_i] = Sha256::digest(block).into();
+                    leaf_i += 1;
                 }
             }
-            let bytes: u64 = group.iter().flatten().map(|p| p.len).sum();
-            self.progress.done.fetch_add(bytes, Ordering::Relaxed);
+            let total: u64 = portions.iter().map(|p| p.len).sum();
+            self.progress.done.fetch_add(total, Ordering::Relaxed);
             piece += group.len() as u64;
         }
         Ok(())
@@ -328,8 +333,8 @@ impl Worker<'_> {
             absorb(&map[p.offset as usize..(p.offset + p.len) as usize]);
             return Ok(());
         }
-        if self.buf.is_empty() {
-            self.buf = vec![0u8; READ_CHUNK];
+        if self.buf.len() < READ_CHUNK {
+            self.buf.resize(READ_CHUNK, 0);
         }
         let path = &self.job.files[p.file].path;
         let mut off = p.offset;
@@ -438,21 +443,56 @@ fn single_file(group: &[Vec<Portion>]) -> Option<usize> {
     files.all(|f| f == first).then_some(first)
 }
 
-/// A piece's bytes as slices of `map` (its file's map), with its pad zeros.
-fn piece_slices<'m>(map: &'m Mmap, portions: &[Portion]) -> Vec<&'m [u8]> {
-    let mut out = Vec::new();
-    for p in portions {
-        if p.len > 0 {
-            out.push(&map[p.offset as usize..(p.offset + p.len) as usize]);
-        }
-        let mut pad = p.pad_after;
-        while pad > 0 {
-            let k = pad.min(ZEROS.len() as u64);
-            out.push(&ZEROS[..k as usize]);
-            pad -= k;
-        }
+/// Reads the portions of one file into `buf`, one after the other; their bytes, in order.
+fn read_portions<'b>(
+    file: &File,
+    input: &InputFile,
+    portions: &[&Portion],
+    buf: &'b mut Vec<u8>,
+) -> Result<Vec<&'b [u8]>, CreateError> {
+    let total = portions.iter().map(|p| p.len as usize).sum::<usize>();
+    if buf.len() < total {
+        buf.resize(total, 0);
     }
-    out
+    let mut at = 0;
+    for p in portions {
+        read_exact_at(file, &mut buf[at..at + p.len as usize], p.offset, &input.path, input.length)?;
+        at += p.len as usize;
+    }
+    let mut rest: &'b [u8] = buf;
+    Ok(portions
+        .iter()
+        .map(|p| {
+            let (bytes, after) = rest.split_at(p.len as usize);
+            rest = after;
+            bytes
+        })
+        .collect())
+}
+
+/// Each piece of `group` as slices: its portions' `bytes` (one per portion, in order) with their
+/// pad zeros.
+fn piece_slices<'b>(group: &[Vec<Portion>], bytes: &[&'b [u8]]) -> Vec<Vec<&'b [u8]>> {
+    let mut bytes = bytes.iter();
+    group
+        .iter()
+        .map(|portions| {
+            let mut out = Vec::new();
+            for p in portions {
+                let data = bytes.next().copied().unwrap_or_default();
+                if !data.is_empty() {
+                    out.push(data);
+                }
+                let mut pad = p.pad_after;
+                while pad > 0 {
+                    let k = pad.min(ZEROS.len() as u64);
+                    out.push(&ZEROS[..k as usize]);
+                    pad -= k;
+                }
+            }
+            out
+        })
+        .collect()
 }
 
 /// Feeds `n` zero bytes to `h`.
