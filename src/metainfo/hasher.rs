@@ -13,6 +13,7 @@ use super::merkle::{Hash32, BLOCK_SIZE};
 use super::piece_layout::{PieceLayout, Portion};
 use super::walk::InputFile;
 use crate::storage::sha1_lanes::{sha1_each, LANES};
+use crate::storage::zero_slices;
 use memmap2::{Advice, Mmap};
 use sha1::{Digest, Sha1};
 use sha2::Sha256;
@@ -33,8 +34,6 @@ const TASK_BYTES: u64 = 16 << 20;
 const TASK_BYTES: u64 = 64 << 10;
 /// Largest piece read whole into the buffer to be hashed in lanes with pread (four of them).
 const MAX_PREAD_LANE: u64 = 4 << 20;
-/// Zero bytes fed to SHA-1 for pad files.
-const ZEROS: [u8; 16 * 1024] = [0u8; 16 * 1024];
 
 /// How file bytes reach the hash functions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -227,7 +226,7 @@ impl Worker<'_> {
         let mut leaf_i = 0usize;
         for piece in task.first..task.end {
             self.check_cancelled()?;
-            self.hash_piece(piece, &mut task, &mut leaf_i)?;
+            self.hash_piece(piece, &self.job.layout.portions(piece), &mut task, &mut leaf_i)?;
         }
         Ok(())
     }
@@ -244,7 +243,7 @@ impl Worker<'_> {
             let group: Vec<Vec<Portion>> =
                 (piece..(piece + LANES as u64).min(task.end)).map(|p| self.job.layout.portions(p)).collect();
             let Some(file) = single_file(&group) else {
-                self.hash_piece(piece, &mut task, &mut leaf_i)?;
+                self.hash_piece(piece, &group[0], &mut task, &mut leaf_i)?;
                 piece += 1;
                 continue;
             };
@@ -275,15 +274,21 @@ impl Worker<'_> {
         Ok(())
     }
 
-    /// Hashes one piece of `task` by streaming its portions, its leaves from `leaf_i` on.
-    fn hash_piece(&mut self, piece: u64, task: &mut Task, leaf_i: &mut usize) -> Result<(), CreateError> {
+    /// Hashes piece `piece` of `task` by streaming its `portions`, its leaves from `leaf_i` on.
+    fn hash_piece(
+        &mut self,
+        piece: u64,
+        portions: &[Portion],
+        task: &mut Task,
+        leaf_i: &mut usize,
+    ) -> Result<(), CreateError> {
         let mut sha1 = self.job.v1.then(Sha1::new);
         let mut bytes = 0;
-        for portion in self.job.layout.portions(piece) {
-            self.hash_portion(&portion, sha1.as_mut(), task.leaves, leaf_i)?;
+        for portion in portions {
+            self.hash_portion(portion, sha1.as_mut(), task.leaves, leaf_i)?;
             bytes += portion.len;
             if let Some(h) = sha1.as_mut() {
-                feed_zeros(h, portion.pad_after);
+                zero_slices(portion.pad_after).for_each(|z| h.update(z));
             }
         }
         if let Some(h) = sha1 {
@@ -483,25 +488,11 @@ fn piece_slices<'b>(group: &[Vec<Portion>], bytes: &[&'b [u8]]) -> Vec<Vec<&'b [
                 if !data.is_empty() {
                     out.push(data);
                 }
-                let mut pad = p.pad_after;
-                while pad > 0 {
-                    let k = pad.min(ZEROS.len() as u64);
-                    out.push(&ZEROS[..k as usize]);
-                    pad -= k;
-                }
+                out.extend(zero_slices(p.pad_after));
             }
             out
         })
         .collect()
-}
-
-/// Feeds `n` zero bytes to `h`.
-fn feed_zeros(h: &mut Sha1, mut n: u64) {
-    while n > 0 {
-        let k = n.min(ZEROS.len() as u64) as usize;
-        h.update(&ZEROS[..k]);
-        n -= k as u64;
-    }
 }
 
 #[cfg(test)]

@@ -9,8 +9,8 @@
 //! worker takes every job, waiting a moment for more when fewer are queued; the others join in
 //! only while a full batch waits behind it. An in-memory piece that verifies is handed to the
 //! writer thread, which writes it and then sends the result (one writer: concurrent writes to
-//! one file only fight over its inode lock). A panic inside a job is caught and reported as a failed
-//! result, never lost.
+//! one file only fight over its inode lock). A panic inside a job is caught and reported as a
+//! failed result, never lost.
 
 use super::sha1_lanes::{sha1_each, LANES};
 use crossbeam_channel::{Receiver, Sender};

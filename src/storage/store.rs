@@ -40,15 +40,11 @@ enum Part {
 
 impl PieceSource for MappedPiece {
     fn slices(&self) -> Vec<&[u8]> {
-        static ZEROS: [u8; 16 * 1024] = [0; 16 * 1024];
         let mut out = Vec::with_capacity(self.parts.len());
         for part in &self.parts {
             match part {
                 Part::Mapped { map, start, len } => out.push(&map[*start..*start + *len]),
-                Part::Zeros(len) => {
-                    out.extend(std::iter::repeat_n(&ZEROS[..], len / ZEROS.len()));
-                    out.push(&ZEROS[..len % ZEROS.len()]);
-                }
+                Part::Zeros(len) => out.extend(super::zero_slices(*len as u64)),
             }
         }
         out
