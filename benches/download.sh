@@ -6,6 +6,8 @@
 #     per side and the ratios ours/libtorrent (target <= 0.5). btdownloadheadless is timed from its
 #     start to its first `Download Succeeded!` status (benches/headless_until_done.py), so its figure
 #     also holds process start-up and reading the torrent.
+#     Each round also runs benches/null_leech.py, a leecher that only receives (no hashing, no
+#     writing): its time is the floor this seeder allows any leecher, printed as a ratio too.
 #  2. Our seeder -> our leecher, 1 GiB, ROUNDS runs: prints the rate (target > 1 GiB/s).
 # Times are from adding the torrent to "finished" (every piece received and hash-checked), measured
 # inside each leecher process. Each round also shows when a tenth of the pieces were in and the rate
@@ -24,7 +26,7 @@ split_of() { echo "first tenth $(field first_tenth_s "$(cat "$1")")s, then $(fie
 echo "== 1. libtorrent seeder -> libtorrent leecher vs our leecher ($ROUNDS rounds, alternating)"
 "$PY" -c 'import libtorrent as lt; print("libtorrent", lt.__version__, "(default settings, uTP off)")'
 start_seeder lt "$TORRENT" "$DATA/big"
-lt_times=(); our_times=(); lt_cpu=(); our_cpu=(); hl_times=()
+lt_times=(); our_times=(); lt_cpu=(); our_cpu=(); hl_times=(); floor_times=()
 for r in $(seq 1 "$ROUNDS"); do
   fresh_target
   timed "$LOG/lt.$r" timeout 180 "$PY" "$LTDIR/lt_leech.py" "$TORRENT" "$DL" "127.0.0.1:$SEED_PORT" 170
@@ -40,6 +42,10 @@ for r in $(seq 1 "$ROUNDS"); do
     --peer "127.0.0.1:$SEED_PORT" --saveas "$DL/big.bin" --display_interval 0.1 "$TORRENT" > "$LOG/hl.$r"
   h=$(field seconds "$(cat "$LOG/hl.$r")"); hl_times+=("$h")
   verify btdownloadheadless
+  fresh_target
+  timeout 180 "$PY" "$LTDIR/null_leech.py" "$TORRENT" "127.0.0.1:$SEED_PORT" 170 > "$LOG/null.$r"
+  n=$(field seconds "$(cat "$LOG/null.$r")"); floor_times+=("$n")
+  echo "round $r: floor (null leecher) ${n}s ($(split_of "$LOG/null.$r"))"
   echo "round $r: btdownloadheadless ${h}s ($(field cpu_user "$(cat "$LOG/hl.$r")")u+$(field cpu_sys "$(cat "$LOG/hl.$r")")s cpu)"
   echo "round $r: libtorrent ${l}s ($(field cpu_user "$(cat "$LOG/lt.$r")")u+$(field cpu_sys "$(cat "$LOG/lt.$r")")s cpu," \
        "$(split_of "$LOG/lt.$r"))  ours ${o}s ($(field cpu_user "$(cat "$LOG/ours.$r")")u+$(field cpu_sys "$(cat "$LOG/ours.$r")")s cpu," \
@@ -49,8 +55,10 @@ stop_seeder
 stats "libtorrent leecher" "${lt_times[@]}"; lt_med=$STAT_MEDIAN; lt_min=$STAT_MIN
 stats "bitgocho leecher" "${our_times[@]}"; our_med=$STAT_MEDIAN; our_min=$STAT_MIN
 stats "btdownloadheadless" "${hl_times[@]}"; hl_med=$STAT_MEDIAN; hl_min=$STAT_MIN
+stats "floor (null leecher)" "${floor_times[@]}"; floor_med=$STAT_MEDIAN; floor_min=$STAT_MIN
 echo "RATIO ours/libtorrent download: median $(ratio "$our_med" "$lt_med"), min $(ratio "$our_min" "$lt_min") (target <= 0.5)"
 echo "RATIO btdownloadheadless/libtorrent download: median $(ratio "$hl_med" "$lt_med"), min $(ratio "$hl_min" "$lt_min")"
+echo "RATIO floor/libtorrent (a leecher that neither hashes nor writes): median $(ratio "$floor_med" "$lt_med"), min $(ratio "$floor_min" "$lt_min")"
 echo "CPU per download (user+sys, whole process): libtorrent median $(median "${lt_cpu[@]}")s," \
      "ours median $(median "${our_cpu[@]}")s; ratio $(ratio "$(median "${our_cpu[@]}")" "$(median "${lt_cpu[@]}")")"
 
