@@ -324,7 +324,8 @@ typedef struct bitgocho_torrent_status {
    */
   uint64_t uploaded;
   /**
-   * Estimated seconds until complete; -1 when unknown.
+   * Estimated seconds until complete at the current rate, rounded up (0 only once complete);
+   * -1 when unknown.
    */
   int64_t eta_seconds;
   /**

@@ -219,7 +219,8 @@ pub struct bitgocho_torrent_status {
     pub downloaded: u64,
     /// Payload bytes uploaded in this session.
     pub uploaded: u64,
-    /// Estimated seconds until complete; -1 when unknown.
+    /// Estimated seconds until complete at the current rate, rounded up (0 only once complete);
+    /// -1 when unknown.
     pub eta_seconds: i64,
     /// Connected peers.
     pub peers: u32,

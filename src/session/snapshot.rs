@@ -77,7 +77,7 @@ impl Torrent {
             seeds,
             distributed_copies: copies,
             peers_average_progress: avg,
-            eta_seconds: if left == 0 { Some(0) } else { left.checked_div(down) },
+            eta_seconds: eta_seconds(left, down),
             pieces_have: self.have.count(),
             pieces_total: pieces,
             peer_list: conns.iter().map(|c| peer_info(c, pieces, self.choker.snub_time(), now)).collect(),
@@ -136,4 +136,30 @@ fn distributed_copies(conns: &[&PeerConn], pieces: u32) -> f64 {
     let min = avail.iter().copied().min().unwrap_or(0);
     let above = avail.iter().filter(|a| **a > min).count();
     f64::from(min) + above as f64 / f64::from(pieces)
+}
+
+/// Seconds until `left` bytes are in at `rate` bytes per second: 0 only when nothing is left,
+/// rounded up otherwise (so a download under a second from the end never reads as complete),
+/// `None` while nothing arrives.
+fn eta_seconds(left: u64, rate: u64) -> Option<u64> {
+    match (left, rate) {
+        (0, _) => Some(0),
+        (_, 0) => None,
+        _ => Some(left.div_ceil(rate)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::eta_seconds;
+
+    #[test]
+    fn eta_is_zero_only_when_complete() {
+        assert_eq!(eta_seconds(0, 0), Some(0));
+        assert_eq!(eta_seconds(0, 5), Some(0));
+        assert_eq!(eta_seconds(1, 1 << 30), Some(1), "under a second left is not complete");
+        assert_eq!(eta_seconds(10, 5), Some(2));
+        assert_eq!(eta_seconds(11, 5), Some(3));
+        assert_eq!(eta_seconds(7, 0), None, "nothing arriving: unknown");
+    }
 }

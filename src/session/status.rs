@@ -64,7 +64,8 @@ pub struct TorrentStatus {
     pub distributed_copies: f64,
     /// Mean completion of connected peers that are not seeds, 0..=1.
     pub peers_average_progress: f64,
-    /// Estimated seconds to completion, when known.
+    /// Estimated seconds to completion at the current rate, rounded up (0 only once complete),
+    /// when known.
     pub eta_seconds: Option<u64>,
     /// Pieces we have.
     pub pieces_have: u32,
