@@ -93,11 +93,14 @@ impl SuperSeed {
         }
     }
 
-    /// Takes the peers whose pending piece was announced by another peer since the last call:
-    /// the only ones, besides the announcing peer itself, that a HAVE can make due their next
-    /// offer.
+    /// Takes the peers (each once, in key order) whose pending piece was announced by another
+    /// peer since the last call: the only ones, besides the announcing peer itself, that a HAVE
+    /// can make due their next offer.
     pub fn take_due(&mut self) -> Vec<PeerKey> {
-        std::mem::take(&mut self.due)
+        let mut due = std::mem::take(&mut self.due);
+        due.sort_unstable_by_key(|k| k.0);
+        due.dedup();
+        due
     }
 
     fn stop_waiting(&mut self, peer: PeerKey, piece: u32) {

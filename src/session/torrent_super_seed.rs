@@ -65,10 +65,7 @@ impl Torrent {
         for p in pieces {
             core.peer_has(key, p);
         }
-        let mut due = core.take_due();
-        due.sort_unstable_by_key(|k| k.0);
-        due.dedup();
-        self.outbox.extend(due.into_iter().filter(|k| *k != key).map(Action::Offer));
+        self.outbox.extend(core.take_due().into_iter().filter(|k| *k != key).map(Action::Offer));
         self.outbox.push(Action::Offer(key));
     }
 
