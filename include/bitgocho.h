@@ -1505,7 +1505,9 @@ uint16_t bitgocho_session_listen_port(const struct bitgocho_session *session);
  * torrent checks existing data, then downloads or seeds. `params` is only read and stays
  * owned by the caller. Returns `BITGOCHO_E_INVALID_ARG` when `params` has no metainfo or no
  * save path, `BITGOCHO_E_DUPLICATE` when the torrent is already in the session,
- * `BITGOCHO_E_UNSUPPORTED` for a v2-only torrent.
+ * `BITGOCHO_E_UNSUPPORTED` for a v2-only torrent without piece layers (its pieces cannot be
+ * verified). A v2-only torrent is known to peers and trackers by its SHA-256 info-hash
+ * truncated to 20 bytes.
  *
  * # Safety
  * `session` and `params` are NULL or live handles; `out` is NULL or writable.
@@ -1515,7 +1517,8 @@ bitgocho_status bitgocho_session_add_torrent(const struct bitgocho_session *sess
                                              const struct bitgocho_torrent **out);
 
 /**
- * Finds the torrent whose v1 info-hash is the `len` (20) bytes at `info_hash` and stores a
+ * Finds the torrent whose 20-byte info-hash (v1, or a v2-only torrent's truncated SHA-256
+ * one, as `bitgocho_torrent_info_hash()` gives it) is the `len` (20) bytes at `info_hash` and stores a
  * new handle to it in `*out`. Returns `BITGOCHO_E_NOT_FOUND` when the session has none,
  * `BITGOCHO_E_INVALID_ARG` when `len` is not 20.
  *
@@ -1734,8 +1737,9 @@ bitgocho_status bitgocho_torrent_name(const struct bitgocho_torrent *torrent,
                                       size_t *out_len);
 
 /**
- * Copies the torrent's 20-byte v1 info-hash into `buf` (binary, no terminator). Works
- * after removal too: the hash names the torrent.
+ * Copies the torrent's 20-byte info-hash into `buf` (binary, no terminator): the v1 hash,
+ * or for a v2-only torrent its SHA-256 info-hash truncated to 20 bytes, as peers and
+ * trackers know it. Works after removal too: the hash names the torrent.
  *
  * # Safety
  * As for `bitgocho_torrent_error()`.

@@ -95,6 +95,52 @@ fn we_seed_multi_file_to_libtorrent() {
     we_seed_lt_downloads(true);
 }
 
+/// A torrent made by libtorrent itself (`v2_only`: BEP 52 only, else hybrid) of the multi-file
+/// tree, 64 KiB pieces: libtorrent seeds it and we download it by direct connection; then we
+/// seed what we downloaded (checked against the torrent's hashes first) and a second libtorrent
+/// downloads it from us. Both copies are compared with the original.
+fn libtorrent_made_torrent_both_ways(v2_only: bool) {
+    let tmp = tempfile::tempdir().unwrap();
+    let target = multi_file(tmp.path());
+    let (torrent, meta) = common::libtorrent::lt_make_torrent(&target, &tmp.path().join("t.torrent"), 65536, v2_only);
+    assert_eq!(meta.info_hash_v1().is_none(), v2_only, "the torrent's kind");
+    let seed_dir = tmp.path().join("seed");
+    let mut lt = LtPeer::start(&torrent, &seed_dir, &[], LIFE);
+    lt.wait_seeding(TRANSFER);
+
+    let down = tmp.path().join("down");
+    let session = common::loopback_session();
+    let mut params = AddParams::new(meta.clone(), &down);
+    params.peers = vec![lt.addr()];
+    let handle = session.add_torrent(params).expect("add torrent");
+    assert_eq!(handle.info_hash(), meta.swarm_info_hash());
+    let status = common::wait_complete(&handle, TRANSFER);
+    assert!(status.downloaded > 0, "nothing was downloaded");
+    common::assert_same_files(&meta, &seed_dir, &down);
+    session.shutdown();
+    drop(lt);
+
+    let seeder = common::loopback_session();
+    let handle = seeder.add_torrent(AddParams::new(meta.clone(), &down)).expect("add torrent to seed");
+    let status = common::wait_complete(&handle, TRANSFER);
+    assert_eq!(status.downloaded, 0, "complete data must verify, not download");
+    let again = tmp.path().join("again");
+    std::fs::create_dir_all(&again).unwrap();
+    let mut lt = LtPeer::start(&torrent, &again, &[common::session_addr(&seeder)], LIFE);
+    lt.wait_seeding(TRANSFER);
+    common::assert_same_files(&meta, &seed_dir, &again);
+}
+
+#[test]
+fn libtorrent_v2_only_torrent_both_ways() {
+    libtorrent_made_torrent_both_ways(true);
+}
+
+#[test]
+fn libtorrent_hybrid_torrent_both_ways() {
+    libtorrent_made_torrent_both_ways(false);
+}
+
 /// The pieces of a tracker test: bttrack, the data under `seed`, its torrent announcing there.
 struct Swarm {
     tmp: tempfile::TempDir,

@@ -1,5 +1,6 @@
 //! A forced recheck hashes every piece again: a resume record whose file stamps still match
-//! (what lets an ordinary start skip hashing) is not trusted by it.
+//! (what lets an ordinary start skip hashing) is not trusted by it. A v2-only torrent's pieces are
+//! checked against its merkle roots, and one that cannot be checked is refused.
 
 use bitgocho::session::event::SessionEvent;
 use bitgocho::session::status::TorrentState;
@@ -44,5 +45,54 @@ fn a_forced_recheck_ignores_a_trusted_resume_record() {
         }
     };
     assert_eq!(found, st.pieces_total - 1, "the recheck hashed every piece and found the spoiled one");
+    s.shutdown();
+}
+
+/// A v2-only torrent (BEP 52) is checked piece by piece against its merkle roots: files of odd
+/// sizes (whose last piece is followed by padding that is not hashed) all verify, and one byte
+/// spoiled in the middle of a file fails exactly its piece.
+#[test]
+fn a_v2_only_torrent_checks_each_piece_against_its_merkle_root() {
+    use bitgocho::metainfo::create::{create, CreateOptions, TorrentVersion};
+    use bitgocho::metainfo::hasher::Progress;
+    use bitgocho::metainfo::Metainfo;
+
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("data/set");
+    common::data_file(&root.join("a.bin"), 5 * 32768 + 1000, 1);
+    common::data_file(&root.join("b.bin"), 700, 2);
+    common::data_file(&root.join("c.bin"), 3 * 16384 + 1, 3);
+    let opts = CreateOptions {
+        piece_size_pow2: 15,
+        version: TorrentVersion::V2,
+        ..CreateOptions::new(&root, "http://127.0.0.1:1/announce")
+    };
+    let meta = std::sync::Arc::new(Metainfo::from_bytes(&create(&opts, &Progress::new()).unwrap()).unwrap());
+    assert!(meta.info_hash_v1().is_none());
+    let data = dir.path().join("data");
+    let checked = |meta: &std::sync::Arc<Metainfo>| {
+        let s = Session::new(common::loopback_settings()).unwrap();
+        let t = s.add_torrent(AddParams::new(meta.clone(), &data)).unwrap();
+        let st = common::wait_status(&t, "the check", Duration::from_secs(20), |st| st.state != TorrentState::Checking);
+        s.shutdown();
+        (st.pieces_have, st.pieces_total)
+    };
+    assert_eq!(checked(&meta), (9, 9), "6 + 1 + 2 pieces, all good");
+    common::spoil_keeping_mtime(&root.join("a.bin"), 3 * 32768 + 5);
+    assert_eq!(checked(&meta), (8, 9), "the spoiled piece alone fails");
+}
+
+/// A v2-only torrent without `piece layers` (libtorrent's corpus) cannot have its pieces
+/// verified without asking peers for hashes: adding it fails, saying why.
+#[test]
+fn a_v2_torrent_without_piece_layers_is_refused_with_the_reason() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/libtorrent-corpus/v2_no_piece_layers.torrent");
+    let meta = bitgocho::metainfo::Metainfo::from_file(&path).unwrap();
+    assert!(!meta.is_verifiable());
+    let dir = tempfile::tempdir().unwrap();
+    let s = Session::new(common::loopback_settings()).unwrap();
+    let err = s.add_torrent(AddParams::new(std::sync::Arc::new(meta), dir.path())).err().expect("refused").to_string();
+    assert!(err.contains("no piece layers"), "{err}");
     s.shutdown();
 }

@@ -240,8 +240,8 @@ impl<'a> Launcher<'a> {
                 return;
             }
         };
-        let hash = meta.info_hash_v1();
-        if let Some(other) = self.entries.iter().find(|e| Some(e.info_hash) == hash) {
+        let hash = meta.swarm_info_hash();
+        if let Some(other) = self.entries.iter().find(|e| e.info_hash == hash) {
             said.push(format!("**warning** {} is a duplicate torrent for {}", path.display(), other.path.display()));
             return;
         }

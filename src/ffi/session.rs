@@ -232,7 +232,9 @@ impl bitgocho_session {
     /// torrent checks existing data, then downloads or seeds. `params` is only read and stays
     /// owned by the caller. Returns `BITGOCHO_E_INVALID_ARG` when `params` has no metainfo or no
     /// save path, `BITGOCHO_E_DUPLICATE` when the torrent is already in the session,
-    /// `BITGOCHO_E_UNSUPPORTED` for a v2-only torrent.
+    /// `BITGOCHO_E_UNSUPPORTED` for a v2-only torrent without piece layers (its pieces cannot be
+    /// verified). A v2-only torrent is known to peers and trackers by its SHA-256 info-hash
+    /// truncated to 20 bytes.
     ///
     /// # Safety
     /// `session` and `params` are NULL or live handles; `out` is NULL or writable.
@@ -250,9 +252,10 @@ impl bitgocho_session {
                 Ok(p) => p,
                 Err(status) => return status,
             };
-            let Some(hash) = engine_params.metainfo.info_hash_v1() else {
-                return fail(BITGOCHO_E_UNSUPPORTED, "v2-only torrents cannot be downloaded yet");
-            };
+            if !engine_params.metainfo.is_verifiable() {
+                return fail(BITGOCHO_E_UNSUPPORTED, "this v2 torrent has no piece layers, so its pieces cannot be verified");
+            }
+            let hash = engine_params.metainfo.swarm_info_hash();
             // Held across the check and the add: two threads adding the same torrent cannot both
             // pass the check, and a concurrent pop sees the handle of the ADDED event.
             let mut torrents = session.torrents.lock();
@@ -271,7 +274,8 @@ impl bitgocho_session {
         }
     }
 
-    /// Finds the torrent whose v1 info-hash is the `len` (20) bytes at `info_hash` and stores a
+    /// Finds the torrent whose 20-byte info-hash (v1, or a v2-only torrent's truncated SHA-256
+    /// one, as `bitgocho_torrent_info_hash()` gives it) is the `len` (20) bytes at `info_hash` and stores a
     /// new handle to it in `*out`. Returns `BITGOCHO_E_NOT_FOUND` when the session has none,
     /// `BITGOCHO_E_INVALID_ARG` when `len` is not 20.
     ///

@@ -153,8 +153,9 @@ impl bitgocho_torrent {
         }
     }
 
-    /// Copies the torrent's 20-byte v1 info-hash into `buf` (binary, no terminator). Works
-    /// after removal too: the hash names the torrent.
+    /// Copies the torrent's 20-byte info-hash into `buf` (binary, no terminator): the v1 hash,
+    /// or for a v2-only torrent its SHA-256 info-hash truncated to 20 bytes, as peers and
+    /// trackers know it. Works after removal too: the hash names the torrent.
     ///
     /// # Safety
     /// As for `bitgocho_torrent_error()`.

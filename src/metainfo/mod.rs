@@ -6,11 +6,13 @@ pub mod model;
 pub mod parse;
 mod parse_v2;
 mod path_index;
+pub mod piece_check;
 pub mod sanitize;
 mod symlinks;
 pub use error::{ErrorKind, MetainfoError};
 pub use model::{FileAttributes, FileEntry, MetaVersion, Metainfo};
 pub use parse::ParseLimits;
+pub use piece_check::PieceCheck;
 pub use sanitize::SafePath;
 
 // --- creating (piece size, file walk, hashing, build)

@@ -296,10 +296,7 @@ impl Session {
 
     /// Adds a torrent; it starts checking existing data, then downloads or seeds.
     pub fn add_torrent(&self, params: AddParams) -> Result<TorrentHandle, SessionError> {
-        let info_hash = params
-            .metainfo
-            .info_hash_v1()
-            .ok_or_else(|| SessionError::Add("v2-only torrents cannot be downloaded yet".into()))?;
+        let info_hash = params.metainfo.swarm_info_hash();
         let s = &self.shared.settings;
         let add = AddTorrent {
             meta: params.metainfo,
@@ -325,7 +322,7 @@ impl Session {
         Ok(TorrentHandle { id, info_hash, status, shared: Arc::downgrade(&self.shared) })
     }
 
-    /// The torrent with this v1 info-hash, if present.
+    /// The torrent with this info-hash ([`Metainfo::swarm_info_hash`]), if present.
     pub fn find_torrent(&self, info_hash: &[u8; 20]) -> Option<TorrentHandle> {
         let map = self.shared.torrents.lock();
         map.iter().find(|(_, (_, h))| h == info_hash).map(|(id, (status, h))| TorrentHandle {
@@ -422,7 +419,8 @@ impl TorrentHandle {
         self.id
     }
 
-    /// The v1 info-hash.
+    /// The info-hash the swarm knows the torrent by: the v1 hash, or a v2-only torrent's
+    /// SHA-256 info-hash truncated to 20 bytes.
     pub fn info_hash(&self) -> [u8; 20] {
         self.info_hash
     }

@@ -7,7 +7,8 @@
 //! positioned write, only when it verifies, so corrupt data never reaches the disk. When the budget is spent, a piece is written block by block as it arrives
 //! and hashed from the file maps once complete. A piece never mixes the two.
 
-use crate::storage::hash_pool::{HashData, HashJob, HashKind, Persist, PieceSource};
+use crate::metainfo::PieceCheck;
+use crate::storage::hash_pool::{HashData, HashJob, HashKind, Persist, PieceSource, Prefix};
 use crate::storage::piece_buffers::PieceBuffers;
 use crate::storage::store::{StorageError, Store};
 use crate::storage::stream_copy::copy_streaming;
@@ -16,6 +17,20 @@ use parking_lot::Mutex;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
+
+/// What a job for `check` computes: SHA-256 leaves for a v2 check, else SHA-1.
+fn kind_for(check: Option<PieceCheck>) -> HashKind {
+    if check.is_some_and(|c| c.wants_leaves()) {
+        HashKind::V2Leaves
+    } else {
+        HashKind::V1
+    }
+}
+
+/// Bytes of a piece of `piece_len` bytes that `check` hashes.
+fn hashed_len(piece_len: usize, check: Option<PieceCheck>) -> usize {
+    check.map_or(piece_len, |c| c.hash_len(piece_len))
+}
 
 /// The write path of one torrent's pieces in progress.
 pub struct PieceWriter {
@@ -65,34 +80,35 @@ impl PieceWriter {
         }
     }
 
-    /// The job that verifies a complete piece: from its buffer (written on success when
-    /// `expect_sha1` is known) or from the file maps.
-    pub fn verify_job(&mut self, id: u64, piece: PieceIndex, expect_sha1: Option<[u8; 20]>) -> HashJob {
+    /// The job that verifies a complete piece against `check`: from its buffer (written there
+    /// once it verifies) or from the file maps.
+    pub fn verify_job(&mut self, id: u64, piece: PieceIndex, check: Option<PieceCheck>) -> HashJob {
         self.direct.remove(&piece.get());
         self.verifying.insert(piece.get());
         let Some(buf) = self.assembly.remove(&piece.get()) else {
-            return self.map_job(id, piece);
+            return self.map_job(id, piece, check);
         };
         let store = self.store.clone();
-        let persist = expect_sha1.map(|expect| Persist {
-            expect_sha1: expect,
+        let persist = check.map(|check| Persist {
+            check,
             write: Box::new(move |bytes: &[u8]| {
                 store.write_piece(piece, bytes).map_err(|e| std::io::Error::other(e.to_string()))
             }),
         });
-        let len = self.store.layout().piece_size(piece) as usize;
-        HashJob { id, kind: HashKind::V1, data: HashData::Buffer { buf, len }, persist }
+        let len = hashed_len(self.store.layout().piece_size(piece) as usize, check);
+        HashJob { id, kind: kind_for(check), data: HashData::Buffer { buf, len }, persist }
     }
 
-    /// The job that hashes a piece already on disk, straight from the maps.
-    pub fn map_job(&self, id: u64, piece: PieceIndex) -> HashJob {
+    /// The job that hashes a piece already on disk for `check`, straight from the maps.
+    pub fn map_job(&self, id: u64, piece: PieceIndex, check: Option<PieceCheck>) -> HashJob {
         let store = self.store.clone();
+        let len = hashed_len(store.layout().piece_size(piece) as usize, check);
         HashJob {
             id,
-            kind: HashKind::V1,
+            kind: kind_for(check),
             data: HashData::Lent(Box::new(move || {
-                let bytes = store.piece_bytes(piece).map_err(|e| std::io::Error::other(e.to_string()))?;
-                Ok(Box::new(bytes) as Box<dyn PieceSource>)
+                let source = store.piece_bytes(piece).map_err(|e| std::io::Error::other(e.to_string()))?;
+                Ok(Box::new(Prefix { source, len }) as Box<dyn PieceSource>)
             })),
             persist: None,
         }
@@ -208,7 +224,7 @@ mod tests {
         let mut piece = [b'a'; 32];
         piece[16..].fill(b'b');
         let good: [u8; 20] = Sha1::digest(piece).into();
-        let wrong = run(w.verify_job(1, p0, Some([7; 20])));
+        let wrong = run(w.verify_job(1, p0, Some(PieceCheck::Sha1([7; 20]))));
         assert_eq!(wrong.sha1, Some(good));
         assert!(std::fs::read(dir.path().join("f")).unwrap()[..32].iter().all(|b| *b == 0), "corrupt: never written");
         w.reclaim(wrong.buffer.unwrap());
@@ -216,7 +232,7 @@ mod tests {
 
         w.write_block(p0, 0, &piece[..16], now).unwrap();
         w.write_block(p0, 16, &piece[16..], now).unwrap();
-        let ok = run(w.verify_job(2, p0, Some(good)));
+        let ok = run(w.verify_job(2, p0, Some(PieceCheck::Sha1(good))));
         assert_eq!((ok.sha1, ok.write_error.as_deref()), (Some(good), None));
         assert_eq!(&std::fs::read(dir.path().join("f")).unwrap()[..32], &piece[..]);
         w.reclaim(ok.buffer.unwrap());

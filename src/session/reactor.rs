@@ -355,7 +355,7 @@ impl Reactor {
     }
 
     fn add(&mut self, params: AddTorrent, now: Instant) -> Result<(TorrentId, Arc<Mutex<TorrentStatus>>), String> {
-        let hash = params.meta.info_hash_v1().ok_or("v2-only torrents cannot be downloaded yet")?;
+        let hash = params.meta.swarm_info_hash();
         if self.by_hash.contains_key(&hash) {
             return Err("torrent already in the session".into());
         }

@@ -216,9 +216,9 @@ pub struct Torrent {
 /// Why a torrent cannot be added.
 #[derive(Debug, thiserror::Error)]
 pub enum AddError {
-    /// The torrent has only v2 hashes, which this engine does not download yet.
-    #[error("v2-only torrents cannot be downloaded yet (hybrid and v1 torrents can)")]
-    V2Only,
+    /// A v2-only torrent without the piece layers its pieces are verified against.
+    #[error("this v2 torrent has no piece layers, so its pieces cannot be verified (asking peers for hashes is not supported)")]
+    Unverifiable,
     /// Piece geometry not supported.
     #[error(transparent)]
     Layout(#[from] crate::storage::LayoutError),
@@ -261,7 +261,10 @@ impl Torrent {
     /// Builds a torrent; it starts by checking existing data.
     pub fn new(id: TorrentId, params: AddTorrent, announcer: Announcer, now: Instant) -> Result<Torrent, AddError> {
         let meta = params.meta;
-        let info_hash = meta.info_hash_v1().ok_or(AddError::V2Only)?;
+        if !meta.is_verifiable() {
+            return Err(AddError::Unverifiable);
+        }
+        let info_hash = meta.swarm_info_hash();
         let spans: Vec<(u64, bool)> = meta.files().iter().map(|f| (f.length(), f.is_pad())).collect();
         let piece_length =
             u32::try_from(meta.piece_length()).map_err(|_| crate::storage::LayoutError::ZeroPieceLength)?;
@@ -359,7 +362,11 @@ impl Torrent {
     }
 
     fn submit_hash(&self, pool: &HashPool, piece: PieceIndex) {
-        pool.submit(self.writer.map_job(job_id(self.id, piece.get()), piece));
+        pool.submit(self.writer.map_job(
+            job_id(self.id, piece.get()),
+            piece,
+            self.meta.piece_check(u64::from(piece.get())),
+        ));
     }
 
     /// Drives checking: keeps two batches of pieces queued for each hashing thread.
@@ -455,8 +462,8 @@ impl Torrent {
             self.fail(format!("storage error: {e}"));
             return;
         }
-        let expected = self.meta.piece_hash(u64::from(piece_no)).copied();
-        let ok = result.error.is_none() && result.sha1.is_some() && result.sha1 == expected;
+        let check = self.meta.piece_check(u64::from(piece_no));
+        let ok = result.error.is_none() && check.is_some_and(|c| c.matches(result.sha1.as_ref(), &result.leaves));
         if self.state == TorrentState::Checking {
             self.check.outstanding = self.check.outstanding.saturating_sub(1);
             self.check.done += 1;
@@ -894,8 +901,8 @@ impl Torrent {
     /// Queues a completed piece's hash job on the pool (it is written there once verified when
     /// it was assembled in memory).
     pub fn submit_piece_hash(&mut self, pool: &HashPool, piece: PieceIndex) {
-        let expect = self.meta.piece_hash(u64::from(piece.get())).copied();
-        pool.submit(self.writer.verify_job(job_id(self.id, piece.get()), piece, expect));
+        let check = self.meta.piece_check(u64::from(piece.get()));
+        pool.submit(self.writer.verify_job(job_id(self.id, piece.get()), piece, check));
     }
 
     /// Bytes of wanted pieces still missing.

@@ -13,6 +13,7 @@
 //! failed result, never lost.
 
 use super::sha1_lanes::{sha1_each, LANES};
+use crate::metainfo::PieceCheck;
 use crossbeam_channel::{Receiver, Sender};
 use sha1::{Digest, Sha1};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -49,6 +50,30 @@ pub trait PieceSource: Send {
     fn slices(&self) -> Vec<&[u8]>;
 }
 
+/// The first `len` bytes of another source (a v2 piece's file bytes, without the pad after them).
+pub struct Prefix<S> {
+    /// The whole source.
+    pub source: S,
+    /// Bytes lent.
+    pub len: usize,
+}
+
+impl<S: PieceSource> PieceSource for Prefix<S> {
+    fn slices(&self) -> Vec<&[u8]> {
+        let mut left = self.len;
+        let mut out = Vec::new();
+        for s in self.source.slices() {
+            if left == 0 {
+                break;
+            }
+            let take = s.len().min(left);
+            out.push(&s[..take]);
+            left -= take;
+        }
+        out
+    }
+}
+
 /// Produces a job's lent bytes on the worker thread.
 pub type Lender = Box<dyn FnOnce() -> std::io::Result<Box<dyn PieceSource>> + Send>;
 
@@ -71,11 +96,11 @@ pub enum HashData {
 /// Writes a verified piece's bytes to storage (runs on the worker thread).
 pub type PersistFn = Box<dyn FnOnce(&[u8]) -> std::io::Result<()> + Send>;
 
-/// What to do with a job's bytes once they hashed to the expected SHA-1 (only for
-/// [`HashData::Buffer`]: verified data is written, corrupt data never reaches the disk).
+/// What to do with a job's bytes once they hashed as expected (only for [`HashData::Buffer`]:
+/// verified data is written, corrupt data never reaches the disk).
 pub struct Persist {
-    /// The SHA-1 the piece must have.
-    pub expect_sha1: [u8; 20],
+    /// What the piece must hash to (the job's kind computes what it needs).
+    pub check: PieceCheck,
     /// Writes the bytes.
     pub write: PersistFn,
 }
@@ -404,7 +429,9 @@ impl Opened {
     fn outcome(self) -> Outcome {
         let Opened { result, bytes, persist, .. } = self;
         match (bytes, persist) {
-            (Some(Bytes::Buffer(len)), Some(p)) if result.error.is_none() && result.sha1 == Some(p.expect_sha1) => {
+            (Some(Bytes::Buffer(len)), Some(p))
+                if result.error.is_none() && p.check.matches(result.sha1.as_ref(), &result.leaves) =>
+            {
                 Outcome::Write(PendingWrite { result, len, write: p.write })
             }
             _ => Outcome::Done(result),
@@ -687,7 +714,7 @@ mod tests {
                 id,
                 kind: HashKind::V1,
                 data: HashData::Buffer { buf: piece.clone(), len: 10 },
-                persist: Some(Persist { expect_sha1: expect, write }),
+                persist: Some(Persist { check: PieceCheck::Sha1(expect), write }),
             }
         };
         pool.submit(job(1, good, false));
@@ -715,7 +742,12 @@ mod tests {
                 Ok(())
             });
             let data = HashData::Buffer { buf: piece.clone(), len: piece.len() };
-            pool.submit(HashJob { id, kind: HashKind::V1, data, persist: Some(Persist { expect_sha1: good, write }) });
+            pool.submit(HashJob {
+                id,
+                kind: HashKind::V1,
+                data,
+                persist: Some(Persist { check: PieceCheck::Sha1(good), write }),
+            });
         }
         // Wait for the four verified pieces to reach the writer, then queue a task behind them.
         let results: Vec<HashResult> = (0..4).map(|_| pool.wait_result(Duration::from_secs(10)).unwrap()).collect();

@@ -171,3 +171,33 @@ pub fn spawn_with_lines(cmd: &mut Command) -> (Child, Receiver<String>) {
     });
     (child, lines)
 }
+
+/// Makes a torrent of `target` with libtorrent's own `create_torrent` (`piece_size` bytes per
+/// piece; `v2_only`: a BEP 52 torrent with no v1 half, else a hybrid) and returns its path and
+/// our parse of it.
+pub fn lt_make_torrent(
+    target: &Path,
+    out: &Path,
+    piece_size: u32,
+    v2_only: bool,
+) -> (std::path::PathBuf, std::sync::Arc<bitgocho::metainfo::Metainfo>) {
+    const MAKE: &str = r#"
+import os, sys, libtorrent as lt
+target, out, piece, v2_only = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == '1'
+fs = lt.file_storage()
+lt.add_files(fs, target)
+ct = lt.create_torrent(fs, piece, flags=lt.create_torrent.v2_only if v2_only else 0)
+lt.set_piece_hashes(ct, os.path.dirname(target))
+open(out, 'wb').write(lt.bencode(ct.generate()))
+"#;
+    let result = python_libtorrent(MAKE)
+        .arg(target)
+        .arg(out)
+        .arg(piece_size.to_string())
+        .arg(if v2_only { "1" } else { "0" })
+        .output()
+        .expect("run /usr/bin/python3");
+    assert!(result.status.success(), "libtorrent's create_torrent failed: {}", String::from_utf8_lossy(&result.stderr));
+    let meta = bitgocho::metainfo::Metainfo::from_file(out).expect("libtorrent's torrent parses");
+    (out.to_path_buf(), std::sync::Arc::new(meta))
+}
