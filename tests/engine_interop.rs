@@ -141,6 +141,61 @@ fn libtorrent_hybrid_torrent_both_ways() {
     libtorrent_made_torrent_both_ways(false);
 }
 
+/// libtorrent with only a magnet link (`xt=urn:btih:`, no tracker) and our address.
+const MAGNET: &str = r#"
+import sys, time, libtorrent as lt
+uri, save, life, peer = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
+s = lt.session({'listen_interfaces': '127.0.0.1:0', 'enable_outgoing_utp': False,
+    'enable_incoming_utp': False, 'enable_dht': False, 'enable_lsd': False, 'enable_upnp': False,
+    'enable_natpmp': False, 'alert_mask': lt.alert.category_t.error_notification})
+end = time.time() + life
+while s.listen_port() == 0 and time.time() < end:
+    time.sleep(0.02)
+print('PORT', s.listen_port(), flush=True)
+p = lt.parse_magnet_uri(uri)
+p.save_path = save
+h = s.add_torrent(p)
+host, port = peer.rsplit(':', 1)
+h.connect_peer((host, int(port)))
+said = set()
+while time.time() < end:
+    st = h.status()
+    for word, now in (('METADATA', st.has_metadata), ('SEEDING', st.is_seeding)):
+        if now and word not in said:
+            print(word, flush=True)
+            said.add(word)
+    for a in s.pop_alerts():
+        print('ALERT', a.message(), file=sys.stderr, flush=True)
+    time.sleep(0.05)
+"#;
+
+/// We seed a multi-file torrent; libtorrent, given only its magnet link and our address, fetches
+/// the info dictionary from us (BEP 9), then the data.
+#[test]
+fn libtorrent_fetches_the_torrent_from_us_by_magnet_link() {
+    let tmp = tempfile::tempdir().unwrap();
+    let target = multi_file(tmp.path());
+    let (_, meta) = common::mktorrent(&target, &tmp.path().join("t.torrent"), 16, None);
+    let seed_dir = tmp.path().join("seed");
+    let session = common::loopback_session();
+    let handle = session.add_torrent(AddParams::new(meta.clone(), &seed_dir)).expect("add torrent");
+    common::wait_complete(&handle, TRANSFER);
+
+    let down = tmp.path().join("down");
+    std::fs::create_dir_all(&down).unwrap();
+    let hex: String = meta.info_hash_v1().unwrap().iter().map(|b| format!("{b:02x}")).collect();
+    let args = vec![
+        format!("magnet:?xt=urn:btih:{hex}").into(),
+        down.clone().into(),
+        LIFE.as_secs().to_string().into(),
+        common::session_addr(&session).to_string().into(),
+    ];
+    let mut lt = LtPeer::spawn(MAGNET, args);
+    lt.expect_line("METADATA", TRANSFER);
+    lt.wait_seeding(TRANSFER);
+    common::assert_same_files(&meta, &seed_dir, &down);
+}
+
 /// The pieces of a tracker test: bttrack, the data under `seed`, its torrent announcing there.
 struct Swarm {
     tmp: tempfile::TempDir,

@@ -37,6 +37,7 @@ pub mod web_seed; // h/webseed
                   // --- h/engine2
 pub mod super_seed;
 mod torrent_idle;
+mod torrent_metadata;
 mod torrent_super_seed;
 
 pub use bitfield::{Bitfield, BitfieldError, Bits};

@@ -111,6 +111,10 @@ pub struct PeerConn {
     /// Requests we could not serve (choked, or a piece we lack) since we last choked or unchoked
     /// the peer.
     pub refused_requests: u32,
+    /// The peer's message id for `ut_metadata` (BEP 9), when it takes them.
+    pub ut_metadata: Option<u8>,
+    /// Metadata pieces sent to the peer so far.
+    pub metadata_served: u32,
     /// Encryption state (plaintext by default).
     crypto: Crypto,
 }
@@ -153,6 +157,8 @@ impl PeerConn {
             bad_pieces: 0,
             unchoked_us_at: None,
             refused_requests: 0,
+            ut_metadata: None,
+            metadata_served: 0,
             crypto: Crypto::Plain,
         }
     }

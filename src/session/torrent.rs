@@ -17,6 +17,7 @@ use super::pipeline::PipelineConfig;
 use super::rate_meter::RateMeter;
 use super::smart_ban::SmartBan;
 use super::status::{TorrentState, TorrentStatus};
+use super::torrent_metadata::UT_METADATA_ID;
 use super::PeerKey;
 use crate::metainfo::Metainfo;
 use crate::storage::hash_pool::{HashPool, HashResult, IoTask};
@@ -24,6 +25,7 @@ use crate::storage::piece_buffers::PieceBuffers;
 use crate::storage::sha1_lanes::LANES;
 use crate::storage::store::{Store, StoreFile};
 use crate::storage::{Layout, PieceIndex, BLOCK_SIZE};
+use crate::wire::metadata::UT_METADATA;
 use crate::wire::{BlockRef as WireBlock, ExtensionHandshake, Handshake, Message};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
@@ -564,7 +566,7 @@ impl Torrent {
             conn.send(&Message::Bitfield(self.have.as_wire()), now);
         }
         if remote.supports_extensions() {
-            let hs = ExtensionHandshake {
+            let mut hs = ExtensionHandshake {
                 listen_port: Some(listen_port),
                 client: Some(format!("BitGocho {}", env!("CARGO_PKG_VERSION"))),
                 request_queue: Some(MAX_PEER_REQUESTS),
@@ -574,6 +576,7 @@ impl Torrent {
                 }),
                 ..Default::default()
             };
+            self.offer_metadata(&mut hs);
             conn.send(&Message::Extended { id: 0, payload: &hs.encode() }, now);
         }
         self.maybe_unchoke_now(key, conn, now);
@@ -660,8 +663,10 @@ impl Torrent {
             Message::Extended { id: 0, payload } => {
                 if let Ok(hs) = ExtensionHandshake::decode(payload) {
                     conn.reqq = hs.request_queue;
+                    conn.ut_metadata = hs.extensions.get(UT_METADATA).copied().filter(|id| *id != 0);
                 }
             }
+            Message::Extended { id: UT_METADATA_ID, payload } => self.on_metadata_message(conn, payload, now),
             Message::Extended { .. } => {}
         }
         if !matches!(msg, Message::KeepAlive | Message::Extended { .. }) {

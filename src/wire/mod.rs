@@ -1,10 +1,11 @@
 //! The peer wire protocol, sans-I/O: handshake (BEP 3), messages (BEP 3, BEP 6 fast extension,
-//! BEP 10 extension protocol) and the extension handshake. Everything here encodes into caller
+//! BEP 10 extension protocol), the extension handshake and BEP 9 metadata messages. Everything here encodes into caller
 //! buffers and decodes from borrowed bytes; no socket, clock or thread.
 
 pub mod extended;
 pub mod handshake;
 pub mod message;
+pub mod metadata;
 pub mod mse;
 
 pub use extended::ExtensionHandshake;

@@ -1,0 +1,143 @@
+//! BEP 9 metadata exchange served by our seeder, seen from the wire: a peer that has only the
+//! info-hash asks for the info dictionary piece by piece and gets exactly its bytes (their SHA-1
+//! is the info-hash), a request past the end is rejected, and a peer asking without end is
+//! refused once its allowance is spent. libtorrent fetching by magnet link is in
+//! engine_interop.rs.
+
+use bitgocho::session::AddParams;
+use bitgocho::wire::metadata::{MetadataMessage, METADATA_PIECE};
+use bitgocho::wire::{ExtensionHandshake, Handshake, Message, HANDSHAKE_LEN};
+use sha1::{Digest, Sha1};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+#[allow(dead_code, reason = "this test uses only part of the shared helpers")]
+mod common;
+
+/// Our id for `ut_metadata` messages, as told to the seeder.
+const OUR_ID: u8 = 7;
+
+/// A `ut_metadata` reply, owned.
+#[derive(Debug, PartialEq, Eq)]
+enum Reply {
+    Data { piece: u32, total_size: u64, data: Vec<u8> },
+    Reject(u32),
+}
+
+/// A raw peer: sends messages, reads them back one at a time, within a deadline.
+struct Wire {
+    sock: TcpStream,
+    buf: Vec<u8>,
+    deadline: Instant,
+}
+
+impl Wire {
+    fn send(&mut self, msg: &Message<'_>) {
+        let mut out = Vec::new();
+        msg.encode(&mut out);
+        self.sock.write_all(&out).unwrap();
+    }
+
+    /// The first message sent to us that `pick` takes (others are skipped).
+    fn next<T>(&mut self, pick: impl Fn(&Message<'_>) -> Option<T>) -> T {
+        loop {
+            if let Some((msg, used)) = Message::decode(&self.buf, 1 << 20).unwrap() {
+                let found = pick(&msg);
+                self.buf.drain(..used);
+                match found {
+                    Some(t) => return t,
+                    None => continue,
+                }
+            }
+            assert!(Instant::now() < self.deadline, "the expected message did not come in time");
+            let mut chunk = [0u8; 65536];
+            let n = self.sock.read(&mut chunk).expect("read from the seeder");
+            assert!(n > 0, "the seeder closed the connection");
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+
+    /// The next `ut_metadata` message sent to us as a reply.
+    fn reply(&mut self) -> Reply {
+        self.next(|m| match m {
+            Message::Extended { id: OUR_ID, payload } => match MetadataMessage::decode(payload).unwrap() {
+                MetadataMessage::Data { piece, total_size, data } => {
+                    Some(Reply::Data { piece, total_size, data: data.to_vec() })
+                }
+                MetadataMessage::Reject { piece } => Some(Reply::Reject(piece)),
+                MetadataMessage::Request { .. } => panic!("the seeder asked us for metadata"),
+            },
+            _ => None,
+        })
+    }
+}
+
+#[test]
+fn our_seeder_serves_the_info_dictionary_and_bounds_what_it_sends() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Many files make an info dictionary of several metadata pieces.
+    let dir = tmp.path().join("seed/many");
+    for i in 0..600 {
+        common::write_data(&dir.join(format!("a-rather-long-file-name-number-{i:04}.bin")), 100 + i, i as u64);
+    }
+    let (_, meta) = common::mktorrent(&dir, &tmp.path().join("t.torrent"), 15, None);
+    let info = meta.info_bytes().to_vec();
+    let pieces = info.len().div_ceil(METADATA_PIECE) as u32;
+    assert!(pieces >= 3, "the info dictionary spans {pieces} pieces");
+
+    let session = common::loopback_session();
+    let handle = session.add_torrent(AddParams::new(meta.clone(), tmp.path().join("seed"))).unwrap();
+    common::wait_complete(&handle, Duration::from_secs(30));
+
+    let sock = TcpStream::connect(common::session_addr(&session)).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut w = Wire { sock, buf: Vec::new(), deadline: Instant::now() + Duration::from_secs(20) };
+    let hash = meta.info_hash_v1().unwrap();
+    w.sock.write_all(&Handshake::new(hash, *b"-XX0001-metadatatest").encode()).unwrap();
+    let mut theirs = [0u8; HANDSHAKE_LEN];
+    w.sock.read_exact(&mut theirs).unwrap();
+    let mut hs = ExtensionHandshake::default();
+    hs.extensions.insert("ut_metadata".into(), OUR_ID);
+    w.send(&Message::Extended { id: 0, payload: &hs.encode() });
+
+    // Their extension handshake says which id to use and how big the dictionary is.
+    let offer = w.next(|m| match m {
+        Message::Extended { id: 0, payload } => Some(ExtensionHandshake::decode(payload).unwrap()),
+        _ => None,
+    });
+    assert_eq!(offer.metadata_size, Some(info.len() as u64));
+    let their_id = offer.extensions["ut_metadata"];
+
+    let request = |w: &mut Wire, piece: u32| {
+        w.send(&Message::Extended { id: their_id, payload: &MetadataMessage::Request { piece }.encode() })
+    };
+    let mut fetched = Vec::new();
+    for piece in 0..pieces {
+        request(&mut w, piece);
+        match w.reply() {
+            Reply::Data { piece: p, total_size, data } => {
+                assert_eq!((p, total_size), (piece, info.len() as u64));
+                fetched.extend_from_slice(&data);
+            }
+            other => panic!("piece {piece}: {other:?}"),
+        }
+    }
+    assert_eq!(<[u8; 20]>::from(Sha1::digest(&fetched)), hash, "the fetched dictionary hashes to the info-hash");
+    request(&mut w, pieces);
+    assert_eq!(w.reply(), Reply::Reject(pieces));
+
+    // Asking again and again: answered up to the allowance (4 per piece plus 8), then refused.
+    let mut sent = pieces;
+    loop {
+        request(&mut w, 0);
+        match w.reply() {
+            Reply::Data { .. } => sent += 1,
+            Reply::Reject(0) => break,
+            other => panic!("{other:?}"),
+        }
+        assert!(sent <= 4 * pieces + 8, "sent {sent} pieces of a {pieces}-piece dictionary");
+    }
+    assert_eq!(sent, 4 * pieces + 8);
+    session.shutdown();
+}
