@@ -6,6 +6,7 @@
 use super::options::{Opt, Parsed};
 use super::saveas::SaveTarget;
 use crate::metainfo::Metainfo;
+use crate::session::handle::DEFAULT_STATUS_INTERVAL;
 use crate::session::{AddParams, Priority, SessionSettings};
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
@@ -297,6 +298,8 @@ impl HeadlessConfig {
             min_port: self.ports.0,
             max_port: self.ports.1,
             max_uploads: self.max_uploads.max(1),
+            // A status shown more often than the default refresh would repeat stale figures.
+            status_interval: self.display_interval.min(DEFAULT_STATUS_INTERVAL),
             ..SessionSettings::default()
         };
         if let Some(addr) = self.bind.first() {
@@ -428,6 +431,13 @@ mod tests {
         let c = config(&["--max_upload_rate", "20", "--max_download_rate=5", "x"]).unwrap();
         assert_eq!((c.max_upload_rate, c.max_download_rate), (Some(20_000), 5000));
         assert_eq!(config(&["--max_upload_rate", "-1", "x"]).unwrap().max_upload_rate, None);
+    }
+
+    #[test]
+    fn status_is_refreshed_as_often_as_it_is_shown() {
+        let every = |args: &[&str]| config(args).unwrap().session_settings().status_interval;
+        assert_eq!(every(&["x"]), DEFAULT_STATUS_INTERVAL, "0.5 s display: the default refresh");
+        assert_eq!(every(&["--display_interval", "0.1", "x"]), Duration::from_millis(100));
     }
 
     #[test]

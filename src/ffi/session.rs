@@ -53,6 +53,7 @@ const KEYS: &[&str] = &[
     "minport",
     "piece_buffer_mb",
     "resume_dir",
+    "status_interval_ms",
     "web_seeds",
     "worker_nice",
 ];
@@ -118,6 +119,9 @@ fn apply(out: &mut SessionSettings, key: &str, value: &SettingValue) -> Result<(
         "resume_dir" => out.resume_dir = Some(PathBuf::from(str_value(key, value)?)),
         "piece_buffer_mb" => out.piece_buffer_bytes = (int_value(key, value, 1 << 20)? << 20) as usize,
         "web_seeds" => out.web_seeds = bool_value(key, value)?,
+        "status_interval_ms" => {
+            out.status_interval = std::time::Duration::from_millis(int_value(key, value, 3_600_000)?.max(10))
+        }
         _ => return Err(format!("unknown session setting `{key}` (known: {})", KEYS.join(", "))),
     }
     Ok(())
@@ -182,7 +186,9 @@ impl bitgocho_session {
     /// Linux, default 10; 0 runs them at the same priority), `event_queue_size`,
     /// `resume_dir`, `piece_buffer_mb` (memory for pieces assembled before they are verified and
     /// written, default 64; 0 writes every block as it arrives), `web_seeds` (bool, default true:
-    /// download from BEP 17/19 HTTP seeds); encryption (Message Stream Encryption, bools):
+    /// download from BEP 17/19 HTTP seeds), `status_interval_ms` (how often an active torrent's
+    /// status snapshot is refreshed, default 250, at least 10; the engine ticks every 100 ms);
+    /// encryption (Message Stream Encryption, bools):
     /// `crypto_allowed` (accept and offer MSE; default 1), `crypto_only` (refuse plaintext peers,
     /// RC4 only), `crypto_stealth` (as `crypto_only`, and announce `port=0&cryptoport=N`),
     /// `crypto_prefer_rc4` (as responder pick RC4 over plaintext when both are offered). Returns
@@ -467,6 +473,7 @@ mod tests {
             ("listen", SettingValue::Bool(false)),
             ("web_seeds", SettingValue::Int(0)),
             ("worker_nice", SettingValue::Int(0)),
+            ("status_interval_ms", SettingValue::Str("100".into())),
         ]);
         let out = session_settings(&s).unwrap();
         assert_eq!((out.worker_nice, SessionSettings::default().worker_nice), (0, 10));
@@ -476,6 +483,7 @@ mod tests {
         assert_eq!(out.bind, "127.0.0.1".parse::<IpAddr>().unwrap());
         assert_eq!((out.hash_threads, out.event_capacity, out.listen), (2, 16, false));
         assert_eq!(out.piece_buffer_bytes, 3 << 20);
+        assert_eq!(out.status_interval, std::time::Duration::from_millis(100));
     }
 
     #[test]

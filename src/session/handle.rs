@@ -71,6 +71,10 @@ pub struct SessionSettings {
     /// As MSE responder, choose RC4 over plaintext when the peer offers both (libtorrent
     /// `prefer_rc4`; default off).
     pub crypto_prefer_rc4: bool,
+    /// How often an active torrent's status snapshot is refreshed (default 250 ms; the reactor
+    /// ticks every 100 ms, so shorter intervals refresh at every tick). Milestones such as
+    /// "finished" are published at once whatever this is.
+    pub status_interval: Duration,
 }
 
 impl SessionSettings {
@@ -109,9 +113,13 @@ impl Default for SessionSettings {
             crypto_prefer_rc4: false,
             piece_buffer_bytes: crate::storage::piece_buffers::DEFAULT_BUDGET,
             web_seeds: true,
+            status_interval: DEFAULT_STATUS_INTERVAL,
         }
     }
 }
+
+/// How often an active torrent's status snapshot is refreshed unless the settings say otherwise.
+pub const DEFAULT_STATUS_INTERVAL: Duration = Duration::from_millis(250);
 
 /// Why a session call failed.
 #[derive(Debug, thiserror::Error)]
@@ -249,6 +257,7 @@ impl Session {
             crypto: settings.crypto_policy(),
             piece_buffers: piece_buffers.clone(),
             web_seeds: settings.web_seeds,
+            status_interval: settings.status_interval,
         };
         if settings.listen {
             events.push(SessionEvent::Listening { port: listen_port, error: None });

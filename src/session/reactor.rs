@@ -50,8 +50,6 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 const KEEPALIVE: Duration = Duration::from_secs(120);
 /// Choke round length.
 const CHOKE_INTERVAL: Duration = Duration::from_secs(10);
-/// Status snapshot refresh.
-const SNAPSHOT_INTERVAL: Duration = Duration::from_millis(250);
 /// Time allowed for `stopped` announces at shutdown.
 const STOP_GRACE: Duration = Duration::from_secs(5);
 
@@ -120,6 +118,8 @@ pub struct ReactorConfig {
     pub piece_buffers: Arc<parking_lot::Mutex<PieceBuffers>>,
     /// Download from the torrents' HTTP seeds (BEP 17 `httpseeds`, BEP 19 `url-list`).
     pub web_seeds: bool,
+    /// How often an active torrent's status snapshot is refreshed.
+    pub status_interval: Duration,
 }
 
 /// Most addresses remembered as requiring MSE or as failing it (the sets are cleared when full).
@@ -517,7 +517,7 @@ impl Reactor {
         self.rechoke_if_due(id, now);
         self.after_torrent(id, now);
         let web = self.web.contains_key(&id);
-        if self.torrents.get_mut(&id).is_some_and(|t| t.snapshot_due(now, SNAPSHOT_INTERVAL, web)) {
+        if self.torrents.get_mut(&id).is_some_and(|t| t.snapshot_due(now, self.cfg.status_interval, web)) {
             self.publish_status(id, now);
         }
     }
