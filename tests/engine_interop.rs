@@ -196,6 +196,92 @@ fn libtorrent_fetches_the_torrent_from_us_by_magnet_link() {
     common::assert_same_files(&meta, &seed_dir, &down);
 }
 
+/// A libtorrent peer for the peer-exchange tests: downloads at most `limit` bytes a second (0:
+/// no limit) so that it stays a leecher, dials the given peers, and prints `PEER <port> <how>`
+/// for each peer it is connected to, handshakes done (`how`: `pex` when it learnt the address by peer exchange).
+const PEX_PEER: &str = r#"
+import sys, time, libtorrent as lt
+torrent, save, life, limit = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
+s = lt.session({'listen_interfaces': '127.0.0.1:0', 'enable_outgoing_utp': False,
+    'enable_incoming_utp': False, 'enable_dht': False, 'enable_lsd': False, 'enable_upnp': False,
+    'enable_natpmp': False, 'allow_multiple_connections_per_ip': True,
+    'download_rate_limit': limit, 'ignore_limits_on_local_network': False,
+    'alert_mask': lt.alert.category_t.error_notification})
+end = time.time() + life
+while s.listen_port() == 0 and time.time() < end:
+    time.sleep(0.02)
+print('PORT', s.listen_port(), flush=True)
+h = s.add_torrent({'ti': lt.torrent_info(torrent), 'save_path': save})
+for p in sys.argv[5:]:
+    host, port = p.rsplit(':', 1)
+    h.connect_peer((host, int(port)))
+seen = set()
+while time.time() < end:
+    for p in h.get_peer_info():
+        if p.flags & (lt.peer_info.connecting | lt.peer_info.handshake):
+            continue
+        key = (p.ip[1], 'pex' if p.source & lt.peer_info.pex else 'other')
+        if key not in seen:
+            seen.add(key)
+            print('PEER', *key, flush=True)
+    time.sleep(0.05)
+"#;
+
+/// Starts [`PEX_PEER`] on `torrent`, saving under `save`, downloading at most `limit` bytes a
+/// second, dialling `peers`.
+fn pex_peer(torrent: &Path, save: &Path, limit: u32, peers: &[std::net::SocketAddr]) -> LtPeer {
+    std::fs::create_dir_all(save).unwrap();
+    let mut args: Vec<std::ffi::OsString> =
+        vec![torrent.into(), save.into(), LIFE.as_secs().to_string().into(), limit.to_string().into()];
+    args.extend(peers.iter().map(|p| p.to_string().into()));
+    LtPeer::spawn(PEX_PEER, args)
+}
+
+/// A 4 MiB single file in 64 KiB pieces: big enough that a leecher limited to 16 kB/s stays one.
+fn pex_torrent(tmp: &Path) -> (std::path::PathBuf, std::sync::Arc<bitgocho::metainfo::Metainfo>) {
+    common::write_data(&tmp.join("seed/pex.bin"), 4 << 20, 9);
+    common::mktorrent(&tmp.join("seed/pex.bin"), &tmp.join("pex.torrent"), 16, None)
+}
+
+/// Peer exchange, taking (BEP 11): we know only libtorrent's seeder; it tells us about a
+/// libtorrent leecher connected to it (libtorrent waits a few seconds between the peers it
+/// tells), and we connect to that leecher.
+#[test]
+fn libtorrent_tells_us_about_other_peers_and_we_dial_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (torrent, meta) = pex_torrent(tmp.path());
+    let seeder = pex_peer(&torrent, &tmp.path().join("seed"), 0, &[]);
+    let mut leecher = pex_peer(&torrent, &tmp.path().join("slow"), 16_000, &[seeder.addr()]);
+    leecher.expect_line(&format!("PEER {} ", seeder.port), TRANSFER);
+
+    let session = common::loopback_session();
+    let mut params = AddParams::new(meta, tmp.path().join("down"));
+    params.peers = vec![seeder.addr()];
+    // Slow enough to stay a leecher (a finished download drops its connections to seeds).
+    params.max_download_rate = 64 * 1024;
+    let handle = session.add_torrent(params).expect("add torrent");
+    common::wait_status(&handle, "a connection to the peer learnt by exchange", TRANSFER, |st| {
+        st.peer_list.iter().any(|p| p.outgoing && p.addr == leecher.addr())
+    });
+}
+
+/// Peer exchange, giving (BEP 11): two libtorrent leechers know only our seeder; we tell the
+/// second about the first, which it then connects to.
+#[test]
+fn we_tell_libtorrent_about_other_peers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (torrent, meta) = pex_torrent(tmp.path());
+    let session = common::loopback_session();
+    let handle = session.add_torrent(AddParams::new(meta, tmp.path().join("seed"))).expect("add torrent");
+    common::wait_complete(&handle, TRANSFER);
+    let us = common::session_addr(&session);
+
+    let first = pex_peer(&torrent, &tmp.path().join("one"), 16_000, &[us]);
+    common::wait_status(&handle, "the first leecher", TRANSFER, |st| st.peer_list.len() == 1);
+    let mut second = pex_peer(&torrent, &tmp.path().join("two"), 16_000, &[us]);
+    second.expect_line(&format!("PEER {} pex", first.port), TRANSFER);
+}
+
 /// The pieces of a tracker test: bttrack, the data under `seed`, its torrent announcing there.
 struct Swarm {
     tmp: tempfile::TempDir,

@@ -1,10 +1,10 @@
 //! BEP 9 metadata exchange served by our seeder, seen from the wire: a peer that has only the
 //! info-hash asks for the info dictionary piece by piece and gets exactly its bytes (their SHA-1
 //! is the info-hash), a request past the end is rejected, and a peer asking without end is
-//! refused once its allowance is spent. libtorrent fetching by magnet link is in
-//! engine_interop.rs.
+//! refused once its allowance is spent. Peer exchange (BEP 11) is offered for public torrents
+//! only. libtorrent fetching by magnet link and exchanging peers with us is in engine_interop.rs.
 
-use bitgocho::session::AddParams;
+use bitgocho::session::{AddParams, Session};
 use bitgocho::wire::metadata::{MetadataMessage, METADATA_PIECE};
 use bitgocho::wire::{ExtensionHandshake, Handshake, Message, HANDSHAKE_LEN};
 use sha1::{Digest, Sha1};
@@ -58,6 +58,26 @@ impl Wire {
         }
     }
 
+    /// Connects to `session` for the torrent `hash`, sends a handshake and an extension
+    /// handshake taking `ut_metadata` as [`OUR_ID`], and returns the connection with the
+    /// session's extension handshake.
+    fn open(session: &Session, hash: [u8; 20]) -> (Wire, ExtensionHandshake) {
+        let sock = TcpStream::connect(common::session_addr(session)).unwrap();
+        sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut w = Wire { sock, buf: Vec::new(), deadline: Instant::now() + Duration::from_secs(20) };
+        w.sock.write_all(&Handshake::new(hash, *b"-XX0001-metadatatest").encode()).unwrap();
+        let mut theirs = [0u8; HANDSHAKE_LEN];
+        w.sock.read_exact(&mut theirs).unwrap();
+        let mut hs = ExtensionHandshake::default();
+        hs.extensions.insert("ut_metadata".into(), OUR_ID);
+        w.send(&Message::Extended { id: 0, payload: &hs.encode() });
+        let offer = w.next(|m| match m {
+            Message::Extended { id: 0, payload } => Some(ExtensionHandshake::decode(payload).unwrap()),
+            _ => None,
+        });
+        (w, offer)
+    }
+
     /// The next `ut_metadata` message sent to us as a reply.
     fn reply(&mut self) -> Reply {
         self.next(|m| match m {
@@ -90,22 +110,9 @@ fn our_seeder_serves_the_info_dictionary_and_bounds_what_it_sends() {
     let handle = session.add_torrent(AddParams::new(meta.clone(), tmp.path().join("seed"))).unwrap();
     common::wait_complete(&handle, Duration::from_secs(30));
 
-    let sock = TcpStream::connect(common::session_addr(&session)).unwrap();
-    sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    let mut w = Wire { sock, buf: Vec::new(), deadline: Instant::now() + Duration::from_secs(20) };
     let hash = meta.info_hash_v1().unwrap();
-    w.sock.write_all(&Handshake::new(hash, *b"-XX0001-metadatatest").encode()).unwrap();
-    let mut theirs = [0u8; HANDSHAKE_LEN];
-    w.sock.read_exact(&mut theirs).unwrap();
-    let mut hs = ExtensionHandshake::default();
-    hs.extensions.insert("ut_metadata".into(), OUR_ID);
-    w.send(&Message::Extended { id: 0, payload: &hs.encode() });
-
-    // Their extension handshake says which id to use and how big the dictionary is.
-    let offer = w.next(|m| match m {
-        Message::Extended { id: 0, payload } => Some(ExtensionHandshake::decode(payload).unwrap()),
-        _ => None,
-    });
+    let (mut w, offer) = Wire::open(&session, hash);
+    assert!(offer.extensions.contains_key("ut_pex"), "a public torrent offers peer exchange");
     assert_eq!(offer.metadata_size, Some(info.len() as u64));
     let their_id = offer.extensions["ut_metadata"];
 
@@ -139,5 +146,27 @@ fn our_seeder_serves_the_info_dictionary_and_bounds_what_it_sends() {
         assert!(sent <= 4 * pieces + 8, "sent {sent} pieces of a {pieces}-piece dictionary");
     }
     assert_eq!(sent, 4 * pieces + 8);
+    session.shutdown();
+}
+
+/// A private torrent (BEP 27) offers its metadata but no peer exchange.
+#[test]
+fn a_private_torrent_offers_no_peer_exchange() {
+    use bitgocho::metainfo::create::{create, CreateOptions};
+    use bitgocho::metainfo::hasher::Progress;
+    use bitgocho::metainfo::Metainfo;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("seed/private.bin");
+    common::write_data(&file, 100_000, 4);
+    let opts = CreateOptions { private: true, ..CreateOptions::new(&file, "http://127.0.0.1:9/announce") };
+    let meta = std::sync::Arc::new(Metainfo::from_bytes(&create(&opts, &Progress::new()).unwrap()).unwrap());
+    assert!(meta.is_private());
+    let session = common::loopback_session();
+    let handle = session.add_torrent(AddParams::new(meta.clone(), tmp.path().join("seed"))).unwrap();
+    common::wait_complete(&handle, Duration::from_secs(30));
+    let (_w, offer) = Wire::open(&session, meta.info_hash_v1().unwrap());
+    assert!(offer.extensions.contains_key("ut_metadata"), "{offer:?}");
+    assert!(!offer.extensions.contains_key("ut_pex"), "{offer:?}");
     session.shutdown();
 }

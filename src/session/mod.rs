@@ -35,9 +35,11 @@ mod torrent_unfinished; // h/partial
 pub mod tracker_io;
 pub mod web_seed; // h/webseed
                   // --- h/engine2
+pub mod pex;
 pub mod super_seed;
 mod torrent_idle;
 mod torrent_metadata;
+mod torrent_pex;
 mod torrent_super_seed;
 
 pub use bitfield::{Bitfield, BitfieldError, Bits};

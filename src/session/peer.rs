@@ -9,6 +9,7 @@ mod crypto;
 pub use crypto::{Crypto, CryptoProgress};
 
 use super::bitfield::Bitfield;
+use super::pex::PexState;
 use super::rate_meter::RateMeter;
 use crate::wire::mse::MseError;
 use crate::wire::{BlockRef, Handshake, HandshakeError, Message, WireError, HANDSHAKE_LEN};
@@ -115,6 +116,12 @@ pub struct PeerConn {
     pub ut_metadata: Option<u8>,
     /// Metadata pieces sent to the peer so far.
     pub metadata_served: u32,
+    /// The listening port the peer's extension handshake gave (`p`).
+    pub listen_port: Option<u16>,
+    /// The peer's message id for `ut_pex` (BEP 11), when it takes them.
+    pub ut_pex: Option<u8>,
+    /// What peer exchange told the peer, and when it last told us.
+    pub pex: PexState,
     /// Encryption state (plaintext by default).
     crypto: Crypto,
 }
@@ -159,6 +166,9 @@ impl PeerConn {
             refused_requests: 0,
             ut_metadata: None,
             metadata_served: 0,
+            listen_port: None,
+            ut_pex: None,
+            pex: PexState::default(),
             crypto: Crypto::Plain,
         }
     }

@@ -513,6 +513,7 @@ impl Reactor {
             self.start_tracker(id, due, req, now);
         }
         self.dial(id, now);
+        self.exchange_peers(id, now);
         self.tick_web(id, now);
         self.rechoke_if_due(id, now);
         self.after_torrent(id, now);
@@ -1057,6 +1058,29 @@ impl Reactor {
         if let Some(t) = self.torrents.get_mut(&id) {
             for ev in t.events.drain(..) {
                 self.events.push(ev);
+            }
+        }
+    }
+
+    /// Sends each connection of torrent `id` that takes `ut_pex` the changes among the
+    /// torrent's other connected peers since its last message, when one is due (BEP 11; never
+    /// for a private torrent).
+    fn exchange_peers(&mut self, id: TorrentId, now: Instant) {
+        let Some(t) = self.torrents.get(&id) else { return };
+        if t.meta.is_private() {
+            return;
+        }
+        let keys: Vec<PeerKey> = t.peers.iter().copied().collect();
+        let slot = |k: &PeerKey| self.peers.get(k.0 as usize).and_then(Option::as_ref).filter(|s| s.connected);
+        let current: Vec<(SocketAddr, u8)> = keys.iter().filter_map(slot).filter_map(|s| s.conn.pex_entry()).collect();
+        for k in keys {
+            let Some(Some(slot)) = self.peers.get_mut(k.0 as usize) else { continue };
+            let Some(their_id) = slot.conn.ut_pex.filter(|_| slot.connected) else { continue };
+            let own = slot.conn.listen_addr();
+            let others: Vec<(SocketAddr, u8)> = current.iter().filter(|(a, _)| Some(*a) != own).copied().collect();
+            if let Some(msg) = slot.conn.pex.due(now, &others) {
+                slot.conn.send(&Message::Extended { id: their_id, payload: &msg.encode() }, now);
+                self.flush(k.0 as usize, now);
             }
         }
     }

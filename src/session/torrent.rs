@@ -18,6 +18,7 @@ use super::rate_meter::RateMeter;
 use super::smart_ban::SmartBan;
 use super::status::{TorrentState, TorrentStatus};
 use super::torrent_metadata::UT_METADATA_ID;
+use super::torrent_pex::UT_PEX_ID;
 use super::PeerKey;
 use crate::metainfo::Metainfo;
 use crate::storage::hash_pool::{HashPool, HashResult, IoTask};
@@ -26,6 +27,7 @@ use crate::storage::sha1_lanes::LANES;
 use crate::storage::store::{Store, StoreFile};
 use crate::storage::{Layout, PieceIndex, BLOCK_SIZE};
 use crate::wire::metadata::UT_METADATA;
+use crate::wire::pex::UT_PEX;
 use crate::wire::{BlockRef as WireBlock, ExtensionHandshake, Handshake, Message};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
@@ -577,6 +579,7 @@ impl Torrent {
                 ..Default::default()
             };
             self.offer_metadata(&mut hs);
+            self.offer_pex(&mut hs);
             conn.send(&Message::Extended { id: 0, payload: &hs.encode() }, now);
         }
         self.maybe_unchoke_now(key, conn, now);
@@ -664,8 +667,11 @@ impl Torrent {
                 if let Ok(hs) = ExtensionHandshake::decode(payload) {
                     conn.reqq = hs.request_queue;
                     conn.ut_metadata = hs.extensions.get(UT_METADATA).copied().filter(|id| *id != 0);
+                    conn.ut_pex = hs.extensions.get(UT_PEX).copied().filter(|id| *id != 0);
+                    conn.listen_port = hs.listen_port;
                 }
             }
+            Message::Extended { id: UT_PEX_ID, payload } => self.on_pex_message(conn, payload, now),
             Message::Extended { id: UT_METADATA_ID, payload } => self.on_metadata_message(conn, payload, now),
             Message::Extended { .. } => {}
         }
