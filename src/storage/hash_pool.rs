@@ -7,7 +7,8 @@
 //! next turn. A worker takes up to [`LANES`] jobs at once and computes their SHA-1s interleaved
 //! ([`super::sha1_lanes`]), which takes well under half the CPU of one after the other. The first
 //! worker takes every job, waiting a moment for more when fewer are queued; the others join in
-//! only while a full batch waits behind it. An in-memory piece that verifies is handed to the
+//! only while a full batch waits behind it, or for a job of SHA-256 leaves (v2), which has no
+//! lanes to share and is better hashed on another core at once. An in-memory piece that verifies is handed to the
 //! writer thread, which writes it and then sends the result (one writer: concurrent writes to
 //! one file only fight over its inode lock). A panic inside a job is caught and reported as a
 //! failed result, never lost.
@@ -215,15 +216,35 @@ impl StreamHasher {
 /// other cores to the rest of the machine.
 struct Intake {
     jobs: Receiver<HashJob>,
-    /// A token when a backlog was seen on submitting; helpers sleep on it.
-    backlog: Receiver<()>,
+    /// A token when a backlog was seen on submitting, or a job was queued that gains nothing
+    /// from lanes; helpers sleep on it.
+    backlog: Receiver<Backlog>,
+}
+
+/// Why a helper is woken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Backlog {
+    /// At least a full batch of jobs waits.
+    Full,
+    /// A job that is hashed on its own (SHA-256 leaves, which have no lanes) waits: better on
+    /// another core than behind the first worker's.
+    Single,
+}
+
+/// True for a job hashed on its own rather than in a batch of SHA-1 lanes.
+fn hashed_alone(job: &HashJob) -> bool {
+    job.kind != HashKind::V1
 }
 
 impl Intake {
     /// The first worker's next batch: up to [`LANES`] jobs, the first to come and those queued
-    /// within [`BATCH_WAIT`] of it. `None` once the pool is closed and drained.
+    /// within [`BATCH_WAIT`] of it; a job [`hashed_alone`] goes at once. `None` once the pool is
+    /// closed and drained.
     fn next_batch(&self) -> Option<Vec<HashJob>> {
         let first = self.jobs.recv().ok()?;
+        if hashed_alone(&first) {
+            return Some(vec![first]);
+        }
         let mut batch = vec![first];
         let deadline = Instant::now() + BATCH_WAIT;
         while batch.len() < LANES {
@@ -236,16 +257,17 @@ impl Intake {
     }
 
     /// A helper's next batch: [`LANES`] queued jobs (fewer only at the end of the queue), taken
-    /// when at least that many wait. `None` once the pool is closed.
+    /// when at least that many wait, or the next queued job when woken for one [`hashed_alone`].
+    /// `None` once the pool is closed.
     fn help_batch(&self) -> Option<Vec<HashJob>> {
+        let mut single = false;
         loop {
-            if self.jobs.len() >= LANES {
-                let batch: Vec<HashJob> = self.jobs.try_iter().take(LANES).collect();
-                if !batch.is_empty() {
-                    return Some(batch);
-                }
+            let take = if self.jobs.len() >= LANES { LANES } else { usize::from(single) };
+            let batch: Vec<HashJob> = self.jobs.try_iter().take(take).collect();
+            if !batch.is_empty() {
+                return Some(batch);
             }
-            self.backlog.recv().ok()?;
+            single = self.backlog.recv().ok()? == Backlog::Single;
         }
     }
 }
@@ -253,7 +275,7 @@ impl Intake {
 /// A running pool. Dropping it stops the workers after the queued jobs and joins them.
 pub struct HashPool {
     jobs: Option<Sender<HashJob>>,
-    backlog: Option<Sender<()>>,
+    backlog: Option<Sender<Backlog>>,
     writes: Option<Sender<WriterJob>>,
     results: Receiver<HashResult>,
     workers: Vec<JoinHandle<()>>,
@@ -322,11 +344,11 @@ impl HashPool {
     /// Queues a job.
     pub fn submit(&self, job: HashJob) {
         let Some(tx) = &self.jobs else { return };
+        let alone = hashed_alone(&job);
         let _ = tx.send(job);
-        if tx.len() >= LANES {
-            if let Some(backlog) = &self.backlog {
-                let _ = backlog.try_send(());
-            }
+        let why = if alone { Some(Backlog::Single) } else { (tx.len() >= LANES).then_some(Backlog::Full) };
+        if let (Some(why), Some(backlog)) = (why, &self.backlog) {
+            let _ = backlog.try_send(why);
         }
     }
 
@@ -635,6 +657,26 @@ mod tests {
         workers.sort();
         workers.dedup();
         assert_eq!(workers, ["bitgocho-hash-0", "bitgocho-hash-1", "bitgocho-hash-2"]);
+    }
+
+    #[test]
+    fn a_v2_job_is_taken_by_a_helper_while_the_first_worker_is_busy() {
+        // The first worker is held inside a SHA-1 job; a job of SHA-256 leaves queued then is
+        // hashed by a helper at once, not behind it.
+        let pool = HashPool::new(2, Arc::new(|| {})).unwrap();
+        let (release, held) = crossbeam_channel::bounded::<()>(0);
+        let data = HashData::Owned(Box::new(move || {
+            let _ = held.recv_timeout(Duration::from_secs(10));
+            Ok(vec![1; 100])
+        }));
+        pool.submit(HashJob { id: 1, kind: HashKind::V1, data, persist: None });
+        std::thread::sleep(BATCH_WAIT * 4); // the first worker has started on its batch
+        let data = HashData::Owned(Box::new(|| Ok(vec![2; 40_000])));
+        pool.submit(HashJob { id: 2, kind: HashKind::V2Leaves, data, persist: None });
+        let first = pool.wait_result(Duration::from_secs(5)).expect("the v2 job's result");
+        assert_eq!((first.id, first.leaves.len()), (2, 3));
+        release.send(()).unwrap();
+        assert_eq!(pool.wait_result(Duration::from_secs(5)).map(|r| r.id), Some(1));
     }
 
     #[test]
