@@ -2,7 +2,8 @@
 # Engine download benchmarks over loopback TCP, warm page cache on the seeding side (issue 4 §8):
 #  1. A libtorrent seeder (Python binding, uTP off) serves a 1 GiB single-file torrent (1 MiB pieces);
 #     libtorrent's own leecher, our engine (target/release/bitgocho-bench leech) and btdownloadheadless
-#     download it in turn, ROUNDS each, the target deleted and `sync`ed between runs. Prints median/min
+#     download it in turn, ROUNDS each, the target deleted and `sync`ed between runs, the order of
+#     the four clients rotated from round to round. Prints median/min
 #     per side and the ratios ours/libtorrent (target <= 0.5). btdownloadheadless is timed from its
 #     start to its first `Download Succeeded!` status (benches/headless_until_done.py), so its figure
 #     also holds process start-up and reading the torrent.
@@ -27,28 +28,41 @@ echo "== 1. libtorrent seeder -> libtorrent leecher vs our leecher ($ROUNDS roun
 "$PY" -c 'import libtorrent as lt; print("libtorrent", lt.__version__, "(default settings, uTP off)")'
 start_seeder lt "$TORRENT" "$DATA/big"
 lt_times=(); our_times=(); lt_cpu=(); our_cpu=(); hl_times=(); floor_times=()
-for r in $(seq 1 "$ROUNDS"); do
+# One download by each client; each round runs them in a rotated order, so that no client always
+# follows the same one (the one before leaves the seeder and the kernel in its own state).
+run_lt() {
   fresh_target
   timed "$LOG/lt.$r" timeout 180 "$PY" "$LTDIR/lt_leech.py" "$TORRENT" "$DL" "127.0.0.1:$SEED_PORT" 170
-  l=$(field seconds "$(cat "$LOG/lt.$r")"); lt_times+=("$l")
-  [ "$r" = 1 ] && verify libtorrent
+  lt_times+=("$(field seconds "$(cat "$LOG/lt.$r")")"); lt_cpu+=("$(cpu_of "$LOG/lt.$r")")
+  verify libtorrent
+}
+run_ours() {
   fresh_target
   timed "$LOG/ours.$r" timeout 180 "$OURS" leech "$TORRENT" "$DL" --peer "127.0.0.1:$SEED_PORT" --timeout 170
-  o=$(field seconds "$(cat "$LOG/ours.$r")"); our_times+=("$o")
-  lt_cpu+=("$(cpu_of "$LOG/lt.$r")"); our_cpu+=("$(cpu_of "$LOG/ours.$r")")
+  our_times+=("$(field seconds "$(cat "$LOG/ours.$r")")"); our_cpu+=("$(cpu_of "$LOG/ours.$r")")
   verify bitgocho
+}
+run_hl() {
   fresh_target
   timeout 180 "$PY" "$LTDIR/headless_until_done.py" 170 "$ROOT/target/release/btdownloadheadless" \
     --peer "127.0.0.1:$SEED_PORT" --saveas "$DL/big.bin" --display_interval 0.1 "$TORRENT" > "$LOG/hl.$r"
-  h=$(field seconds "$(cat "$LOG/hl.$r")"); hl_times+=("$h")
+  hl_times+=("$(field seconds "$(cat "$LOG/hl.$r")")")
   verify btdownloadheadless
+}
+run_null() {
   fresh_target
   timeout 180 "$PY" "$LTDIR/null_leech.py" "$TORRENT" "127.0.0.1:$SEED_PORT" 170 > "$LOG/null.$r"
-  n=$(field seconds "$(cat "$LOG/null.$r")"); floor_times+=("$n")
-  echo "round $r: floor (null leecher) ${n}s ($(split_of "$LOG/null.$r"))"
-  echo "round $r: btdownloadheadless ${h}s ($(field cpu_user "$(cat "$LOG/hl.$r")")u+$(field cpu_sys "$(cat "$LOG/hl.$r")")s cpu)"
-  echo "round $r: libtorrent ${l}s ($(field cpu_user "$(cat "$LOG/lt.$r")")u+$(field cpu_sys "$(cat "$LOG/lt.$r")")s cpu," \
-       "$(split_of "$LOG/lt.$r"))  ours ${o}s ($(field cpu_user "$(cat "$LOG/ours.$r")")u+$(field cpu_sys "$(cat "$LOG/ours.$r")")s cpu," \
+  floor_times+=("$(field seconds "$(cat "$LOG/null.$r")")")
+}
+clients=(lt ours hl null)
+for r in $(seq 1 "$ROUNDS"); do
+  order=()
+  for i in 0 1 2 3; do order+=("${clients[$(((i + r - 1) % 4))]}"); done
+  for c in "${order[@]}"; do "run_$c"; done
+  echo "round $r (order ${order[*]}): floor (null leecher) ${floor_times[-1]}s ($(split_of "$LOG/null.$r"))"
+  echo "round $r: btdownloadheadless ${hl_times[-1]}s ($(field cpu_user "$(cat "$LOG/hl.$r")")u+$(field cpu_sys "$(cat "$LOG/hl.$r")")s cpu)"
+  echo "round $r: libtorrent ${lt_times[-1]}s ($(field cpu_user "$(cat "$LOG/lt.$r")")u+$(field cpu_sys "$(cat "$LOG/lt.$r")")s cpu," \
+       "$(split_of "$LOG/lt.$r"))  ours ${our_times[-1]}s ($(field cpu_user "$(cat "$LOG/ours.$r")")u+$(field cpu_sys "$(cat "$LOG/ours.$r")")s cpu," \
        "$(split_of "$LOG/ours.$r"))"
 done
 stop_seeder

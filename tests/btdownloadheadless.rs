@@ -250,7 +250,7 @@ fn downloads_single_file_from_libtorrent_and_stops_on_sigint() {
     assert!(status.success(), "exit after SIGINT: {status:?}");
     let mut left: Vec<_> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).collect();
     left.sort();
-    assert_eq!(left, [".bitgocho", "renamed.bin"], "the staging link was not cleaned up");
+    assert_eq!(left, [".bitgocho", "renamed.bin"], "only the data and our fast-resume directory are left");
     // Fast-resume data was saved under $HOME/.bitgocho/datacache.
     let hash = bitgocho::metainfo::Metainfo::from_file(&torrent).unwrap().info_hash_v1().unwrap();
     let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();

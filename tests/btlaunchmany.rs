@@ -160,11 +160,13 @@ fn seeds_downloads_follows_the_directory_and_stops_on_sigint() {
     assert!(status.success(), "{status:?}");
 }
 
-/// Starts btlaunchmany on `torrents` with `args`, returning it and its stdout lines.
+/// Starts btlaunchmany on `torrents` with `args` in `home` (also its working directory),
+/// returning it and its stdout lines.
 fn launch(home: &Path, torrents: &Path, args: &[&str]) -> (KillOnDrop, Lines) {
     let mut child = KillOnDrop(
         Command::new(LAUNCHMANY)
             .env("HOME", home)
+            .current_dir(home)
             .arg(torrents)
             .args(args)
             .stdout(Stdio::piped())
@@ -209,14 +211,15 @@ fn save_styles_find_existing_data() {
     out.wait_for("renamed.torrent\": \"seeding\" (100.0%)");
     assert!(!out.1.contains("album.torrent\": \"seeding"), "style 1 cannot find the album's data");
     drop(_child);
-    // Style 3 with --saveas: <saveas>/<torrent file name>/ is the album directory.
+    // Style 3 with --saveas: <saveas>/<torrent file name>/ is the album directory; the paths are
+    // given relative to the working directory.
     let saved = tmp.path().join("saved");
     std::fs::create_dir_all(&saved).unwrap();
     std::fs::rename(content.join("album"), saved.join("album")).unwrap();
     std::fs::create_dir_all(saved.join("renamed")).unwrap();
     std::fs::write(saved.join("renamed/song.bin"), &single).unwrap();
-    let args = ["--saveas_style", "3", "--saveas", saved.to_str().unwrap(), "--display_interval", "0.2"];
-    let (_child, mut out) = launch(tmp.path(), &torrents, &args);
+    let args = ["--saveas_style", "3", "--saveas", "saved", "--display_interval", "0.2"];
+    let (_child, mut out) = launch(tmp.path(), Path::new("torrents"), &args);
     out.wait_for("album.torrent\": \"seeding\" (100.0%)");
     out.wait_for("renamed.torrent\": \"seeding\" (100.0%)");
 }

@@ -72,7 +72,7 @@ pub const DOWNLOADER_OPTIONS: &[Opt] = &[
     Opt::int("round_robin_period", 30, "the number of seconds between the client's switching upload targets"),
     Opt::int("super_seeder", 0, "whether to use special upload-efficiency-maximizing routines (only for dedicated seeds)"),
     Opt::int("security", 1, "whether to enable extra security features intended to prevent abuse"),
-    Opt::int("max_connections", 0, "the absolute maximum number of peers to connect with (0 = no limit)"),
+    Opt::int("max_connections", 0, "the absolute maximum number of peers to connect with (0 = the engine's own caps)"),
     Opt::int("auto_kick", 1, "whether to allow the client to automatically kick/ban peers that send bad data"),
     Opt::int("double_check", 1, "whether to double-check data being written to the disk for errors (may increase CPU load)"),
     Opt::int("triple_check", 0, "whether to thoroughly check data being written to the disk (may slow disk access)"),
@@ -105,10 +105,9 @@ const APPLIED: &[&str] = &[
     "ip",
     "peer",
     "super_seeder",
-    // Accepted with no effect in BitTornado itself.
+    // No effect in BitTornado's headless downloader either (`spew` is for the curses front).
     "request_backlog",
     "spew",
-    "save_options",
 ];
 
 /// A bad option value or combination, worded to name the problem.
@@ -350,8 +349,8 @@ pub fn resume_dir() -> Option<PathBuf> {
     Some(dir)
 }
 
-/// The options given on the command line with a value other than the default that the engine
-/// does not apply yet (so the tool can say so instead of ignoring them silently).
+/// The options given on the command line, whatever their value, that the engine does not apply
+/// (so the tool can say so instead of ignoring them silently).
 pub fn not_applied(p: &Parsed, cfg: &HeadlessConfig) -> Vec<&'static str> {
     let mut out: Vec<&'static str> = DOWNLOADER_OPTIONS
         .iter()
@@ -363,7 +362,7 @@ pub fn not_applied(p: &Parsed, cfg: &HeadlessConfig) -> Vec<&'static str> {
         })
         .collect();
     if cfg.bind.len() > 1 {
-        out.push("bind (only the first address is used)");
+        out.push("bind beyond its first address");
     }
     out
 }

@@ -269,7 +269,8 @@ impl<'a> Launcher<'a> {
             std::fs::create_dir_all(&data)
                 .map_err(|e| format!("couldn't create directory for {} ({}): {e}", path.display(), data.display()))?;
             data = if meta.is_multi_file() {
-                saveas::choose_path(&meta, Some(&data), &data)
+                // `data` is already the chosen directory: nothing to resolve it against.
+                saveas::choose_path(&meta, Some(&data), Path::new(""))
             } else {
                 data.join(meta.name())
             };

@@ -1,5 +1,5 @@
 //! BitTornado's nine-line status block (reference §2.1), shared by btdownloadheadless and the
-//! future curses front: the figures of one torrent at one moment, turned into text exactly as
+//! curses front: the figures of one torrent at one moment, turned into text exactly as
 //! `btdownloadheadless.py` 0.3.18 printed them.
 
 use crate::session::status::{TorrentState, TorrentStatus};
@@ -51,7 +51,7 @@ pub struct StatusFigures {
     pub uploaded: u64,
     /// Bytes downloaded this run.
     pub downloaded: u64,
-    /// Connected seeds (while seeding: seeds seen recently).
+    /// Connected seeds (shown while seeding under BitTornado's label "seen recently").
     pub seeds: u32,
     /// Complete copies in the connected swarm.
     pub distributed_copies: f64,
