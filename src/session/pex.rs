@@ -30,7 +30,7 @@ impl PexState {
     /// dropped since the last message, each list at most [`MAX_PEX_PEERS`] long. `None` when not
     /// due yet, or when nothing changed.
     pub fn due(&mut self, now: Instant, current: &[(SocketAddr, u8)]) -> Option<PexMessage> {
-        if self.next.is_some_and(|t| now < t) {
+        if !self.is_due(now) {
             return None;
         }
         self.next = Some(now + PEX_INTERVAL);
@@ -44,6 +44,11 @@ impl PexState {
         }
         self.told.extend(added.iter().map(|(a, _)| *a));
         (!added.is_empty() || !dropped.is_empty()).then_some(PexMessage { added, dropped })
+    }
+
+    /// True when a message may be sent at `now` ([`PexState::due`] would build one).
+    pub fn is_due(&self, now: Instant) -> bool {
+        self.next.is_none_or(|t| now >= t)
     }
 
     /// True when a message arriving at `now` is to be taken (the first one, then one per

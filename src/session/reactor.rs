@@ -1072,6 +1072,9 @@ impl Reactor {
         }
         let keys: Vec<PeerKey> = t.peers.iter().copied().collect();
         let slot = |k: &PeerKey| self.peers.get(k.0 as usize).and_then(Option::as_ref).filter(|s| s.connected);
+        if !keys.iter().filter_map(slot).any(|s| s.conn.ut_pex.is_some() && s.conn.pex.is_due(now)) {
+            return;
+        }
         let current: Vec<(SocketAddr, u8)> = keys.iter().filter_map(slot).filter_map(|s| s.conn.pex_entry()).collect();
         for k in keys {
             let Some(Some(slot)) = self.peers.get_mut(k.0 as usize) else { continue };

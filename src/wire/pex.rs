@@ -1,9 +1,10 @@
 //! BEP 11 peer exchange (`ut_pex`): the peers a sender connected to and dropped since its last
 //! message, as compact addresses with a flags byte per added peer.
 
+use crate::announce::response::compact_peers;
 use crate::bencode::{self, Limits, OwnedValue};
 use std::collections::BTreeMap;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 
 /// The extension's name in the extension handshake.
 pub const UT_PEX: &str = "ut_pex";
@@ -47,7 +48,7 @@ impl PexMessage {
         let mut msg = PexMessage::default();
         for (key, flags_key, v6) in [(&b"added"[..], &b"added.f"[..], false), (b"added6", b"added6.f", true)] {
             let flags = list(flags_key);
-            for (i, addr) in compact(list(key), v6).enumerate() {
+            for (i, addr) in compact(list(key), v6).into_iter().enumerate() {
                 msg.added.push((addr, flags.get(i).copied().unwrap_or(0)));
             }
         }
@@ -84,17 +85,15 @@ impl PexMessage {
     }
 }
 
-/// The addresses of a compact list (6 bytes each, or 18 for IPv6), at most [`MAX_PEX_PEERS`].
-fn compact(bytes: &[u8], v6: bool) -> impl Iterator<Item = SocketAddr> + '_ {
-    let size = if v6 { 18 } else { 6 };
-    bytes.chunks_exact(size).take(MAX_PEX_PEERS).map(move |c| {
-        let (ip, port) = c.split_at(size - 2);
-        let ip = match <[u8; 16]>::try_from(ip) {
-            Ok(b) => IpAddr::V6(Ipv6Addr::from(b)),
-            Err(_) => IpAddr::V4(Ipv4Addr::new(ip[0], ip[1], ip[2], ip[3])),
-        };
-        SocketAddr::new(ip, u16::from_be_bytes([port[0], port[1]]))
-    })
+/// The addresses of a compact list (6 bytes each, or 18 for IPv6; a trailing partial entry is
+/// dropped), at most [`MAX_PEX_PEERS`].
+fn compact(bytes: &[u8], v6: bool) -> Vec<SocketAddr> {
+    let width = if v6 { 18 } else { 6 };
+    let whole = (bytes.len() / width).min(MAX_PEX_PEERS) * width;
+    let mut out = Vec::new();
+    // Whole entries only, so the decoder cannot fail.
+    let _ = compact_peers(&bytes[..whole], width, &mut out);
+    out
 }
 
 /// Appends `addr` in compact form.
