@@ -281,8 +281,8 @@ impl bitgocho_session {
     }
 
     /// Finds the torrent whose 20-byte info-hash (v1, or a v2-only torrent's truncated SHA-256
-    /// one, as `bitgocho_torrent_info_hash()` gives it) is the `len` (20) bytes at `info_hash` and stores a
-    /// new handle to it in `*out`. Returns `BITGOCHO_E_NOT_FOUND` when the session has none,
+    /// one, as `bitgocho_torrent_info_hash()` gives it) is the `len` (20) bytes at `info_hash`
+    /// and stores a new handle to it in `*out`. Returns `BITGOCHO_E_NOT_FOUND` when the session has none,
     /// `BITGOCHO_E_INVALID_ARG` when `len` is not 20.
     ///
     /// # Safety

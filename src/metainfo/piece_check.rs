@@ -83,9 +83,16 @@ impl Metainfo {
         Some(PieceCheck::Merkle { root: *file.pieces_root()?, data_len, width })
     }
 
-    /// True when every piece has a [`PieceCheck`], so the torrent can be downloaded and checked.
+    /// True when every piece has a [`PieceCheck`], so the torrent can be downloaded and checked:
+    /// it has v1 hashes, or each file of data has a pieces root and, beyond one piece, a piece
+    /// layer (whose size the parser checked).
     pub fn is_verifiable(&self) -> bool {
-        (0..self.piece_count).all(|i| self.piece_check(i).is_some())
+        self.pieces.is_some()
+            || self
+                .files
+                .iter()
+                .filter(|f| !f.is_pad() && f.length > 0)
+                .all(|f| f.pieces_root.is_some() && (f.length <= self.piece_length || f.piece_layer.is_some()))
     }
 }
 

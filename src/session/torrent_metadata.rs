@@ -16,10 +16,15 @@ impl Torrent {
     /// offered: a peer that fetched their metadata would still need BEP 52 hash requests, which
     /// this engine does not answer.
     pub(super) fn offer_metadata(&self, hs: &mut ExtensionHandshake) {
-        if self.meta.info_hash_v1().is_some() {
+        if self.serves_metadata() {
             hs.extensions.insert(UT_METADATA.into(), UT_METADATA_ID);
             hs.metadata_size = Some(self.meta.info_bytes().len() as u64);
         }
+    }
+
+    /// True when the torrent's metadata is served (v1 and hybrid torrents).
+    fn serves_metadata(&self) -> bool {
+        self.meta.info_hash_v1().is_some()
     }
 
     /// Most metadata pieces one connection is sent: each piece a few times over, so a peer
@@ -38,7 +43,7 @@ impl Torrent {
         else {
             return;
         };
-        if self.meta.info_hash_v1().is_none() {
+        if !self.serves_metadata() {
             return;
         }
         let reply = if conn.metadata_served < self.metadata_allowance() {
