@@ -102,6 +102,7 @@ pub fn status_words(s: &TorrentStatus) -> (String, String) {
     match s.state {
         TorrentState::Paused | TorrentState::Error => ("stopped".into(), progress),
         TorrentState::Checking => ("checking existing data".into(), progress),
+        TorrentState::Metadata => ("downloading metadata".into(), "0.0%".into()),
         TorrentState::Seeding => ("seeding".into(), "100.0%".into()),
         TorrentState::Downloading if s.peers == 0 => ("connecting to peers".into(), progress),
         TorrentState::Downloading => (s.eta_seconds.map_or_else(|| "downloading".into(), clock), progress),

@@ -18,6 +18,8 @@ pub enum Phase {
     Checking,
     /// Downloading with no peer yet (`connecting to peers`).
     Connecting,
+    /// Added from a magnet link: fetching the torrent's metadata (`downloading metadata`).
+    Metadata,
     /// Downloading; the time left shows the estimate.
     Downloading,
     /// Every wanted piece is here (`Download Succeeded!`); seeding.
@@ -75,6 +77,7 @@ impl StatusFigures {
                 TorrentState::Checking => Phase::Checking,
                 TorrentState::Seeding => Phase::Succeeded,
                 TorrentState::Error => Phase::Failed,
+                TorrentState::Metadata => Phase::Metadata,
                 TorrentState::Downloading | TorrentState::Paused if s.peers == 0 => Phase::Connecting,
                 TorrentState::Downloading | TorrentState::Paused => Phase::Downloading,
             }
@@ -198,6 +201,7 @@ pub fn render(errors: &[String], f: &StatusFigures) -> String {
         Phase::Failed => ("0".to_string(), "Download Failed!".to_string(), String::new()),
         Phase::Checking => (percent_text(f.fraction), "checking existing data".into(), rate_text(f.down_rate)),
         Phase::Connecting => (percent_text(f.fraction), "connecting to peers".into(), rate_text(f.down_rate)),
+        Phase::Metadata => ("0".to_string(), "downloading metadata".into(), rate_text(f.down_rate)),
         Phase::ShuttingDown => (percent_text(f.fraction), "shutting down".into(), rate_text(f.down_rate)),
         Phase::Downloading => (percent_text(f.fraction), eta_text(f.eta), rate_text(f.down_rate)),
     };
@@ -311,6 +315,7 @@ peer status:    5 seen now, 31.4% done at 50.0 kB/s\n";
         assert!(failed.contains("percent done:   0\n") && failed.contains("Download Failed!\n"));
         assert!(render(&[], &figures(Phase::Checking)).contains("time left:      checking existing data\n"));
         assert!(render(&[], &figures(Phase::Connecting)).contains("time left:      connecting to peers\n"));
+        assert!(render(&[], &figures(Phase::Metadata)).contains("time left:      downloading metadata\n"));
         assert!(render(&[], &figures(Phase::ShuttingDown)).contains("time left:      shutting down\n"));
     }
 

@@ -123,6 +123,10 @@ pub const BITGOCHO_STATE_SEEDING: u32 = 2;
 pub const BITGOCHO_STATE_PAUSED: u32 = 3;
 /// Stopped by an error (see `bitgocho_torrent_error()`).
 pub const BITGOCHO_STATE_ERROR: u32 = 4;
+/// Added from a magnet link: fetching the info dictionary from peers (`progress` is the
+/// fraction received; the name is the link's `dn` or the info-hash in hex; size, files and
+/// pieces are unknown until it is in).
+pub const BITGOCHO_STATE_METADATA: u32 = 5;
 
 // --- file priorities (bitgocho_torrent_set_file_priorities(), bitgocho_add_params_set_file_priorities())
 /// Do not download the file.
@@ -163,6 +167,11 @@ pub const BITGOCHO_EVENT_EVENTS_DROPPED: u32 = 12;
 /// An HTTP seed (BEP 17 or 19) failed (`bitgocho_event_url()`, `bitgocho_event_message()`); it
 /// retries later, unless it served corrupt data and was dropped.
 pub const BITGOCHO_EVENT_WEB_SEED_ERROR: u32 = 13;
+/// A torrent added from a magnet link has its metadata; its files, size and pieces are known.
+pub const BITGOCHO_EVENT_METADATA_RECEIVED: u32 = 14;
+/// A torrent added from a magnet link received metadata that cannot make a torrent
+/// (`message`); it stopped (`BITGOCHO_STATE_ERROR`).
+pub const BITGOCHO_EVENT_METADATA_FAILED: u32 = 15;
 
 /// A BitTorrent session: a listening port, worker threads and many torrents. Made by
 /// `bitgocho_session_new()`, freed by `bitgocho_session_free()` (which stops and joins its

@@ -11,13 +11,14 @@ use super::abi::*;
 use super::boundary::{self, boundary, boundary_or, try_mut, try_slice, try_str, Castable, OwnedBox};
 use super::last_error::fail;
 use super::status::metainfo_error;
+use crate::metainfo::magnet::{MagnetError, MagnetLink};
 use crate::metainfo::Metainfo;
-use crate::session::{AddParams, Priority};
+use crate::session::{AddParams, Priority, TorrentSource};
 
 /// The value behind a `bitgocho_add_params` handle.
 #[derive(Debug, Clone, Default)]
 pub struct AddParamsBuilder {
-    metainfo: Option<Arc<Metainfo>>,
+    source: Option<TorrentSource>,
     save_path: Option<PathBuf>,
     paused: bool,
     skip_check: bool,
@@ -66,17 +67,19 @@ pub(crate) fn peer_address(text: &str) -> Result<SocketAddr, bitgocho_status> {
 impl AddParamsBuilder {
     /// The engine's add parameters, or `BITGOCHO_E_INVALID_ARG` when something required is unset.
     pub(crate) fn build(&self) -> Result<AddParams, bitgocho_status> {
-        let metainfo = self.metainfo.clone().ok_or_else(|| {
-            fail(BITGOCHO_E_INVALID_ARG, "add params: no metainfo set (set_metainfo or set_torrent_file)")
+        let source = self.source.clone().ok_or_else(|| {
+            fail(BITGOCHO_E_INVALID_ARG, "add params: no torrent set (set_metainfo, set_torrent_file or set_magnet)")
         })?;
         let save_path =
             self.save_path.clone().ok_or_else(|| fail(BITGOCHO_E_INVALID_ARG, "add params: no save path set"))?;
-        let files = metainfo.files().len();
-        if !self.file_priorities.is_empty() && self.file_priorities.len() != files {
-            let given = self.file_priorities.len();
-            return Err(fail(BITGOCHO_E_INVALID_ARG, format_args!("{given} file priorities for {files} files")));
+        if let TorrentSource::Metainfo(metainfo) = &source {
+            let files = metainfo.files().len();
+            if !self.file_priorities.is_empty() && self.file_priorities.len() != files {
+                let given = self.file_priorities.len();
+                return Err(fail(BITGOCHO_E_INVALID_ARG, format_args!("{given} file priorities for {files} files")));
+            }
         }
-        let mut params = AddParams::new(metainfo, save_path);
+        let mut params = AddParams::from_source(source, save_path);
         params.paused = self.paused;
         params.check_hashes = !self.skip_check;
         params.file_priorities = self.file_priorities.clone();
@@ -118,7 +121,7 @@ impl bitgocho_add_params {
             let Some(meta) = (unsafe { boundary::arc_clone(metainfo) }) else {
                 return super::last_error::null_arg("metainfo");
             };
-            params.metainfo = Some(meta);
+            params.source = Some(TorrentSource::Metainfo(meta));
             BITGOCHO_OK
         }
     }
@@ -138,10 +141,38 @@ impl bitgocho_add_params {
             let path = try_str!(path);
             match Metainfo::from_file(Path::new(path)) {
                 Ok(meta) => {
-                    params.metainfo = Some(Arc::new(meta));
+                    params.source = Some(TorrentSource::Metainfo(Arc::new(meta)));
                     BITGOCHO_OK
                 }
                 Err(e) => metainfo_error(&e),
+            }
+        }
+    }
+
+    /// Sets a magnet link (`magnet:?xt=urn:btih:...`) as the torrent to add, instead of a
+    /// metainfo: once added, the torrent fetches its info dictionary from the link's peers
+    /// (`x.pe`), its trackers (`tr`) and peers added by hand (BEP 9), in state
+    /// `BITGOCHO_STATE_METADATA`, then checks, downloads and seeds like any torrent
+    /// (`BITGOCHO_EVENT_METADATA_RECEIVED`). Returns `BITGOCHO_E_PARSE` for a malformed link,
+    /// `BITGOCHO_E_UNSUPPORTED` for a v2-only link (`urn:btmh` without `urn:btih`).
+    ///
+    /// # Safety
+    /// `params` is NULL or a live handle not used concurrently; `uri` is NULL or NUL-terminated.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_add_params_set_magnet(
+        params: *mut bitgocho_add_params,
+        uri: *const c_char,
+    ) -> bitgocho_status {
+        boundary! {
+            let params = try_mut!(params);
+            let uri = try_str!(uri);
+            match MagnetLink::parse(uri) {
+                Ok(link) => {
+                    params.source = Some(TorrentSource::Magnet(link));
+                    BITGOCHO_OK
+                }
+                Err(e @ MagnetError::V2Only) => fail(BITGOCHO_E_UNSUPPORTED, e),
+                Err(e) => fail(BITGOCHO_E_PARSE, e),
             }
         }
     }
@@ -335,10 +366,16 @@ mod tests {
     }
 
     #[test]
-    fn build_needs_a_metainfo_and_a_save_path() {
-        let b = AddParamsBuilder::default();
+    fn build_needs_a_torrent_and_a_save_path() {
+        let mut b = AddParamsBuilder::default();
         assert_eq!(b.build().unwrap_err(), BITGOCHO_E_INVALID_ARG);
-        assert!(super::super::last_error::message().contains("no metainfo"));
+        assert!(super::super::last_error::message().contains("no torrent set"));
+        b.source =
+            Some(TorrentSource::Magnet(MagnetLink::parse(&format!("magnet:?xt=urn:btih:{}", "0".repeat(40))).unwrap()));
+        assert_eq!(b.build().unwrap_err(), BITGOCHO_E_INVALID_ARG);
+        assert!(super::super::last_error::message().contains("no save path"));
+        b.save_path = Some("/tmp".into());
+        assert!(matches!(b.build().unwrap().source, TorrentSource::Magnet(_)));
     }
 
     #[test]

@@ -68,7 +68,8 @@ impl FfiEvent {
             Some(
                 SessionEvent::TrackerError { message, .. }
                 | SessionEvent::StorageError { message, .. }
-                | SessionEvent::WebSeedError { message, .. },
+                | SessionEvent::WebSeedError { message, .. }
+                | SessionEvent::MetadataFailed { message, .. },
             ) => message.clone(),
             Some(SessionEvent::Listening { error, .. }) => error.clone().unwrap_or_default(),
             Some(_) => String::new(),
@@ -323,6 +324,8 @@ mod tests {
                 SessionEvent::WebSeedError { torrent: 1, url: "u".into(), message: "m".into() },
                 BITGOCHO_EVENT_WEB_SEED_ERROR,
             ),
+            (SessionEvent::MetadataReceived { torrent: 1 }, BITGOCHO_EVENT_METADATA_RECEIVED),
+            (SessionEvent::MetadataFailed { torrent: 1, message: "m".into() }, BITGOCHO_EVENT_METADATA_FAILED),
         ];
         for (event, code) in cases {
             assert_eq!(FfiEvent::new(event.clone(), None).kind(), code, "{event:?}");

@@ -19,7 +19,7 @@ use super::last_error::fail;
 use super::settings::{SettingValue, Settings};
 use super::torrent::session_error;
 use crate::session::event_queue::Popped;
-use crate::session::{Session, SessionSettings, TorrentHandle};
+use crate::session::{Session, SessionSettings, TorrentHandle, TorrentSource};
 
 /// The value behind a `bitgocho_session` handle: the engine and the handles of its torrents by
 /// id, so events can name their torrent.
@@ -258,10 +258,10 @@ impl bitgocho_session {
                 Ok(p) => p,
                 Err(status) => return status,
             };
-            if !engine_params.metainfo.is_verifiable() {
+            if matches!(&engine_params.source, TorrentSource::Metainfo(m) if !m.is_verifiable()) {
                 return fail(BITGOCHO_E_UNSUPPORTED, "this v2 torrent has no piece layers, so its pieces cannot be verified");
             }
-            let hash = engine_params.metainfo.swarm_info_hash();
+            let hash = engine_params.source.info_hash();
             // Held across the check and the add: two threads adding the same torrent cannot both
             // pass the check, and a concurrent pop sees the handle of the ADDED event.
             let mut torrents = session.torrents.lock();

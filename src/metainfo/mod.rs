@@ -2,6 +2,7 @@
 
 // --- reading (model, parse, sanitize, error)
 pub mod error;
+pub mod magnet;
 pub mod model;
 pub mod parse;
 mod parse_v2;

@@ -85,6 +85,20 @@ pub enum SessionEvent {
         /// What went wrong.
         message: String,
     },
+    /// A torrent added from a magnet link has its metadata: it now checks, downloads and seeds
+    /// like any torrent (its files, size and pieces are known from here on).
+    MetadataReceived {
+        /// The torrent.
+        torrent: u32,
+    },
+    /// A torrent added from a magnet link received metadata that cannot make a torrent; it
+    /// stopped.
+    MetadataFailed {
+        /// The torrent.
+        torrent: u32,
+        /// What went wrong.
+        message: String,
+    },
     /// Listening failed or succeeded.
     Listening {
         /// The port, or 0 on failure.
@@ -110,6 +124,8 @@ impl SessionEvent {
             SessionEvent::Removed { .. } => 10,
             SessionEvent::Listening { .. } => 11,
             SessionEvent::WebSeedError { .. } => 13,
+            SessionEvent::MetadataReceived { .. } => 14,
+            SessionEvent::MetadataFailed { .. } => 15,
         }
     }
 
@@ -126,7 +142,9 @@ impl SessionEvent {
             | SessionEvent::PeerBanned { torrent, .. }
             | SessionEvent::StorageError { torrent, .. }
             | SessionEvent::Removed { torrent }
-            | SessionEvent::WebSeedError { torrent, .. } => Some(*torrent),
+            | SessionEvent::WebSeedError { torrent, .. }
+            | SessionEvent::MetadataReceived { torrent }
+            | SessionEvent::MetadataFailed { torrent, .. } => Some(*torrent),
             SessionEvent::Listening { .. } => None,
         }
     }

@@ -6,10 +6,12 @@
 use super::event::SessionEvent;
 use super::event_queue::{EventQueue, Popped};
 use super::limits::{bucket, GlobalLimits};
+use super::magnet::AddMagnet;
 use super::picker::Priority;
 use super::reactor::{Command, Reactor, ReactorConfig, WAKER};
 use super::status::{StatusCell, TorrentStatus};
 use super::torrent::{AddTorrent, TorrentId};
+use crate::metainfo::magnet::MagnetLink;
 use crate::metainfo::Metainfo;
 use crate::storage::piece_buffers::PieceBuffers;
 use crossbeam_channel::Sender;
@@ -138,18 +140,39 @@ pub enum SessionError {
     TorrentGone,
 }
 
+/// What a torrent is added from.
+#[derive(Debug, Clone)]
+pub enum TorrentSource {
+    /// Its metainfo (a .torrent).
+    Metainfo(Arc<Metainfo>),
+    /// A magnet link: the info dictionary is fetched from peers (BEP 9) before anything else,
+    /// with the status in [`TorrentState::Metadata`](super::status::TorrentState::Metadata).
+    Magnet(MagnetLink),
+}
+
+impl TorrentSource {
+    /// The info-hash the swarm knows the torrent by.
+    pub fn info_hash(&self) -> [u8; 20] {
+        match self {
+            TorrentSource::Metainfo(m) => m.swarm_info_hash(),
+            TorrentSource::Magnet(link) => link.info_hash,
+        }
+    }
+}
+
 /// Options for adding a torrent.
 #[derive(Debug, Clone)]
 pub struct AddParams {
-    /// The metainfo.
-    pub metainfo: Arc<Metainfo>,
+    /// The metainfo or magnet link.
+    pub source: TorrentSource,
     /// Directory to save under.
     pub save_path: PathBuf,
     /// Start paused.
     pub paused: bool,
     /// Verify existing data (default true).
     pub check_hashes: bool,
-    /// Per-file priorities (empty: all normal).
+    /// Per-file priorities (empty: all normal). With a magnet link, they must match the file
+    /// count once the metadata is in, or the torrent stops with an error.
     pub file_priorities: Vec<Priority>,
     /// Peers to connect to directly.
     pub peers: Vec<SocketAddr>,
@@ -168,8 +191,18 @@ pub struct AddParams {
 impl AddParams {
     /// Defaults for `metainfo` saved under `save_path`.
     pub fn new(metainfo: Arc<Metainfo>, save_path: impl Into<PathBuf>) -> Self {
+        AddParams::from_source(TorrentSource::Metainfo(metainfo), save_path)
+    }
+
+    /// Defaults for the torrent of magnet link `link` saved under `save_path`.
+    pub fn magnet(link: MagnetLink, save_path: impl Into<PathBuf>) -> Self {
+        AddParams::from_source(TorrentSource::Magnet(link), save_path)
+    }
+
+    /// Defaults for the torrent of `source` saved under `save_path`.
+    pub fn from_source(source: TorrentSource, save_path: impl Into<PathBuf>) -> Self {
         AddParams {
-            metainfo,
+            source,
             save_path: save_path.into(),
             paused: false,
             check_hashes: true,
@@ -303,29 +336,61 @@ impl Session {
         self.shared.peer_id
     }
 
-    /// Adds a torrent; it starts checking existing data, then downloads or seeds.
+    /// Adds a torrent; it starts checking existing data, then downloads or seeds. A torrent
+    /// added from a magnet link first fetches its metadata from peers.
     pub fn add_torrent(&self, params: AddParams) -> Result<TorrentHandle, SessionError> {
-        let info_hash = params.metainfo.swarm_info_hash();
+        let AddParams {
+            source,
+            save_path,
+            paused,
+            check_hashes,
+            file_priorities,
+            peers,
+            max_upload_rate,
+            max_download_rate,
+            top_level_name,
+            super_seed,
+        } = params;
+        let info_hash = source.info_hash();
         let s = &self.shared.settings;
-        let add = AddTorrent {
-            meta: params.metainfo,
-            save_path: params.save_path,
-            paused: params.paused,
-            check_hashes: params.check_hashes,
-            file_priorities: params.file_priorities,
-            peers: params.peers,
-            max_connections: s.max_connections_per_torrent,
-            max_uploads: s.max_uploads,
-            max_upload_rate: params.max_upload_rate,
-            max_download_rate: params.max_download_rate,
-            global_limits: self.shared.limits.clone(),
-            piece_buffers: self.shared.piece_buffers.clone(),
-            resume_dir: s.resume_dir.clone(),
-            top_level_name: params.top_level_name,
-            super_seed: params.super_seed,
+        let (max_connections, max_uploads, resume_dir) =
+            (s.max_connections_per_torrent, s.max_uploads, s.resume_dir.clone());
+        let (global_limits, piece_buffers) = (self.shared.limits.clone(), self.shared.piece_buffers.clone());
+        let shown_path = std::path::absolute(&save_path).unwrap_or_else(|_| save_path.clone());
+        let direct = peers.clone();
+        let build = move |meta: Arc<Metainfo>| AddTorrent {
+            meta,
+            save_path,
+            paused,
+            check_hashes,
+            file_priorities,
+            peers,
+            max_connections,
+            max_uploads,
+            max_upload_rate,
+            max_download_rate,
+            global_limits,
+            piece_buffers,
+            resume_dir,
+            top_level_name,
+            super_seed,
         };
         let (tx, rx) = crossbeam_channel::bounded(1);
-        self.shared.send(Command::Add(Box::new(add), tx))?;
+        let cmd = match source {
+            TorrentSource::Metainfo(meta) => Command::Add(Box::new(build(meta)), tx),
+            TorrentSource::Magnet(link) => Command::AddMagnet(
+                Box::new(AddMagnet {
+                    link,
+                    peers: direct,
+                    paused,
+                    max_connections,
+                    save_path: shown_path.display().to_string(),
+                    build: Box::new(build),
+                }),
+                tx,
+            ),
+        };
+        self.shared.send(cmd)?;
         let (id, status) = rx.recv().map_err(|_| SessionError::Shutdown)?.map_err(SessionError::Add)?;
         self.shared.torrents.lock().insert(id, (status.clone(), info_hash));
         Ok(TorrentHandle { id, info_hash, status, shared: Arc::downgrade(&self.shared) })

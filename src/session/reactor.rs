@@ -6,10 +6,12 @@ use super::announcer::Announcer;
 use super::crypto_policy::{CryptoPolicy, Dial};
 use super::event::SessionEvent;
 use super::event_queue::EventQueue;
+use super::magnet::{AddMagnet, MagnetTorrent};
 use super::peer::{CryptoProgress, Incoming, PeerConn, PeerError, Phase};
 use super::picker::Priority;
 use super::retiring::{Next, Retiring};
 use super::status::{StatusCell, TorrentState, TorrentStatus};
+use super::swarm::Swarm;
 use super::torrent::{job_id, job_torrent, Action, AddTorrent, Torrent, TorrentId};
 use super::tracker_io::{TrackerConn, TrackerOutcome};
 use super::web_seed::{swarm::MAX_WEB_SEEDS, SeedConfig, WebSeeds};
@@ -17,7 +19,7 @@ use super::{PeerKey, PeerStats};
 use crate::announce::{AnnounceRequest, TrackerTiers};
 use crate::storage::hash_pool::{HashPool, HashResult};
 use crate::storage::piece_buffers::PieceBuffers;
-use crate::wire::{Message, DEFAULT_MAX_MESSAGE_LEN};
+use crate::wire::{Handshake, Message, DEFAULT_MAX_MESSAGE_LEN};
 use crossbeam_channel::{Receiver, Sender};
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
@@ -27,6 +29,8 @@ use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+mod magnet_phase;
 
 /// Token of the waker.
 pub const WAKER: Token = Token(0);
@@ -57,6 +61,8 @@ const STOP_GRACE: Duration = Duration::from_secs(5);
 pub enum Command {
     /// Add a torrent; the reply carries its id and status cell, or an error text.
     Add(Box<AddTorrent>, Sender<Result<(TorrentId, StatusCell), String>>),
+    /// Add a torrent from a magnet link: its metadata is fetched from peers first.
+    AddMagnet(Box<AddMagnet>, Sender<Result<(TorrentId, StatusCell), String>>),
     /// Remove a torrent, optionally deleting its files; replies when done.
     Remove(TorrentId, bool, Sender<bool>),
     /// Pause a torrent.
@@ -92,7 +98,7 @@ impl Command {
             | Command::FilePriorities(id, _)
             | Command::Limits(id, ..)
             | Command::SuperSeed(id, _) => Some(*id),
-            Command::Add(..) | Command::Shutdown => None,
+            Command::Add(..) | Command::AddMagnet(..) | Command::Shutdown => None,
         }
     }
 }
@@ -143,6 +149,10 @@ pub struct Reactor {
     peers: Vec<Option<PeerSlot>>,
     free: Vec<usize>,
     torrents: BTreeMap<TorrentId, Torrent>,
+    /// Torrents added from magnet links, fetching their metadata.
+    magnets: BTreeMap<TorrentId, MagnetTorrent>,
+    /// Commands for magnet torrents that need the metadata, replayed once it is in.
+    deferred: BTreeMap<TorrentId, Vec<Command>>,
     by_hash: HashMap<[u8; 20], TorrentId>,
     /// `HASH('req2', info-hash)` to info-hash, for incoming MSE handshakes.
     by_req2: HashMap<[u8; 20], [u8; 20]>,
@@ -191,6 +201,8 @@ impl Reactor {
             peers: Vec::new(),
             free: Vec::new(),
             torrents: BTreeMap::new(),
+            magnets: BTreeMap::new(),
+            deferred: BTreeMap::new(),
             by_hash: HashMap::new(),
             by_req2: HashMap::new(),
             require_crypto: HashSet::new(),
@@ -249,6 +261,7 @@ impl Reactor {
                 // Pieces being verified are waited for too, so the records count them (h/partial).
                 let done = self.trackers.iter().all(Option::is_none)
                     && self.torrents.values().all(Torrent::owes_trackers_nothing)
+                    && self.magnets.values().all(MagnetTorrent::owes_trackers_nothing)
                     && !self.torrents.values().any(Torrent::is_verifying)
                     && self.retiring.is_empty();
                 if done || now.duration_since(since) > STOP_GRACE {
@@ -273,12 +286,18 @@ impl Reactor {
     // ----- commands -----
 
     fn command(&mut self, cmd: Command, now: Instant) {
+        if cmd.torrent().is_some_and(|id| self.magnets.contains_key(&id)) {
+            return self.magnet_command(cmd, now);
+        }
         if let Some(t) = cmd.torrent().and_then(|id| self.torrents.get_mut(&id)) {
             t.mark_status_dirty();
         }
         match cmd {
             Command::Add(params, reply) => {
                 let _ = reply.send(self.add(*params, now));
+            }
+            Command::AddMagnet(params, reply) => {
+                let _ = reply.send(self.add_magnet(*params, now));
             }
             Command::Remove(id, delete, reply) => self.remove(id, delete, reply, now),
             Command::Pause(id) => {
@@ -342,6 +361,11 @@ impl Reactor {
                             t.announcer.stopped(now);
                         }
                     }
+                    for m in self.magnets.values_mut() {
+                        if !m.paused && !m.announcer.is_empty() {
+                            m.announcer.stopped(now);
+                        }
+                    }
                     let keys: Vec<usize> = (0..self.peers.len()).collect();
                     for k in keys {
                         self.close_peer(k, "shutting down");
@@ -366,19 +390,25 @@ impl Reactor {
         let announcer = Announcer::new(tiers, rand::random(), now);
         let mut t = Torrent::new(id, params, announcer, now).map_err(|e| e.to_string())?;
         t.events.push(SessionEvent::Added { torrent: id });
+        let snapshot = t.snapshot.clone();
+        self.insert_torrent(t, now);
+        Ok((id, snapshot))
+    }
+
+    /// Puts a new torrent in the session (with its web seeds) and starts it at once (check,
+    /// announce, dial) rather than at the next tick.
+    fn insert_torrent(&mut self, mut t: Torrent, now: Instant) {
+        let (id, hash) = (t.id, t.info_hash);
         if self.cfg.web_seeds {
             let seeds = WebSeeds::new(&mut t, SeedConfig::default(), now);
             if !seeds.is_empty() {
                 self.web.insert(id, seeds);
             }
         }
-        let snapshot = t.snapshot.clone();
         self.by_hash.insert(hash, id);
         self.by_req2.insert(crate::wire::mse::req2(&hash), hash);
         self.torrents.insert(id, t);
-        // Start at once (check, announce, dial) rather than at the next tick.
         self.torrent_tick(id, now);
-        Ok((id, snapshot))
     }
 
     /// Handles a finished job of the hashing pool: a piece hashed (and perhaps written) or a
@@ -472,6 +502,10 @@ impl Reactor {
             .collect();
         for id in ids {
             self.torrent_tick(id, now);
+        }
+        let magnets: Vec<TorrentId> = self.magnets.keys().copied().collect();
+        for id in magnets {
+            self.magnet_tick(id, now);
         }
         self.peer_timeouts(now);
         let retiring: Vec<TorrentId> = self.retiring.keys().copied().collect();
@@ -568,6 +602,14 @@ impl Reactor {
         self.tracker_done(conn.torrent, &conn.due, outcome, now);
     }
 
+    /// Torrent `id`, with or without its metadata.
+    fn swarm_mut(&mut self, id: TorrentId) -> Option<&mut dyn Swarm> {
+        match self.torrents.get_mut(&id) {
+            Some(t) => Some(t),
+            None => self.magnets.get_mut(&id).map(|m| m as &mut dyn Swarm),
+        }
+    }
+
     fn tracker_done(
         &mut self,
         id: TorrentId,
@@ -575,26 +617,10 @@ impl Reactor {
         outcome: TrackerOutcome,
         now: Instant,
     ) {
-        let Some(t) = self.torrents.get_mut(&id) else { return };
-        t.mark_status_dirty();
-        match outcome {
-            TrackerOutcome::Reply(reply) => {
-                t.announcer.on_reply(due, &reply, now);
-                remember(&mut self.require_crypto, &reply.crypto_required);
-                t.add_peers(&reply.peers, now);
-                t.events.push(SessionEvent::TrackerReply {
-                    torrent: id,
-                    url: due.url.clone(),
-                    peers: reply.peers.len() as u32,
-                    warning: reply.warning.clone(),
-                });
-            }
-            TrackerOutcome::Failed(msg) => {
-                t.announcer.on_error(due, &msg, now);
-                t.events.push(SessionEvent::TrackerError { torrent: id, url: due.url.clone(), message: msg });
-            }
-            TrackerOutcome::Pending => {}
-        }
+        let Some(swarm) = self.swarm_mut(id) else { return };
+        let crypto = swarm.on_tracker_outcome(due, outcome, now);
+        remember(&mut self.require_crypto, &crypto);
+        self.after_magnet(id, now);
         self.after_torrent(id, now);
     }
 
@@ -681,13 +707,43 @@ impl Reactor {
         }
     }
 
-    fn dial(&mut self, id: TorrentId, now: Instant) {
+    /// New outgoing connections allowed now: the half-open limit less those connecting.
+    fn dial_budget(&self) -> usize {
         if self.stopping.is_some() {
-            return;
+            return 0;
         }
         let half_open = self.peers.iter().flatten().filter(|s| !s.connected).count();
-        let mut budget = MAX_HALF_OPEN.saturating_sub(half_open);
-        let peer_id = self.cfg.peer_id;
+        MAX_HALF_OPEN.saturating_sub(half_open)
+    }
+
+    /// True when torrent `id` has a connection to `addr`.
+    fn has_connection(&self, id: TorrentId, addr: SocketAddr) -> bool {
+        self.peers.iter().flatten().any(|s| s.torrent == Some(id) && s.conn.addr == addr)
+    }
+
+    /// Starts a connection of torrent `id` (known to peers as `info_hash`, of `pieces` pieces)
+    /// to `addr` with our handshake queued; false when the policy skips it or connect fails.
+    fn connect_to(&mut self, id: TorrentId, addr: SocketAddr, info_hash: [u8; 20], pieces: u32, now: Instant) -> bool {
+        let how = self.cfg.crypto.dial(self.require_crypto.contains(&addr), self.mse_failed.contains(&addr));
+        if how == Dial::Skip {
+            return false;
+        }
+        let Ok(stream) = TcpStream::connect(addr) else { return false };
+        let _ = stream.set_nodelay(true);
+        let mut conn = PeerConn::new(addr, true, pieces, now);
+        conn.send_raw(&Handshake::new(info_hash, self.cfg.peer_id).encode(), now);
+        conn.handshake_sent = true;
+        let mut retry_plaintext = false;
+        if let Dial::Mse { policy, retry_plaintext: retry } = how {
+            conn.start_mse(info_hash, policy);
+            retry_plaintext = retry;
+        }
+        self.insert_peer(PeerSlot { conn, stream, torrent: Some(id), connected: false, retry_plaintext });
+        true
+    }
+
+    fn dial(&mut self, id: TorrentId, now: Instant) {
+        let mut budget = self.dial_budget();
         while budget > 0 && self.connection_count() < self.cfg.max_connections {
             let Some(t) = self.torrents.get_mut(&id) else { return };
             if t.paused
@@ -697,39 +753,29 @@ impl Reactor {
                 return;
             }
             let Some(addr) = t.candidates.pop_front() else { return };
-            if t.is_banned(&addr) || self.peers.iter().flatten().any(|s| s.torrent == Some(id) && s.conn.addr == addr) {
-                continue;
+            let (banned, hash, pieces) = (t.is_banned(&addr), t.info_hash, t.layout.piece_count());
+            if !banned && !self.has_connection(id, addr) && self.connect_to(id, addr, hash, pieces, now) {
+                budget -= 1;
             }
-            let how = self.cfg.crypto.dial(self.require_crypto.contains(&addr), self.mse_failed.contains(&addr));
-            if how == Dial::Skip {
-                continue;
-            }
-            let Ok(stream) = TcpStream::connect(addr) else { continue };
-            let _ = stream.set_nodelay(true);
-            let mut conn = PeerConn::new(addr, true, t.layout.piece_count(), now);
-            t.greet(&mut conn, peer_id, now);
-            let mut retry_plaintext = false;
-            if let Dial::Mse { policy, retry_plaintext: retry } = how {
-                conn.start_mse(t.info_hash, policy);
-                retry_plaintext = retry;
-            }
-            budget -= 1;
-            self.insert_peer(PeerSlot { conn, stream, torrent: Some(id), connected: false, retry_plaintext });
         }
     }
 
     fn close_peer(&mut self, idx: usize, _why: &str) {
         let Some(Some(mut slot)) = self.peers.get_mut(idx).map(Option::take) else { return };
         let _ = self.poll.registry().deregister(&mut slot.stream);
+        let key = PeerKey(idx as u32);
+        if let Some(m) = slot.torrent.and_then(|id| self.magnets.get_mut(&id)) {
+            m.on_disconnect(key);
+        }
         if let Some(t) = slot.torrent.and_then(|id| self.torrents.get_mut(&id)) {
             t.mark_status_dirty();
-            t.on_disconnect(PeerKey(idx as u32), &mut slot.conn);
-            // A failed outgoing MSE attempt is retried once in plaintext (as libtorrent does).
-            if slot.retry_plaintext && slot.connected && slot.conn.crypto_pending() && self.stopping.is_none() {
-                remember(&mut self.mse_failed, &[slot.conn.addr]);
-                if !t.paused && !t.is_banned(&slot.conn.addr) {
-                    t.candidates.push_back(slot.conn.addr);
-                }
+            t.on_disconnect(key, &mut slot.conn);
+        }
+        // A failed outgoing MSE attempt is retried once in plaintext (as libtorrent does).
+        if slot.retry_plaintext && slot.connected && slot.conn.crypto_pending() && self.stopping.is_none() {
+            remember(&mut self.mse_failed, &[slot.conn.addr]);
+            if let Some(swarm) = slot.torrent.and_then(|id| self.swarm_mut(id)) {
+                swarm.redial(slot.conn.addr);
             }
         }
         self.free.push(idx);
@@ -868,6 +914,10 @@ impl Reactor {
         }
         let Some(Some(slot)) = self.peers.get_mut(idx) else { return Ok(()) };
         let Some(tid) = slot.torrent else { return Ok(()) };
+        if self.magnets.contains_key(&tid) {
+            return self.process_magnet(idx, tid, now);
+        }
+        let Some(Some(slot)) = self.peers.get_mut(idx) else { return Ok(()) };
         let Some(t) = self.torrents.get_mut(&tid) else { return Err(PeerError::Unwanted("torrent gone".into())) };
         if t.paused || matches!(t.state, TorrentState::Error) {
             return Err(PeerError::Unwanted("torrent not active".into()));
@@ -875,13 +925,6 @@ impl Reactor {
         if t.is_banned(&slot.conn.addr) {
             return Err(PeerError::Unwanted("banned".into()));
         }
-        let others_with_id = |id: [u8; 20], peers: &[Option<PeerSlot>]| {
-            peers.iter().enumerate().any(|(i, s)| {
-                i != idx
-                    && s.as_ref()
-                        .is_some_and(|s| s.torrent == Some(tid) && s.conn.remote.is_some_and(|h| h.peer_id == id))
-            })
-        };
         let mut handshake = None;
         let result = slot.conn.drain_incoming(DEFAULT_MAX_MESSAGE_LEN, |conn, inc| match inc {
             Incoming::Handshake(h) => {
@@ -893,17 +936,9 @@ impl Reactor {
             Incoming::Message(m) => t.on_message(key, conn, m, now).map(|_| true),
         });
         if let Some(h) = handshake {
-            if h.info_hash != t.info_hash {
-                return Err(PeerError::Unwanted("info-hash mismatch".into()));
-            }
-            if h.peer_id == peer_id {
-                return Err(PeerError::Unwanted("connected to ourselves".into()));
-            }
-            let dup = others_with_id(h.peer_id, &self.peers);
+            let want = t.info_hash;
+            self.check_handshake(idx, tid, &h, want)?;
             let Some(Some(slot)) = self.peers.get_mut(idx) else { return Ok(()) };
-            if dup {
-                return Err(PeerError::Unwanted("duplicate peer id".into()));
-            }
             let t = self.torrents.get_mut(&tid).ok_or_else(|| PeerError::Unwanted("torrent gone".into()))?;
             t.greet(&mut slot.conn, peer_id, now);
             t.on_connected(key, &mut slot.conn, listen_port, now);
@@ -911,6 +946,26 @@ impl Reactor {
         }
         result?;
         self.after_torrent(tid, now);
+        Ok(())
+    }
+
+    /// Refuses a peer handshake on connection `idx` of torrent `tid` that names another
+    /// info-hash than `want`, or our own peer id, or the id of another connection of the torrent.
+    fn check_handshake(&self, idx: usize, tid: TorrentId, h: &Handshake, want: [u8; 20]) -> Result<(), PeerError> {
+        if h.info_hash != want {
+            return Err(PeerError::Unwanted("info-hash mismatch".into()));
+        }
+        if h.peer_id == self.cfg.peer_id {
+            return Err(PeerError::Unwanted("connected to ourselves".into()));
+        }
+        let dup = self.peers.iter().enumerate().any(|(i, s)| {
+            i != idx
+                && s.as_ref()
+                    .is_some_and(|s| s.torrent == Some(tid) && s.conn.remote.is_some_and(|r| r.peer_id == h.peer_id))
+        });
+        if dup {
+            return Err(PeerError::Unwanted("duplicate peer id".into()));
+        }
         Ok(())
     }
 

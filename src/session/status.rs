@@ -16,6 +16,8 @@ pub enum TorrentState {
     Paused,
     /// Stopped by an error (see `error`).
     Error,
+    /// Added from a magnet link: fetching the info dictionary from peers.
+    Metadata,
 }
 
 impl TorrentState {
@@ -27,6 +29,7 @@ impl TorrentState {
             TorrentState::Seeding => 2,
             TorrentState::Paused => 3,
             TorrentState::Error => 4,
+            TorrentState::Metadata => 5,
         }
     }
 }
@@ -39,7 +42,8 @@ pub struct TorrentStatus {
     /// The torrent's name.
     pub name: String,
     /// Fraction of the torrent we have, 0..=1: [`TorrentStatus::total_done`] over the total
-    /// size, 1 only once every piece is verified (checking progress while checking).
+    /// size, 1 only once every piece is verified (checking progress while checking, the
+    /// fraction of the info dictionary received while fetching metadata).
     pub progress: f64,
     /// Total size in bytes.
     pub total_size: u64,

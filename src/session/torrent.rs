@@ -261,6 +261,21 @@ fn stored_path(meta: &Metainfo, i: usize, top: &str) -> PathBuf {
     path
 }
 
+/// Our extension handshake to the peer at `addr` before any extension is offered: our
+/// listening port, client name, request queue and the address we see it at.
+pub(super) fn extension_handshake(addr: SocketAddr, listen_port: u16) -> ExtensionHandshake {
+    ExtensionHandshake {
+        listen_port: Some(listen_port),
+        client: Some(format!("BitGocho {}", env!("CARGO_PKG_VERSION"))),
+        request_queue: Some(MAX_PEER_REQUESTS),
+        your_ip: Some(match addr.ip() {
+            IpAddr::V4(a) => a.octets().to_vec(),
+            IpAddr::V6(a) => a.octets().to_vec(),
+        }),
+        ..Default::default()
+    }
+}
+
 impl Torrent {
     /// Builds a torrent; it starts by checking existing data.
     pub fn new(id: TorrentId, params: AddTorrent, announcer: Announcer, now: Instant) -> Result<Torrent, AddError> {
@@ -568,16 +583,7 @@ impl Torrent {
             conn.send(&Message::Bitfield(self.have.as_wire()), now);
         }
         if remote.supports_extensions() {
-            let mut hs = ExtensionHandshake {
-                listen_port: Some(listen_port),
-                client: Some(format!("BitGocho {}", env!("CARGO_PKG_VERSION"))),
-                request_queue: Some(MAX_PEER_REQUESTS),
-                your_ip: Some(match conn.addr.ip() {
-                    IpAddr::V4(a) => a.octets().to_vec(),
-                    IpAddr::V6(a) => a.octets().to_vec(),
-                }),
-                ..Default::default()
-            };
+            let mut hs = extension_handshake(conn.addr, listen_port);
             self.offer_metadata(&mut hs);
             self.offer_pex(&mut hs);
             conn.send(&Message::Extended { id: 0, payload: &hs.encode() }, now);

@@ -3,12 +3,45 @@
 //! tick, so thousands of idle torrents cost the reactor almost nothing; its status snapshot is
 //! republished only when something changed, or at a slow heartbeat while its rates decay to zero.
 
+use super::announcer::Announcer;
+use super::event::SessionEvent;
 use super::status::TorrentState;
-use super::torrent::Torrent;
+use super::swarm::Swarm;
+use super::torrent::{Torrent, TorrentId};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 /// How often a torrent without connections republishes its status while its rates decay.
 pub const RATE_HEARTBEAT: Duration = Duration::from_secs(1);
+
+impl Swarm for Torrent {
+    fn id(&self) -> TorrentId {
+        self.id
+    }
+    fn announcer(&self) -> &Announcer {
+        &self.announcer
+    }
+    fn announcer_mut(&mut self) -> &mut Announcer {
+        &mut self.announcer
+    }
+    fn is_paused(&self) -> bool {
+        self.paused
+    }
+    fn add_peers(&mut self, addrs: &[SocketAddr], now: Instant) {
+        Torrent::add_peers(self, addrs, now);
+    }
+    fn push_event(&mut self, event: SessionEvent) {
+        self.events.push(event);
+    }
+    fn mark_status_dirty(&mut self) {
+        Torrent::mark_status_dirty(self);
+    }
+    fn redial(&mut self, addr: SocketAddr) {
+        if !self.paused && !self.is_banned(&addr) {
+            self.candidates.push_back(addr);
+        }
+    }
+}
 
 impl Torrent {
     /// True when the status may have changed since the last snapshot (set by the code paths
@@ -33,28 +66,6 @@ impl Torrent {
             || !self.events.is_empty()
             || (self.resume_dirty && self.resume_dir.is_some())
             || (self.may_announce() && self.announcer.next_time().is_some_and(|t| t <= now))
-    }
-
-    /// True when the torrent may announce now: it has trackers and is running, or it is paused
-    /// and still owes them its `stopped`.
-    fn may_announce(&self) -> bool {
-        !self.announcer.is_empty() && (!self.paused || self.announcer.owes_while_paused())
-    }
-
-    /// The announce due at `now`, if the torrent may announce (see `may_announce`).
-    pub fn announcer_due(&mut self, now: Instant) -> Option<super::announcer::DueAnnounce> {
-        if self.may_announce() {
-            self.announcer.due(now)
-        } else {
-            None
-        }
-    }
-
-    /// True when a stopping session need not wait for this torrent's trackers: it has none, its
-    /// last announce is done, or it is paused and owes them nothing.
-    pub fn owes_trackers_nothing(&self) -> bool {
-        self.announcer.is_empty()
-            || if self.paused { !self.announcer.owes_while_paused() } else { self.announcer.next_time().is_none() }
     }
 
     /// True when the status snapshot should be published now: every `every` while the

@@ -68,6 +68,7 @@ pub fn status_text(f: &StatusFigures) -> String {
         Phase::Failed => "download failed!".into(),
         Phase::Checking => format!("checking existing data ({pct}%)"),
         Phase::Connecting => format!("connecting to peers ({pct}%)"),
+        Phase::Metadata => format!("downloading metadata ({pct}%)"),
         Phase::ShuttingDown => format!("shutting down ({pct}%)"),
         Phase::Downloading => match f.eta {
             Some(0) => "download complete!".into(),

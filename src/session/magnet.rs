@@ -1,0 +1,322 @@
+//! A torrent added from a magnet link, before its info dictionary is in: it announces, dials
+//! and takes connections like a torrent, but its connections only fetch the metadata
+//! ([`MetadataFetch`]). Once the dictionary is in and matches the info-hash, the reactor turns
+//! it into a [`Torrent`](super::torrent::Torrent) with the same id, status cell and announcer.
+
+use super::announcer::Announcer;
+use super::event::SessionEvent;
+use super::metadata_fetch::{Fed, MetadataFetch};
+use super::peer::{PeerConn, PeerError};
+use super::status::{StatusCell, TorrentState, TorrentStatus};
+use super::swarm::Swarm;
+use super::torrent::{extension_handshake, AddTorrent, TorrentId};
+use super::torrent_metadata::UT_METADATA_ID;
+use super::PeerKey;
+use crate::metainfo::magnet::MagnetLink;
+use crate::metainfo::Metainfo;
+use crate::wire::metadata::{MetadataMessage, UT_METADATA};
+use crate::wire::{ExtensionHandshake, Handshake, Message};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// What a torrent needs besides its metainfo, kept until the metainfo is in.
+pub type BuildTorrent = Box<dyn FnOnce(Arc<Metainfo>) -> AddTorrent + Send>;
+
+/// A request to add a torrent from a magnet link.
+pub struct AddMagnet {
+    /// The link.
+    pub link: MagnetLink,
+    /// Peers to connect to besides the link's.
+    pub peers: Vec<SocketAddr>,
+    /// Start paused.
+    pub paused: bool,
+    /// Most connections while fetching.
+    pub max_connections: usize,
+    /// The save path, for the status.
+    pub save_path: String,
+    /// Makes the torrent's add parameters once the metainfo is in.
+    pub build: BuildTorrent,
+}
+
+/// A peer that has not sent an extension handshake this long after connecting is dropped.
+const EXTENSION_WAIT: Duration = Duration::from_secs(20);
+/// A peer that refused a piece is not asked again for this long.
+const REJECT_BACKOFF: Duration = Duration::from_secs(5);
+
+/// A magnet-link torrent fetching its metadata.
+pub struct MagnetTorrent {
+    /// Session-local id (kept by the torrent it becomes).
+    pub id: TorrentId,
+    /// The link.
+    pub link: MagnetLink,
+    /// The metadata download.
+    pub fetch: MetadataFetch,
+    /// Tracker state (handed to the torrent it becomes).
+    pub announcer: Announcer,
+    /// Addresses to dial.
+    pub candidates: VecDeque<SocketAddr>,
+    /// Addresses ever queued (not queued twice).
+    pub known: HashSet<SocketAddr>,
+    /// Addresses that sent pieces of a dictionary that failed the hash: not dialled again.
+    pub banned: HashSet<SocketAddr>,
+    /// Connections of this torrent that finished the handshake.
+    pub peers: HashSet<PeerKey>,
+    /// Paused by the user.
+    pub paused: bool,
+    /// Most connections.
+    pub max_connections: usize,
+    /// Shared status snapshot (handed to the torrent it becomes).
+    pub snapshot: StatusCell,
+    /// The dictionary, once in and verified.
+    pub done: Option<Vec<u8>>,
+    /// Connections to close (they sent a bad dictionary).
+    pub to_close: Vec<PeerKey>,
+    /// Something the status shows changed.
+    pub status_dirty: bool,
+    /// Why the torrent stopped (the metadata could not be used), if it did.
+    pub error: Option<String>,
+    /// Events for the session's queue.
+    pub events: Vec<SessionEvent>,
+    /// When each connection may be asked again after a reject.
+    backoff: HashMap<PeerKey, Instant>,
+    save_path: String,
+    build: Option<BuildTorrent>,
+}
+
+impl Swarm for MagnetTorrent {
+    fn id(&self) -> TorrentId {
+        self.id
+    }
+    fn announcer(&self) -> &Announcer {
+        &self.announcer
+    }
+    fn announcer_mut(&mut self) -> &mut Announcer {
+        &mut self.announcer
+    }
+    fn is_paused(&self) -> bool {
+        self.paused
+    }
+    /// Queues addresses to dial (each once, banned ones never).
+    fn add_peers(&mut self, addrs: &[SocketAddr], _now: Instant) {
+        for a in addrs {
+            if !self.banned.contains(a) && self.known.insert(*a) {
+                self.candidates.push_back(*a);
+            }
+        }
+    }
+    fn push_event(&mut self, event: SessionEvent) {
+        self.events.push(event);
+    }
+    fn mark_status_dirty(&mut self) {
+        self.status_dirty = true;
+    }
+    fn redial(&mut self, addr: SocketAddr) {
+        if self.is_active() && !self.banned.contains(&addr) {
+            self.candidates.push_back(addr);
+        }
+    }
+}
+
+impl MagnetTorrent {
+    /// A magnet torrent with id `id` and its trackers' `announcer`.
+    pub fn new(id: TorrentId, add: AddMagnet, announcer: Announcer, now: Instant) -> MagnetTorrent {
+        let mut m = MagnetTorrent {
+            id,
+            fetch: MetadataFetch::new(add.link.info_hash),
+            announcer,
+            candidates: VecDeque::new(),
+            known: HashSet::new(),
+            banned: HashSet::new(),
+            peers: HashSet::new(),
+            paused: add.paused,
+            max_connections: add.max_connections.max(1),
+            snapshot: StatusCell::default(),
+            done: None,
+            to_close: Vec::new(),
+            status_dirty: true,
+            error: None,
+            events: Vec::new(),
+            backoff: HashMap::new(),
+            save_path: add.save_path,
+            build: Some(add.build),
+            link: add.link,
+        };
+        let peers: Vec<SocketAddr> = m.link.peers.iter().chain(&add.peers).copied().collect();
+        m.add_peers(&peers, now);
+        m
+    }
+
+    /// The info-hash peers and trackers know the torrent by.
+    pub fn info_hash(&self) -> [u8; 20] {
+        self.link.info_hash
+    }
+
+    /// True while it runs: not paused, not stopped by an error.
+    pub fn is_active(&self) -> bool {
+        !self.paused && self.error.is_none()
+    }
+
+    /// Sends our handshake on `conn` if not sent yet.
+    pub fn greet(&self, conn: &mut PeerConn, peer_id: [u8; 20], now: Instant) {
+        if !conn.handshake_sent {
+            conn.send_raw(&Handshake::new(self.info_hash(), peer_id).encode(), now);
+            conn.handshake_sent = true;
+        }
+    }
+
+    /// Both handshakes are done: says we have nothing and asks for `ut_metadata`. A peer
+    /// without the extension protocol cannot give metadata and is refused.
+    pub fn on_connected(
+        &mut self,
+        key: PeerKey,
+        conn: &mut PeerConn,
+        listen_port: u16,
+        now: Instant,
+    ) -> Result<(), PeerError> {
+        let remote = conn.remote.ok_or_else(|| PeerError::Protocol("no handshake".into()))?;
+        if !remote.supports_extensions() {
+            return Err(PeerError::Unwanted("no extension protocol, so no metadata to fetch".into()));
+        }
+        self.peers.insert(key);
+        self.status_dirty = true;
+        if remote.supports_fast() {
+            conn.send(&Message::HaveNone, now);
+        }
+        let mut hs = extension_handshake(conn.addr, listen_port);
+        hs.extensions.insert(UT_METADATA.into(), UT_METADATA_ID);
+        conn.send(&Message::Extended { id: 0, payload: &hs.encode() }, now);
+        Ok(())
+    }
+
+    /// Handles one message; only the extension handshake and `ut_metadata` matter here.
+    pub fn on_message(
+        &mut self,
+        key: PeerKey,
+        conn: &mut PeerConn,
+        msg: Message<'_>,
+        now: Instant,
+    ) -> Result<(), PeerError> {
+        match msg {
+            Message::Extended { id: 0, payload } => {
+                let hs = ExtensionHandshake::decode(payload).map_err(|e| PeerError::Protocol(e.to_string()))?;
+                conn.listen_port = hs.listen_port;
+                conn.ut_metadata = hs.extensions.get(UT_METADATA).copied().filter(|id| *id != 0);
+                if conn.ut_metadata.is_none() {
+                    return Err(PeerError::Unwanted("peer does not serve metadata (no ut_metadata)".into()));
+                }
+                if let Some(size) = hs.metadata_size {
+                    self.fetch.learn_size(size).map_err(|e| PeerError::Protocol(e.to_string()))?;
+                }
+                self.request_more(key, conn, now);
+            }
+            Message::Extended { id: UT_METADATA_ID, payload } => self.on_metadata(key, conn, payload, now)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn on_metadata(
+        &mut self,
+        key: PeerKey,
+        conn: &mut PeerConn,
+        payload: &[u8],
+        now: Instant,
+    ) -> Result<(), PeerError> {
+        let msg = MetadataMessage::decode(payload).map_err(|e| PeerError::Protocol(e.to_string()))?;
+        match msg {
+            MetadataMessage::Request { piece } => {
+                // We have no metadata to give yet.
+                if let Some(their) = conn.ut_metadata {
+                    conn.send(
+                        &Message::Extended { id: their, payload: &MetadataMessage::Reject { piece }.encode() },
+                        now,
+                    );
+                }
+            }
+            MetadataMessage::Reject { piece } => {
+                self.fetch.on_reject(key, piece);
+                self.backoff.insert(key, now + REJECT_BACKOFF);
+            }
+            MetadataMessage::Data { piece, total_size, data } => {
+                self.status_dirty = true;
+                match self
+                    .fetch
+                    .on_data(key, piece, total_size, data)
+                    .map_err(|e| PeerError::Protocol(e.to_string()))?
+                {
+                    Fed::More => self.request_more(key, conn, now),
+                    Fed::Done(info) => self.done = Some(info),
+                    Fed::HashFailed(senders) => self.to_close.extend(senders),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Asks `conn` for the pieces it may be asked for now.
+    pub fn request_more(&mut self, key: PeerKey, conn: &mut PeerConn, now: Instant) {
+        let Some(their) = conn.ut_metadata else { return };
+        if self.done.is_some() || self.backoff.get(&key).is_some_and(|until| now < *until) {
+            return;
+        }
+        while let Some(piece) = self.fetch.next_request(key, now) {
+            conn.send(&Message::Extended { id: their, payload: &MetadataMessage::Request { piece }.encode() }, now);
+        }
+    }
+
+    /// True when `conn` connected long ago and still sent no extension handshake.
+    pub fn is_useless(&self, conn: &PeerConn, now: Instant) -> bool {
+        conn.ut_metadata.is_none() && now.duration_since(conn.since) > EXTENSION_WAIT
+    }
+
+    /// A connection closed.
+    pub fn on_disconnect(&mut self, key: PeerKey) {
+        self.peers.remove(&key);
+        self.backoff.remove(&key);
+        self.fetch.peer_gone(key);
+        self.status_dirty = true;
+    }
+
+    /// The address to dial `conn`'s peer at again: where we dialled it, or its listening port.
+    pub fn redial_address(conn: &PeerConn) -> Option<SocketAddr> {
+        if conn.outgoing {
+            Some(conn.addr)
+        } else {
+            conn.listen_port.map(|p| SocketAddr::new(conn.addr.ip(), p))
+        }
+    }
+
+    /// The torrent's add parameters for metainfo `meta`, with `peers` added (once only).
+    pub fn build(&mut self, meta: Arc<Metainfo>, peers: Vec<SocketAddr>) -> Option<AddTorrent> {
+        let build = self.build.take()?;
+        let mut add = build(meta);
+        add.paused = self.paused;
+        for p in peers.into_iter().chain(self.candidates.drain(..)) {
+            if !add.peers.contains(&p) {
+                add.peers.push(p);
+            }
+        }
+        Some(add)
+    }
+
+    /// Refreshes the status snapshot: state, name, peers, save path, error.
+    pub fn publish(&mut self) {
+        self.status_dirty = false;
+        let state = match (&self.error, self.paused) {
+            (Some(_), _) => TorrentState::Error,
+            (None, true) => TorrentState::Paused,
+            (None, false) => TorrentState::Metadata,
+        };
+        *self.snapshot.lock() = TorrentStatus {
+            state,
+            name: self.link.display_name(),
+            peers: self.peers.len() as u32,
+            progress: self.fetch.progress(),
+            save_path: self.save_path.clone(),
+            error: self.error.clone(),
+            ..TorrentStatus::default()
+        };
+    }
+}

@@ -1,0 +1,222 @@
+//! Torrents added from magnet links (BEP 9, the fetching side): the info dictionary comes from
+//! peers named by hand, in the link (`x.pe`) or by a tracker (`tr`), is checked against the
+//! info-hash, and the torrent then downloads like any other. A peer sending a wrong dictionary
+//! is banned and the fetch goes on with others. libtorrent serving the metadata is in
+//! engine_interop.rs; btdownloadheadless given a link is in btdownloadheadless.rs.
+
+use bitgocho::metainfo::magnet::MagnetLink;
+use bitgocho::metainfo::Metainfo;
+use bitgocho::session::event::SessionEvent;
+use bitgocho::session::status::TorrentState;
+use bitgocho::session::{AddParams, Priority, Session, TorrentHandle};
+use bitgocho::wire::metadata::{MetadataMessage, METADATA_PIECE};
+use bitgocho::wire::{ExtensionHandshake, Handshake, Message, HANDSHAKE_LEN};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[allow(dead_code, reason = "this test uses only part of the shared helpers")]
+mod common;
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A multi-file torrent whose info dictionary spans several metadata pieces, seeded by a new
+/// session under `tmp/seed`; returns the seeding session and the metainfo.
+fn seeder(tmp: &Path, announce: Option<&str>) -> (Session, Arc<Metainfo>) {
+    let dir = tmp.join("seed/many");
+    for i in 0..800 {
+        common::write_data(&dir.join(format!("a-rather-long-file-name-number-{i:04}.bin")), 2000 + i * 3, i as u64);
+    }
+    let (_, meta) = common::mktorrent(&dir, &tmp.join("t.torrent"), 15, announce);
+    assert!(meta.info_bytes().len() > 2 * METADATA_PIECE, "the dictionary spans several pieces");
+    let session = common::loopback_session();
+    let handle = session.add_torrent(AddParams::new(meta.clone(), tmp.join("seed"))).unwrap();
+    common::wait_complete(&handle, LIMIT);
+    (session, meta)
+}
+
+/// The events of torrent `id` until `last` matches one (or the time limit).
+fn events_until(session: &Session, id: u32, last: impl Fn(&SessionEvent) -> bool) -> Vec<SessionEvent> {
+    let start = Instant::now();
+    let mut seen = Vec::new();
+    loop {
+        seen.extend(common::events_of(session, id));
+        if seen.iter().any(&last) {
+            return seen;
+        }
+        assert!(start.elapsed() < LIMIT, "the awaited event did not come: {seen:?}");
+        session.wait_event(Duration::from_millis(100));
+    }
+}
+
+fn position(events: &[SessionEvent], pick: impl Fn(&SessionEvent) -> bool) -> usize {
+    events.iter().position(pick).unwrap_or_else(|| panic!("event missing from {events:?}"))
+}
+
+fn wait_metadata_state(h: &TorrentHandle) {
+    let st = h.status();
+    assert_eq!(st.state, TorrentState::Metadata, "{st:?}");
+}
+
+#[test]
+fn a_magnet_link_downloads_from_our_seeder_named_in_the_link() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (seed, meta) = seeder(tmp.path(), None);
+    let hash = meta.info_hash_v1().unwrap();
+    let link = format!("magnet:?xt=urn:btih:{}&dn=many&x.pe={}", hex(&hash), common::session_addr(&seed));
+    let leech = common::loopback_session();
+    let h = leech.add_torrent(AddParams::magnet(MagnetLink::parse(&link).unwrap(), tmp.path().join("got"))).unwrap();
+    assert_eq!(h.info_hash(), hash);
+    let st = common::wait_complete(&h, LIMIT);
+    assert_eq!((st.name.as_str(), st.total_size), ("many", meta.total_length()));
+    common::assert_same_files(&meta, &tmp.path().join("seed"), &tmp.path().join("got"));
+    let events = events_until(&leech, h.id(), |e| matches!(e, SessionEvent::Finished { .. }));
+    let added = position(&events, |e| matches!(e, SessionEvent::Added { .. }));
+    let metadata = position(&events, |e| matches!(e, SessionEvent::MetadataReceived { .. }));
+    let finished = position(&events, |e| matches!(e, SessionEvent::Finished { .. }));
+    assert!(added < metadata && metadata < finished, "{events:?}");
+}
+
+#[test]
+fn a_magnet_link_waits_for_peers_and_keeps_the_commands_that_need_the_metadata() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (seed, meta) = seeder(tmp.path(), None);
+    let hash = meta.info_hash_v1().unwrap();
+    let leech = common::loopback_session();
+    let link = MagnetLink::parse(&format!("magnet:?xt=urn:btih:{}", hex(&hash))).unwrap();
+    let h = leech.add_torrent(AddParams::magnet(link, tmp.path().join("got"))).unwrap();
+    // No peer yet: the torrent waits for its metadata, named by its info-hash.
+    std::thread::sleep(Duration::from_millis(300));
+    wait_metadata_state(&h);
+    let st = h.status();
+    assert_eq!((st.name, st.peers, st.pieces_total), (hex(&hash), 0, 0));
+    // Skip every file but the first: applied once the metadata is in.
+    let mut prios = vec![Priority::Skip; meta.files().len()];
+    prios[0] = Priority::Normal;
+    h.set_file_priorities(prios).unwrap();
+    h.connect_peer(common::session_addr(&seed)).unwrap();
+    let events = events_until(&leech, h.id(), |e| matches!(e, SessionEvent::Finished { .. }));
+    position(&events, |e| matches!(e, SessionEvent::MetadataReceived { .. }));
+    let first = meta.file_path(0).unwrap();
+    let got = std::fs::read(tmp.path().join("got").join(&first)).unwrap();
+    assert_eq!(got, std::fs::read(tmp.path().join("seed").join(&first)).unwrap());
+    let st = h.status();
+    assert!(st.have_bytes < meta.total_length() / 2, "skipped files were downloaded: {} bytes", st.have_bytes);
+}
+
+#[test]
+fn a_magnet_link_finds_its_seeder_through_the_tracker_in_the_link() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tracker = common::bttrack::Bttrack::start(&tmp.path().join("dstate"));
+    let (_seed, meta) = seeder(tmp.path(), Some(&tracker.url()));
+    let hash = meta.info_hash_v1().unwrap();
+    common::wait_for("the seeder's announce", LIMIT, || tracker.registered(&hash) >= 1);
+    let url: String = tracker.url().bytes().map(|b| format!("%{b:02X}")).collect();
+    let link = MagnetLink::parse(&format!("magnet:?xt=urn:btih:{}&tr={url}", hex(&hash))).unwrap();
+    let leech = common::loopback_session();
+    let h = leech.add_torrent(AddParams::magnet(link, tmp.path().join("got"))).unwrap();
+    common::wait_complete(&h, LIMIT);
+    common::assert_same_files(&meta, &tmp.path().join("seed"), &tmp.path().join("got"));
+    assert_eq!(tracker.registered(&hash), 2, "the magnet torrent announced itself");
+}
+
+/// A peer that offers metadata of the right size and serves `info` with one byte flipped, to
+/// each connection in turn (the first may be an encrypted attempt it does not understand).
+fn lying_peer(info: Vec<u8>, hash: [u8; 20]) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut bad = info;
+    bad[10] ^= 1;
+    std::thread::spawn(move || {
+        for sock in listener.incoming().take(8) {
+            lie(sock.unwrap(), &bad, hash);
+        }
+    });
+    addr
+}
+
+/// Serves `bad` as the info dictionary of `hash` on `sock` until it closes.
+fn lie(mut sock: TcpStream, bad: &[u8], hash: [u8; 20]) {
+    sock.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut theirs = [0u8; HANDSHAKE_LEN];
+    // An encrypted attempt is hung up on, as a plaintext-only client does.
+    if sock.read_exact(&mut theirs).is_err() || !theirs.starts_with(b"\x13BitTorrent protocol") {
+        return;
+    }
+    let mut hs = ExtensionHandshake::default();
+    hs.extensions.insert("ut_metadata".into(), 3);
+    hs.metadata_size = Some(bad.len() as u64);
+    let mut out = Handshake::new(hash, *b"-XX0001-liar-liar-00").encode().to_vec();
+    Message::Extended { id: 0, payload: &hs.encode() }.encode(&mut out);
+    if sock.write_all(&out).is_err() {
+        return;
+    }
+    let (mut their_id, mut buf, mut chunk) = (None, Vec::new(), [0u8; 65536]);
+    loop {
+        while let Ok(Some((msg, used))) = Message::decode(&buf, 1 << 20) {
+            let mut reply = Vec::new();
+            match msg {
+                Message::Extended { id: 0, payload } => {
+                    their_id = ExtensionHandshake::decode(payload).unwrap().extensions.get("ut_metadata").copied();
+                }
+                Message::Extended { id: 3, payload } => {
+                    if let (Some(id), Ok(MetadataMessage::Request { piece })) =
+                        (their_id, MetadataMessage::decode(payload))
+                    {
+                        let answer = bitgocho::wire::metadata::answer(bad, piece).encode();
+                        Message::Extended { id, payload: &answer }.encode(&mut reply);
+                    }
+                }
+                _ => {}
+            }
+            buf.drain(..used);
+            if !reply.is_empty() && sock.write_all(&reply).is_err() {
+                return;
+            }
+        }
+        match sock.read(&mut chunk) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+}
+
+#[test]
+fn a_peer_sending_a_wrong_info_dictionary_is_banned_and_the_fetch_goes_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (seed, meta) = seeder(tmp.path(), None);
+    let hash = meta.info_hash_v1().unwrap();
+    let liar = lying_peer(meta.info_bytes().to_vec(), hash);
+    let leech = common::loopback_session();
+    let link = MagnetLink::parse(&format!("magnet:?xt=urn:btih:{}&x.pe={liar}", hex(&hash))).unwrap();
+    let h = leech.add_torrent(AddParams::magnet(link, tmp.path().join("got"))).unwrap();
+    let events = events_until(&leech, h.id(), |e| matches!(e, SessionEvent::PeerBanned { .. }));
+    assert!(events.contains(&SessionEvent::PeerBanned { torrent: h.id(), addr: liar }), "{events:?}");
+    wait_metadata_state(&h);
+    h.connect_peer(common::session_addr(&seed)).unwrap();
+    common::wait_complete(&h, LIMIT);
+    common::assert_same_files(&meta, &tmp.path().join("seed"), &tmp.path().join("got"));
+}
+
+#[test]
+fn a_magnet_torrent_is_removed_while_it_fetches() {
+    let tmp = tempfile::tempdir().unwrap();
+    let leech = common::loopback_session();
+    let link = MagnetLink::parse(&format!("magnet:?xt=urn:btih:{}&dn=x", "ab".repeat(20))).unwrap();
+    let h = leech.add_torrent(AddParams::magnet(link.clone(), tmp.path())).unwrap();
+    let again = leech.add_torrent(AddParams::magnet(link.clone(), tmp.path()));
+    assert!(again.is_err(), "the same link twice is refused");
+    h.pause().unwrap();
+    common::wait_status(&h, "paused", LIMIT, |s| s.state == TorrentState::Paused);
+    leech.remove_torrent(&h, false).unwrap();
+    assert!(!h.is_valid());
+    assert!(leech.find_torrent(&link.info_hash).is_none());
+    let events = events_until(&leech, h.id(), |e| matches!(e, SessionEvent::Removed { .. }));
+    assert!(events.contains(&SessionEvent::Removed { torrent: h.id() }), "{events:?}");
+}
