@@ -288,6 +288,32 @@ fn downloads_multi_file_from_libtorrent_into_a_non_empty_directory() {
 }
 
 #[test]
+fn downloads_from_a_magnet_link_served_by_libtorrent() {
+    let dir = tempfile::tempdir().unwrap();
+    let (torrent, data) = single_file(dir.path(), None);
+    let (_seed, port) = libtorrent_seed(&torrent, &dir.path().join("seed"));
+    let hash = bitgocho::metainfo::Metainfo::from_file(&torrent).unwrap().info_hash_v1().unwrap();
+    let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    // Without --saveas the data goes to <cwd>/<name>, the name known from the metadata.
+    let link = format!("magnet:?xt=urn:btih:{hex}&dn=from+link&x.pe=127.0.0.1:{port}");
+    let mut h = Headless::start(&out, &[&link]);
+    let block = h.wait_for("Download Succeeded!", TRANSFER);
+    assert_eq!(block["saving:"], "payload.bin (1.4 MB)");
+    assert_eq!(block["download to:"], out.join("payload.bin").display().to_string());
+    assert_eq!(std::fs::read(out.join("payload.bin")).unwrap(), data);
+    let (status, _) = h.stop(libc::SIGINT);
+    assert!(status.success(), "exit after SIGINT: {status:?}");
+    // --saveas names the file; --url takes the link too.
+    let mut h = Headless::start(&out, &["--saveas", "other.bin", "--url", &link]);
+    h.wait_for("Download Succeeded!", TRANSFER);
+    assert_eq!(std::fs::read(out.join("other.bin")).unwrap(), data);
+    let (status, _) = h.stop(libc::SIGTERM);
+    assert!(status.success(), "exit after SIGTERM: {status:?}");
+}
+
+#[test]
 fn priority_skips_a_file() {
     let dir = tempfile::tempdir().unwrap();
     let content = dir.path().join("seed/set");
@@ -485,6 +511,13 @@ fn bad_options_and_inputs_exit_non_zero_naming_the_problem() {
     let (code, err) = run_to_end(d, &["--saveas", "/proc/no/such/dir/x.bin", t]);
     assert_eq!(code, Some(1));
     assert!(err.contains("couldn't create directory /proc/no/such/dir"), "{err}");
+    let (code, err) = run_to_end(d, &["magnet:?xt=urn:btih:1234"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("info-hash `1234` is neither 40 hex digits"), "{err}");
+    let link = format!("magnet:?xt=urn:btih:{}", "ab".repeat(20));
+    let (code, err) = run_to_end(d, &["--priority", "0", &link]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("--priority needs the torrent's file list"), "{err}");
     let (code, err) = run_to_end(d, &["a.torrent", "b.torrent"]);
     assert_eq!(code, Some(2));
     assert!(err.contains("Too many args - 1 max."), "{err}");

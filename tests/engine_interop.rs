@@ -6,6 +6,7 @@
 #[allow(dead_code)]
 mod common;
 
+use bitgocho::metainfo::magnet::MagnetLink;
 use bitgocho::session::AddParams;
 use common::aria2::Aria2;
 use common::bttrack::Bttrack;
@@ -193,6 +194,27 @@ fn libtorrent_fetches_the_torrent_from_us_by_magnet_link() {
     let mut lt = LtPeer::spawn(MAGNET, args);
     lt.expect_line("METADATA", TRANSFER);
     lt.wait_seeding(TRANSFER);
+    common::assert_same_files(&meta, &seed_dir, &down);
+}
+
+/// libtorrent seeds a multi-file torrent; we, given only its magnet link naming libtorrent
+/// (`x.pe`), fetch the info dictionary from it (BEP 9), then the data.
+#[test]
+fn we_fetch_the_torrent_from_libtorrent_by_magnet_link() {
+    let tmp = tempfile::tempdir().unwrap();
+    let target = multi_file(tmp.path());
+    let (torrent, meta) = common::mktorrent(&target, &tmp.path().join("t.torrent"), 16, None);
+    let seed_dir = tmp.path().join("seed");
+    let mut lt = LtPeer::start(&torrent, &seed_dir, &[], LIFE);
+    lt.wait_seeding(TRANSFER);
+
+    let hex: String = meta.info_hash_v1().unwrap().iter().map(|b| format!("{b:02x}")).collect();
+    let link = MagnetLink::parse(&format!("magnet:?xt=urn:btih:{hex}&x.pe={}", lt.addr())).unwrap();
+    let session = common::loopback_session();
+    let down = tmp.path().join("down");
+    let handle = session.add_torrent(AddParams::magnet(link, &down)).expect("add magnet link");
+    let status = common::wait_complete(&handle, TRANSFER);
+    assert_eq!((status.name.as_str(), status.have_bytes), ("tree", meta.total_length()));
     common::assert_same_files(&meta, &seed_dir, &down);
 }
 

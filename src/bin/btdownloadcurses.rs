@@ -126,7 +126,7 @@ impl<'a> Ui<'a> {
 
     fn model(&mut self, status: &TorrentStatus, stopping: bool) -> DownloadModel {
         let now = Instant::now();
-        let to = self.run.target.download_to.display().to_string();
+        let to = self.run.target.shown(&status.name).display().to_string();
         let swarm = self.swarm.update(now, status);
         let spew = self.cfg.spew.then(|| SpewModel {
             peers: self.speeds.update(now, status),

@@ -84,7 +84,7 @@ impl<'a> Monitor<'a> {
 
     fn show(&mut self, torrent: &TorrentHandle, stopping: bool) {
         let status = torrent.status();
-        let to = self.target.download_to.display().to_string();
+        let to = self.target.shown(&status.name).display().to_string();
         let swarm = self.swarm.update(Instant::now(), &status);
         let figures = StatusFigures::from_status(&status, &to, swarm, stopping);
         let text = status_block::render(&self.errors.messages(), &figures);

@@ -8,7 +8,7 @@ use super::{options, Exit};
 use crate::metainfo::Metainfo;
 use crate::session::event::SessionEvent;
 use crate::session::event_queue::Popped;
-use crate::session::{Session, TorrentHandle};
+use crate::session::{Session, TorrentHandle, TorrentSource};
 use std::collections::VecDeque;
 use std::path::Path;
 use std::sync::Arc;
@@ -70,19 +70,30 @@ pub fn load(path: &Path) -> Result<Metainfo, Exit> {
 }
 
 impl Download {
-    /// Loads the torrent, prepares its save location, starts a session and adds the torrent.
+    /// Loads the torrent (or takes the magnet link), prepares its save location, starts a
+    /// session and adds the torrent.
     pub fn start(cfg: &HeadlessConfig) -> Result<Download, Exit> {
-        let Source::File(path) = &cfg.source;
-        let meta = load(path)?;
-        let priorities = headless::file_priorities(&cfg.priority, &meta).map_err(|e| Exit::Usage(e.to_string()))?;
         let cwd = std::env::current_dir().map_err(|e| failure(format!("cannot read the current directory: {e}")))?;
-        let target =
-            SaveTarget::prepare(&meta, saveas::choose_path(&meta, cfg.saveas.as_deref(), &cwd)).map_err(failure)?;
+        let (target, params) = match &cfg.source {
+            Source::File(path) => {
+                let meta = load(path)?;
+                let priorities =
+                    headless::file_priorities(&cfg.priority, &meta).map_err(|e| Exit::Usage(e.to_string()))?;
+                let chosen = saveas::choose_path(&meta, cfg.saveas.as_deref(), &cwd);
+                let target = SaveTarget::prepare(&meta, chosen).map_err(failure)?;
+                let mut params = cfg.add_params(Arc::new(meta), &target);
+                params.file_priorities = priorities;
+                (target, params)
+            }
+            Source::Magnet(link) => {
+                let target = SaveTarget::for_magnet(cfg.saveas.as_deref(), &cwd).map_err(failure)?;
+                let params = cfg.source_params(TorrentSource::Magnet(link.clone()), &target);
+                (target, params)
+            }
+        };
         let mut settings = cfg.session_settings();
         settings.resume_dir = if cfg.fast_resume { headless::resume_dir() } else { None };
         let session = Session::new(settings).map_err(|e| failure(format!("Couldn't listen - {e}")))?;
-        let mut params = cfg.add_params(Arc::new(meta), &target);
-        params.file_priorities = priorities;
         let torrent = session.add_torrent(params).map_err(|e| failure(format!("got bad file info - {e}")))?;
         Ok(Download { session, torrent, target })
     }
@@ -145,16 +156,18 @@ pub enum Notice {
 /// The notice for one event.
 pub fn notice(event: &SessionEvent) -> Notice {
     match event {
-        SessionEvent::TrackerError { message, .. } | SessionEvent::StorageError { message, .. } => {
-            Notice::Error(message.clone())
-        }
+        SessionEvent::TrackerError { message, .. }
+        | SessionEvent::StorageError { message, .. }
+        | SessionEvent::MetadataFailed { message, .. } => Notice::Error(message.clone()),
         SessionEvent::TrackerReply { warning: Some(w), .. } => Notice::Error(format!("warning from tracker - {w}")),
         SessionEvent::HashFailed { piece, .. } => {
             Notice::Error(format!("piece {piece} failed hash check, re-downloading it"))
         }
         SessionEvent::Listening { error: Some(e), .. } => Notice::Error(format!("Couldn't listen - {e}")),
         SessionEvent::WebSeedError { url, message, .. } => Notice::Error(format!("http seed {url} - {message}")),
-        SessionEvent::Checked { .. } | SessionEvent::Finished { .. } => Notice::Milestone,
+        SessionEvent::Checked { .. } | SessionEvent::Finished { .. } | SessionEvent::MetadataReceived { .. } => {
+            Notice::Milestone
+        }
         _ => Notice::Nothing,
     }
 }

@@ -5,9 +5,10 @@
 
 use super::options::{Opt, Parsed};
 use super::saveas::SaveTarget;
+use crate::metainfo::magnet::{MagnetError, MagnetLink};
 use crate::metainfo::Metainfo;
 use crate::session::handle::DEFAULT_STATUS_INTERVAL;
-use crate::session::{AddParams, Priority, SessionSettings};
+use crate::session::{AddParams, Priority, SessionSettings, TorrentSource};
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -141,6 +142,12 @@ pub enum HeadlessError {
     /// `--priority` is malformed.
     #[error("--priority: {0}")]
     BadPriority(String),
+    /// The magnet link given is malformed.
+    #[error("{0}")]
+    BadMagnet(#[from] MagnetError),
+    /// `--priority` with a magnet link, whose file list is not known before the download.
+    #[error("--priority needs the torrent's file list, which a magnet link does not carry")]
+    PriorityWithMagnet,
 }
 
 /// Where the metainfo comes from.
@@ -148,6 +155,8 @@ pub enum HeadlessError {
 pub enum Source {
     /// A local .torrent file.
     File(PathBuf),
+    /// A magnet link: the metadata is fetched from peers first.
+    Magnet(MagnetLink),
 }
 
 /// The checked options of one downloader run.
@@ -223,14 +232,21 @@ fn resolve_peer(text: &str) -> Result<SocketAddr, HeadlessError> {
     addrs.next().ok_or_else(|| bad("no address".into()))
 }
 
+/// True for a `magnet:` link (the scheme in any case).
+fn is_magnet(text: &str) -> bool {
+    text.get(..7).is_some_and(|s| s.eq_ignore_ascii_case("magnet:"))
+}
+
 fn source(p: &Parsed) -> Result<Source, HeadlessError> {
     let (file, url) = (p.str("responsefile"), p.str("url"));
     let from_option = !file.is_empty() || !url.is_empty();
     match (p.positional.first(), from_option) {
         (Some(_), true) => Err(HeadlessError::BothSources),
         (None, false) => Err(HeadlessError::NoSource),
+        (None, true) if is_magnet(url) => Ok(Source::Magnet(MagnetLink::parse(url)?)),
         (None, true) if !url.is_empty() => Err(HeadlessError::UrlUnsupported(url.to_string())),
         (None, true) => Ok(Source::File(PathBuf::from(file))),
+        (Some(arg), false) if is_magnet(arg) => Ok(Source::Magnet(MagnetLink::parse(arg)?)),
         (Some(arg), false) => {
             let is_url = arg.starts_with("http://") || arg.starts_with("https://");
             if is_url && !std::path::Path::new(arg).exists() {
@@ -262,8 +278,12 @@ impl HeadlessConfig {
             .map(|s| s.parse::<IpAddr>().map_err(|_| HeadlessError::BadBind(s.to_string())))
             .collect::<Result<Vec<_>, _>>()?;
         let ip = Some(p.str("ip").trim().to_string()).filter(|s| !s.is_empty());
+        let source = source(p)?;
+        if matches!(source, Source::Magnet(_)) && !p.str("priority").trim().is_empty() {
+            return Err(HeadlessError::PriorityWithMagnet);
+        }
         Ok(HeadlessConfig {
-            source: source(p)?,
+            source,
             saveas: Some(PathBuf::from(p.str("saveas"))).filter(|s| !s.as_os_str().is_empty()),
             max_upload_rate: if up < 0 { None } else { Some(up as u64 * 1000) },
             max_download_rate: down as u64 * 1000,
@@ -320,9 +340,16 @@ impl HeadlessConfig {
     /// file already there at full length.
     pub fn add_params(&self, meta: Arc<Metainfo>, target: &SaveTarget) -> AddParams {
         let trust = !self.check_hashes && target.data_present(&meta);
-        let mut params = AddParams::new(meta, &target.engine_dir);
-        params.peers = self.peers.clone();
+        let mut params = self.source_params(TorrentSource::Metainfo(meta), target);
         params.check_hashes = !trust;
+        params
+    }
+
+    /// The engine's parameters for the torrent of `source` saved at `target` (existing data is
+    /// always checked): its directory and top-level name, the `--peer` addresses, super-seeding.
+    pub fn source_params(&self, source: TorrentSource, target: &SaveTarget) -> AddParams {
+        let mut params = AddParams::from_source(source, &target.engine_dir);
+        params.peers = self.peers.clone();
         params.top_level_name = target.rename.clone();
         params.super_seed = self.super_seeder;
         params

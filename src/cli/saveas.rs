@@ -52,6 +52,9 @@ pub struct SaveTarget {
     pub engine_dir: PathBuf,
     /// The top-level name to give the engine when it differs from `info.name`.
     pub rename: Option<String>,
+    /// The torrent's name is not known yet (a magnet link without `--saveas`): the data goes
+    /// to `engine_dir/<name>` once the metadata gives the name.
+    pub name_pending: bool,
 }
 
 /// The top-level names a multi-file torrent creates inside its directory (the component after
@@ -148,7 +151,42 @@ impl SaveTarget {
             probe_writable(&parent)?;
         }
         let rename = (last != name).then_some(last);
-        Ok(SaveTarget { download_to, engine_dir: parent, rename })
+        Ok(SaveTarget { download_to, engine_dir: parent, rename, name_pending: false })
+    }
+
+    /// The save location of a magnet link's torrent, whose name and layout are not known yet:
+    /// `--saveas` (against `cwd`) names its file or directory, else it goes under `cwd` by its
+    /// own name. The directory is created and checked to be writable.
+    pub fn for_magnet(saveas: Option<&Path>, cwd: &Path) -> Result<SaveTarget, SaveError> {
+        let Some(chosen) = saveas.filter(|p| !p.as_os_str().is_empty()).map(|p| cwd.join(p)) else {
+            create_dir(cwd)?;
+            probe_writable(cwd)?;
+            return Ok(SaveTarget {
+                download_to: cwd.to_path_buf(),
+                engine_dir: cwd.to_path_buf(),
+                rename: None,
+                name_pending: true,
+            });
+        };
+        let chosen =
+            std::path::absolute(&chosen).map_err(|source| SaveError::CreateDir { path: chosen.clone(), source })?;
+        let last = chosen.file_name().map(|n| n.to_string_lossy().into_owned());
+        let Some(last) = last.filter(|n| crate::metainfo::sanitize::is_safe_component(n)) else {
+            return Err(SaveError::BadTarget(chosen));
+        };
+        let parent = chosen.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("/"));
+        create_dir(&parent)?;
+        probe_writable(&parent)?;
+        Ok(SaveTarget { download_to: chosen, engine_dir: parent, rename: Some(last), name_pending: false })
+    }
+
+    /// The path shown as `download to:` for a torrent now named `name`.
+    pub fn shown(&self, name: &str) -> PathBuf {
+        if self.name_pending && !name.is_empty() {
+            self.engine_dir.join(name)
+        } else {
+            self.download_to.clone()
+        }
     }
 
     /// True when every real file already exists at full length (see [`data_present`]).
