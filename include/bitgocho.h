@@ -98,6 +98,13 @@
 #define BITGOCHO_STATE_ERROR 4
 
 /**
+ * Added from a magnet link: fetching the info dictionary from peers (`progress` is the
+ * fraction received; the name is the link's `dn` or the info-hash in hex; size, files and
+ * pieces are unknown until it is in).
+ */
+#define BITGOCHO_STATE_METADATA 5
+
+/**
  * Do not download the file.
  */
 #define BITGOCHO_PRIORITY_SKIP 0
@@ -183,6 +190,17 @@
  * retries later, unless it served corrupt data and was dropped.
  */
 #define BITGOCHO_EVENT_WEB_SEED_ERROR 13
+
+/**
+ * A torrent added from a magnet link has its metadata; its files, size and pieces are known.
+ */
+#define BITGOCHO_EVENT_METADATA_RECEIVED 14
+
+/**
+ * A torrent added from a magnet link received metadata that cannot make a torrent
+ * (`message`); it stopped (`BITGOCHO_STATE_ERROR`).
+ */
+#define BITGOCHO_EVENT_METADATA_FAILED 15
 
 /**
  * `bitgocho_peer_addr.family` of an IPv4 address (first 4 bytes of `addr`).
@@ -546,6 +564,20 @@ bitgocho_status bitgocho_add_params_set_metainfo(struct bitgocho_add_params *par
  */
 bitgocho_status bitgocho_add_params_set_torrent_file(struct bitgocho_add_params *params,
                                                      const char *path);
+
+/**
+ * Sets a magnet link (`magnet:?xt=urn:btih:...`) as the torrent to add, instead of a
+ * metainfo: once added, the torrent fetches its info dictionary from the link's peers
+ * (`x.pe`), its trackers (`tr`) and peers added by hand (BEP 9), in state
+ * `BITGOCHO_STATE_METADATA`, then checks, downloads and seeds like any torrent
+ * (`BITGOCHO_EVENT_METADATA_RECEIVED`). Returns `BITGOCHO_E_PARSE` for a malformed link,
+ * `BITGOCHO_E_UNSUPPORTED` for a v2-only link (`urn:btmh` without `urn:btih`).
+ *
+ * # Safety
+ * `params` is NULL or a live handle not used concurrently; `uri` is NULL or NUL-terminated.
+ */
+bitgocho_status bitgocho_add_params_set_magnet(struct bitgocho_add_params *params,
+                                               const char *uri);
 
 /**
  * Sets the directory the torrent's files are saved under (created when missing).

@@ -1,7 +1,8 @@
 /* bitgocho_session, bitgocho_torrent, bitgocho_add_params and bitgocho_event: NULL arguments,
  * free(NULL), settings errors, events (ADDED, CHECKED, FINISHED, REMOVED) seen through poll()
  * on the event fd, the status struct, per-file progress, the pieces bitfield with
- * BUFFER_TOO_SMALL, find by info-hash, duplicates, and TORRENT_GONE after removal.
+ * BUFFER_TOO_SMALL, find by info-hash, duplicates, TORRENT_GONE after removal, and a magnet
+ * link downloaded from a second session.
  * Usage: test_session (works in a fresh directory under $TMPDIR or /tmp) */
 #define _POSIX_C_SOURCE 200809L
 #include <poll.h>
@@ -330,6 +331,72 @@ static void add_check_seed_remove(void) {
     bitgocho_metainfo_free(mi);
 }
 
+/* A second session given only the torrent's magnet link fetches its metadata from the first,
+ * then its data: STATE_METADATA before a peer is known, METADATA_RECEIVED, FINISHED, and the
+ * same bytes on disk. Bad links are refused with PARSE or UNSUPPORTED. */
+static void magnet_link_from_a_seeding_session(void) {
+    const bitgocho_metainfo *mi = make_torrent();
+    bitgocho_session *seeder = new_session();
+    bitgocho_add_params *p = bitgocho_add_params_new();
+    CHECK_OK(bitgocho_add_params_set_metainfo(p, mi));
+    CHECK_OK(bitgocho_add_params_set_save_path(p, dir));
+    const bitgocho_torrent *seed = NULL;
+    CHECK_OK(bitgocho_session_add_torrent(seeder, p, &seed));
+    bitgocho_add_params_free(p);
+    bitgocho_event_free(await_event(seeder, BITGOCHO_EVENT_FINISHED));
+
+    uint8_t hash[20];
+    size_t len = 0;
+    CHECK_OK(bitgocho_metainfo_info_hash_v1(mi, hash, sizeof hash, &len));
+    char link[128] = "magnet:?xt=urn:btih:";
+    for (size_t i = 0; i < 20; i++) snprintf(link + 20 + 2 * i, 3, "%02x", hash[i]);
+    char got[1024];
+    snprintf(got, sizeof got, "%s/got", dir);
+
+    bitgocho_session *s = new_session();
+    p = bitgocho_add_params_new();
+    CHECK_STATUS(bitgocho_add_params_set_magnet(p, "magnet:?xt=urn:btih:xyz"), BITGOCHO_E_PARSE);
+    CHECK(strstr(last_error(), "info-hash") != NULL);
+    CHECK_STATUS(bitgocho_add_params_set_magnet(p, "magnet:?xt=urn:btmh:1220abcd"), BITGOCHO_E_UNSUPPORTED);
+    CHECK_STATUS(bitgocho_add_params_set_magnet(p, NULL), BITGOCHO_E_NULL_ARG);
+    CHECK_OK(bitgocho_add_params_set_magnet(p, link));
+    CHECK_OK(bitgocho_add_params_set_save_path(p, got));
+    const bitgocho_torrent *t = NULL;
+    CHECK_OK(bitgocho_session_add_torrent(s, p, &t));
+    bitgocho_add_params_free(p);
+    bitgocho_torrent_status st = await_state(t, BITGOCHO_STATE_METADATA);
+    CHECK(st.peers == 0);
+    size_t hash_len = 0;
+    uint8_t same[20];
+    CHECK_OK(bitgocho_torrent_info_hash(t, same, sizeof same, &hash_len));
+    CHECK(hash_len == 20 && memcmp(same, hash, 20) == 0);
+
+    char peer[64];
+    snprintf(peer, sizeof peer, "127.0.0.1:%u", (unsigned)bitgocho_session_listen_port(seeder));
+    CHECK_OK(bitgocho_torrent_connect_peer(t, peer));
+    bitgocho_event *ev = await_event(s, BITGOCHO_EVENT_METADATA_RECEIVED);
+    check_event_torrent(ev, t);
+    bitgocho_event_free(ev);
+    bitgocho_event_free(await_event(s, BITGOCHO_EVENT_FINISHED));
+    st = await_state(t, BITGOCHO_STATE_SEEDING);
+    CHECK(st.total_size == FILE_SIZE);
+
+    char copy[1100];
+    snprintf(copy, sizeof copy, "%s/payload.bin", got);
+    FILE *a = fopen(data_path, "rb"), *b = fopen(copy, "rb");
+    CHECK(a != NULL && b != NULL);
+    for (size_t i = 0; i <= FILE_SIZE; i++) CHECK(fgetc(a) == fgetc(b));
+    CHECK(fclose(a) == 0 && fclose(b) == 0);
+
+    bitgocho_torrent_free(t);
+    bitgocho_session_free(s);
+    bitgocho_torrent_free(seed);
+    bitgocho_session_free(seeder);
+    bitgocho_metainfo_free(mi);
+    CHECK(unlink(copy) == 0);
+    CHECK(rmdir(got) == 0);
+}
+
 /* A queue of 2 events overflows on ADDED, CHECKED, FINISHED: the drop is reported first, with
  * its count, and the queued events follow; nothing is lost silently. */
 static void overflow_is_reported(void) {
@@ -428,6 +495,7 @@ int main(void) {
     settings_errors_name_the_key();
     add_check_seed_remove();
     overflow_is_reported();
+    magnet_link_from_a_seeding_session();
     concurrent_readers_and_removal();
     CHECK(unlink(data_path) == 0);
     CHECK(rmdir(dir) == 0);

@@ -209,6 +209,7 @@ SIGNATURES.update({
     "bitgocho_add_params_new": ([], POINTER(bitgocho_add_params)),
     "bitgocho_add_params_set_metainfo": ([POINTER(bitgocho_add_params), POINTER(bitgocho_metainfo)], c_uint32),
     "bitgocho_add_params_set_torrent_file": ([POINTER(bitgocho_add_params), c_char_p], c_uint32),
+    "bitgocho_add_params_set_magnet": ([POINTER(bitgocho_add_params), c_char_p], c_uint32),
     "bitgocho_add_params_set_save_path": ([POINTER(bitgocho_add_params), c_char_p], c_uint32),
     "bitgocho_add_params_set_paused": ([POINTER(bitgocho_add_params), c_bool], c_uint32),
     "bitgocho_add_params_set_name": ([POINTER(bitgocho_add_params), c_char_p], c_uint32),

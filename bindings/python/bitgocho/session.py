@@ -17,11 +17,11 @@ from .metainfo import Metainfo
 
 _lib = _ffi.lib
 
-STATE_CHECKING, STATE_DOWNLOADING, STATE_SEEDING, STATE_PAUSED, STATE_ERROR = 0, 1, 2, 3, 4
+STATE_CHECKING, STATE_DOWNLOADING, STATE_SEEDING, STATE_PAUSED, STATE_ERROR, STATE_METADATA = 0, 1, 2, 3, 4, 5
 PRIORITY_SKIP, PRIORITY_LOW, PRIORITY_NORMAL, PRIORITY_HIGH = 0, 1, 2, 3
 (EVENT_ADDED, EVENT_CHECKED, EVENT_PIECE_FINISHED, EVENT_HASH_FAILED, EVENT_FINISHED, EVENT_TRACKER_REPLY,
  EVENT_TRACKER_ERROR, EVENT_PEER_BANNED, EVENT_STORAGE_ERROR, EVENT_REMOVED, EVENT_LISTENING,
- EVENT_EVENTS_DROPPED, EVENT_WEB_SEED_ERROR) = range(1, 14)
+ EVENT_EVENTS_DROPPED, EVENT_WEB_SEED_ERROR, EVENT_METADATA_RECEIVED, EVENT_METADATA_FAILED) = range(1, 16)
 
 
 class Event:
@@ -156,11 +156,15 @@ class Session(Handle):
         return fd.value
 
     def add_torrent(self, torrent, save_path, paused=False, check_hashes=True, peers=(), priorities=None):
-        """Adds a torrent (a Metainfo or a .torrent path) saved under `save_path`; returns a Torrent."""
+        """Adds a torrent (a Metainfo, a magnet link or a .torrent path) saved under `save_path`;
+        returns a Torrent. A magnet link's torrent fetches its metadata from peers first
+        (STATE_METADATA, then EVENT_METADATA_RECEIVED)."""
         params = _lib.bitgocho_add_params_new()
         try:
             if isinstance(torrent, Metainfo):
                 check(_lib.bitgocho_add_params_set_metainfo(params, torrent.handle))
+            elif isinstance(torrent, str) and torrent[:7].lower() == "magnet:":
+                check(_lib.bitgocho_add_params_set_magnet(params, torrent.encode()))
             else:
                 check(_lib.bitgocho_add_params_set_torrent_file(params, os.fsencode(torrent)))
             check(_lib.bitgocho_add_params_set_save_path(params, os.fsencode(save_path)))

@@ -9,7 +9,8 @@ import unittest
 
 from bitgocho import Error, InvalidArgument, Metainfo, MetainfoEditor
 from bitgocho.errors import E_TORRENT_GONE
-from bitgocho.session import EVENT_ADDED, EVENT_CHECKED, EVENT_FINISHED, EVENT_REMOVED, STATE_SEEDING, Session
+from bitgocho.session import (EVENT_ADDED, EVENT_CHECKED, EVENT_FINISHED, EVENT_METADATA_RECEIVED, EVENT_REMOVED,
+                              STATE_METADATA, STATE_SEEDING, Session)
 
 
 def wait_for(session, kind, seconds=20):
@@ -85,6 +86,26 @@ class SessionTest(unittest.TestCase):
             with self.assertRaises(Error) as ctx:
                 leech.status()
             self.assertEqual(ctx.exception.status, E_TORRENT_GONE)
+
+    def test_magnet_link(self):
+        with Metainfo.parse(self.torrent_bytes) as mi, \
+                Session(listen_port=0, bind="127.0.0.1", hash_threads=1) as seeder, \
+                Session(listen_port=0, bind="127.0.0.1", hash_threads=1) as leecher:
+            seed = seeder.add_torrent(mi, self.seed_dir)
+            wait_for(seeder, EVENT_FINISHED)
+            link = "magnet:?xt=urn:btih:" + seed.info_hash().hex() + "&dn=payload"
+            leech = leecher.add_torrent(link, self.leech_dir)
+            self.assertEqual(wait_state(leech, STATE_METADATA)["peers"], 0)
+            leech.connect_peer(f"127.0.0.1:{seeder.listen_port}")
+            wait_for(leecher, EVENT_METADATA_RECEIVED)
+            wait_for(leecher, EVENT_FINISHED)
+            wait_state(leech, STATE_SEEDING)
+            self.assertEqual(leech.file_progress(), [len(d) for d in self.files.values()])
+            for name, data in self.files.items():
+                with open(os.path.join(self.leech_dir, "payload", name), "rb") as f:
+                    self.assertEqual(f.read(), data)
+            with self.assertRaises(Error):
+                leecher.add_torrent("magnet:?xt=urn:btih:nothex", self.leech_dir)
 
     def test_unknown_settings_are_named(self):
         with self.assertRaises(InvalidArgument) as ctx:
