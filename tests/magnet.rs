@@ -205,6 +205,23 @@ fn a_peer_sending_a_wrong_info_dictionary_is_banned_and_the_fetch_goes_on() {
 }
 
 #[test]
+fn a_liar_among_honest_peers_does_not_stop_the_fetch() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (seed, meta) = seeder(tmp.path(), None);
+    let hash = meta.info_hash_v1().unwrap();
+    let liar = lying_peer(meta.info_bytes().to_vec(), hash);
+    let honest = common::session_addr(&seed);
+    let leech = common::loopback_session();
+    let text = format!("magnet:?xt=urn:btih:{}&x.pe={liar}&x.pe={honest}", hex(&hash));
+    let h = leech.add_torrent(AddParams::magnet(MagnetLink::parse(&text).unwrap(), tmp.path().join("got"))).unwrap();
+    common::wait_complete(&h, LIMIT);
+    common::assert_same_files(&meta, &tmp.path().join("seed"), &tmp.path().join("got"));
+    let events = common::events_of(&leech, h.id());
+    let banned: Vec<&SessionEvent> = events.iter().filter(|e| matches!(e, SessionEvent::PeerBanned { .. })).collect();
+    assert!(banned.iter().all(|e| **e == SessionEvent::PeerBanned { torrent: h.id(), addr: liar }), "{events:?}");
+}
+
+#[test]
 fn a_magnet_torrent_is_removed_while_it_fetches() {
     let tmp = tempfile::tempdir().unwrap();
     let leech = common::loopback_session();

@@ -5,7 +5,7 @@
 
 use super::announcer::Announcer;
 use super::event::SessionEvent;
-use super::metadata_fetch::{Fed, MetadataFetch};
+use super::metadata_fetch::{Fed, FetchError, MetadataFetch, MAX_METADATA_SIZE};
 use super::peer::{PeerConn, PeerError};
 use super::status::{StatusCell, TorrentState, TorrentStatus};
 use super::swarm::Swarm;
@@ -81,6 +81,8 @@ pub struct MagnetTorrent {
     pub events: Vec<SessionEvent>,
     /// When each connection may be asked again after a reject.
     backoff: HashMap<PeerKey, Instant>,
+    /// The dictionary size each connection gave in its extension handshake.
+    claims: HashMap<PeerKey, u64>,
     save_path: String,
     build: Option<BuildTorrent>,
 }
@@ -139,6 +141,7 @@ impl MagnetTorrent {
             error: None,
             events: Vec::new(),
             backoff: HashMap::new(),
+            claims: HashMap::new(),
             save_path: add.save_path,
             build: Some(add.build),
             link: add.link,
@@ -207,7 +210,10 @@ impl MagnetTorrent {
                     return Err(PeerError::Unwanted("peer does not serve metadata (no ut_metadata)".into()));
                 }
                 if let Some(size) = hs.metadata_size {
-                    self.fetch.learn_size(size).map_err(|e| PeerError::Protocol(e.to_string()))?;
+                    if size == 0 || size > MAX_METADATA_SIZE {
+                        return Err(PeerError::Protocol(FetchError::BadSize(size).to_string()));
+                    }
+                    self.claims.insert(key, size);
                 }
                 self.request_more(key, conn, now);
             }
@@ -241,25 +247,35 @@ impl MagnetTorrent {
             }
             MetadataMessage::Data { piece, total_size, data } => {
                 self.status_dirty = true;
-                match self
-                    .fetch
-                    .on_data(key, piece, total_size, data)
-                    .map_err(|e| PeerError::Protocol(e.to_string()))?
-                {
-                    Fed::More => self.request_more(key, conn, now),
-                    Fed::Done(info) => self.done = Some(info),
-                    Fed::HashFailed(senders) => self.to_close.extend(senders),
+                match self.fetch.on_data(key, piece, total_size, data) {
+                    Ok(Fed::More) => self.request_more(key, conn, now),
+                    Ok(Fed::Done(info)) => self.done = Some(info),
+                    Ok(Fed::HashFailed(liar)) => self.to_close.extend(liar),
+                    // Another size than the one being fetched: not this attempt's piece.
+                    Err(FetchError::SizeMismatch { .. }) => {}
+                    Err(e) => return Err(PeerError::Protocol(e.to_string())),
                 }
             }
         }
         Ok(())
     }
 
-    /// Asks `conn` for the pieces it may be asked for now.
+    /// Asks `conn` for the pieces it may be asked for now: none while it backs off after a
+    /// reject, or when the size it gave is not the one being fetched (a peer that gave none is
+    /// asked once another did).
     pub fn request_more(&mut self, key: PeerKey, conn: &mut PeerConn, now: Instant) {
         let Some(their) = conn.ut_metadata else { return };
         if self.done.is_some() || self.backoff.get(&key).is_some_and(|until| now < *until) {
             return;
+        }
+        match (self.fetch.size(), self.claims.get(&key)) {
+            (None, Some(&claim)) => {
+                if self.fetch.learn_size(claim).is_err() {
+                    return;
+                }
+            }
+            (Some(size), Some(&claim)) if size != claim => return,
+            _ => {}
         }
         while let Some(piece) = self.fetch.next_request(key, now) {
             conn.send(&Message::Extended { id: their, payload: &MetadataMessage::Request { piece }.encode() }, now);
@@ -275,6 +291,7 @@ impl MagnetTorrent {
     pub fn on_disconnect(&mut self, key: PeerKey) {
         self.peers.remove(&key);
         self.backoff.remove(&key);
+        self.claims.remove(&key);
         self.fetch.peer_gone(key);
         self.status_dirty = true;
     }

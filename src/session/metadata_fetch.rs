@@ -1,6 +1,8 @@
 //! Fetching a torrent's info dictionary from peers (BEP 9 `ut_metadata`), for a torrent added
 //! from a magnet link: which 16 KiB piece to ask which peer for, the pieces assembled, and the
-//! whole checked against the info-hash. Sans-I/O: the reactor moves the messages.
+//! whole checked against the info-hash. Pieces come from several peers at once; once a
+//! dictionary assembled from several peers fails the check, each attempt takes every piece from
+//! one peer, so the next failure names the liar. Sans-I/O: the reactor moves the messages.
 
 use super::PeerKey;
 use crate::wire::metadata::METADATA_PIECE;
@@ -30,9 +32,9 @@ pub enum Fed {
     More,
     /// Every piece is in and the dictionary's SHA-1 is the info-hash: its bytes.
     Done(Vec<u8>),
-    /// Every piece is in but the SHA-1 is wrong: the peers that sent pieces (the fetch starts
-    /// over without them).
-    HashFailed(Vec<PeerKey>),
+    /// Every piece is in but the SHA-1 is wrong; the fetch starts over. Holds the peer that
+    /// sent every piece (to ban), or nothing when several did (the liar is not known yet).
+    HashFailed(Option<PeerKey>),
 }
 
 /// Why a peer's metadata message was refused; the connection is closed.
@@ -61,12 +63,15 @@ pub struct MetadataFetch {
     size: Option<u64>,
     buf: Vec<u8>,
     slots: Vec<Slot>,
+    /// After a failure of pieces from several peers: the one peer this attempt takes every
+    /// piece from (`Some(None)` until one is asked).
+    single: Option<Option<PeerKey>>,
 }
 
 impl MetadataFetch {
     /// Starts fetching the info dictionary whose SHA-1 is `info_hash`.
     pub fn new(info_hash: [u8; 20]) -> MetadataFetch {
-        MetadataFetch { info_hash, size: None, buf: Vec::new(), slots: Vec::new() }
+        MetadataFetch { info_hash, size: None, buf: Vec::new(), slots: Vec::new(), single: None }
     }
 
     /// Takes the size a peer gave (`metadata_size` or `total_size`); the first valid one is
@@ -90,6 +95,9 @@ impl MetadataFetch {
     /// The next piece to ask `peer` for, marked as asked; none when the size is unknown, the
     /// peer has enough outstanding, or every piece is in or recently asked of someone.
     pub fn next_request(&mut self, peer: PeerKey, now: Instant) -> Option<u32> {
+        if !self.may_ask(peer, now) {
+            return None;
+        }
         let outstanding =
             self.slots.iter().filter(|s| matches!(s, Slot::Requested { peer: p, .. } if *p == peer)).count();
         if outstanding >= PER_PEER {
@@ -105,8 +113,37 @@ impl MetadataFetch {
         Some(i as u32)
     }
 
+    /// In one-peer mode, whether `peer` may be asked: it is the attempt's peer, or becomes it
+    /// (when there is none, or the one there was left a request unanswered too long; the
+    /// attempt then starts over).
+    fn may_ask(&mut self, peer: PeerKey, now: Instant) -> bool {
+        let Some(owner) = self.single else { return true };
+        let stalled = self
+            .slots
+            .iter()
+            .any(|s| matches!(*s, Slot::Requested { at, .. } if now.duration_since(at) > REQUEST_TIMEOUT));
+        match owner {
+            Some(o) if o == peer => true,
+            Some(_) if !stalled => false,
+            _ => {
+                self.restart_attempt();
+                self.single = Some(Some(peer));
+                true
+            }
+        }
+    }
+
+    /// Drops the pieces of the current attempt (the size is kept).
+    fn restart_attempt(&mut self) {
+        self.slots.iter_mut().for_each(|s| *s = Slot::Missing);
+        self.single = self.single.map(|_| None);
+    }
+
     /// Takes piece `piece` of a dictionary of `total_size` bytes from `peer`.
     pub fn on_data(&mut self, peer: PeerKey, piece: u32, total_size: u64, data: &[u8]) -> Result<Fed, FetchError> {
+        if self.single.is_some_and(|owner| owner != Some(peer)) {
+            return Ok(Fed::More);
+        }
         self.learn_size(total_size)?;
         let start = piece as usize * METADATA_PIECE;
         let want = self.buf.len().saturating_sub(start).min(METADATA_PIECE);
@@ -128,8 +165,9 @@ impl MetadataFetch {
             self.slots.iter().filter_map(|s| if let Slot::Have { peer } = s { Some(*peer) } else { None }).collect();
         senders.sort_by_key(|k| k.0);
         senders.dedup();
-        *self = MetadataFetch::new(self.info_hash);
-        Ok(Fed::HashFailed(senders))
+        // The size is learnt again too, so a liar's size does not stick.
+        *self = MetadataFetch { single: Some(None), ..MetadataFetch::new(self.info_hash) };
+        Ok(Fed::HashFailed(if let [one] = senders[..] { Some(one) } else { None }))
     }
 
     /// `peer` refused piece `piece`: it may be asked of others.
@@ -141,13 +179,22 @@ impl MetadataFetch {
         }
     }
 
-    /// `peer` left: its outstanding pieces may be asked of others.
+    /// `peer` left: its outstanding pieces may be asked of others (in one-peer mode, the
+    /// attempt starts over if it was the attempt's peer).
     pub fn peer_gone(&mut self, peer: PeerKey) {
+        if self.single == Some(Some(peer)) {
+            return self.restart_attempt();
+        }
         for s in &mut self.slots {
             if matches!(*s, Slot::Requested { peer: p, .. } if p == peer) {
                 *s = Slot::Missing;
             }
         }
+    }
+
+    /// The dictionary's size, once a peer gave one.
+    pub fn size(&self) -> Option<u64> {
+        self.size
     }
 
     /// Fraction of the dictionary received, 0..=1 (0 while the size is unknown).
@@ -195,16 +242,39 @@ mod tests {
     }
 
     #[test]
-    fn a_wrong_dictionary_names_its_senders_and_starts_over() {
-        let (mut bytes, hash) = info(20_000);
-        bytes[5] ^= 1;
-        let (a, b) = (PeerKey(3), PeerKey(4));
+    fn after_a_mixed_failure_each_attempt_takes_one_peer_and_names_a_liar() {
+        let (good, hash) = info(20_000);
+        let mut bad = good.clone();
+        bad[5] ^= 1;
+        let (liar, honest) = (PeerKey(3), PeerKey(4));
+        let now = Instant::now();
         let mut f = MetadataFetch::new(hash);
-        assert_eq!(f.on_data(a, 0, 20_000, piece(&bytes, 0)).unwrap(), Fed::More);
-        assert_eq!(f.on_data(b, 1, 20_000, piece(&bytes, 1)).unwrap(), Fed::HashFailed(vec![a, b]));
+        assert_eq!(f.on_data(liar, 0, 20_000, piece(&bad, 0)).unwrap(), Fed::More);
+        assert_eq!(f.on_data(honest, 1, 20_000, piece(&good, 1)).unwrap(), Fed::HashFailed(None));
         assert_eq!(f.progress(), 0.0);
         // The size is learnt again, so a liar's size does not stick.
-        f.learn_size(30_000).unwrap();
+        f.learn_size(20_000).unwrap();
+        // One peer per attempt: the liar asks first and gets every piece, the other nothing.
+        assert_eq!((f.next_request(liar, now), f.next_request(liar, now)), (Some(0), Some(1)));
+        assert_eq!(f.next_request(honest, now), None);
+        assert_eq!(f.on_data(honest, 0, 20_000, piece(&good, 0)).unwrap(), Fed::More, "ignored");
+        assert_eq!(f.progress(), 0.0);
+        assert_eq!(f.on_data(liar, 0, 20_000, piece(&bad, 0)).unwrap(), Fed::More);
+        assert_eq!(f.on_data(liar, 1, 20_000, piece(&bad, 1)).unwrap(), Fed::HashFailed(Some(liar)));
+        f.learn_size(20_000).unwrap();
+        // The next attempt goes to the honest peer; if it stalls, another takes over.
+        assert_eq!(f.next_request(honest, now), Some(0));
+        assert_eq!(f.next_request(PeerKey(9), now), None);
+        let later = now + REQUEST_TIMEOUT * 2;
+        assert_eq!(f.next_request(PeerKey(9), later), Some(0));
+        assert_eq!(f.on_data(honest, 0, 20_000, piece(&good, 0)).unwrap(), Fed::More, "no longer its attempt");
+        assert_eq!(f.progress(), 0.0);
+        assert_eq!(f.on_data(PeerKey(9), 0, 20_000, piece(&good, 0)).unwrap(), Fed::More);
+        f.peer_gone(PeerKey(9));
+        assert_eq!(f.progress(), 0.0, "the attempt's peer left: it starts over");
+        assert_eq!((f.next_request(honest, later), f.next_request(honest, later)), (Some(0), Some(1)));
+        f.on_data(honest, 0, 20_000, piece(&good, 0)).unwrap();
+        assert_eq!(f.on_data(honest, 1, 20_000, piece(&good, 1)).unwrap(), Fed::Done(good));
     }
 
     #[test]
