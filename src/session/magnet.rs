@@ -269,11 +269,7 @@ impl MagnetTorrent {
             return;
         }
         match (self.fetch.size(), self.claims.get(&key)) {
-            (None, Some(&claim)) => {
-                if self.fetch.learn_size(claim).is_err() {
-                    return;
-                }
-            }
+            (None, Some(&claim)) if self.fetch.learn_size(claim).is_err() => return,
             (Some(size), Some(&claim)) if size != claim => return,
             _ => {}
         }
