@@ -912,8 +912,7 @@ impl Reactor {
                 }
             }
         }
-        let Some(Some(slot)) = self.peers.get_mut(idx) else { return Ok(()) };
-        let Some(tid) = slot.torrent else { return Ok(()) };
+        let Some(tid) = self.peers.get(idx).and_then(Option::as_ref).and_then(|s| s.torrent) else { return Ok(()) };
         if self.magnets.contains_key(&tid) {
             return self.process_magnet(idx, tid, now);
         }
