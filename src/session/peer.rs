@@ -208,6 +208,26 @@ impl PeerConn {
         self.recv_end - self.recv_start
     }
 
+    /// Hands each complete message in the receive buffer to `on_message`. The peer's handshake,
+    /// when it comes, is recorded (the connection becomes active) and ends the pass, so the
+    /// caller can check it and answer: it is returned with the outcome of the pass.
+    pub fn drain_messages<F>(&mut self, max_len: u32, mut on_message: F) -> (Option<Handshake>, Result<(), PeerError>)
+    where
+        F: FnMut(&mut PeerConn, Message<'_>) -> Result<(), PeerError>,
+    {
+        let mut handshake = None;
+        let result = self.drain_incoming(max_len, |conn, inc| match inc {
+            Incoming::Handshake(h) => {
+                handshake = Some(h);
+                conn.remote = Some(h);
+                conn.phase = Phase::Active;
+                Ok(false)
+            }
+            Incoming::Message(m) => on_message(conn, m).map(|_| true),
+        });
+        (handshake, result)
+    }
+
     /// Hands each complete handshake or message in the receive buffer to `handle`, which may
     /// change this connection (its receive buffer is set aside meanwhile) and returns whether to
     /// go on. Stops at the first error, which means the connection must be closed.

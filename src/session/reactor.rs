@@ -7,7 +7,7 @@ use super::crypto_policy::{CryptoPolicy, Dial};
 use super::event::SessionEvent;
 use super::event_queue::EventQueue;
 use super::magnet::{AddMagnet, MagnetTorrent};
-use super::peer::{CryptoProgress, Incoming, PeerConn, PeerError, Phase};
+use super::peer::{CryptoProgress, PeerConn, PeerError, Phase};
 use super::picker::Priority;
 use super::retiring::{Next, Retiring};
 use super::status::{StatusCell, TorrentState, TorrentStatus};
@@ -924,16 +924,8 @@ impl Reactor {
         if t.is_banned(&slot.conn.addr) {
             return Err(PeerError::Unwanted("banned".into()));
         }
-        let mut handshake = None;
-        let result = slot.conn.drain_incoming(DEFAULT_MAX_MESSAGE_LEN, |conn, inc| match inc {
-            Incoming::Handshake(h) => {
-                handshake = Some(h);
-                conn.remote = Some(h);
-                conn.phase = Phase::Active;
-                Ok(false)
-            }
-            Incoming::Message(m) => t.on_message(key, conn, m, now).map(|_| true),
-        });
+        let (handshake, result) =
+            slot.conn.drain_messages(DEFAULT_MAX_MESSAGE_LEN, |conn, m| t.on_message(key, conn, m, now));
         if let Some(h) = handshake {
             let want = t.info_hash;
             self.check_handshake(idx, tid, &h, want)?;

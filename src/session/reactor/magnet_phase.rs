@@ -8,7 +8,7 @@ use crate::metainfo::Metainfo;
 use crate::session::announcer::Announcer;
 use crate::session::event::SessionEvent;
 use crate::session::magnet::{AddMagnet, MagnetTorrent};
-use crate::session::peer::{Incoming, PeerError, Phase};
+use crate::session::peer::PeerError;
 use crate::session::status::StatusCell;
 use crate::session::swarm::Swarm;
 use crate::session::torrent::{Torrent, TorrentId};
@@ -184,16 +184,8 @@ impl Reactor {
         if m.banned.contains(&slot.conn.addr) {
             return Err(PeerError::Unwanted("sent a bad info dictionary".into()));
         }
-        let mut handshake = None;
-        let result = slot.conn.drain_incoming(DEFAULT_MAX_MESSAGE_LEN, |conn, inc| match inc {
-            Incoming::Handshake(h) => {
-                handshake = Some(h);
-                conn.remote = Some(h);
-                conn.phase = Phase::Active;
-                Ok(false)
-            }
-            Incoming::Message(msg) => m.on_message(key, conn, msg, now).map(|_| true),
-        });
+        let (handshake, result) =
+            slot.conn.drain_messages(DEFAULT_MAX_MESSAGE_LEN, |conn, msg| m.on_message(key, conn, msg, now));
         if let Some(h) = handshake {
             let want = m.info_hash();
             self.check_handshake(idx, tid, &h, want)?;
