@@ -15,7 +15,7 @@ use super::PeerKey;
 use crate::metainfo::magnet::MagnetLink;
 use crate::metainfo::Metainfo;
 use crate::wire::metadata::{MetadataMessage, UT_METADATA};
-use crate::wire::{ExtensionHandshake, Handshake, Message};
+use crate::wire::{ExtensionHandshake, Message};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -159,14 +159,6 @@ impl MagnetTorrent {
     /// True while it runs: not paused, not stopped by an error.
     pub fn is_active(&self) -> bool {
         !self.paused && self.error.is_none()
-    }
-
-    /// Sends our handshake on `conn` if not sent yet.
-    pub fn greet(&self, conn: &mut PeerConn, peer_id: [u8; 20], now: Instant) {
-        if !conn.handshake_sent {
-            conn.send_raw(&Handshake::new(self.info_hash(), peer_id).encode(), now);
-            conn.handshake_sent = true;
-        }
     }
 
     /// Both handshakes are done: says we have nothing and asks for `ut_metadata`. A peer

@@ -208,6 +208,14 @@ impl PeerConn {
         self.recv_end - self.recv_start
     }
 
+    /// Queues our handshake for the torrent `info_hash`, unless it was sent already.
+    pub fn send_handshake(&mut self, info_hash: [u8; 20], peer_id: [u8; 20], now: Instant) {
+        if !self.handshake_sent {
+            self.send_raw(&Handshake::new(info_hash, peer_id).encode(), now);
+            self.handshake_sent = true;
+        }
+    }
+
     /// Hands each complete message in the receive buffer to `on_message`. The peer's handshake,
     /// when it comes, is recorded (the connection becomes active) and ends the pass, so the
     /// caller can check it and answer: it is returned with the outcome of the pass.

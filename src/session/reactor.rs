@@ -731,8 +731,7 @@ impl Reactor {
         let Ok(stream) = TcpStream::connect(addr) else { return false };
         let _ = stream.set_nodelay(true);
         let mut conn = PeerConn::new(addr, true, pieces, now);
-        conn.send_raw(&Handshake::new(info_hash, self.cfg.peer_id).encode(), now);
-        conn.handshake_sent = true;
+        conn.send_handshake(info_hash, self.cfg.peer_id, now);
         let mut retry_plaintext = false;
         if let Dial::Mse { policy, retry_plaintext: retry } = how {
             conn.start_mse(info_hash, policy);

@@ -28,7 +28,7 @@ use crate::storage::store::{Store, StoreFile};
 use crate::storage::{Layout, PieceIndex, BLOCK_SIZE};
 use crate::wire::metadata::UT_METADATA;
 use crate::wire::pex::UT_PEX;
-use crate::wire::{BlockRef as WireBlock, ExtensionHandshake, Handshake, Message};
+use crate::wire::{BlockRef as WireBlock, ExtensionHandshake, Message};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -562,10 +562,7 @@ impl Torrent {
 
     /// Queues our handshake, once.
     pub fn greet(&mut self, conn: &mut PeerConn, peer_id: [u8; 20], now: Instant) {
-        if !conn.handshake_sent {
-            conn.send_raw(&Handshake::new(self.info_hash, peer_id).encode(), now);
-            conn.handshake_sent = true;
-        }
+        conn.send_handshake(self.info_hash, peer_id, now);
     }
 
     /// Called once both handshakes are done.

@@ -192,7 +192,7 @@ impl Reactor {
             let (Some(Some(slot)), Some(m)) = (self.peers.get_mut(idx), self.magnets.get_mut(&tid)) else {
                 return Ok(());
             };
-            m.greet(&mut slot.conn, peer_id, now);
+            slot.conn.send_handshake(m.info_hash(), peer_id, now);
             m.on_connected(key, &mut slot.conn, listen_port, now)?;
             return self.process_magnet(idx, tid, now);
         }
