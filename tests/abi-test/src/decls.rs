@@ -21,6 +21,7 @@ unsafe extern "C" {
         params: *mut bitgocho_add_params,
         path: *const c_char,
     ) -> bitgocho_status;
+    pub fn bitgocho_add_params_set_magnet(params: *mut bitgocho_add_params, uri: *const c_char) -> bitgocho_status;
     pub fn bitgocho_add_params_set_save_path(params: *mut bitgocho_add_params, path: *const c_char) -> bitgocho_status;
     pub fn bitgocho_add_params_set_paused(params: *mut bitgocho_add_params, paused: bool) -> bitgocho_status;
     pub fn bitgocho_add_params_set_name(params: *mut bitgocho_add_params, name: *const c_char) -> bitgocho_status;
