@@ -111,7 +111,7 @@ impl MagnetLink {
 
     /// The name to show before the metadata is in: `dn`, or the info-hash in hex.
     pub fn display_name(&self) -> String {
-        self.name.clone().unwrap_or_else(|| HEXLOWER_PERMISSIVE.encode(&self.info_hash))
+        self.name.clone().unwrap_or_else(|| crate::metainfo::parse::hex(&self.info_hash))
     }
 
     /// A .torrent holding `info` (the info dictionary's bencoded bytes, already checked against

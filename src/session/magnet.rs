@@ -284,15 +284,6 @@ impl MagnetTorrent {
         self.status_dirty = true;
     }
 
-    /// The address to dial `conn`'s peer at again: where we dialled it, or its listening port.
-    pub fn redial_address(conn: &PeerConn) -> Option<SocketAddr> {
-        if conn.outgoing {
-            Some(conn.addr)
-        } else {
-            conn.listen_port.map(|p| SocketAddr::new(conn.addr.ip(), p))
-        }
-    }
-
     /// The torrent's add parameters for metainfo `meta`, with `peers` added (once only).
     pub fn build(&mut self, meta: Arc<Metainfo>, peers: Vec<SocketAddr>) -> Option<AddTorrent> {
         let build = self.build.take()?;

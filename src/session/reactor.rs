@@ -356,16 +356,8 @@ impl Reactor {
             Command::Shutdown => {
                 if self.stopping.is_none() {
                     self.stopping = Some(now);
-                    for t in self.torrents.values_mut() {
-                        if !t.paused && !t.announcer.is_empty() {
-                            t.announcer.stopped(now);
-                        }
-                    }
-                    for m in self.magnets.values_mut() {
-                        if !m.paused && !m.announcer.is_empty() {
-                            m.announcer.stopped(now);
-                        }
-                    }
+                    self.torrents.values_mut().for_each(|t| _ = t.stop_announcing(now));
+                    self.magnets.values_mut().for_each(|m| _ = m.stop_announcing(now));
                     let keys: Vec<usize> = (0..self.peers.len()).collect();
                     for k in keys {
                         self.close_peer(k, "shutting down");
@@ -450,9 +442,8 @@ impl Reactor {
         for k in keys {
             self.close_peer(k.0 as usize, "torrent removed");
         }
-        if !t.announcer.is_empty() && !t.paused {
-            t.announcer.stopped(now);
-            // fire-and-forget stopped announce
+        // fire-and-forget stopped announce
+        if t.stop_announcing(now) {
             if let Some(due) = t.announcer.due(now) {
                 let req = t.announcer.request(&due, self.announce_base(&t));
                 self.start_tracker(id, due, req, now);

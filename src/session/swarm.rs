@@ -43,6 +43,15 @@ pub trait Swarm {
         }
     }
 
+    /// Owes its trackers `stopped` when it has any and is running; true when it does now.
+    fn stop_announcing(&mut self, now: Instant) -> bool {
+        if self.is_paused() || self.announcer().is_empty() {
+            return false;
+        }
+        self.announcer_mut().stopped(now);
+        true
+    }
+
     /// True when a stopping session need not wait for its trackers: it has none, its last
     /// announce is done, or it is paused and owes them nothing.
     fn owes_trackers_nothing(&self) -> bool {

@@ -87,7 +87,7 @@ impl Reactor {
         let mut again = Vec::new();
         for idx in 0..self.peers.len() {
             if let Some(slot) = self.peers[idx].as_ref().filter(|s| s.torrent == Some(id)) {
-                again.extend(MagnetTorrent::redial_address(&slot.conn));
+                again.extend(slot.conn.listen_addr());
                 self.close_peer(idx, why);
             }
         }
@@ -104,8 +104,7 @@ impl Reactor {
         self.by_req2.remove(&crate::wire::mse::req2(&hash));
         self.deferred.remove(&id);
         self.close_connections(id, "torrent removed");
-        if !m.announcer.is_empty() && !m.paused {
-            m.announcer.stopped(now);
+        if m.stop_announcing(now) {
             if let Some(due) = m.announcer.due(now) {
                 let req = m.announcer.request(&due, self.magnet_announce(&m));
                 self.start_tracker(id, due, req, now);
