@@ -539,7 +539,6 @@ impl Drop for HashPool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Duration;
 
     /// Bytes lent as the given slices.
@@ -553,15 +552,20 @@ mod tests {
 
     #[test]
     fn hashes_on_workers_and_wakes() {
-        let wakes = Arc::new(AtomicUsize::new(0));
-        let w = wakes.clone();
+        // Each wake-up notes how many results were queued at that moment. The test takes no
+        // result until the pool is dropped, so a wake-up that came before its result would note
+        // a count that is too small.
+        let queue: Arc<std::sync::OnceLock<Receiver<HashResult>>> = Arc::default();
+        let noted = Arc::new(parking_lot::Mutex::new(Vec::new()));
+        let (q, n) = (queue.clone(), noted.clone());
         let pool = HashPool::new(
             2,
             Arc::new(move || {
-                w.fetch_add(1, Ordering::SeqCst);
+                n.lock().push(q.get().map_or(0, Receiver::len));
             }),
         )
         .unwrap();
+        queue.set(pool.results.clone()).unwrap();
         let data: Vec<u8> = (0..40_000u32).map(|i| i as u8).collect();
         for id in 0..8u64 {
             let d = data.clone();
@@ -583,10 +587,11 @@ mod tests {
             data: HashData::Lent(Box::new(|| panic!("boom"))),
             persist: None,
         });
-        let mut got = Vec::new();
-        while got.len() < 10 {
-            got.push(pool.wait_result(Duration::from_secs(10)).expect("result within 10 s"));
-        }
+        let results = pool.results.clone();
+        // Dropping the pool runs the queued jobs and joins the workers, wake-ups included.
+        drop(pool);
+        let got: Vec<HashResult> = results.try_iter().collect();
+        assert_eq!(got.len(), 10);
         let expected_sha1: [u8; 20] = Sha1::digest(&data).into();
         for r in got.iter().filter(|r| r.id < 8) {
             assert_eq!(r.sha1, Some(expected_sha1));
@@ -595,25 +600,12 @@ mod tests {
         }
         assert_eq!(got.iter().find(|r| r.id == 100).unwrap().error.as_deref(), Some("gone"));
         assert!(got.iter().find(|r| r.id == 101).unwrap().error.is_some());
-        // A worker wakes the reactor once per batch, right after queuing its results: allow it
-        // that moment. Ten jobs make at least ten / LANES batches.
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while wakes.load(Ordering::SeqCst) < 10usize.div_ceil(LANES) && std::time::Instant::now() < deadline {
-            std::thread::yield_now();
-        }
-        assert!((10usize.div_ceil(LANES)..=10).contains(&wakes.load(Ordering::SeqCst)));
-        // A wake-up always follows the result it announces.
-        let before = wakes.load(Ordering::SeqCst);
-        pool.submit(HashJob {
-            id: 7,
-            kind: HashKind::V1,
-            data: HashData::Owned(Box::new(|| Ok(vec![1]))),
-            persist: None,
-        });
-        while wakes.load(Ordering::SeqCst) == before && std::time::Instant::now() < deadline {
-            std::thread::yield_now();
-        }
-        assert_eq!(pool.try_result().map(|r| r.id), Some(7), "woken with the result queued");
+        // One wake-up per batch: ten jobs make between ten / LANES and ten batches. Each comes
+        // after its batch's results, so the counts never fall and the last one sees all ten.
+        let noted = noted.lock();
+        assert!((10usize.div_ceil(LANES)..=10).contains(&noted.len()), "wake-ups: {noted:?}");
+        assert!(noted.windows(2).all(|w| w[0] <= w[1]), "counts fell: {noted:?}");
+        assert!(noted[0] >= 1 && noted.last() == Some(&10), "a wake-up before its result: {noted:?}");
     }
 
     /// A job whose bytes are produced after `pause`, noting the name of the worker that ran it.
