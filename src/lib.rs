@@ -13,5 +13,6 @@ pub mod fsutil;
 pub mod metainfo;
 pub mod session;
 pub mod storage;
+pub mod tls;
 pub mod tracker;
 pub mod wire;

@@ -17,6 +17,7 @@ have mktorrent || need+=(mktorrent)
 have chattr || need+=(e2fsprogs)
 [ -x /usr/bin/chromium ] || need+=(chromium)   # tests/tracker_page_browser.rs
 have opentracker || need+=(opentracker)
+have socat || need+=(socat)         # tests/https.rs: TLS in front of bttrack and web seeds
 /usr/bin/python3 -c 'import libtorrent' >/dev/null 2>&1 || need+=(python3-libtorrent)
 if [ "${#need[@]}" -gt 0 ]; then
   echo "install-deps: installing ${need[*]}"

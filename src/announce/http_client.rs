@@ -96,15 +96,15 @@ struct Head {
 }
 
 impl HttpExchange {
-    /// Starts an exchange for `url` (http only; https needs TLS, which the driver must add).
+    /// Starts an exchange for `url` (`http` or `https`; for https the driver adds the TLS).
     pub fn new(url: &str) -> Result<HttpExchange, HttpError> {
         HttpExchange::with_options(url, ExchangeOptions::default())
     }
 
-    /// Starts an exchange for `url` (http only) with non-default options.
+    /// Starts an exchange for `url` (`http` or `https`) with non-default options.
     pub fn with_options(url: &str, options: ExchangeOptions) -> Result<HttpExchange, HttpError> {
         let url = TrackerUrl::parse(url)?;
-        if url.scheme != "http" {
+        if url.scheme != "http" && url.scheme != "https" {
             return Err(HttpError::Url(UrlError::Scheme(url.scheme)));
         }
         Ok(HttpExchange { url, options, buf: Vec::new(), head: None })
@@ -137,6 +137,11 @@ impl HttpExchange {
     /// The host and port to connect to.
     pub fn target(&self) -> (&str, u16) {
         (&self.url.host, self.url.port)
+    }
+
+    /// Whether the connection must be TLS (an `https` URL).
+    pub fn is_https(&self) -> bool {
+        self.url.scheme == "https"
     }
 
     /// The request bytes to send.

@@ -4,11 +4,13 @@
 
 use super::headless::{self, HeadlessConfig, Source, DOWNLOADER_OPTIONS};
 use super::saveas::{self, SaveTarget};
+use super::url_fetch;
 use super::{options, Exit};
-use crate::metainfo::Metainfo;
+use crate::metainfo::{Metainfo, ParseLimits};
 use crate::session::event::SessionEvent;
 use crate::session::event_queue::Popped;
-use crate::session::{Session, TorrentHandle, TorrentSource};
+use crate::session::{AddParams, Session, TorrentHandle, TorrentSource};
+use crate::tls::TlsClient;
 use std::collections::VecDeque;
 use std::path::Path;
 use std::sync::Arc;
@@ -69,22 +71,34 @@ pub fn load(path: &Path) -> Result<Metainfo, Exit> {
     Metainfo::from_file(path).map_err(|e| failure(format!("got bad file info - {}: {e}", path.display())))
 }
 
+/// Fetches and checks the .torrent a URL names (https trusts the system's certificates, or
+/// those of `SSL_CERT_FILE` or `SSL_CERT_DIR`).
+pub fn load_url(url: &str) -> Result<Metainfo, Exit> {
+    let max = ParseLimits::default().max_size;
+    let tls = TlsClient::new(None);
+    let bytes = url_fetch::fetch(url, usize::try_from(max).unwrap_or(usize::MAX), &tls)
+        .map_err(|e| failure(format!("cannot fetch the metainfo from {url}: {e}")))?;
+    Metainfo::from_bytes(&bytes).map_err(|e| failure(format!("got bad file info - {url}: {e}")))
+}
+
+/// Where a .torrent's data goes, and how it is added.
+fn metainfo_params(cfg: &HeadlessConfig, meta: Metainfo, cwd: &Path) -> Result<(SaveTarget, AddParams), Exit> {
+    let priorities = headless::file_priorities(&cfg.priority, &meta).map_err(|e| Exit::Usage(e.to_string()))?;
+    let chosen = saveas::choose_path(&meta, cfg.saveas.as_deref(), cwd);
+    let target = SaveTarget::prepare(&meta, chosen).map_err(failure)?;
+    let mut params = cfg.add_params(Arc::new(meta), &target);
+    params.file_priorities = priorities;
+    Ok((target, params))
+}
+
 impl Download {
     /// Loads the torrent (or takes the magnet link), prepares its save location, starts a
     /// session and adds the torrent.
     pub fn start(cfg: &HeadlessConfig) -> Result<Download, Exit> {
         let cwd = std::env::current_dir().map_err(|e| failure(format!("cannot read the current directory: {e}")))?;
         let (target, params) = match &cfg.source {
-            Source::File(path) => {
-                let meta = load(path)?;
-                let priorities =
-                    headless::file_priorities(&cfg.priority, &meta).map_err(|e| Exit::Usage(e.to_string()))?;
-                let chosen = saveas::choose_path(&meta, cfg.saveas.as_deref(), &cwd);
-                let target = SaveTarget::prepare(&meta, chosen).map_err(failure)?;
-                let mut params = cfg.add_params(Arc::new(meta), &target);
-                params.file_priorities = priorities;
-                (target, params)
-            }
+            Source::File(path) => metainfo_params(cfg, load(path)?, &cwd)?,
+            Source::Url(url) => metainfo_params(cfg, load_url(url)?, &cwd)?,
             Source::Magnet(link) => {
                 let target = SaveTarget::for_magnet(cfg.saveas.as_deref(), &cwd).map_err(failure)?;
                 let params = cfg.source_params(TorrentSource::Magnet(link.clone()), &target);

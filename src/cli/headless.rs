@@ -120,9 +120,6 @@ pub enum HeadlessError {
     /// No torrent given.
     #[error("need responsefile or url, must have one, cannot have both")]
     NoSource,
-    /// Fetching the metainfo over HTTP is not implemented.
-    #[error("fetching the metainfo from a URL is not supported yet: {0} (save it to a file first)")]
-    UrlUnsupported(String),
     /// An integer option out of its range.
     #[error("--{name} must be {expected}, got {value}")]
     OutOfRange {
@@ -155,6 +152,8 @@ pub enum HeadlessError {
 pub enum Source {
     /// A local .torrent file.
     File(PathBuf),
+    /// A .torrent fetched over HTTP or HTTPS.
+    Url(String),
     /// A magnet link: the metadata is fetched from peers first.
     Magnet(MagnetLink),
 }
@@ -244,13 +243,13 @@ fn source(p: &Parsed) -> Result<Source, HeadlessError> {
         (Some(_), true) => Err(HeadlessError::BothSources),
         (None, false) => Err(HeadlessError::NoSource),
         (None, true) if is_magnet(url) => Ok(Source::Magnet(MagnetLink::parse(url)?)),
-        (None, true) if !url.is_empty() => Err(HeadlessError::UrlUnsupported(url.to_string())),
+        (None, true) if !url.is_empty() => Ok(Source::Url(url.to_string())),
         (None, true) => Ok(Source::File(PathBuf::from(file))),
         (Some(arg), false) if is_magnet(arg) => Ok(Source::Magnet(MagnetLink::parse(arg)?)),
         (Some(arg), false) => {
             let is_url = arg.starts_with("http://") || arg.starts_with("https://");
             if is_url && !std::path::Path::new(arg).exists() {
-                Err(HeadlessError::UrlUnsupported(arg.clone()))
+                Ok(Source::Url(arg.clone()))
             } else {
                 Ok(Source::File(PathBuf::from(arg)))
             }
@@ -490,7 +489,9 @@ mod tests {
     fn sources_and_ranges() {
         assert_eq!(config(&[]), Err(HeadlessError::NoSource));
         assert_eq!(config(&["--responsefile", "a", "b"]), Err(HeadlessError::BothSources));
-        assert!(matches!(config(&["http://h/x.torrent"]), Err(HeadlessError::UrlUnsupported(_))));
+        assert_eq!(config(&["http://h/x.torrent"]).unwrap().source, Source::Url("http://h/x.torrent".into()));
+        assert_eq!(config(&["--url", "https://h/x"]).unwrap().source, Source::Url("https://h/x".into()));
+        assert_eq!(config(&["missing.torrent"]).unwrap().source, Source::File("missing.torrent".into()));
         let e = config(&["--minport", "70000", "x"]).unwrap_err();
         assert_eq!(e.to_string(), "--minport must be a port from 1 to 65535, got 70000");
         assert!(config(&["--minport", "500", "--maxport", "400", "x"]).is_err());

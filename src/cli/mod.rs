@@ -61,6 +61,7 @@ pub mod launchmany;
 pub mod saveas;
 pub mod signals;
 pub mod status_block;
+pub mod url_fetch;
 
 // btdownloadcurses / btlaunchmanycurses (h/curses)
 #[cfg(feature = "tui")]

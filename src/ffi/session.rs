@@ -54,6 +54,7 @@ const KEYS: &[&str] = &[
     "piece_buffer_mb",
     "resume_dir",
     "status_interval_ms",
+    "tls_ca_file",
     "web_seeds",
     "worker_nice",
 ];
@@ -119,6 +120,9 @@ fn apply(out: &mut SessionSettings, key: &str, value: &SettingValue) -> Result<(
         "resume_dir" => out.resume_dir = Some(PathBuf::from(str_value(key, value)?)),
         "piece_buffer_mb" => out.piece_buffer_bytes = (int_value(key, value, 1 << 20)? << 20) as usize,
         "web_seeds" => out.web_seeds = bool_value(key, value)?,
+        "tls_ca_file" => {
+            out.tls_ca_file = Some(PathBuf::from(str_value(key, value)?)).filter(|p| !p.as_os_str().is_empty())
+        }
         "status_interval_ms" => {
             out.status_interval = std::time::Duration::from_millis(int_value(key, value, 3_600_000)?.max(10))
         }
@@ -187,7 +191,9 @@ impl bitgocho_session {
     /// `resume_dir`, `piece_buffer_mb` (memory for pieces assembled before they are verified and
     /// written, default 64; 0 writes every block as it arrives), `web_seeds` (bool, default true:
     /// download from BEP 17/19 HTTP seeds), `status_interval_ms` (how often an active torrent's
-    /// status snapshot is refreshed, default 250, at least 10; the engine ticks every 100 ms);
+    /// status snapshot is refreshed, default 250, at least 10; the engine ticks every 100 ms),
+    /// `tls_ca_file` (a PEM file of certificates trusted for https trackers and web seeds beside
+    /// the system's, which `SSL_CERT_FILE` or `SSL_CERT_DIR` replace);
     /// encryption (Message Stream Encryption, bools):
     /// `crypto_allowed` (accept and offer MSE; default 1), `crypto_only` (refuse plaintext peers,
     /// RC4 only), `crypto_stealth` (as `crypto_only`, and announce `port=0&cryptoport=N`),
@@ -474,6 +480,7 @@ mod tests {
             ("web_seeds", SettingValue::Int(0)),
             ("worker_nice", SettingValue::Int(0)),
             ("status_interval_ms", SettingValue::Str("100".into())),
+            ("tls_ca_file", SettingValue::Str("/etc/my-ca.pem".into())),
         ]);
         let out = session_settings(&s).unwrap();
         assert_eq!((out.worker_nice, SessionSettings::default().worker_nice), (0, 10));
@@ -484,6 +491,7 @@ mod tests {
         assert_eq!((out.hash_threads, out.event_capacity, out.listen), (2, 16, false));
         assert_eq!(out.piece_buffer_bytes, 3 << 20);
         assert_eq!(out.status_interval, std::time::Duration::from_millis(100));
+        assert_eq!(out.tls_ca_file, Some(PathBuf::from("/etc/my-ca.pem")));
     }
 
     #[test]

@@ -23,7 +23,7 @@ pub(crate) fn session_error(err: &SessionError) -> bitgocho_status {
     let code = match err {
         SessionError::Io(e) if e.kind() == std::io::ErrorKind::OutOfMemory => BITGOCHO_E_NO_MEMORY,
         SessionError::Io(_) => BITGOCHO_E_IO,
-        SessionError::Add(_) => BITGOCHO_E_INVALID_ARG,
+        SessionError::Add(_) | SessionError::Settings(_) => BITGOCHO_E_INVALID_ARG,
         SessionError::Shutdown | SessionError::TorrentGone => BITGOCHO_E_TORRENT_GONE,
     };
     fail(code, err)
@@ -425,6 +425,7 @@ mod tests {
     fn session_errors_map_to_status_codes() {
         assert_eq!(session_error(&SessionError::TorrentGone), BITGOCHO_E_TORRENT_GONE);
         assert_eq!(session_error(&SessionError::Add("bad".into())), BITGOCHO_E_INVALID_ARG);
+        assert_eq!(session_error(&SessionError::Settings("bad".into())), BITGOCHO_E_INVALID_ARG);
         let io = std::io::Error::new(std::io::ErrorKind::AddrInUse, "taken");
         assert_eq!(session_error(&SessionError::Io(io)), BITGOCHO_E_IO);
     }

@@ -77,6 +77,9 @@ pub struct SessionSettings {
     /// ticks every 100 ms, so shorter intervals refresh at every tick). Milestones such as
     /// "finished" are published at once whatever this is.
     pub status_interval: Duration,
+    /// A PEM file of certificates trusted for https trackers and web seeds, beside the system's
+    /// (which `SSL_CERT_FILE` or `SSL_CERT_DIR` replace, as for OpenSSL).
+    pub tls_ca_file: Option<PathBuf>,
 }
 
 impl SessionSettings {
@@ -116,6 +119,7 @@ impl Default for SessionSettings {
             piece_buffer_bytes: crate::storage::piece_buffers::DEFAULT_BUDGET,
             web_seeds: true,
             status_interval: DEFAULT_STATUS_INTERVAL,
+            tls_ca_file: None,
         }
     }
 }
@@ -138,6 +142,9 @@ pub enum SessionError {
     /// The torrent was removed.
     #[error("the torrent is no longer in the session")]
     TorrentGone,
+    /// A setting cannot be used (a `tls_ca_file` without certificates, say).
+    #[error("{0}")]
+    Settings(String),
 }
 
 /// What a torrent is added from.
@@ -280,6 +287,10 @@ impl Session {
             settings.hash_threads
         };
         let piece_buffers = Arc::new(Mutex::new(PieceBuffers::new(settings.piece_buffer_bytes)));
+        let tls = Arc::new(crate::tls::TlsClient::new(settings.tls_ca_file.clone()));
+        if settings.tls_ca_file.is_some() {
+            tls.config().map_err(SessionError::Settings)?;
+        }
         let cfg = ReactorConfig {
             peer_id,
             hash_threads: threads,
@@ -291,6 +302,7 @@ impl Session {
             piece_buffers: piece_buffers.clone(),
             web_seeds: settings.web_seeds,
             status_interval: settings.status_interval,
+            tls,
         };
         if settings.listen {
             events.push(SessionEvent::Listening { port: listen_port, error: None });

@@ -126,6 +126,8 @@ pub struct ReactorConfig {
     pub web_seeds: bool,
     /// How often an active torrent's status snapshot is refreshed.
     pub status_interval: Duration,
+    /// TLS for https trackers and web seeds.
+    pub tls: Arc<crate::tls::TlsClient>,
 }
 
 /// Most addresses remembered as requiring MSE or as failing it (the sets are cleared when full).
@@ -392,7 +394,7 @@ impl Reactor {
     fn insert_torrent(&mut self, mut t: Torrent, now: Instant) {
         let (id, hash) = (t.id, t.info_hash);
         if self.cfg.web_seeds {
-            let seeds = WebSeeds::new(&mut t, SeedConfig::default(), now);
+            let seeds = WebSeeds::new(&mut t, SeedConfig::default(), self.cfg.tls.clone(), now);
             if !seeds.is_empty() {
                 self.web.insert(id, seeds);
             }
@@ -570,7 +572,7 @@ impl Reactor {
     }
 
     fn start_tracker(&mut self, id: TorrentId, due: super::announcer::DueAnnounce, req: AnnounceRequest, now: Instant) {
-        match TrackerConn::start(id, due.clone(), req, now) {
+        match TrackerConn::start(id, due.clone(), req, self.cfg.tls.clone(), now) {
             Ok(conn) => {
                 let slot = self.trackers.iter().position(Option::is_none).unwrap_or_else(|| {
                     self.trackers.push(None);

@@ -1,15 +1,18 @@
-//! The reactor's tracker connections: one in-flight announce per torrent, over HTTP (through
-//! the sans-I/O [`HttpExchange`]) or UDP (BEP 15), with name resolution off the reactor thread.
+//! The reactor's tracker connections: one in-flight announce per torrent, over HTTP or HTTPS
+//! (through the sans-I/O [`HttpExchange`]) or UDP (BEP 15), with name resolution off the reactor
+//! thread.
 
 use super::announcer::DueAnnounce;
 use crate::announce::http_client::{HttpExchange, Progress, MAX_REDIRECTS};
 use crate::announce::udp::{self, UdpReply};
 use crate::announce::{AnnounceCrypto, AnnounceReply, AnnounceRequest, TrackerUrl};
+use crate::tls::{TlsClient, Transport};
 use crossbeam_channel::Receiver;
 use mio::net::{TcpStream, UdpSocket};
 use mio::{Interest, Registry, Token};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How long one tracker request may take in all.
@@ -22,7 +25,7 @@ pub const USER_AGENT: &str = concat!("BitGocho/", env!("CARGO_PKG_VERSION"));
 
 enum Stage {
     Resolving(Receiver<Option<SocketAddr>>),
-    Http { stream: TcpStream, exchange: HttpExchange, request: Vec<u8>, written: usize },
+    Http { stream: Transport<TcpStream>, exchange: HttpExchange, request: Vec<u8>, written: usize },
     Udp { socket: UdpSocket, tid: u32, connection: Option<u64>, sent_at: Instant, tries: u32 },
     Done,
 }
@@ -38,6 +41,7 @@ pub struct TrackerConn {
     redirects: usize,
     stage: Stage,
     deadline: Instant,
+    tls: Arc<TlsClient>,
 }
 
 /// How a tracker request ended.
@@ -69,11 +73,12 @@ pub(crate) fn resolve(host: String, port: u16) -> Receiver<Option<SocketAddr>> {
 }
 
 impl TrackerConn {
-    /// Starts a request; resolution begins at once.
+    /// Starts a request (`tls` serves https trackers); resolution begins at once.
     pub fn start(
         torrent: u32,
         due: DueAnnounce,
         request: AnnounceRequest,
+        tls: Arc<TlsClient>,
         now: Instant,
     ) -> Result<TrackerConn, String> {
         let url = due.url.clone();
@@ -85,6 +90,7 @@ impl TrackerConn {
             redirects: 0,
             stage: Stage::Done,
             deadline: now + TRACKER_TIMEOUT,
+            tls,
         };
         c.begin(&url)?;
         Ok(c)
@@ -92,9 +98,6 @@ impl TrackerConn {
 
     fn begin(&mut self, url: &str) -> Result<(), String> {
         let parsed = TrackerUrl::parse(url).map_err(|e| e.to_string())?;
-        if parsed.scheme == "https" {
-            return Err("https trackers are not supported yet".into());
-        }
         if parsed.scheme == "udp" && self.request.crypto == AnnounceCrypto::Stealth {
             // BEP 15 has a port field but no `cryptoport`: announcing there would tell
             // plaintext clients the port that crypto_stealth hides.
@@ -235,8 +238,9 @@ impl TrackerConn {
         } else {
             let exchange = HttpExchange::new(&self.url_with_query()).map_err(|e| e.to_string())?;
             let request = exchange.request(USER_AGENT);
-            let mut stream = TcpStream::connect(addr).map_err(err)?;
-            registry.register(&mut stream, token, Interest::READABLE | Interest::WRITABLE).map_err(err)?;
+            let tls = exchange.is_https().then_some((&*self.tls, parsed.host.as_str()));
+            let mut stream = Transport::new(TcpStream::connect(addr).map_err(err)?, tls)?;
+            registry.register(stream.socket_mut(), token, Interest::READABLE | Interest::WRITABLE).map_err(err)?;
             self.stage = Stage::Http { stream, exchange, request, written: 0 };
         }
         Ok(())
@@ -254,7 +258,7 @@ impl TrackerConn {
     pub fn close(&mut self, registry: &Registry) {
         match std::mem::replace(&mut self.stage, Stage::Done) {
             Stage::Http { mut stream, .. } => {
-                let _ = registry.deregister(&mut stream);
+                let _ = registry.deregister(stream.socket_mut());
             }
             Stage::Udp { mut socket, .. } => {
                 let _ = registry.deregister(&mut socket);
@@ -287,7 +291,7 @@ mod tests {
 
     fn start(url: &str, crypto: AnnounceCrypto) -> Result<TrackerConn, String> {
         let due = DueAnnounce { url: url.into(), position: (0, 0), event: None, tracker_id: None };
-        TrackerConn::start(1, due, request(crypto), Instant::now())
+        TrackerConn::start(1, due, request(crypto), Arc::default(), Instant::now())
     }
 
     #[test]

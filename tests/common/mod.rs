@@ -1,11 +1,12 @@
 //! Helpers shared by the interoperability and hostile-peer tests: test data, torrents made by
 //! mktorrent, bounded waits, byte comparison, our own session on loopback, a libtorrent peer
-//! ([`libtorrent`]), aria2c ([`aria2`]) and our bttrack ([`bttrack`]).
+//! ([`libtorrent`]), aria2c ([`aria2`]), our bttrack ([`bttrack`]) and a TLS front ([`tls_front`]).
 
 pub mod aria2;
 pub mod bttrack;
 pub mod http;
 pub mod libtorrent;
+pub mod tls_front;
 
 use bitgocho::metainfo::Metainfo;
 use bitgocho::session::event::SessionEvent;

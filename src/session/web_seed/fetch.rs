@@ -7,11 +7,13 @@ use super::reply::Reply;
 use super::WebSeedError;
 use crate::announce::http_client::{ExchangeOptions, HttpExchange, Progress, MAX_REDIRECTS};
 use crate::session::tracker_io::{resolve, USER_AGENT};
+use crate::tls::{TlsClient, Transport};
 use crossbeam_channel::Receiver;
 use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
 use std::io::{Read, Write};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Largest body accepted for an error reply (a 404 page) beyond the bytes asked for.
@@ -21,7 +23,7 @@ pub const MAX_REQUEST_TIME: Duration = Duration::from_secs(300);
 
 enum Stage {
     Resolving(Receiver<Option<SocketAddr>>),
-    Http { stream: TcpStream, request: Vec<u8>, written: usize },
+    Http { stream: Transport<TcpStream>, request: Vec<u8>, written: usize },
     Done,
 }
 
@@ -40,13 +42,14 @@ pub enum FetchOutcome {
 pub struct IdleConn {
     host: String,
     port: u16,
-    stream: TcpStream,
+    https: bool,
+    stream: Transport<TcpStream>,
 }
 
 impl IdleConn {
     /// Deregisters and closes it.
     pub fn close(mut self, registry: &Registry) {
-        let _ = registry.deregister(&mut self.stream);
+        let _ = registry.deregister(self.stream.socket_mut());
     }
 }
 
@@ -63,18 +66,21 @@ pub struct HttpFetch {
     /// Sent on a kept-alive connection (which the server may have closed meanwhile).
     reused: bool,
     idle: Option<IdleConn>,
+    tls: Arc<TlsClient>,
 }
 
 impl HttpFetch {
     /// Starts a GET of `url` (with `Range: bytes=first-last` when `range` is set) expecting
     /// `len` body bytes, on `reuse` when it goes to the same host and port (it is closed
-    /// otherwise); resolution begins at once.
+    /// otherwise); `tls` serves https. Resolution begins at once.
+    #[allow(clippy::too_many_arguments)]
     pub fn start(
         url: &str,
         range: Option<(u64, u64)>,
         len: u32,
         idle_timeout: Duration,
         reuse: Option<IdleConn>,
+        tls: &Arc<TlsClient>,
         registry: &Registry,
         now: Instant,
     ) -> Result<HttpFetch, WebSeedError> {
@@ -95,7 +101,7 @@ impl HttpFetch {
         };
         let (host, port) = exchange.target();
         let (stage, reused) = match reuse {
-            Some(c) if c.host == host && c.port == port => {
+            Some(c) if c.host == host && c.port == port && c.https == exchange.is_https() => {
                 let request = exchange.request(USER_AGENT);
                 (Stage::Http { stream: c.stream, request, written: 0 }, true)
             }
@@ -117,6 +123,7 @@ impl HttpFetch {
             started: now,
             reused,
             idle: None,
+            tls: tls.clone(),
         })
     }
 
@@ -176,7 +183,7 @@ impl HttpFetch {
     fn keep(&mut self) {
         if let Stage::Http { stream, .. } = std::mem::replace(&mut self.stage, Stage::Done) {
             let (host, port) = self.exchange.target();
-            self.idle = Some(IdleConn { host: host.to_string(), port, stream });
+            self.idle = Some(IdleConn { host: host.to_string(), port, https: self.exchange.is_https(), stream });
         }
     }
 
@@ -187,8 +194,12 @@ impl HttpFetch {
                 Stage::Resolving(rx) => {
                     let Ok(addr) = rx.try_recv() else { return Ok(FetchOutcome::Pending) };
                     let addr = addr.ok_or_else(|| WebSeedError::Network("cannot resolve the host".into()))?;
-                    let mut stream = TcpStream::connect(addr).map_err(net)?;
-                    registry.register(&mut stream, token, Interest::READABLE | Interest::WRITABLE).map_err(net)?;
+                    let (host, _) = self.exchange.target();
+                    let tls = self.exchange.is_https().then_some((&*self.tls, host));
+                    let mut stream =
+                        Transport::new(TcpStream::connect(addr).map_err(net)?, tls).map_err(WebSeedError::Network)?;
+                    let interest = Interest::READABLE | Interest::WRITABLE;
+                    registry.register(stream.socket_mut(), token, interest).map_err(net)?;
                     let request = self.exchange.request(USER_AGENT);
                     self.stage = Stage::Http { stream, request, written: 0 };
                     self.last_progress = now;
@@ -253,7 +264,7 @@ impl HttpFetch {
     /// Deregisters and drops the socket.
     pub fn close(&mut self, registry: &Registry) {
         if let Stage::Http { mut stream, .. } = std::mem::replace(&mut self.stage, Stage::Done) {
-            let _ = registry.deregister(&mut stream);
+            let _ = registry.deregister(stream.socket_mut());
         }
     }
 }

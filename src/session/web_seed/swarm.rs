@@ -19,6 +19,7 @@ use crate::session::picker::BlockRef;
 use crate::session::status::TorrentState;
 use crate::session::torrent::{Action, Torrent};
 use crate::session::PeerKey;
+use crate::tls::TlsClient;
 use crate::wire::{BlockRef as WireBlock, Message};
 use mio::{Registry, Token};
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
@@ -60,6 +61,7 @@ pub struct WebSeeds {
     torrent: u32,
     target: Arc<Target>,
     slots: Vec<Slot>,
+    tls: Arc<TlsClient>,
 }
 
 /// The made-up address a web seed's blocks are recorded under (the discard prefix `100::/64`,
@@ -70,8 +72,8 @@ fn seed_addr(index: usize) -> SocketAddr {
 
 impl WebSeeds {
     /// The usable web seeds of `t` (`httpseeds` then `url-list`, at most [`MAX_WEB_SEEDS`]); an
-    /// event reports each URL that cannot be used.
-    pub fn new(t: &mut Torrent, config: SeedConfig, now: Instant) -> WebSeeds {
+    /// event reports each URL that cannot be used. `tls` serves https seeds.
+    pub fn new(t: &mut Torrent, config: SeedConfig, tls: Arc<TlsClient>, now: Instant) -> WebSeeds {
         let meta = t.meta.clone();
         let files = meta
             .files()
@@ -108,7 +110,7 @@ impl WebSeeds {
             let seed = WebSeed::new(url.clone(), kind, config, now);
             slots.push(Slot { seed, key: PeerKey(KEY_BASE + index as u32), conn, fetch: None, idle: None });
         }
-        WebSeeds { torrent: t.id, target, slots }
+        WebSeeds { torrent: t.id, target, slots, tls }
     }
 
     /// Number of seeds.
@@ -220,7 +222,7 @@ impl WebSeeds {
             Step::Request { url, range, len } => {
                 let idle = self.slots[i].seed.config().idle_timeout;
                 let reuse = self.slots[i].idle.take();
-                match HttpFetch::start(&url, range, len, idle, reuse, registry, now) {
+                match HttpFetch::start(&url, range, len, idle, reuse, &self.tls, registry, now) {
                     Ok(f) => {
                         self.slots[i].fetch = Some(f);
                         true

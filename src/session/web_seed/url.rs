@@ -58,10 +58,11 @@ pub fn piece_url(base: &str, info_hash: &[u8; 20], piece: u32, ranges: &[(u32, u
     url
 }
 
-/// Whether `url` can be used as a web seed (plain `http://` with a host); the reason otherwise.
+/// Whether `url` can be used as a web seed (`http://` or `https://` with a host); the reason
+/// otherwise.
 pub fn check_url(url: &str) -> Result<(), String> {
     match crate::announce::TrackerUrl::parse(url) {
-        Ok(u) if u.scheme == "http" => Ok(()),
+        Ok(u) if u.scheme == "http" || u.scheme == "https" => Ok(()),
         Ok(u) => Err(format!("{} web seeds are not supported", u.scheme)),
         Err(e) => Err(e.to_string()),
     }
@@ -104,9 +105,10 @@ mod tests {
     }
 
     #[test]
-    fn only_plain_http_is_usable() {
+    fn only_http_and_https_are_usable() {
         assert!(check_url("http://127.0.0.1:1/x").is_ok());
-        assert!(check_url("https://h/x").unwrap_err().contains("https"));
+        assert!(check_url("https://h/x").is_ok());
+        assert!(check_url("udp://h:1/x").unwrap_err().contains("udp"));
         assert!(check_url("ftp://h/x").is_err());
         assert!(check_url("http:///x").is_err());
     }
