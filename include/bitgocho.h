@@ -1512,7 +1512,9 @@ bitgocho_status bitgocho_metainfo_node(const struct bitgocho_metainfo *metainfo,
  * `resume_dir`, `piece_buffer_mb` (memory for pieces assembled before they are verified and
  * written, default 64; 0 writes every block as it arrives), `web_seeds` (bool, default true:
  * download from BEP 17/19 HTTP seeds), `status_interval_ms` (how often an active torrent's
- * status snapshot is refreshed, default 250, at least 10; the engine ticks every 100 ms);
+ * status snapshot is refreshed, default 250, at least 10; the engine ticks every 100 ms),
+ * `tls_ca_file` (a PEM file of certificates trusted for https trackers and web seeds beside
+ * the system's, which `SSL_CERT_FILE` or `SSL_CERT_DIR` replace);
  * encryption (Message Stream Encryption, bools):
  * `crypto_allowed` (accept and offer MSE; default 1), `crypto_only` (refuse plaintext peers,
  * RC4 only), `crypto_stealth` (as `crypto_only`, and announce `port=0&cryptoport=N`),

@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 
 #[allow(dead_code, reason = "this test uses only part of the shared helpers")]
 mod common;
+use common::bttrack::Bttrack;
+use common::tls_front::{tls_data, TlsFront};
 use common::KillOnDrop;
 
 const HEADLESS: &str = env!("CARGO_BIN_EXE_btdownloadheadless");
@@ -140,10 +142,16 @@ impl Drop for Headless {
 impl Headless {
     /// Starts the tool in `cwd`, with `$HOME` there too so fast-resume records stay in the test.
     fn start(cwd: &Path, args: &[&str]) -> Headless {
+        Headless::start_env(cwd, args, &[])
+    }
+
+    /// [`Headless::start`] with environment variables `env` set.
+    fn start_env(cwd: &Path, args: &[&str], env: &[(&str, &Path)]) -> Headless {
         let mut child = Command::new(HEADLESS)
             .args(args)
             .current_dir(cwd)
             .env("HOME", cwd)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -311,6 +319,51 @@ fn downloads_from_a_magnet_link_served_by_libtorrent() {
     assert_eq!(std::fs::read(out.join("other.bin")).unwrap(), data);
     let (status, _) = h.stop(libc::SIGTERM);
     assert!(status.success(), "exit after SIGTERM: {status:?}");
+}
+
+#[test]
+fn fetches_the_torrent_from_a_url_over_http_and_https() {
+    let dir = tempfile::tempdir().unwrap();
+    let allowed = dir.path().join("allowed");
+    std::fs::create_dir_all(&allowed).unwrap();
+    // bttrack serves the .torrent (`allow_get`) over http, and through socat over https; the
+    // torrent announces to the https side.
+    let dfile = dir.path().join("dstate");
+    let https_port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let (torrent, data) = single_file(dir.path(), Some(&format!("https://127.0.0.1:{https_port}/announce")));
+    std::fs::copy(&torrent, allowed.join("payload.torrent")).unwrap();
+    let tracker = Bttrack::start_with(&dfile, &["--allowed_dir", allowed.to_str().unwrap(), "--allow_get", "1"]);
+    let front = TlsFront::start_on(https_port, tracker.addr());
+    let hash = bitgocho::metainfo::Metainfo::from_file(&torrent).unwrap().info_hash_v1().unwrap();
+    let get = format!("/file?info_hash={}", common::http::pct(&hash));
+    let (_seed, port) = libtorrent_seed(&torrent, &dir.path().join("seed"));
+    let peer = format!("127.0.0.1:{port}");
+    // BitTornado's --url, over plain http.
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let http_url = format!("http://{}{get}", tracker.addr());
+    let mut h = Headless::start(&out, &["--peer", &peer, "--url", &http_url]);
+    h.wait_for("Download Succeeded!", TRANSFER);
+    assert_eq!(std::fs::read(out.join("payload.bin")).unwrap(), data);
+    assert!(h.stop(libc::SIGINT).0.success());
+    // A positional https URL; the test CA is trusted through SSL_CERT_FILE, as with OpenSSL, so
+    // the https announce gets through too.
+    let out = dir.path().join("out2");
+    std::fs::create_dir_all(&out).unwrap();
+    let ca = tls_data("ca.pem");
+    let mut h = Headless::start_env(&out, &["--peer", &peer, &front.url(&get)], &[("SSL_CERT_FILE", &ca)]);
+    h.wait_for("Download Succeeded!", TRANSFER);
+    assert_eq!(std::fs::read(out.join("payload.bin")).unwrap(), data);
+    common::wait_for("our https announce", TRANSFER, || tracker.registered(&hash) >= 1);
+    assert!(h.stop(libc::SIGTERM).0.success());
+    // Failures name the URL and the reason, and exit 1.
+    let missing = format!("http://{}/file?info_hash={}", tracker.addr(), "%00".repeat(20));
+    let (code, err) = run_to_end(&out, &[&missing]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains(&format!("cannot fetch the metainfo from {missing}: the server answered HTTP 404")), "{err}");
+    let (code, err) = run_to_end(&out, &["--url", &front.url(&get)]);
+    assert_eq!(code, Some(1), "the test CA is not trusted without SSL_CERT_FILE");
+    assert!(err.contains("invalid peer certificate: UnknownIssuer"), "{err}");
 }
 
 #[test]

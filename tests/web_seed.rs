@@ -15,6 +15,7 @@ use bitgocho::session::event::SessionEvent;
 use bitgocho::session::event_queue::Popped;
 use bitgocho::session::{AddParams, Session, SessionSettings, TorrentHandle};
 use common::libtorrent::LtPeer;
+use common::tls_front::{tls_data, TlsFront};
 use common::KillOnDrop;
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
@@ -139,7 +140,11 @@ struct Watched {
 
 impl Watched {
     fn new() -> Watched {
-        Watched { session: common::loopback_session(), events: Vec::new() }
+        Watched::with(common::loopback_settings())
+    }
+
+    fn with(settings: SessionSettings) -> Watched {
+        Watched { session: Session::new(settings).expect("start session"), events: Vec::new() }
     }
 
     fn add(&self, meta: &Arc<Metainfo>, save: &Path, peers: Vec<std::net::SocketAddr>) -> TorrentHandle {
@@ -186,7 +191,17 @@ impl Watched {
 
 /// Downloads `meta` with no peer at all, only its web seeds; compares the bytes with `seed_dir`.
 fn download_from_web_seeds_only(meta: &Arc<Metainfo>, seed_dir: &Path, down: &Path) -> Watched {
-    let mut w = Watched::new();
+    download_from_web_seeds_with(common::loopback_settings(), meta, seed_dir, down)
+}
+
+/// [`download_from_web_seeds_only`] in a session with `settings`.
+fn download_from_web_seeds_with(
+    settings: SessionSettings,
+    meta: &Arc<Metainfo>,
+    seed_dir: &Path,
+    down: &Path,
+) -> Watched {
+    let mut w = Watched::with(settings);
     let t = w.add(meta, down, Vec::new());
     let most = w.wait_complete(&t);
     assert!(most >= 1, "the status never showed a working web seed");
@@ -238,6 +253,32 @@ fn url_seed_multi_file_alone_with_odd_names() {
             .map(|f| format!("/seed/tr ee/{f}"))
             .collect();
     assert_eq!(server.paths(), want, "every non-empty file fetched by its own URL");
+}
+
+#[test]
+fn url_seed_over_https_multi_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = multi_file(tmp.path());
+    let server = WebServer::start(&["files", tmp.path().to_str().unwrap()]);
+    let front = TlsFront::start(([127, 0, 0, 1], server.port).into());
+    let mut opts = CreateOptions::new(&dir, "");
+    opts.piece_size_pow2 = 15;
+    opts.url_list = vec![front.url("/seed/")];
+    let meta = Arc::new(Metainfo::from_bytes(&create(&opts, &Progress::new()).expect("create torrent")).unwrap());
+    let trusting = SessionSettings { tls_ca_file: Some(tls_data("ca.pem")), ..common::loopback_settings() };
+    download_from_web_seeds_with(trusting, &meta, &tmp.path().join("seed"), &tmp.path().join("down"));
+    assert_eq!(server.paths().len(), 5, "every non-empty file fetched through TLS: {:?}", server.paths());
+    // Without the test CA the seed is not trusted, and the error says why.
+    let mut w = Watched::new();
+    let t = w.add(&meta, &tmp.path().join("down2"), Vec::new());
+    let deadline = Instant::now() + TRANSFER;
+    while w.web_errors().is_empty() && Instant::now() < deadline {
+        w.drain();
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let errors = w.web_errors();
+    assert!(errors.iter().any(|(_, m)| m.contains("UnknownIssuer")), "{errors:?}");
+    assert_eq!(t.status().pieces_have, 0);
 }
 
 #[test]

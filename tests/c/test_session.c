@@ -85,6 +85,13 @@ static void settings_errors_name_the_key(void) {
     CHECK_STATUS(bitgocho_session_new(set, &s), BITGOCHO_E_INVALID_ARG);
     CHECK(strstr(last_error(), "bind") != NULL);
     bitgocho_settings_free(set);
+    /* A CA file that cannot be read stops the session before it starts, naming the file. */
+    set = bitgocho_settings_new();
+    CHECK_OK(bitgocho_settings_set_str(set, "tls_ca_file", "/nonexistent/bitgocho-ca.pem"));
+    CHECK_STATUS(bitgocho_session_new(set, &s), BITGOCHO_E_INVALID_ARG);
+    CHECK(strstr(last_error(), "/nonexistent/bitgocho-ca.pem") != NULL);
+    CHECK(s == NULL);
+    bitgocho_settings_free(set);
 }
 
 static bitgocho_session *new_session(void) {

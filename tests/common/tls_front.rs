@@ -21,33 +21,44 @@ pub struct TlsFront {
 impl TlsFront {
     /// Accepts TLS on 127.0.0.1 and forwards each connection's plaintext to `backend`.
     pub fn start(backend: SocketAddr) -> TlsFront {
-        require_tool("socat", "socat");
         for _ in 0..5 {
             let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-            let listen = format!(
-                "OPENSSL-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork,verify=0,cert={},key={}",
-                tls_data("server.pem").display(),
-                tls_data("server.key").display()
-            );
-            let child = Command::new("socat")
-                .arg(listen)
-                .arg(format!("TCP:{backend}"))
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("start socat");
-            let mut child = KillOnDrop(child);
-            let deadline = Instant::now() + Duration::from_secs(5);
-            while Instant::now() < deadline && child.0.try_wait().ok().flatten().is_none() {
-                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return TlsFront { _child: child, port };
-                }
-                std::thread::sleep(Duration::from_millis(20));
+            if let Some(front) = TlsFront::try_start(port, backend) {
+                return front;
             }
-            let _ = child.0.kill();
         }
         panic!("socat did not start listening (5 tries)");
+    }
+
+    /// [`TlsFront::start`] on `port` (chosen free by the caller, who needs it beforehand).
+    pub fn start_on(port: u16, backend: SocketAddr) -> TlsFront {
+        TlsFront::try_start(port, backend).unwrap_or_else(|| panic!("socat did not start listening on {port}"))
+    }
+
+    fn try_start(port: u16, backend: SocketAddr) -> Option<TlsFront> {
+        require_tool("socat", "socat");
+        let listen = format!(
+            "OPENSSL-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork,verify=0,cert={},key={}",
+            tls_data("server.pem").display(),
+            tls_data("server.key").display()
+        );
+        let child = Command::new("socat")
+            .arg(listen)
+            .arg(format!("TCP:{backend}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start socat");
+        let mut child = KillOnDrop(child);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline && child.0.try_wait().ok().flatten().is_none() {
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Some(TlsFront { _child: child, port });
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
     }
 
     /// `https://127.0.0.1:<port><path>`.
