@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 #[allow(dead_code, reason = "this test uses only part of the shared helpers")]
 mod common;
 use common::bttrack::Bttrack;
+use common::tls_front::{tls_data, TlsFront};
 
 /// Our bttrack with state `dir/name.dstate`, quick rescans and expiry, no log, and `extra`.
 fn start_tracker(dir: &Path, name: &str, extra: &[&str]) -> Bttrack {
@@ -171,6 +172,32 @@ fn a_peer_known_only_to_tracker_b_is_handed_out_by_tracker_a() {
     let (_, body) = announce(a.addr(), &hash, 0x77, 0, "&tracker=1&event=stopped&numwant=5");
     assert!(peer_ports(&body).contains(&40002), "another tracker's T2T poll gets A's own peers");
     assert!(!peer_ports(&body).contains(&40001), "but never what A harvested from others");
+}
+
+#[test]
+fn a_tracker_polls_another_over_https() {
+    let dir = tempfile::tempdir().unwrap();
+    let (dir_a, dir_b) = (dir.path().join("a"), dir.path().join("b"));
+    std::fs::create_dir_all(&dir_a).unwrap();
+    std::fs::create_dir_all(&dir_b).unwrap();
+    let t2t = ["--multitracker_enabled", "1", "--multitracker_reannounce_interval", "1"];
+    let b = start_tracker(dir.path(), "b", &["--allowed_dir", dir_b.to_str().unwrap()]);
+    let front = TlsFront::start(b.addr());
+    // A trusts the test CA as OpenSSL-based programs would: through SSL_CERT_FILE.
+    let ca = tls_data("ca.pem");
+    let quick = ["--logfile", "/dev/null", "--timeout_check_interval", "1", "--parse_dir_interval", "1"];
+    let extra = [&quick[..], &["--allowed_dir", dir_a.to_str().unwrap()], &t2t[..]].concat();
+    let a = Bttrack::start_env(&dir.path().join("a.dstate"), &extra, &[("SSL_CERT_FILE", &ca)]);
+    let tiers = [a.url(), front.url("/announce")];
+    let hash = write_torrent(&dir_a, "shared", &tiers);
+    assert_eq!(write_torrent(&dir_b, "shared", &tiers), hash);
+    let t0 = Instant::now();
+    while scrape(a.addr(), &hash).is_none() || scrape(b.addr(), &hash).is_none() {
+        assert!(t0.elapsed() < Duration::from_secs(10), "allowed_dir never rescanned");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(announce(b.addr(), &hash, 0xb1, 40011, "").0, 200, "peer P announces only to B");
+    wait_for_peer(a.addr(), &hash, 0xa1, 40012, 40011);
 }
 
 #[test]

@@ -81,9 +81,9 @@ pub struct T2t {
     next_id: u64,
 }
 
-/// A tracker URL we can poll (plain http; UDP and https trackers are skipped).
+/// A tracker URL we can poll (http or https; UDP trackers are skipped).
 fn pollable(url: &str) -> bool {
-    url.starts_with("http://")
+    url.starts_with("http://") || url.starts_with("https://")
 }
 
 impl T2t {

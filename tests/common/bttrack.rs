@@ -24,8 +24,14 @@ impl Bttrack {
 
     /// Starts bttrack with its state file `dfile` and the options `extra`.
     pub fn start_with(dfile: &Path, extra: &[&str]) -> Bttrack {
+        Bttrack::start_env(dfile, extra, &[])
+    }
+
+    /// [`Bttrack::start_with`] with environment variables `env` set.
+    pub fn start_env(dfile: &Path, extra: &[&str], env: &[(&str, &Path)]) -> Bttrack {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_bttrack"));
         cmd.args(["--port", "0", "--bind", "127.0.0.1", "--nat_check", "0", "--dfile"]).arg(dfile).args(extra);
+        cmd.envs(env.iter().copied());
         let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("start bttrack");
         let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
         let mut line = String::new();

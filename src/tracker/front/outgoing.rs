@@ -1,5 +1,6 @@
 //! The tracker's outgoing HTTP driver: one thread with a mio loop running the shared sans-I/O
-//! [`HttpExchange`] for T2T polls and aggregator forwards. Bounded in count (jobs waiting and
+//! [`HttpExchange`] for T2T polls and aggregator forwards, over plain TCP or TLS for `https`
+//! (trusting the system's certificates, or `SSL_CERT_FILE`/`SSL_CERT_DIR`). Bounded in count (jobs waiting and
 //! requests in flight), size (reply body) and time (each request has a deadline); host names
 //! are resolved on short-lived helper threads so the loop never blocks. Redirects are not
 //! followed (a tracker announce URL that redirects is reported as an error).
@@ -17,6 +18,7 @@ use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token, Waker};
 
 use crate::announce::http_client::{ExchangeOptions, HttpExchange, Progress};
+use crate::tls::{TlsClient, Transport};
 
 const WAKER: Token = Token(usize::MAX);
 /// How often the loop looks at resolutions, new jobs and deadlines without an event.
@@ -54,7 +56,7 @@ pub type OutgoingResult = Result<(u16, Vec<u8>), String>;
 
 enum Stage {
     Resolving(Receiver<Option<SocketAddr>>),
-    Open { stream: TcpStream, request: Vec<u8>, written: usize },
+    Open { stream: Transport<TcpStream>, request: Vec<u8>, written: usize },
 }
 
 struct Conn<T> {
@@ -141,6 +143,7 @@ struct Driver<T> {
     next_token: usize,
     results: Sender<(T, OutgoingResult)>,
     read_buf: Vec<u8>,
+    tls: TlsClient,
 }
 
 fn run<T: Send>(
@@ -150,7 +153,15 @@ fn run<T: Send>(
     results: Sender<(T, OutgoingResult)>,
     stop: &AtomicBool,
 ) {
-    let mut d = Driver { poll, config, conns: HashMap::new(), next_token: 0, results, read_buf: vec![0; 16 * 1024] };
+    let mut d = Driver {
+        poll,
+        config,
+        conns: HashMap::new(),
+        next_token: 0,
+        results,
+        read_buf: vec![0; 16 * 1024],
+        tls: TlsClient::default(),
+    };
     let mut events = Events::with_capacity(256);
     while !stop.load(Ordering::Relaxed) {
         if let Err(e) = d.poll.poll(&mut events, Some(TICK)) {
@@ -195,7 +206,7 @@ impl<T: Send> Driver<T> {
     fn finish(&mut self, token: usize, result: OutgoingResult) {
         if let Some(mut c) = self.conns.remove(&token) {
             if let Stage::Open { stream, .. } = &mut c.stage {
-                let _ = self.poll.registry().deregister(stream);
+                let _ = self.poll.registry().deregister(stream.socket_mut());
             }
             let _ = self.results.send((c.tag, result));
         }
@@ -214,9 +225,18 @@ impl<T: Send> Driver<T> {
             match rx.try_recv() {
                 Err(TryRecvError::Empty) => {}
                 Ok(Some(addr)) => match TcpStream::connect(addr) {
-                    Ok(mut stream) => {
+                    Ok(sock) => {
+                        let host = c.exchange.target().0;
+                        let mut stream = match Transport::new(sock, c.exchange.is_https().then_some((&self.tls, host)))
+                        {
+                            Ok(s) => s,
+                            Err(e) => {
+                                self.finish(token, Err(e));
+                                continue;
+                            }
+                        };
                         let interest = Interest::READABLE | Interest::WRITABLE;
-                        if let Err(e) = self.poll.registry().register(&mut stream, Token(token), interest) {
+                        if let Err(e) = self.poll.registry().register(stream.socket_mut(), Token(token), interest) {
                             self.finish(token, Err(e.to_string()));
                             continue;
                         }
@@ -234,7 +254,7 @@ impl<T: Send> Driver<T> {
     fn drive(&mut self, token: usize) {
         let Some(c) = self.conns.get_mut(&token) else { return };
         let Stage::Open { stream, request, written } = &mut c.stage else { return };
-        if let Ok(Some(e)) | Err(e) = stream.take_error() {
+        if let Ok(Some(e)) | Err(e) = stream.socket_mut().take_error() {
             self.finish(token, Err(e.to_string()));
             return;
         }
