@@ -203,6 +203,18 @@
 #define BITGOCHO_EVENT_METADATA_FAILED 15
 
 /**
+ * A tracker answered a scrape (`bitgocho_torrent_scrape()`, or when an announce reply left the
+ * counts out): URL; the counts are in the status (`tracker_seeds`, `tracker_leechers`,
+ * `tracker_downloaded`).
+ */
+#define BITGOCHO_EVENT_SCRAPE_REPLY 16
+
+/**
+ * A scrape failed: URL (empty when the torrent has no tracker) and message.
+ */
+#define BITGOCHO_EVENT_SCRAPE_FAILED 17
+
+/**
  * `bitgocho_peer_addr.family` of an IPv4 address (first 4 bytes of `addr`).
  */
 #define BITGOCHO_PEER_IPV4 4
@@ -372,6 +384,19 @@ typedef struct bitgocho_torrent_status {
    * `total_done`). Added in the second version of this struct.
    */
   uint64_t total_done;
+  /**
+   * Seeds the tracker reported (announce reply or scrape); -1 when unknown. Added in the
+   * third version of this struct, with the two fields after it.
+   */
+  int64_t tracker_seeds;
+  /**
+   * Leechers the tracker reported; -1 when unknown.
+   */
+  int64_t tracker_leechers;
+  /**
+   * Completed downloads the tracker recorded (from a scrape); -1 when unknown.
+   */
+  int64_t tracker_downloaded;
 } bitgocho_torrent_status;
 
 /**
@@ -738,9 +763,9 @@ bitgocho_status bitgocho_event_info_hash(const struct bitgocho_event *event,
                                          size_t *out_len);
 
 /**
- * Copies the event's text into `buf`: the message of TRACKER_ERROR, STORAGE_ERROR, WEB_SEED_ERROR and a
- * failed LISTENING, the warning of TRACKER_REPLY, a description for EVENTS_DROPPED; empty
- * for the others.
+ * Copies the event's text into `buf`: the message of TRACKER_ERROR, STORAGE_ERROR,
+ * WEB_SEED_ERROR, METADATA_FAILED, SCRAPE_FAILED and a failed LISTENING, the warning of
+ * TRACKER_REPLY, a description for EVENTS_DROPPED; empty for the others.
  *
  * # Safety
  * As for `bitgocho_event_info_hash()`.
@@ -782,8 +807,8 @@ bitgocho_status bitgocho_event_peer(const struct bitgocho_event *event,
                                     size_t *out_len);
 
 /**
- * Copies the URL of TRACKER_REPLY, TRACKER_ERROR (the tracker's) and WEB_SEED_ERROR (the
- * seed's) into `buf`.
+ * Copies the URL of TRACKER_REPLY, TRACKER_ERROR, SCRAPE_REPLY, SCRAPE_FAILED (the
+ * tracker's announce URL) and WEB_SEED_ERROR (the seed's) into `buf`.
  *
  * # Safety
  * As for `bitgocho_event_info_hash()`.
@@ -1878,6 +1903,16 @@ bitgocho_status bitgocho_torrent_force_recheck(const struct bitgocho_torrent *to
  * `torrent` is NULL or a live handle.
  */
 bitgocho_status bitgocho_torrent_force_announce(const struct bitgocho_torrent *torrent);
+
+/**
+ * Asks the torrent's tracker for the swarm's counts (BEP 48 scrape; the tracker that
+ * answered the last announce, or the first one): `BITGOCHO_EVENT_SCRAPE_REPLY` follows with
+ * the counts in the status, or `BITGOCHO_EVENT_SCRAPE_FAILED` naming the problem.
+ *
+ * # Safety
+ * `torrent` is NULL or a live handle.
+ */
+bitgocho_status bitgocho_torrent_scrape(const struct bitgocho_torrent *torrent);
 
 /**
  * Connects to the peer at `host:port` (IPv6 in brackets; a name is resolved now).

@@ -7,14 +7,14 @@ use bitgocho::bencode::{decode, encode, Limits, OwnedValue};
 use sha1::{Digest, Sha1};
 use std::collections::BTreeMap;
 
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 #[allow(dead_code, reason = "this test uses only part of the shared helpers")]
 mod common;
 use common::bttrack::Bttrack;
+use common::opentracker::OpenTracker;
 use common::tls_front::{tls_data, TlsFront};
 
 /// Our bttrack with state `dir/name.dstate`, quick rescans and expiry, no log, and `extra`.
@@ -22,51 +22,6 @@ fn start_tracker(dir: &Path, name: &str, extra: &[&str]) -> Bttrack {
     let dfile = dir.join(format!("{name}.dstate"));
     let quick = ["--logfile", "/dev/null", "--timeout_check_interval", "1", "--parse_dir_interval", "1"];
     Bttrack::start_with(&dfile, &[&quick[..], extra].concat())
-}
-
-/// A running opentracker; killed when dropped.
-struct OpenTracker {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Drop for OpenTracker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl OpenTracker {
-    fn start(dir: &Path, whitelist: &[[u8; 20]]) -> OpenTracker {
-        let binary = ["/usr/bin/opentracker", "/usr/sbin/opentracker"]
-            .into_iter()
-            .find(|p| Path::new(p).exists())
-            .unwrap_or_else(|| panic!("opentracker is missing: install the Debian package `opentracker`"));
-        let list: String = whitelist.iter().map(|h| format!("{}\n", hex(h))).collect();
-        let wl = dir.join("whitelist");
-        std::fs::write(&wl, list).unwrap();
-        let port = common::aria2::free_port().to_string();
-        let child = Command::new(binary)
-            .args(["-i", "127.0.0.1", "-p", &port, "-P", &port, "-w"])
-            .arg(&wl)
-            .current_dir(dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start opentracker");
-        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        let t0 = Instant::now();
-        while TcpStream::connect(addr).is_err() {
-            assert!(t0.elapsed() < Duration::from_secs(5), "opentracker did not open its port");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        OpenTracker { child, addr }
-    }
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// Writes a single-file .torrent with an announce-list of one tier per URL (none when `tiers`

@@ -172,6 +172,12 @@ pub const BITGOCHO_EVENT_METADATA_RECEIVED: u32 = 14;
 /// A torrent added from a magnet link received metadata that cannot make a torrent
 /// (`message`); it stopped (`BITGOCHO_STATE_ERROR`).
 pub const BITGOCHO_EVENT_METADATA_FAILED: u32 = 15;
+/// A tracker answered a scrape (`bitgocho_torrent_scrape()`, or when an announce reply left the
+/// counts out): URL; the counts are in the status (`tracker_seeds`, `tracker_leechers`,
+/// `tracker_downloaded`).
+pub const BITGOCHO_EVENT_SCRAPE_REPLY: u32 = 16;
+/// A scrape failed: URL (empty when the torrent has no tracker) and message.
+pub const BITGOCHO_EVENT_SCRAPE_FAILED: u32 = 17;
 
 /// A BitTorrent session: a listening port, worker threads and many torrents. Made by
 /// `bitgocho_session_new()`, freed by `bitgocho_session_free()` (which stops and joins its
@@ -245,6 +251,13 @@ pub struct bitgocho_torrent_status {
     /// Bytes present: verified pieces plus the received blocks of unfinished ones (libtorrent's
     /// `total_done`). Added in the second version of this struct.
     pub total_done: u64,
+    /// Seeds the tracker reported (announce reply or scrape); -1 when unknown. Added in the
+    /// third version of this struct, with the two fields after it.
+    pub tracker_seeds: i64,
+    /// Leechers the tracker reported; -1 when unknown.
+    pub tracker_leechers: i64,
+    /// Completed downloads the tracker recorded (from a scrape); -1 when unknown.
+    pub tracker_downloaded: i64,
 }
 
 // --- tracker (bitgocho_tracker_*)

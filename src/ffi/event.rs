@@ -69,7 +69,8 @@ impl FfiEvent {
                 SessionEvent::TrackerError { message, .. }
                 | SessionEvent::StorageError { message, .. }
                 | SessionEvent::WebSeedError { message, .. }
-                | SessionEvent::MetadataFailed { message, .. },
+                | SessionEvent::MetadataFailed { message, .. }
+                | SessionEvent::ScrapeFailed { message, .. },
             ) => message.clone(),
             Some(SessionEvent::Listening { error, .. }) => error.clone().unwrap_or_default(),
             Some(_) => String::new(),
@@ -161,9 +162,9 @@ impl bitgocho_event {
         }
     }
 
-    /// Copies the event's text into `buf`: the message of TRACKER_ERROR, STORAGE_ERROR, WEB_SEED_ERROR and a
-    /// failed LISTENING, the warning of TRACKER_REPLY, a description for EVENTS_DROPPED; empty
-    /// for the others.
+    /// Copies the event's text into `buf`: the message of TRACKER_ERROR, STORAGE_ERROR,
+    /// WEB_SEED_ERROR, METADATA_FAILED, SCRAPE_FAILED and a failed LISTENING, the warning of
+    /// TRACKER_REPLY, a description for EVENTS_DROPPED; empty for the others.
     ///
     /// # Safety
     /// As for `bitgocho_event_info_hash()`.
@@ -238,8 +239,8 @@ impl bitgocho_event {
         }
     }
 
-    /// Copies the URL of TRACKER_REPLY, TRACKER_ERROR (the tracker's) and WEB_SEED_ERROR (the
-    /// seed's) into `buf`.
+    /// Copies the URL of TRACKER_REPLY, TRACKER_ERROR, SCRAPE_REPLY, SCRAPE_FAILED (the
+    /// tracker's announce URL) and WEB_SEED_ERROR (the seed's) into `buf`.
     ///
     /// # Safety
     /// As for `bitgocho_event_info_hash()`.
@@ -256,7 +257,9 @@ impl bitgocho_event {
                 Some(
                     SessionEvent::TrackerReply { url, .. }
                     | SessionEvent::TrackerError { url, .. }
-                    | SessionEvent::WebSeedError { url, .. },
+                    | SessionEvent::WebSeedError { url, .. }
+                    | SessionEvent::ScrapeReply { url, .. }
+                    | SessionEvent::ScrapeFailed { url, .. },
                 ) => {
                     // SAFETY: forwarded from this function's contract.
                     unsafe { copy_str(url, buf, cap, out_len) }
@@ -326,6 +329,14 @@ mod tests {
             ),
             (SessionEvent::MetadataReceived { torrent: 1 }, BITGOCHO_EVENT_METADATA_RECEIVED),
             (SessionEvent::MetadataFailed { torrent: 1, message: "m".into() }, BITGOCHO_EVENT_METADATA_FAILED),
+            (
+                SessionEvent::ScrapeReply { torrent: 1, url: "u".into(), complete: 1, incomplete: 2, downloaded: 3 },
+                BITGOCHO_EVENT_SCRAPE_REPLY,
+            ),
+            (
+                SessionEvent::ScrapeFailed { torrent: 1, url: "u".into(), message: "m".into() },
+                BITGOCHO_EVENT_SCRAPE_FAILED,
+            ),
         ];
         for (event, code) in cases {
             assert_eq!(FfiEvent::new(event.clone(), None).kind(), code, "{event:?}");

@@ -59,7 +59,15 @@ pub(crate) fn c_status(st: &TorrentStatus) -> bitgocho_torrent_status {
         pieces_total: st.pieces_total,
         web_seeds: st.web_seeds,
         total_done: st.total_done,
+        tracker_seeds: signed(st.tracker_swarm.map(|s| s.0)),
+        tracker_leechers: signed(st.tracker_swarm.map(|s| s.1)),
+        tracker_downloaded: signed(st.tracker_downloaded),
     }
+}
+
+/// A count for C: -1 when unknown.
+fn signed(n: Option<u64>) -> i64 {
+    n.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX))
 }
 
 /// `sizeof(bitgocho_torrent_status)` in its first version (up to `web_seeds`): the smallest
@@ -326,6 +334,17 @@ impl bitgocho_torrent {
     #[unsafe(no_mangle)]
     pub unsafe extern "C" fn bitgocho_torrent_force_announce(torrent: *const bitgocho_torrent) -> bitgocho_status {
         boundary! { command(try_ref!(torrent), TorrentHandle::force_announce) }
+    }
+
+    /// Asks the torrent's tracker for the swarm's counts (BEP 48 scrape; the tracker that
+    /// answered the last announce, or the first one): `BITGOCHO_EVENT_SCRAPE_REPLY` follows with
+    /// the counts in the status, or `BITGOCHO_EVENT_SCRAPE_FAILED` naming the problem.
+    ///
+    /// # Safety
+    /// `torrent` is NULL or a live handle.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_torrent_scrape(torrent: *const bitgocho_torrent) -> bitgocho_status {
+        boundary! { command(try_ref!(torrent), TorrentHandle::scrape) }
     }
 
     /// Connects to the peer at `host:port` (IPv6 in brackets; a name is resolved now).

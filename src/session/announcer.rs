@@ -1,8 +1,10 @@
 //! When and what to announce for one torrent: BEP 12 tiers, the interval and min interval the
-//! tracker gave, the started / completed / stopped events, retries after failures. Sans-I/O: the
-//! reactor asks [`Announcer::due`] for the next request, performs it, and reports the outcome.
+//! tracker gave, the started / completed / stopped events, retries after failures, and scrapes
+//! (BEP 48: asked for, or when an announce reply leaves out the swarm's counts). Sans-I/O: the
+//! reactor asks [`Announcer::due`] and [`Announcer::due_scrape`] for the next request, performs
+//! it, and reports the outcome.
 
-use crate::announce::{AnnounceReply, AnnounceRequest, Event, TrackerTiers};
+use crate::announce::{AnnounceReply, AnnounceRequest, Event, ScrapeStats, TrackerTiers};
 use std::time::{Duration, Instant};
 
 /// Default interval until a tracker says otherwise (BitTornado: 1800 s).
@@ -44,7 +46,13 @@ pub struct Announcer {
     pub last_warning: Option<String>,
     /// Seeds and leechers last reported.
     pub swarm: Option<(u64, u64)>,
+    /// Completed downloads the tracker recorded, from the last scrape.
+    pub downloaded: Option<u64>,
     succeeded: bool,
+    scrape_wanted: bool,
+    scrape_in_flight: bool,
+    /// The tracker that answered the last announce: the one scraped.
+    last_answered: Option<String>,
 }
 
 impl Announcer {
@@ -63,7 +71,11 @@ impl Announcer {
             last_error: None,
             last_warning: None,
             swarm: None,
+            downloaded: None,
             succeeded: false,
+            scrape_wanted: false,
+            scrape_in_flight: false,
+            last_answered: None,
         }
     }
 
@@ -110,8 +122,12 @@ impl Announcer {
         }
         self.last_error = None;
         self.last_warning = reply.warning.clone();
-        if let (Some(c), Some(i)) = (reply.complete, reply.incomplete) {
-            self.swarm = Some((c, i));
+        self.last_answered = Some(due.url.clone());
+        match (reply.complete, reply.incomplete) {
+            (Some(c), Some(i)) => self.swarm = Some((c, i)),
+            // The counts are missing (aria2's tracker, some private ones): ask the scrape.
+            _ if due.event != Some(Event::Stopped) => self.scrape_wanted = true,
+            _ => {}
         }
         if due.event == self.event {
             self.event = None;
@@ -186,6 +202,35 @@ impl Announcer {
             || (self.event.is_none() && self.next.is_none() && !self.in_flight)
     }
 
+    /// Asks for a scrape of the tracker that answered last (or the first one) when possible.
+    pub fn force_scrape(&mut self) {
+        self.scrape_wanted = true;
+    }
+
+    /// The scrape to perform now, if one was asked for and none is in flight (the `url` is the
+    /// announce URL of the tracker to scrape).
+    pub fn due_scrape(&mut self) -> Option<DueAnnounce> {
+        if !self.scrape_wanted || self.scrape_in_flight {
+            return None;
+        }
+        let (position, url) = match &self.last_answered {
+            Some(url) => ((0, 0), url.clone()),
+            None => self.tiers.iter().next().map(|(tier, index, url)| ((tier, index), url.to_string()))?,
+        };
+        self.scrape_wanted = false;
+        self.scrape_in_flight = true;
+        Some(DueAnnounce { url, position, event: None, tracker_id: None })
+    }
+
+    /// Records a scrape's counts (`None`: it failed).
+    pub fn on_scrape(&mut self, stats: Option<ScrapeStats>) {
+        self.scrape_in_flight = false;
+        if let Some(s) = stats {
+            self.swarm = Some((s.complete, s.incomplete));
+            self.downloaded = Some(s.downloaded);
+        }
+    }
+
     /// Builds the request for `due` from the torrent's counters.
     pub fn request(&self, due: &DueAnnounce, base: AnnounceRequest) -> AnnounceRequest {
         AnnounceRequest { event: due.event, tracker_id: due.tracker_id.clone(), key: self.key, ..base }
@@ -218,6 +263,32 @@ mod tests {
         a.on_reply(&d, &reply, t0 + Duration::from_secs(100));
         a.completed(t0 + Duration::from_secs(101));
         assert_eq!(a.due(t0 + Duration::from_secs(101)).unwrap().event, Some(Event::Completed));
+    }
+
+    #[test]
+    fn scrapes_when_asked_or_when_a_reply_lacks_the_counts() {
+        let t0 = Instant::now();
+        let mut a = announcer(&["http://a/announce", "http://b/announce"], t0);
+        assert!(a.due_scrape().is_none(), "nothing asked");
+        a.force_scrape();
+        let first = a.due_scrape().expect("asked: the first tracker");
+        assert!(a.due_scrape().is_none(), "one at a time");
+        a.on_scrape(Some(ScrapeStats { complete: 3, incomplete: 4, downloaded: 5 }));
+        assert_eq!((a.swarm, a.downloaded), (Some((3, 4)), Some(5)));
+        // A reply with its counts needs no scrape; one without gets one, of the tracker that
+        // answered.
+        let d = a.due(t0).unwrap();
+        let counted = AnnounceReply { interval: 100, complete: Some(1), incomplete: Some(0), ..Default::default() };
+        a.on_reply(&d, &counted, t0);
+        assert!(a.due_scrape().is_none());
+        assert_eq!(a.swarm, Some((1, 0)));
+        let d = a.due(t0 + Duration::from_secs(100)).unwrap();
+        a.on_reply(&d, &AnnounceReply { interval: 100, ..Default::default() }, t0);
+        let scrape = a.due_scrape().expect("counts missing: scrape");
+        assert_eq!(scrape.url, d.url);
+        a.on_scrape(None);
+        assert_eq!((a.swarm, a.downloaded), (Some((1, 0)), Some(5)), "a failed scrape keeps the last counts");
+        assert!(first.url.ends_with("/announce"));
     }
 
     #[test]

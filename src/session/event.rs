@@ -99,6 +99,28 @@ pub enum SessionEvent {
         /// What went wrong.
         message: String,
     },
+    /// A tracker answered a scrape (BEP 48) with the swarm's counts (also in the status).
+    ScrapeReply {
+        /// The torrent.
+        torrent: u32,
+        /// The tracker's announce URL.
+        url: String,
+        /// Seeds.
+        complete: u64,
+        /// Leechers.
+        incomplete: u64,
+        /// Completed downloads the tracker recorded.
+        downloaded: u64,
+    },
+    /// A scrape failed (the announces go on regardless).
+    ScrapeFailed {
+        /// The torrent.
+        torrent: u32,
+        /// The tracker's announce URL (empty when the torrent has no tracker).
+        url: String,
+        /// What went wrong.
+        message: String,
+    },
     /// Listening failed or succeeded.
     Listening {
         /// The port, or 0 on failure.
@@ -126,6 +148,8 @@ impl SessionEvent {
             SessionEvent::WebSeedError { .. } => 13,
             SessionEvent::MetadataReceived { .. } => 14,
             SessionEvent::MetadataFailed { .. } => 15,
+            SessionEvent::ScrapeReply { .. } => 16,
+            SessionEvent::ScrapeFailed { .. } => 17,
         }
     }
 
@@ -144,7 +168,9 @@ impl SessionEvent {
             | SessionEvent::Removed { torrent }
             | SessionEvent::WebSeedError { torrent, .. }
             | SessionEvent::MetadataReceived { torrent }
-            | SessionEvent::MetadataFailed { torrent, .. } => Some(*torrent),
+            | SessionEvent::MetadataFailed { torrent, .. }
+            | SessionEvent::ScrapeReply { torrent, .. }
+            | SessionEvent::ScrapeFailed { torrent, .. } => Some(*torrent),
             SessionEvent::Listening { .. } => None,
         }
     }

@@ -536,6 +536,12 @@ impl TorrentHandle {
         self.send(Command::Announce(self.id))
     }
 
+    /// Asks the tracker for the swarm's counts (BEP 48 scrape); they arrive as a
+    /// [`SessionEvent::ScrapeReply`](super::event::SessionEvent::ScrapeReply) and in the status.
+    pub fn scrape(&self) -> Result<(), SessionError> {
+        self.send(Command::Scrape(self.id))
+    }
+
     /// Connects to a peer directly.
     pub fn connect_peer(&self, addr: SocketAddr) -> Result<(), SessionError> {
         self.send(Command::Connect(self.id, addr))

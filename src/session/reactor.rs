@@ -73,6 +73,8 @@ pub enum Command {
     Recheck(TorrentId),
     /// Announce now.
     Announce(TorrentId),
+    /// Scrape the tracker now (BEP 48).
+    Scrape(TorrentId),
     /// Connect to a peer.
     Connect(TorrentId, SocketAddr),
     /// Change file priorities.
@@ -94,6 +96,7 @@ impl Command {
             | Command::Resume(id)
             | Command::Recheck(id)
             | Command::Announce(id)
+            | Command::Scrape(id)
             | Command::Connect(id, _)
             | Command::FilePriorities(id, _)
             | Command::Limits(id, ..)
@@ -329,6 +332,7 @@ impl Reactor {
                     t.announcer.force(now);
                 }
             }
+            Command::Scrape(id) => self.scrape_now(id, now),
             Command::Connect(id, addr) => {
                 if let Some(t) = self.torrents.get_mut(&id) {
                     t.known.remove(&addr);
@@ -448,7 +452,7 @@ impl Reactor {
         if t.stop_announcing(now) {
             if let Some(due) = t.announcer.due(now) {
                 let req = t.announcer.request(&due, self.announce_base(&t));
-                self.start_tracker(id, due, req, now);
+                self.start_tracker(id, due, req, false, now);
             }
         }
         self.retiring.insert(id, Retiring::new(t, delete, reply, STOP_GRACE, now));
@@ -537,8 +541,9 @@ impl Reactor {
         }
         if let Some(due) = t.announcer_due(now) {
             let req = t.announcer.request(&due, Self::announce_base_of(t, self.listen_port, &self.cfg));
-            self.start_tracker(id, due, req, now);
+            self.start_tracker(id, due, req, false, now);
         }
+        self.start_scrape(id, now);
         self.dial(id, now);
         self.exchange_peers(id, now);
         self.tick_web(id, now);
@@ -571,8 +576,16 @@ impl Reactor {
         }
     }
 
-    fn start_tracker(&mut self, id: TorrentId, due: super::announcer::DueAnnounce, req: AnnounceRequest, now: Instant) {
-        match TrackerConn::start(id, due.clone(), req, self.cfg.tls.clone(), now) {
+    /// Starts an announce, or with `scrape` a scrape, for torrent `id`.
+    fn start_tracker(
+        &mut self,
+        id: TorrentId,
+        due: super::announcer::DueAnnounce,
+        req: AnnounceRequest,
+        scrape: bool,
+        now: Instant,
+    ) {
+        match TrackerConn::start(id, due.clone(), req, scrape, self.cfg.tls.clone(), now) {
             Ok(conn) => {
                 let slot = self.trackers.iter().position(Option::is_none).unwrap_or_else(|| {
                     self.trackers.push(None);
@@ -581,6 +594,7 @@ impl Reactor {
                 self.trackers[slot] = Some(conn);
                 self.drive_tracker(slot, now);
             }
+            Err(e) if scrape => self.tracker_done(id, &due, TrackerOutcome::ScrapeFailed(e), now),
             Err(e) => self.tracker_done(id, &due, TrackerOutcome::Failed(e), now),
         }
     }
@@ -593,6 +607,31 @@ impl Reactor {
         }
         let Some(conn) = self.trackers[slot].take() else { return };
         self.tracker_done(conn.torrent, &conn.due, outcome, now);
+    }
+
+    /// Asks torrent `id` (with or without its metadata) for a scrape and starts it; a torrent
+    /// without trackers gets a `ScrapeFailed` event saying so.
+    pub(super) fn scrape_now(&mut self, id: TorrentId, now: Instant) {
+        let Some(swarm) = self.swarm_mut(id) else { return };
+        if swarm.announcer().is_empty() {
+            let message = "the torrent has no tracker".to_string();
+            swarm.push_event(SessionEvent::ScrapeFailed { torrent: id, url: String::new(), message });
+            return;
+        }
+        swarm.announcer_mut().force_scrape();
+        self.start_scrape(id, now);
+    }
+
+    /// Starts the scrape torrent `id` is due, if any.
+    pub(super) fn start_scrape(&mut self, id: TorrentId, now: Instant) {
+        let Some(swarm) = self.swarm_mut(id) else { return };
+        let Some(due) = swarm.scrape_due() else { return };
+        let req = match (self.torrents.get(&id), self.magnets.get(&id)) {
+            (Some(t), _) => Self::announce_base_of(t, self.listen_port, &self.cfg),
+            (None, Some(m)) => self.magnet_announce(m),
+            (None, None) => return,
+        };
+        self.start_tracker(id, due, req, true, now);
     }
 
     /// Torrent `id`, with or without its metadata.

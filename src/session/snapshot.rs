@@ -86,6 +86,7 @@ impl Torrent {
             error: self.error.clone(),
             tracker_message: self.announcer.last_error.clone().or_else(|| self.announcer.last_warning.clone()),
             tracker_swarm: self.announcer.swarm,
+            tracker_downloaded: self.announcer.downloaded,
             save_path: self.save_path.display().to_string(),
             file_progress,
             pieces: self.have.as_wire().to_vec(),

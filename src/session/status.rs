@@ -85,8 +85,10 @@ pub struct TorrentStatus {
     pub error: Option<String>,
     /// Last tracker message (warning or error).
     pub tracker_message: Option<String>,
-    /// Seeds and leechers the tracker reported.
+    /// Seeds and leechers the tracker reported (announce reply or scrape).
     pub tracker_swarm: Option<(u64, u64)>,
+    /// Completed downloads the tracker recorded (from a scrape).
+    pub tracker_downloaded: Option<u64>,
     /// The save path (absolute).
     pub save_path: String,
     /// Per-file bytes we have.

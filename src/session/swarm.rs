@@ -28,10 +28,17 @@ pub trait Swarm {
     /// Queues `addr` to be dialled again at once (unless stopped, paused or the peer banned).
     fn redial(&mut self, addr: SocketAddr);
 
-    /// True when it may announce now: it has trackers and is running, or it is paused and
-    /// still owes them its `stopped`.
+    /// False while what it would tell trackers is not known yet (its data is being checked).
+    fn announce_ready(&self) -> bool {
+        true
+    }
+
+    /// True when it may announce now: it has trackers, knows what it has, and is running, or
+    /// it is paused and still owes them its `stopped`.
     fn may_announce(&self) -> bool {
-        !self.announcer().is_empty() && (!self.is_paused() || self.announcer().owes_while_paused())
+        !self.announcer().is_empty()
+            && self.announce_ready()
+            && (!self.is_paused() || self.announcer().owes_while_paused())
     }
 
     /// The announce due at `now`, if it may announce (see `may_announce`).
@@ -40,6 +47,15 @@ pub trait Swarm {
             self.announcer_mut().due(now)
         } else {
             None
+        }
+    }
+
+    /// The scrape due now, if one was asked for and it is running.
+    fn scrape_due(&mut self) -> Option<DueAnnounce> {
+        if self.is_paused() {
+            None
+        } else {
+            self.announcer_mut().due_scrape()
         }
     }
 
@@ -79,6 +95,22 @@ pub trait Swarm {
             TrackerOutcome::Failed(message) => {
                 self.announcer_mut().on_error(due, &message, now);
                 self.push_event(SessionEvent::TrackerError { torrent, url: due.url.clone(), message });
+                Vec::new()
+            }
+            TrackerOutcome::Scraped(stats) => {
+                self.announcer_mut().on_scrape(Some(stats));
+                self.push_event(SessionEvent::ScrapeReply {
+                    torrent,
+                    url: due.url.clone(),
+                    complete: stats.complete,
+                    incomplete: stats.incomplete,
+                    downloaded: stats.downloaded,
+                });
+                Vec::new()
+            }
+            TrackerOutcome::ScrapeFailed(message) => {
+                self.announcer_mut().on_scrape(None);
+                self.push_event(SessionEvent::ScrapeFailed { torrent, url: due.url.clone(), message });
                 Vec::new()
             }
             TrackerOutcome::Pending => Vec::new(),

@@ -27,6 +27,11 @@ impl Swarm for Torrent {
     fn is_paused(&self) -> bool {
         self.paused
     }
+    /// A torrent announces once its data is checked, so a seed is never reported as a leecher
+    /// (libtorrent waits for the check too).
+    fn announce_ready(&self) -> bool {
+        self.state != TorrentState::Checking
+    }
     fn add_peers(&mut self, addrs: &[SocketAddr], now: Instant) {
         Torrent::add_peers(self, addrs, now);
     }

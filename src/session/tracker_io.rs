@@ -1,11 +1,12 @@
-//! The reactor's tracker connections: one in-flight announce per torrent, over HTTP or HTTPS
-//! (through the sans-I/O [`HttpExchange`]) or UDP (BEP 15), with name resolution off the reactor
-//! thread.
+//! The reactor's tracker connections: one in-flight announce or scrape (BEP 48) per torrent,
+//! over HTTP or HTTPS (through the sans-I/O [`HttpExchange`]) or UDP (BEP 15), with name
+//! resolution off the reactor thread.
 
 use super::announcer::DueAnnounce;
 use crate::announce::http_client::{HttpExchange, Progress, MAX_REDIRECTS};
+use crate::announce::request::scrape_url;
 use crate::announce::udp::{self, UdpReply};
-use crate::announce::{AnnounceCrypto, AnnounceReply, AnnounceRequest, TrackerUrl};
+use crate::announce::{AnnounceCrypto, AnnounceReply, AnnounceRequest, ScrapeReply, ScrapeStats, TrackerUrl};
 use crate::tls::{TlsClient, Transport};
 use crossbeam_channel::Receiver;
 use mio::net::{TcpStream, UdpSocket};
@@ -37,6 +38,8 @@ pub struct TrackerConn {
     /// What is being announced.
     pub due: DueAnnounce,
     request: AnnounceRequest,
+    /// A scrape of `request.info_hash` rather than an announce.
+    scrape: bool,
     url: String,
     redirects: usize,
     stage: Stage,
@@ -52,6 +55,19 @@ pub enum TrackerOutcome {
     Reply(AnnounceReply),
     /// A failure, with its text.
     Failed(String),
+    /// The counts a scrape gave for the torrent.
+    Scraped(ScrapeStats),
+    /// A failed scrape, with its text.
+    ScrapeFailed(String),
+}
+
+/// The UDP announce packet for `request`, or with `scrape` the scrape of its torrent.
+fn udp_request(scrape: bool, request: &AnnounceRequest, connection: u64, tid: u32) -> Vec<u8> {
+    if scrape {
+        udp::scrape_request(connection, tid, &[request.info_hash])
+    } else {
+        udp::announce_request(connection, tid, request)
+    }
 }
 
 pub(crate) fn resolve(host: String, port: u16) -> Receiver<Option<SocketAddr>> {
@@ -73,11 +89,13 @@ pub(crate) fn resolve(host: String, port: u16) -> Receiver<Option<SocketAddr>> {
 }
 
 impl TrackerConn {
-    /// Starts a request (`tls` serves https trackers); resolution begins at once.
+    /// Starts an announce, or with `scrape` a scrape of `request.info_hash` (`tls` serves https
+    /// trackers); resolution begins at once.
     pub fn start(
         torrent: u32,
         due: DueAnnounce,
         request: AnnounceRequest,
+        scrape: bool,
         tls: Arc<TlsClient>,
         now: Instant,
     ) -> Result<TrackerConn, String> {
@@ -86,6 +104,7 @@ impl TrackerConn {
             torrent,
             due,
             request,
+            scrape,
             url: url.clone(),
             redirects: 0,
             stage: Stage::Done,
@@ -98,7 +117,7 @@ impl TrackerConn {
 
     fn begin(&mut self, url: &str) -> Result<(), String> {
         let parsed = TrackerUrl::parse(url).map_err(|e| e.to_string())?;
-        if parsed.scheme == "udp" && self.request.crypto == AnnounceCrypto::Stealth {
+        if parsed.scheme == "udp" && !self.scrape && self.request.crypto == AnnounceCrypto::Stealth {
             // BEP 15 has a port field but no `cryptoport`: announcing there would tell
             // plaintext clients the port that crypto_stealth hides.
             return Err("UDP tracker skipped: crypto_stealth keeps our port from trackers that cannot \
@@ -119,19 +138,36 @@ impl TrackerConn {
         }
     }
 
+    /// Whether this is a scrape.
+    pub fn is_scrape(&self) -> bool {
+        self.scrape
+    }
+
     /// Advances the request: after an event on its token, or on a timer.
     pub fn drive(&mut self, registry: &Registry, token: Token, now: Instant) -> TrackerOutcome {
+        let scrape = self.scrape;
+        let failed = move |e: String| if scrape { TrackerOutcome::ScrapeFailed(e) } else { TrackerOutcome::Failed(e) };
         if now >= self.deadline {
             self.close(registry);
-            return TrackerOutcome::Failed("Problem connecting to tracker - timeout exceeded".into());
+            return failed("Problem connecting to tracker - timeout exceeded".into());
         }
         match self.step(registry, token, now) {
             Ok(out) => out,
             Err(e) => {
                 self.close(registry);
-                TrackerOutcome::Failed(e)
+                failed(e)
             }
         }
+    }
+
+    /// The counts for our torrent in a scrape reply, or why there are none.
+    fn our_counts(&self, reply: ScrapeReply) -> Result<TrackerOutcome, String> {
+        reply
+            .files
+            .into_iter()
+            .find(|(hash, _)| *hash == self.request.info_hash)
+            .map(|(_, stats)| TrackerOutcome::Scraped(stats))
+            .ok_or_else(|| "the scrape reply has no entry for this torrent".into())
     }
 
     fn step(&mut self, registry: &Registry, token: Token, now: Instant) -> Result<TrackerOutcome, String> {
@@ -177,6 +213,10 @@ impl TrackerConn {
                             if status != 200 && body.is_empty() {
                                 return Err(format!("Problem connecting to tracker - HTTP {status}"));
                             }
+                            if self.scrape {
+                                let reply = ScrapeReply::parse(&body).map_err(|e| e.to_string())?;
+                                return self.our_counts(reply);
+                            }
                             return AnnounceReply::parse(&body).map(TrackerOutcome::Reply).map_err(|e| e.to_string());
                         }
                     }
@@ -192,11 +232,16 @@ impl TrackerConn {
                                 *tid = rand::random();
                                 *tries = 0;
                                 *sent_at = now;
-                                let _ = socket.send(&udp::announce_request(id, *tid, &self.request));
+                                let _ = socket.send(&udp_request(self.scrape, &self.request, id, *tid));
                             }
                             Ok(UdpReply::Announced(reply)) => {
                                 self.close(registry);
                                 return Ok(TrackerOutcome::Reply(reply));
+                            }
+                            Ok(UdpReply::Scraped(counts)) if self.scrape => {
+                                self.close(registry);
+                                let stats = counts.first().copied().ok_or("the scrape reply has no entry")?;
+                                return Ok(TrackerOutcome::Scraped(stats));
                             }
                             Ok(UdpReply::Scraped(_)) => {}
                             Err(crate::announce::ReplyError::Failure(m)) => {
@@ -212,7 +257,7 @@ impl TrackerConn {
                     *tries += 1;
                     *sent_at = now;
                     let packet = match connection {
-                        Some(id) => udp::announce_request(*id, *tid, &self.request),
+                        Some(id) => udp_request(self.scrape, &self.request, *id, *tid),
                         None => udp::connect_request(*tid).to_vec(),
                     };
                     let _ = socket.send(&packet);
@@ -236,7 +281,7 @@ impl TrackerConn {
             socket.send(&udp::connect_request(tid)).map_err(err)?;
             self.stage = Stage::Udp { socket, tid, connection: None, sent_at: now, tries: 0 };
         } else {
-            let exchange = HttpExchange::new(&self.url_with_query()).map_err(|e| e.to_string())?;
+            let exchange = HttpExchange::new(&self.url_with_query()?).map_err(|e| e.to_string())?;
             let request = exchange.request(USER_AGENT);
             let tls = exchange.is_https().then_some((&*self.tls, parsed.host.as_str()));
             let mut stream = Transport::new(TcpStream::connect(addr).map_err(err)?, tls)?;
@@ -246,11 +291,15 @@ impl TrackerConn {
         Ok(())
     }
 
-    fn url_with_query(&self) -> String {
-        if self.redirects == 0 {
-            self.request.http_url(&self.url)
+    fn url_with_query(&self) -> Result<String, String> {
+        if self.redirects > 0 {
+            Ok(self.url.clone())
+        } else if self.scrape {
+            scrape_url(&self.url, &[self.request.info_hash]).ok_or_else(|| {
+                "this tracker has no scrape URL (BEP 48: its announce path does not end in `announce`)".into()
+            })
         } else {
-            self.url.clone()
+            Ok(self.request.http_url(&self.url))
         }
     }
 
@@ -291,7 +340,7 @@ mod tests {
 
     fn start(url: &str, crypto: AnnounceCrypto) -> Result<TrackerConn, String> {
         let due = DueAnnounce { url: url.into(), position: (0, 0), event: None, tracker_id: None };
-        TrackerConn::start(1, due, request(crypto), Arc::default(), Instant::now())
+        TrackerConn::start(1, due, request(crypto), false, Arc::default(), Instant::now())
     }
 
     #[test]

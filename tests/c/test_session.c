@@ -187,6 +187,8 @@ static void status_and_pieces(const bitgocho_torrent *t) {
     CHECK(st.pieces_have == PIECES && st.pieces_total == PIECES);
     CHECK(st.peers == 0 && st.seeds == 0 && st.downloaded == 0);
     CHECK(st.total_done == FILE_SIZE);
+    /* No tracker: its counts are unknown. */
+    CHECK(st.tracker_seeds == -1 && st.tracker_leechers == -1 && st.tracker_downloaded == -1);
     /* A caller built against the first version of the struct (up to web_seeds) gets exactly
        those fields; the bytes after them are left alone. */
     size_t v1 = offsetof(bitgocho_torrent_status, total_done);
@@ -195,6 +197,13 @@ static void status_and_pieces(const bitgocho_torrent *t) {
     CHECK_OK(bitgocho_torrent_get_status(t, &st));
     CHECK(st.size == v1 && st.state == BITGOCHO_STATE_SEEDING && st.pieces_have == PIECES);
     CHECK(st.total_done == 0xABABABABABABABABull);
+    /* Likewise the second version (up to total_done). */
+    size_t v2 = offsetof(bitgocho_torrent_status, tracker_seeds);
+    memset(&st, 0xAB, sizeof st);
+    st.size = v2;
+    CHECK_OK(bitgocho_torrent_get_status(t, &st));
+    CHECK(st.size == v2 && st.total_done == FILE_SIZE);
+    CHECK(st.tracker_seeds == (int64_t)0xABABABABABABABABull);
 
     size_t files = 0;
     CHECK_OK(bitgocho_torrent_file_count(t, &files));
@@ -313,6 +322,18 @@ static void add_check_seed_remove(void) {
     await_state(t, BITGOCHO_STATE_SEEDING);
     CHECK_OK(bitgocho_torrent_set_rate_limits(t, 1024 * 1024, 0));
     CHECK_OK(bitgocho_session_set_rate_limits(s, 0, 0));
+    /* A scrape of a torrent without trackers fails at once, saying so. */
+    CHECK_STATUS(bitgocho_torrent_scrape(NULL), BITGOCHO_E_NULL_ARG);
+    CHECK_OK(bitgocho_torrent_scrape(t));
+    ev = await_event(s, BITGOCHO_EVENT_SCRAPE_FAILED);
+    check_event_torrent(ev, t);
+    char text[64];
+    size_t text_len = 1;
+    CHECK_OK(bitgocho_event_url(ev, (uint8_t *)text, sizeof text, &text_len));
+    CHECK(text_len == 0);
+    CHECK_OK(bitgocho_event_message(ev, (uint8_t *)text, sizeof text, &text_len));
+    CHECK(strstr(text, "no tracker") != NULL);
+    bitgocho_event_free(ev);
 
     uint8_t hash[20];
     size_t len = 0;

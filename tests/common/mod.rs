@@ -6,6 +6,7 @@ pub mod aria2;
 pub mod bttrack;
 pub mod http;
 pub mod libtorrent;
+pub mod opentracker;
 pub mod tls_front;
 
 use bitgocho::metainfo::Metainfo;

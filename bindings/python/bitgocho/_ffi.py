@@ -65,6 +65,9 @@ class bitgocho_torrent_status(Structure):
         ("pieces_total", c_uint32),
         ("web_seeds", c_uint32),
         ("total_done", c_uint64),
+        ("tracker_seeds", c_int64),
+        ("tracker_leechers", c_int64),
+        ("tracker_downloaded", c_int64),
     ]
 
 
@@ -233,6 +236,7 @@ SIGNATURES.update({
     "bitgocho_torrent_resume": ([POINTER(bitgocho_torrent)], c_uint32),
     "bitgocho_torrent_force_recheck": ([POINTER(bitgocho_torrent)], c_uint32),
     "bitgocho_torrent_force_announce": ([POINTER(bitgocho_torrent)], c_uint32),
+    "bitgocho_torrent_scrape": ([POINTER(bitgocho_torrent)], c_uint32),
     "bitgocho_torrent_connect_peer": ([POINTER(bitgocho_torrent), c_char_p], c_uint32),
     "bitgocho_torrent_set_rate_limits": ([POINTER(bitgocho_torrent), c_uint64, c_uint64], c_uint32),
     "bitgocho_torrent_clone": ([POINTER(bitgocho_torrent)], POINTER(bitgocho_torrent)),

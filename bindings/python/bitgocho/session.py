@@ -21,7 +21,8 @@ STATE_CHECKING, STATE_DOWNLOADING, STATE_SEEDING, STATE_PAUSED, STATE_ERROR, STA
 PRIORITY_SKIP, PRIORITY_LOW, PRIORITY_NORMAL, PRIORITY_HIGH = 0, 1, 2, 3
 (EVENT_ADDED, EVENT_CHECKED, EVENT_PIECE_FINISHED, EVENT_HASH_FAILED, EVENT_FINISHED, EVENT_TRACKER_REPLY,
  EVENT_TRACKER_ERROR, EVENT_PEER_BANNED, EVENT_STORAGE_ERROR, EVENT_REMOVED, EVENT_LISTENING,
- EVENT_EVENTS_DROPPED, EVENT_WEB_SEED_ERROR, EVENT_METADATA_RECEIVED, EVENT_METADATA_FAILED) = range(1, 16)
+ EVENT_EVENTS_DROPPED, EVENT_WEB_SEED_ERROR, EVENT_METADATA_RECEIVED, EVENT_METADATA_FAILED, EVENT_SCRAPE_REPLY,
+ EVENT_SCRAPE_FAILED) = range(1, 18)
 
 
 class Event:
@@ -114,6 +115,11 @@ class Torrent(Handle):
 
     def force_announce(self):
         check(_lib.bitgocho_torrent_force_announce(self.handle))
+
+    def scrape(self):
+        """Asks the tracker for the swarm's counts: EVENT_SCRAPE_REPLY follows, with
+        `tracker_seeds`, `tracker_leechers` and `tracker_downloaded` in status()."""
+        check(_lib.bitgocho_torrent_scrape(self.handle))
 
     def connect_peer(self, host_port):
         """Connects to `host:port` now."""

@@ -10,7 +10,7 @@ import unittest
 from bitgocho import Error, InvalidArgument, Metainfo, MetainfoEditor
 from bitgocho.errors import E_TORRENT_GONE
 from bitgocho.session import (EVENT_ADDED, EVENT_CHECKED, EVENT_FINISHED, EVENT_METADATA_RECEIVED, EVENT_REMOVED,
-                              STATE_METADATA, STATE_SEEDING, Session)
+                              EVENT_SCRAPE_FAILED, STATE_METADATA, STATE_SEEDING, Session)
 
 
 def wait_for(session, kind, seconds=20):
@@ -71,6 +71,10 @@ class SessionTest(unittest.TestCase):
             st = wait_state(leech, STATE_SEEDING)
             self.assertEqual(st["have_bytes"], sum(len(d) for d in self.files.values()))
             self.assertEqual(st["total_done"], st["have_bytes"])
+            self.assertEqual((st["tracker_seeds"], st["tracker_leechers"], st["tracker_downloaded"]), (-1, -1, -1))
+            leech.scrape()
+            event, _ = wait_for(leecher, EVENT_SCRAPE_FAILED)
+            self.assertIn("no tracker", event.message)
             self.assertEqual(leech.name(), "payload")
             self.assertEqual(leech.info_hash(), seed.info_hash())
             self.assertEqual(leech.file_progress(), [len(d) for d in self.files.values()])
@@ -111,3 +115,7 @@ class SessionTest(unittest.TestCase):
         with self.assertRaises(InvalidArgument) as ctx:
             Session(max_conections=3)
         self.assertIn("max_conections", str(ctx.exception))
+        missing = os.path.join(self.dir.name, "missing-ca.pem")
+        with self.assertRaises(InvalidArgument) as ctx:
+            Session(listen_port=0, tls_ca_file=missing)
+        self.assertIn(missing, str(ctx.exception))

@@ -67,6 +67,7 @@ impl Reactor {
                 m.known.clear();
             }
             Command::Announce(_) => m.announcer.force(now),
+            Command::Scrape(_) => self.scrape_now(id, now),
             Command::Connect(_, addr) => {
                 m.known.remove(&addr);
                 m.add_peers(&[addr], now);
@@ -107,14 +108,14 @@ impl Reactor {
         if m.stop_announcing(now) {
             if let Some(due) = m.announcer.due(now) {
                 let req = m.announcer.request(&due, self.magnet_announce(&m));
-                self.start_tracker(id, due, req, now);
+                self.start_tracker(id, due, req, false, now);
             }
         }
         self.events.push(SessionEvent::Removed { torrent: id });
         let _ = reply.send(true);
     }
 
-    fn magnet_announce(&self, m: &MagnetTorrent) -> AnnounceRequest {
+    pub(super) fn magnet_announce(&self, m: &MagnetTorrent) -> AnnounceRequest {
         AnnounceRequest {
             info_hash: m.info_hash(),
             peer_id: self.cfg.peer_id,
@@ -138,8 +139,9 @@ impl Reactor {
         if let Some(due) = m.announcer_due(now) {
             let m = &self.magnets[&id];
             let req = m.announcer.request(&due, self.magnet_announce(m));
-            self.start_tracker(id, due, req, now);
+            self.start_tracker(id, due, req, false, now);
         }
+        self.start_scrape(id, now);
         self.dial_magnet(id, now);
         let keys: Vec<PeerKey> = self.magnets.get(&id).map(|m| m.peers.iter().copied().collect()).unwrap_or_default();
         for k in keys {
