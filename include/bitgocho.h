@@ -1798,6 +1798,19 @@ bitgocho_status bitgocho_torrent_name(const struct bitgocho_torrent *torrent,
                                       size_t *out_len);
 
 /**
+ * Stores a new reference to the torrent's metainfo in `*out` (free it with
+ * `bitgocho_metainfo_free()`). For a torrent added from a magnet link it is the fetched
+ * info dictionary with the link's trackers and web seeds, so `bitgocho_metainfo_raw()`
+ * gives a .torrent to save; until the metadata is in (`BITGOCHO_STATE_METADATA`) the call
+ * returns `BITGOCHO_E_NOT_FOUND`. Works after removal too.
+ *
+ * # Safety
+ * `torrent` is NULL or a live handle; `out` is NULL or writable.
+ */
+bitgocho_status bitgocho_torrent_metainfo(const struct bitgocho_torrent *torrent,
+                                          const struct bitgocho_metainfo **out);
+
+/**
  * Copies the torrent's 20-byte info-hash into `buf` (binary, no terminator): the v1 hash,
  * or for a v2-only torrent its SHA-256 info-hash truncated to 20 bytes, as peers and
  * trackers know it. Works after removal too: the hash names the torrent.

@@ -81,6 +81,16 @@ fn a_magnet_link_downloads_from_our_seeder_named_in_the_link() {
     let metadata = position(&events, |e| matches!(e, SessionEvent::MetadataReceived { .. }));
     let finished = position(&events, |e| matches!(e, SessionEvent::Finished { .. }));
     assert!(added < metadata && metadata < finished, "{events:?}");
+    // The fetched metainfo is the seeder's info dictionary, saved as a .torrent that parses.
+    let fetched = h.metainfo().expect("metainfo once the metadata is in");
+    assert_eq!(fetched.info_bytes(), meta.info_bytes());
+    let saved = Metainfo::from_bytes(fetched.as_bytes()).unwrap();
+    assert_eq!(saved.info_hash_v1(), Some(hash));
+    let waiting = leech.add_torrent(AddParams::magnet(
+        MagnetLink::parse(&format!("magnet:?xt=urn:btih:{}", "7".repeat(40))).unwrap(),
+        tmp.path().join("never"),
+    ));
+    assert!(waiting.unwrap().metainfo().is_none(), "no metainfo before the metadata");
 }
 
 #[test]

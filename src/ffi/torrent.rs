@@ -1,6 +1,6 @@
 //! `bitgocho_torrent`: a weak handle to one torrent of a session: its status snapshot (an
-//! extensible `repr(C)` struct), error text, name, info-hash, per-file progress, pieces
-//! bitfield, and commands (pause, resume, recheck, announce, connect, priorities, limits).
+//! extensible `repr(C)` struct), error text, name, info-hash, metainfo, per-file progress, pieces
+//! bitfield, and commands (pause, resume, recheck, announce, scrape, connect, priorities, limits).
 //! Once the torrent leaves its session every call returns `BITGOCHO_E_TORRENT_GONE`.
 
 use std::ffi::c_char;
@@ -157,6 +157,30 @@ impl bitgocho_torrent {
                 // SAFETY: forwarded from this function's contract.
                 Ok(st) => unsafe { copy_str(&st.name, buf, cap, out_len) },
                 Err(status) => status,
+            }
+        }
+    }
+
+    /// Stores a new reference to the torrent's metainfo in `*out` (free it with
+    /// `bitgocho_metainfo_free()`). For a torrent added from a magnet link it is the fetched
+    /// info dictionary with the link's trackers and web seeds, so `bitgocho_metainfo_raw()`
+    /// gives a .torrent to save; until the metadata is in (`BITGOCHO_STATE_METADATA`) the call
+    /// returns `BITGOCHO_E_NOT_FOUND`. Works after removal too.
+    ///
+    /// # Safety
+    /// `torrent` is NULL or a live handle; `out` is NULL or writable.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_torrent_metainfo(
+        torrent: *const bitgocho_torrent,
+        out: *mut *const bitgocho_metainfo,
+    ) -> bitgocho_status {
+        boundary! {
+            let torrent = try_ref!(torrent);
+            try_out!(out);
+            match torrent.metainfo() {
+                // SAFETY: out checked non-NULL.
+                Some(meta) => unsafe { write_out(out, boundary::arc_into_ptr::<bitgocho_metainfo>(meta)); BITGOCHO_OK },
+                None => fail(BITGOCHO_E_NOT_FOUND, "the torrent's metadata has not arrived yet"),
             }
         }
     }

@@ -223,11 +223,22 @@ impl AddParams {
     }
 }
 
+/// The metainfo of a torrent once known: at once for a .torrent, when fetched for a magnet link.
+type MetainfoCell = Arc<std::sync::OnceLock<Arc<Metainfo>>>;
+
+/// What a session knows of each of its torrents outside the reactor.
+#[derive(Clone)]
+struct Entry {
+    status: StatusCell,
+    info_hash: [u8; 20],
+    metainfo: MetainfoCell,
+}
+
 struct Shared {
     cmds: Sender<Command>,
     waker: Arc<mio::Waker>,
     events: Arc<EventQueue<SessionEvent>>,
-    torrents: Mutex<HashMap<TorrentId, (StatusCell, [u8; 20])>>,
+    torrents: Mutex<HashMap<TorrentId, Entry>>,
     listen_port: u16,
     peer_id: [u8; 20],
     settings: SessionSettings,
@@ -370,8 +381,10 @@ impl Session {
         let (global_limits, piece_buffers) = (self.shared.limits.clone(), self.shared.piece_buffers.clone());
         let shown_path = std::path::absolute(&save_path).unwrap_or_else(|_| save_path.clone());
         let direct = peers.clone();
+        let metainfo = MetainfoCell::default();
+        let known = metainfo.clone();
         let build = move |meta: Arc<Metainfo>| AddTorrent {
-            meta,
+            meta: known.get_or_init(|| meta).clone(),
             save_path,
             paused,
             check_hashes,
@@ -404,19 +417,25 @@ impl Session {
         };
         self.shared.send(cmd)?;
         let (id, status) = rx.recv().map_err(|_| SessionError::Shutdown)?.map_err(SessionError::Add)?;
-        self.shared.torrents.lock().insert(id, (status.clone(), info_hash));
-        Ok(TorrentHandle { id, info_hash, status, shared: Arc::downgrade(&self.shared) })
+        let entry = Entry { status, info_hash, metainfo };
+        self.shared.torrents.lock().insert(id, entry.clone());
+        Ok(self.handle(id, entry))
+    }
+
+    fn handle(&self, id: TorrentId, entry: Entry) -> TorrentHandle {
+        TorrentHandle {
+            id,
+            info_hash: entry.info_hash,
+            status: entry.status,
+            metainfo: entry.metainfo,
+            shared: Arc::downgrade(&self.shared),
+        }
     }
 
     /// The torrent with this info-hash ([`Metainfo::swarm_info_hash`]), if present.
     pub fn find_torrent(&self, info_hash: &[u8; 20]) -> Option<TorrentHandle> {
         let map = self.shared.torrents.lock();
-        map.iter().find(|(_, (_, h))| h == info_hash).map(|(id, (status, h))| TorrentHandle {
-            id: *id,
-            info_hash: *h,
-            status: status.clone(),
-            shared: Arc::downgrade(&self.shared),
-        })
+        map.iter().find(|(_, e)| e.info_hash == *info_hash).map(|(id, e)| self.handle(*id, e.clone()))
     }
 
     /// Removes a torrent, optionally deleting its files (only those it lists, and the directories
@@ -483,6 +502,7 @@ pub struct TorrentHandle {
     id: TorrentId,
     info_hash: [u8; 20],
     status: Arc<Mutex<TorrentStatus>>,
+    metainfo: MetainfoCell,
     shared: std::sync::Weak<Shared>,
 }
 
@@ -514,6 +534,13 @@ impl TorrentHandle {
     /// The latest status snapshot.
     pub fn status(&self) -> TorrentStatus {
         self.status.lock().clone()
+    }
+
+    /// The torrent's metainfo: `None` while a magnet link's metadata is being fetched. For a
+    /// magnet link it holds the dictionary fetched, with the link's trackers and web seeds, so
+    /// [`Metainfo::as_bytes`] is a .torrent ready to save.
+    pub fn metainfo(&self) -> Option<Arc<Metainfo>> {
+        self.metainfo.get().cloned()
     }
 
     /// Pauses: announces `stopped` and disconnects peers.

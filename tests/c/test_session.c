@@ -398,6 +398,9 @@ static void magnet_link_from_a_seeding_session(void) {
     uint8_t same[20];
     CHECK_OK(bitgocho_torrent_info_hash(t, same, sizeof same, &hash_len));
     CHECK(hash_len == 20 && memcmp(same, hash, 20) == 0);
+    const bitgocho_metainfo *fetched = NULL;
+    CHECK_STATUS(bitgocho_torrent_metainfo(t, &fetched), BITGOCHO_E_NOT_FOUND);
+    CHECK(fetched == NULL);
 
     char peer[64];
     snprintf(peer, sizeof peer, "127.0.0.1:%u", (unsigned)bitgocho_session_listen_port(seeder));
@@ -405,6 +408,15 @@ static void magnet_link_from_a_seeding_session(void) {
     bitgocho_event *ev = await_event(s, BITGOCHO_EVENT_METADATA_RECEIVED);
     check_event_torrent(ev, t);
     bitgocho_event_free(ev);
+    /* The fetched metadata is a metainfo with the seeder's info dictionary, byte for byte. */
+    CHECK_STATUS(bitgocho_torrent_metainfo(t, NULL), BITGOCHO_E_NULL_ARG);
+    CHECK_OK(bitgocho_torrent_metainfo(t, &fetched));
+    const uint8_t *ours = NULL, *theirs = NULL;
+    size_t ours_len = 0, theirs_len = 0;
+    CHECK_OK(bitgocho_metainfo_info_raw(fetched, &ours, &ours_len));
+    CHECK_OK(bitgocho_metainfo_info_raw(mi, &theirs, &theirs_len));
+    CHECK(ours_len == theirs_len && memcmp(ours, theirs, ours_len) == 0);
+    bitgocho_metainfo_free(fetched);
     bitgocho_event_free(await_event(s, BITGOCHO_EVENT_FINISHED));
     st = await_state(t, BITGOCHO_STATE_SEEDING);
     CHECK(st.total_size == FILE_SIZE);

@@ -116,6 +116,16 @@ class Torrent(Handle):
     def force_announce(self):
         check(_lib.bitgocho_torrent_force_announce(self.handle))
 
+    def metainfo(self):
+        """The torrent's Metainfo (for a magnet link: the fetched dictionary with the link's
+        trackers, so `.raw` is a .torrent to save); None until a magnet link's metadata is in."""
+        out = POINTER(_ffi.bitgocho_metainfo)()
+        status = _lib.bitgocho_torrent_metainfo(self.handle, byref(out))
+        if status == E_NOT_FOUND:
+            return None
+        check(status)
+        return Metainfo(out)
+
     def scrape(self):
         """Asks the tracker for the swarm's counts: EVENT_SCRAPE_REPLY follows, with
         `tracker_seeds`, `tracker_leechers` and `tracker_downloaded` in status()."""

@@ -100,8 +100,13 @@ class SessionTest(unittest.TestCase):
             link = "magnet:?xt=urn:btih:" + seed.info_hash().hex() + "&dn=payload"
             leech = leecher.add_torrent(link, self.leech_dir)
             self.assertEqual(wait_state(leech, STATE_METADATA)["peers"], 0)
+            self.assertIsNone(leech.metainfo(), "no metadata yet")
             leech.connect_peer(f"127.0.0.1:{seeder.listen_port}")
             wait_for(leecher, EVENT_METADATA_RECEIVED)
+            with leech.metainfo() as fetched:
+                self.assertEqual(fetched.info_raw, mi.info_raw)
+                with Metainfo.parse(fetched.raw) as saved:
+                    self.assertEqual(saved.info_hash_v1, mi.info_hash_v1)
             wait_for(leecher, EVENT_FINISHED)
             wait_state(leech, STATE_SEEDING)
             self.assertEqual(leech.file_progress(), [len(d) for d in self.files.values()])

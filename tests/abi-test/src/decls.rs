@@ -437,6 +437,10 @@ unsafe extern "C" {
     pub fn bitgocho_torrent_force_recheck(torrent: *const bitgocho_torrent) -> bitgocho_status;
     pub fn bitgocho_torrent_force_announce(torrent: *const bitgocho_torrent) -> bitgocho_status;
     pub fn bitgocho_torrent_scrape(torrent: *const bitgocho_torrent) -> bitgocho_status;
+    pub fn bitgocho_torrent_metainfo(
+        torrent: *const bitgocho_torrent,
+        out: *mut *const bitgocho_metainfo,
+    ) -> bitgocho_status;
     pub fn bitgocho_torrent_connect_peer(torrent: *const bitgocho_torrent, address: *const c_char) -> bitgocho_status;
     pub fn bitgocho_torrent_set_rate_limits(
         torrent: *const bitgocho_torrent,
