@@ -475,7 +475,7 @@ fn redirects_are_followed_with_the_range_and_loops_are_cut() {
 fn unusable_web_seed_urls_are_reported_at_once() {
     let tmp = tempfile::tempdir().unwrap();
     let file = single_file(tmp.path());
-    let urls = ["https://127.0.0.1:1/x".to_string(), "ftp://127.0.0.1/x".to_string()];
+    let urls = ["udp://127.0.0.1:1/x".to_string(), "ftp://127.0.0.1/x".to_string()];
     let meta = mktorrent_with_web_seeds(&file, &tmp.path().join("t.torrent"), 15, &urls);
     let mut w = Watched::new();
     let _t = w.add(&meta, &tmp.path().join("down"), Vec::new());
@@ -484,7 +484,7 @@ fn unusable_web_seed_urls_are_reported_at_once() {
         w.web_errors().len() >= 2
     });
     let errors = w.web_errors();
-    assert!(errors[0].0 == urls[0] && errors[0].1.contains("https web seeds are not supported"), "{errors:?}");
+    assert!(errors[0].0 == urls[0] && errors[0].1.contains("udp web seeds are not supported"), "{errors:?}");
     assert!(errors[1].0 == urls[1] && errors[1].1.contains("not usable"), "{errors:?}");
 }
 

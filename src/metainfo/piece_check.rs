@@ -1,5 +1,6 @@
-//! What a piece's bytes must hash to: its v1 SHA-1, or (v2-only torrents, BEP 52) the root of
-//! the merkle subtree over its 16 KiB leaves, from the file's piece layer or pieces root.
+//! What a piece's bytes must hash to: its v1 SHA-1, (v2-only torrents, BEP 52) the root of the
+//! merkle subtree over its 16 KiB leaves, from the file's piece layer or pieces root, or for a
+//! hybrid torrent both, so that neither hash alone (SHA-1 collisions) lets a bad piece through.
 
 use super::merkle::{leaf_count, root_from_layer, Hash32, BLOCK_SIZE};
 use super::model::Metainfo;
@@ -7,7 +8,7 @@ use super::model::Metainfo;
 /// How to verify one piece.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PieceCheck {
-    /// The SHA-1 of the whole piece (v1 and hybrid torrents).
+    /// The SHA-1 of the whole piece (v1 torrents).
     Sha1([u8; 20]),
     /// The root of the SHA-256 merkle tree over the piece's leaves (v2-only torrents).
     Merkle {
@@ -19,20 +20,45 @@ pub enum PieceCheck {
         /// Leaves the tree is padded to with zero hashes (a power of two).
         width: u32,
     },
+    /// Both (hybrid torrents): the SHA-1 of the whole piece, pad bytes included, and the merkle
+    /// root over the leaves of its first `data_len` bytes.
+    Hybrid {
+        /// The piece's v1 SHA-1.
+        sha1: [u8; 20],
+        /// As [`PieceCheck::Merkle`].
+        root: Hash32,
+        /// As [`PieceCheck::Merkle`].
+        data_len: u32,
+        /// As [`PieceCheck::Merkle`].
+        width: u32,
+    },
 }
 
 impl PieceCheck {
     /// How many of the piece's `piece_len` bytes are hashed.
     pub fn hash_len(&self, piece_len: usize) -> usize {
         match self {
-            PieceCheck::Sha1(_) => piece_len,
+            PieceCheck::Sha1(_) | PieceCheck::Hybrid { .. } => piece_len,
             PieceCheck::Merkle { data_len, .. } => (*data_len as usize).min(piece_len),
         }
     }
 
-    /// True for a check over SHA-256 leaves (v2) rather than one SHA-1.
+    /// True for a check over SHA-256 leaves (v2 or hybrid).
     pub fn wants_leaves(&self) -> bool {
-        matches!(self, PieceCheck::Merkle { .. })
+        matches!(self, PieceCheck::Merkle { .. } | PieceCheck::Hybrid { .. })
+    }
+
+    /// True for a check needing the SHA-1 of the piece (v1 or hybrid).
+    pub fn wants_sha1(&self) -> bool {
+        matches!(self, PieceCheck::Sha1(_) | PieceCheck::Hybrid { .. })
+    }
+
+    /// Bytes at the start of the piece that the leaves cover, for a check that wants them.
+    pub fn leaf_bytes(&self) -> Option<u32> {
+        match self {
+            PieceCheck::Sha1(_) => None,
+            PieceCheck::Merkle { data_len, .. } | PieceCheck::Hybrid { data_len, .. } => Some(*data_len),
+        }
     }
 
     /// True when the hashes computed over the first [`PieceCheck::hash_len`] bytes (`sha1` for a
@@ -40,12 +66,18 @@ impl PieceCheck {
     pub fn matches(&self, sha1: Option<&[u8; 20]>, leaves: &[Hash32]) -> bool {
         match self {
             PieceCheck::Sha1(expect) => sha1 == Some(expect),
-            PieceCheck::Merkle { root, data_len, width } => {
-                let want = u64::from(*data_len).div_ceil(BLOCK_SIZE) as usize;
-                leaves.len() == want && root_from_layer(leaves, *width as usize, [0u8; 32]) == *root
+            PieceCheck::Merkle { root, data_len, width } => merkle_matches(leaves, root, *data_len, *width),
+            PieceCheck::Hybrid { sha1: expect, root, data_len, width } => {
+                sha1 == Some(expect) && merkle_matches(leaves, root, *data_len, *width)
             }
         }
     }
+}
+
+/// True when `leaves` (of the piece's first `data_len` bytes) make `root`.
+fn merkle_matches(leaves: &[Hash32], root: &Hash32, data_len: u32, width: u32) -> bool {
+    let want = u64::from(data_len).div_ceil(BLOCK_SIZE) as usize;
+    leaves.len() == want && root_from_layer(leaves, width as usize, [0u8; 32]) == *root
 }
 
 impl Metainfo {
@@ -59,13 +91,25 @@ impl Metainfo {
         }
     }
 
-    /// How to verify piece `index`: its v1 SHA-1 when the torrent has them, else its v2 merkle
-    /// root. `None` past the end, or for a v2-only piece whose file has no piece layer in the
-    /// .torrent (such a torrent cannot be verified without asking peers for hashes).
+    /// How to verify piece `index`: its v1 SHA-1 and, for a hybrid torrent, its v2 merkle root
+    /// too; for a v2-only torrent its merkle root. `None` past the end, or for a v2-only piece
+    /// whose file has no piece layer in the .torrent (such a torrent cannot be verified without
+    /// asking peers for hashes). A hybrid piece without a usable v2 hash is checked by SHA-1.
     pub fn piece_check(&self, index: u64) -> Option<PieceCheck> {
         if self.pieces.is_some() {
-            return self.piece_hash(index).copied().map(PieceCheck::Sha1);
+            let sha1 = *self.piece_hash(index)?;
+            return Some(match self.info_hash_v2.and_then(|_| self.merkle_check(index)) {
+                Some(PieceCheck::Merkle { root, data_len, width }) => {
+                    PieceCheck::Hybrid { sha1, root, data_len, width }
+                }
+                _ => PieceCheck::Sha1(sha1),
+            });
         }
+        self.merkle_check(index)
+    }
+
+    /// The v2 check of piece `index` (see [`Metainfo::piece_check`]).
+    fn merkle_check(&self, index: u64) -> Option<PieceCheck> {
         let pos = index.checked_mul(self.piece_length).filter(|p| *p < self.total_length)?;
         let at = self.files.partition_point(|f| f.offset + f.length <= pos);
         let file = self.files.get(at).filter(|f| !f.is_pad() && f.offset <= pos)?;
@@ -101,6 +145,7 @@ mod tests {
     use super::*;
     use crate::metainfo::create::{create, CreateOptions, TorrentVersion};
     use crate::metainfo::hasher::Progress;
+    use sha1::Sha1;
     use sha2::{Digest, Sha256};
 
     /// Files of awkward sizes: several pieces with a short tail, one piece exactly, under one
@@ -161,15 +206,54 @@ mod tests {
     }
 
     #[test]
-    fn v1_and_hybrid_pieces_check_sha1_and_keep_the_v1_hash() {
-        for version in [TorrentVersion::V1, TorrentVersion::Hybrid] {
-            let (_dir, _contents, meta) = made(version);
-            assert_eq!(Some(meta.swarm_info_hash()), meta.info_hash_v1());
-            for i in 0..meta.piece_count() {
-                assert_eq!(meta.piece_check(i), meta.piece_hash(i).copied().map(PieceCheck::Sha1));
-            }
-            assert_eq!(meta.piece_check(meta.piece_count()), None);
+    fn v1_pieces_check_sha1_and_keep_the_v1_hash() {
+        let (_dir, _contents, meta) = made(TorrentVersion::V1);
+        assert_eq!(Some(meta.swarm_info_hash()), meta.info_hash_v1());
+        for i in 0..meta.piece_count() {
+            assert_eq!(meta.piece_check(i), meta.piece_hash(i).copied().map(PieceCheck::Sha1));
         }
+        assert_eq!(meta.piece_check(meta.piece_count()), None);
+    }
+
+    #[test]
+    fn hybrid_pieces_must_match_both_their_sha1_and_their_merkle_root() {
+        let (_dir, contents, meta) = made(TorrentVersion::Hybrid);
+        assert_eq!(Some(meta.swarm_info_hash()), meta.info_hash_v1());
+        let plen = meta.piece_length() as usize;
+        // The v1 view: each file followed by zeros up to the next piece boundary.
+        let mut stream = Vec::new();
+        for data in &contents {
+            stream.extend_from_slice(data);
+            stream.resize(stream.len().next_multiple_of(plen), 0);
+        }
+        stream.truncate(meta.total_length() as usize); // no pad after the last file
+        let (mut checked, mut at) = (0, 0);
+        for (f, data) in contents.iter().enumerate() {
+            for start in (0..data.len()).step_by(plen) {
+                let i = (at + start) as u64 / plen as u64;
+                let check = meta.piece_check(i).unwrap();
+                let PieceCheck::Hybrid { sha1, data_len, .. } = check else { panic!("piece {i}: {check:?}") };
+                assert_eq!(Some(&sha1), meta.piece_hash(i), "piece {i}");
+                let file_part = &data[start..data.len().min(start + plen)];
+                assert_eq!(data_len as usize, file_part.len(), "piece {i} of file {f}");
+                let first = i as usize * plen;
+                let piece = &stream[first..(first + plen).min(stream.len())];
+                let whole: [u8; 20] = Sha1::digest(piece).into();
+                assert_eq!(check.hash_len(piece.len()), piece.len(), "SHA-1 covers the whole piece");
+                assert!(check.matches(Some(&whole), &leaves(file_part)), "piece {i}");
+                // Either hash wrong is enough to refuse the piece.
+                let mut bad_leaves = leaves(file_part);
+                bad_leaves[0][0] ^= 1;
+                assert!(!check.matches(Some(&whole), &bad_leaves), "piece {i}: leaves wrong, SHA-1 right");
+                let mut bad_sha1 = whole;
+                bad_sha1[0] ^= 1;
+                assert!(!check.matches(Some(&bad_sha1), &leaves(file_part)), "piece {i}: SHA-1 wrong");
+                assert!(!check.matches(None, &leaves(file_part)), "piece {i}: no SHA-1");
+                checked += 1;
+            }
+            at += data.len().next_multiple_of(plen);
+        }
+        assert_eq!(checked, meta.piece_count(), "every piece is hybrid-checked");
     }
 
     #[test]

@@ -18,12 +18,12 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
-/// What a job for `check` computes: SHA-256 leaves for a v2 check, else SHA-1.
+/// What a job for `check` computes: SHA-1 (v1), SHA-256 leaves (v2), or both (hybrid).
 fn kind_for(check: Option<PieceCheck>) -> HashKind {
-    if check.is_some_and(|c| c.wants_leaves()) {
-        HashKind::V2Leaves
-    } else {
-        HashKind::V1
+    match check.and_then(|c| c.leaf_bytes().map(|n| (c.wants_sha1(), n))) {
+        Some((true, leaf_bytes)) => HashKind::Both { leaf_bytes },
+        Some((false, _)) => HashKind::V2Leaves,
+        None => HashKind::V1,
     }
 }
 

@@ -40,8 +40,12 @@ pub enum HashKind {
     V1,
     /// SHA-256 of every 16 KiB leaf (v2).
     V2Leaves,
-    /// Both in one pass over the bytes (hybrid).
-    Both,
+    /// Both in one pass over the bytes (hybrid): SHA-1 of them all, leaves of the first
+    /// `leaf_bytes` (a file's data, without the pad bytes after it).
+    Both {
+        /// Bytes the leaves cover.
+        leaf_bytes: u32,
+    },
 }
 
 /// Bytes lent for hashing from where they already are, such as a piece in the file maps
@@ -160,42 +164,52 @@ struct StreamHasher {
     sha1: Option<Sha1>,
     leaf: Option<sha2::Sha256>,
     leaf_len: usize,
+    /// Bytes the leaves still take; the rest goes to SHA-1 alone.
+    leaf_left: usize,
     leaves: Vec<[u8; 32]>,
 }
 
 impl StreamHasher {
     fn new(kind: HashKind) -> StreamHasher {
-        let want_v1 = matches!(kind, HashKind::V1 | HashKind::Both);
-        let want_v2 = matches!(kind, HashKind::V2Leaves | HashKind::Both);
+        let (want_v1, leaf_left) = match kind {
+            HashKind::V1 => (true, 0),
+            HashKind::V2Leaves => (false, usize::MAX),
+            HashKind::Both { leaf_bytes } => (true, leaf_bytes as usize),
+        };
         StreamHasher {
             sha1: want_v1.then(Sha1::new),
-            leaf: want_v2.then(sha2::Sha256::new),
+            leaf: (kind != HashKind::V1).then(sha2::Sha256::new),
             leaf_len: 0,
+            leaf_left,
             leaves: Vec::new(),
         }
     }
 
     fn update(&mut self, mut data: &[u8]) {
-        let Some(leaf) = self.leaf.as_mut() else {
+        let Some(leaf) = self.leaf.as_mut().filter(|_| self.leaf_left > 0) else {
             if let Some(h) = self.sha1.as_mut() {
                 h.update(data);
             }
             return;
         };
         // Both digests over the same leaf-sized step while it is in cache.
-        while !data.is_empty() {
-            let take = (LEAF - self.leaf_len).min(data.len());
+        while !data.is_empty() && self.leaf_left > 0 {
+            let take = (LEAF - self.leaf_len).min(data.len()).min(self.leaf_left);
             let (step, rest) = data.split_at(take);
             if let Some(h) = self.sha1.as_mut() {
                 h.update(step);
             }
             leaf.update(step);
             self.leaf_len += take;
+            self.leaf_left -= take;
             if self.leaf_len == LEAF {
                 self.leaves.push(leaf.finalize_reset().into());
                 self.leaf_len = 0;
             }
             data = rest;
+        }
+        if let Some(h) = self.sha1.as_mut() {
+            h.update(data);
         }
     }
 
@@ -577,7 +591,7 @@ mod tests {
                     Ok(Box::new(Pieces(d.chunks(7_001).map(<[u8]>::to_vec).collect())) as _)
                 }))
             };
-            pool.submit(HashJob { id, kind: HashKind::Both, data, persist: None });
+            pool.submit(HashJob { id, kind: HashKind::Both { leaf_bytes: u32::MAX }, data, persist: None });
         }
         let gone = HashData::Owned(Box::new(|| Err(std::io::Error::other("gone"))));
         pool.submit(HashJob { id: 100, kind: HashKind::V1, data: gone, persist: None });
@@ -606,6 +620,21 @@ mod tests {
         assert!((10usize.div_ceil(LANES)..=10).contains(&noted.len()), "wake-ups: {noted:?}");
         assert!(noted.windows(2).all(|w| w[0] <= w[1]), "counts fell: {noted:?}");
         assert!(noted[0] >= 1 && noted.last() == Some(&10), "a wake-up before its result: {noted:?}");
+    }
+
+    #[test]
+    fn a_hybrid_job_hashes_all_bytes_with_sha1_and_the_leading_ones_as_leaves() {
+        let piece: Vec<u8> = (0..65_536u32).map(|i| (i * 13) as u8).collect();
+        let data_len = 40_000; // two full leaves and part of a third, then pad bytes
+        for chunk in [1usize, 999, 16_384, 65_536] {
+            let mut h = StreamHasher::new(HashKind::Both { leaf_bytes: data_len as u32 });
+            piece.chunks(chunk).for_each(|c| h.update(c));
+            let (sha1, leaves) = h.finish();
+            assert_eq!(sha1, Some(<[u8; 20]>::from(Sha1::digest(&piece))), "chunks of {chunk}");
+            let want: Vec<[u8; 32]> =
+                piece[..data_len].chunks(LEAF).map(|l| <[u8; 32]>::from(sha2::Sha256::digest(l))).collect();
+            assert_eq!(leaves, want, "chunks of {chunk}");
+        }
     }
 
     /// A job whose bytes are produced after `pause`, noting the name of the worker that ran it.
@@ -687,7 +716,7 @@ mod tests {
                 })),
                 _ => HashData::Owned(Box::new(move || Ok(d))),
             };
-            let kind = if id == 5 { HashKind::Both } else { HashKind::V1 };
+            let kind = if id == 5 { HashKind::Both { leaf_bytes: u32::MAX } } else { HashKind::V1 };
             pool.submit(HashJob { id, kind, data, persist: None });
             if id == 6 {
                 let gone = HashData::Lent(Box::new(|| Err(std::io::Error::other("gone"))));
