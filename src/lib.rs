@@ -8,6 +8,7 @@
 pub mod announce;
 pub mod bencode;
 pub mod cli;
+pub mod dht;
 pub mod ffi;
 pub mod fsutil;
 pub mod metainfo;

@@ -40,6 +40,8 @@ const KEYS: &[&str] = &[
     "crypto_only",
     "crypto_prefer_rc4",
     "crypto_stealth",
+    "dht",
+    "dht_bootstrap",
     "event_queue_size",
     "hash_threads",
     "listen",
@@ -120,6 +122,11 @@ fn apply(out: &mut SessionSettings, key: &str, value: &SettingValue) -> Result<(
         "resume_dir" => out.resume_dir = Some(PathBuf::from(str_value(key, value)?)),
         "piece_buffer_mb" => out.piece_buffer_bytes = (int_value(key, value, 1 << 20)? << 20) as usize,
         "web_seeds" => out.web_seeds = bool_value(key, value)?,
+        "dht" => out.dht = bool_value(key, value)?,
+        "dht_bootstrap" => {
+            out.dht_bootstrap =
+                str_value(key, value)?.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
+        }
         "tls_ca_file" => {
             out.tls_ca_file = Some(PathBuf::from(str_value(key, value)?)).filter(|p| !p.as_os_str().is_empty())
         }
@@ -193,7 +200,9 @@ impl bitgocho_session {
     /// download from BEP 17/19 HTTP seeds), `status_interval_ms` (how often an active torrent's
     /// status snapshot is refreshed, default 250, at least 10; the engine ticks every 100 ms),
     /// `tls_ca_file` (a PEM file of certificates trusted for https trackers and web seeds beside
-    /// the system's, which `SSL_CERT_FILE` or `SSL_CERT_DIR` replace);
+    /// the system's, which `SSL_CERT_FILE` or `SSL_CERT_DIR` replace), `dht` (bool, default 1: a
+    /// BEP 5 DHT node on the listening port, UDP), `dht_bootstrap` (`host:port,...`: nodes to join
+    /// through; none by default, the DHT then learns nodes from peers and the torrents' `nodes`);
     /// encryption (Message Stream Encryption, bools):
     /// `crypto_allowed` (accept and offer MSE; default 1), `crypto_only` (refuse plaintext peers,
     /// RC4 only), `crypto_stealth` (as `crypto_only`, and announce `port=0&cryptoport=N`),
@@ -226,6 +235,18 @@ impl bitgocho_session {
                 }
                 Err(e) => session_error(&e),
             }
+        }
+    }
+
+    /// Nodes in the session's DHT routing table (BEP 5); 0 without a DHT, before it met a
+    /// node, or for NULL.
+    ///
+    /// # Safety
+    /// `session` is NULL or a live handle.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_session_dht_nodes(session: *const bitgocho_session) -> usize {
+        boundary_or! { 0,
+            try_ref!(session, 0).session.dht_nodes()
         }
     }
 
@@ -481,6 +502,8 @@ mod tests {
             ("worker_nice", SettingValue::Int(0)),
             ("status_interval_ms", SettingValue::Str("100".into())),
             ("tls_ca_file", SettingValue::Str("/etc/my-ca.pem".into())),
+            ("dht", SettingValue::Bool(false)),
+            ("dht_bootstrap", SettingValue::Str("router.example:6881, 10.0.0.1:6881".into())),
         ]);
         let out = session_settings(&s).unwrap();
         assert_eq!((out.worker_nice, SessionSettings::default().worker_nice), (0, 10));
@@ -492,6 +515,8 @@ mod tests {
         assert_eq!(out.piece_buffer_bytes, 3 << 20);
         assert_eq!(out.status_interval, std::time::Duration::from_millis(100));
         assert_eq!(out.tls_ca_file, Some(PathBuf::from("/etc/my-ca.pem")));
+        assert!(!out.dht && SessionSettings::default().dht);
+        assert_eq!(out.dht_bootstrap, ["router.example:6881", "10.0.0.1:6881"]);
     }
 
     #[test]

@@ -80,6 +80,11 @@ pub struct SessionSettings {
     /// A PEM file of certificates trusted for https trackers and web seeds, beside the system's
     /// (which `SSL_CERT_FILE` or `SSL_CERT_DIR` replace, as for OpenSSL).
     pub tls_ca_file: Option<PathBuf>,
+    /// Run a DHT node (BEP 5) on the listening port, over UDP (default on).
+    pub dht: bool,
+    /// DHT nodes to join through (`host:port`; none by default: the DHT then learns nodes from
+    /// peers' `PORT` messages and the torrents' `nodes`).
+    pub dht_bootstrap: Vec<String>,
 }
 
 impl SessionSettings {
@@ -120,6 +125,8 @@ impl Default for SessionSettings {
             web_seeds: true,
             status_interval: DEFAULT_STATUS_INTERVAL,
             tls_ca_file: None,
+            dht: true,
+            dht_bootstrap: Vec::new(),
         }
     }
 }
@@ -240,6 +247,7 @@ struct Shared {
     events: Arc<EventQueue<SessionEvent>>,
     torrents: Mutex<HashMap<TorrentId, Entry>>,
     listen_port: u16,
+    dht_nodes: Arc<std::sync::atomic::AtomicUsize>,
     peer_id: [u8; 20],
     settings: SessionSettings,
     limits: Arc<Mutex<GlobalLimits>>,
@@ -314,7 +322,11 @@ impl Session {
             web_seeds: settings.web_seeds,
             status_interval: settings.status_interval,
             tls,
+            dht: settings.dht.then(|| SocketAddr::new(settings.bind, listen_port)),
+            dht_bootstrap: settings.dht_bootstrap.clone(),
+            dht_nodes: Arc::default(),
         };
+        let dht_nodes = cfg.dht_nodes.clone();
         if settings.listen {
             events.push(SessionEvent::Listening { port: listen_port, error: None });
         }
@@ -343,13 +355,19 @@ impl Session {
             events,
             torrents: Mutex::new(HashMap::new()),
             listen_port,
+            dht_nodes,
             peer_id,
             settings,
         });
         Ok(Session { shared, thread: Some(thread) })
     }
 
-    /// The port we listen on (0 when not listening).
+    /// Nodes in the DHT's routing table (0 without a DHT, or before it met any node).
+    pub fn dht_nodes(&self) -> usize {
+        self.shared.dht_nodes.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The TCP port the session listens on (0 when it does not listen).
     pub fn listen_port(&self) -> u16 {
         self.shared.listen_port
     }

@@ -105,6 +105,8 @@ pub struct PeerConn {
     pub since: Instant,
     /// We sent our handshake already.
     pub handshake_sent: bool,
+    /// The DHT port the peer announced in a `PORT` message (BEP 5), until the session takes it.
+    pub dht_port: Option<u16>,
     /// Number of pieces this peer contributed to that failed their hash check.
     pub bad_pieces: u32,
     /// When the peer last unchoked us (`None` while it chokes us).
@@ -161,6 +163,7 @@ impl PeerConn {
             last_block: now,
             since: now,
             handshake_sent: false,
+            dht_port: None,
             bad_pieces: 0,
             unchoked_us_at: None,
             refused_requests: 0,

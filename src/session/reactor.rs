@@ -30,6 +30,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod dht_driver;
 mod magnet_phase;
 
 /// Token of the waker.
@@ -131,6 +132,12 @@ pub struct ReactorConfig {
     pub status_interval: Duration,
     /// TLS for https trackers and web seeds.
     pub tls: Arc<crate::tls::TlsClient>,
+    /// Where the DHT's UDP socket binds (the listening address), or `None`: no DHT.
+    pub dht: Option<SocketAddr>,
+    /// DHT bootstrap nodes, `host:port`.
+    pub dht_bootstrap: Vec<String>,
+    /// Where the reactor publishes the DHT routing table's size.
+    pub dht_nodes: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// Most addresses remembered as requiring MSE or as failing it (the sets are cleared when full).
@@ -176,6 +183,13 @@ pub struct Reactor {
     backlog: Vec<usize>,
     stopping: Option<Instant>,
     last_tick: Instant,
+    dht: Option<dht_driver::DhtDriver>,
+}
+
+/// The DHT port connection `idx`'s peer announced, taken once.
+fn slot_dht_port(peers: &mut [Option<PeerSlot>], idx: usize) -> Option<(std::net::IpAddr, u16)> {
+    let slot = peers.get_mut(idx)?.as_mut()?;
+    slot.conn.dht_port.take().filter(|p| *p != 0).map(|p| (slot.conn.addr.ip(), p))
 }
 
 fn would_block(e: &std::io::Error) -> bool {
@@ -198,6 +212,10 @@ impl Reactor {
             poll.registry().register(l, LISTENER, Interest::READABLE)?;
         }
         let pool = HashPool::with_nice(cfg.hash_threads, cfg.worker_nice, wake)?;
+        let dht_at = cfg.dht.map(|a| if a.port() == 0 { SocketAddr::new(a.ip(), listen_port) } else { a });
+        // A DHT that cannot bind is left out; the session works without it.
+        let dht = dht_at
+            .and_then(|a| dht_driver::DhtDriver::start(a, &cfg.dht_bootstrap, poll.registry(), Instant::now()).ok());
         Ok(Reactor {
             poll,
             cfg,
@@ -222,6 +240,7 @@ impl Reactor {
             backlog: Vec::new(),
             stopping: None,
             last_tick: Instant::now(),
+            dht,
         })
     }
 
@@ -241,6 +260,7 @@ impl Reactor {
                 match ev.token() {
                     WAKER => {}
                     LISTENER => self.accept(now),
+                    dht_driver::DHT_TOKEN => self.dht_readable(now),
                     Token(t) if t >= WEB_BASE => self.drive_web(t - WEB_BASE, now),
                     Token(t) if t >= TRACKER_BASE => self.drive_tracker(t - TRACKER_BASE, now),
                     Token(t) if t >= PEER_BASE => {
@@ -505,6 +525,7 @@ impl Reactor {
             self.magnet_tick(id, now);
         }
         self.peer_timeouts(now);
+        self.dht_tick(now);
         let retiring: Vec<TorrentId> = self.retiring.keys().copied().collect();
         for id in retiring {
             self.advance_retiring(id, now);
@@ -964,9 +985,17 @@ impl Reactor {
             let t = self.torrents.get_mut(&tid).ok_or_else(|| PeerError::Unwanted("torrent gone".into()))?;
             t.greet(&mut slot.conn, peer_id, now);
             t.on_connected(key, &mut slot.conn, listen_port, now);
+            // A private torrent's swarm learns nothing of the DHT from us (BEP 27).
+            if let (Some(d), true) = (&self.dht, h.supports_dht() && !t.meta.is_private()) {
+                slot.conn.send(&Message::Port(d.port), now);
+            }
             return self.process(idx, now);
         }
         result?;
+        let private = t.meta.is_private();
+        if let Some((ip, port)) = slot_dht_port(&mut self.peers, idx).filter(|_| !private) {
+            self.dht_add_node(ip, port, now);
+        }
         self.after_torrent(tid, now);
         Ok(())
     }

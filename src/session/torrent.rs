@@ -599,7 +599,8 @@ impl Torrent {
         let fast = conn.remote.is_some_and(|h| h.supports_fast());
         let first = !conn.sent_bitfield;
         match msg {
-            Message::KeepAlive | Message::Port(_) | Message::Unknown { .. } | Message::Suggest(_) => {}
+            Message::KeepAlive | Message::Unknown { .. } | Message::Suggest(_) => {}
+            Message::Port(port) => conn.dht_port = Some(port),
             Message::Choke => {
                 conn.peer_choking = true;
                 conn.unchoked_us_at = None;

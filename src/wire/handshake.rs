@@ -26,11 +26,13 @@ pub enum HandshakeError {
 }
 
 impl Handshake {
-    /// A handshake advertising the extension protocol (BEP 10) and the fast extension (BEP 6).
+    /// A handshake advertising the extension protocol (BEP 10), the fast extension (BEP 6) and
+    /// the DHT (BEP 5: a peer may then send its DHT port).
     pub fn new(info_hash: [u8; 20], peer_id: [u8; 20]) -> Self {
         let mut reserved = [0u8; 8];
         reserved[5] |= 0x10; // BEP 10 extension protocol
         reserved[7] |= 0x04; // BEP 6 fast extension
+        reserved[7] |= 0x01; // BEP 5 DHT
         Handshake { reserved, info_hash, peer_id }
     }
 

@@ -62,6 +62,7 @@ static void null_arguments_and_free_null(void) {
     CHECK_STATUS(bitgocho_session_pop_event(NULL, &ev), BITGOCHO_E_NULL_ARG);
     CHECK(strstr(last_error(), "session") != NULL);
     CHECK_STATUS(bitgocho_session_wait_event(NULL, 0), BITGOCHO_E_NULL_ARG);
+    CHECK(bitgocho_session_dht_nodes(NULL) == 0);
     int fd = -1;
     CHECK_STATUS(bitgocho_session_event_fd(NULL, &fd), BITGOCHO_E_NULL_ARG);
     CHECK_STATUS(bitgocho_torrent_pause(NULL), BITGOCHO_E_NULL_ARG);

@@ -165,6 +165,11 @@ class Session(Handle):
     def listen_port(self):
         return _lib.bitgocho_session_listen_port(self.handle)
 
+    @property
+    def dht_nodes(self):
+        """Nodes in the DHT routing table (0 without a DHT)."""
+        return _lib.bitgocho_session_dht_nodes(self.handle)
+
     def fileno(self):
         """The level-triggered event fd (readable while events are pending)."""
         fd = c_int32(-1)

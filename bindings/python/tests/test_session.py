@@ -120,6 +120,8 @@ class SessionTest(unittest.TestCase):
         with self.assertRaises(InvalidArgument) as ctx:
             Session(max_conections=3)
         self.assertIn("max_conections", str(ctx.exception))
+        with Session(listen_port=0, bind="127.0.0.1", dht=False, dht_bootstrap="127.0.0.1:9") as quiet:
+            self.assertEqual(quiet.dht_nodes, 0)
         missing = os.path.join(self.dir.name, "missing-ca.pem")
         with self.assertRaises(InvalidArgument) as ctx:
             Session(listen_port=0, tls_ca_file=missing)

@@ -437,6 +437,7 @@ unsafe extern "C" {
     pub fn bitgocho_torrent_force_recheck(torrent: *const bitgocho_torrent) -> bitgocho_status;
     pub fn bitgocho_torrent_force_announce(torrent: *const bitgocho_torrent) -> bitgocho_status;
     pub fn bitgocho_torrent_scrape(torrent: *const bitgocho_torrent) -> bitgocho_status;
+    pub fn bitgocho_session_dht_nodes(session: *const bitgocho_session) -> usize;
     pub fn bitgocho_torrent_metainfo(
         torrent: *const bitgocho_torrent,
         out: *mut *const bitgocho_metainfo,

@@ -1,0 +1,166 @@
+//! The session's DHT (BEP 5) on the reactor: one UDP socket on the listening port, datagrams
+//! into the sans-I/O [`Dht`] and its output back out (datagrams sent, peers handed to torrents),
+//! each public torrent's periodic `get_peers` announcing our port, bootstrap addresses resolved
+//! off the thread, and the nodes peers name in `PORT` messages.
+
+use super::Reactor;
+use crate::dht::{Dht, DhtOutput, NodeId};
+use crate::session::swarm::Swarm;
+use crate::session::torrent::TorrentId;
+use crate::session::tracker_io::resolve;
+use crossbeam_channel::Receiver;
+use mio::net::UdpSocket;
+use mio::{Interest, Registry, Token};
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::time::{Duration, Instant};
+
+/// The DHT socket's token.
+pub(super) const DHT_TOKEN: Token = Token(2);
+/// A torrent searches the DHT again this often (its announce stays alive at the nodes).
+const RESEARCH: Duration = Duration::from_secs(15 * 60);
+/// A torrent still fetching its metadata searches this often.
+const RESEARCH_MAGNET: Duration = Duration::from_secs(60);
+/// A search that reached no node is tried again this soon (the table may have filled since).
+const RETRY_EMPTY: Duration = Duration::from_secs(5);
+/// Most datagrams read per readiness event.
+const READ_BATCH: usize = 256;
+
+/// The DHT of a session and its socket.
+pub(super) struct DhtDriver {
+    socket: UdpSocket,
+    /// The UDP port (sent in `PORT` messages).
+    pub(super) port: u16,
+    dht: Dht,
+    resolving: Vec<Receiver<Option<SocketAddr>>>,
+    next_search: HashMap<[u8; 20], Instant>,
+}
+
+impl DhtDriver {
+    /// Binds the DHT socket on `addr` (IPv4: BEP 5) and registers it; `bootstrap` are
+    /// `host:port` names resolved off the reactor thread.
+    pub(super) fn start(
+        addr: SocketAddr,
+        bootstrap: &[String],
+        registry: &Registry,
+        now: Instant,
+    ) -> std::io::Result<DhtDriver> {
+        let ip = match addr.ip() {
+            IpAddr::V4(ip) => ip,
+            IpAddr::V6(_) => Ipv4Addr::UNSPECIFIED,
+        };
+        let mut socket = UdpSocket::bind(SocketAddr::new(IpAddr::V4(ip), addr.port()))?;
+        registry.register(&mut socket, DHT_TOKEN, Interest::READABLE)?;
+        let port = socket.local_addr()?.port();
+        let mut d = DhtDriver {
+            socket,
+            port,
+            dht: Dht::new(NodeId::random(), now),
+            resolving: Vec::new(),
+            next_search: HashMap::new(),
+        };
+        for name in bootstrap {
+            d.resolve(name);
+        }
+        Ok(d)
+    }
+
+    fn resolve(&mut self, name: &str) {
+        let Some((host, port)) = name.trim().rsplit_once(':') else { return };
+        let Ok(port) = port.parse::<u16>() else { return };
+        let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
+        if self.resolving.len() < 64 {
+            self.resolving.push(resolve(host, port));
+        }
+    }
+}
+
+impl Reactor {
+    /// Reads the datagrams waiting on the DHT socket.
+    pub(super) fn dht_readable(&mut self, now: Instant) {
+        let Some(d) = self.dht.as_mut() else { return };
+        let mut buf = [0u8; 2048];
+        for _ in 0..READ_BATCH {
+            match d.socket.recv_from(&mut buf) {
+                Ok((n, SocketAddr::V4(from))) => d.dht.on_datagram(from, &buf[..n], now),
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(_) => break,
+            }
+        }
+        self.dht_flush(now);
+    }
+
+    /// Periodic DHT work: resolved bootstrap names, timeouts, and the torrents' searches.
+    pub(super) fn dht_tick(&mut self, now: Instant) {
+        let Some(d) = self.dht.as_mut() else { return };
+        d.resolving.retain(|rx| match rx.try_recv() {
+            Ok(Some(SocketAddr::V4(a))) => {
+                d.dht.add_bootstrap(a);
+                false
+            }
+            Ok(_) => false,
+            Err(crossbeam_channel::TryRecvError::Empty) => true,
+            Err(crossbeam_channel::TryRecvError::Disconnected) => false,
+        });
+        d.dht.tick(now);
+        self.cfg.dht_nodes.store(d.dht.node_count(), std::sync::atomic::Ordering::Relaxed);
+        let port = (self.listen_port != 0).then_some(self.listen_port);
+        let torrents = self.torrents.values().filter(|t| !t.meta.is_private() && !t.paused && t.announce_ready());
+        let wanted: Vec<([u8; 20], Duration, Vec<String>)> = torrents
+            .map(|t| (t.info_hash, RESEARCH, t.meta.nodes().iter().map(|(h, p)| format!("{h}:{p}")).collect()))
+            .chain(
+                self.magnets.values().filter(|m| !m.is_paused()).map(|m| (m.info_hash(), RESEARCH_MAGNET, Vec::new())),
+            )
+            .collect();
+        for (hash, every, nodes) in wanted {
+            if !d.next_search.contains_key(&hash) {
+                nodes.iter().for_each(|n| d.resolve(n));
+            }
+            if d.next_search.get(&hash).is_none_or(|t| *t <= now) {
+                d.next_search.insert(hash, now + every);
+                d.dht.get_peers(hash, port, now);
+            }
+        }
+        let live: std::collections::HashSet<[u8; 20]> = self.by_hash.keys().copied().collect();
+        d.next_search.retain(|h, _| live.contains(h));
+        self.dht_flush(now);
+    }
+
+    /// Pings the DHT node a peer named in a `PORT` message.
+    pub(super) fn dht_add_node(&mut self, ip: IpAddr, port: u16, now: Instant) {
+        let (Some(d), IpAddr::V4(ip)) = (self.dht.as_mut(), ip) else { return };
+        d.dht.add_node(SocketAddrV4::new(ip, port), now);
+        self.dht_flush(now);
+    }
+
+    /// Sends what the DHT queued and hands found peers to their torrents.
+    fn dht_flush(&mut self, now: Instant) {
+        let Some(d) = self.dht.as_mut() else { return };
+        let mut found = Vec::new();
+        for out in d.dht.take_output() {
+            match out {
+                // A full socket buffer drops the datagram, as the network may.
+                DhtOutput::Send(to, bytes) => {
+                    let _ = d.socket.send_to(&bytes, SocketAddr::V4(to));
+                }
+                DhtOutput::Peers(hash, peers) => found.push((hash, peers)),
+                DhtOutput::LookupDone { info_hash, nodes: 0 } => {
+                    d.next_search.insert(info_hash, now + RETRY_EMPTY);
+                }
+                DhtOutput::LookupDone { .. } => {}
+            }
+        }
+        for (hash, peers) in found {
+            let Some(id) = self.by_hash.get(&hash).copied() else { continue };
+            let addrs: Vec<SocketAddr> = peers.into_iter().map(SocketAddr::V4).collect();
+            self.dht_peers(id, &addrs, now);
+        }
+    }
+
+    fn dht_peers(&mut self, id: TorrentId, addrs: &[SocketAddr], now: Instant) {
+        if let Some(swarm) = self.swarm_mut(id) {
+            swarm.add_peers(addrs, now);
+        }
+    }
+}
