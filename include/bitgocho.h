@@ -1539,7 +1539,9 @@ bitgocho_status bitgocho_metainfo_node(const struct bitgocho_metainfo *metainfo,
  * download from BEP 17/19 HTTP seeds), `status_interval_ms` (how often an active torrent's
  * status snapshot is refreshed, default 250, at least 10; the engine ticks every 100 ms),
  * `tls_ca_file` (a PEM file of certificates trusted for https trackers and web seeds beside
- * the system's, which `SSL_CERT_FILE` or `SSL_CERT_DIR` replace);
+ * the system's, which `SSL_CERT_FILE` or `SSL_CERT_DIR` replace), `dht` (bool, default 1: a
+ * BEP 5 DHT node on the listening port, UDP), `dht_bootstrap` (`host:port,...`: nodes to join
+ * through; none by default, the DHT then learns nodes from peers and the torrents' `nodes`);
  * encryption (Message Stream Encryption, bools):
  * `crypto_allowed` (accept and offer MSE; default 1), `crypto_only` (refuse plaintext peers,
  * RC4 only), `crypto_stealth` (as `crypto_only`, and announce `port=0&cryptoport=N`),
@@ -1552,6 +1554,15 @@ bitgocho_status bitgocho_metainfo_node(const struct bitgocho_metainfo *metainfo,
  */
 bitgocho_status bitgocho_session_new(const struct bitgocho_settings *settings,
                                      struct bitgocho_session **out);
+
+/**
+ * Nodes in the session's DHT routing table (BEP 5); 0 without a DHT, before it met a
+ * node, or for NULL.
+ *
+ * # Safety
+ * `session` is NULL or a live handle.
+ */
+size_t bitgocho_session_dht_nodes(const struct bitgocho_session *session);
 
 /**
  * The TCP port the session listens on; 0 when not listening or for NULL.
