@@ -367,6 +367,32 @@ fn fetches_the_torrent_from_a_url_over_http_and_https() {
 }
 
 #[test]
+fn a_magnet_link_without_peers_or_trackers_downloads_through_the_dht() {
+    use bitgocho::session::{AddParams, Session, SessionSettings};
+    let dir = tempfile::tempdir().unwrap();
+    let (torrent, data) = single_file(dir.path(), None);
+    // Our engine as the DHT's bootstrap node and as the seeder that announced itself there.
+    let router = Session::new(common::loopback_settings()).unwrap();
+    let at = common::session_addr(&router).to_string();
+    let seeder =
+        Session::new(SessionSettings { dht_bootstrap: vec![at.clone()], ..common::loopback_settings() }).unwrap();
+    let meta = std::sync::Arc::new(bitgocho::metainfo::Metainfo::from_file(&torrent).unwrap());
+    let seed = seeder.add_torrent(AddParams::new(meta.clone(), dir.path().join("seed"))).unwrap();
+    common::wait_complete(&seed, TRANSFER);
+    let hex: String = meta.info_hash_v1().unwrap().iter().map(|b| format!("{b:02x}")).collect();
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let link = format!("magnet:?xt=urn:btih:{hex}");
+    let mut h = Headless::start(&out, &["--dht_bootstrap", &at, "--bind", "127.0.0.1", &link]);
+    h.wait_for("Download Succeeded!", TRANSFER);
+    assert_eq!(std::fs::read(out.join("payload.bin")).unwrap(), data);
+    assert!(h.stop(libc::SIGINT).0.success());
+    let (code, err) = run_to_end(&out, &["--dht", "2", &link]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("--dht must be 0 or 1"), "{err}");
+}
+
+#[test]
 fn priority_skips_a_file() {
     let dir = tempfile::tempdir().unwrap();
     let content = dir.path().join("seed/set");

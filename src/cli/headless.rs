@@ -83,6 +83,12 @@ pub const DOWNLOADER_OPTIONS: &[Opt] = &[
     Opt::str("dedicated_seed_id", "", "code to send to tracker identifying as a dedicated seed"),
     Opt::int("save_options", 0, "whether to save the current options as the new default configuration"),
     Opt::str("peer", "", "host:port of a peer to connect to directly, with or without a tracker (repeatable)"),
+    Opt::int("dht", 1, "whether to run a DHT node (BEP 5) on the listening port, for torrents that are not private"),
+    Opt::str(
+        "dht_bootstrap",
+        "",
+        "host:port of DHT nodes to join through, separated by commas (e.g. router.bittorrent.com:6881)",
+    ),
 ];
 
 /// Options the engine applies. Every other option of the table is accepted and checked but
@@ -106,6 +112,8 @@ const APPLIED: &[&str] = &[
     "ip",
     "peer",
     "super_seeder",
+    "dht",
+    "dht_bootstrap",
     // No effect in BitTornado's headless downloader either (`spew` is for the curses front).
     "request_backlog",
     "spew",
@@ -195,6 +203,10 @@ pub struct HeadlessConfig {
     pub crypto: crate::session::CryptoPolicy,
     /// Super-seed once complete (`--super_seeder 1`).
     pub super_seeder: bool,
+    /// Run a DHT node (`--dht`).
+    pub dht: bool,
+    /// `--dht_bootstrap`, split at commas.
+    pub dht_bootstrap: Vec<String>,
 }
 
 /// Splits every `--peer X` / `--peer=X` out of `args` (the option parser keeps only the last
@@ -304,6 +316,14 @@ impl HeadlessConfig {
                 prefer_rc4: false,
             },
             super_seeder: int_in(p, "super_seeder", 0, 1, "0 or 1")? == 1,
+            dht: int_in(p, "dht", 0, 1, "0 or 1")? == 1,
+            dht_bootstrap: p
+                .str("dht_bootstrap")
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect(),
         })
     }
 
@@ -327,6 +347,8 @@ impl HeadlessConfig {
         s.crypto_allowed = self.crypto.allowed;
         s.crypto_only = self.crypto.only;
         s.crypto_stealth = self.crypto.stealth;
+        s.dht = self.dht;
+        s.dht_bootstrap = self.dht_bootstrap.clone();
         if self.max_connections > 0 {
             s.max_connections = self.max_connections;
             s.max_connections_per_torrent = self.max_connections;
@@ -456,6 +478,11 @@ mod tests {
         let c = config(&["--max_upload_rate", "20", "--max_download_rate=5", "x"]).unwrap();
         assert_eq!((c.max_upload_rate, c.max_download_rate), (Some(20_000), 5000));
         assert_eq!(config(&["--max_upload_rate", "-1", "x"]).unwrap().max_upload_rate, None);
+        let s = config(&["x"]).unwrap().session_settings();
+        assert!(s.dht && s.dht_bootstrap.is_empty(), "DHT on, no bootstrap node by default");
+        let s = config(&["--dht", "0", "--dht_bootstrap", " a:1, [::1]:2 ,", "x"]).unwrap().session_settings();
+        assert!(!s.dht);
+        assert_eq!(s.dht_bootstrap, ["a:1", "[::1]:2"]);
     }
 
     #[test]

@@ -102,7 +102,7 @@ mod tests {
     fn round_trip_and_partial() {
         let hs = Handshake::new([1; 20], [2; 20]);
         let bytes = hs.encode();
-        assert!(hs.supports_extensions() && hs.supports_fast() && !hs.supports_dht());
+        assert!(hs.supports_extensions() && hs.supports_fast() && hs.supports_dht());
         for n in 0..HANDSHAKE_LEN {
             assert_eq!(Handshake::decode(&bytes[..n]), Ok(None), "prefix {n}");
         }
