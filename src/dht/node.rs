@@ -20,6 +20,8 @@ const BOOTSTRAP_EVERY: Duration = Duration::from_secs(30);
 const MAX_IN_FLIGHT: usize = 256;
 /// Most lookups at once.
 const MAX_LOOKUPS: usize = 64;
+/// Housekeeping (stale pings, token rotation, expiry of stored peers) runs this often.
+const HOUSEKEEPING: Duration = Duration::from_secs(1);
 
 /// What the node asks the session to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,6 +73,7 @@ pub struct Dht {
     searches: HashMap<[u8; 20], Search>,
     bootstrap: Vec<SocketAddrV4>,
     last_bootstrap: Option<Instant>,
+    last_housekeeping: Option<Instant>,
     out: Vec<DhtOutput>,
 }
 
@@ -86,6 +89,7 @@ impl Dht {
             searches: HashMap::new(),
             bootstrap: Vec::new(),
             last_bootstrap: None,
+            last_housekeeping: None,
             out: Vec::new(),
         }
     }
@@ -259,13 +263,16 @@ impl Dht {
                 self.searches.insert(own.0, Search { lookup, announce: None, peers_reported: 0 });
             }
         }
-        for (_, addr) in self.table.stale(now).into_iter().take(8) {
-            if !self.pending.values().any(|p| p.addr == addr) {
-                self.query(addr, Query::Ping, Purpose::Ping, now);
+        if self.last_housekeeping.is_none_or(|t| now.saturating_duration_since(t) >= HOUSEKEEPING) {
+            self.last_housekeeping = Some(now);
+            for (_, addr) in self.table.stale(now).into_iter().take(8) {
+                if !self.pending.values().any(|p| p.addr == addr) {
+                    self.query(addr, Query::Ping, Purpose::Ping, now);
+                }
             }
+            self.tokens.rotate(now);
+            self.store.expire(now);
         }
-        self.tokens.rotate(now);
-        self.store.expire(now);
         self.advance(now);
     }
 
