@@ -101,16 +101,12 @@ impl<S: Read + Write> Read for TlsStream<S> {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 Err(e) => return Err(e),
             }
-            let received = self.conn.read_tls(&mut self.sock)?;
-            let processed = self.conn.process_new_packets();
-            if let Err(e) = processed {
+            // At the end of the stream (0 bytes) the reader then reports a clean or an unclean close.
+            self.conn.read_tls(&mut self.sock)?;
+            if let Err(e) = self.conn.process_new_packets() {
                 // Tell the server why, if the socket takes it.
                 let _ = self.send_records();
                 return Err(io::Error::new(io::ErrorKind::InvalidData, format!("TLS: {e}")));
-            }
-            if received == 0 {
-                // End of stream: the reader now reports a clean close or an unexpected one.
-                continue;
             }
         }
     }
