@@ -19,9 +19,23 @@ use common::tls_front::{tls_data, TlsFront};
 
 /// Our bttrack with state `dir/name.dstate`, quick rescans and expiry, no log, and `extra`.
 fn start_tracker(dir: &Path, name: &str, extra: &[&str]) -> Bttrack {
+    start_tracker_env(dir, name, extra, &[])
+}
+
+/// [`start_tracker`] with environment variables `env` set.
+fn start_tracker_env(dir: &Path, name: &str, extra: &[&str], env: &[(&str, &Path)]) -> Bttrack {
     let dfile = dir.join(format!("{name}.dstate"));
     let quick = ["--logfile", "/dev/null", "--timeout_check_interval", "1", "--parse_dir_interval", "1"];
-    Bttrack::start_with(&dfile, &[&quick[..], extra].concat())
+    Bttrack::start_env(&dfile, &[&quick[..], extra].concat(), env)
+}
+
+/// Waits (10 s at most) until every tracker of `trackers` allows `hash` (its allowed_dir rescanned).
+fn wait_allowed(trackers: &[&Bttrack], hash: &[u8; 20]) {
+    let t0 = Instant::now();
+    while trackers.iter().any(|t| scrape(t.addr(), hash).is_none()) {
+        assert!(t0.elapsed() < Duration::from_secs(10), "allowed_dir never rescanned");
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// Writes a single-file .torrent with an announce-list of one tier per URL (none when `tiers`
@@ -102,12 +116,7 @@ fn a_peer_known_only_to_tracker_b_is_handed_out_by_tracker_a() {
     let tiers = [a.url(), b.url()];
     let hash = write_torrent(&dir_a, "shared", &tiers);
     assert_eq!(write_torrent(&dir_b, "shared", &tiers), hash);
-    // Wait until both trackers allow the torrent.
-    let t0 = Instant::now();
-    while scrape(a.addr(), &hash).is_none() || scrape(b.addr(), &hash).is_none() {
-        assert!(t0.elapsed() < Duration::from_secs(10), "allowed_dir never rescanned");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_allowed(&[&a, &b], &hash);
     assert_eq!(announce(b.addr(), &hash, 0xb1, 40001, "").0, 200, "peer P announces only to B");
     wait_for_peer(a.addr(), &hash, 0xa1, 40002, 40001);
     // Harvested peers are handed out, not counted; and B learns A's peer the same way.
@@ -116,11 +125,7 @@ fn a_peer_known_only_to_tracker_b_is_handed_out_by_tracker_a() {
     // A T2T announce from a tracker for a torrent without announce-list is refused (autodetect),
     // and a tracker hearing its own id refuses too.
     let lone = write_torrent(&dir_a, "lone", &[a.url()]);
-    let t0 = Instant::now();
-    while scrape(a.addr(), &lone).is_none() {
-        assert!(t0.elapsed() < Duration::from_secs(10), "allowed_dir never rescanned");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_allowed(&[&a], &lone);
     let (status, body) = announce(a.addr(), &lone, 0x77, 0, "&tracker=1&event=stopped");
     assert_eq!(status, 200);
     assert!(String::from_utf8_lossy(&body).contains("not authorized for multitracker use"));
@@ -140,17 +145,12 @@ fn a_tracker_polls_another_over_https() {
     let front = TlsFront::start(b.addr());
     // A trusts the test CA as OpenSSL-based programs would: through SSL_CERT_FILE.
     let ca = tls_data("ca.pem");
-    let quick = ["--logfile", "/dev/null", "--timeout_check_interval", "1", "--parse_dir_interval", "1"];
-    let extra = [&quick[..], &["--allowed_dir", dir_a.to_str().unwrap()], &t2t[..]].concat();
-    let a = Bttrack::start_env(&dir.path().join("a.dstate"), &extra, &[("SSL_CERT_FILE", &ca)]);
+    let extra = [&["--allowed_dir", dir_a.to_str().unwrap()], &t2t[..]].concat();
+    let a = start_tracker_env(dir.path(), "a", &extra, &[("SSL_CERT_FILE", &ca)]);
     let tiers = [a.url(), front.url("/announce")];
     let hash = write_torrent(&dir_a, "shared", &tiers);
     assert_eq!(write_torrent(&dir_b, "shared", &tiers), hash);
-    let t0 = Instant::now();
-    while scrape(a.addr(), &hash).is_none() || scrape(b.addr(), &hash).is_none() {
-        assert!(t0.elapsed() < Duration::from_secs(10), "allowed_dir never rescanned");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_allowed(&[&a, &b], &hash);
     assert_eq!(announce(b.addr(), &hash, 0xb1, 40011, "").0, 200, "peer P announces only to B");
     wait_for_peer(a.addr(), &hash, 0xa1, 40012, 40011);
 }
@@ -181,11 +181,7 @@ fn opentracker_as_the_other_tracker_of_a_multitracker_torrent() {
     let (status, body) = announce(ot.addr, &hash, 0x51, 41001, "");
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
     assert_eq!(write_torrent(&allowed, "ot", &[a.url(), ot_url]), hash);
-    let t0 = Instant::now();
-    while scrape(a.addr(), &hash).is_none() {
-        assert!(t0.elapsed() < Duration::from_secs(10), "allowed_dir never rescanned");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_allowed(&[&a], &hash);
     wait_for_peer(a.addr(), &hash, 0x52, 41002, 41001);
     assert_eq!(scrape(a.addr(), &hash), Some((0, 1)), "opentracker's peer is handed out, not counted");
 }

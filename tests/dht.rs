@@ -11,6 +11,7 @@ use bitgocho::metainfo::magnet::MagnetLink;
 use bitgocho::metainfo::Metainfo;
 use bitgocho::session::{AddParams, Session, SessionSettings};
 use common::{data_file, loopback_settings, mktorrent, session_addr, wait_complete};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,17 +22,28 @@ fn joining(bootstrap: &Session) -> SessionSettings {
     SessionSettings { dht_bootstrap: vec![session_addr(bootstrap).to_string()], ..loopback_settings() }
 }
 
+/// `dir/<sub>/file.bin` (`len` bytes) and its torrent `dir/<sub>.torrent`.
+fn payload(dir: &Path, sub: &str, len: usize, seed: u64) -> (PathBuf, Arc<Metainfo>) {
+    let file = dir.join(sub).join("file.bin");
+    data_file(&file, len, seed);
+    mktorrent(&file, &dir.join(format!("{sub}.torrent")), 15, None)
+}
+
+/// `session` seeding a fresh payload under `dir/seed` (waits until it seeds).
+fn seed_in(session: &Session, dir: &Path, len: usize, seed: u64) -> Arc<Metainfo> {
+    let (_, meta) = payload(dir, "seed", len, seed);
+    let t = session.add_torrent(AddParams::new(meta.clone(), dir.join("seed"))).unwrap();
+    wait_complete(&t, TRANSFER);
+    meta
+}
+
 #[test]
 fn a_magnet_link_finds_its_seeder_through_the_dht() {
     let dir = tempfile::tempdir().unwrap();
     let router = Session::new(loopback_settings()).unwrap();
     let seeder = Session::new(joining(&router)).unwrap();
-    data_file(&dir.path().join("seed/file.bin"), 700_000, 31);
-    let (_, meta) = mktorrent(&dir.path().join("seed/file.bin"), &dir.path().join("t.torrent"), 15, None);
-    let seed = seeder.add_torrent(AddParams::new(meta.clone(), dir.path().join("seed"))).unwrap();
-    wait_complete(&seed, TRANSFER);
-    let hash: String = meta.info_hash_v1().unwrap().iter().map(|b| format!("{b:02x}")).collect();
-    let link = MagnetLink::parse(&format!("magnet:?xt=urn:btih:{hash}")).unwrap();
+    let meta = seed_in(&seeder, dir.path(), 700_000, 31);
+    let link = MagnetLink::parse(&magnet_of(&meta)).unwrap();
     let leecher = Session::new(joining(&router)).unwrap();
     let leech = leecher.add_torrent(AddParams::magnet(link, dir.path().join("got"))).unwrap();
     wait_complete(&leech, TRANSFER);
@@ -88,10 +100,7 @@ fn libtorrent_finds_our_seeder_through_our_dht_node() {
     let dir = tempfile::tempdir().unwrap();
     let router = Session::new(loopback_settings()).unwrap();
     let seeder = Session::new(joining(&router)).unwrap();
-    data_file(&dir.path().join("seed/file.bin"), 700_000, 32);
-    let (_, meta) = mktorrent(&dir.path().join("seed/file.bin"), &dir.path().join("t.torrent"), 15, None);
-    let seed = seeder.add_torrent(AddParams::new(meta.clone(), dir.path().join("seed"))).unwrap();
-    wait_complete(&seed, TRANSFER);
+    let meta = seed_in(&seeder, dir.path(), 700_000, 32);
     let got = dir.path().join("got");
     let _lt = libtorrent_dht_peer(&router, &magnet_of(&meta), &got, "DONE");
     common::assert_same_files(&meta, &dir.path().join("seed"), &got);
@@ -101,8 +110,7 @@ fn libtorrent_finds_our_seeder_through_our_dht_node() {
 fn we_find_a_libtorrent_seeder_through_the_dht() {
     let dir = tempfile::tempdir().unwrap();
     let router = Session::new(loopback_settings()).unwrap();
-    data_file(&dir.path().join("seed/file.bin"), 700_000, 33);
-    let (torrent, meta) = mktorrent(&dir.path().join("seed/file.bin"), &dir.path().join("t.torrent"), 15, None);
+    let (torrent, meta) = payload(dir.path(), "seed", 700_000, 33);
     let _lt = libtorrent_dht_peer(&router, torrent.to_str().unwrap(), &dir.path().join("seed"), "SEEDING");
     let leecher = Session::new(joining(&router)).unwrap();
     let link = MagnetLink::parse(&magnet_of(&meta)).unwrap();
@@ -124,10 +132,7 @@ fn private_torrents_and_sessions_without_dht_stay_out() {
     assert!(private.is_private());
     seeder.add_torrent(AddParams::new(private.clone(), dir.path().join("private"))).unwrap();
     // A public one is, but a session with its DHT off does not look.
-    data_file(&dir.path().join("public/file.bin"), 100_000, 35);
-    let (_, public) = mktorrent(&dir.path().join("public/file.bin"), &dir.path().join("q.torrent"), 15, None);
-    let seed = seeder.add_torrent(AddParams::new(public.clone(), dir.path().join("public"))).unwrap();
-    wait_complete(&seed, TRANSFER);
+    let public = seed_in(&seeder, dir.path(), 100_000, 35);
     let searching = Session::new(joining(&router)).unwrap();
     let blind = Session::new(SessionSettings { dht: false, ..joining(&router) }).unwrap();
     let link = |m: &Metainfo| MagnetLink::parse(&magnet_of(m)).unwrap();
@@ -143,10 +148,7 @@ fn private_torrents_and_sessions_without_dht_stay_out() {
 fn peers_tell_each_other_their_dht_port() {
     let dir = tempfile::tempdir().unwrap();
     let seeder = Session::new(loopback_settings()).unwrap();
-    data_file(&dir.path().join("seed/file.bin"), 100_000, 36);
-    let (_, meta) = mktorrent(&dir.path().join("seed/file.bin"), &dir.path().join("t.torrent"), 15, None);
-    let seed = seeder.add_torrent(AddParams::new(meta.clone(), dir.path().join("seed"))).unwrap();
-    wait_complete(&seed, TRANSFER);
+    let meta = seed_in(&seeder, dir.path(), 100_000, 36);
     let leecher = Session::new(loopback_settings()).unwrap();
     assert_eq!((seeder.dht_nodes(), leecher.dht_nodes()), (0, 0), "no bootstrap: empty tables");
     let mut params = AddParams::new(meta, dir.path().join("got"));
