@@ -161,3 +161,17 @@ fn peers_tell_each_other_their_dht_port() {
     let off = Session::new(SessionSettings { dht: false, ..loopback_settings() }).unwrap();
     assert_eq!(off.dht_nodes(), 0);
 }
+
+#[test]
+fn a_restarted_session_rejoins_through_the_nodes_it_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    let router = Session::new(loopback_settings()).unwrap();
+    let resume = dir.path().join("resume");
+    let first = Session::new(SessionSettings { resume_dir: Some(resume.clone()), ..joining(&router) }).unwrap();
+    common::wait_for("the first session to meet the router", TRANSFER, || first.dht_nodes() >= 1);
+    first.shutdown();
+    assert!(resume.join("dht.state").is_file(), "the node's state is saved at shutdown");
+    // No bootstrap now: only the saved state can bring the router back.
+    let second = Session::new(SessionSettings { resume_dir: Some(resume), ..loopback_settings() }).unwrap();
+    common::wait_for("the restarted session to rejoin", TRANSFER, || second.dht_nodes() >= 1);
+}

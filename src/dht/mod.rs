@@ -8,7 +8,9 @@ pub mod lookup;
 pub mod node;
 pub mod node_id;
 pub mod routing;
+pub mod state;
 pub mod store;
 
 pub use node::{Dht, DhtOutput};
 pub use node_id::NodeId;
+pub use state::DhtState;

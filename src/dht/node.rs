@@ -7,6 +7,7 @@ use super::krpc::{Message, Query, Response};
 use super::lookup::Lookup;
 use super::node_id::NodeId;
 use super::routing::{RoutingTable, K};
+use super::state::{DhtState, MAX_SAVED};
 use super::store::{PeerStore, Tokens};
 use std::collections::HashMap;
 use std::net::SocketAddrV4;
@@ -92,6 +93,19 @@ impl Dht {
             last_housekeeping: None,
             out: Vec::new(),
         }
+    }
+
+    /// A node resuming `state`: its id, and its old nodes as bootstrap addresses.
+    pub fn restore(state: &DhtState, now: Instant) -> Dht {
+        let mut d = Dht::new(state.id, now);
+        state.nodes.iter().for_each(|a| d.add_bootstrap(*a));
+        d
+    }
+
+    /// What to save to resume: the id and the table's nodes (the closest to us first).
+    pub fn state(&self) -> DhtState {
+        let nodes = self.table.closest(&self.id(), MAX_SAVED).into_iter().map(|(_, a)| a).collect();
+        DhtState { id: self.id(), nodes }
     }
 
     /// Our id.

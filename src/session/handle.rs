@@ -324,6 +324,7 @@ impl Session {
             tls,
             dht: settings.dht.then(|| SocketAddr::new(settings.bind, listen_port)),
             dht_bootstrap: settings.dht_bootstrap.clone(),
+            dht_state: settings.resume_dir.as_ref().map(|d| d.join("dht.state")),
             dht_nodes: Arc::default(),
         };
         let dht_nodes = cfg.dht_nodes.clone();

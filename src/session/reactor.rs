@@ -136,6 +136,8 @@ pub struct ReactorConfig {
     pub dht: Option<SocketAddr>,
     /// DHT bootstrap nodes, `host:port`.
     pub dht_bootstrap: Vec<String>,
+    /// Where the DHT node's id and table are kept across restarts.
+    pub dht_state: Option<std::path::PathBuf>,
     /// Where the reactor publishes the DHT routing table's size.
     pub dht_nodes: Arc<std::sync::atomic::AtomicUsize>,
 }
@@ -214,8 +216,10 @@ impl Reactor {
         let pool = HashPool::with_nice(cfg.hash_threads, cfg.worker_nice, wake)?;
         let dht_at = cfg.dht.map(|a| if a.port() == 0 { SocketAddr::new(a.ip(), listen_port) } else { a });
         // A DHT that cannot bind is left out; the session works without it.
-        let dht = dht_at
-            .and_then(|a| dht_driver::DhtDriver::start(a, &cfg.dht_bootstrap, poll.registry(), Instant::now()).ok());
+        let dht = dht_at.and_then(|a| {
+            let state = cfg.dht_state.clone();
+            dht_driver::DhtDriver::start(a, &cfg.dht_bootstrap, state, poll.registry(), Instant::now()).ok()
+        });
         Ok(Reactor {
             poll,
             cfg,
@@ -1237,6 +1241,9 @@ impl Reactor {
     }
 
     fn close_all(&mut self) {
+        if let Some(d) = self.dht.as_mut() {
+            d.save(Instant::now());
+        }
         for idx in 0..self.peers.len() {
             self.close_peer(idx, "shutdown");
         }

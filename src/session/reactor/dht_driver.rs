@@ -1,10 +1,11 @@
 //! The session's DHT (BEP 5) on the reactor: one UDP socket on the listening port, datagrams
 //! into the sans-I/O [`Dht`] and its output back out (datagrams sent, peers handed to torrents),
 //! each public torrent's periodic `get_peers` announcing our port, bootstrap addresses resolved
-//! off the thread, and the nodes peers name in `PORT` messages.
+//! off the thread, the nodes peers name in `PORT` messages, and the node's id and table saved in
+//! the resume directory (every 10 minutes and at shutdown) to rejoin through on the next start.
 
 use super::Reactor;
-use crate::dht::{Dht, DhtOutput, NodeId};
+use crate::dht::{Dht, DhtOutput, DhtState, NodeId};
 use crate::session::swarm::Swarm;
 use crate::session::torrent::TorrentId;
 use crate::session::tracker_io::resolve;
@@ -13,6 +14,7 @@ use mio::net::UdpSocket;
 use mio::{Interest, Registry, Token};
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// The DHT socket's token.
@@ -25,6 +27,8 @@ const RESEARCH_MAGNET: Duration = Duration::from_secs(60);
 const RETRY_EMPTY: Duration = Duration::from_secs(5);
 /// Most datagrams read per readiness event.
 const READ_BATCH: usize = 256;
+/// The node's state is saved this often (and at shutdown).
+const SAVE_EVERY: Duration = Duration::from_secs(10 * 60);
 
 /// The DHT of a session and its socket.
 pub(super) struct DhtDriver {
@@ -34,14 +38,18 @@ pub(super) struct DhtDriver {
     dht: Dht,
     resolving: Vec<Receiver<Option<SocketAddr>>>,
     next_search: HashMap<[u8; 20], Instant>,
+    state_file: Option<PathBuf>,
+    saved: Instant,
 }
 
 impl DhtDriver {
     /// Binds the DHT socket on `addr` (IPv4: BEP 5) and registers it; `bootstrap` are
-    /// `host:port` names resolved off the reactor thread.
+    /// `host:port` names resolved off the reactor thread; the node resumes from `state_file`
+    /// when it holds a saved state.
     pub(super) fn start(
         addr: SocketAddr,
         bootstrap: &[String],
+        state_file: Option<PathBuf>,
         registry: &Registry,
         now: Instant,
     ) -> std::io::Result<DhtDriver> {
@@ -52,17 +60,26 @@ impl DhtDriver {
         let mut socket = UdpSocket::bind(SocketAddr::new(IpAddr::V4(ip), addr.port()))?;
         registry.register(&mut socket, DHT_TOKEN, Interest::READABLE)?;
         let port = socket.local_addr()?.port();
-        let mut d = DhtDriver {
-            socket,
-            port,
-            dht: Dht::new(NodeId::random(), now),
-            resolving: Vec::new(),
-            next_search: HashMap::new(),
-        };
+        let saved = state_file.as_ref().and_then(|f| std::fs::read(f).ok()).and_then(|b| DhtState::parse(&b));
+        let dht = saved.map_or_else(|| Dht::new(NodeId::random(), now), |s| Dht::restore(&s, now));
+        let mut d =
+            DhtDriver { socket, port, dht, resolving: Vec::new(), next_search: HashMap::new(), state_file, saved: now };
         for name in bootstrap {
             d.resolve(name);
         }
         Ok(d)
+    }
+
+    /// Saves the node's id and table (best effort: a failure only costs the next start its
+    /// head start).
+    pub(super) fn save(&mut self, now: Instant) {
+        self.saved = now;
+        if let Some(file) = &self.state_file {
+            if let Some(dir) = file.parent() {
+                let _ = std::fs::create_dir_all(dir);
+            }
+            let _ = crate::fsutil::write_atomic(file, &self.dht.state().encode());
+        }
     }
 
     fn resolve(&mut self, name: &str) {
@@ -104,6 +121,9 @@ impl Reactor {
             Err(crossbeam_channel::TryRecvError::Disconnected) => false,
         });
         d.dht.tick(now);
+        if now.saturating_duration_since(d.saved) >= SAVE_EVERY {
+            d.save(now);
+        }
         self.cfg.dht_nodes.store(d.dht.node_count(), std::sync::atomic::Ordering::Relaxed);
         let port = (self.listen_port != 0).then_some(self.listen_port);
         let torrents = self.torrents.values().filter(|t| !t.meta.is_private() && !t.paused && t.announce_ready());
