@@ -306,6 +306,39 @@ mod tests {
     }
 
     #[test]
+    fn mutated_messages_never_panic_and_round_trip_when_they_parse() {
+        let q = Message::Query { tid: b"aa".to_vec(), id: id(1), query: Query::GetPeers { info_hash: [3; 20] } };
+        let r = Message::Response {
+            tid: b"ab".to_vec(),
+            response: Response {
+                id: id(4),
+                nodes: vec![(id(5), SocketAddrV4::new(Ipv4Addr::LOCALHOST, 9))],
+                ..Response::default()
+            },
+        };
+        let mut seed = 0x9e37_79b9u32;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            seed
+        };
+        for base in [q.encode(), r.encode()] {
+            for _ in 0..2_000 {
+                let mut bytes = base.clone();
+                for _ in 0..1 + next() % 4 {
+                    let at = next() as usize % bytes.len();
+                    bytes[at] = next() as u8;
+                }
+                bytes.truncate(bytes.len() - next() as usize % 3);
+                if let Ok(m) = Message::parse(&bytes) {
+                    assert_eq!(Message::parse(&m.encode()), Ok(m));
+                }
+            }
+        }
+    }
+
+    #[test]
     fn garbage_and_bad_fields_are_errors() {
         assert_eq!(Message::parse(b"not bencode"), Err(KrpcError::NotDict));
         assert_eq!(Message::parse(b"le"), Err(KrpcError::NotDict));
