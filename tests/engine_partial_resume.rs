@@ -77,7 +77,7 @@ impl Swarm {
 
     /// The one resume record in the resume directory.
     fn record(&self) -> ResumeData {
-        let entries: Vec<_> = std::fs::read_dir(self.resume_dir()).unwrap().map(|e| e.unwrap().path()).collect();
+        let entries = common::resume_records(&self.resume_dir());
         assert_eq!(entries.len(), 1, "one resume record: {entries:?}");
         ResumeData::decode(&std::fs::read(&entries[0]).unwrap()).expect("the record decodes")
     }
@@ -243,7 +243,7 @@ fn a_stop_at_full_speed_waits_for_the_pieces_being_verified_so_the_record_counts
     // mtimes and make the whole record, restored blocks too, untrusted).
     leecher.shutdown();
     let written = |path: &Path| std::fs::metadata(path).unwrap().modified().unwrap();
-    let record_file = std::fs::read_dir(s.resume_dir()).unwrap().next().unwrap().unwrap().path();
+    let record_file = common::resume_records(&s.resume_dir()).pop().expect("a resume record");
     assert!(written(&s.file()) <= written(&record_file), "no piece was written after the record");
     let record = s.record();
     let (verified, restored) = recorded_bytes(&record, &s.meta);

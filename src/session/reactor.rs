@@ -677,6 +677,8 @@ impl Reactor {
         let Some(swarm) = self.swarm_mut(id) else { return };
         let crypto = swarm.on_tracker_outcome(due, outcome, now);
         remember(&mut self.require_crypto, &crypto);
+        // A reply without the swarm's counts asks for a scrape: it goes now.
+        self.start_scrape(id, now);
         self.after_magnet(id, now);
         self.after_torrent(id, now);
     }

@@ -1,7 +1,7 @@
 //! A real libtorrent peer (Debian's python3-libtorrent through /usr/bin/python3), uTP, DHT, LSD
 //! and port mapping off, listening on 127.0.0.1 at a port the system chooses. It seeds or
 //! downloads one torrent and reports on stdout: `PORT n` once listening, `SEEDING` once it has
-//! every piece. The process is killed when the [`LtPeer`] is dropped, and ends by itself after
+//! every piece, on disk. The process is killed when the [`LtPeer`] is dropped, and ends by itself after
 //! the deadline it is given. [`LtPeer::spawn`] runs a test's own script instead (one that prints
 //! `PORT n` first).
 
@@ -21,7 +21,8 @@ peers = sys.argv[5:]
 s = lt.session({'listen_interfaces': '127.0.0.1:0', 'enable_outgoing_utp': False,
     'enable_incoming_utp': False, 'enable_dht': False, 'enable_lsd': False, 'enable_upnp': False,
     'enable_natpmp': False, 'allow_multiple_connections_per_ip': True,
-    'alert_mask': lt.alert.category_t.error_notification, 'upload_rate_limit': limit,
+    'alert_mask': lt.alert.category_t.error_notification | lt.alert.category_t.storage_notification,
+    'upload_rate_limit': limit,
     'ignore_limits_on_local_network': limit == 0})
 end = time.time() + life
 while s.listen_port() == 0 and time.time() < end:
@@ -31,14 +32,22 @@ h = s.add_torrent({'ti': lt.torrent_info(torrent), 'save_path': save})
 for p in peers:
     host, port = p.rsplit(':', 1)
     h.connect_peer((host, int(port)))
-said = False
+# SEEDING is said once every piece is in and on disk: a piece may pass its hash check before all
+# of its blocks reached the file, so the cache is flushed first (5 s at most).
+said, flush_by, flushed = False, None, False
 while time.time() < end:
     st = h.status()
-    if st.is_seeding and not said:
+    if st.is_seeding and flush_by is None:
+        h.flush_cache()
+        flush_by = time.time() + 5
+    for a in s.pop_alerts():
+        if isinstance(a, lt.cache_flushed_alert):
+            flushed = True
+        else:
+            print('ALERT', a.message(), file=sys.stderr, flush=True)
+    if flush_by is not None and not said and (flushed or time.time() > flush_by):
         print('SEEDING', flush=True)
         said = True
-    for a in s.pop_alerts():
-        print('ALERT', a.message(), file=sys.stderr, flush=True)
     time.sleep(0.05)
 "#;
 

@@ -27,6 +27,12 @@ pub fn require_tool(tool: &str, apt_package: &str) {
     assert!(found, "`{tool}` is not installed: install the apt package {apt_package} (tests/install-deps.sh)");
 }
 
+/// The torrents' resume records (`*.resume`) in `dir`; the DHT keeps its `dht.state` beside them.
+pub fn resume_records(dir: &Path) -> Vec<PathBuf> {
+    let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("read {}: {e}", dir.display()));
+    entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "resume")).collect()
+}
+
 /// Writes `len` deterministic pseudo-random bytes (seeded by `seed`) to `path`, creating parents.
 pub fn write_data(path: &Path, len: usize, seed: u64) {
     let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
