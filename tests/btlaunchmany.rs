@@ -232,4 +232,8 @@ fn refuses_a_missing_directory() {
     let out = Command::new(LAUNCHMANY).args(["/tmp", "--saveas_style", "4"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--saveas_style must be 1, 2 or 3, got 4"));
+    let out = Command::new(LAUNCHMANY).args(["/tmp", "--url", "http://h/x.torrent"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("btlaunchmany takes a directory of .torrent files; --url is for btdownloadheadless"), "{err}");
 }

@@ -94,6 +94,10 @@ pub fn parse_command_line(args: &[String], tool: &str, table: &[options::Opt]) -
     if !dir.is_dir() {
         return Err(Exit::Failure(format!("Warning: {} is not a directory", dir.display())));
     }
+    if let Some(name) = ["responsefile", "url"].into_iter().find(|n| !parsed.str(n).is_empty()) {
+        let message = format!("{tool} takes a directory of .torrent files; --{name} is for btdownloadheadless");
+        return Err(Exit::Usage(message));
+    }
     let cfg = HeadlessConfig::from_parsed(&parsed, &peers).map_err(|e| Exit::Usage(e.to_string()))?;
     let style = parsed.int("saveas_style");
     if !(1..=3).contains(&style) {
