@@ -63,12 +63,20 @@ fn scrape_sees_one_seed(session: &Session, t: &TorrentHandle, announce: &str) ->
 }
 
 #[test]
-fn scrapes_bttrack_over_http() {
+fn scrapes_bttrack_over_http_running_or_paused() {
     let dir = tempfile::tempdir().unwrap();
     let tracker = Bttrack::start(&dir.path().join("dstate"));
     let session = loopback_session();
     let t = seed(&session, dir.path(), &tracker.url());
     scrape_sees_one_seed(&session, &t, &tracker.url());
+    // Paused, it told the tracker `stopped`: a scrape still answers, now without it.
+    t.pause().unwrap();
+    wait_for("the stopped announce", WAIT, || tracker.registered(&t.info_hash()) == 0);
+    t.scrape().unwrap();
+    match scrape_event(&session, &t) {
+        SessionEvent::ScrapeReply { complete: 0, incomplete: 0, .. } => {}
+        other => panic!("expected an empty swarm, got {other:?}"),
+    }
 }
 
 #[test]

@@ -50,13 +50,10 @@ pub trait Swarm {
         }
     }
 
-    /// The scrape due now, if one was asked for and it is running.
+    /// The scrape due now, if one was asked for (a paused torrent may be scraped too: a scrape
+    /// tells the tracker nothing about us).
     fn scrape_due(&mut self) -> Option<DueAnnounce> {
-        if self.is_paused() {
-            None
-        } else {
-            self.announcer_mut().due_scrape()
-        }
+        self.announcer_mut().due_scrape()
     }
 
     /// Owes its trackers `stopped` when it has any and is running; true when it does now.
