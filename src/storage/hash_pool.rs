@@ -40,7 +40,7 @@ pub enum HashKind {
     V1,
     /// SHA-256 of every 16 KiB leaf (v2).
     V2Leaves,
-    /// Both in one pass over the bytes (hybrid): SHA-1 of them all, leaves of the first
+    /// Both (hybrid): SHA-1 of all the bytes, in lanes with other pieces, then the leaves of the first
     /// `leaf_bytes` (a file's data, without the pad bytes after it).
     Both {
         /// Bytes the leaves cover.
@@ -159,67 +159,42 @@ impl HashResult {
     }
 }
 
-/// SHA-1 of a piece and/or SHA-256 of its 16 KiB leaves over bytes arriving in chunks of any size.
-struct StreamHasher {
-    sha1: Option<Sha1>,
-    leaf: Option<sha2::Sha256>,
+/// The SHA-256 of each 16 KiB leaf of bytes arriving in chunks of any size, up to a limit.
+struct LeafHasher {
+    leaf: sha2::Sha256,
     leaf_len: usize,
-    /// Bytes the leaves still take; the rest goes to SHA-1 alone.
-    leaf_left: usize,
+    /// Bytes the leaves still take; the rest is not hashed.
+    left: usize,
     leaves: Vec<[u8; 32]>,
 }
 
-impl StreamHasher {
-    fn new(kind: HashKind) -> StreamHasher {
-        let (want_v1, leaf_left) = match kind {
-            HashKind::V1 => (true, 0),
-            HashKind::V2Leaves => (false, usize::MAX),
-            HashKind::Both { leaf_bytes } => (true, leaf_bytes as usize),
-        };
-        StreamHasher {
-            sha1: want_v1.then(Sha1::new),
-            leaf: (kind != HashKind::V1).then(sha2::Sha256::new),
-            leaf_len: 0,
-            leaf_left,
-            leaves: Vec::new(),
-        }
+impl LeafHasher {
+    /// Leaves of the first `limit` bytes fed.
+    fn new(limit: usize) -> LeafHasher {
+        LeafHasher { leaf: sha2::Sha256::new(), leaf_len: 0, left: limit, leaves: Vec::new() }
     }
 
-    fn update(&mut self, mut data: &[u8]) {
-        let Some(leaf) = self.leaf.as_mut().filter(|_| self.leaf_left > 0) else {
-            if let Some(h) = self.sha1.as_mut() {
-                h.update(data);
-            }
-            return;
-        };
-        // Both digests over the same leaf-sized step while it is in cache.
-        while !data.is_empty() && self.leaf_left > 0 {
-            let take = (LEAF - self.leaf_len).min(data.len()).min(self.leaf_left);
+    fn update(&mut self, data: &[u8]) {
+        let mut data = &data[..data.len().min(self.left)];
+        self.left -= data.len();
+        while !data.is_empty() {
+            let take = (LEAF - self.leaf_len).min(data.len());
             let (step, rest) = data.split_at(take);
-            if let Some(h) = self.sha1.as_mut() {
-                h.update(step);
-            }
-            leaf.update(step);
+            self.leaf.update(step);
             self.leaf_len += take;
-            self.leaf_left -= take;
             if self.leaf_len == LEAF {
-                self.leaves.push(leaf.finalize_reset().into());
+                self.leaves.push(self.leaf.finalize_reset().into());
                 self.leaf_len = 0;
             }
             data = rest;
         }
-        if let Some(h) = self.sha1.as_mut() {
-            h.update(data);
-        }
     }
 
-    fn finish(mut self) -> Hashes {
-        if let Some(leaf) = self.leaf.take() {
-            if self.leaf_len > 0 {
-                self.leaves.push(leaf.finalize().into());
-            }
+    fn finish(mut self) -> Vec<[u8; 32]> {
+        if self.leaf_len > 0 {
+            self.leaves.push(self.leaf.finalize().into());
         }
-        (self.sha1.map(|h| h.finalize().into()), self.leaves)
+        self.leaves
     }
 }
 
@@ -247,7 +222,7 @@ enum Backlog {
 
 /// True for a job hashed on its own rather than in a batch of SHA-1 lanes.
 fn hashed_alone(job: &HashJob) -> bool {
-    job.kind != HashKind::V1
+    job.kind == HashKind::V2Leaves
 }
 
 impl Intake {
@@ -497,19 +472,26 @@ fn run_batch(jobs: Vec<HashJob>) -> Vec<Outcome> {
 /// What each job asked for, in order (nothing for a job without bytes).
 fn hash_opened(opened: &[Opened]) -> Vec<Hashes> {
     let mut out = vec![(None, Vec::new()); opened.len()];
-    let v1: Vec<usize> =
-        (0..opened.len()).filter(|&i| opened[i].bytes.is_some() && opened[i].kind == HashKind::V1).collect();
+    // SHA-1 in lanes for every job that wants it (v1 and hybrid).
+    let v1: Vec<usize> = (0..opened.len())
+        .filter(|&i| opened[i].bytes.is_some() && matches!(opened[i].kind, HashKind::V1 | HashKind::Both { .. }))
+        .collect();
     let slices: Vec<Vec<&[u8]>> = v1.iter().map(|&i| opened[i].slices()).collect();
     let inputs: Vec<&[&[u8]]> = slices.iter().map(Vec::as_slice).collect();
     for (&i, digest) in v1.iter().zip(sha1_each(&inputs)) {
         out[i].0 = Some(digest);
     }
+    // Then the leaves (v2, and the file bytes of a hybrid piece: a second pass over them).
     for (i, job) in opened.iter().enumerate() {
-        if job.bytes.is_some() && job.kind != HashKind::V1 {
-            let mut h = StreamHasher::new(job.kind);
-            job.slices().into_iter().for_each(|s| h.update(s));
-            out[i] = h.finish();
-        }
+        let limit = match job.kind {
+            _ if job.bytes.is_none() => continue,
+            HashKind::V1 => continue,
+            HashKind::V2Leaves => usize::MAX,
+            HashKind::Both { leaf_bytes } => leaf_bytes as usize,
+        };
+        let mut h = LeafHasher::new(limit);
+        job.slices().into_iter().for_each(|s| h.update(s));
+        out[i].1 = h.finish();
     }
     out
 }
@@ -626,14 +608,30 @@ mod tests {
     fn a_hybrid_job_hashes_all_bytes_with_sha1_and_the_leading_ones_as_leaves() {
         let piece: Vec<u8> = (0..65_536u32).map(|i| (i * 13) as u8).collect();
         let data_len = 40_000; // two full leaves and part of a third, then pad bytes
-        for chunk in [1usize, 999, 16_384, 65_536] {
-            let mut h = StreamHasher::new(HashKind::Both { leaf_bytes: data_len as u32 });
-            piece.chunks(chunk).for_each(|c| h.update(c));
-            let (sha1, leaves) = h.finish();
-            assert_eq!(sha1, Some(<[u8; 20]>::from(Sha1::digest(&piece))), "chunks of {chunk}");
-            let want: Vec<[u8; 32]> =
-                piece[..data_len].chunks(LEAF).map(|l| <[u8; 32]>::from(sha2::Sha256::digest(l))).collect();
-            assert_eq!(leaves, want, "chunks of {chunk}");
+        let want: Vec<[u8; 32]> =
+            piece[..data_len].chunks(LEAF).map(|l| <[u8; 32]>::from(sha2::Sha256::digest(l))).collect();
+        let pool = HashPool::new(2, Arc::new(|| {})).unwrap();
+        // Alone and in a batch with v1 jobs, whole and in slices of odd sizes.
+        for (id, chunk) in [(0u64, 65_536usize), (1, 999), (2, 16_384), (3, 1)] {
+            let d = piece.clone();
+            let data = HashData::Lent(Box::new(move || {
+                Ok(Box::new(Pieces(d.chunks(chunk).map(<[u8]>::to_vec).collect())) as _)
+            }));
+            pool.submit(HashJob { id, kind: HashKind::Both { leaf_bytes: data_len as u32 }, data, persist: None });
+            let plain = piece.clone();
+            pool.submit(HashJob {
+                id: 10 + id,
+                kind: HashKind::V1,
+                data: HashData::Owned(Box::new(move || Ok(plain))),
+                persist: None,
+            });
+        }
+        let sha1: [u8; 20] = Sha1::digest(&piece).into();
+        for _ in 0..8 {
+            let r = pool.wait_result(Duration::from_secs(10)).expect("a result");
+            assert_eq!(r.sha1, Some(sha1), "job {}", r.id);
+            let leaves: &[[u8; 32]] = if r.id < 10 { &want } else { &[] };
+            assert_eq!(r.leaves, leaves, "job {}", r.id);
         }
     }
 
