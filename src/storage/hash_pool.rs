@@ -16,7 +16,7 @@
 use super::sha1_lanes::{sha1_each, LANES};
 use crate::metainfo::PieceCheck;
 use crossbeam_channel::{Receiver, Sender};
-use sha1::{Digest, Sha1};
+use sha1::Digest;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -535,6 +535,7 @@ impl Drop for HashPool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sha1::Sha1;
     use std::time::Duration;
 
     /// Bytes lent as the given slices.
