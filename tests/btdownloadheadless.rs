@@ -393,6 +393,29 @@ fn a_magnet_link_without_peers_or_trackers_downloads_through_the_dht() {
 }
 
 #[test]
+fn a_magnet_link_seen_before_starts_from_the_metainfo_it_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let (torrent, data) = single_file(dir.path(), None);
+    let (_seed, port) = libtorrent_seed(&torrent, &dir.path().join("seed"));
+    let hash = bitgocho::metainfo::Metainfo::from_file(&torrent).unwrap().info_hash_v1().unwrap();
+    let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let mut h = Headless::start(&out, &[&format!("magnet:?xt=urn:btih:{hex}&x.pe=127.0.0.1:{port}")]);
+    h.wait_for("Download Succeeded!", TRANSFER);
+    assert!(h.stop(libc::SIGINT).0.success());
+    let kept = out.join(".bitgocho/datacache").join(format!("{hex}.torrent"));
+    let meta = bitgocho::metainfo::Metainfo::from_file(&kept).expect("the fetched metainfo is kept");
+    assert_eq!(meta.info_hash_v1(), Some(hash));
+    // The same link without a peer: the kept metainfo and the data on disk are enough.
+    let mut h = Headless::start(&out, &[&format!("magnet:?xt=urn:btih:{hex}")]);
+    let block = h.wait_for("Download Succeeded!", TRANSFER);
+    assert_eq!(block["saving:"], "payload.bin (1.4 MB)");
+    assert_eq!(std::fs::read(out.join("payload.bin")).unwrap(), data);
+    assert!(h.stop(libc::SIGTERM).0.success());
+}
+
+#[test]
 fn priority_skips_a_file() {
     let dir = tempfile::tempdir().unwrap();
     let content = dir.path().join("seed/set");

@@ -12,7 +12,7 @@ use crate::session::event_queue::Popped;
 use crate::session::{AddParams, Session, TorrentHandle, TorrentSource};
 use crate::tls::TlsClient;
 use std::collections::VecDeque;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use std::time::SystemTime;
@@ -57,6 +57,19 @@ pub struct Download {
     pub torrent: TorrentHandle,
     /// The save location (`download_to` is what the user is shown).
     pub target: SaveTarget,
+    /// Where a magnet link's fetched metainfo is kept for the next run (beside the resume records).
+    metainfo_cache: Option<PathBuf>,
+}
+
+/// Where the metainfo fetched for a magnet link is kept: `<resume dir>/<hex info-hash>.torrent`.
+fn cached_metainfo_path(resume_dir: &Path, info_hash: &[u8; 20]) -> PathBuf {
+    let hex: String = info_hash.iter().map(|b| format!("{b:02x}")).collect();
+    resume_dir.join(format!("{hex}.torrent"))
+}
+
+/// The metainfo a previous run fetched for this magnet link, if it is kept and still names it.
+fn cached_metainfo(path: &Path, info_hash: &[u8; 20]) -> Option<Metainfo> {
+    Metainfo::from_file(path).ok().filter(|m| m.swarm_info_hash() == *info_hash)
 }
 
 fn failure(e: impl std::fmt::Display) -> Exit {
@@ -96,20 +109,42 @@ impl Download {
     /// session and adds the torrent.
     pub fn start(cfg: &HeadlessConfig) -> Result<Download, Exit> {
         let cwd = std::env::current_dir().map_err(|e| failure(format!("cannot read the current directory: {e}")))?;
+        let resume_dir = if cfg.fast_resume { headless::resume_dir() } else { None };
+        let mut metainfo_cache = None;
         let (target, params) = match &cfg.source {
             Source::File(path) => metainfo_params(cfg, load(path)?, &cwd)?,
             Source::Url(url) => metainfo_params(cfg, load_url(url)?, &cwd)?,
             Source::Magnet(link) => {
-                let target = SaveTarget::for_magnet(cfg.saveas.as_deref(), &cwd).map_err(failure)?;
-                let params = cfg.source_params(TorrentSource::Magnet(link.clone()), &target);
-                (target, params)
+                let cache = resume_dir.as_deref().map(|d| cached_metainfo_path(d, &link.info_hash));
+                // A link whose metadata an earlier run fetched starts from it, peers or not.
+                match cache.as_deref().and_then(|c| cached_metainfo(c, &link.info_hash)) {
+                    Some(meta) => {
+                        let (target, mut params) = metainfo_params(cfg, meta, &cwd)?;
+                        params.peers.extend(link.peers.iter().copied());
+                        (target, params)
+                    }
+                    None => {
+                        metainfo_cache = cache;
+                        let target = SaveTarget::for_magnet(cfg.saveas.as_deref(), &cwd).map_err(failure)?;
+                        let params = cfg.source_params(TorrentSource::Magnet(link.clone()), &target);
+                        (target, params)
+                    }
+                }
             }
         };
         let mut settings = cfg.session_settings();
-        settings.resume_dir = if cfg.fast_resume { headless::resume_dir() } else { None };
+        settings.resume_dir = resume_dir;
         let session = Session::new(settings).map_err(|e| failure(format!("Couldn't listen - {e}")))?;
         let torrent = session.add_torrent(params).map_err(|e| failure(format!("got bad file info - {e}")))?;
-        Ok(Download { session, torrent, target })
+        Ok(Download { session, torrent, target, metainfo_cache })
+    }
+
+    /// Keeps a magnet link's fetched metainfo for the next run (best effort: without it the next
+    /// run fetches the metadata again).
+    fn keep_metainfo(&self) {
+        if let (Some(path), Some(meta)) = (&self.metainfo_cache, self.torrent.metainfo()) {
+            let _ = crate::fsutil::write_atomic(path, meta.as_bytes());
+        }
     }
 
     /// Takes every pending event, keeping the errors in `log`; says how soon to redisplay.
@@ -117,6 +152,9 @@ impl Download {
         let mut redisplay = Redisplay::AtInterval;
         while let Some(popped) = self.session.pop_event() {
             let Popped::Event(event) = popped else { continue };
+            if matches!(event, SessionEvent::MetadataReceived { .. }) {
+                self.keep_metainfo();
+            }
             let wants = match notice(&event) {
                 Notice::Error(message) => {
                     log.push(SystemTime::now(), message);

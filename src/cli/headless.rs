@@ -101,6 +101,7 @@ const APPLIED: &[&str] = &[
     "minport",
     "maxport",
     "responsefile",
+    "url",
     "priority",
     "saveas",
     "bind",
