@@ -295,15 +295,29 @@ fn downloads_multi_file_from_libtorrent_into_a_non_empty_directory() {
     assert!(status.success(), "exit after SIGTERM: {status:?}");
 }
 
+/// A libtorrent seeder of `dir/seed/payload.bin` for magnet-link tests, and an empty `dir/out`.
+struct MagnetSwarm {
+    _seed: KillOnDrop,
+    port: u16,
+    hash: [u8; 20],
+    hex: String,
+    out: PathBuf,
+    data: Vec<u8>,
+}
+
+fn libtorrent_magnet_swarm(dir: &Path) -> MagnetSwarm {
+    let (torrent, data) = single_file(dir, None);
+    let (_seed, port) = libtorrent_seed(&torrent, &dir.join("seed"));
+    let hash = bitgocho::metainfo::Metainfo::from_file(&torrent).unwrap().info_hash_v1().unwrap();
+    let out = dir.join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    MagnetSwarm { _seed, port, hash, hex: bitgocho::metainfo::parse::hex(&hash), out, data }
+}
+
 #[test]
 fn downloads_from_a_magnet_link_served_by_libtorrent() {
     let dir = tempfile::tempdir().unwrap();
-    let (torrent, data) = single_file(dir.path(), None);
-    let (_seed, port) = libtorrent_seed(&torrent, &dir.path().join("seed"));
-    let hash = bitgocho::metainfo::Metainfo::from_file(&torrent).unwrap().info_hash_v1().unwrap();
-    let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
-    let out = dir.path().join("out");
-    std::fs::create_dir_all(&out).unwrap();
+    let MagnetSwarm { _seed, port, hex, out, data, .. } = libtorrent_magnet_swarm(dir.path());
     // Without --saveas the data goes to <cwd>/<name>, the name known from the metadata.
     let link = format!("magnet:?xt=urn:btih:{hex}&dn=from+link&x.pe=127.0.0.1:{port}");
     let mut h = Headless::start(&out, &[&link]);
@@ -379,7 +393,7 @@ fn a_magnet_link_without_peers_or_trackers_downloads_through_the_dht() {
     let meta = std::sync::Arc::new(bitgocho::metainfo::Metainfo::from_file(&torrent).unwrap());
     let seed = seeder.add_torrent(AddParams::new(meta.clone(), dir.path().join("seed"))).unwrap();
     common::wait_complete(&seed, TRANSFER);
-    let hex: String = meta.info_hash_v1().unwrap().iter().map(|b| format!("{b:02x}")).collect();
+    let hex = bitgocho::metainfo::parse::hex(&meta.info_hash_v1().unwrap());
     let out = dir.path().join("out");
     std::fs::create_dir_all(&out).unwrap();
     let link = format!("magnet:?xt=urn:btih:{hex}");
@@ -395,12 +409,7 @@ fn a_magnet_link_without_peers_or_trackers_downloads_through_the_dht() {
 #[test]
 fn a_magnet_link_seen_before_starts_from_the_metainfo_it_kept() {
     let dir = tempfile::tempdir().unwrap();
-    let (torrent, data) = single_file(dir.path(), None);
-    let (_seed, port) = libtorrent_seed(&torrent, &dir.path().join("seed"));
-    let hash = bitgocho::metainfo::Metainfo::from_file(&torrent).unwrap().info_hash_v1().unwrap();
-    let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
-    let out = dir.path().join("out");
-    std::fs::create_dir_all(&out).unwrap();
+    let MagnetSwarm { _seed, port, hash, hex, out, data } = libtorrent_magnet_swarm(dir.path());
     let mut h = Headless::start(&out, &[&format!("magnet:?xt=urn:btih:{hex}&x.pe=127.0.0.1:{port}")]);
     h.wait_for("Download Succeeded!", TRANSFER);
     assert!(h.stop(libc::SIGINT).0.success());

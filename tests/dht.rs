@@ -91,8 +91,7 @@ fn libtorrent_dht_peer(router: &Session, what: &str, save: &std::path::Path, wan
 }
 
 fn magnet_of(meta: &Metainfo) -> String {
-    let hash: String = meta.info_hash_v1().unwrap().iter().map(|b| format!("{b:02x}")).collect();
-    format!("magnet:?xt=urn:btih:{hash}")
+    format!("magnet:?xt=urn:btih:{}", bitgocho::metainfo::parse::hex(&meta.info_hash_v1().unwrap()))
 }
 
 #[test]

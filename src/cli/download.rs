@@ -63,8 +63,7 @@ pub struct Download {
 
 /// Where the metainfo fetched for a magnet link is kept: `<resume dir>/<hex info-hash>.torrent`.
 fn cached_metainfo_path(resume_dir: &Path, info_hash: &[u8; 20]) -> PathBuf {
-    let hex: String = info_hash.iter().map(|b| format!("{b:02x}")).collect();
-    resume_dir.join(format!("{hex}.torrent"))
+    resume_dir.join(format!("{}.torrent", crate::metainfo::parse::hex(info_hash)))
 }
 
 /// The metainfo a previous run fetched for this magnet link, if it is kept and still names it.

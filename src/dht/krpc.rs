@@ -104,15 +104,16 @@ fn id20(d: &Dict<'_>, key: &'static [u8], name: &'static str) -> Result<[u8; 20]
     bytes_field(d, key, name)?.try_into().map_err(|_| KrpcError::Field(name))
 }
 
-/// Compact node info: 26 bytes per node.
+/// Compact node info: 26 bytes per node (port-0 entries dropped).
 pub fn parse_nodes(raw: &[u8]) -> Vec<(NodeId, SocketAddrV4)> {
-    raw.chunks_exact(26)
-        .filter_map(|c| {
-            let id = NodeId(c[..20].try_into().ok()?);
-            let addr = SocketAddrV4::new(Ipv4Addr::new(c[20], c[21], c[22], c[23]), u16::from_be_bytes([c[24], c[25]]));
-            (addr.port() != 0).then_some((id, addr))
-        })
-        .collect()
+    raw.chunks_exact(26).filter_map(|c| Some((NodeId(c[..20].try_into().ok()?), parse_addr(&c[20..])?))).collect()
+}
+
+/// A compact IPv4 address and port (6 bytes); `None` for another length or port 0.
+pub fn parse_addr(raw: &[u8]) -> Option<SocketAddrV4> {
+    let c: [u8; 6] = raw.try_into().ok()?;
+    let addr = SocketAddrV4::new(Ipv4Addr::new(c[0], c[1], c[2], c[3]), u16::from_be_bytes([c[4], c[5]]));
+    (addr.port() != 0).then_some(addr)
 }
 
 /// The compact form of `nodes`.
@@ -125,7 +126,8 @@ pub fn compact_nodes(nodes: &[(NodeId, SocketAddrV4)]) -> Vec<u8> {
     out
 }
 
-fn compact_addr(addr: &SocketAddrV4) -> [u8; 6] {
+/// The compact form of `addr` (6 bytes).
+pub fn compact_addr(addr: &SocketAddrV4) -> [u8; 6] {
     let ip = addr.ip().octets();
     let port = addr.port().to_be_bytes();
     [ip[0], ip[1], ip[2], ip[3], port[0], port[1]]
@@ -167,18 +169,7 @@ impl Message {
                 let response = Response {
                     id: NodeId(id20(r, b"id", "id")?),
                     nodes: r.get_bytes(b"nodes").map(parse_nodes).unwrap_or_default(),
-                    values: values
-                        .iter()
-                        .take(MAX_VALUES)
-                        .filter_map(|v| {
-                            let c: [u8; 6] = v.as_bytes()?.try_into().ok()?;
-                            let addr = SocketAddrV4::new(
-                                Ipv4Addr::new(c[0], c[1], c[2], c[3]),
-                                u16::from_be_bytes([c[4], c[5]]),
-                            );
-                            (addr.port() != 0).then_some(addr)
-                        })
-                        .collect(),
+                    values: values.iter().take(MAX_VALUES).filter_map(|v| parse_addr(v.as_bytes()?)).collect(),
                     token: r.get_bytes(b"token").map(<[u8]>::to_vec),
                 };
                 Ok(Message::Response { tid, response })

@@ -1,10 +1,11 @@
 //! What a DHT node keeps across restarts: its id and the addresses of the nodes in its table,
 //! so a restarted session rejoins through them without a bootstrap router.
 
+use super::krpc::{compact_addr, parse_addr};
 use super::node_id::NodeId;
 use crate::bencode::{decode, encode, Limits, OwnedValue};
 use std::collections::BTreeMap;
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::SocketAddrV4;
 
 /// Most nodes saved (they become bootstrap addresses on the next start).
 pub const MAX_SAVED: usize = 64;
@@ -21,11 +22,7 @@ pub struct DhtState {
 impl DhtState {
     /// The bencoded form: `id` (20 bytes) and `nodes` (6 bytes per IPv4 address and port).
     pub fn encode(&self) -> Vec<u8> {
-        let mut nodes = Vec::with_capacity(6 * self.nodes.len());
-        for a in self.nodes.iter().take(MAX_SAVED) {
-            nodes.extend_from_slice(&a.ip().octets());
-            nodes.extend_from_slice(&a.port().to_be_bytes());
-        }
+        let nodes: Vec<u8> = self.nodes.iter().take(MAX_SAVED).flat_map(compact_addr).collect();
         let mut top = BTreeMap::new();
         top.insert(b"id".to_vec(), OwnedValue::bytes(self.id.0));
         top.insert(b"nodes".to_vec(), OwnedValue::bytes(nodes));
@@ -37,13 +34,7 @@ impl DhtState {
         let value = decode(bytes, Limits { max_depth: 4, max_tokens: 100, require_sorted_keys: false }).ok()?;
         let d = value.as_dict()?;
         let id = NodeId(d.get_bytes(b"id")?.try_into().ok()?);
-        let nodes = d
-            .get_bytes(b"nodes")?
-            .chunks_exact(6)
-            .take(MAX_SAVED)
-            .map(|c| SocketAddrV4::new(Ipv4Addr::new(c[0], c[1], c[2], c[3]), u16::from_be_bytes([c[4], c[5]])))
-            .filter(|a| a.port() != 0)
-            .collect();
+        let nodes = d.get_bytes(b"nodes")?.chunks_exact(6).take(MAX_SAVED).filter_map(parse_addr).collect();
         Some(DhtState { id, nodes })
     }
 }
@@ -51,6 +42,7 @@ impl DhtState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::Ipv4Addr;
 
     #[test]
     fn round_trips_and_refuses_what_is_not_a_state() {

@@ -52,7 +52,7 @@ pub(crate) fn c_status(st: &TorrentStatus) -> bitgocho_torrent_status {
         have_bytes: st.have_bytes,
         downloaded: st.downloaded,
         uploaded: st.uploaded,
-        eta_seconds: st.eta_seconds.map_or(-1, |s| i64::try_from(s).unwrap_or(i64::MAX)),
+        eta_seconds: signed(st.eta_seconds),
         peers: st.peers,
         seeds: st.seeds,
         pieces_have: st.pieces_have,

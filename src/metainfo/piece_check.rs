@@ -43,24 +43,6 @@ impl PieceCheck {
         }
     }
 
-    /// True for a check over SHA-256 leaves (v2 or hybrid).
-    pub fn wants_leaves(&self) -> bool {
-        matches!(self, PieceCheck::Merkle { .. } | PieceCheck::Hybrid { .. })
-    }
-
-    /// True for a check needing the SHA-1 of the piece (v1 or hybrid).
-    pub fn wants_sha1(&self) -> bool {
-        matches!(self, PieceCheck::Sha1(_) | PieceCheck::Hybrid { .. })
-    }
-
-    /// Bytes at the start of the piece that the leaves cover, for a check that wants them.
-    pub fn leaf_bytes(&self) -> Option<u32> {
-        match self {
-            PieceCheck::Sha1(_) => None,
-            PieceCheck::Merkle { data_len, .. } | PieceCheck::Hybrid { data_len, .. } => Some(*data_len),
-        }
-    }
-
     /// True when the hashes computed over the first [`PieceCheck::hash_len`] bytes (`sha1` for a
     /// v1 check, `leaves` for a v2 one) are the expected ones.
     pub fn matches(&self, sha1: Option<&[u8; 20]>, leaves: &[Hash32]) -> bool {

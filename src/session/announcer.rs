@@ -202,6 +202,11 @@ impl Announcer {
             || (self.event.is_none() && self.next.is_none() && !self.in_flight)
     }
 
+    /// The tracker message to show: the last error, else the last warning.
+    pub fn message(&self) -> Option<String> {
+        self.last_error.clone().or_else(|| self.last_warning.clone())
+    }
+
     /// Asks for a scrape of the tracker that answered last (or the first one) when possible.
     pub fn force_scrape(&mut self) {
         self.scrape_wanted = true;

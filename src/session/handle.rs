@@ -442,13 +442,7 @@ impl Session {
     }
 
     fn handle(&self, id: TorrentId, entry: Entry) -> TorrentHandle {
-        TorrentHandle {
-            id,
-            info_hash: entry.info_hash,
-            status: entry.status,
-            metainfo: entry.metainfo,
-            shared: Arc::downgrade(&self.shared),
-        }
+        TorrentHandle { id, entry, shared: Arc::downgrade(&self.shared) }
     }
 
     /// The torrent with this info-hash ([`Metainfo::swarm_info_hash`]), if present.
@@ -519,9 +513,7 @@ impl Drop for Session {
 #[derive(Clone)]
 pub struct TorrentHandle {
     id: TorrentId,
-    info_hash: [u8; 20],
-    status: Arc<Mutex<TorrentStatus>>,
-    metainfo: MetainfoCell,
+    entry: Entry,
     shared: std::sync::Weak<Shared>,
 }
 
@@ -547,19 +539,19 @@ impl TorrentHandle {
     /// The info-hash the swarm knows the torrent by: the v1 hash, or a v2-only torrent's
     /// SHA-256 info-hash truncated to 20 bytes.
     pub fn info_hash(&self) -> [u8; 20] {
-        self.info_hash
+        self.entry.info_hash
     }
 
     /// The latest status snapshot.
     pub fn status(&self) -> TorrentStatus {
-        self.status.lock().clone()
+        self.entry.status.lock().clone()
     }
 
     /// The torrent's metainfo: `None` while a magnet link's metadata is being fetched. For a
     /// magnet link it holds the dictionary fetched, with the link's trackers and web seeds, so
     /// [`Metainfo::as_bytes`] is a .torrent ready to save.
     pub fn metainfo(&self) -> Option<Arc<Metainfo>> {
-        self.metainfo.get().cloned()
+        self.entry.metainfo.get().cloned()
     }
 
     /// Pauses: announces `stopped` and disconnects peers.

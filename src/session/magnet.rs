@@ -312,7 +312,7 @@ impl MagnetTorrent {
             progress: self.fetch.progress(),
             save_path: self.save_path.clone(),
             error: self.error.clone(),
-            tracker_message: self.announcer.last_error.clone().or_else(|| self.announcer.last_warning.clone()),
+            tracker_message: self.announcer.message(),
             tracker_swarm: self.announcer.swarm,
             tracker_downloaded: self.announcer.downloaded,
             ..TorrentStatus::default()

@@ -20,10 +20,10 @@ use std::time::Instant;
 
 /// What a job for `check` computes: SHA-1 (v1), SHA-256 leaves (v2), or both (hybrid).
 fn kind_for(check: Option<PieceCheck>) -> HashKind {
-    match check.and_then(|c| c.leaf_bytes().map(|n| (c.wants_sha1(), n))) {
-        Some((true, leaf_bytes)) => HashKind::Both { leaf_bytes },
-        Some((false, _)) => HashKind::V2Leaves,
-        None => HashKind::V1,
+    match check {
+        Some(PieceCheck::Merkle { .. }) => HashKind::V2Leaves,
+        Some(PieceCheck::Hybrid { data_len, .. }) => HashKind::Both { leaf_bytes: data_len },
+        Some(PieceCheck::Sha1(_)) | None => HashKind::V1,
     }
 }
 

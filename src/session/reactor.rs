@@ -650,7 +650,8 @@ impl Reactor {
     /// Starts the scrape torrent `id` is due, if any.
     pub(super) fn start_scrape(&mut self, id: TorrentId, now: Instant) {
         let Some(swarm) = self.swarm_mut(id) else { return };
-        let Some(due) = swarm.scrape_due() else { return };
+        // A paused torrent may be scraped too: a scrape tells the tracker nothing about us.
+        let Some(due) = swarm.announcer_mut().due_scrape() else { return };
         let req = match (self.torrents.get(&id), self.magnets.get(&id)) {
             (Some(t), _) => Self::announce_base_of(t, self.listen_port, &self.cfg),
             (None, Some(m)) => self.magnet_announce(m),

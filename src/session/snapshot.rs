@@ -84,7 +84,7 @@ impl Torrent {
             pieces_downloading: self.picker.pieces_in_progress().0,
             pieces_fragments: self.picker.pieces_in_progress().1,
             error: self.error.clone(),
-            tracker_message: self.announcer.last_error.clone().or_else(|| self.announcer.last_warning.clone()),
+            tracker_message: self.announcer.message(),
             tracker_swarm: self.announcer.swarm,
             tracker_downloaded: self.announcer.downloaded,
             save_path: self.save_path.display().to_string(),

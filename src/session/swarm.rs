@@ -50,12 +50,6 @@ pub trait Swarm {
         }
     }
 
-    /// The scrape due now, if one was asked for (a paused torrent may be scraped too: a scrape
-    /// tells the tracker nothing about us).
-    fn scrape_due(&mut self) -> Option<DueAnnounce> {
-        self.announcer_mut().due_scrape()
-    }
-
     /// Owes its trackers `stopped` when it has any and is running; true when it does now.
     fn stop_announcing(&mut self, now: Instant) -> bool {
         if self.is_paused() || self.announcer().is_empty() {

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 impl Torrent {
     pub(super) fn resume_path(&self) -> Option<PathBuf> {
-        let hex: String = self.info_hash.iter().map(|b| format!("{b:02x}")).collect();
+        let hex = crate::metainfo::parse::hex(&self.info_hash);
         self.resume_dir.as_ref().map(|d| d.join(format!("{hex}.resume")))
     }
 

@@ -7,7 +7,6 @@
 use super::Reactor;
 use crate::dht::{Dht, DhtOutput, DhtState, NodeId};
 use crate::session::swarm::Swarm;
-use crate::session::torrent::TorrentId;
 use crate::session::tracker_io::resolve;
 use crossbeam_channel::Receiver;
 use mio::net::UdpSocket;
@@ -127,23 +126,20 @@ impl Reactor {
         self.cfg.dht_nodes.store(d.dht.node_count(), std::sync::atomic::Ordering::Relaxed);
         let port = (self.listen_port != 0).then_some(self.listen_port);
         let torrents = self.torrents.values().filter(|t| !t.meta.is_private() && !t.paused && t.announce_ready());
-        let wanted: Vec<([u8; 20], Duration, Vec<String>)> = torrents
-            .map(|t| (t.info_hash, RESEARCH, t.meta.nodes().iter().map(|(h, p)| format!("{h}:{p}")).collect()))
-            .chain(
-                self.magnets.values().filter(|m| !m.is_paused()).map(|m| (m.info_hash(), RESEARCH_MAGNET, Vec::new())),
-            )
-            .collect();
-        for (hash, every, nodes) in wanted {
-            if !d.next_search.contains_key(&hash) {
-                nodes.iter().for_each(|n| d.resolve(n));
+        let torrents = torrents.map(|t| (t.info_hash, RESEARCH, t.meta.nodes()));
+        let magnets = self.magnets.values().filter(|m| !m.is_paused());
+        let magnets = magnets.map(|m| (m.info_hash(), RESEARCH_MAGNET, &[][..]));
+        for (hash, every, nodes) in torrents.chain(magnets) {
+            match d.next_search.get(&hash) {
+                Some(due) if *due > now => continue,
+                Some(_) => {}
+                // A torrent's first search: the `nodes` of its .torrent join the bootstrap list.
+                None => nodes.iter().for_each(|(host, p)| d.resolve(&format!("{host}:{p}"))),
             }
-            if d.next_search.get(&hash).is_none_or(|t| *t <= now) {
-                d.next_search.insert(hash, now + every);
-                d.dht.get_peers(hash, port, now);
-            }
+            d.next_search.insert(hash, now + every);
+            d.dht.get_peers(hash, port, now);
         }
-        let live: std::collections::HashSet<[u8; 20]> = self.by_hash.keys().copied().collect();
-        d.next_search.retain(|h, _| live.contains(h));
+        d.next_search.retain(|h, _| self.by_hash.contains_key(h));
         self.dht_flush(now);
     }
 
@@ -174,13 +170,9 @@ impl Reactor {
         for (hash, peers) in found {
             let Some(id) = self.by_hash.get(&hash).copied() else { continue };
             let addrs: Vec<SocketAddr> = peers.into_iter().map(SocketAddr::V4).collect();
-            self.dht_peers(id, &addrs, now);
-        }
-    }
-
-    fn dht_peers(&mut self, id: TorrentId, addrs: &[SocketAddr], now: Instant) {
-        if let Some(swarm) = self.swarm_mut(id) {
-            swarm.add_peers(addrs, now);
+            if let Some(swarm) = self.swarm_mut(id) {
+                swarm.add_peers(&addrs, now);
+            }
         }
     }
 }
