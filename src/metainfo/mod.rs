@@ -30,4 +30,5 @@ pub mod edit;
 
 // --- shared
 pub mod merkle;
+pub mod merkle_range;
 pub mod torrent_dir;

@@ -40,6 +40,7 @@ pub mod web_seed; // h/webseed
                   // --- h/engine2
 pub mod pex;
 pub mod super_seed;
+mod torrent_hashes;
 mod torrent_idle;
 mod torrent_metadata;
 mod torrent_pex;

@@ -215,6 +215,9 @@ pub struct Torrent {
     pub(super) status_dirty: bool,
     /// The last snapshot showed a transfer rate above zero (it decays without events).
     pub(super) rates_live: bool,
+    /// The merkle trees above each file's piece layer, built when a peer first asks for hashes
+    /// of that file (BEP 52), by pieces root.
+    pub(super) layer_trees: super::torrent_hashes::LayerTrees,
 }
 
 /// Why a torrent cannot be added.
@@ -363,6 +366,7 @@ impl Torrent {
             super_seed: None,
             status_dirty: true,
             rates_live: false,
+            layer_trees: Default::default(),
             meta,
         };
         t.add_peers(&params.peers, now);
@@ -678,8 +682,17 @@ impl Torrent {
             Message::Extended { id: UT_PEX_ID, payload } => self.on_pex_message(conn, payload, now),
             Message::Extended { id: UT_METADATA_ID, payload } => self.on_metadata_message(conn, payload, now),
             Message::Extended { .. } => {}
+            Message::HashRequest(range) => self.on_hash_request(conn, range, now),
+            Message::Hashes { .. } | Message::HashReject(_) => {}
         }
-        if !matches!(msg, Message::KeepAlive | Message::Extended { .. }) {
+        if !matches!(
+            msg,
+            Message::KeepAlive
+                | Message::Extended { .. }
+                | Message::HashRequest(_)
+                | Message::Hashes { .. }
+                | Message::HashReject(_)
+        ) {
             conn.sent_bitfield = true;
         }
         Ok(())

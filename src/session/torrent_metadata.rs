@@ -12,9 +12,9 @@ use std::time::Instant;
 pub const UT_METADATA_ID: u8 = 2;
 
 impl Torrent {
-    /// Adds the `ut_metadata` offer to our extension handshake. v2-only torrents are not
-    /// offered: a peer that fetched their metadata would still need BEP 52 hash requests, which
-    /// this engine does not answer.
+    /// Adds the `ut_metadata` offer to our extension handshake. A v2-only torrent is offered
+    /// only when we can answer the hash requests for its piece layers that a peer fetching its
+    /// metadata will need.
     pub(super) fn offer_metadata(&self, hs: &mut ExtensionHandshake) {
         if self.serves_metadata() {
             hs.extensions.insert(UT_METADATA.into(), UT_METADATA_ID);
@@ -22,9 +22,10 @@ impl Torrent {
         }
     }
 
-    /// True when the torrent's metadata is served (v1 and hybrid torrents).
+    /// True when the torrent's metadata is served (v1 and hybrid torrents, and v2 torrents with
+    /// their piece layers).
     fn serves_metadata(&self) -> bool {
-        self.meta.info_hash_v1().is_some()
+        self.meta.info_hash_v1().is_some() || self.serves_hashes()
     }
 
     /// Most metadata pieces one connection is sent: each piece a few times over, so a peer

@@ -1,4 +1,5 @@
-//! Length-prefixed peer messages (BEP 3 and the BEP 6 fast extension, BEP 10 envelope).
+//! Length-prefixed peer messages (BEP 3, the BEP 6 fast extension, the BEP 10 envelope and the
+//! BEP 52 hash messages).
 //!
 //! The codec checks each message's own shape (length per type, maximum length). Checks that
 //! need the torrent (piece index in range, block inside the piece, bitfield spare bits) belong
@@ -16,6 +17,40 @@ pub struct BlockRef {
     pub begin: u32,
     /// Length in bytes.
     pub length: u32,
+}
+
+/// A range of one file's merkle tree (BEP 52): `count` nodes of layer `base` (0 = the 16 KiB
+/// leaves) from `index`, and the uncle hashes of the `proof_layers` layers above them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct HashRange {
+    /// The file's `pieces root`.
+    pub root: [u8; 32],
+    /// The layer, counted from the leaves.
+    pub base: u32,
+    /// The first node's index in that layer.
+    pub index: u32,
+    /// How many nodes.
+    pub count: u32,
+    /// How many layers of proof above them.
+    pub proof_layers: u32,
+}
+
+/// Bytes of an encoded [`HashRange`].
+const HASH_RANGE_LEN: usize = 32 + 4 * 4;
+
+impl HashRange {
+    fn decode(b: &[u8]) -> HashRange {
+        let mut root = [0u8; 32];
+        root.copy_from_slice(&b[..32]);
+        HashRange { root, base: be32(&b[32..]), index: be32(&b[36..]), count: be32(&b[40..]), proof_layers: be32(&b[44..]) }
+    }
+
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.root);
+        for v in [self.base, self.index, self.count, self.proof_layers] {
+            out.extend_from_slice(&v.to_be_bytes());
+        }
+    }
 }
 
 /// One peer message; payloads borrow from the receive buffer.
@@ -67,6 +102,17 @@ pub enum Message<'a> {
         /// Bencoded or extension-specific payload.
         payload: &'a [u8],
     },
+    /// id 21 (BEP 52): asks for a range of a file's merkle tree.
+    HashRequest(HashRange),
+    /// id 22 (BEP 52): the nodes of a range, then its uncle hashes (32 bytes each).
+    Hashes {
+        /// The range answered.
+        range: HashRange,
+        /// The hashes, concatenated.
+        hashes: &'a [u8],
+    },
+    /// id 23 (BEP 52): a hash request will not be served.
+    HashReject(HashRange),
     /// Any other id: ignored by peers, kept so callers can log it.
     Unknown {
         /// The message id.
@@ -158,6 +204,15 @@ impl<'a> Message<'a> {
                 }
                 Message::Extended { id: body[0], payload: &body[1..] }
             }
+            21 => fixed(1 + HASH_RANGE_LEN as u32).map(|_| Message::HashRequest(HashRange::decode(body)))?,
+            22 => {
+                let min = 1 + HASH_RANGE_LEN as u32;
+                if len < min || (len - min) % 32 != 0 {
+                    return Err(WireError::BadLength { id, len, expected: min });
+                }
+                Message::Hashes { range: HashRange::decode(body), hashes: &body[HASH_RANGE_LEN..] }
+            }
+            23 => fixed(1 + HASH_RANGE_LEN as u32).map(|_| Message::HashReject(HashRange::decode(body)))?,
             other => Message::Unknown { id: other, payload: body },
         };
         Ok(Some((msg, total)))
@@ -215,6 +270,17 @@ impl<'a> Message<'a> {
                 out.push(*id);
                 out.extend_from_slice(payload);
             }
+            Message::HashRequest(r) | Message::HashReject(r) => {
+                out.extend_from_slice(&(1 + HASH_RANGE_LEN as u32).to_be_bytes());
+                out.push(if matches!(self, Message::HashRequest(_)) { 21 } else { 23 });
+                r.encode(out);
+            }
+            Message::Hashes { range, hashes } => {
+                out.extend_from_slice(&((1 + HASH_RANGE_LEN + hashes.len()) as u32).to_be_bytes());
+                out.push(22);
+                range.encode(out);
+                out.extend_from_slice(hashes);
+            }
             Message::Unknown { id, payload } => {
                 out.extend_from_slice(&(1 + payload.len() as u32).to_be_bytes());
                 out.push(*id);
@@ -237,6 +303,8 @@ impl<'a> Message<'a> {
 mod tests {
     use super::*;
 
+    const HASHES: HashRange = HashRange { root: [9; 32], base: 6, index: 512, count: 512, proof_layers: 3 };
+
     fn all() -> Vec<Message<'static>> {
         let b = BlockRef { piece: 7, begin: 16384, length: 16384 };
         vec![
@@ -257,6 +325,9 @@ mod tests {
             Message::Reject(b),
             Message::AllowedFast(9),
             Message::Extended { id: 0, payload: b"de" },
+            Message::HashRequest(HASHES),
+            Message::Hashes { range: HASHES, hashes: &[7; 64] },
+            Message::HashReject(HASHES),
             Message::Unknown { id: 99, payload: b"x" },
         ]
     }
@@ -281,6 +352,12 @@ mod tests {
         assert!(matches!(Message::decode(&bad_have, 100), Err(WireError::BadLength { id: 4, .. })));
         let short_piece = [0, 0, 0, 5, 7, 0, 0, 0, 1];
         assert!(matches!(Message::decode(&short_piece, 100), Err(WireError::BadLength { id: 7, .. })));
+        let mut odd_hashes = Vec::new();
+        Message::Hashes { range: HASHES, hashes: &[1; 40] }.encode(&mut odd_hashes);
+        assert!(matches!(Message::decode(&odd_hashes, 1000), Err(WireError::BadLength { id: 22, .. })));
+        let mut long_request = Vec::new();
+        Message::Unknown { id: 21, payload: &[0; 49] }.encode(&mut long_request);
+        assert!(matches!(Message::decode(&long_request, 1000), Err(WireError::BadLength { id: 21, .. })));
     }
 
     #[test]

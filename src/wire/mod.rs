@@ -1,5 +1,5 @@
 //! The peer wire protocol, sans-I/O: handshake (BEP 3), messages (BEP 3, BEP 6 fast extension,
-//! BEP 10 extension protocol), the extension handshake, BEP 9 metadata and BEP 11 peer exchange
+//! BEP 10 extension protocol, BEP 52 hashes), the extension handshake, BEP 9 metadata and BEP 11 peer exchange
 //! messages. Everything here encodes into caller
 //! buffers and decodes from borrowed bytes; no socket, clock or thread.
 
@@ -12,4 +12,4 @@ pub mod pex;
 
 pub use extended::ExtensionHandshake;
 pub use handshake::{Handshake, HandshakeError, HANDSHAKE_LEN};
-pub use message::{BlockRef, Message, WireError, DEFAULT_MAX_MESSAGE_LEN};
+pub use message::{BlockRef, HashRange, Message, WireError, DEFAULT_MAX_MESSAGE_LEN};
