@@ -142,34 +142,6 @@ fn libtorrent_hybrid_torrent_both_ways() {
     libtorrent_made_torrent_both_ways(false);
 }
 
-/// libtorrent with only a magnet link (`xt=urn:btih:`, no tracker) and our address.
-const MAGNET: &str = r#"
-import sys, time, libtorrent as lt
-uri, save, life, peer = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
-s = lt.session({'listen_interfaces': '127.0.0.1:0', 'enable_outgoing_utp': False,
-    'enable_incoming_utp': False, 'enable_dht': False, 'enable_lsd': False, 'enable_upnp': False,
-    'enable_natpmp': False, 'alert_mask': lt.alert.category_t.error_notification})
-end = time.time() + life
-while s.listen_port() == 0 and time.time() < end:
-    time.sleep(0.02)
-print('PORT', s.listen_port(), flush=True)
-p = lt.parse_magnet_uri(uri)
-p.save_path = save
-h = s.add_torrent(p)
-host, port = peer.rsplit(':', 1)
-h.connect_peer((host, int(port)))
-said = set()
-while time.time() < end:
-    st = h.status()
-    for word, now in (('METADATA', st.has_metadata), ('SEEDING', st.is_seeding)):
-        if now and word not in said:
-            print(word, flush=True)
-            said.add(word)
-    for a in s.pop_alerts():
-        print('ALERT', a.message(), file=sys.stderr, flush=True)
-    time.sleep(0.05)
-"#;
-
 /// We seed a multi-file torrent; libtorrent, given only its magnet link and our address, fetches
 /// the info dictionary from us (BEP 9), then the data.
 #[test]
@@ -191,7 +163,7 @@ fn libtorrent_fetches_the_torrent_from_us_by_magnet_link() {
         LIFE.as_secs().to_string().into(),
         common::session_addr(&session).to_string().into(),
     ];
-    let mut lt = LtPeer::spawn(MAGNET, args);
+    let mut lt = LtPeer::spawn(common::libtorrent::MAGNET_LEECH, args);
     lt.expect_line("METADATA", TRANSFER);
     lt.wait_seeding(TRANSFER);
     common::assert_same_files(&meta, &seed_dir, &down);

@@ -110,6 +110,11 @@ impl LtPeer {
         SocketAddr::from(([127, 0, 0, 1], self.port))
     }
 
+    /// The stdout lines read so far.
+    pub fn stdout(&self) -> &[String] {
+        &self.seen
+    }
+
     /// What it wrote to stderr so far (python3-libtorrent import errors, alerts).
     pub fn stderr(&self) -> String {
         self.stderr.lock().unwrap().clone()
@@ -118,8 +123,18 @@ impl LtPeer {
     /// The first stdout line starting with `prefix`, printed before or within `timeout` (every
     /// line is remembered, so a line already read is found again); panics otherwise.
     pub fn expect_line(&mut self, prefix: &str, timeout: Duration) -> String {
+        self.expect_matching(prefix, timeout, |l| l.starts_with(prefix))
+    }
+
+    /// The first stdout line that starts with `prefix` and holds `needle`, as [`Self::expect_line`].
+    pub fn expect_line_with(&mut self, prefix: &str, needle: &str, timeout: Duration) -> String {
+        self.expect_matching(&format!("{prefix} .. {needle}"), timeout, |l| l.starts_with(prefix) && l.contains(needle))
+    }
+
+    fn expect_matching(&mut self, what: &str, timeout: Duration, wanted: impl Fn(&str) -> bool) -> String {
+        let prefix = what;
         let deadline = Instant::now() + timeout;
-        if let Some(line) = self.seen.iter().find(|l| l.starts_with(prefix)) {
+        if let Some(line) = self.seen.iter().find(|l| wanted(l)) {
             return line.clone();
         }
         loop {
@@ -127,7 +142,7 @@ impl LtPeer {
             match self.lines.recv_timeout(left) {
                 Ok(line) => {
                     self.seen.push(line.clone());
-                    if line.starts_with(prefix) {
+                    if wanted(&line) {
                         return line;
                     }
                 }
@@ -210,3 +225,41 @@ open(out, 'wb').write(lt.bencode(ct.generate()))
     let meta = bitgocho::metainfo::Metainfo::from_file(out).expect("libtorrent's torrent parses");
     (out.to_path_buf(), std::sync::Arc::new(meta))
 }
+
+/// libtorrent with only a magnet link (no tracker) and one peer's address: prints `PORT`, then
+/// `METADATA` once it has the info dictionary and `SEEDING` once it has every piece. With a fifth
+/// argument `hashlog`, also `LOG <message>` for each BEP 52 hash message in its peer log.
+pub const MAGNET_LEECH: &str = r#"
+import sys, time, libtorrent as lt
+uri, save, life, peer = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
+hashlog = sys.argv[5:] == ['hashlog']
+mask = lt.alert.category_t.error_notification
+if hashlog:
+    mask |= lt.alert.category_t.peer_log_notification
+s = lt.session({'listen_interfaces': '127.0.0.1:0', 'enable_outgoing_utp': False,
+    'enable_incoming_utp': False, 'enable_dht': False, 'enable_lsd': False, 'enable_upnp': False,
+    'enable_natpmp': False, 'alert_mask': mask})
+end = time.time() + life
+while s.listen_port() == 0 and time.time() < end:
+    time.sleep(0.02)
+print('PORT', s.listen_port(), flush=True)
+p = lt.parse_magnet_uri(uri)
+p.save_path = save
+h = s.add_torrent(p)
+host, port = peer.rsplit(':', 1)
+h.connect_peer((host, int(port)))
+said = set()
+while time.time() < end:
+    st = h.status()
+    for word, now in (('METADATA', st.has_metadata), ('SEEDING', st.is_seeding)):
+        if now and word not in said:
+            print(word, flush=True)
+            said.add(word)
+    for a in s.pop_alerts():
+        if isinstance(a, lt.peer_log_alert):
+            if 'HASH' in a.message():
+                print('LOG', a.message(), flush=True)
+        else:
+            print('ALERT', a.message(), file=sys.stderr, flush=True)
+    time.sleep(0.05)
+"#;
