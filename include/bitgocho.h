@@ -591,12 +591,12 @@ bitgocho_status bitgocho_add_params_set_torrent_file(struct bitgocho_add_params 
                                                      const char *path);
 
 /**
- * Sets a magnet link (`magnet:?xt=urn:btih:...`) as the torrent to add, instead of a
- * metainfo: once added, the torrent fetches its info dictionary from the link's peers
- * (`x.pe`), its trackers (`tr`) and peers added by hand (BEP 9), in state
+ * Sets a magnet link (`magnet:?xt=urn:btih:...`, or `xt=urn:btmh:1220...` for a v2
+ * torrent) as the torrent to add, instead of a metainfo: once added, the torrent fetches its
+ * info dictionary from the link's peers (`x.pe`), its trackers (`tr`) and peers added by
+ * hand (BEP 9), and for a v2-only torrent its piece layers (BEP 52 hash requests), in state
  * `BITGOCHO_STATE_METADATA`, then checks, downloads and seeds like any torrent
- * (`BITGOCHO_EVENT_METADATA_RECEIVED`). Returns `BITGOCHO_E_PARSE` for a malformed link,
- * `BITGOCHO_E_UNSUPPORTED` for a v2-only link (`urn:btmh` without `urn:btih`).
+ * (`BITGOCHO_EVENT_METADATA_RECEIVED`). Returns `BITGOCHO_E_PARSE` for a malformed link.
  *
  * # Safety
  * `params` is NULL or a live handle not used concurrently; `uri` is NULL or NUL-terminated.

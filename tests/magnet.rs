@@ -15,7 +15,7 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[allow(dead_code, reason = "this test uses only part of the shared helpers")]
 mod common;
@@ -41,20 +41,6 @@ fn seeder(tmp: &Path, announce: Option<&str>) -> (Session, Arc<Metainfo>) {
     (session, meta)
 }
 
-/// The events of torrent `id` until `last` matches one (or the time limit).
-fn events_until(session: &Session, id: u32, last: impl Fn(&SessionEvent) -> bool) -> Vec<SessionEvent> {
-    let start = Instant::now();
-    let mut seen = Vec::new();
-    loop {
-        seen.extend(common::events_of(session, id));
-        if seen.iter().any(&last) {
-            return seen;
-        }
-        assert!(start.elapsed() < LIMIT, "the awaited event did not come: {seen:?}");
-        session.wait_event(Duration::from_millis(100));
-    }
-}
-
 fn position(events: &[SessionEvent], pick: impl Fn(&SessionEvent) -> bool) -> usize {
     events.iter().position(pick).unwrap_or_else(|| panic!("event missing from {events:?}"))
 }
@@ -76,7 +62,7 @@ fn a_magnet_link_downloads_from_our_seeder_named_in_the_link() {
     let st = common::wait_complete(&h, LIMIT);
     assert_eq!((st.name.as_str(), st.total_size), ("many", meta.total_length()));
     common::assert_same_files(&meta, &tmp.path().join("seed"), &tmp.path().join("got"));
-    let events = events_until(&leech, h.id(), |e| matches!(e, SessionEvent::Finished { .. }));
+    let events = common::events_until(LIMIT, &leech, h.id(), |e| matches!(e, SessionEvent::Finished { .. }));
     let added = position(&events, |e| matches!(e, SessionEvent::Added { .. }));
     let metadata = position(&events, |e| matches!(e, SessionEvent::MetadataReceived { .. }));
     let finished = position(&events, |e| matches!(e, SessionEvent::Finished { .. }));
@@ -111,7 +97,7 @@ fn a_magnet_link_waits_for_peers_and_keeps_the_commands_that_need_the_metadata()
     prios[0] = Priority::Normal;
     h.set_file_priorities(prios).unwrap();
     h.connect_peer(common::session_addr(&seed)).unwrap();
-    let events = events_until(&leech, h.id(), |e| matches!(e, SessionEvent::Finished { .. }));
+    let events = common::events_until(LIMIT, &leech, h.id(), |e| matches!(e, SessionEvent::Finished { .. }));
     position(&events, |e| matches!(e, SessionEvent::MetadataReceived { .. }));
     let first = meta.file_path(0).unwrap();
     let got = std::fs::read(tmp.path().join("got").join(&first)).unwrap();
@@ -206,7 +192,7 @@ fn a_peer_sending_a_wrong_info_dictionary_is_banned_and_the_fetch_goes_on() {
     let leech = common::loopback_session();
     let link = MagnetLink::parse(&format!("magnet:?xt=urn:btih:{}&x.pe={liar}", hex(&hash))).unwrap();
     let h = leech.add_torrent(AddParams::magnet(link, tmp.path().join("got"))).unwrap();
-    let events = events_until(&leech, h.id(), |e| matches!(e, SessionEvent::PeerBanned { .. }));
+    let events = common::events_until(LIMIT, &leech, h.id(), |e| matches!(e, SessionEvent::PeerBanned { .. }));
     assert!(events.contains(&SessionEvent::PeerBanned { torrent: h.id(), addr: liar }), "{events:?}");
     wait_metadata_state(&h);
     h.connect_peer(common::session_addr(&seed)).unwrap();
@@ -244,6 +230,6 @@ fn a_magnet_torrent_is_removed_while_it_fetches() {
     leech.remove_torrent(&h, false).unwrap();
     assert!(!h.is_valid());
     assert!(leech.find_torrent(&link.info_hash).is_none());
-    let events = events_until(&leech, h.id(), |e| matches!(e, SessionEvent::Removed { .. }));
+    let events = common::events_until(LIMIT, &leech, h.id(), |e| matches!(e, SessionEvent::Removed { .. }));
     assert!(events.contains(&SessionEvent::Removed { torrent: h.id() }), "{events:?}");
 }

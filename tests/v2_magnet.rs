@@ -6,9 +6,15 @@
 #[allow(dead_code)]
 mod common;
 
+use bitgocho::metainfo::magnet::MagnetLink;
 use bitgocho::metainfo::Metainfo;
+use bitgocho::session::event::SessionEvent;
 use bitgocho::session::AddParams;
+use bitgocho::wire::metadata::MetadataMessage;
+use bitgocho::wire::{ExtensionHandshake, Handshake, Message, HANDSHAKE_LEN};
 use common::libtorrent::LtPeer;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -65,4 +71,125 @@ fn libtorrent_fetches_a_v2_only_torrent_from_us_by_magnet_link() {
     lt.wait_seeding(TRANSFER);
     assert!(!lt.stdout().iter().any(|l| l.contains("HASH_REJECT")), "a request was rejected: {:?}", lt.stdout());
     common::assert_same_files(&meta, &seed_dir, &down);
+}
+
+/// libtorrent seeds a v2-only torrent; we, given only its `urn:btmh:` link naming libtorrent,
+/// fetch the info dictionary, the piece layers (libtorrent answers our hash requests) and the
+/// data. The torrent we end up with has the piece layers of the original.
+#[test]
+fn we_fetch_a_v2_only_torrent_from_libtorrent_by_magnet_link() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, torrent, meta) = v2_tree(tmp.path());
+    let seed_dir = tmp.path().join("seed");
+    let mut lt = LtPeer::start(&torrent, &seed_dir, &[], LIFE);
+    lt.wait_seeding(TRANSFER);
+
+    let link = MagnetLink::parse(&btmh_link(&meta, Some(lt.addr()))).unwrap();
+    let session = common::loopback_session();
+    let down = tmp.path().join("down");
+    let handle = session.add_torrent(AddParams::magnet(link, &down)).expect("add magnet link");
+    let status = common::wait_complete(&handle, TRANSFER);
+    assert_eq!((status.name.as_str(), status.have_bytes), ("tree", meta.total_length()));
+    common::assert_same_files(&meta, &seed_dir, &down);
+    assert_same_layers(&handle.metainfo().expect("metainfo"), &meta);
+}
+
+/// `got` has the same files and piece layers as `want`.
+fn assert_same_layers(got: &Metainfo, want: &Metainfo) {
+    assert!(got.has_piece_layers());
+    assert_eq!(got.info_hash_v2(), want.info_hash_v2());
+    let layered = (0..want.files().len()).filter(|i| want.piece_layer(*i).is_some()).count();
+    assert_eq!(layered, 2, "the tree has two files of more than one piece");
+    for i in 0..want.files().len() {
+        assert_eq!(got.piece_layer(i), want.piece_layer(i), "file {i}");
+    }
+}
+
+/// A peer that serves the right info dictionary of v2 torrent `info` but answers every hash
+/// request with hashes that do not prove out; returns its address.
+fn hash_liar(info: Vec<u8>, hash: [u8; 20]) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for sock in listener.incoming().take(8) {
+            lie_about_hashes(sock.unwrap(), &info, hash);
+        }
+    });
+    addr
+}
+
+fn lie_about_hashes(mut sock: TcpStream, info: &[u8], hash: [u8; 20]) {
+    sock.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut theirs = [0u8; HANDSHAKE_LEN];
+    if sock.read_exact(&mut theirs).is_err() || !theirs.starts_with(b"\x13BitTorrent protocol") {
+        return; // an encrypted attempt: hung up on, as a plaintext-only client does
+    }
+    let mut hs = ExtensionHandshake::default();
+    hs.extensions.insert("ut_metadata".into(), 3);
+    hs.metadata_size = Some(info.len() as u64);
+    let mut out = Handshake::new(hash, *b"-XX0001-hash-liar-00").encode().to_vec();
+    Message::Extended { id: 0, payload: &hs.encode() }.encode(&mut out);
+    if sock.write_all(&out).is_err() {
+        return;
+    }
+    let (mut their_id, mut buf, mut chunk) = (None, Vec::new(), [0u8; 65536]);
+    loop {
+        while let Ok(Some((msg, used))) = Message::decode(&buf, 1 << 20) {
+            let mut reply = Vec::new();
+            match msg {
+                Message::Extended { id: 0, payload } => {
+                    their_id = ExtensionHandshake::decode(payload).unwrap().extensions.get("ut_metadata").copied();
+                }
+                Message::Extended { id: 3, payload } => {
+                    if let (Some(id), Ok(MetadataMessage::Request { piece })) =
+                        (their_id, MetadataMessage::decode(payload))
+                    {
+                        let answer = bitgocho::wire::metadata::answer(info, piece).encode();
+                        Message::Extended { id, payload: &answer }.encode(&mut reply);
+                    }
+                }
+                Message::HashRequest(range) => {
+                    // As many hashes as an honest answer holds, all wrong.
+                    let uncles = range.proof_layers + 1 - range.count.trailing_zeros();
+                    let junk = vec![0x5a; 32 * (range.count + uncles) as usize];
+                    Message::Hashes { range, hashes: &junk }.encode(&mut reply);
+                }
+                _ => {}
+            }
+            buf.drain(..used);
+            if !reply.is_empty() && sock.write_all(&reply).is_err() {
+                return;
+            }
+        }
+        match sock.read(&mut chunk) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+}
+
+/// Two of our sessions over a v2 magnet link. The link names a peer that gives the right
+/// dictionary but wrong piece hashes first: it is banned, and the download goes on from our
+/// seeder, whose hash answers prove out.
+#[test]
+fn a_peer_sending_wrong_piece_hashes_is_banned_and_the_fetch_goes_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, _, meta) = v2_tree(tmp.path());
+    let seed = common::loopback_session();
+    let sh = seed.add_torrent(AddParams::new(meta.clone(), tmp.path().join("seed"))).expect("add torrent");
+    common::wait_complete(&sh, TRANSFER);
+
+    let swarm_hash = meta.swarm_info_hash();
+    let liar = hash_liar(meta.info_bytes().to_vec(), swarm_hash);
+    let leech = common::loopback_session();
+    let link = MagnetLink::parse(&btmh_link(&meta, Some(liar))).unwrap();
+    assert_eq!(link.info_hash, swarm_hash, "a v2-only link names the torrent by its truncated v2 hash");
+    let h = leech.add_torrent(AddParams::magnet(link, tmp.path().join("got"))).unwrap();
+    let events = common::events_until(TRANSFER, &leech, h.id(), |e| matches!(e, SessionEvent::PeerBanned { .. }));
+    assert!(events.contains(&SessionEvent::PeerBanned { torrent: h.id(), addr: liar }), "{events:?}");
+    assert!(h.metainfo().is_none(), "no torrent is made from hashes that do not prove out");
+    h.connect_peer(common::session_addr(&seed)).unwrap();
+    common::wait_complete(&h, TRANSFER);
+    common::assert_same_files(&meta, &tmp.path().join("seed"), &tmp.path().join("got"));
+    assert_same_layers(&h.metainfo().expect("metainfo"), &meta);
 }

@@ -1,6 +1,8 @@
-//! Magnet links (BEP 9): `magnet:?xt=urn:btih:<info-hash>&dn=<name>&tr=<tracker>&x.pe=<peer>`.
-//! A link names a torrent by its info-hash; the info dictionary itself is fetched from peers
-//! (`crate::session::metadata_fetch`) and joined with the link's trackers into a .torrent.
+//! Magnet links (BEP 9): `magnet:?xt=urn:btih:<info-hash>&dn=<name>&tr=<tracker>&x.pe=<peer>`,
+//! and their v2 form `xt=urn:btmh:1220<sha-256>` (BEP 52). A link names a torrent by its
+//! info-hash; the info dictionary itself is fetched from peers (`crate::session::metadata_fetch`)
+//! and joined with the link's trackers (and, for v2 files, the piece layers fetched by hash
+//! requests) into a .torrent.
 
 use crate::bencode::{self, OwnedValue};
 use crate::tracker::query::percent_decode;
@@ -16,8 +18,12 @@ const MAX_LINK: usize = 64 * 1024;
 /// A parsed magnet link.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MagnetLink {
-    /// The torrent's v1 info-hash (`xt=urn:btih:`, 40 hex digits or 32 base32 characters).
+    /// The hash peers, trackers and the DHT know the torrent by: its v1 info-hash
+    /// (`xt=urn:btih:`, 40 hex digits or 32 base32 characters), or for a link with only a v2
+    /// hash, that hash truncated to 20 bytes (BEP 52).
     pub info_hash: [u8; 20],
+    /// The torrent's v2 info-hash (`xt=urn:btmh:1220` and 64 hex digits), if given.
+    pub info_hash_v2: Option<[u8; 32]>,
     /// Display name (`dn`), if given.
     pub name: Option<String>,
     /// Tracker URLs (`tr`), each its own tier as libtorrent does, so every one is announced to.
@@ -46,14 +52,11 @@ pub enum MagnetError {
     /// Two different `urn:btih:` hashes.
     #[error("magnet link names two different info-hashes")]
     TwoInfoHashes,
-    /// Only a v2 (`urn:btmh:`) hash: its pieces could not be verified without BEP 52 hash
-    /// requests, which this engine does not make.
-    #[error(
-        "v2-only magnet links (urn:btmh without urn:btih) are not supported: their pieces need BEP 52 hash requests"
-    )]
-    V2Only,
-    /// No `xt=urn:btih:` at all.
-    #[error("magnet link has no info-hash (xt=urn:btih:...)")]
+    /// `xt=urn:btmh:` is present but not a SHA-256 multihash (`1220` and 64 hex digits).
+    #[error("magnet link v2 info-hash `{0}` is not `1220` followed by 64 hex digits")]
+    BadInfoHashV2(String),
+    /// No `xt=urn:btih:` or `xt=urn:btmh:` at all.
+    #[error("magnet link has no info-hash (xt=urn:btih:... or xt=urn:btmh:...)")]
     NoInfoHash,
 }
 
@@ -66,12 +69,13 @@ impl MagnetLink {
         let query = strip_scheme(text).ok_or(MagnetError::NotMagnet)?;
         let mut link = MagnetLink {
             info_hash: [0; 20],
+            info_hash_v2: None,
             name: None,
             trackers: Vec::new(),
             peers: Vec::new(),
             web_seeds: Vec::new(),
         };
-        let (mut v1, mut v2) = (None, false);
+        let mut v1 = None;
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             let (key, raw) = pair.split_once('=').unwrap_or((pair, ""));
             let value = decode(key, raw)?;
@@ -84,8 +88,12 @@ impl MagnetLink {
                             return Err(MagnetError::TwoInfoHashes);
                         }
                         v1 = Some(h);
-                    } else if value.starts_with("urn:btmh:") {
-                        v2 = true;
+                    } else if let Some(hash) = value.strip_prefix("urn:btmh:") {
+                        let h = info_hash_v2(hash)?;
+                        if link.info_hash_v2.is_some_and(|old| old != h) {
+                            return Err(MagnetError::TwoInfoHashes);
+                        }
+                        link.info_hash_v2 = Some(h);
                     }
                 }
                 "dn" => link.name = Some(value).filter(|n| !n.is_empty()),
@@ -101,12 +109,20 @@ impl MagnetLink {
                 _ => {}
             }
         }
-        link.info_hash = match (v1, v2) {
+        link.info_hash = match (v1, link.info_hash_v2) {
             (Some(h), _) => h,
-            (None, true) => return Err(MagnetError::V2Only),
-            (None, false) => return Err(MagnetError::NoInfoHash),
+            (None, Some(v2)) => truncated(&v2),
+            (None, None) => return Err(MagnetError::NoInfoHash),
         };
         Ok(link)
+    }
+
+    /// The torrent's v1 info-hash, when the link gives one.
+    pub fn info_hash_v1(&self) -> Option<[u8; 20]> {
+        match self.info_hash_v2 {
+            Some(v2) if truncated(&v2) == self.info_hash => None,
+            _ => Some(self.info_hash),
+        }
     }
 
     /// The name to show before the metadata is in: `dn`, or the info-hash in hex.
@@ -115,9 +131,9 @@ impl MagnetLink {
     }
 
     /// A .torrent holding `info` (the info dictionary's bencoded bytes, already checked against
-    /// the info-hash) and the link's trackers (`announce`, `announce-list`) and web seeds
-    /// (`url-list`).
-    pub fn torrent_bytes(&self, info: &[u8]) -> Vec<u8> {
+    /// the info-hash), the link's trackers (`announce`, `announce-list`) and web seeds
+    /// (`url-list`), and `piece_layers` (pieces root to piece hashes; omitted when empty).
+    pub fn torrent_bytes(&self, info: &[u8], piece_layers: &BTreeMap<Vec<u8>, Vec<u8>>) -> Vec<u8> {
         let text = |s: &String| OwnedValue::bytes(s);
         let mut top = BTreeMap::new();
         if let Some(first) = self.trackers.first() {
@@ -129,6 +145,10 @@ impl MagnetLink {
             top.insert(b"url-list".to_vec(), OwnedValue::List(self.web_seeds.iter().map(text).collect()));
         }
         top.insert(b"info".to_vec(), OwnedValue::Raw(info.to_vec()));
+        if !piece_layers.is_empty() {
+            let layers = piece_layers.iter().map(|(root, hashes)| (root.clone(), OwnedValue::Bytes(hashes.clone())));
+            top.insert(b"piece layers".to_vec(), OwnedValue::Dict(layers.collect()));
+        }
         bencode::encode(&OwnedValue::Dict(top))
     }
 }
@@ -157,6 +177,20 @@ fn info_hash(text: &str) -> Result<[u8; 20], MagnetError> {
         _ => return Err(bad()),
     };
     bytes.try_into().map_err(|_| bad())
+}
+
+/// A `urn:btmh:` hash: the SHA-256 multihash prefix `1220` and 64 hex digits.
+fn info_hash_v2(text: &str) -> Result<[u8; 32], MagnetError> {
+    let bad = || MagnetError::BadInfoHashV2(text.chars().take(80).collect());
+    let hex = text.strip_prefix("1220").filter(|h| h.len() == 64).ok_or_else(bad)?;
+    HEXLOWER_PERMISSIVE.decode(hex.as_bytes()).map_err(|_| bad())?.try_into().map_err(|_| bad())
+}
+
+/// The first 20 bytes of a v2 info-hash: what peers and trackers know a v2-only torrent by.
+fn truncated(v2: &[u8; 32]) -> [u8; 20] {
+    let mut h = [0u8; 20];
+    h.copy_from_slice(&v2[..20]);
+    h
 }
 
 fn push_unique(list: &mut Vec<String>, value: String) {
@@ -197,17 +231,30 @@ mod tests {
         assert_eq!(link.display_name(), HEX);
         // A hybrid link: the v1 hash is used.
         let hybrid = format!("magnet:?xt=urn:btmh:1220{}&xt=urn:btih:{HEX}", "ab".repeat(32));
-        assert_eq!(MagnetLink::parse(&hybrid).unwrap().info_hash, link.info_hash);
+        let hybrid = MagnetLink::parse(&hybrid).unwrap();
+        assert_eq!((hybrid.info_hash, hybrid.info_hash_v1()), (link.info_hash, Some(link.info_hash)));
+        assert_eq!(hybrid.info_hash_v2, Some([0xab; 32]));
+        // A v2-only link: the truncated v2 hash.
+        let v2 = MagnetLink::parse(&format!("magnet:?xt=urn:btmh:1220{}", "CD".repeat(32))).unwrap();
+        assert_eq!((v2.info_hash, v2.info_hash_v1(), v2.info_hash_v2), ([0xcd; 20], None, Some([0xcd; 32])));
     }
 
     #[test]
     fn bad_links_are_refused_with_the_reason() {
-        let cases: [(&str, MagnetError); 7] = [
+        let cases: [(&str, MagnetError); 9] = [
             ("http://x/", MagnetError::NotMagnet),
             ("magnet:?dn=x", MagnetError::NoInfoHash),
             ("magnet:?xt=urn:btih:1234", MagnetError::BadInfoHash("1234".into())),
             (&format!("magnet:?xt=urn:btih:{}", "g".repeat(40)), MagnetError::BadInfoHash("g".repeat(40))),
-            (&format!("magnet:?xt=urn:btmh:1220{}", "ab".repeat(32)), MagnetError::V2Only),
+            ("magnet:?xt=urn:btmh:1220abcd", MagnetError::BadInfoHashV2("1220abcd".into())),
+            (
+                &format!("magnet:?xt=urn:btmh:1120{}", "ab".repeat(32)),
+                MagnetError::BadInfoHashV2(format!("1120{}", "ab".repeat(32))),
+            ),
+            (
+                &format!("magnet:?xt=urn:btmh:1220{}&xt=urn:btmh:1220{}", "ab".repeat(32), "cd".repeat(32)),
+                MagnetError::TwoInfoHashes,
+            ),
             (&format!("magnet:?xt=urn:btih:{HEX}&dn=%zz"), MagnetError::BadEscape("dn".into())),
             (&format!("magnet:?xt=urn:btih:{HEX}&xt=urn:btih:{}", "0".repeat(40)), MagnetError::TwoInfoHashes),
         ];
@@ -229,7 +276,7 @@ mod tests {
             HEXLOWER_PERMISSIVE.encode(&hash)
         );
         let link = MagnetLink::parse(&text).unwrap();
-        let meta = Metainfo::from_bytes(&link.torrent_bytes(info)).unwrap();
+        let meta = Metainfo::from_bytes(&link.torrent_bytes(info, &BTreeMap::new())).unwrap();
         assert_eq!(meta.info_hash_v1(), Some(hash));
         assert_eq!(meta.announce(), Some("http://a/announce"));
         assert_eq!(meta.announce_list().len(), 2);

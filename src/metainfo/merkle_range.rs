@@ -71,7 +71,8 @@ impl LayerTree {
         layer.resize(width.max(layer.len()), pad_hash(shape.piece_base));
         let mut layers = vec![layer];
         while layers.last().is_some_and(|l| l.len() > 1) {
-            let next = layers.last().map(|l| l.chunks(2).map(|p| hash_pair(&p[0], &p[1])).collect()).unwrap_or_default();
+            let next =
+                layers.last().map(|l| l.chunks(2).map(|p| hash_pair(&p[0], &p[1])).collect()).unwrap_or_default();
             layers.push(next);
         }
         LayerTree { shape, layers }
@@ -88,8 +89,10 @@ impl LayerTree {
         if !self.shape.is_valid(base, index, count, proof_layers) || base < self.shape.piece_base {
             return None;
         }
-        let at = |layer: u32, i: u64| self.layers.get((layer - self.shape.piece_base) as usize)?.get(i as usize).copied();
-        let mut out: Vec<Hash32> = (0..u64::from(count)).map(|i| at(base, u64::from(index) + i)).collect::<Option<_>>()?;
+        let at =
+            |layer: u32, i: u64| self.layers.get((layer - self.shape.piece_base) as usize)?.get(i as usize).copied();
+        let mut out: Vec<Hash32> =
+            (0..u64::from(count)).map(|i| at(base, u64::from(index) + i)).collect::<Option<_>>()?;
         for up in spanned_layers(count).max(1)..=proof_layers {
             let node = u64::from(index) >> up;
             out.push(at(base + up, node ^ 1)?);
@@ -110,7 +113,7 @@ pub fn verify_range(
     count: u32,
     hashes: &[Hash32],
 ) -> Option<Vec<Hash32>> {
-    if count < 2 || !count.is_power_of_two() || index % count != 0 {
+    if count < 2 || !count.is_power_of_two() || !index.is_multiple_of(count) {
         return None;
     }
     let span = spanned_layers(count);
@@ -122,7 +125,7 @@ pub fn verify_range(
     let mut node = root_from_layer(nodes, count as usize, [0; 32]);
     let mut at = index >> span;
     for uncle in proof {
-        node = if at % 2 == 0 { hash_pair(&node, uncle) } else { hash_pair(uncle, &node) };
+        node = if at.is_multiple_of(2) { hash_pair(&node, uncle) } else { hash_pair(uncle, &node) };
         at >>= 1;
     }
     (node == *root && at == 0).then(|| nodes.to_vec())

@@ -1,11 +1,13 @@
 //! A torrent added from a magnet link, before its info dictionary is in: it announces, dials
 //! and takes connections like a torrent, but its connections only fetch the metadata
-//! ([`MetadataFetch`]). Once the dictionary is in and matches the info-hash, the reactor turns
-//! it into a [`Torrent`](super::torrent::Torrent) with the same id, status cell and announcer.
+//! ([`MetadataFetch`]), and for a v2-only torrent then its piece layers ([`LayerFetch`]). Once
+//! they are in and match the info-hash, the reactor turns it into a
+//! [`Torrent`](super::torrent::Torrent) with the same id, status cell and announcer.
 
 use super::announcer::Announcer;
 use super::event::SessionEvent;
-use super::metadata_fetch::{Fed, FetchError, MetadataFetch, MAX_METADATA_SIZE};
+use super::layer_fetch::LayerFetch;
+use super::metadata_fetch::{Fed, FetchError, InfoHashes, MetadataFetch, MAX_METADATA_SIZE};
 use super::peer::{PeerConn, PeerError};
 use super::status::{StatusCell, TorrentState, TorrentStatus};
 use super::swarm::Swarm;
@@ -16,7 +18,7 @@ use crate::metainfo::magnet::MagnetLink;
 use crate::metainfo::Metainfo;
 use crate::wire::metadata::{MetadataMessage, UT_METADATA};
 use crate::wire::{ExtensionHandshake, Message};
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -59,7 +61,8 @@ pub struct MagnetTorrent {
     pub candidates: VecDeque<SocketAddr>,
     /// Addresses ever queued (not queued twice).
     pub known: HashSet<SocketAddr>,
-    /// Addresses that sent pieces of a dictionary that failed the hash: not dialled again.
+    /// Addresses that sent pieces of a dictionary that failed the hash, or piece hashes that
+    /// did not prove out: not dialled again.
     pub banned: HashSet<SocketAddr>,
     /// Connections of this torrent that finished the handshake.
     pub peers: HashSet<PeerKey>,
@@ -69,9 +72,14 @@ pub struct MagnetTorrent {
     pub max_connections: usize,
     /// Shared status snapshot (handed to the torrent it becomes).
     pub snapshot: StatusCell,
-    /// The dictionary, once in and verified.
+    /// The .torrent (the dictionary, the link's trackers, the piece layers fetched), once
+    /// everything is in and verified.
     pub done: Option<Vec<u8>>,
-    /// Connections to close (they sent a bad dictionary).
+    /// The dictionary, once in and verified, while the piece layers are fetched.
+    info: Option<Vec<u8>>,
+    /// The piece layers still to fetch (none until the dictionary is in).
+    layers: LayerFetch,
+    /// Connections to close (they sent a bad dictionary or bad hashes).
     pub to_close: Vec<PeerKey>,
     /// Something the status shows changed.
     pub status_dirty: bool,
@@ -126,7 +134,7 @@ impl MagnetTorrent {
     pub fn new(id: TorrentId, add: AddMagnet, announcer: Announcer, now: Instant) -> MagnetTorrent {
         let mut m = MagnetTorrent {
             id,
-            fetch: MetadataFetch::new(add.link.info_hash),
+            fetch: MetadataFetch::new(InfoHashes::of(&add.link)),
             announcer,
             candidates: VecDeque::new(),
             known: HashSet::new(),
@@ -136,6 +144,8 @@ impl MagnetTorrent {
             max_connections: add.max_connections.max(1),
             snapshot: StatusCell::default(),
             done: None,
+            info: None,
+            layers: LayerFetch::default(),
             to_close: Vec::new(),
             status_dirty: true,
             error: None,
@@ -185,7 +195,8 @@ impl MagnetTorrent {
         Ok(())
     }
 
-    /// Handles one message; only the extension handshake and `ut_metadata` matter here.
+    /// Handles one message; only the extension handshake, `ut_metadata` and the answers to hash
+    /// requests matter here.
     pub fn on_message(
         &mut self,
         key: PeerKey,
@@ -210,6 +221,18 @@ impl MagnetTorrent {
                 self.request_more(key, conn, now);
             }
             Message::Extended { id: UT_METADATA_ID, payload } => self.on_metadata(key, conn, payload, now)?,
+            Message::Hashes { range, hashes } => match self.layers.on_hashes(&range, hashes) {
+                Ok(()) => {
+                    self.status_dirty = true;
+                    self.finish_if_done();
+                    self.request_more(key, conn, now);
+                }
+                Err(_) => self.to_close.push(key),
+            },
+            Message::HashReject(range) => {
+                self.layers.on_reject(key, &range);
+                self.backoff.insert(key, now + REJECT_BACKOFF);
+            }
             _ => {}
         }
         Ok(())
@@ -241,7 +264,10 @@ impl MagnetTorrent {
                 self.status_dirty = true;
                 match self.fetch.on_data(key, piece, total_size, data) {
                     Ok(Fed::More) => self.request_more(key, conn, now),
-                    Ok(Fed::Done(info)) => self.done = Some(info),
+                    Ok(Fed::Done(info)) => {
+                        self.metadata_in(info);
+                        self.request_more(key, conn, now);
+                    }
                     Ok(Fed::HashFailed(liar)) => self.to_close.extend(liar),
                     // Another size than the one being fetched: not this attempt's piece.
                     Err(FetchError::SizeMismatch { .. }) => {}
@@ -252,14 +278,38 @@ impl MagnetTorrent {
         Ok(())
     }
 
-    /// Asks `conn` for the pieces it may be asked for now: none while it backs off after a
-    /// reject, or when the size it gave is not the one being fetched (a peer that gave none is
-    /// asked once another did).
+    /// The dictionary is in and verified: the piece layers it lacks are fetched next, if any.
+    fn metadata_in(&mut self, info: Vec<u8>) {
+        let bare = self.link.torrent_bytes(&info, &BTreeMap::new());
+        // A dictionary that makes no torrent fails later, with the reason, when it is used.
+        self.layers = Metainfo::from_bytes(&bare).map(|m| LayerFetch::new(&m)).unwrap_or_default();
+        self.info = Some(info);
+        self.finish_if_done();
+    }
+
+    /// Makes the .torrent once the dictionary and every piece layer are in.
+    fn finish_if_done(&mut self) {
+        if self.layers.is_done() {
+            if let Some(info) = self.info.take() {
+                self.done = Some(self.link.torrent_bytes(&info, &self.layers.layers()));
+            }
+        }
+    }
+
+    /// Asks `conn` for the metadata pieces, or once the dictionary is in for the piece layers,
+    /// it may be asked for now: none while it backs off after a reject, or when the size it
+    /// gave is not the one being fetched (a peer that gave none is asked once another did).
     pub fn request_more(&mut self, key: PeerKey, conn: &mut PeerConn, now: Instant) {
-        let Some(their) = conn.ut_metadata else { return };
         if self.done.is_some() || self.backoff.get(&key).is_some_and(|until| now < *until) {
             return;
         }
+        if self.info.is_some() {
+            while let Some(range) = self.layers.next_request(key, now) {
+                conn.send(&Message::HashRequest(range), now);
+            }
+            return;
+        }
+        let Some(their) = conn.ut_metadata else { return };
         match (self.fetch.size(), self.claims.get(&key)) {
             (None, Some(&claim)) if self.fetch.learn_size(claim).is_err() => return,
             (Some(size), Some(&claim)) if size != claim => return,
@@ -281,6 +331,7 @@ impl MagnetTorrent {
         self.backoff.remove(&key);
         self.claims.remove(&key);
         self.fetch.peer_gone(key);
+        self.layers.peer_gone(key);
         self.status_dirty = true;
     }
 

@@ -2,11 +2,14 @@
 //! from a magnet link: which 16 KiB piece to ask which peer for, the pieces assembled, and the
 //! whole checked against the info-hash. Pieces come from several peers at once; once a
 //! dictionary assembled from several peers fails the check, each attempt takes every piece from
-//! one peer, so the next failure names the liar. Sans-I/O: the reactor moves the messages.
+//! one peer, so the next failure names the liar. The whole is checked against each hash the
+//! link gives (SHA-1 for `urn:btih:`, SHA-256 for `urn:btmh:`). Sans-I/O: the reactor moves the messages.
 
 use super::PeerKey;
+use crate::metainfo::magnet::MagnetLink;
 use crate::wire::metadata::METADATA_PIECE;
 use sha1::{Digest, Sha1};
+use sha2::Sha256;
 use std::time::{Duration, Instant};
 
 /// Largest info dictionary fetched (libtorrent's default limit is 3 MiB; large torrents with
@@ -56,10 +59,39 @@ pub enum FetchError {
     BadPiece(u32),
 }
 
+/// The hashes the info dictionary must have: each one given must match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InfoHashes {
+    /// Its SHA-1 (the v1 info-hash).
+    pub v1: Option<[u8; 20]>,
+    /// Its SHA-256 (the v2 info-hash).
+    pub v2: Option<[u8; 32]>,
+}
+
+impl InfoHashes {
+    /// The hashes a magnet link gives.
+    pub fn of(link: &MagnetLink) -> InfoHashes {
+        InfoHashes { v1: link.info_hash_v1(), v2: link.info_hash_v2 }
+    }
+
+    /// True when `info` has every hash given (and at least one is).
+    fn matches(&self, info: &[u8]) -> bool {
+        (self.v1.is_some() || self.v2.is_some())
+            && self.v1.is_none_or(|h| <[u8; 20]>::from(Sha1::digest(info)) == h)
+            && self.v2.is_none_or(|h| <[u8; 32]>::from(Sha256::digest(info)) == h)
+    }
+}
+
+impl From<[u8; 20]> for InfoHashes {
+    fn from(v1: [u8; 20]) -> InfoHashes {
+        InfoHashes { v1: Some(v1), v2: None }
+    }
+}
+
 /// The state of one torrent's metadata download.
 #[derive(Debug)]
 pub struct MetadataFetch {
-    info_hash: [u8; 20],
+    info_hash: InfoHashes,
     size: Option<u64>,
     buf: Vec<u8>,
     slots: Vec<Slot>,
@@ -69,9 +101,9 @@ pub struct MetadataFetch {
 }
 
 impl MetadataFetch {
-    /// Starts fetching the info dictionary whose SHA-1 is `info_hash`.
-    pub fn new(info_hash: [u8; 20]) -> MetadataFetch {
-        MetadataFetch { info_hash, size: None, buf: Vec::new(), slots: Vec::new(), single: None }
+    /// Starts fetching the info dictionary with these hashes.
+    pub fn new(info_hash: impl Into<InfoHashes>) -> MetadataFetch {
+        MetadataFetch { info_hash: info_hash.into(), size: None, buf: Vec::new(), slots: Vec::new(), single: None }
     }
 
     /// Takes the size a peer gave (`metadata_size` or `total_size`); the first valid one is
@@ -158,7 +190,7 @@ impl MetadataFetch {
         if self.slots.iter().any(|s| !matches!(s, Slot::Have { .. })) {
             return Ok(Fed::More);
         }
-        if <[u8; 20]>::from(Sha1::digest(&self.buf)) == self.info_hash {
+        if self.info_hash.matches(&self.buf) {
             return Ok(Fed::Done(std::mem::take(&mut self.buf)));
         }
         let mut senders: Vec<PeerKey> =

@@ -14,6 +14,7 @@ pub mod crypto_policy;
 pub mod event;
 pub mod event_queue;
 pub mod handle;
+pub mod layer_fetch;
 pub mod limits;
 pub mod magnet;
 pub mod metadata_fetch;

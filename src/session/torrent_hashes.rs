@@ -17,7 +17,9 @@ pub type LayerTrees = HashMap<[u8; 32], Option<LayerTree>>;
 impl Torrent {
     /// Answers a hash request with the range and its proof, or a reject.
     pub(super) fn on_hash_request(&mut self, conn: &mut PeerConn, range: HashRange, now: Instant) {
-        let hashes = self.layer_tree(&range.root).and_then(|t| t.range(range.base, range.index, range.count, range.proof_layers));
+        let hashes = self
+            .layer_tree(&range.root)
+            .and_then(|t| t.range(range.base, range.index, range.count, range.proof_layers));
         match hashes {
             Some(hashes) => conn.send(&Message::Hashes { range, hashes: hashes.as_flattened() }, now),
             None => conn.send(&Message::HashReject(range), now),

@@ -42,7 +42,13 @@ impl HashRange {
     fn decode(b: &[u8]) -> HashRange {
         let mut root = [0u8; 32];
         root.copy_from_slice(&b[..32]);
-        HashRange { root, base: be32(&b[32..]), index: be32(&b[36..]), count: be32(&b[40..]), proof_layers: be32(&b[44..]) }
+        HashRange {
+            root,
+            base: be32(&b[32..]),
+            index: be32(&b[36..]),
+            count: be32(&b[40..]),
+            proof_layers: be32(&b[44..]),
+        }
     }
 
     fn encode(&self, out: &mut Vec<u8>) {
@@ -207,7 +213,7 @@ impl<'a> Message<'a> {
             21 => fixed(1 + HASH_RANGE_LEN as u32).map(|_| Message::HashRequest(HashRange::decode(body)))?,
             22 => {
                 let min = 1 + HASH_RANGE_LEN as u32;
-                if len < min || (len - min) % 32 != 0 {
+                if len < min || !(len - min).is_multiple_of(32) {
                     return Err(WireError::BadLength { id, len, expected: min });
                 }
                 Message::Hashes { range: HashRange::decode(body), hashes: &body[HASH_RANGE_LEN..] }

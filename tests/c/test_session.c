@@ -386,7 +386,8 @@ static void magnet_link_from_a_seeding_session(void) {
     p = bitgocho_add_params_new();
     CHECK_STATUS(bitgocho_add_params_set_magnet(p, "magnet:?xt=urn:btih:xyz"), BITGOCHO_E_PARSE);
     CHECK(strstr(last_error(), "info-hash") != NULL);
-    CHECK_STATUS(bitgocho_add_params_set_magnet(p, "magnet:?xt=urn:btmh:1220abcd"), BITGOCHO_E_UNSUPPORTED);
+    CHECK_STATUS(bitgocho_add_params_set_magnet(p, "magnet:?xt=urn:btmh:1220abcd"), BITGOCHO_E_PARSE);
+    CHECK(strstr(last_error(), "v2 info-hash") != NULL);
     CHECK_STATUS(bitgocho_add_params_set_magnet(p, NULL), BITGOCHO_E_NULL_ARG);
     CHECK_OK(bitgocho_add_params_set_magnet(p, link));
     CHECK_OK(bitgocho_add_params_set_save_path(p, got));

@@ -215,6 +215,25 @@ pub fn events_of(session: &Session, id: u32) -> Vec<SessionEvent> {
     out
 }
 
+/// The events of torrent `id` until `last` matches one; panics after `limit`.
+pub fn events_until(
+    limit: Duration,
+    session: &Session,
+    id: u32,
+    last: impl Fn(&SessionEvent) -> bool,
+) -> Vec<SessionEvent> {
+    let start = Instant::now();
+    let mut seen = Vec::new();
+    loop {
+        seen.extend(events_of(session, id));
+        if seen.iter().any(&last) {
+            return seen;
+        }
+        assert!(start.elapsed() < limit, "the awaited event did not come: {seen:?}");
+        session.wait_event(Duration::from_millis(100));
+    }
+}
+
 /// Flips the byte at `at` in the file at `path`, keeping its size and modification time, so a
 /// resume record of it is still trusted.
 pub fn spoil_keeping_mtime(path: &Path, at: usize) {

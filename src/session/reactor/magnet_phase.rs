@@ -183,7 +183,7 @@ impl Reactor {
             return Err(PeerError::Unwanted("torrent not active".into()));
         }
         if m.banned.contains(&slot.conn.addr) {
-            return Err(PeerError::Unwanted("sent a bad info dictionary".into()));
+            return Err(PeerError::Unwanted("sent a bad info dictionary or bad piece hashes".into()));
         }
         let (handshake, result) =
             slot.conn.drain_messages(DEFAULT_MAX_MESSAGE_LEN, |conn, msg| m.on_message(key, conn, msg, now));
@@ -217,7 +217,7 @@ impl Reactor {
                 m.banned.insert(addr);
             }
             self.events.push(SessionEvent::PeerBanned { torrent: id, addr });
-            self.close_peer(k.0 as usize, "sent a bad info dictionary");
+            self.close_peer(k.0 as usize, "sent a bad info dictionary or bad piece hashes");
         }
         let Some(m) = self.magnets.get_mut(&id) else { return };
         if m.done.is_some() {
@@ -234,9 +234,9 @@ impl Reactor {
     /// magnet torrent stops with the reason.
     fn complete_magnet(&mut self, id: TorrentId, now: Instant) {
         let Some(mut m) = self.magnets.remove(&id) else { return };
-        let Some(info) = m.done.take() else { return };
+        let Some(torrent) = m.done.take() else { return };
         let again = self.close_connections(id, "metadata received");
-        match torrent_from(&mut m, &info, again, now) {
+        match torrent_from(&mut m, &torrent, again, now) {
             Ok(mut t) => {
                 t.snapshot = m.snapshot.clone();
                 t.events.push(SessionEvent::MetadataReceived { torrent: id });
@@ -256,10 +256,15 @@ impl Reactor {
     }
 }
 
-/// The torrent magnet torrent `m` becomes with info dictionary `info`, dialling `again` too.
-fn torrent_from(m: &mut MagnetTorrent, info: &[u8], again: Vec<SocketAddr>, now: Instant) -> Result<Torrent, String> {
-    let meta = Metainfo::from_bytes(&m.link.torrent_bytes(info))
-        .map_err(|e| format!("the metadata received is not a usable torrent: {e}"))?;
+/// The torrent magnet torrent `m` becomes with the .torrent it made, dialling `again` too.
+fn torrent_from(
+    m: &mut MagnetTorrent,
+    torrent: &[u8],
+    again: Vec<SocketAddr>,
+    now: Instant,
+) -> Result<Torrent, String> {
+    let meta =
+        Metainfo::from_bytes(torrent).map_err(|e| format!("the metadata received is not a usable torrent: {e}"))?;
     if meta.swarm_info_hash() != m.info_hash() {
         return Err("the metadata received is a v2-only torrent, which the link's v1 info-hash cannot name".into());
     }
