@@ -1576,10 +1576,10 @@ uint16_t bitgocho_session_listen_port(const struct bitgocho_session *session);
  * Adds the torrent described by `params` and stores a new torrent handle in `*out`; the
  * torrent checks existing data, then downloads or seeds. `params` is only read and stays
  * owned by the caller. Returns `BITGOCHO_E_INVALID_ARG` when `params` has no metainfo or no
- * save path, `BITGOCHO_E_DUPLICATE` when the torrent is already in the session,
- * `BITGOCHO_E_UNSUPPORTED` for a v2-only torrent without piece layers (its pieces cannot be
- * verified). A v2-only torrent is known to peers and trackers by its SHA-256 info-hash
- * truncated to 20 bytes.
+ * save path, `BITGOCHO_E_DUPLICATE` when the torrent is already in the session. A v2-only
+ * torrent is known to peers and trackers by its SHA-256 info-hash truncated to 20 bytes;
+ * one without piece layers first fetches them from peers (BEP 52), in state
+ * `BITGOCHO_STATE_METADATA`, as a magnet link does.
  *
  * # Safety
  * `session` and `params` are NULL or live handles; `out` is NULL or writable.

@@ -81,18 +81,3 @@ fn a_v2_only_torrent_checks_each_piece_against_its_merkle_root() {
     common::spoil_keeping_mtime(&root.join("a.bin"), 3 * 32768 + 5);
     assert_eq!(checked(&meta), (8, 9), "the spoiled piece alone fails");
 }
-
-/// A v2-only torrent without `piece layers` (libtorrent's corpus) cannot have its pieces
-/// verified without asking peers for hashes: adding it fails, saying why.
-#[test]
-fn a_v2_torrent_without_piece_layers_is_refused_with_the_reason() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/libtorrent-corpus/v2_no_piece_layers.torrent");
-    let meta = bitgocho::metainfo::Metainfo::from_file(&path).unwrap();
-    assert!(!meta.is_verifiable());
-    let dir = tempfile::tempdir().unwrap();
-    let s = Session::new(common::loopback_settings()).unwrap();
-    let err = s.add_torrent(AddParams::new(std::sync::Arc::new(meta), dir.path())).err().expect("refused").to_string();
-    assert!(err.contains("no piece layers"), "{err}");
-    s.shutdown();
-}

@@ -193,3 +193,28 @@ fn a_peer_sending_wrong_piece_hashes_is_banned_and_the_fetch_goes_on() {
     common::assert_same_files(&meta, &tmp.path().join("seed"), &tmp.path().join("got"));
     assert_same_layers(&h.metainfo().expect("metainfo"), &meta);
 }
+
+/// A v2 .torrent without its `piece layers` (as libtorrent's corpus has one) is added like a
+/// magnet link whose dictionary is known: it fetches the layers from its peers, then the data.
+#[test]
+fn a_v2_torrent_without_piece_layers_fetches_them_from_peers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, _, meta) = v2_tree(tmp.path());
+    let seed = common::loopback_session();
+    let sh = seed.add_torrent(AddParams::new(meta.clone(), tmp.path().join("seed"))).expect("add torrent");
+    common::wait_complete(&sh, TRANSFER);
+
+    let mut bare = b"d4:info".to_vec();
+    bare.extend_from_slice(meta.info_bytes());
+    bare.push(b'e');
+    let bare = Metainfo::from_bytes(&bare).unwrap();
+    assert!(!bare.has_piece_layers() && !bare.is_verifiable());
+    let leech = common::loopback_session();
+    let mut params = AddParams::new(Arc::new(bare), tmp.path().join("got"));
+    params.peers = vec![common::session_addr(&seed)];
+    let h = leech.add_torrent(params).expect("a v2 torrent without layers is added");
+    assert_eq!(h.info_hash(), meta.swarm_info_hash());
+    common::wait_complete(&h, TRANSFER);
+    common::assert_same_files(&meta, &tmp.path().join("seed"), &tmp.path().join("got"));
+    assert_same_layers(&h.metainfo().expect("metainfo"), &meta);
+}

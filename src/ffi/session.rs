@@ -19,7 +19,7 @@ use super::last_error::fail;
 use super::settings::{SettingValue, Settings};
 use super::torrent::session_error;
 use crate::session::event_queue::Popped;
-use crate::session::{Session, SessionSettings, TorrentHandle, TorrentSource};
+use crate::session::{Session, SessionSettings, TorrentHandle};
 
 /// The value behind a `bitgocho_session` handle: the engine and the handles of its torrents by
 /// id, so events can name their torrent.
@@ -264,10 +264,10 @@ impl bitgocho_session {
     /// Adds the torrent described by `params` and stores a new torrent handle in `*out`; the
     /// torrent checks existing data, then downloads or seeds. `params` is only read and stays
     /// owned by the caller. Returns `BITGOCHO_E_INVALID_ARG` when `params` has no metainfo or no
-    /// save path, `BITGOCHO_E_DUPLICATE` when the torrent is already in the session,
-    /// `BITGOCHO_E_UNSUPPORTED` for a v2-only torrent without piece layers (its pieces cannot be
-    /// verified). A v2-only torrent is known to peers and trackers by its SHA-256 info-hash
-    /// truncated to 20 bytes.
+    /// save path, `BITGOCHO_E_DUPLICATE` when the torrent is already in the session. A v2-only
+    /// torrent is known to peers and trackers by its SHA-256 info-hash truncated to 20 bytes;
+    /// one without piece layers first fetches them from peers (BEP 52), in state
+    /// `BITGOCHO_STATE_METADATA`, as a magnet link does.
     ///
     /// # Safety
     /// `session` and `params` are NULL or live handles; `out` is NULL or writable.
@@ -285,9 +285,6 @@ impl bitgocho_session {
                 Ok(p) => p,
                 Err(status) => return status,
             };
-            if matches!(&engine_params.source, TorrentSource::Metainfo(m) if !m.is_verifiable()) {
-                return fail(BITGOCHO_E_UNSUPPORTED, "this v2 torrent has no piece layers, so its pieces cannot be verified");
-            }
             let hash = engine_params.source.info_hash();
             // Held across the check and the add: two threads adding the same torrent cannot both
             // pass the check, and a concurrent pop sees the handle of the ADDED event.

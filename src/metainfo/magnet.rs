@@ -5,6 +5,7 @@
 //! requests) into a .torrent.
 
 use crate::bencode::{self, OwnedValue};
+use crate::metainfo::Metainfo;
 use crate::tracker::query::percent_decode;
 use data_encoding::{BASE32, HEXLOWER_PERMISSIVE};
 use std::collections::BTreeMap;
@@ -125,6 +126,26 @@ impl MagnetLink {
         }
     }
 
+    /// The link of a torrent whose info dictionary is known: its info-hashes, name, trackers
+    /// (every tier's, in order) and web seeds.
+    pub fn for_metainfo(meta: &Metainfo) -> MagnetLink {
+        let mut link = MagnetLink {
+            info_hash: meta.swarm_info_hash(),
+            info_hash_v2: meta.info_hash_v2(),
+            name: Some(meta.name().to_string()),
+            trackers: Vec::new(),
+            peers: Vec::new(),
+            web_seeds: Vec::new(),
+        };
+        for url in meta.announce().into_iter().chain(meta.announce_list().iter().flatten().map(String::as_str)) {
+            push_unique(&mut link.trackers, url.to_string());
+        }
+        for url in meta.url_list() {
+            push_unique(&mut link.web_seeds, url.clone());
+        }
+        link
+    }
+
     /// The name to show before the metadata is in: `dn`, or the info-hash in hex.
     pub fn display_name(&self) -> String {
         self.name.clone().unwrap_or_else(|| crate::metainfo::parse::hex(&self.info_hash))
@@ -202,7 +223,6 @@ fn push_unique(list: &mut Vec<String>, value: String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metainfo::Metainfo;
 
     const HEX: &str = "c12fe1c06bba254a9dc9f519b335aa7c1367a88a";
 

@@ -420,6 +420,13 @@ impl Session {
             super_seed,
         };
         let (tx, rx) = crossbeam_channel::bounded(1);
+        // A v2 torrent without its piece layers gets them from peers, as a magnet link would.
+        let (source, info) = match source {
+            TorrentSource::Metainfo(meta) if !meta.is_verifiable() && meta.info_hash_v2().is_some() => {
+                (TorrentSource::Magnet(MagnetLink::for_metainfo(&meta)), Some(meta.info_bytes().to_vec()))
+            }
+            other => (other, None),
+        };
         let cmd = match source {
             TorrentSource::Metainfo(meta) => Command::Add(Box::new(build(meta)), tx),
             TorrentSource::Magnet(link) => Command::AddMagnet(
@@ -430,6 +437,7 @@ impl Session {
                     max_connections,
                     save_path: shown_path.display().to_string(),
                     build: Box::new(build),
+                    info,
                 }),
                 tx,
             ),

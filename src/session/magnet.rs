@@ -40,6 +40,9 @@ pub struct AddMagnet {
     pub save_path: String,
     /// Makes the torrent's add parameters once the metainfo is in.
     pub build: BuildTorrent,
+    /// The info dictionary, when it is known already (a v2 .torrent without its piece
+    /// layers): only the layers are fetched.
+    pub info: Option<Vec<u8>>,
 }
 
 /// A peer that has not sent an extension handshake this long after connecting is dropped.
@@ -68,6 +71,8 @@ pub struct MagnetTorrent {
     pub peers: HashSet<PeerKey>,
     /// Paused by the user.
     pub paused: bool,
+    /// The dictionary says `private`: no DHT (known once the dictionary is in).
+    pub private: bool,
     /// Most connections.
     pub max_connections: usize,
     /// Shared status snapshot (handed to the torrent it becomes).
@@ -141,6 +146,7 @@ impl MagnetTorrent {
             banned: HashSet::new(),
             peers: HashSet::new(),
             paused: add.paused,
+            private: false,
             max_connections: add.max_connections.max(1),
             snapshot: StatusCell::default(),
             done: None,
@@ -158,6 +164,9 @@ impl MagnetTorrent {
         };
         let peers: Vec<SocketAddr> = m.link.peers.iter().chain(&add.peers).copied().collect();
         m.add_peers(&peers, now);
+        if let Some(info) = add.info {
+            m.metadata_in(info);
+        }
         m
     }
 
@@ -282,7 +291,10 @@ impl MagnetTorrent {
     fn metadata_in(&mut self, info: Vec<u8>) {
         let bare = self.link.torrent_bytes(&info, &BTreeMap::new());
         // A dictionary that makes no torrent fails later, with the reason, when it is used.
-        self.layers = Metainfo::from_bytes(&bare).map(|m| LayerFetch::new(&m)).unwrap_or_default();
+        if let Ok(meta) = Metainfo::from_bytes(&bare) {
+            self.layers = LayerFetch::new(&meta);
+            self.private = meta.is_private();
+        }
         self.info = Some(info);
         self.finish_if_done();
     }

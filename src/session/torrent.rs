@@ -224,7 +224,7 @@ pub struct Torrent {
 #[derive(Debug, thiserror::Error)]
 pub enum AddError {
     /// A v2-only torrent without the piece layers its pieces are verified against.
-    #[error("this v2 torrent has no piece layers, so its pieces cannot be verified (asking peers for hashes is not supported)")]
+    #[error("this v2 torrent lacks the piece layers its pieces are verified against")]
     Unverifiable,
     /// Piece geometry not supported.
     #[error(transparent)]

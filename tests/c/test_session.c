@@ -362,7 +362,7 @@ static void add_check_seed_remove(void) {
 
 /* A second session given only the torrent's magnet link fetches its metadata from the first,
  * then its data: STATE_METADATA before a peer is known, METADATA_RECEIVED, FINISHED, and the
- * same bytes on disk. Bad links are refused with PARSE or UNSUPPORTED. */
+ * same bytes on disk. Bad links are refused with PARSE. */
 static void magnet_link_from_a_seeding_session(void) {
     const bitgocho_metainfo *mi = make_torrent();
     bitgocho_session *seeder = new_session();

@@ -127,7 +127,7 @@ impl Reactor {
         let port = (self.listen_port != 0).then_some(self.listen_port);
         let torrents = self.torrents.values().filter(|t| !t.meta.is_private() && !t.paused && t.announce_ready());
         let torrents = torrents.map(|t| (t.info_hash, RESEARCH, t.meta.nodes()));
-        let magnets = self.magnets.values().filter(|m| !m.is_paused());
+        let magnets = self.magnets.values().filter(|m| !m.is_paused() && !m.private);
         let magnets = magnets.map(|m| (m.info_hash(), RESEARCH_MAGNET, &[][..]));
         for (hash, every, nodes) in torrents.chain(magnets) {
             match d.next_search.get(&hash) {
