@@ -335,6 +335,25 @@ fn downloads_from_a_magnet_link_served_by_libtorrent() {
     assert!(status.success(), "exit after SIGTERM: {status:?}");
 }
 
+/// A v2 magnet link (`urn:btmh:`): the dictionary, then the piece layers (BEP 52 hash
+/// requests), then the data, all from a libtorrent seeder of a v2-only torrent.
+#[test]
+fn downloads_from_a_v2_magnet_link_served_by_libtorrent() {
+    let dir = tempfile::tempdir().unwrap();
+    let payload = dir.path().join("seed/v2.bin");
+    let data = common::data_file(&payload, 1_500_000, 9);
+    let (torrent, meta) = common::libtorrent::lt_make_torrent(&payload, &dir.path().join("v2.torrent"), 65536, true);
+    let (_seed, port) = libtorrent_seed(&torrent, &dir.path().join("seed"));
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let hex = bitgocho::metainfo::parse::hex(&meta.info_hash_v2().unwrap());
+    let mut h = Headless::start(&out, &[&format!("magnet:?xt=urn:btmh:1220{hex}&x.pe=127.0.0.1:{port}")]);
+    h.wait_for("Download Succeeded!", TRANSFER);
+    assert_eq!(std::fs::read(out.join("v2.bin")).unwrap(), data);
+    let (status, _) = h.stop(libc::SIGINT);
+    assert!(status.success(), "exit after SIGINT: {status:?}");
+}
+
 #[test]
 fn fetches_the_torrent_from_a_url_over_http_and_https() {
     let dir = tempfile::tempdir().unwrap();
