@@ -1529,9 +1529,10 @@ bitgocho_status bitgocho_metainfo_node(const struct bitgocho_metainfo *metainfo,
  * Starts a session with the options of `settings` (NULL: defaults) and stores it in `*out`.
  * Keys (integers may also be given as strings): `listen_port` (sets minport and maxport; 0
  * lets the system choose), `minport`, `maxport` (BitTornado's port range, default
- * 10000-60000), `listen` (bool), `bind` (IP address), `max_connections`,
+ * 10000-60000), `listen` (bool), `bind` (IP address; the default 0.0.0.0 takes IPv6 peers
+ * too), `max_connections`,
  * `max_connections_per_torrent`, `max_uploads`, `max_upload_rate` and `max_download_rate`
- * (kB/s as BitTornado, 0: unlimited), `hash_threads` (0: one per core), `worker_nice` (0-19:
+ * (kB/s as BitTornado, 1 kB = 1000 bytes; 0: unlimited), `hash_threads` (0: one per core), `worker_nice` (0-19:
  * how many nice steps below the network thread the hashing and disk-writing threads run on
  * Linux, default 10; 0 runs them at the same priority), `event_queue_size`,
  * `resume_dir`, `piece_buffer_mb` (memory for pieces assembled before they are verified and

@@ -629,11 +629,13 @@ fn bad_options_and_inputs_exit_non_zero_naming_the_problem() {
     let (code, err) = run_to_end(d, &["--max_download_rate", "fast", t]);
     assert_eq!(code, Some(2));
     assert!(err.contains("wrong format of --max_download_rate"), "{err}");
-    let (code, err) = run_to_end(d, &["--max_upload_rate", "-1", "--double_check", "1", "missing.torrent"]);
+    let (code, err) =
+        run_to_end(d, &["--max_upload_rate", "-1", "--double_check", "1", "--max_uploads", "0", "missing.torrent"]);
     assert_eq!(code, Some(1));
     assert!(err.contains("missing.torrent: no such file"), "{err}");
     assert!(err.contains("warning: --max_upload_rate is accepted but not applied"), "{err}");
     assert!(err.contains("warning: --double_check is accepted but not applied"), "{err}");
+    assert!(err.contains("warning: --max_uploads 0 (one upload slot is kept) is accepted but not applied"), "{err}");
     std::fs::write(d.join("bad.torrent"), b"d4:infod4:name1:xee").unwrap();
     let (code, err) = run_to_end(d, &["bad.torrent"]);
     assert_eq!(code, Some(1));

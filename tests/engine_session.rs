@@ -386,3 +386,28 @@ fn a_torrent_added_paused_announces_only_once_resumed() {
     t.pause().unwrap();
     s.wait_registered("the stopped announce", 0);
 }
+
+/// The default `bind` (0.0.0.0) takes IPv6 peers too: one leecher reaches the seeder over
+/// `[::1]`, another over `127.0.0.1`, and both get every byte.
+#[test]
+fn the_default_listener_takes_ipv4_and_ipv6_peers() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    common::data_file(&src.join("both.bin"), 1_500_000, 7);
+    let meta = mktorrent(&src.join("both.bin"), &dir.path().join("b.torrent"), 16);
+    let any = std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
+    assert_eq!(SessionSettings::default().bind, any);
+    let seeder = Session::new(SessionSettings { bind: any, ..common::loopback_settings() }).unwrap();
+    let s = seeder.add_torrent(AddParams::new(meta.clone(), &src)).unwrap();
+    common::wait_status(&s, "seeder check", Duration::from_secs(20), seeding);
+    let port = seeder.listen_port();
+    for (name, ip) in [("v6", std::net::Ipv6Addr::LOCALHOST.into()), ("v4", std::net::Ipv4Addr::LOCALHOST.into())] {
+        let leecher = common::loopback_session();
+        let out = dir.path().join(name);
+        let mut p = AddParams::new(meta.clone(), &out);
+        p.peers.push(std::net::SocketAddr::new(ip, port));
+        let l = leecher.add_torrent(p).unwrap();
+        common::wait_status(&l, &format!("download over {ip}"), Duration::from_secs(30), seeding);
+        same_tree(&src, &out);
+    }
+}

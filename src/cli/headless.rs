@@ -413,6 +413,9 @@ pub fn not_applied(p: &Parsed, cfg: &HeadlessConfig) -> Vec<&'static str> {
     if cfg.bind.len() > 1 {
         out.push("bind beyond its first address");
     }
+    if cfg.max_uploads == 0 {
+        out.push("max_uploads 0 (one upload slot is kept)");
+    }
     out
 }
 

@@ -89,7 +89,8 @@ fn bool_value(key: &str, value: &SettingValue) -> Result<bool, String> {
     }
 }
 
-/// Applies one setting to `out`; rates are BitTornado's kB/s (1 kB = 1024 bytes).
+/// Applies one setting to `out`; rates are BitTornado's kB/s (1 kB = 1000 bytes, as the tools
+/// take them).
 fn apply(out: &mut SessionSettings, key: &str, value: &SettingValue) -> Result<(), String> {
     const PORT: u64 = u16::MAX as u64;
     const COUNT: u64 = 1 << 20;
@@ -117,8 +118,8 @@ fn apply(out: &mut SessionSettings, key: &str, value: &SettingValue) -> Result<(
         "hash_threads" => out.hash_threads = int_value(key, value, 256)? as usize,
         "worker_nice" => out.worker_nice = int_value(key, value, 19)? as u8,
         "event_queue_size" => out.event_capacity = int_value(key, value, COUNT)?.max(1) as usize,
-        "max_upload_rate" => out.max_upload_rate = int_value(key, value, u64::MAX >> 10)? * 1024,
-        "max_download_rate" => out.max_download_rate = int_value(key, value, u64::MAX >> 10)? * 1024,
+        "max_upload_rate" => out.max_upload_rate = int_value(key, value, u64::MAX / 1000)? * 1000,
+        "max_download_rate" => out.max_download_rate = int_value(key, value, u64::MAX / 1000)? * 1000,
         "resume_dir" => out.resume_dir = Some(PathBuf::from(str_value(key, value)?)),
         "piece_buffer_mb" => out.piece_buffer_bytes = (int_value(key, value, 1 << 20)? << 20) as usize,
         "web_seeds" => out.web_seeds = bool_value(key, value)?,
@@ -190,9 +191,10 @@ impl bitgocho_session {
     /// Starts a session with the options of `settings` (NULL: defaults) and stores it in `*out`.
     /// Keys (integers may also be given as strings): `listen_port` (sets minport and maxport; 0
     /// lets the system choose), `minport`, `maxport` (BitTornado's port range, default
-    /// 10000-60000), `listen` (bool), `bind` (IP address), `max_connections`,
+    /// 10000-60000), `listen` (bool), `bind` (IP address; the default 0.0.0.0 takes IPv6 peers
+    /// too), `max_connections`,
     /// `max_connections_per_torrent`, `max_uploads`, `max_upload_rate` and `max_download_rate`
-    /// (kB/s as BitTornado, 0: unlimited), `hash_threads` (0: one per core), `worker_nice` (0-19:
+    /// (kB/s as BitTornado, 1 kB = 1000 bytes; 0: unlimited), `hash_threads` (0: one per core), `worker_nice` (0-19:
     /// how many nice steps below the network thread the hashing and disk-writing threads run on
     /// Linux, default 10; 0 runs them at the same priority), `event_queue_size`,
     /// `resume_dir`, `piece_buffer_mb` (memory for pieces assembled before they are verified and
@@ -506,7 +508,7 @@ mod tests {
         assert_eq!((out.worker_nice, SessionSettings::default().worker_nice), (0, 10));
         assert!(!out.web_seeds && SessionSettings::default().web_seeds, "web seeds are on unless turned off");
         assert_eq!((out.min_port, out.max_port), (7000, 7010));
-        assert_eq!((out.max_upload_rate, out.max_download_rate), (20 * 1024, 0));
+        assert_eq!((out.max_upload_rate, out.max_download_rate), (20_000, 0));
         assert_eq!(out.bind, "127.0.0.1".parse::<IpAddr>().unwrap());
         assert_eq!((out.hash_threads, out.event_capacity, out.listen), (2, 16, false));
         assert_eq!(out.piece_buffer_bytes, 3 << 20);

@@ -26,7 +26,8 @@ use std::time::Duration;
 /// Session settings, with BitTornado-compatible names where one exists.
 #[derive(Debug, Clone)]
 pub struct SessionSettings {
-    /// Address to listen on.
+    /// Address to listen on. The default, `0.0.0.0`, takes IPv6 peers too where the system has
+    /// IPv6 (one dual-stack socket).
     pub bind: IpAddr,
     /// Lowest port to try (`minport`); 0 lets the system choose.
     pub min_port: u16,
@@ -279,7 +280,7 @@ fn bind_listener(settings: &SessionSettings) -> std::io::Result<Option<mio::net:
         (settings.min_port..=settings.max_port.max(settings.min_port)).take(200).collect()
     };
     for port in ports {
-        match std::net::TcpListener::bind(SocketAddr::new(settings.bind, port)) {
+        match listen_on(SocketAddr::new(settings.bind, port)) {
             Ok(l) => {
                 l.set_nonblocking(true)?;
                 return Ok(Some(mio::net::TcpListener::from_std(l)));
@@ -288,6 +289,28 @@ fn bind_listener(settings: &SessionSettings) -> std::io::Result<Option<mio::net:
         }
     }
     Err(last)
+}
+
+/// A listening socket on `addr`. The unspecified IPv4 address (the default `bind`) listens for
+/// IPv6 peers too, on one dual-stack socket, where the system has IPv6; IPv4 alone otherwise.
+fn listen_on(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    if addr.ip() == IpAddr::V4(Ipv4Addr::UNSPECIFIED) {
+        if let Ok(both) = dual_stack(addr.port()) {
+            return Ok(both);
+        }
+    }
+    std::net::TcpListener::bind(addr)
+}
+
+/// A listener on `[::]:port` that takes IPv4 connections too (as IPv4-mapped addresses).
+fn dual_stack(port: u16) -> std::io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::IPV6, Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_only_v6(false)?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&SocketAddr::new(IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED), port).into())?;
+    socket.listen(1024)?;
+    Ok(socket.into())
 }
 
 impl Session {

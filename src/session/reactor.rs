@@ -752,6 +752,8 @@ impl Reactor {
                     if self.connection_count() >= self.cfg.max_connections || self.stopping.is_some() {
                         continue;
                     }
+                    // An IPv4 peer on the dual-stack listener arrives as ::ffff:a.b.c.d.
+                    let addr = SocketAddr::new(addr.ip().to_canonical(), addr.port());
                     let _ = stream.set_nodelay(true);
                     let mut conn = PeerConn::new(addr, false, 0, now);
                     let policy = self.cfg.crypto;
