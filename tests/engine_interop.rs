@@ -157,13 +157,8 @@ fn libtorrent_fetches_the_torrent_from_us_by_magnet_link() {
     let down = tmp.path().join("down");
     std::fs::create_dir_all(&down).unwrap();
     let hex: String = meta.info_hash_v1().unwrap().iter().map(|b| format!("{b:02x}")).collect();
-    let args = vec![
-        format!("magnet:?xt=urn:btih:{hex}").into(),
-        down.clone().into(),
-        LIFE.as_secs().to_string().into(),
-        common::session_addr(&session).to_string().into(),
-    ];
-    let mut lt = LtPeer::spawn(common::libtorrent::MAGNET_LEECH, args);
+    let link = format!("magnet:?xt=urn:btih:{hex}");
+    let mut lt = LtPeer::magnet_leech(&link, &down, common::session_addr(&session), LIFE, false);
     lt.expect_line("METADATA", TRANSFER);
     lt.wait_seeding(TRANSFER);
     common::assert_same_files(&meta, &seed_dir, &down);

@@ -9,10 +9,8 @@ use bitgocho::metainfo::Metainfo;
 use bitgocho::session::event::SessionEvent;
 use bitgocho::session::status::TorrentState;
 use bitgocho::session::{AddParams, Priority, Session, TorrentHandle};
-use bitgocho::wire::metadata::{MetadataMessage, METADATA_PIECE};
-use bitgocho::wire::{ExtensionHandshake, Handshake, Message, HANDSHAKE_LEN};
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use bitgocho::wire::metadata::METADATA_PIECE;
+use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -122,65 +120,11 @@ fn a_magnet_link_finds_its_seeder_through_the_tracker_in_the_link() {
     assert_eq!(tracker.registered(&hash), 2, "the magnet torrent announced itself");
 }
 
-/// A peer that offers metadata of the right size and serves `info` with one byte flipped, to
-/// each connection in turn (the first may be an encrypted attempt it does not understand).
+/// A peer that serves `info` with one byte changed as the dictionary of `hash`.
 fn lying_peer(info: Vec<u8>, hash: [u8; 20]) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
     let mut bad = info;
     bad[10] ^= 1;
-    std::thread::spawn(move || {
-        for sock in listener.incoming().take(8) {
-            lie(sock.unwrap(), &bad, hash);
-        }
-    });
-    addr
-}
-
-/// Serves `bad` as the info dictionary of `hash` on `sock` until it closes.
-fn lie(mut sock: TcpStream, bad: &[u8], hash: [u8; 20]) {
-    sock.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    let mut theirs = [0u8; HANDSHAKE_LEN];
-    // An encrypted attempt is hung up on, as a plaintext-only client does.
-    if sock.read_exact(&mut theirs).is_err() || !theirs.starts_with(b"\x13BitTorrent protocol") {
-        return;
-    }
-    let mut hs = ExtensionHandshake::default();
-    hs.extensions.insert("ut_metadata".into(), 3);
-    hs.metadata_size = Some(bad.len() as u64);
-    let mut out = Handshake::new(hash, *b"-XX0001-liar-liar-00").encode().to_vec();
-    Message::Extended { id: 0, payload: &hs.encode() }.encode(&mut out);
-    if sock.write_all(&out).is_err() {
-        return;
-    }
-    let (mut their_id, mut buf, mut chunk) = (None, Vec::new(), [0u8; 65536]);
-    loop {
-        while let Ok(Some((msg, used))) = Message::decode(&buf, 1 << 20) {
-            let mut reply = Vec::new();
-            match msg {
-                Message::Extended { id: 0, payload } => {
-                    their_id = ExtensionHandshake::decode(payload).unwrap().extensions.get("ut_metadata").copied();
-                }
-                Message::Extended { id: 3, payload } => {
-                    if let (Some(id), Ok(MetadataMessage::Request { piece })) =
-                        (their_id, MetadataMessage::decode(payload))
-                    {
-                        let answer = bitgocho::wire::metadata::answer(bad, piece).encode();
-                        Message::Extended { id, payload: &answer }.encode(&mut reply);
-                    }
-                }
-                _ => {}
-            }
-            buf.drain(..used);
-            if !reply.is_empty() && sock.write_all(&reply).is_err() {
-                return;
-            }
-        }
-        match sock.read(&mut chunk) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-    }
+    common::metadata_peer::start(bad, hash, common::metadata_peer::no_hashes)
 }
 
 #[test]

@@ -10,11 +10,8 @@ use bitgocho::metainfo::magnet::MagnetLink;
 use bitgocho::metainfo::Metainfo;
 use bitgocho::session::event::SessionEvent;
 use bitgocho::session::AddParams;
-use bitgocho::wire::metadata::MetadataMessage;
-use bitgocho::wire::{ExtensionHandshake, Handshake, Message, HANDSHAKE_LEN};
+use bitgocho::wire::HashRange;
 use common::libtorrent::LtPeer;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -57,15 +54,8 @@ fn libtorrent_fetches_a_v2_only_torrent_from_us_by_magnet_link() {
 
     let down = tmp.path().join("down");
     std::fs::create_dir_all(&down).unwrap();
-    let addr = common::session_addr(&session);
-    let args = vec![
-        btmh_link(&meta, None).into(),
-        down.clone().into(),
-        LIFE.as_secs().to_string().into(),
-        addr.to_string().into(),
-        "hashlog".into(),
-    ];
-    let mut lt = LtPeer::spawn(common::libtorrent::MAGNET_LEECH, args);
+    let link = btmh_link(&meta, None);
+    let mut lt = LtPeer::magnet_leech(&link, &down, common::session_addr(&session), LIFE, true);
     lt.expect_line("METADATA", TRANSFER);
     lt.expect_line_with("LOG", "<== HASHES", TRANSFER);
     lt.wait_seeding(TRANSFER);
@@ -105,67 +95,10 @@ fn assert_same_layers(got: &Metainfo, want: &Metainfo) {
     }
 }
 
-/// A peer that serves the right info dictionary of v2 torrent `info` but answers every hash
-/// request with hashes that do not prove out; returns its address.
-fn hash_liar(info: Vec<u8>, hash: [u8; 20]) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for sock in listener.incoming().take(8) {
-            lie_about_hashes(sock.unwrap(), &info, hash);
-        }
-    });
-    addr
-}
-
-fn lie_about_hashes(mut sock: TcpStream, info: &[u8], hash: [u8; 20]) {
-    sock.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    let mut theirs = [0u8; HANDSHAKE_LEN];
-    if sock.read_exact(&mut theirs).is_err() || !theirs.starts_with(b"\x13BitTorrent protocol") {
-        return; // an encrypted attempt: hung up on, as a plaintext-only client does
-    }
-    let mut hs = ExtensionHandshake::default();
-    hs.extensions.insert("ut_metadata".into(), 3);
-    hs.metadata_size = Some(info.len() as u64);
-    let mut out = Handshake::new(hash, *b"-XX0001-hash-liar-00").encode().to_vec();
-    Message::Extended { id: 0, payload: &hs.encode() }.encode(&mut out);
-    if sock.write_all(&out).is_err() {
-        return;
-    }
-    let (mut their_id, mut buf, mut chunk) = (None, Vec::new(), [0u8; 65536]);
-    loop {
-        while let Ok(Some((msg, used))) = Message::decode(&buf, 1 << 20) {
-            let mut reply = Vec::new();
-            match msg {
-                Message::Extended { id: 0, payload } => {
-                    their_id = ExtensionHandshake::decode(payload).unwrap().extensions.get("ut_metadata").copied();
-                }
-                Message::Extended { id: 3, payload } => {
-                    if let (Some(id), Ok(MetadataMessage::Request { piece })) =
-                        (their_id, MetadataMessage::decode(payload))
-                    {
-                        let answer = bitgocho::wire::metadata::answer(info, piece).encode();
-                        Message::Extended { id, payload: &answer }.encode(&mut reply);
-                    }
-                }
-                Message::HashRequest(range) => {
-                    // As many hashes as an honest answer holds, all wrong.
-                    let uncles = range.proof_layers + 1 - range.count.trailing_zeros();
-                    let junk = vec![0x5a; 32 * (range.count + uncles) as usize];
-                    Message::Hashes { range, hashes: &junk }.encode(&mut reply);
-                }
-                _ => {}
-            }
-            buf.drain(..used);
-            if !reply.is_empty() && sock.write_all(&reply).is_err() {
-                return;
-            }
-        }
-        match sock.read(&mut chunk) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-    }
+/// As many hashes as an honest answer to `range` holds (its nodes and their uncles), all wrong.
+fn junk_hashes(range: &HashRange) -> Option<Vec<u8>> {
+    let uncles = range.proof_layers + 1 - range.count.trailing_zeros();
+    Some(vec![0x5a; 32 * (range.count + uncles) as usize])
 }
 
 /// Two of our sessions over a v2 magnet link. The link names a peer that gives the right
@@ -180,7 +113,7 @@ fn a_peer_sending_wrong_piece_hashes_is_banned_and_the_fetch_goes_on() {
     common::wait_complete(&sh, TRANSFER);
 
     let swarm_hash = meta.swarm_info_hash();
-    let liar = hash_liar(meta.info_bytes().to_vec(), swarm_hash);
+    let liar = common::metadata_peer::start(meta.info_bytes().to_vec(), swarm_hash, junk_hashes);
     let leech = common::loopback_session();
     let link = MagnetLink::parse(&btmh_link(&meta, Some(liar))).unwrap();
     assert_eq!(link.info_hash, swarm_hash, "a v2-only link names the torrent by its truncated v2 hash");

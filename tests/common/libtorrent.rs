@@ -159,6 +159,17 @@ impl LtPeer {
         }
     }
 
+    /// Starts [`MAGNET_LEECH`] on magnet link `link`, saving under `save`, dialling `peer`
+    /// (`hashlog`: also print its BEP 52 hash messages).
+    pub fn magnet_leech(link: &str, save: &Path, peer: SocketAddr, life: Duration, hashlog: bool) -> LtPeer {
+        let mut args: Vec<OsString> =
+            vec![link.into(), save.into(), life.as_secs().to_string().into(), peer.to_string().into()];
+        if hashlog {
+            args.push("hashlog".into());
+        }
+        LtPeer::spawn(MAGNET_LEECH, args)
+    }
+
     /// Waits until it has the whole torrent.
     pub fn wait_seeding(&mut self, timeout: Duration) {
         self.expect_line("SEEDING", timeout);

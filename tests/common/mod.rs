@@ -1,11 +1,13 @@
 //! Helpers shared by the interoperability and hostile-peer tests: test data, torrents made by
 //! mktorrent, bounded waits, byte comparison, our own session on loopback, a libtorrent peer
-//! ([`libtorrent`]), aria2c ([`aria2`]), our bttrack ([`bttrack`]) and a TLS front ([`tls_front`]).
+//! ([`libtorrent`]), aria2c ([`aria2`]), our bttrack ([`bttrack`]), a TLS front ([`tls_front`]) and
+//! a scripted metadata peer ([`metadata_peer`]).
 
 pub mod aria2;
 pub mod bttrack;
 pub mod http;
 pub mod libtorrent;
+pub mod metadata_peer;
 pub mod opentracker;
 pub mod tls_front;
 
