@@ -8,7 +8,7 @@ use bitgocho::metainfo::magnet::MagnetLink;
 use bitgocho::metainfo::Metainfo;
 use bitgocho::session::event::SessionEvent;
 use bitgocho::session::status::TorrentState;
-use bitgocho::session::{AddParams, Priority, Session, TorrentHandle};
+use bitgocho::session::{AddParams, Priority, Session, SessionSettings, TorrentHandle};
 use bitgocho::wire::metadata::METADATA_PIECE;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -176,4 +176,27 @@ fn a_magnet_torrent_is_removed_while_it_fetches() {
     assert!(leech.find_torrent(&link.info_hash).is_none());
     let events = common::events_until(LIMIT, &leech, h.id(), |e| matches!(e, SessionEvent::Removed { .. }));
     assert!(events.contains(&SessionEvent::Removed { torrent: h.id() }), "{events:?}");
+}
+
+/// A seeder that does not listen (it can only dial out) connects to a magnet torrent: it gives
+/// the metadata, then the data on that same connection, which the torrent takes over. Were the
+/// connection closed once the metadata is in, nobody could dial the seeder again.
+#[test]
+fn the_connection_that_brought_the_metadata_brings_the_data_too() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_listening, meta) = seeder(tmp.path(), None);
+    let hidden = Session::new(SessionSettings { listen: false, ..common::loopback_settings() }).unwrap();
+    let hs = hidden.add_torrent(AddParams::new(meta.clone(), tmp.path().join("seed"))).unwrap();
+    common::wait_complete(&hs, LIMIT);
+    let leech = common::loopback_session();
+    let link = MagnetLink::parse(&format!("magnet:?xt=urn:btih:{}", hex(&meta.info_hash_v1().unwrap()))).unwrap();
+    let h = leech.add_torrent(AddParams::magnet(link, tmp.path().join("got"))).unwrap();
+    hs.connect_peer(common::session_addr(&leech)).unwrap();
+    let st = common::wait_complete(&h, Duration::from_secs(20));
+    assert_eq!(st.have_bytes, meta.total_length());
+    common::assert_same_files(&meta, &tmp.path().join("seed"), &tmp.path().join("got"));
+    let events = common::events_of(&leech, h.id());
+    let received = position(&events, |e| matches!(e, SessionEvent::MetadataReceived { .. }));
+    let finished = position(&events, |e| matches!(e, SessionEvent::Finished { .. }));
+    assert!(received < finished, "{events:?}");
 }

@@ -49,6 +49,9 @@ pub struct AddMagnet {
 const EXTENSION_WAIT: Duration = Duration::from_secs(20);
 /// A peer that refused a piece is not asked again for this long.
 const REJECT_BACKOFF: Duration = Duration::from_secs(5);
+/// Most bytes of a connection's messages kept for the torrent it is handed to (a bitfield of
+/// two million pieces); a connection past it is closed and redialled instead.
+const MAX_LOG: usize = 256 * 1024;
 
 /// A magnet-link torrent fetching its metadata.
 pub struct MagnetTorrent {
@@ -96,6 +99,9 @@ pub struct MagnetTorrent {
     backoff: HashMap<PeerKey, Instant>,
     /// The dictionary size each connection gave in its extension handshake.
     claims: HashMap<PeerKey, u64>,
+    /// What each connection said that the torrent it is handed to must hear (its extension
+    /// handshake, bitfield, haves, chokes...), encoded; `None` once past [`MAX_LOG`].
+    logs: HashMap<PeerKey, Option<Vec<u8>>>,
     save_path: String,
     build: Option<BuildTorrent>,
 }
@@ -158,6 +164,7 @@ impl MagnetTorrent {
             events: Vec::new(),
             backoff: HashMap::new(),
             claims: HashMap::new(),
+            logs: HashMap::new(),
             save_path: add.save_path,
             build: Some(add.build),
             link: add.link,
@@ -213,6 +220,7 @@ impl MagnetTorrent {
         msg: Message<'_>,
         now: Instant,
     ) -> Result<(), PeerError> {
+        self.record(key, &msg);
         match msg {
             Message::Extended { id: 0, payload } => {
                 let hs = ExtensionHandshake::decode(payload).map_err(|e| PeerError::Protocol(e.to_string()))?;
@@ -287,6 +295,35 @@ impl MagnetTorrent {
         Ok(())
     }
 
+    /// Keeps `msg` for the torrent the connection will be handed to, unless it only concerns
+    /// the metadata.
+    fn record(&mut self, key: PeerKey, msg: &Message<'_>) {
+        let metadata_only = matches!(
+            msg,
+            Message::KeepAlive
+                | Message::Extended { id: UT_METADATA_ID, .. }
+                | Message::HashRequest(_)
+                | Message::Hashes { .. }
+                | Message::HashReject(_)
+        );
+        if metadata_only {
+            return;
+        }
+        let log = self.logs.entry(key).or_insert_with(|| Some(Vec::new()));
+        if let Some(bytes) = log {
+            msg.encode(bytes);
+            if bytes.len() > MAX_LOG {
+                *log = None;
+            }
+        }
+    }
+
+    /// What connection `key` said that the torrent it is handed to must hear (see
+    /// [`Self::record`]); `None` when it said too much to keep.
+    pub fn take_log(&mut self, key: PeerKey) -> Option<Vec<u8>> {
+        self.logs.remove(&key).unwrap_or_else(|| Some(Vec::new()))
+    }
+
     /// The dictionary is in and verified: the piece layers it lacks are fetched next, if any.
     fn metadata_in(&mut self, info: Vec<u8>) {
         let bare = self.link.torrent_bytes(&info, &BTreeMap::new());
@@ -342,6 +379,7 @@ impl MagnetTorrent {
         self.peers.remove(&key);
         self.backoff.remove(&key);
         self.claims.remove(&key);
+        self.logs.remove(&key);
         self.fetch.peer_gone(key);
         self.layers.peer_gone(key);
         self.status_dirty = true;

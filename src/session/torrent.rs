@@ -583,13 +583,42 @@ impl Torrent {
         } else if !self.have.is_none() {
             conn.send(&Message::Bitfield(self.have.as_wire()), now);
         }
-        if remote.supports_extensions() {
+        self.send_extension_handshake(conn, listen_port, now);
+        self.maybe_unchoke_now(key, conn, now);
+    }
+
+    /// Takes over a connection of the magnet torrent this torrent was made from: both
+    /// handshakes are done and we told the peer we have nothing; `log` holds the messages it
+    /// sent meanwhile (its extension handshake, bitfield, haves...), which are taken now.
+    pub fn adopt(
+        &mut self,
+        key: PeerKey,
+        conn: &mut PeerConn,
+        listen_port: u16,
+        log: &[u8],
+        now: Instant,
+    ) -> Result<(), PeerError> {
+        self.peers.insert(key);
+        conn.set_piece_count(self.layout.piece_count());
+        self.send_extension_handshake(conn, listen_port, now);
+        let mut rest = log;
+        while let Some((msg, used)) = Message::decode(rest, u32::MAX).map_err(|e| PeerError::Protocol(e.to_string()))? {
+            self.on_message(key, conn, msg, now)?;
+            rest = &rest[used..];
+        }
+        self.maybe_unchoke_now(key, conn, now);
+        Ok(())
+    }
+
+    /// Our extension handshake, with the metadata and peer-exchange offers, to a peer that
+    /// takes extensions.
+    fn send_extension_handshake(&self, conn: &mut PeerConn, listen_port: u16, now: Instant) {
+        if conn.remote.is_some_and(|r| r.supports_extensions()) {
             let mut hs = extension_handshake(conn.addr, listen_port);
             self.offer_metadata(&mut hs);
             self.offer_pex(&mut hs);
             conn.send(&Message::Extended { id: 0, payload: &hs.encode() }, now);
         }
-        self.maybe_unchoke_now(key, conn, now);
     }
 
     /// Handles one message from a connected peer.

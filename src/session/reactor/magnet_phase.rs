@@ -13,7 +13,7 @@ use crate::session::status::StatusCell;
 use crate::session::swarm::Swarm;
 use crate::session::torrent::{Torrent, TorrentId};
 use crate::session::PeerKey;
-use crate::wire::DEFAULT_MAX_MESSAGE_LEN;
+use crate::wire::{Message, DEFAULT_MAX_MESSAGE_LEN};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -85,14 +85,59 @@ impl Reactor {
 
     /// Closes every connection of torrent `id`; returns where each may be dialled again.
     fn close_connections(&mut self, id: TorrentId, why: &str) -> Vec<SocketAddr> {
+        self.close_connections_but(id, why, |_| false)
+    }
+
+    /// Closes the connections of torrent `id` that `keep` does not take; returns where each
+    /// closed one may be dialled again.
+    fn close_connections_but(
+        &mut self,
+        id: TorrentId,
+        why: &str,
+        mut keep: impl FnMut(usize) -> bool,
+    ) -> Vec<SocketAddr> {
         let mut again = Vec::new();
         for idx in 0..self.peers.len() {
-            if let Some(slot) = self.peers[idx].as_ref().filter(|s| s.torrent == Some(id)) {
-                again.extend(slot.conn.listen_addr());
+            if self.peers[idx].as_ref().is_some_and(|s| s.torrent == Some(id)) && !keep(idx) {
+                again.extend(self.peers[idx].as_ref().and_then(|s| s.conn.listen_addr()));
                 self.close_peer(idx, why);
             }
         }
         again
+    }
+
+    /// Hands the connections of magnet torrent `m` that finished their handshakes over to the
+    /// torrent it becomes, with what each peer said meanwhile; closes the others (a connection
+    /// still handshaking, or one that said too much to keep). Returns the connections kept and
+    /// where the closed ones may be dialled again.
+    fn hand_over(&mut self, m: &mut MagnetTorrent) -> (Vec<(usize, Vec<u8>)>, Vec<SocketAddr>) {
+        let mut kept = Vec::new();
+        let again = self.close_connections_but(m.id, "metadata received", |idx| {
+            let key = PeerKey(idx as u32);
+            let log = m.peers.contains(&key).then(|| m.take_log(key)).flatten();
+            log.map(|log| kept.push((idx, log))).is_some()
+        });
+        (kept, again)
+    }
+
+    /// The torrent `id` (just made from a magnet torrent) takes the connections handed over.
+    fn adopt_connections(&mut self, id: TorrentId, kept: Vec<(usize, Vec<u8>)>, now: Instant) {
+        let listen_port = self.listen_port;
+        for (idx, log) in kept {
+            let (Some(Some(slot)), Some(t)) = (self.peers.get_mut(idx), self.torrents.get_mut(&id)) else { continue };
+            let key = PeerKey(idx as u32);
+            match t.adopt(key, &mut slot.conn, listen_port, &log, now) {
+                Ok(()) => {
+                    let dht = slot.conn.remote.is_some_and(|h| h.supports_dht()) && !t.meta.is_private();
+                    if let (Some(d), true) = (&self.dht, dht) {
+                        slot.conn.send(&Message::Port(d.port), now);
+                    }
+                    self.flush(idx, now);
+                }
+                Err(e) => self.close_peer(idx, &e.to_string()),
+            }
+        }
+        self.after_torrent(id, now);
     }
 
     fn remove_magnet(&mut self, id: TorrentId, reply: crossbeam_channel::Sender<bool>, now: Instant) {
@@ -228,24 +273,29 @@ impl Reactor {
         }
     }
 
-    /// The metadata of magnet torrent `id` is in: its connections are closed (their peers
-    /// dialled again by the torrent) and it becomes a torrent with the same id, status cell and
-    /// trackers; commands that waited for it run. If the metadata cannot make a torrent, the
-    /// magnet torrent stops with the reason.
+    /// The metadata of magnet torrent `id` is in: it becomes a torrent with the same id, status
+    /// cell and trackers, which takes over its connections (those it cannot are closed and
+    /// their peers dialled again); commands that waited for it run. If the metadata cannot make
+    /// a torrent, the magnet torrent stops with the reason.
     fn complete_magnet(&mut self, id: TorrentId, now: Instant) {
         let Some(mut m) = self.magnets.remove(&id) else { return };
         let Some(torrent) = m.done.take() else { return };
-        let again = self.close_connections(id, "metadata received");
+        let (kept, again) = self.hand_over(&mut m);
         match torrent_from(&mut m, &torrent, again, now) {
             Ok(mut t) => {
                 t.snapshot = m.snapshot.clone();
                 t.events.push(SessionEvent::MetadataReceived { torrent: id });
                 self.insert_torrent(t, now);
+                self.adopt_connections(id, kept, now);
                 for cmd in self.deferred.remove(&id).unwrap_or_default() {
                     self.command(cmd, now);
                 }
             }
             Err(message) => {
+                for (idx, _) in kept {
+                    self.close_peer(idx, "the metadata received makes no torrent");
+                }
+                m.peers.clear();
                 m.error = Some(message.clone());
                 m.events.push(SessionEvent::MetadataFailed { torrent: id, message });
                 m.status_dirty = true;
