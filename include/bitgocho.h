@@ -1887,6 +1887,17 @@ bitgocho_status bitgocho_torrent_set_file_priorities(const struct bitgocho_torre
                                                      size_t count);
 
 /**
+ * Switches sequential download on or off: pieces are fetched in index order (within file
+ * priorities) instead of rarest first, so a file can be played while it downloads. Off by
+ * default. For a magnet link's torrent it takes effect once the metadata is in.
+ *
+ * # Safety
+ * `torrent` is NULL or a live handle.
+ */
+bitgocho_status bitgocho_torrent_set_sequential_download(const struct bitgocho_torrent *torrent,
+                                                         bool on);
+
+/**
  * Switches super-seeding (BEP 16) on or off; it takes effect once the data is complete.
  * Switching it on while seeding drops the torrent's connections and announces again.
  *

@@ -411,3 +411,35 @@ fn the_default_listener_takes_ipv4_and_ipv6_peers() {
         same_tree(&src, &out);
     }
 }
+
+/// Sequential download: pieces come in index order (give or take those in flight at once),
+/// where rarest first with equal availability takes them in random order.
+#[test]
+fn sequential_download_takes_pieces_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    common::data_file(&data.join("movie.bin"), 8 << 20, 6);
+    let meta = mktorrent(&data.join("movie.bin"), &dir.path().join("m.torrent"), 15);
+    let seeder = common::loopback_session();
+    let s = seeder.add_torrent(AddParams::new(meta.clone(), &data)).unwrap();
+    common::wait_status(&s, "seed", Duration::from_secs(20), seeding);
+    let leecher = common::loopback_session();
+    let mut p = AddParams::new(meta.clone(), dir.path().join("out"));
+    p.peers.push(common::session_addr(&seeder));
+    p.paused = true;
+    let l = leecher.add_torrent(p).unwrap();
+    l.set_sequential_download(true).unwrap();
+    l.resume().unwrap();
+    common::wait_status(&l, "sequential download", Duration::from_secs(30), seeding);
+    let order: Vec<u32> = common::events_of(&leecher, l.id())
+        .into_iter()
+        .filter_map(|e| match e {
+            bitgocho::session::event::SessionEvent::PieceFinished { piece, .. } => Some(piece),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(order.len() as u64, meta.piece_count());
+    let late = order.iter().enumerate().filter(|(i, p)| **p as usize > i + 32).count();
+    assert_eq!(late, 0, "pieces far ahead of their turn: {order:?}");
+    same_tree(&data, &dir.path().join("out"));
+}

@@ -310,6 +310,20 @@ impl bitgocho_torrent {
         }
     }
 
+    /// Switches sequential download on or off: pieces are fetched in index order (within file
+    /// priorities) instead of rarest first, so a file can be played while it downloads. Off by
+    /// default. For a magnet link's torrent it takes effect once the metadata is in.
+    ///
+    /// # Safety
+    /// `torrent` is NULL or a live handle.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_torrent_set_sequential_download(
+        torrent: *const bitgocho_torrent,
+        on: bool,
+    ) -> bitgocho_status {
+        boundary! { command(try_ref!(torrent), |t| t.set_sequential_download(on)) }
+    }
+
     /// Switches super-seeding (BEP 16) on or off; it takes effect once the data is complete.
     /// Switching it on while seeding drops the torrent's connections and announces again.
     ///

@@ -626,6 +626,13 @@ impl TorrentHandle {
         self.send(Command::SuperSeed(self.id, on))
     }
 
+    /// Switches sequential download on or off: pieces are fetched in index order (within file
+    /// priorities) instead of rarest first, so a file can be played while it downloads. Off by
+    /// default; rarest first serves the swarm better.
+    pub fn set_sequential_download(&self, on: bool) -> Result<(), SessionError> {
+        self.send(Command::Sequential(self.id, on))
+    }
+
     /// Sets per-file priorities.
     pub fn set_file_priorities(&self, priorities: Vec<Priority>) -> Result<(), SessionError> {
         self.send(Command::FilePriorities(self.id, priorities))

@@ -11,6 +11,9 @@
 //! 2. **New pieces.** Rarest first within the best priority band (random tie-breaks), except
 //!    while fewer than `rarest_first_cutoff` pieces are done: then the most common pieces go
 //!    first (random among equals), so the first pieces complete quickly from many sources.
+//!
+//!    In sequential mode (for playing a file while it downloads) both steps take the lowest
+//!    piece index first instead, within the best priority band.
 //! 3. **Endgame.** Once every block of every wanted piece is requested or received, blocks
 //!    already requested from other peers are handed out again (never twice to one peer, at
 //!    most `max_endgame_requesters` peers per block); when a block arrives the other
@@ -190,6 +193,10 @@ pub struct Picker {
     dirty: bool,
     /// Partial pieces (by piece number) that still have free blocks, in no order.
     open: Vec<u32>,
+    /// Pieces are picked in index order (within priority bands) instead of rarest first.
+    sequential: bool,
+    /// No pooled piece has a lower index than this (sequential mode's scan starts here).
+    seq_from: u32,
 }
 
 impl Picker {
@@ -216,6 +223,8 @@ impl Picker {
             wanted_left: 0,
             dirty: false,
             open: Vec::new(),
+            sequential: false,
+            seq_from: 0,
         };
         for p in have.iter_unset() {
             picker.state[p as usize] = State::Pool;
@@ -386,6 +395,8 @@ impl Picker {
             }
             State::Idle if wanted => {
                 self.pool.insert(p, self.key_of(p), &mut self.rng);
+                self.seq_from = self.seq_from.min(p);
+                self.seq_from = self.seq_from.min(p);
                 self.state[p as usize] = State::Pool;
             }
             State::Idle => {}
@@ -407,13 +418,30 @@ impl Picker {
 
     // ----- picking -----
 
+    /// Switches sequential mode: pieces in index order (within priority bands) instead of
+    /// rarest first, so a file can be played while it downloads.
+    pub fn set_sequential(&mut self, on: bool) {
+        self.sequential = on;
+    }
+
+    /// True in sequential mode.
+    pub fn is_sequential(&self) -> bool {
+        self.sequential
+    }
+
     /// Appends to `out` up to `want` blocks to request from `peer`, which has `peer_has`.
     pub fn pick(&mut self, peer: PeerKey, peer_has: &Bitfield, want: usize, out: &mut Vec<BlockRef>) {
         let target = out.len() + want;
         self.refile_if_dirty();
         self.pick_partials(peer, peer_has, target, out);
         // Each new piece yields at least one block, so `target - len` pieces are enough.
-        for p in self.pool_candidates(peer_has, target.saturating_sub(out.len())) {
+        let max = target.saturating_sub(out.len());
+        let candidates = if self.sequential {
+            self.sequential_candidates(peer_has, max)
+        } else {
+            self.pool_candidates(peer_has, max)
+        };
+        for p in candidates {
             if out.len() >= target {
                 break;
             }
@@ -437,7 +465,12 @@ impl Picker {
             .map(|i| (&self.partials[i], i))
             .map(|(pp, i)| (pp.last_peer != Some(peer), self.prio[pp.piece as usize], pp.free, pp.piece, i))
             .collect();
-        candidates.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)).then(a.3.cmp(&b.3)));
+        if self.sequential {
+            candidates.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.3.cmp(&b.3)));
+        } else {
+            candidates
+                .sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)).then(a.3.cmp(&b.3)));
+        }
         for &(_, _, _, _, slot) in &candidates {
             if out.len() >= target {
                 break;
@@ -470,6 +503,39 @@ impl Picker {
                         }
                     }
                 }
+            }
+        }
+        found
+    }
+
+    /// Up to `max` pooled pieces the peer has, lowest index first within the best band. The
+    /// scan starts at the lowest pooled index and walks the pool's pieces, or the peer's when
+    /// it has fewer.
+    fn sequential_candidates(&mut self, has: &Bitfield, max: usize) -> Vec<u32> {
+        let n = self.layout.piece_count();
+        while self.seq_from < n && !self.pool.contains(self.seq_from) {
+            self.seq_from += 1;
+        }
+        let mut found = Vec::new();
+        if max == 0 || self.pool.len() == 0 {
+            return found;
+        }
+        let from = self.seq_from;
+        let walk_peer = (has.count() as usize) < (n - from) as usize / 4;
+        for band in 0..BANDS {
+            let mut take = |p: u32| {
+                if self.pool.contains(p) && self.key_of(p).band == band && (walk_peer || has.get(p)) {
+                    found.push(p);
+                }
+                found.len() < max
+            };
+            let more = if walk_peer {
+                has.iter_set().filter(|&p| p >= from && p < n).all(&mut take)
+            } else {
+                (from..n).all(&mut take)
+            };
+            if !more {
+                break;
             }
         }
         found
@@ -917,6 +983,32 @@ mod tests {
             assert!(last.new);
         }
         last
+    }
+
+    #[test]
+    fn sequential_mode_takes_pieces_in_index_order_within_priorities() {
+        // Rarity would start with piece 5 (one peer); sequential mode ignores it.
+        let (mut picker, _) = setup("33333133", "**", "22232222", 0, 7);
+        picker.set_sequential(true);
+        assert!(picker.is_sequential());
+        assert_eq!(piece_order(&mut picker, 8), [3, 2, 4, 5, 6, 7], "high priority first, then in order");
+        // A piece that fails its check is the first one again.
+        let (mut picker, _) = setup("3333", "", "", 0, 7);
+        picker.set_sequential(true);
+        let all = Bitfield::all(4);
+        assert_eq!(pick(&mut picker, A, &all, 8), [(0, 0), (0, 1), (0, 2), (0, 3), (1, 0), (1, 1), (1, 2), (1, 3)]);
+        receive_piece(&mut picker, A, 0);
+        picker.on_piece_verified(PieceIndex::trusted(0), false);
+        assert_eq!(pick(&mut picker, B, &all, 4), [(0, 0), (0, 1), (0, 2), (0, 3)]);
+        // A peer with few pieces: its lowest wanted one.
+        let (mut picker, _) = setup("11111111", "*", "", 0, 7);
+        picker.set_sequential(true);
+        assert_eq!(pick(&mut picker, C, &has(8, &[0, 6, 4]), 4), [(4, 0), (4, 1), (4, 2), (4, 3)]);
+        // Off again: rarest first.
+        let (mut picker, _) = setup("3313", "", "", 0, 7);
+        picker.set_sequential(true);
+        picker.set_sequential(false);
+        assert_eq!(piece_order(&mut picker, 4)[0], 2);
     }
 
     #[test]

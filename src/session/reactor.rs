@@ -84,6 +84,8 @@ pub enum Command {
     Limits(TorrentId, u64, u64),
     /// Switch a torrent's super-seeding on or off.
     SuperSeed(TorrentId, bool),
+    /// Switch a torrent's sequential download on or off.
+    Sequential(TorrentId, bool),
     /// Stop: announce `stopped`, close everything, end the thread.
     Shutdown,
 }
@@ -101,7 +103,8 @@ impl Command {
             | Command::Connect(id, _)
             | Command::FilePriorities(id, _)
             | Command::Limits(id, ..)
-            | Command::SuperSeed(id, _) => Some(*id),
+            | Command::SuperSeed(id, _)
+            | Command::Sequential(id, _) => Some(*id),
             Command::Add(..) | Command::AddMagnet(..) | Command::Shutdown => None,
         }
     }
@@ -382,6 +385,11 @@ impl Reactor {
                     t.set_super_seed(on, now);
                 }
                 self.after_torrent(id, now);
+            }
+            Command::Sequential(id, on) => {
+                if let Some(t) = self.torrents.get_mut(&id) {
+                    t.picker.set_sequential(on);
+                }
             }
             Command::Shutdown => {
                 if self.stopping.is_none() {

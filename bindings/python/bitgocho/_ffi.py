@@ -233,6 +233,7 @@ SIGNATURES.update({
     "bitgocho_torrent_set_file_priorities": ([POINTER(bitgocho_torrent), c_char_p, c_size_t], c_uint32),
     "bitgocho_torrent_pause": ([POINTER(bitgocho_torrent)], c_uint32),
     "bitgocho_torrent_set_super_seed": ([POINTER(bitgocho_torrent), c_bool], c_uint32),
+    "bitgocho_torrent_set_sequential_download": ([POINTER(bitgocho_torrent), c_bool], c_uint32),
     "bitgocho_torrent_resume": ([POINTER(bitgocho_torrent)], c_uint32),
     "bitgocho_torrent_force_recheck": ([POINTER(bitgocho_torrent)], c_uint32),
     "bitgocho_torrent_force_announce": ([POINTER(bitgocho_torrent)], c_uint32),

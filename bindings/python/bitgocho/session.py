@@ -135,6 +135,11 @@ class Torrent(Handle):
         """Connects to `host:port` now."""
         check(_lib.bitgocho_torrent_connect_peer(self.handle, host_port.encode()))
 
+    def set_sequential_download(self, on):
+        """Pieces in index order (within file priorities) instead of rarest first, so a file can
+        be played while it downloads; off by default."""
+        check(_lib.bitgocho_torrent_set_sequential_download(self.handle, bool(on)))
+
 
 class Session(Handle):
     """A running session. Options are the C API's setting keys, e.g.
