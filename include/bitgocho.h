@@ -215,6 +215,41 @@
 #define BITGOCHO_EVENT_SCRAPE_FAILED 17
 
 /**
+ * `bitgocho_peer_info.flags`: we dialled the peer (without it, the peer connected to us).
+ */
+#define BITGOCHO_PEER_OUTGOING 1
+
+/**
+ * `bitgocho_peer_info.flags`: the peer is interested in our pieces.
+ */
+#define BITGOCHO_PEER_INTERESTED 2
+
+/**
+ * `bitgocho_peer_info.flags`: we choke the peer.
+ */
+#define BITGOCHO_PEER_CHOKED 4
+
+/**
+ * `bitgocho_peer_info.flags`: we are interested in the peer's pieces.
+ */
+#define BITGOCHO_PEER_AM_INTERESTED 8
+
+/**
+ * `bitgocho_peer_info.flags`: the peer chokes us.
+ */
+#define BITGOCHO_PEER_CHOKING_US 16
+
+/**
+ * `bitgocho_peer_info.flags`: the peer unchoked us but sent nothing for a while (snubbed).
+ */
+#define BITGOCHO_PEER_SNUBBED 32
+
+/**
+ * `bitgocho_peer_info.flags`: the connection is encrypted (MSE with RC4).
+ */
+#define BITGOCHO_PEER_ENCRYPTED 64
+
+/**
  * `bitgocho_peer_addr.family` of an IPv4 address (first 4 bytes of `addr`).
  */
 #define BITGOCHO_PEER_IPV4 4
@@ -400,6 +435,60 @@ typedef struct bitgocho_torrent_status {
 } bitgocho_torrent_status;
 
 /**
+ * The address of the client of a request, as the host saw it (the host decides whether to
+ * trust proxy headers such as X-Forwarded-For before filling it). Plain data, filled by the
+ * caller: `family` is `BITGOCHO_PEER_IPV4` (address in `addr[0..4]`, rest ignored) or
+ * `BITGOCHO_PEER_IPV6` (all 16 bytes; IPv4-mapped addresses count as IPv4); `addr` is in
+ * network byte order, `port` in host byte order.
+ */
+typedef struct bitgocho_peer_addr {
+  /**
+   * `BITGOCHO_PEER_IPV4` or `BITGOCHO_PEER_IPV6`.
+   */
+  uint8_t family;
+  /**
+   * The address bytes, network byte order.
+   */
+  uint8_t addr[16];
+  /**
+   * The port, host byte order.
+   */
+  uint16_t port;
+} bitgocho_peer_addr;
+
+/**
+ * One connected peer of a torrent, filled by `bitgocho_torrent_peer_info()`. Set `size` to
+ * `sizeof(bitgocho_peer_info)` before the call. Fields are only ever appended, so a caller
+ * built against an older header keeps working.
+ */
+typedef struct bitgocho_peer_info {
+  /**
+   * In: the caller's `sizeof(bitgocho_peer_info)`. Out: the bytes the library filled.
+   */
+  size_t size;
+  /**
+   * The peer's address.
+   */
+  struct bitgocho_peer_addr address;
+  /**
+   * `BITGOCHO_PEER_*` bits.
+   */
+  uint32_t flags;
+  /**
+   * Payload rate from the peer to us, bytes per second.
+   */
+  double download_rate;
+  /**
+   * Payload rate from us to the peer, bytes per second.
+   */
+  double upload_rate;
+  /**
+   * Fraction of the torrent the peer has, 0..1.
+   */
+  double progress;
+} bitgocho_peer_info;
+
+/**
  * Statistics of a tracker, filled by `bitgocho_tracker_stats()`. The caller sets `size` to
  * `sizeof(bitgocho_tracker_statistics)` before the call. Fields are only ever appended, and a later
  * library fills only the fields that fit in `size`, so programs built against this version keep
@@ -443,28 +532,6 @@ typedef struct bitgocho_tracker_statistics {
    */
   uint64_t saves;
 } bitgocho_tracker_statistics;
-
-/**
- * The address of the client of a request, as the host saw it (the host decides whether to
- * trust proxy headers such as X-Forwarded-For before filling it). Plain data, filled by the
- * caller: `family` is `BITGOCHO_PEER_IPV4` (address in `addr[0..4]`, rest ignored) or
- * `BITGOCHO_PEER_IPV6` (all 16 bytes; IPv4-mapped addresses count as IPv4); `addr` is in
- * network byte order, `port` in host byte order.
- */
-typedef struct bitgocho_peer_addr {
-  /**
-   * `BITGOCHO_PEER_IPV4` or `BITGOCHO_PEER_IPV6`.
-   */
-  uint8_t family;
-  /**
-   * The address bytes, network byte order.
-   */
-  uint8_t addr[16];
-  /**
-   * The port, host byte order.
-   */
-  uint16_t port;
-} bitgocho_peer_addr;
 
 /**
  * Success.
@@ -1862,6 +1929,29 @@ bitgocho_status bitgocho_torrent_file_count(const struct bitgocho_torrent *torre
 bitgocho_status bitgocho_torrent_file_progress(const struct bitgocho_torrent *torrent,
                                                size_t index,
                                                uint64_t *out);
+
+/**
+ * Stores in `*out` the number of connected peers listed by `bitgocho_torrent_peer_info()`
+ * (of the torrent's latest status snapshot).
+ *
+ * # Safety
+ * `torrent` is NULL or a live handle; `out` is NULL or writable.
+ */
+bitgocho_status bitgocho_torrent_peer_count(const struct bitgocho_torrent *torrent,
+                                            size_t *out);
+
+/**
+ * Fills `*out` (its `size` set by the caller) with connected peer `index` of the torrent's
+ * latest status snapshot: address, `BITGOCHO_PEER_*` flags, rates and progress (libtorrent's
+ * `get_peer_info`). Returns `BITGOCHO_E_NOT_FOUND` past the last peer (the list can shrink
+ * between calls), `BITGOCHO_E_INVALID_ARG` for a `size` smaller than the first version.
+ *
+ * # Safety
+ * `torrent` is NULL or a live handle; `out` is NULL or points to `out->size` writable bytes.
+ */
+bitgocho_status bitgocho_torrent_peer_info(const struct bitgocho_torrent *torrent,
+                                           size_t index,
+                                           struct bitgocho_peer_info *out);
 
 /**
  * Copies the pieces we have into `buf`: one bit per piece, high bit of byte 0 first, as the

@@ -260,6 +260,41 @@ pub struct bitgocho_torrent_status {
     pub tracker_downloaded: i64,
 }
 
+/// `bitgocho_peer_info.flags`: we dialled the peer (without it, the peer connected to us).
+pub const BITGOCHO_PEER_OUTGOING: u32 = 1;
+/// `bitgocho_peer_info.flags`: the peer is interested in our pieces.
+pub const BITGOCHO_PEER_INTERESTED: u32 = 2;
+/// `bitgocho_peer_info.flags`: we choke the peer.
+pub const BITGOCHO_PEER_CHOKED: u32 = 4;
+/// `bitgocho_peer_info.flags`: we are interested in the peer's pieces.
+pub const BITGOCHO_PEER_AM_INTERESTED: u32 = 8;
+/// `bitgocho_peer_info.flags`: the peer chokes us.
+pub const BITGOCHO_PEER_CHOKING_US: u32 = 16;
+/// `bitgocho_peer_info.flags`: the peer unchoked us but sent nothing for a while (snubbed).
+pub const BITGOCHO_PEER_SNUBBED: u32 = 32;
+/// `bitgocho_peer_info.flags`: the connection is encrypted (MSE with RC4).
+pub const BITGOCHO_PEER_ENCRYPTED: u32 = 64;
+
+/// One connected peer of a torrent, filled by `bitgocho_torrent_peer_info()`. Set `size` to
+/// `sizeof(bitgocho_peer_info)` before the call. Fields are only ever appended, so a caller
+/// built against an older header keeps working.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct bitgocho_peer_info {
+    /// In: the caller's `sizeof(bitgocho_peer_info)`. Out: the bytes the library filled.
+    pub size: usize,
+    /// The peer's address.
+    pub address: bitgocho_peer_addr,
+    /// `BITGOCHO_PEER_*` bits.
+    pub flags: u32,
+    /// Payload rate from the peer to us, bytes per second.
+    pub download_rate: f64,
+    /// Payload rate from us to the peer, bytes per second.
+    pub upload_rate: f64,
+    /// Fraction of the torrent the peer has, 0..1.
+    pub progress: f64,
+}
+
 // --- tracker (bitgocho_tracker_*)
 /// `bitgocho_peer_addr.family` of an IPv4 address (first 4 bytes of `addr`).
 pub const BITGOCHO_PEER_IPV4: u8 = 4;

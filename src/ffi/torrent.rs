@@ -10,7 +10,7 @@ use super::add_params::{peer_address, priorities};
 use super::boundary::{self, boundary, boundary_or, try_out, try_ref, try_slice, try_str, Castable, OwnedArc};
 use super::buffer::{copy_bytes, copy_str, write_out, write_prefix};
 use super::last_error::fail;
-use crate::session::status::TorrentStatus;
+use crate::session::status::{PeerInfo, TorrentStatus};
 use crate::session::{SessionError, TorrentHandle};
 
 impl Castable for bitgocho_torrent {
@@ -62,6 +62,27 @@ pub(crate) fn c_status(st: &TorrentStatus) -> bitgocho_torrent_status {
         tracker_seeds: signed(st.tracker_swarm.map(|s| s.0)),
         tracker_leechers: signed(st.tracker_swarm.map(|s| s.1)),
         tracker_downloaded: signed(st.tracker_downloaded),
+    }
+}
+
+/// The C struct for one peer of a status snapshot.
+fn c_peer(p: &PeerInfo) -> bitgocho_peer_info {
+    let flags = [
+        (p.outgoing, BITGOCHO_PEER_OUTGOING),
+        (p.peer_interested, BITGOCHO_PEER_INTERESTED),
+        (p.am_choking, BITGOCHO_PEER_CHOKED),
+        (p.am_interested, BITGOCHO_PEER_AM_INTERESTED),
+        (p.peer_choking, BITGOCHO_PEER_CHOKING_US),
+        (p.snubbed, BITGOCHO_PEER_SNUBBED),
+        (p.encrypted, BITGOCHO_PEER_ENCRYPTED),
+    ];
+    bitgocho_peer_info {
+        size: std::mem::size_of::<bitgocho_peer_info>(),
+        address: super::peer_addr::from_socket_addr(p.addr),
+        flags: flags.iter().filter(|(on, _)| *on).map(|(_, bit)| bit).sum(),
+        download_rate: p.download_rate,
+        upload_rate: p.upload_rate,
+        progress: p.progress,
     }
 }
 
@@ -258,6 +279,61 @@ impl bitgocho_torrent {
                 // SAFETY: out checked non-NULL.
                 Some(&bytes) => unsafe { write_out(out, bytes); BITGOCHO_OK },
                 None => fail(BITGOCHO_E_NOT_FOUND, format_args!("file {index} of {}", st.file_progress.len())),
+            }
+        }
+    }
+
+    /// Stores in `*out` the number of connected peers listed by `bitgocho_torrent_peer_info()`
+    /// (of the torrent's latest status snapshot).
+    ///
+    /// # Safety
+    /// `torrent` is NULL or a live handle; `out` is NULL or writable.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_torrent_peer_count(
+        torrent: *const bitgocho_torrent,
+        out: *mut usize,
+    ) -> bitgocho_status {
+        boundary! {
+            let torrent = try_ref!(torrent);
+            try_out!(out);
+            match live_status(torrent) {
+                // SAFETY: out checked non-NULL.
+                Ok(st) => unsafe { write_out(out, st.peer_list.len()); BITGOCHO_OK },
+                Err(status) => status,
+            }
+        }
+    }
+
+    /// Fills `*out` (its `size` set by the caller) with connected peer `index` of the torrent's
+    /// latest status snapshot: address, `BITGOCHO_PEER_*` flags, rates and progress (libtorrent's
+    /// `get_peer_info`). Returns `BITGOCHO_E_NOT_FOUND` past the last peer (the list can shrink
+    /// between calls), `BITGOCHO_E_INVALID_ARG` for a `size` smaller than the first version.
+    ///
+    /// # Safety
+    /// `torrent` is NULL or a live handle; `out` is NULL or points to `out->size` writable bytes.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_torrent_peer_info(
+        torrent: *const bitgocho_torrent,
+        index: usize,
+        out: *mut bitgocho_peer_info,
+    ) -> bitgocho_status {
+        boundary! {
+            let torrent = try_ref!(torrent);
+            try_out!(out);
+            // SAFETY: out is non-NULL and, per the contract, its size field is readable.
+            let caller_size = unsafe { std::ptr::addr_of!((*out).size).read_unaligned() };
+            let full = std::mem::size_of::<bitgocho_peer_info>();
+            if caller_size < full {
+                return fail(BITGOCHO_E_INVALID_ARG, format_args!("peer info size {caller_size} is smaller than the first version's {full}"));
+            }
+            let st = match live_status(torrent) {
+                Ok(st) => st,
+                Err(status) => return status,
+            };
+            match st.peer_list.get(index) {
+                // SAFETY: out is non-NULL and holds `caller_size` >= `full` writable bytes.
+                Some(p) => unsafe { write_prefix(out, c_peer(p), full); BITGOCHO_OK },
+                None => fail(BITGOCHO_E_NOT_FOUND, format_args!("peer {index} of {}", st.peer_list.len())),
             }
         }
     }

@@ -1,8 +1,8 @@
 /* bitgocho_session, bitgocho_torrent, bitgocho_add_params and bitgocho_event: NULL arguments,
  * free(NULL), settings errors, events (ADDED, CHECKED, FINISHED, REMOVED) seen through poll()
  * on the event fd, the status struct, per-file progress, the pieces bitfield with
- * BUFFER_TOO_SMALL, find by info-hash, duplicates, TORRENT_GONE after removal, and a magnet
- * link downloaded from a second session.
+ * BUFFER_TOO_SMALL, find by info-hash, duplicates, TORRENT_GONE after removal, a magnet
+ * link downloaded from a second session, and the peer lists of two connected sessions.
  * Usage: test_session (works in a fresh directory under $TMPDIR or /tmp) */
 #define _POSIX_C_SOURCE 200809L
 #include <poll.h>
@@ -443,6 +443,73 @@ static void magnet_link_from_a_seeding_session(void) {
 
 /* A queue of 2 events overflows on ADDED, CHECKED, FINISHED: the drop is reported first, with
  * its count, and the queued events follow; nothing is lost silently. */
+/* Waits (10 s at most) until `t` lists exactly one connected peer, and returns it. */
+static bitgocho_peer_info the_one_peer(const bitgocho_torrent *t) {
+    for (int round = 0; round < 200; round++) {
+        size_t count = 0;
+        CHECK_OK(bitgocho_torrent_peer_count(t, &count));
+        if (count == 1) {
+            bitgocho_peer_info info = {.size = sizeof info};
+            if (bitgocho_torrent_peer_info(t, 0, &info) == BITGOCHO_OK) return info;
+        }
+        struct timespec pause = {0, 50 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+    fprintf(stderr, "the peer did not show in the list\n");
+    exit(1);
+}
+
+/* A leecher that wants no file stays connected to the seeder without finishing: each lists
+ * the other, with its address, direction, progress and choke/interest flags. */
+static void peer_lists_of_two_sessions(void) {
+    const bitgocho_metainfo *mi = make_torrent();
+    bitgocho_session *seeder = new_session(), *leecher = new_session();
+    bitgocho_add_params *p = bitgocho_add_params_new();
+    CHECK_OK(bitgocho_add_params_set_metainfo(p, mi));
+    CHECK_OK(bitgocho_add_params_set_save_path(p, dir));
+    const bitgocho_torrent *seed = NULL, *leech = NULL;
+    CHECK_OK(bitgocho_session_add_torrent(seeder, p, &seed));
+    bitgocho_add_params_free(p);
+    bitgocho_event_free(await_event(seeder, BITGOCHO_EVENT_FINISHED));
+
+    char got[1024], peer[64];
+    snprintf(got, sizeof got, "%s/peers", dir);
+    snprintf(peer, sizeof peer, "127.0.0.1:%u", (unsigned)bitgocho_session_listen_port(seeder));
+    uint8_t skip = BITGOCHO_PRIORITY_SKIP;
+    p = bitgocho_add_params_new();
+    CHECK_OK(bitgocho_add_params_set_metainfo(p, mi));
+    CHECK_OK(bitgocho_add_params_set_save_path(p, got));
+    CHECK_OK(bitgocho_add_params_set_file_priorities(p, &skip, 1));
+    CHECK_OK(bitgocho_add_params_add_peer(p, peer));
+    CHECK_OK(bitgocho_session_add_torrent(leecher, p, &leech));
+    bitgocho_add_params_free(p);
+
+    bitgocho_peer_info at_seed = the_one_peer(seed), at_leech = the_one_peer(leech);
+    CHECK(at_seed.size == sizeof at_seed);
+    CHECK(at_seed.address.family == BITGOCHO_PEER_IPV4 && at_leech.address.family == BITGOCHO_PEER_IPV4);
+    const uint8_t loopback[4] = {127, 0, 0, 1};
+    CHECK(memcmp(at_seed.address.addr, loopback, 4) == 0 && memcmp(at_leech.address.addr, loopback, 4) == 0);
+    CHECK(at_leech.address.port == bitgocho_session_listen_port(seeder));
+    CHECK((at_leech.flags & BITGOCHO_PEER_OUTGOING) && !(at_seed.flags & BITGOCHO_PEER_OUTGOING));
+    CHECK(!(at_leech.flags & BITGOCHO_PEER_AM_INTERESTED) && !(at_seed.flags & BITGOCHO_PEER_INTERESTED));
+    CHECK(at_seed.flags & BITGOCHO_PEER_CHOKED);
+    CHECK(at_leech.progress == 1.0 && at_seed.progress == 0.0);
+
+    bitgocho_peer_info small = {.size = sizeof(size_t)};
+    CHECK_STATUS(bitgocho_torrent_peer_info(seed, 0, &small), BITGOCHO_E_INVALID_ARG);
+    bitgocho_peer_info none = {.size = sizeof none};
+    CHECK_STATUS(bitgocho_torrent_peer_info(seed, 1, &none), BITGOCHO_E_NOT_FOUND);
+    CHECK_STATUS(bitgocho_torrent_peer_info(seed, 0, NULL), BITGOCHO_E_NULL_ARG);
+    CHECK_STATUS(bitgocho_torrent_peer_count(NULL, NULL), BITGOCHO_E_NULL_ARG);
+
+    bitgocho_torrent_free(leech);
+    bitgocho_session_free(leecher);
+    bitgocho_torrent_free(seed);
+    bitgocho_session_free(seeder);
+    bitgocho_metainfo_free(mi);
+    rmdir(got);
+}
+
 static void overflow_is_reported(void) {
     const bitgocho_metainfo *mi = make_torrent();
     bitgocho_settings *set = bitgocho_settings_new();
@@ -540,6 +607,7 @@ int main(void) {
     add_check_seed_remove();
     overflow_is_reported();
     magnet_link_from_a_seeding_session();
+    peer_lists_of_two_sessions();
     concurrent_readers_and_removal();
     CHECK(unlink(data_path) == 0);
     CHECK(rmdir(dir) == 0);

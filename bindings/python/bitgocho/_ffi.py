@@ -81,6 +81,19 @@ class bitgocho_peer_addr(Structure):
     _fields_ = [("family", c_uint8), ("addr", c_uint8 * 16), ("port", c_uint16)]
 
 
+class bitgocho_peer_info(Structure):
+    """One connected peer; set `size` to ctypes.sizeof(bitgocho_peer_info) before the call."""
+
+    _fields_ = [
+        ("size", c_size_t),
+        ("address", bitgocho_peer_addr),
+        ("flags", c_uint32),
+        ("download_rate", c_double),
+        ("upload_rate", c_double),
+        ("progress", c_double),
+    ]
+
+
 class bitgocho_tracker_statistics(Structure):
     """Tracker counts; set `size` to ctypes.sizeof(bitgocho_tracker_statistics) before the call."""
 
@@ -228,6 +241,8 @@ SIGNATURES.update({
     "bitgocho_torrent_info_hash": ([POINTER(bitgocho_torrent), c_char_p, c_size_t, POINTER(c_size_t)], c_uint32),
     "bitgocho_torrent_id": ([POINTER(bitgocho_torrent)], c_uint32),
     "bitgocho_torrent_file_count": ([POINTER(bitgocho_torrent), POINTER(c_size_t)], c_uint32),
+    "bitgocho_torrent_peer_count": ([POINTER(bitgocho_torrent), POINTER(c_size_t)], c_uint32),
+    "bitgocho_torrent_peer_info": ([POINTER(bitgocho_torrent), c_size_t, POINTER(bitgocho_peer_info)], c_uint32),
     "bitgocho_torrent_file_progress": ([POINTER(bitgocho_torrent), c_size_t, POINTER(c_uint64)], c_uint32),
     "bitgocho_torrent_pieces": ([POINTER(bitgocho_torrent), c_char_p, c_size_t, POINTER(c_size_t)], c_uint32),
     "bitgocho_torrent_set_file_priorities": ([POINTER(bitgocho_torrent), c_char_p, c_size_t], c_uint32),

@@ -6,6 +6,7 @@ selectors/asyncio (`loop.add_reader(session.fileno(), ...)`) and drained with po
 events(). Never read or close that fd: it belongs to the session.
 """
 
+import ipaddress
 import os
 from ctypes import POINTER, byref, c_int32, c_size_t, c_uint32, c_uint64, sizeof
 
@@ -18,6 +19,9 @@ from .metainfo import Metainfo
 _lib = _ffi.lib
 
 STATE_CHECKING, STATE_DOWNLOADING, STATE_SEEDING, STATE_PAUSED, STATE_ERROR, STATE_METADATA = 0, 1, 2, 3, 4, 5
+# Torrent.peers() flags (BITGOCHO_PEER_*).
+PEER_OUTGOING, PEER_INTERESTED, PEER_CHOKED, PEER_AM_INTERESTED = 1, 2, 4, 8
+PEER_CHOKING_US, PEER_SNUBBED, PEER_ENCRYPTED = 16, 32, 64
 PRIORITY_SKIP, PRIORITY_LOW, PRIORITY_NORMAL, PRIORITY_HIGH = 0, 1, 2, 3
 (EVENT_ADDED, EVENT_CHECKED, EVENT_PIECE_FINISHED, EVENT_HASH_FAILED, EVENT_FINISHED, EVENT_TRACKER_REPLY,
  EVENT_TRACKER_ERROR, EVENT_PEER_BANNED, EVENT_STORAGE_ERROR, EVENT_REMOVED, EVENT_LISTENING,
@@ -88,6 +92,27 @@ class Torrent(Handle):
     def pieces(self):
         """The bitfield of pieces we have (high bit of byte 0 first)."""
         return fetch(_lib.bitgocho_torrent_pieces, self.handle)
+
+    def peers(self):
+        """The connected peers: dicts with `address` ("ip:port", IPv6 in brackets), `flags`
+        (PEER_* bits), `download_rate`, `upload_rate` and `progress`."""
+        count = c_size_t(0)
+        check(_lib.bitgocho_torrent_peer_count(self.handle, byref(count)))
+        out = []
+        for i in range(count.value):
+            info = _ffi.bitgocho_peer_info(size=sizeof(_ffi.bitgocho_peer_info))
+            status = _lib.bitgocho_torrent_peer_info(self.handle, i, byref(info))
+            if status == E_NOT_FOUND:
+                break  # the list shrank since the count
+            check(status)
+            a = info.address
+            if a.family == 4:
+                host = ".".join(str(b) for b in a.addr[:4])
+            else:
+                host = "[" + str(ipaddress.IPv6Address(bytes(a.addr))) + "]"
+            out.append({"address": f"{host}:{a.port}", "flags": info.flags, "download_rate": info.download_rate,
+                        "upload_rate": info.upload_rate, "progress": info.progress})
+        return out
 
     def file_progress(self):
         """Bytes present per file."""

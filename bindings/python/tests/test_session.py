@@ -10,7 +10,8 @@ import unittest
 from bitgocho import Error, InvalidArgument, Metainfo, MetainfoEditor
 from bitgocho.errors import E_TORRENT_GONE
 from bitgocho.session import (EVENT_ADDED, EVENT_CHECKED, EVENT_FINISHED, EVENT_METADATA_RECEIVED, EVENT_REMOVED,
-                              EVENT_SCRAPE_FAILED, STATE_METADATA, STATE_SEEDING, Session)
+                              EVENT_SCRAPE_FAILED, PEER_CHOKED, PEER_OUTGOING, STATE_METADATA, STATE_SEEDING,
+                              Session)
 
 
 def wait_for(session, kind, seconds=20):
@@ -116,6 +117,27 @@ class SessionTest(unittest.TestCase):
                     self.assertEqual(f.read(), data)
             with self.assertRaises(Error):
                 leecher.add_torrent("magnet:?xt=urn:btih:nothex", self.leech_dir)
+
+    def test_peer_lists(self):
+        # A leecher that wants neither file stays connected without finishing.
+        with Metainfo.parse(self.torrent_bytes) as mi, \
+                Session(listen_port=0, bind="127.0.0.1", hash_threads=1) as seeder, \
+                Session(listen_port=0, bind="127.0.0.1", hash_threads=1) as leecher:
+            seed = seeder.add_torrent(mi, self.seed_dir)
+            wait_for(seeder, EVENT_FINISHED)
+            peer = f"127.0.0.1:{seeder.listen_port}"
+            leech = leecher.add_torrent(mi, self.leech_dir, peers=[peer], priorities=[0, 0])
+            deadline = time.monotonic() + 10
+            while (len(seed.peers()), len(leech.peers())) != (1, 1):
+                self.assertLess(time.monotonic(), deadline, "the peers did not list each other")
+                time.sleep(0.05)
+            (at_leech,), (at_seed,) = leech.peers(), seed.peers()
+            self.assertEqual(at_leech["address"], peer)
+            self.assertTrue(at_seed["address"].startswith("127.0.0.1:"))
+            self.assertTrue(at_leech["flags"] & PEER_OUTGOING)
+            self.assertFalse(at_seed["flags"] & PEER_OUTGOING)
+            self.assertTrue(at_seed["flags"] & PEER_CHOKED)
+            self.assertEqual((at_leech["progress"], at_seed["progress"]), (1.0, 0.0))
 
     def test_unknown_settings_are_named(self):
         with self.assertRaises(InvalidArgument) as ctx:

@@ -415,6 +415,12 @@ unsafe extern "C" {
     ) -> bitgocho_status;
     pub fn bitgocho_torrent_id(torrent: *const bitgocho_torrent) -> u32;
     pub fn bitgocho_torrent_file_count(torrent: *const bitgocho_torrent, out: *mut usize) -> bitgocho_status;
+    pub fn bitgocho_torrent_peer_count(torrent: *const bitgocho_torrent, out: *mut usize) -> bitgocho_status;
+    pub fn bitgocho_torrent_peer_info(
+        torrent: *const bitgocho_torrent,
+        index: usize,
+        out: *mut bitgocho_peer_info,
+    ) -> bitgocho_status;
     pub fn bitgocho_torrent_file_progress(
         torrent: *const bitgocho_torrent,
         index: usize,
