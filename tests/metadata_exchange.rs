@@ -4,6 +4,7 @@
 //! refused once its allowance is spent. Peer exchange (BEP 11) is offered for public torrents
 //! only. libtorrent fetching by magnet link and exchanging peers with us is in engine_interop.rs.
 
+use bitgocho::metainfo::Metainfo;
 use bitgocho::session::{AddParams, Session};
 use bitgocho::wire::metadata::{MetadataMessage, METADATA_PIECE};
 use bitgocho::wire::{ExtensionHandshake, Handshake, Message, HANDSHAKE_LEN};
@@ -169,4 +170,51 @@ fn a_private_torrent_offers_no_peer_exchange() {
     assert!(offer.extensions.contains_key("ut_metadata"), "{offer:?}");
     assert!(!offer.extensions.contains_key("ut_pex"), "{offer:?}");
     session.shutdown();
+}
+
+/// BEP 52 hash requests to our seeder of a v2 torrent, seen from the wire: a range of a file's
+/// piece layer comes back with the proof that takes it to the file's root; a range below the
+/// piece layer, one past the layer's end and one of a root we do not have are rejected; and a
+/// peer that keeps asking is rejected once it was sent the layers a few times over.
+#[test]
+fn our_seeder_answers_hash_requests_and_bounds_them() {
+    use bitgocho::metainfo::create::{create, CreateOptions, TorrentVersion};
+    use bitgocho::metainfo::hasher::Progress;
+    use bitgocho::metainfo::merkle_range::{verify_range, TreeShape};
+    use bitgocho::wire::HashRange;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("seed/v2.bin");
+    common::write_data(&file, 40 * 32768 - 77, 8);
+    let opts = CreateOptions { piece_size_pow2: 15, version: TorrentVersion::V2, ..CreateOptions::new(&file, "") };
+    let meta = std::sync::Arc::new(Metainfo::from_bytes(&create(&opts, &Progress::new()).unwrap()).unwrap());
+    let session = common::loopback_session();
+    let handle = session.add_torrent(AddParams::new(meta.clone(), tmp.path().join("seed"))).unwrap();
+    common::wait_complete(&handle, Duration::from_secs(30));
+
+    let (mut w, offer) = Wire::open(&session, meta.swarm_info_hash());
+    assert!(offer.extensions.contains_key("ut_metadata"), "a v2 torrent with its layers offers its metadata");
+    let entry = &meta.files()[0];
+    let (root, layer) = (*entry.pieces_root().unwrap(), meta.piece_layer(0).unwrap().to_vec());
+    let shape = TreeShape::new(entry.length(), meta.piece_length());
+    let base = shape.piece_base;
+    let ask = |w: &mut Wire, range: HashRange| {
+        w.send(&Message::HashRequest(range));
+        w.next(|m| match m {
+            Message::Hashes { range: r, hashes } if *r == range => Some(Some(hashes.to_vec())),
+            Message::HashReject(r) if *r == range => Some(None),
+            _ => None,
+        })
+    };
+    let range = HashRange { root, base, index: 16, count: 16, proof_layers: shape.full_proof(base) };
+    let bytes = ask(&mut w, range).expect("the range is answered");
+    let hashes: Vec<[u8; 32]> = bytes.chunks_exact(32).map(|c| c.try_into().unwrap()).collect();
+    let nodes = verify_range(&root, shape, base, 16, 16, &hashes).expect("the answer proves out");
+    assert_eq!(nodes, layer[16..32]);
+
+    assert_eq!(ask(&mut w, HashRange { base: base - 1, ..range }), None, "below the piece layer");
+    assert_eq!(ask(&mut w, HashRange { index: 64, ..range }), None, "past the layer's end");
+    assert_eq!(ask(&mut w, HashRange { root: [7; 32], ..range }), None, "not one of our files");
+    let answered = (0..400).take_while(|_| ask(&mut w, range).is_some()).count();
+    assert!((100..400).contains(&answered), "answered {answered} times before refusing");
 }

@@ -118,6 +118,8 @@ pub struct PeerConn {
     pub ut_metadata: Option<u8>,
     /// Metadata pieces sent to the peer so far.
     pub metadata_served: u32,
+    /// BEP 52 hashes sent to it (each hash 32 bytes), to bound what it can make us send.
+    pub hashes_served: u64,
     /// The listening port the peer's extension handshake gave (`p`).
     pub listen_port: Option<u16>,
     /// The peer's message id for `ut_pex` (BEP 11), when it takes them.
@@ -169,6 +171,7 @@ impl PeerConn {
             refused_requests: 0,
             ut_metadata: None,
             metadata_served: 0,
+            hashes_served: 0,
             listen_port: None,
             ut_pex: None,
             pex: PexState::default(),

@@ -11,19 +11,35 @@ use crate::wire::{HashRange, Message};
 use std::collections::HashMap;
 use std::time::Instant;
 
-/// The trees built so far, by pieces root (`None`: the root names no file with a piece layer).
-pub type LayerTrees = HashMap<[u8; 32], Option<LayerTree>>;
+/// The trees built so far, by pieces root (only roots of our files with a piece layer, so a
+/// peer asking about made-up roots adds nothing).
+pub type LayerTrees = HashMap<[u8; 32], LayerTree>;
 
 impl Torrent {
-    /// Answers a hash request with the range and its proof, or a reject.
+    /// Answers a hash request with the range and its proof, or a reject (also once the
+    /// connection was sent every piece layer a few times over, so a peer cannot make us send
+    /// hashes without end).
     pub(super) fn on_hash_request(&mut self, conn: &mut PeerConn, range: HashRange, now: Instant) {
+        let spent = conn.hashes_served >= self.hash_allowance();
         let hashes = self
             .layer_tree(&range.root)
-            .and_then(|t| t.range(range.base, range.index, range.count, range.proof_layers));
+            .and_then(|t| t.range(range.base, range.index, range.count, range.proof_layers))
+            .filter(|_| !spent);
         match hashes {
-            Some(hashes) => conn.send(&Message::Hashes { range, hashes: hashes.as_flattened() }, now),
+            Some(hashes) => {
+                conn.hashes_served += hashes.len() as u64;
+                conn.send(&Message::Hashes { range, hashes: hashes.as_flattened() }, now);
+            }
             None => conn.send(&Message::HashReject(range), now),
         }
+    }
+
+    /// Most hashes one connection is sent: every piece layer four times over, and room for
+    /// proofs.
+    fn hash_allowance(&self) -> u64 {
+        let files = 0..self.meta.files().len();
+        let layers: u64 = files.filter_map(|i| self.meta.piece_layer(i)).map(|l| l.len() as u64).sum();
+        layers.saturating_mul(4).saturating_add(4096)
     }
 
     /// True when peers can get every piece layer from us: the torrent has v2 files and their
@@ -35,10 +51,10 @@ impl Torrent {
     /// The tree of the file whose pieces root is `root`, built on first use.
     fn layer_tree(&mut self, root: &[u8; 32]) -> Option<&LayerTree> {
         if !self.layer_trees.contains_key(root) {
-            let tree = self.build_layer_tree(root);
+            let tree = self.build_layer_tree(root)?;
             self.layer_trees.insert(*root, tree);
         }
-        self.layer_trees.get(root)?.as_ref()
+        self.layer_trees.get(root)
     }
 
     fn build_layer_tree(&self, root: &[u8; 32]) -> Option<LayerTree> {
