@@ -396,7 +396,6 @@ impl Picker {
             State::Idle if wanted => {
                 self.pool.insert(p, self.key_of(p), &mut self.rng);
                 self.seq_from = self.seq_from.min(p);
-                self.seq_from = self.seq_from.min(p);
                 self.state[p as usize] = State::Pool;
             }
             State::Idle => {}
@@ -718,6 +717,7 @@ impl Picker {
         } else if wanted {
             self.state[p as usize] = State::Pool;
             self.pool.insert(p, self.key_of(p), &mut self.rng);
+            self.seq_from = self.seq_from.min(p);
         } else {
             self.state[p as usize] = State::Idle;
         }
@@ -992,14 +992,15 @@ mod tests {
         picker.set_sequential(true);
         assert!(picker.is_sequential());
         assert_eq!(piece_order(&mut picker, 8), [3, 2, 4, 5, 6, 7], "high priority first, then in order");
-        // A piece that fails its check is the first one again.
+        // A piece that fails its check is the first one again, though the scan had moved past it.
         let (mut picker, _) = setup("3333", "", "", 0, 7);
         picker.set_sequential(true);
         let all = Bitfield::all(4);
         assert_eq!(pick(&mut picker, A, &all, 8), [(0, 0), (0, 1), (0, 2), (0, 3), (1, 0), (1, 1), (1, 2), (1, 3)]);
+        assert_eq!(pick(&mut picker, B, &all, 4), [(2, 0), (2, 1), (2, 2), (2, 3)]);
         receive_piece(&mut picker, A, 0);
         picker.on_piece_verified(PieceIndex::trusted(0), false);
-        assert_eq!(pick(&mut picker, B, &all, 4), [(0, 0), (0, 1), (0, 2), (0, 3)]);
+        assert_eq!(pick(&mut picker, C, &all, 4), [(0, 0), (0, 1), (0, 2), (0, 3)]);
         // A peer with few pieces: its lowest wanted one.
         let (mut picker, _) = setup("11111111", "*", "", 0, 7);
         picker.set_sequential(true);
