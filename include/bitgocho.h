@@ -1977,6 +1977,20 @@ bitgocho_status bitgocho_torrent_set_file_priorities(const struct bitgocho_torre
                                                      size_t count);
 
 /**
+ * Sets piece `index`'s priority to a `BITGOCHO_PRIORITY_*` code (libtorrent's
+ * `piece_priority`), for example to fetch the pieces a player needs next first; a later
+ * `bitgocho_torrent_set_file_priorities()` sets every piece again. Applied asynchronously.
+ * Returns `BITGOCHO_E_INVALID_ARG` for an unknown code, `BITGOCHO_E_NOT_FOUND` for an index
+ * past the last piece.
+ *
+ * # Safety
+ * `torrent` is NULL or a live handle.
+ */
+bitgocho_status bitgocho_torrent_set_piece_priority(const struct bitgocho_torrent *torrent,
+                                                    uint32_t index,
+                                                    uint8_t priority);
+
+/**
  * Switches sequential download on or off: pieces are fetched in index order (within file
  * priorities) instead of rarest first, so a file can be played while it downloads. Off by
  * default. For a magnet link's torrent it takes effect once the metadata is in.

@@ -443,3 +443,42 @@ fn sequential_download_takes_pieces_in_order() {
     assert_eq!(late, 0, "pieces far ahead of their turn: {order:?}");
     same_tree(&data, &dir.path().join("out"));
 }
+
+/// Piece priorities: with its only file skipped, a leecher fetches exactly the pieces raised
+/// afterwards (its interest in the seeder follows the change), and nothing else; raising the
+/// file afterwards makes the torrent, seeding what it wanted, download the rest.
+#[test]
+fn piece_priorities_fetch_single_pieces() {
+    use bitgocho::session::Priority;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    common::data_file(&data.join("p.bin"), 1 << 20, 9);
+    let meta = mktorrent(&data.join("p.bin"), &dir.path().join("p.torrent"), 15);
+    let seeder = common::loopback_session();
+    let s = seeder.add_torrent(AddParams::new(meta.clone(), &data)).unwrap();
+    common::wait_status(&s, "seed", Duration::from_secs(20), seeding);
+    let leecher = common::loopback_session();
+    let mut p = AddParams::new(meta.clone(), dir.path().join("out"));
+    p.peers.push(common::session_addr(&seeder));
+    p.file_priorities = vec![Priority::Skip];
+    let l = leecher.add_torrent(p).unwrap();
+    common::wait_status(&l, "connected", Duration::from_secs(10), |st| st.peers == 1);
+    l.set_piece_priority(5, Priority::High).unwrap();
+    l.set_piece_priority(20, Priority::Normal).unwrap();
+    l.set_piece_priority(10_000, Priority::High).unwrap();
+    let st = common::wait_status(&l, "two pieces", Duration::from_secs(10), |st| st.pieces_have == 2);
+    std::thread::sleep(Duration::from_millis(300));
+    let st2 = l.status();
+    assert_eq!(st2.pieces_have, 2, "nothing else fetched: {:?}", st2.pieces);
+    let have: Vec<u32> =
+        (0..st.pieces_total).filter(|i| st2.pieces[*i as usize / 8] & (0x80 >> (i % 8)) != 0).collect();
+    assert_eq!(have, [5, 20]);
+    let events = common::events_of(&leecher, l.id());
+    assert!(events.iter().any(|e| matches!(e, bitgocho::session::event::SessionEvent::StorageError { message, .. } if message.contains("10000"))), "{events:?}");
+    // Having every wanted piece made it seed; wanting the whole file makes it download again.
+    assert_eq!(st2.state, bitgocho::session::status::TorrentState::Seeding);
+    l.set_file_priorities(vec![Priority::Normal]).unwrap();
+    let total = st.pieces_total;
+    common::wait_status(&l, "the whole file", Duration::from_secs(20), |st| st.pieces_have == total);
+    same_tree(&data, &dir.path().join("out"));
+}

@@ -386,6 +386,33 @@ impl bitgocho_torrent {
         }
     }
 
+    /// Sets piece `index`'s priority to a `BITGOCHO_PRIORITY_*` code (libtorrent's
+    /// `piece_priority`), for example to fetch the pieces a player needs next first; a later
+    /// `bitgocho_torrent_set_file_priorities()` sets every piece again. Applied asynchronously.
+    /// Returns `BITGOCHO_E_INVALID_ARG` for an unknown code, `BITGOCHO_E_NOT_FOUND` for an index
+    /// past the last piece.
+    ///
+    /// # Safety
+    /// `torrent` is NULL or a live handle.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_torrent_set_piece_priority(
+        torrent: *const bitgocho_torrent,
+        index: u32,
+        priority: u8,
+    ) -> bitgocho_status {
+        boundary! {
+            let torrent = try_ref!(torrent);
+            let Some(prio) = super::add_params::priority(priority) else {
+                return fail(BITGOCHO_E_INVALID_ARG, format_args!("priority {priority} is not 0..=3"));
+            };
+            let pieces = torrent.status().pieces_total;
+            if index >= pieces {
+                return fail(BITGOCHO_E_NOT_FOUND, format_args!("piece {index} of {pieces}"));
+            }
+            command(torrent, |t| t.set_piece_priority(index, prio))
+        }
+    }
+
     /// Switches sequential download on or off: pieces are fetched in index order (within file
     /// priorities) instead of rarest first, so a file can be played while it downloads. Off by
     /// default. For a magnet link's torrent it takes effect once the metadata is in.

@@ -633,6 +633,12 @@ impl TorrentHandle {
         self.send(Command::Sequential(self.id, on))
     }
 
+    /// Sets piece `piece`'s priority (a later `set_file_priorities` sets every piece again). A
+    /// piece past the end is reported as a `StorageError` event.
+    pub fn set_piece_priority(&self, piece: u32, priority: Priority) -> Result<(), SessionError> {
+        self.send(Command::PiecePriority(self.id, piece, priority))
+    }
+
     /// Sets per-file priorities.
     pub fn set_file_priorities(&self, priorities: Vec<Priority>) -> Result<(), SessionError> {
         self.send(Command::FilePriorities(self.id, priorities))

@@ -80,6 +80,8 @@ pub enum Command {
     Connect(TorrentId, SocketAddr),
     /// Change file priorities.
     FilePriorities(TorrentId, Vec<Priority>),
+    /// Change one piece's priority.
+    PiecePriority(TorrentId, u32, Priority),
     /// Change a torrent's upload and download limits (bytes/s, 0: none).
     Limits(TorrentId, u64, u64),
     /// Switch a torrent's super-seeding on or off.
@@ -102,6 +104,7 @@ impl Command {
             | Command::Scrape(id)
             | Command::Connect(id, _)
             | Command::FilePriorities(id, _)
+            | Command::PiecePriority(id, ..)
             | Command::Limits(id, ..)
             | Command::SuperSeed(id, _)
             | Command::Sequential(id, _) => Some(*id),
@@ -372,7 +375,16 @@ impl Reactor {
                         t.events.push(SessionEvent::StorageError { torrent: id, message: e.to_string() });
                     }
                 }
-                self.after_torrent(id, now);
+                self.priorities_changed(id, now);
+            }
+            Command::PiecePriority(id, piece, prio) => {
+                if let Some(t) = self.torrents.get_mut(&id) {
+                    match t.layout.piece(piece) {
+                        Ok(p) => t.picker.set_piece_priority(p, prio),
+                        Err(e) => t.events.push(SessionEvent::StorageError { torrent: id, message: e.to_string() }),
+                    }
+                }
+                self.priorities_changed(id, now);
             }
             Command::Limits(id, up, down) => {
                 if let Some(t) = self.torrents.get_mut(&id) {
@@ -1080,6 +1092,22 @@ impl Reactor {
         t.publish(&conns, now);
         let web = self.web.get(&id).map_or(0, |w| w.working(now));
         t.snapshot.lock().web_seeds = web;
+    }
+
+    /// A torrent's priorities changed: it may download again (or be done), its connections'
+    /// interest follows (a peer with nothing we wanted may now have something), and they are
+    /// asked for more.
+    fn priorities_changed(&mut self, id: TorrentId, now: Instant) {
+        let Some(t) = self.torrents.get_mut(&id) else { return };
+        t.on_priorities_changed(now);
+        let keys: Vec<PeerKey> = t.peers.iter().copied().collect();
+        for k in keys {
+            if let (Some(Some(slot)), Some(t)) = (self.peers.get_mut(k.0 as usize), self.torrents.get_mut(&id)) {
+                t.refresh_interest(k, &mut slot.conn, now);
+                self.flush(k.0 as usize, now);
+            }
+        }
+        self.after_torrent(id, now);
     }
 
     /// Applies a torrent's outbox and forwards its events.

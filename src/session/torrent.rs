@@ -457,6 +457,37 @@ impl Torrent {
         }
     }
 
+    /// Every wanted piece is here: the torrent seeds.
+    fn finish_download(&mut self, now: Instant) {
+        self.state = TorrentState::Seeding;
+        self.status_dirty = true;
+        self.announcer.completed(now);
+        self.outbox.push(Action::CloseSeeds);
+        if let Err(e) = self.store.create_empty_files() {
+            self.fail(format!("storage error: {e}"));
+        }
+        self.events.push(SessionEvent::Finished { torrent: self.id });
+        self.start_super_seed(now);
+    }
+
+    /// File or piece priorities changed: a seeding torrent that now wants a piece it lacks
+    /// downloads again (dialling the peers it knows, seeds included), and a downloading one
+    /// that wants nothing more has finished.
+    pub fn on_priorities_changed(&mut self, now: Instant) {
+        match self.state {
+            TorrentState::Seeding if !self.picker.is_complete() => {
+                self.state = TorrentState::Downloading;
+                self.status_dirty = true;
+                // Seeds were let go when it finished: every address heard of is dialled again.
+                let queued: HashSet<SocketAddr> = self.candidates.iter().copied().collect();
+                let again: Vec<SocketAddr> = self.known.keys().filter(|a| !queued.contains(a)).copied().collect();
+                self.candidates.extend(again);
+            }
+            TorrentState::Downloading if self.picker.is_complete() => self.finish_download(now),
+            _ => {}
+        }
+    }
+
     /// Handles a finished hash job of this torrent.
     pub fn on_hash(&mut self, mut result: HashResult, pool: &HashPool, threads: u32, now: Instant) {
         let buffer = result.buffer.take();
@@ -508,14 +539,7 @@ impl Torrent {
             self.outbox.push(Action::BroadcastHave(piece_no));
             self.events.push(SessionEvent::PieceFinished { torrent: self.id, piece: piece_no });
             if self.picker.is_complete() && self.state == TorrentState::Downloading {
-                self.state = TorrentState::Seeding;
-                self.announcer.completed(now);
-                self.outbox.push(Action::CloseSeeds);
-                if let Err(e) = self.store.create_empty_files() {
-                    self.fail(format!("storage error: {e}"));
-                }
-                self.events.push(SessionEvent::Finished { torrent: self.id });
-                self.start_super_seed(now);
+                self.finish_download(now);
             }
         } else {
             self.hash_fails += 1;

@@ -233,6 +233,9 @@ static void status_and_pieces(const bitgocho_torrent *t) {
     CHECK_STATUS(bitgocho_torrent_set_file_priorities(t, bad, 2), BITGOCHO_E_INVALID_ARG);
     CHECK_STATUS(bitgocho_torrent_set_file_priorities(t, bad, 1), BITGOCHO_OK);
     CHECK_STATUS(bitgocho_torrent_connect_peer(t, "no port"), BITGOCHO_E_INVALID_ARG);
+    CHECK_STATUS(bitgocho_torrent_set_piece_priority(t, 0, 9), BITGOCHO_E_INVALID_ARG);
+    CHECK_STATUS(bitgocho_torrent_set_piece_priority(t, PIECES, BITGOCHO_PRIORITY_HIGH), BITGOCHO_E_NOT_FOUND);
+    CHECK_OK(bitgocho_torrent_set_piece_priority(t, PIECES - 1, BITGOCHO_PRIORITY_HIGH));
     CHECK_STATUS(bitgocho_torrent_set_sequential_download(NULL, true), BITGOCHO_E_NULL_ARG);
     CHECK_OK(bitgocho_torrent_set_sequential_download(t, true));
     CHECK_OK(bitgocho_torrent_force_announce(t));

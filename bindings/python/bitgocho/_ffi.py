@@ -249,6 +249,7 @@ SIGNATURES.update({
     "bitgocho_torrent_pause": ([POINTER(bitgocho_torrent)], c_uint32),
     "bitgocho_torrent_set_super_seed": ([POINTER(bitgocho_torrent), c_bool], c_uint32),
     "bitgocho_torrent_set_sequential_download": ([POINTER(bitgocho_torrent), c_bool], c_uint32),
+    "bitgocho_torrent_set_piece_priority": ([POINTER(bitgocho_torrent), c_uint32, c_uint8], c_uint32),
     "bitgocho_torrent_resume": ([POINTER(bitgocho_torrent)], c_uint32),
     "bitgocho_torrent_force_recheck": ([POINTER(bitgocho_torrent)], c_uint32),
     "bitgocho_torrent_force_announce": ([POINTER(bitgocho_torrent)], c_uint32),

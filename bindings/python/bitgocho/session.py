@@ -160,6 +160,10 @@ class Torrent(Handle):
         """Connects to `host:port` now."""
         check(_lib.bitgocho_torrent_connect_peer(self.handle, host_port.encode()))
 
+    def set_piece_priority(self, index, priority):
+        """Sets one piece's priority (0 skip, 1 low, 2 normal, 3 high)."""
+        check(_lib.bitgocho_torrent_set_piece_priority(self.handle, index, priority))
+
     def set_sequential_download(self, on):
         """Pieces in index order (within file priorities) instead of rarest first, so a file can
         be played while it downloads; off by default."""

@@ -69,6 +69,7 @@ class SessionTest(unittest.TestCase):
             peer = f"127.0.0.1:{seeder.listen_port}"
             leech = leecher.add_torrent(mi, self.leech_dir, peers=[peer])
             leech.set_sequential_download(True)
+            leech.set_piece_priority(0, 3)
             wait_for(leecher, EVENT_FINISHED)
             st = wait_state(leech, STATE_SEEDING)
             self.assertEqual(st["have_bytes"], sum(len(d) for d in self.files.values()))

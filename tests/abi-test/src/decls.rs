@@ -440,6 +440,7 @@ unsafe extern "C" {
     pub fn bitgocho_torrent_pause(torrent: *const bitgocho_torrent) -> bitgocho_status;
     pub fn bitgocho_torrent_set_super_seed(torrent: *const bitgocho_torrent, on: bool) -> bitgocho_status;
     pub fn bitgocho_torrent_set_sequential_download(torrent: *const bitgocho_torrent, on: bool) -> bitgocho_status;
+    pub fn bitgocho_torrent_set_piece_priority(torrent: *const bitgocho_torrent, index: u32, priority: u8) -> bitgocho_status;
     pub fn bitgocho_torrent_resume(torrent: *const bitgocho_torrent) -> bitgocho_status;
     pub fn bitgocho_torrent_force_recheck(torrent: *const bitgocho_torrent) -> bitgocho_status;
     pub fn bitgocho_torrent_force_announce(torrent: *const bitgocho_torrent) -> bitgocho_status;
