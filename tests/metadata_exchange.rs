@@ -9,6 +9,7 @@ use bitgocho::session::{AddParams, Session};
 use bitgocho::wire::metadata::{MetadataMessage, METADATA_PIECE};
 use bitgocho::wire::{ExtensionHandshake, Handshake, Message, HANDSHAKE_LEN};
 use sha1::{Digest, Sha1};
+use sha2::Sha256;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
@@ -173,9 +174,10 @@ fn a_private_torrent_offers_no_peer_exchange() {
 }
 
 /// BEP 52 hash requests to our seeder of a v2 torrent, seen from the wire: a range of a file's
-/// piece layer comes back with the proof that takes it to the file's root; a range below the
-/// piece layer, one past the layer's end and one of a root we do not have are rejected; and a
-/// peer that keeps asking is rejected once it was sent the layers a few times over.
+/// piece layer, and the block hashes of one piece (hashed from its data), come back with the
+/// proof that takes them to the file's root; a range spanning two pieces, one past the layer's
+/// end and one of a root we do not have are rejected; and a peer that keeps asking is rejected
+/// once it was sent the layers a few times over.
 #[test]
 fn our_seeder_answers_hash_requests_and_bounds_them() {
     use bitgocho::metainfo::create::{create, CreateOptions, TorrentVersion};
@@ -212,7 +214,19 @@ fn our_seeder_answers_hash_requests_and_bounds_them() {
     let nodes = verify_range(&root, shape, base, 16, 16, &hashes).expect("the answer proves out");
     assert_eq!(nodes, layer[16..32]);
 
-    assert_eq!(ask(&mut w, HashRange { base: base - 1, ..range }), None, "below the piece layer");
+    // Block hashes (below the piece layer) of a piece we have come from its data, with the
+    // proof up to the root; the file's last piece ends in a short block.
+    let data = std::fs::read(&file).unwrap();
+    for index in [6, 78] {
+        let blocks = HashRange { root, base: 0, index, count: 2, proof_layers: shape.full_proof(0) };
+        let bytes = ask(&mut w, blocks).expect("block hashes are answered");
+        let hashes: Vec<[u8; 32]> = bytes.chunks_exact(32).map(|c| c.try_into().unwrap()).collect();
+        let nodes = verify_range(&root, shape, 0, index, 2, &hashes).expect("the block hashes prove out");
+        let from = index as usize * 16384;
+        let want: Vec<[u8; 32]> = data[from..].chunks(16384).take(2).map(|b| Sha256::digest(b).into()).collect();
+        assert_eq!(nodes, want, "blocks {index} and {}", index + 1);
+    }
+    assert_eq!(ask(&mut w, HashRange { base: 0, index: 7, count: 2, ..range }), None, "blocks of two pieces");
     assert_eq!(ask(&mut w, HashRange { index: 64, ..range }), None, "past the layer's end");
     assert_eq!(ask(&mut w, HashRange { root: [7; 32], ..range }), None, "not one of our files");
     let answered = (0..400).take_while(|_| ask(&mut w, range).is_some()).count();

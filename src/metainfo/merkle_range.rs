@@ -78,6 +78,12 @@ impl LayerTree {
         LayerTree { shape, layers }
     }
 
+    /// Node `index` of layer `level` (at or above the piece layer, padding included).
+    pub fn node(&self, level: u32, index: u64) -> Option<Hash32> {
+        let layer = self.layers.get(level.checked_sub(self.shape.piece_base)? as usize)?;
+        layer.get(usize::try_from(index).ok()?).copied()
+    }
+
     /// The file's pieces root as this layer computes it.
     pub fn root(&self) -> Hash32 {
         self.layers.last().and_then(|l| l.first()).copied().unwrap_or([0; 32])
@@ -99,6 +105,19 @@ impl LayerTree {
         }
         Some(out)
     }
+}
+
+/// The layers of the subtree over `leaves` padded with zero hashes to `width` (a power of two):
+/// `[0]` the leaves, the last the subtree's root alone.
+pub fn subtree_levels(leaves: &[Hash32], width: usize) -> Vec<Vec<Hash32>> {
+    let mut level = leaves.to_vec();
+    level.resize(width.max(level.len()).max(1), [0; 32]);
+    let mut levels = vec![level];
+    while let Some(last) = levels.last().filter(|l| l.len() > 1) {
+        let next = last.chunks(2).map(|p| hash_pair(&p[0], p.get(1).unwrap_or(&[0; 32]))).collect();
+        levels.push(next);
+    }
+    levels
 }
 
 /// Checks a received range against the file's `root`: `hashes` holds the `count` nodes of
@@ -199,6 +218,14 @@ mod tests {
         assert!(verify_range(&root, shape, 1, 8, 8, &good[..good.len() - 1]).is_none(), "an uncle short");
         assert!(verify_range(&root, shape, 1, 8, 8, &[]).is_none());
         assert!(verify_range(&root, shape, 9, 0, 8, &good).is_none(), "above the root");
+    }
+
+    #[test]
+    fn subtree_levels_end_in_the_root() {
+        let leaves: Vec<Hash32> = (0..5u8).map(|i| Sha256::digest([i]).into()).collect();
+        let levels = subtree_levels(&leaves, 8);
+        assert_eq!(levels.iter().map(Vec::len).collect::<Vec<_>>(), [8, 4, 2, 1]);
+        assert_eq!(levels[3][0], file_root(&leaves));
     }
 
     #[test]
