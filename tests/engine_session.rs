@@ -21,6 +21,20 @@ fn mktorrent(input: &Path, out: &Path, piece_pow: u32) -> Arc<Metainfo> {
     common::mktorrent(input, out, piece_pow, ANNOUNCE).1
 }
 
+/// A session seeding a new `len`-byte file `name` under `dir/data` (2^`piece_pow`-byte pieces),
+/// its metainfo, and the parameters of a leecher saving under `dir/out` that dials the seeder.
+fn seeded_file(dir: &Path, name: &str, len: usize, piece_pow: u32) -> (Session, Arc<Metainfo>, AddParams) {
+    let data = dir.join("data");
+    common::data_file(&data.join(name), len, piece_pow as u64);
+    let meta = mktorrent(&data.join(name), &dir.join(format!("{name}.torrent")), piece_pow);
+    let seeder = common::loopback_session();
+    let s = seeder.add_torrent(AddParams::new(meta.clone(), &data)).unwrap();
+    common::wait_status(&s, "seed", Duration::from_secs(20), seeding);
+    let mut leech = AddParams::new(meta.clone(), dir.join("out"));
+    leech.peers.push(common::session_addr(&seeder));
+    (seeder, meta, leech)
+}
+
 fn same_tree(a: &Path, b: &Path) {
     for entry in walk(a) {
         let rel = entry.strip_prefix(a).unwrap();
@@ -127,15 +141,8 @@ fn fast_resume_is_trusted_only_while_files_are_unchanged() {
 #[test]
 fn download_rate_limit_is_honoured() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    common::data_file(&data.join("file.bin"), 600_000, 5);
-    let meta = mktorrent(&data.join("file.bin"), &dir.path().join("f.torrent"), 15);
-    let seeder = common::loopback_session();
-    let s = seeder.add_torrent(AddParams::new(meta.clone(), &data)).unwrap();
-    common::wait_status(&s, "seed", Duration::from_secs(20), seeding);
+    let (_seeder, _, mut p) = seeded_file(dir.path(), "file.bin", 600_000, 15);
     let leecher = common::loopback_session();
-    let mut p = AddParams::new(meta, dir.path().join("out"));
-    p.peers.push(common::session_addr(&seeder));
     p.max_download_rate = 200_000;
     let start = Instant::now();
     let l = leecher.add_torrent(p).unwrap();
@@ -417,15 +424,8 @@ fn the_default_listener_takes_ipv4_and_ipv6_peers() {
 #[test]
 fn sequential_download_takes_pieces_in_order() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    common::data_file(&data.join("movie.bin"), 8 << 20, 6);
-    let meta = mktorrent(&data.join("movie.bin"), &dir.path().join("m.torrent"), 15);
-    let seeder = common::loopback_session();
-    let s = seeder.add_torrent(AddParams::new(meta.clone(), &data)).unwrap();
-    common::wait_status(&s, "seed", Duration::from_secs(20), seeding);
+    let (_seeder, meta, mut p) = seeded_file(dir.path(), "movie.bin", 8 << 20, 15);
     let leecher = common::loopback_session();
-    let mut p = AddParams::new(meta.clone(), dir.path().join("out"));
-    p.peers.push(common::session_addr(&seeder));
     p.paused = true;
     let l = leecher.add_torrent(p).unwrap();
     l.set_sequential_download(true).unwrap();
@@ -441,7 +441,7 @@ fn sequential_download_takes_pieces_in_order() {
     assert_eq!(order.len() as u64, meta.piece_count());
     let late = order.iter().enumerate().filter(|(i, p)| **p as usize > i + 32).count();
     assert_eq!(late, 0, "pieces far ahead of their turn: {order:?}");
-    same_tree(&data, &dir.path().join("out"));
+    same_tree(&dir.path().join("data"), &dir.path().join("out"));
 }
 
 /// Piece priorities: with its only file skipped, a leecher fetches exactly the pieces raised
@@ -451,15 +451,8 @@ fn sequential_download_takes_pieces_in_order() {
 fn piece_priorities_fetch_single_pieces() {
     use bitgocho::session::Priority;
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    common::data_file(&data.join("p.bin"), 1 << 20, 9);
-    let meta = mktorrent(&data.join("p.bin"), &dir.path().join("p.torrent"), 15);
-    let seeder = common::loopback_session();
-    let s = seeder.add_torrent(AddParams::new(meta.clone(), &data)).unwrap();
-    common::wait_status(&s, "seed", Duration::from_secs(20), seeding);
+    let (_seeder, _, mut p) = seeded_file(dir.path(), "p.bin", 1 << 20, 15);
     let leecher = common::loopback_session();
-    let mut p = AddParams::new(meta.clone(), dir.path().join("out"));
-    p.peers.push(common::session_addr(&seeder));
     p.file_priorities = vec![Priority::Skip];
     let l = leecher.add_torrent(p).unwrap();
     common::wait_status(&l, "connected", Duration::from_secs(10), |st| st.peers == 1);
@@ -480,5 +473,5 @@ fn piece_priorities_fetch_single_pieces() {
     l.set_file_priorities(vec![Priority::Normal]).unwrap();
     let total = st.pieces_total;
     common::wait_status(&l, "the whole file", Duration::from_secs(20), |st| st.pieces_have == total);
-    same_tree(&data, &dir.path().join("out"));
+    same_tree(&dir.path().join("data"), &dir.path().join("out"));
 }

@@ -95,6 +95,25 @@ fn signed(n: Option<u64>) -> i64 {
 /// size a caller may pass.
 const STATUS_V1_SIZE: usize = std::mem::offset_of!(bitgocho_torrent_status, total_done);
 
+/// Stores in `*out` a count read from the status of live torrent `torrent`.
+///
+/// # Safety
+/// `out` is non-NULL and writable.
+unsafe fn write_count(
+    torrent: &TorrentHandle,
+    out: *mut usize,
+    count: impl FnOnce(&TorrentStatus) -> usize,
+) -> bitgocho_status {
+    match live_status(torrent) {
+        // SAFETY: per this function's contract.
+        Ok(st) => unsafe {
+            write_out(out, count(&st));
+            BITGOCHO_OK
+        },
+        Err(status) => status,
+    }
+}
+
 /// Runs a command on a live torrent, mapping its error.
 fn command(torrent: &TorrentHandle, run: impl FnOnce(&TorrentHandle) -> Result<(), SessionError>) -> bitgocho_status {
     if !torrent.is_valid() {
@@ -249,11 +268,8 @@ impl bitgocho_torrent {
         boundary! {
             let torrent = try_ref!(torrent);
             try_out!(out);
-            match live_status(torrent) {
-                // SAFETY: out checked non-NULL.
-                Ok(st) => unsafe { write_out(out, st.file_progress.len()); BITGOCHO_OK },
-                Err(status) => status,
-            }
+            // SAFETY: out checked non-NULL.
+            unsafe { write_count(torrent, out, |st| st.file_progress.len()) }
         }
     }
 
@@ -296,11 +312,8 @@ impl bitgocho_torrent {
         boundary! {
             let torrent = try_ref!(torrent);
             try_out!(out);
-            match live_status(torrent) {
-                // SAFETY: out checked non-NULL.
-                Ok(st) => unsafe { write_out(out, st.peer_list.len()); BITGOCHO_OK },
-                Err(status) => status,
-            }
+            // SAFETY: out checked non-NULL.
+            unsafe { write_count(torrent, out, |st| st.peer_list.len()) }
         }
     }
 
