@@ -244,7 +244,7 @@ pub const MAGNET_LEECH: &str = r#"
 import sys, time, libtorrent as lt
 uri, save, life, peer = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
 hashlog = sys.argv[5:] == ['hashlog']
-mask = lt.alert.category_t.error_notification
+mask = lt.alert.category_t.error_notification | lt.alert.category_t.storage_notification
 if hashlog:
     mask |= lt.alert.category_t.peer_log_notification
 s = lt.session({'listen_interfaces': '127.0.0.1:0', 'enable_outgoing_utp': False,
@@ -259,18 +259,27 @@ p.save_path = save
 h = s.add_torrent(p)
 host, port = peer.rsplit(':', 1)
 h.connect_peer((host, int(port)))
-said = set()
+# SEEDING is said once every piece is in and on disk (the cache flushed first, 5 s at most), as
+# the seeding peer above does.
+said, flush_by, flushed = set(), None, False
 while time.time() < end:
     st = h.status()
-    for word, now in (('METADATA', st.has_metadata), ('SEEDING', st.is_seeding)):
-        if now and word not in said:
-            print(word, flush=True)
-            said.add(word)
+    if st.has_metadata and 'METADATA' not in said:
+        print('METADATA', flush=True)
+        said.add('METADATA')
+    if st.is_seeding and flush_by is None:
+        h.flush_cache()
+        flush_by = time.time() + 5
     for a in s.pop_alerts():
-        if isinstance(a, lt.peer_log_alert):
+        if isinstance(a, lt.cache_flushed_alert):
+            flushed = True
+        elif isinstance(a, lt.peer_log_alert):
             if 'HASH' in a.message():
                 print('LOG', a.message(), flush=True)
         else:
             print('ALERT', a.message(), file=sys.stderr, flush=True)
+    if flush_by is not None and 'SEEDING' not in said and (flushed or time.time() > flush_by):
+        print('SEEDING', flush=True)
+        said.add('SEEDING')
     time.sleep(0.05)
 "#;
