@@ -14,6 +14,27 @@ use std::sync::mpsc::{channel, Receiver};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// Python put before every script: `OnDisk(h)`, which prints `SEEDING` once torrent `h` has
+/// every piece and they are on disk (a piece may pass its hash check before all of its blocks
+/// reached the file, so the cache is flushed first, 5 s at most). A script passes each alert to
+/// `alert()` (true when it was the flush's) and calls `step()` in its loop.
+const PRELUDE: &str = r#"
+import time, libtorrent as lt
+class OnDisk:
+    def __init__(self, h):
+        self.h, self.flush_by, self.flushed, self.said = h, None, False, False
+    def alert(self, a):
+        self.flushed = self.flushed or isinstance(a, lt.cache_flushed_alert)
+        return isinstance(a, lt.cache_flushed_alert)
+    def step(self):
+        if self.flush_by is None and self.h.status().is_seeding:
+            self.h.flush_cache()
+            self.flush_by = time.time() + 5
+        if self.flush_by is not None and not self.said and (self.flushed or time.time() > self.flush_by):
+            print('SEEDING', flush=True)
+            self.said = True
+"#;
+
 const SCRIPT: &str = r#"
 import sys, time, libtorrent as lt
 torrent, save, life, limit = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
@@ -32,22 +53,12 @@ h = s.add_torrent({'ti': lt.torrent_info(torrent), 'save_path': save})
 for p in peers:
     host, port = p.rsplit(':', 1)
     h.connect_peer((host, int(port)))
-# SEEDING is said once every piece is in and on disk: a piece may pass its hash check before all
-# of its blocks reached the file, so the cache is flushed first (5 s at most).
-said, flush_by, flushed = False, None, False
+disk = OnDisk(h)
 while time.time() < end:
-    st = h.status()
-    if st.is_seeding and flush_by is None:
-        h.flush_cache()
-        flush_by = time.time() + 5
     for a in s.pop_alerts():
-        if isinstance(a, lt.cache_flushed_alert):
-            flushed = True
-        else:
+        if not disk.alert(a):
             print('ALERT', a.message(), file=sys.stderr, flush=True)
-    if flush_by is not None and not said and (flushed or time.time() > flush_by):
-        print('SEEDING', flush=True)
-        said = True
+    disk.step()
     time.sleep(0.05)
 "#;
 
@@ -188,7 +199,7 @@ pub fn python_libtorrent(script: &str) -> Command {
     let py = Path::new("/usr/bin/python3");
     assert!(py.exists(), "/usr/bin/python3 is missing: install the apt package python3-libtorrent");
     let mut cmd = Command::new(py);
-    cmd.arg("-c").arg(script);
+    cmd.arg("-c").arg(format!("{PRELUDE}{script}"));
     cmd
 }
 
@@ -259,27 +270,19 @@ p.save_path = save
 h = s.add_torrent(p)
 host, port = peer.rsplit(':', 1)
 h.connect_peer((host, int(port)))
-# SEEDING is said once every piece is in and on disk (the cache flushed first, 5 s at most), as
-# the seeding peer above does.
-said, flush_by, flushed = set(), None, False
+disk, metadata = OnDisk(h), False
 while time.time() < end:
-    st = h.status()
-    if st.has_metadata and 'METADATA' not in said:
+    if not metadata and h.status().has_metadata:
         print('METADATA', flush=True)
-        said.add('METADATA')
-    if st.is_seeding and flush_by is None:
-        h.flush_cache()
-        flush_by = time.time() + 5
+        metadata = True
     for a in s.pop_alerts():
-        if isinstance(a, lt.cache_flushed_alert):
-            flushed = True
-        elif isinstance(a, lt.peer_log_alert):
+        if disk.alert(a):
+            continue
+        if isinstance(a, lt.peer_log_alert):
             if 'HASH' in a.message():
                 print('LOG', a.message(), flush=True)
         else:
             print('ALERT', a.message(), file=sys.stderr, flush=True)
-    if flush_by is not None and 'SEEDING' not in said and (flushed or time.time() > flush_by):
-        print('SEEDING', flush=True)
-        said.add('SEEDING')
+    disk.step()
     time.sleep(0.05)
 "#;
