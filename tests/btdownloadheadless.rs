@@ -362,7 +362,7 @@ fn fetches_the_torrent_from_a_url_over_http_and_https() {
     // bttrack serves the .torrent (`allow_get`) over http, and through socat over https; the
     // torrent announces to the https side.
     let dfile = dir.path().join("dstate");
-    let https_port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let https_port = common::ports::free_port();
     let (torrent, data) = single_file(dir.path(), Some(&format!("https://127.0.0.1:{https_port}/announce")));
     std::fs::copy(&torrent, allowed.join("payload.torrent")).unwrap();
     let tracker = Bttrack::start_with(&dfile, &["--allowed_dir", allowed.to_str().unwrap(), "--allow_get", "1"]);
@@ -493,7 +493,7 @@ fn max_download_rate_limits_the_download() {
 fn seeds_complete_data_to_a_libtorrent_leecher() {
     let dir = tempfile::tempdir().unwrap();
     let (torrent, data) = single_file(dir.path(), None);
-    let port = common::aria2::free_port();
+    let port = common::ports::free_port();
     let ports = port.to_string();
     let original = dir.path().join("seed/payload.bin");
     // --check_hashes 0: the data is all there, so it is trusted without a check (libtorrent
@@ -523,7 +523,7 @@ fn downloads_from_aria2c_through_bttrack() {
     let tracker = common::bttrack::Bttrack::start(&dir.path().join("dstate"));
     let addr = tracker.addr();
     let (torrent, data) = single_file(dir.path(), Some(&format!("http://{addr}/announce")));
-    let aria_port = common::aria2::free_port();
+    let aria_port = common::ports::free_port();
     let _aria = KillOnDrop(
         Command::new("aria2c")
             .args([
@@ -575,7 +575,7 @@ fn seeds_to_aria2c_through_bttrack() {
                 "--enable-peer-exchange=false",
                 "--quiet=true",
             ])
-            .arg(format!("--listen-port={}", common::aria2::free_port()))
+            .arg(format!("--listen-port={}", common::ports::free_port()))
             .arg(format!("--dir={}", leech.display()))
             .arg(&torrent)
             .stdout(Stdio::null())

@@ -4,7 +4,6 @@
 //! every wait is bounded.
 
 use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
@@ -106,7 +105,7 @@ fn seeds_downloads_follows_the_directory_and_stops_on_sigint() {
     let two = make(&seed, "two.bin", 900_000, &tmp.path().join("two.torrent"));
     let (_seeder, line) = libtorrent("seed", &tmp.path().join("two.torrent"), &seed, 0);
     let seeder_port = line.strip_prefix("PORT ").unwrap_or_else(|| panic!("libtorrent seeder: {line}"));
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
+    let port = common::ports::free_port().to_string();
     let mut child = KillOnDrop(
         Command::new(LAUNCHMANY)
             .env("HOME", tmp.path())

@@ -189,7 +189,7 @@ fn content(dir: &Path, name: &str, len: usize, seed: u64, url: &str, out: &Path)
 }
 
 fn free_port() -> String {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string()
+    common::ports::free_port().to_string()
 }
 
 /// A download through bttrack from our engine in a 100x30 terminal, with `extra` options.

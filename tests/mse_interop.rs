@@ -277,7 +277,7 @@ fn our_default_leecher_gets_rc4_from_our_crypto_only_seed() {
 fn btdownloadheadless_crypto_only_seeds_to_libtorrent_and_refuses_plaintext() {
     let tmp = tempfile::tempdir().unwrap();
     let (torrent, meta, seed_dir) = data(tmp.path(), None);
-    let port = common::aria2::free_port();
+    let port = common::ports::free_port();
     let port_arg = port.to_string();
     let saveas = seed_dir.join("enc.bin");
     let args = ["--crypto_only", "1", "--minport", &port_arg, "--maxport", &port_arg, "--bind", "127.0.0.1"];

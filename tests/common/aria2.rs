@@ -2,6 +2,7 @@
 //! its tracker, DHT, LPD and peer exchange off, listening on a free loopback port. Killed when
 //! the [`Aria2`] is dropped; `--stop` bounds its life anyway.
 
+use super::ports::free_port;
 use super::require_tool;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -82,10 +83,4 @@ impl Drop for Aria2 {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// A loopback TCP port nobody listens on right now.
-pub fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("address").port()
 }

@@ -1,7 +1,7 @@
 //! Helpers shared by the interoperability and hostile-peer tests: test data, torrents made by
 //! mktorrent, bounded waits, byte comparison, our own session on loopback, a libtorrent peer
-//! ([`libtorrent`]), aria2c ([`aria2`]), our bttrack ([`bttrack`]), a TLS front ([`tls_front`]) and
-//! a scripted metadata peer ([`metadata_peer`]).
+//! ([`libtorrent`]), aria2c ([`aria2`]), our bttrack ([`bttrack`]), a TLS front ([`tls_front`]),
+//! a scripted metadata peer ([`metadata_peer`]), and ports for external programs ([`ports`]).
 
 pub mod aria2;
 pub mod bttrack;
@@ -9,6 +9,7 @@ pub mod http;
 pub mod libtorrent;
 pub mod metadata_peer;
 pub mod opentracker;
+pub mod ports;
 pub mod tls_front;
 
 use bitgocho::metainfo::Metainfo;

@@ -31,10 +31,20 @@ impl OpenTracker {
             whitelist.iter().map(|h| h.iter().map(|b| format!("{b:02x}")).collect::<String>() + "\n").collect();
         let wl = dir.join("whitelist");
         std::fs::write(&wl, list).unwrap();
-        let port = super::aria2::free_port().to_string();
-        let child = Command::new(binary)
+        for _ in 0..5 {
+            if let Some(ot) = Self::try_start(binary, dir, &wl) {
+                return ot;
+            }
+        }
+        panic!("opentracker did not start on any of 5 free ports");
+    }
+
+    /// One attempt on a fresh port: `None` when opentracker exits (its port was taken meanwhile).
+    fn try_start(binary: &str, dir: &Path, whitelist: &Path) -> Option<OpenTracker> {
+        let port = super::ports::free_port().to_string();
+        let mut child = Command::new(binary)
             .args(["-i", "127.0.0.1", "-p", &port, "-P", &port, "-w"])
-            .arg(&wl)
+            .arg(whitelist)
             .current_dir(dir)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -43,9 +53,17 @@ impl OpenTracker {
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
         let t0 = Instant::now();
         while TcpStream::connect(addr).is_err() {
+            if child.try_wait().expect("opentracker status").is_some() {
+                return None;
+            }
             assert!(t0.elapsed() < Duration::from_secs(5), "opentracker did not open its port");
             std::thread::sleep(Duration::from_millis(20));
         }
-        OpenTracker { child, addr }
+        // Whoever answered, opentracker must still be running: else another program has the port.
+        std::thread::sleep(Duration::from_millis(50));
+        if child.try_wait().expect("opentracker status").is_some() {
+            return None;
+        }
+        Some(OpenTracker { child, addr })
     }
 }

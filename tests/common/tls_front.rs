@@ -2,7 +2,7 @@
 //! certificate of `tests/data/tls` (trusted through `ca.pem`). Killed when dropped.
 
 use super::{require_tool, KillOnDrop};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -22,7 +22,7 @@ impl TlsFront {
     /// Accepts TLS on 127.0.0.1 and forwards each connection's plaintext to `backend`.
     pub fn start(backend: SocketAddr) -> TlsFront {
         for _ in 0..5 {
-            let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+            let port = super::ports::free_port();
             if let Some(front) = TlsFront::try_start(port, backend) {
                 return front;
             }
