@@ -243,7 +243,7 @@ fn announces_carry_the_configured_ip_and_the_session_reports_its_port() {
     let line = String::from_utf8_lossy(&req).lines().next().unwrap_or_default().to_string();
     assert!(line.contains("&ip=10.1.2.3&"), "announce line: {line}");
     assert!(line.contains("&event=started"), "announce line: {line}");
-    conn.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 24\r\n\r\nd8:intervali60e5:peers0:e").unwrap();
+    conn.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 25\r\n\r\nd8:intervali60e5:peers0:e").unwrap();
 }
 
 /// A leecher that connects while the seeder rechecks (and so first hears it has nothing) learns
@@ -473,5 +473,71 @@ fn piece_priorities_fetch_single_pieces() {
     l.set_file_priorities(vec![Priority::Normal]).unwrap();
     let total = st.pieces_total;
     common::wait_status(&l, "the whole file", Duration::from_secs(20), |st| st.pieces_have == total);
+    same_tree(&dir.path().join("data"), &dir.path().join("out"));
+}
+
+/// A tracker on 127.0.0.1 that records the request line of every announce and answers with no
+/// peers and no `min interval`, for `limit` at most.
+fn recording_tracker(limit: Duration) -> (String, Arc<parking_lot::Mutex<Vec<String>>>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/announce", listener.local_addr().unwrap());
+    listener.set_nonblocking(true).unwrap();
+    let lines = Arc::new(parking_lot::Mutex::new(Vec::new()));
+    let seen = lines.clone();
+    std::thread::spawn(move || {
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            let Ok((mut conn, _)) = listener.accept() else {
+                std::thread::sleep(Duration::from_millis(10));
+                continue;
+            };
+            conn.set_nonblocking(false).unwrap();
+            conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            let (mut req, mut buf) = (Vec::new(), [0u8; 4096]);
+            while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+                match conn.read(&mut buf) {
+                    Ok(n) if n > 0 => req.extend_from_slice(&buf[..n]),
+                    _ => break,
+                }
+            }
+            seen.lock().push(String::from_utf8_lossy(&req).lines().next().unwrap_or_default().to_string());
+            let _ = conn.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 25\r\n\r\nd8:intervali60e5:peers0:e");
+        }
+    });
+    (url, lines)
+}
+
+/// Some files of a torrent are not the torrent: `completed` goes to the tracker only once every
+/// piece is here, not when the wanted files are.
+#[test]
+fn completed_is_announced_only_when_every_piece_is_here() {
+    use bitgocho::session::event::SessionEvent;
+    use bitgocho::session::Priority;
+    let dir = tempfile::tempdir().unwrap();
+    let (url, lines) = recording_tracker(Duration::from_secs(60));
+    let data = dir.path().join("data/pair");
+    common::data_file(&data.join("a.bin"), 300_000, 21);
+    common::data_file(&data.join("b.bin"), 300_000, 22);
+    let (_, meta) = common::mktorrent(&data, &dir.path().join("pair.torrent"), 15, Some(&url));
+    let seeder = common::loopback_session();
+    let s = seeder.add_torrent(AddParams::new(meta.clone(), dir.path().join("data"))).unwrap();
+    common::wait_status(&s, "seed", Duration::from_secs(20), seeding);
+    let leecher = common::loopback_session();
+    let mut p = AddParams::new(meta, dir.path().join("out"));
+    p.file_priorities = vec![Priority::Normal, Priority::Skip];
+    p.peers.push(common::session_addr(&seeder));
+    let l = leecher.add_torrent(p).unwrap();
+    let reply = |e: &SessionEvent| matches!(e, SessionEvent::TrackerReply { .. });
+    let done = |e: &SessionEvent| matches!(e, SessionEvent::Finished { .. });
+    common::events_until(Duration::from_secs(20), &leecher, l.id(), done);
+    // An announce asked for now is answered after any the finish started.
+    l.force_announce().unwrap();
+    common::events_until(Duration::from_secs(10), &leecher, l.id(), reply);
+    let completed = || lines.lock().iter().filter(|l| l.contains("event=completed")).count();
+    assert_eq!(completed(), 0, "{:?}", lines.lock());
+    l.set_file_priorities(vec![Priority::Normal, Priority::Normal]).unwrap();
+    common::events_until(Duration::from_secs(20), &leecher, l.id(), done);
+    common::wait_for("the completed announce", Duration::from_secs(10), || completed() == 1);
     same_tree(&dir.path().join("data"), &dir.path().join("out"));
 }

@@ -457,11 +457,14 @@ impl Torrent {
         }
     }
 
-    /// Every wanted piece is here: the torrent seeds.
+    /// Every wanted piece is here: the torrent seeds. Trackers hear `completed` only when that
+    /// is every piece; a download of some files is not a completed download.
     fn finish_download(&mut self, now: Instant) {
         self.state = TorrentState::Seeding;
         self.status_dirty = true;
-        self.announcer.completed(now);
+        if self.have.count() == self.have.len() {
+            self.announcer.completed(now);
+        }
         self.outbox.push(Action::CloseSeeds);
         if let Err(e) = self.store.create_empty_files() {
             self.fail(format!("storage error: {e}"));
