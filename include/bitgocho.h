@@ -215,6 +215,17 @@
 #define BITGOCHO_EVENT_SCRAPE_FAILED 17
 
 /**
+ * A torrent's files moved (`bitgocho_torrent_move_storage()`); `bitgocho_event_message()`
+ * gives the new save directory.
+ */
+#define BITGOCHO_EVENT_STORAGE_MOVED 18
+
+/**
+ * A move of a torrent's files failed (`bitgocho_event_message()`); they stay where they were.
+ */
+#define BITGOCHO_EVENT_STORAGE_MOVE_FAILED 19
+
+/**
  * `bitgocho_peer_info.flags`: we dialled the peer (without it, the peer connected to us).
  */
 #define BITGOCHO_PEER_OUTGOING 1
@@ -1877,6 +1888,18 @@ bitgocho_status bitgocho_torrent_name(const struct bitgocho_torrent *torrent,
                                       size_t *out_len);
 
 /**
+ * Copies the directory the torrent's files are saved under (absolute; it changes with
+ * `bitgocho_torrent_move_storage()`) into `buf`.
+ *
+ * # Safety
+ * As for `bitgocho_torrent_error()`.
+ */
+bitgocho_status bitgocho_torrent_save_path(const struct bitgocho_torrent *torrent,
+                                           uint8_t *buf,
+                                           size_t cap,
+                                           size_t *out_len);
+
+/**
  * Stores a new reference to the torrent's metainfo in `*out` (free it with
  * `bitgocho_metainfo_free()`). For a torrent added from a magnet link it is the fetched
  * info dictionary with the link's trackers and web seeds, so `bitgocho_metainfo_raw()`
@@ -2000,6 +2023,20 @@ bitgocho_status bitgocho_torrent_set_piece_priority(const struct bitgocho_torren
  */
 bitgocho_status bitgocho_torrent_set_sequential_download(const struct bitgocho_torrent *torrent,
                                                          bool on);
+
+/**
+ * Moves the torrent's files to save directory `path` (created when missing), as
+ * libtorrent's `move_storage`: the torrent pauses, its files are renamed there (copied, then
+ * deleted, across file systems; a file already there is never replaced) and it resumes
+ * unless it was paused. Returns once the move is queued; the outcome comes as
+ * `BITGOCHO_EVENT_STORAGE_MOVED` or `BITGOCHO_EVENT_STORAGE_MOVE_FAILED`, after which the
+ * files are in one place or the other. A torrent still fetching its metadata cannot move.
+ *
+ * # Safety
+ * `torrent` is NULL or a live handle; `path` is NULL or NUL-terminated.
+ */
+bitgocho_status bitgocho_torrent_move_storage(const struct bitgocho_torrent *torrent,
+                                              const char *path);
 
 /**
  * Switches super-seeding (BEP 16) on or off; it takes effect once the data is complete.

@@ -178,6 +178,11 @@ pub const BITGOCHO_EVENT_METADATA_FAILED: u32 = 15;
 pub const BITGOCHO_EVENT_SCRAPE_REPLY: u32 = 16;
 /// A scrape failed: URL (empty when the torrent has no tracker) and message.
 pub const BITGOCHO_EVENT_SCRAPE_FAILED: u32 = 17;
+/// A torrent's files moved (`bitgocho_torrent_move_storage()`); `bitgocho_event_message()`
+/// gives the new save directory.
+pub const BITGOCHO_EVENT_STORAGE_MOVED: u32 = 18;
+/// A move of a torrent's files failed (`bitgocho_event_message()`); they stay where they were.
+pub const BITGOCHO_EVENT_STORAGE_MOVE_FAILED: u32 = 19;
 
 /// A BitTorrent session: a listening port, worker threads and many torrents. Made by
 /// `bitgocho_session_new()`, freed by `bitgocho_session_free()` (which stops and joins its

@@ -60,7 +60,8 @@ impl FfiEvent {
         }
     }
 
-    /// The text of an event: error or warning message, empty when it has none.
+    /// The text of an event: error or warning message (a moved torrent's new save directory),
+    /// empty when it has none.
     fn message(&self) -> String {
         match &self.event {
             None => format!("{} events were dropped: the event queue was full", self.dropped),
@@ -70,8 +71,10 @@ impl FfiEvent {
                 | SessionEvent::StorageError { message, .. }
                 | SessionEvent::WebSeedError { message, .. }
                 | SessionEvent::MetadataFailed { message, .. }
-                | SessionEvent::ScrapeFailed { message, .. },
+                | SessionEvent::ScrapeFailed { message, .. }
+                | SessionEvent::StorageMoveFailed { message, .. },
             ) => message.clone(),
+            Some(SessionEvent::StorageMoved { path, .. }) => path.clone(),
             Some(SessionEvent::Listening { error, .. }) => error.clone().unwrap_or_default(),
             Some(_) => String::new(),
         }
@@ -337,6 +340,8 @@ mod tests {
                 SessionEvent::ScrapeFailed { torrent: 1, url: "u".into(), message: "m".into() },
                 BITGOCHO_EVENT_SCRAPE_FAILED,
             ),
+            (SessionEvent::StorageMoved { torrent: 1, path: "p".into() }, BITGOCHO_EVENT_STORAGE_MOVED),
+            (SessionEvent::StorageMoveFailed { torrent: 1, message: "m".into() }, BITGOCHO_EVENT_STORAGE_MOVE_FAILED),
         ];
         for (event, code) in cases {
             assert_eq!(FfiEvent::new(event.clone(), None).kind(), code, "{event:?}");

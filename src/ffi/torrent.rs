@@ -23,7 +23,7 @@ pub(crate) fn session_error(err: &SessionError) -> bitgocho_status {
     let code = match err {
         SessionError::Io(e) if e.kind() == std::io::ErrorKind::OutOfMemory => BITGOCHO_E_NO_MEMORY,
         SessionError::Io(_) => BITGOCHO_E_IO,
-        SessionError::Add(_) | SessionError::Settings(_) => BITGOCHO_E_INVALID_ARG,
+        SessionError::Add(_) | SessionError::Settings(_) | SessionError::InvalidPath(_) => BITGOCHO_E_INVALID_ARG,
         SessionError::Shutdown | SessionError::TorrentGone => BITGOCHO_E_TORRENT_GONE,
     };
     fail(code, err)
@@ -196,6 +196,28 @@ impl bitgocho_torrent {
             match live_status(torrent) {
                 // SAFETY: forwarded from this function's contract.
                 Ok(st) => unsafe { copy_str(&st.name, buf, cap, out_len) },
+                Err(status) => status,
+            }
+        }
+    }
+
+    /// Copies the directory the torrent's files are saved under (absolute; it changes with
+    /// `bitgocho_torrent_move_storage()`) into `buf`.
+    ///
+    /// # Safety
+    /// As for `bitgocho_torrent_error()`.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_torrent_save_path(
+        torrent: *const bitgocho_torrent,
+        buf: *mut u8,
+        cap: usize,
+        out_len: *mut usize,
+    ) -> bitgocho_status {
+        boundary! {
+            let torrent = try_ref!(torrent);
+            match live_status(torrent) {
+                // SAFETY: forwarded from this function's contract.
+                Ok(st) => unsafe { copy_str(&st.save_path, buf, cap, out_len) },
                 Err(status) => status,
             }
         }
@@ -438,6 +460,30 @@ impl bitgocho_torrent {
         on: bool,
     ) -> bitgocho_status {
         boundary! { command(try_ref!(torrent), |t| t.set_sequential_download(on)) }
+    }
+
+    /// Moves the torrent's files to save directory `path` (created when missing), as
+    /// libtorrent's `move_storage`: the torrent pauses, its files are renamed there (copied, then
+    /// deleted, across file systems; a file already there is never replaced) and it resumes
+    /// unless it was paused. Returns once the move is queued; the outcome comes as
+    /// `BITGOCHO_EVENT_STORAGE_MOVED` or `BITGOCHO_EVENT_STORAGE_MOVE_FAILED`, after which the
+    /// files are in one place or the other. A torrent still fetching its metadata cannot move.
+    ///
+    /// # Safety
+    /// `torrent` is NULL or a live handle; `path` is NULL or NUL-terminated.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_torrent_move_storage(
+        torrent: *const bitgocho_torrent,
+        path: *const c_char,
+    ) -> bitgocho_status {
+        boundary! {
+            let torrent = try_ref!(torrent);
+            let path = try_str!(path);
+            if path.is_empty() {
+                return fail(BITGOCHO_E_INVALID_ARG, "save path is empty");
+            }
+            command(torrent, |t| t.move_storage(path))
+        }
     }
 
     /// Switches super-seeding (BEP 16) on or off; it takes effect once the data is complete.

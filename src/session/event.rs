@@ -121,6 +121,20 @@ pub enum SessionEvent {
         /// What went wrong.
         message: String,
     },
+    /// A torrent's files moved to another save directory ([`super::TorrentHandle::move_storage`]).
+    StorageMoved {
+        /// The torrent.
+        torrent: u32,
+        /// The new save directory.
+        path: String,
+    },
+    /// A move of a torrent's files failed; they stay where they were.
+    StorageMoveFailed {
+        /// The torrent.
+        torrent: u32,
+        /// What went wrong.
+        message: String,
+    },
     /// Listening failed or succeeded.
     Listening {
         /// The port, or 0 on failure.
@@ -150,6 +164,8 @@ impl SessionEvent {
             SessionEvent::MetadataFailed { .. } => 15,
             SessionEvent::ScrapeReply { .. } => 16,
             SessionEvent::ScrapeFailed { .. } => 17,
+            SessionEvent::StorageMoved { .. } => 18,
+            SessionEvent::StorageMoveFailed { .. } => 19,
         }
     }
 
@@ -170,7 +186,9 @@ impl SessionEvent {
             | SessionEvent::MetadataReceived { torrent }
             | SessionEvent::MetadataFailed { torrent, .. }
             | SessionEvent::ScrapeReply { torrent, .. }
-            | SessionEvent::ScrapeFailed { torrent, .. } => Some(*torrent),
+            | SessionEvent::ScrapeFailed { torrent, .. }
+            | SessionEvent::StorageMoved { torrent, .. }
+            | SessionEvent::StorageMoveFailed { torrent, .. } => Some(*torrent),
             SessionEvent::Listening { .. } => None,
         }
     }

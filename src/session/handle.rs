@@ -18,7 +18,7 @@ use crossbeam_channel::Sender;
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -153,6 +153,9 @@ pub enum SessionError {
     /// A setting cannot be used (a `tls_ca_file` without certificates, say).
     #[error("{0}")]
     Settings(String),
+    /// A path cannot be used (empty, say).
+    #[error("invalid path: {0}")]
+    InvalidPath(String),
 }
 
 /// What a torrent is added from.
@@ -631,6 +634,16 @@ impl TorrentHandle {
     /// default; rarest first serves the swarm better.
     pub fn set_sequential_download(&self, on: bool) -> Result<(), SessionError> {
         self.send(Command::Sequential(self.id, on))
+    }
+
+    /// Moves the torrent's files to save directory `to` (libtorrent's `move_storage`): the
+    /// torrent pauses, its files are renamed there (copied and then deleted across file
+    /// systems; a file already there is never replaced), and it resumes unless it was paused.
+    /// The outcome comes as a `StorageMoved` or `StorageMoveFailed` event; on failure the files
+    /// stay where they were. A relative `to` is taken from the current directory now.
+    pub fn move_storage(&self, to: impl AsRef<Path>) -> Result<(), SessionError> {
+        let to = std::path::absolute(to.as_ref()).map_err(|e| SessionError::InvalidPath(e.to_string()))?;
+        self.send(Command::Move(self.id, to))
     }
 
     /// Sets piece `piece`'s priority (a later `set_file_priorities` sets every piece again). A

@@ -44,6 +44,7 @@ pub mod super_seed;
 mod torrent_hashes;
 mod torrent_idle;
 mod torrent_metadata;
+mod torrent_move;
 mod torrent_pex;
 mod torrent_super_seed;
 

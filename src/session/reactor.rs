@@ -12,7 +12,7 @@ use super::picker::Priority;
 use super::retiring::{Next, Retiring};
 use super::status::{StatusCell, TorrentState, TorrentStatus};
 use super::swarm::Swarm;
-use super::torrent::{job_id, job_torrent, Action, AddTorrent, Torrent, TorrentId};
+use super::torrent::{is_move_job, job_id, job_torrent, Action, AddTorrent, Torrent, TorrentId, MOVE_JOB};
 use super::tracker_io::{TrackerConn, TrackerOutcome};
 use super::web_seed::{swarm::MAX_WEB_SEEDS, SeedConfig, WebSeeds};
 use super::{PeerKey, PeerStats};
@@ -27,6 +27,7 @@ use parking_lot::Mutex;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{Read, Write};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -88,6 +89,8 @@ pub enum Command {
     SuperSeed(TorrentId, bool),
     /// Switch a torrent's sequential download on or off.
     Sequential(TorrentId, bool),
+    /// Move a torrent's files to another save directory.
+    Move(TorrentId, PathBuf),
     /// Stop: announce `stopped`, close everything, end the thread.
     Shutdown,
 }
@@ -107,7 +110,8 @@ impl Command {
             | Command::PiecePriority(id, ..)
             | Command::Limits(id, ..)
             | Command::SuperSeed(id, _)
-            | Command::Sequential(id, _) => Some(*id),
+            | Command::Sequential(id, _)
+            | Command::Move(id, _) => Some(*id),
             Command::Add(..) | Command::AddMagnet(..) | Command::Shutdown => None,
         }
     }
@@ -337,19 +341,19 @@ impl Reactor {
             Command::Remove(id, delete, reply) => self.remove(id, delete, reply, now),
             Command::Pause(id) => {
                 if let Some(t) = self.torrents.get_mut(&id) {
+                    if t.set_paused_after_move(true) {
+                        return;
+                    }
                     t.paused = true;
                     t.announcer.stopped(now);
-                    let keys: Vec<PeerKey> = t.peers.iter().copied().collect();
-                    for k in keys {
-                        self.close_peer(k.0 as usize, "paused");
-                    }
+                    self.close_torrent_peers(id, "paused");
                 }
             }
             Command::Resume(id) => {
                 if let Some(t) = self.torrents.get_mut(&id) {
-                    t.paused = false;
-                    t.announcer.force(now);
-                    t.known.clear();
+                    if !t.set_paused_after_move(false) {
+                        t.unpause(now);
+                    }
                 }
             }
             Command::Recheck(id) => {
@@ -403,6 +407,7 @@ impl Reactor {
                     t.picker.set_sequential(on);
                 }
             }
+            Command::Move(id, to) => self.begin_move(id, to, now),
             Command::Shutdown => {
                 if self.stopping.is_none() {
                     self.stopping = Some(now);
@@ -459,6 +464,11 @@ impl Reactor {
         let tid = job_torrent(result.id);
         let threads = self.cfg.hash_threads as u32;
         match self.torrents.get_mut(&tid) {
+            Some(t) if result.io && is_move_job(result.id) => {
+                if t.on_moved(result.write_error) {
+                    t.unpause(now);
+                }
+            }
             Some(t) if result.io => t.on_resume_saved(result.write_error),
             Some(t) => {
                 t.on_hash(result, &self.pool, threads, now);
@@ -483,6 +493,7 @@ impl Reactor {
             let _ = reply.send(false);
             return;
         };
+        t.settle_move_for_removal();
         if let Some(mut w) = self.web.remove(&id) {
             w.close(self.poll.registry());
         }
@@ -503,6 +514,41 @@ impl Reactor {
         self.advance_retiring(id, now);
     }
 
+    /// Closes every connection of torrent `id`.
+    fn close_torrent_peers(&mut self, id: TorrentId, reason: &str) {
+        let Some(t) = self.torrents.get(&id) else { return };
+        let keys: Vec<PeerKey> = t.peers.iter().copied().collect();
+        for k in keys {
+            self.close_peer(k.0 as usize, reason);
+        }
+    }
+
+    /// Starts moving torrent `id`'s files to save directory `to`: it pauses (its connections
+    /// closed), and its files move once its disk work is idle ([`Reactor::advance_move`]).
+    fn begin_move(&mut self, id: TorrentId, to: PathBuf, now: Instant) {
+        let Some(t) = self.torrents.get_mut(&id) else {
+            if self.magnets.contains_key(&id) {
+                let message = "cannot move a torrent whose metadata has not arrived yet".to_string();
+                self.events.push(SessionEvent::StorageMoveFailed { torrent: id, message });
+            }
+            return;
+        };
+        if t.begin_move(to) {
+            self.close_torrent_peers(id, "moving its files");
+        }
+        self.advance_move(id);
+        self.after_torrent(id, now);
+    }
+
+    /// Queues a torrent's move on the writer thread once nothing else touches its files.
+    fn advance_move(&mut self, id: TorrentId) {
+        let web_idle = !self.web.get(&id).is_some_and(|w| w.is_fetching());
+        let Some(t) = self.torrents.get_mut(&id).filter(|t| t.is_moving()) else { return };
+        if let Some(task) = t.move_task(web_idle) {
+            self.pool.submit_io(job_id(id, MOVE_JOB), task);
+        }
+    }
+
     /// Moves a torrent being removed on: queues its last disk work, or finishes its removal.
     fn advance_retiring(&mut self, id: TorrentId, now: Instant) {
         let Some(r) = self.retiring.get_mut(&id) else { return };
@@ -521,7 +567,9 @@ impl Reactor {
     fn on_retiring_result(&mut self, id: TorrentId, result: HashResult, now: Instant) {
         let threads = self.cfg.hash_threads as u32;
         let Some(r) = self.retiring.get_mut(&id) else { return };
-        if result.io {
+        if result.io && is_move_job(result.id) {
+            r.torrent.on_moved(result.write_error);
+        } else if result.io {
             r.on_io(result.write_error);
         } else if r.wants_hashes() {
             r.torrent.on_hash(result, &self.pool, threads, now);
@@ -581,9 +629,11 @@ impl Reactor {
         let threads = self.cfg.hash_threads as u32;
         let Some(t) = self.torrents.get_mut(&id) else { return };
         t.pump_check(&self.pool, threads, now);
-        if t.resume_due(now) {
+        if t.resume_due(now) && !t.is_moving() {
             t.save_resume_in_background(&self.pool);
         }
+        self.advance_move(id);
+        let Some(t) = self.torrents.get_mut(&id) else { return };
         if let Some(due) = t.announcer_due(now) {
             let req = t.announcer.request(&due, Self::announce_base_of(t, self.listen_port, &self.cfg));
             self.start_tracker(id, due, req, false, now);
@@ -1117,7 +1167,11 @@ impl Reactor {
         let milestone = t.events.iter().any(|e| {
             matches!(
                 e,
-                SessionEvent::Checked { .. } | SessionEvent::Finished { .. } | SessionEvent::StorageError { .. }
+                SessionEvent::Checked { .. }
+                    | SessionEvent::Finished { .. }
+                    | SessionEvent::StorageError { .. }
+                    | SessionEvent::StorageMoved { .. }
+                    | SessionEvent::StorageMoveFailed { .. }
             )
         });
         if milestone {

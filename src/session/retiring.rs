@@ -77,6 +77,10 @@ impl Retiring {
             LastWork::Done => return Next::Done,
             LastWork::Waiting => {}
         }
+        // A move on the writer thread is waited for to its end: the files' place depends on it.
+        if self.torrent.is_moving() {
+            return Next::Wait;
+        }
         let busy = self.periodic_save || (!self.delete && self.torrent.is_verifying());
         if busy && now.saturating_duration_since(self.since) < self.grace {
             return Next::Wait;

@@ -213,6 +213,8 @@ pub struct Torrent {
     pub(super) super_seed: Option<super::super_seed::SuperSeed>,
     /// Something the status snapshot shows may have changed since it was last published.
     pub(super) status_dirty: bool,
+    /// A move of the files to another save directory under way.
+    pub(super) moving: Option<super::torrent_move::PendingMove>,
     /// The last snapshot showed a transfer rate above zero (it decays without events).
     pub(super) rates_live: bool,
     /// The merkle trees above each file's piece layer, built when a peer first asks for hashes
@@ -364,6 +366,7 @@ impl Torrent {
             top_level_name: top,
             super_seed_wanted: params.super_seed,
             super_seed: None,
+            moving: None,
             status_dirty: true,
             rates_live: false,
             layer_trees: Default::default(),
@@ -457,6 +460,20 @@ impl Torrent {
         }
     }
 
+    /// Resumes a paused torrent: it announces at once and dials the peers it knows again.
+    pub fn unpause(&mut self, now: Instant) {
+        self.paused = false;
+        self.announcer.force(now);
+        self.redial_known();
+    }
+
+    /// Queues every address heard of (and not queued already) for dialling again.
+    fn redial_known(&mut self) {
+        let queued: HashSet<SocketAddr> = self.candidates.iter().copied().collect();
+        let again: Vec<SocketAddr> = self.known.keys().filter(|a| !queued.contains(a)).copied().collect();
+        self.candidates.extend(again);
+    }
+
     /// Every wanted piece is here: the torrent seeds. Trackers hear `completed` only when that
     /// is every piece; a download of some files is not a completed download.
     fn finish_download(&mut self, now: Instant) {
@@ -482,9 +499,7 @@ impl Torrent {
                 self.state = TorrentState::Downloading;
                 self.status_dirty = true;
                 // Seeds were let go when it finished: every address heard of is dialled again.
-                let queued: HashSet<SocketAddr> = self.candidates.iter().copied().collect();
-                let again: Vec<SocketAddr> = self.known.keys().filter(|a| !queued.contains(a)).copied().collect();
-                self.candidates.extend(again);
+                self.redial_known();
             }
             TorrentState::Downloading if self.picker.is_complete() => self.finish_download(now),
             _ => {}
@@ -1063,16 +1078,7 @@ fn delete_files(files: &[PathBuf], top: Option<&Path>) -> Result<(), String> {
         }
     }
     if let Some(top) = top {
-        let dirs: std::collections::BTreeSet<(std::cmp::Reverse<usize>, &Path)> = files
-            .iter()
-            .flat_map(|f| f.ancestors().skip(1))
-            .filter(|d| d.starts_with(top))
-            .map(|d| (std::cmp::Reverse(d.components().count()), d))
-            .collect();
-        for (_, d) in dirs {
-            // Only empty directories go: anything else in them is not the torrent's.
-            let _ = std::fs::remove_dir(d);
-        }
+        crate::storage::relocate::remove_empty_dirs(files, top);
     }
     failed.map_or(Ok(()), Err)
 }
@@ -1081,6 +1087,15 @@ fn delete_files(files: &[PathBuf], top: Option<&Path>) -> Result<(), String> {
 /// low 32.
 pub(super) fn job_id(torrent: TorrentId, piece: u32) -> u64 {
     (u64::from(torrent) << 32) | u64::from(piece)
+}
+
+/// The piece field of the id of a move's disk work ([`job_id`]); a resume save's is 0. Only disk
+/// work results (`HashResult::io`) are told apart this way.
+pub(super) const MOVE_JOB: u32 = 1;
+
+/// Whether the disk work of id `id` is a move of the torrent's files.
+pub(super) fn is_move_job(id: u64) -> bool {
+    job_piece(id) == MOVE_JOB
 }
 
 /// The torrent of a pool job id.

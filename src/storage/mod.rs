@@ -1,10 +1,11 @@
 //! Torrent storage: the geometry ([`layout`] maps pieces and blocks to files with checked
 //! arithmetic and is the sole maker of the typed indices the engine passes around), the file
-//! store ([`store`]), in-memory piece buffers ([`piece_buffers`]), fast-resume records ([`resume`]) and the hashing pool ([`hash_pool`]).
+//! store ([`store`]) and moving its files ([`relocate`]), in-memory piece buffers ([`piece_buffers`]), fast-resume records ([`resume`]) and the hashing pool ([`hash_pool`]).
 
 pub mod hash_pool;
 pub mod layout;
 pub mod piece_buffers;
+pub mod relocate;
 pub mod resume;
 pub mod sha1_lanes;
 pub mod store;

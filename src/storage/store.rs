@@ -107,7 +107,8 @@ struct Handles {
 /// The files of one torrent under one save directory.
 pub struct Store {
     layout: Arc<Layout>,
-    root: PathBuf,
+    /// The save directory; changed only by [`Store::set_root`] while no file is open.
+    root: Mutex<PathBuf>,
     files: Vec<StoreFile>,
     handles: Vec<Mutex<Handles>>,
     /// Set by [`Store::retire`]: no file is opened (or created) again.
@@ -128,7 +129,7 @@ impl Store {
             return Err(StorageError::UnsafePath(bad.path.clone()));
         }
         let handles = files.iter().map(|_| Mutex::new(Handles::default())).collect();
-        Ok(Store { layout, root: root.to_path_buf(), files, handles, retired: AtomicBool::new(false) })
+        Ok(Store { layout, root: Mutex::new(root.to_path_buf()), files, handles, retired: AtomicBool::new(false) })
     }
 
     /// The layout.
@@ -138,7 +139,22 @@ impl Store {
 
     /// The absolute path of file `i`.
     pub fn path(&self, i: usize) -> PathBuf {
-        self.root.join(&self.files[i].path)
+        self.root.lock().join(&self.files[i].path)
+    }
+
+    /// The files' paths now and under `root` (pad files left out), for moving them there.
+    pub fn moves_to(&self, root: &Path) -> Vec<(PathBuf, PathBuf)> {
+        (0..self.files.len())
+            .filter(|&i| !self.files[i].pad)
+            .map(|i| (self.path(i), root.join(&self.files[i].path)))
+            .collect()
+    }
+
+    /// Makes `root` the save directory, closing every file and map. The caller makes sure no
+    /// read or write of this store is under way (the files were just moved there).
+    pub fn set_root(&self, root: &Path) {
+        self.close();
+        *self.root.lock() = root.to_path_buf();
     }
 
     fn io(&self, i: usize) -> impl FnOnce(std::io::Error) -> StorageError + '_ {

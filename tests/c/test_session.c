@@ -241,6 +241,34 @@ static void status_and_pieces(const bitgocho_torrent *t) {
     CHECK_OK(bitgocho_torrent_force_announce(t));
 }
 
+/* The torrent's files move to a subdirectory and back; each move is reported with the new
+ * save directory, and the torrent seeds again after it. */
+static void moved_there_and_back(bitgocho_session *s, const bitgocho_torrent *t) {
+    char moved[600], moved_file[700], text[700];
+    snprintf(moved, sizeof moved, "%s/moved", dir);
+    snprintf(moved_file, sizeof moved_file, "%s/payload.bin", moved);
+    CHECK_STATUS(bitgocho_torrent_move_storage(NULL, moved), BITGOCHO_E_NULL_ARG);
+    CHECK_STATUS(bitgocho_torrent_move_storage(t, NULL), BITGOCHO_E_NULL_ARG);
+    CHECK_STATUS(bitgocho_torrent_move_storage(t, ""), BITGOCHO_E_INVALID_ARG);
+    const char *places[2] = {moved, dir};
+    for (int i = 0; i < 2; i++) {
+        CHECK_OK(bitgocho_torrent_move_storage(t, places[i]));
+        bitgocho_event *ev = await_event(s, BITGOCHO_EVENT_STORAGE_MOVED);
+        check_event_torrent(ev, t);
+        size_t len = 0;
+        CHECK_OK(bitgocho_event_message(ev, (uint8_t *)text, sizeof text, &len));
+        CHECK(strcmp(text, places[i]) == 0);
+        bitgocho_event_free(ev);
+        await_state(t, BITGOCHO_STATE_SEEDING);
+        CHECK_OK(bitgocho_torrent_save_path(t, (uint8_t *)text, sizeof text, &len));
+        CHECK(strcmp(text, places[i]) == 0);
+        struct stat sb;
+        CHECK(stat(i == 0 ? moved_file : data_path, &sb) == 0 && sb.st_size == FILE_SIZE);
+        CHECK(stat(i == 0 ? data_path : moved_file, &sb) != 0);
+    }
+    CHECK(rmdir(moved) == 0);
+}
+
 static void gone_after_removal(bitgocho_session *s, const bitgocho_torrent *t) {
     CHECK_OK(bitgocho_session_remove_torrent(s, t, false));
     bitgocho_event *ev = await_event(s, BITGOCHO_EVENT_REMOVED);
@@ -340,6 +368,7 @@ static void add_check_seed_remove(void) {
     CHECK_OK(bitgocho_event_message(ev, (uint8_t *)text, sizeof text, &text_len));
     CHECK(strstr(text, "no tracker") != NULL);
     bitgocho_event_free(ev);
+    moved_there_and_back(s, t);
 
     uint8_t hash[20];
     size_t len = 0;

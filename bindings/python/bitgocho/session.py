@@ -26,7 +26,7 @@ PRIORITY_SKIP, PRIORITY_LOW, PRIORITY_NORMAL, PRIORITY_HIGH = 0, 1, 2, 3
 (EVENT_ADDED, EVENT_CHECKED, EVENT_PIECE_FINISHED, EVENT_HASH_FAILED, EVENT_FINISHED, EVENT_TRACKER_REPLY,
  EVENT_TRACKER_ERROR, EVENT_PEER_BANNED, EVENT_STORAGE_ERROR, EVENT_REMOVED, EVENT_LISTENING,
  EVENT_EVENTS_DROPPED, EVENT_WEB_SEED_ERROR, EVENT_METADATA_RECEIVED, EVENT_METADATA_FAILED, EVENT_SCRAPE_REPLY,
- EVENT_SCRAPE_FAILED) = range(1, 18)
+ EVENT_SCRAPE_FAILED, EVENT_STORAGE_MOVED, EVENT_STORAGE_MOVE_FAILED) = range(1, 20)
 
 
 class Event:
@@ -80,6 +80,10 @@ class Torrent(Handle):
     def name(self):
         """The torrent's name."""
         return fetch_str(_lib.bitgocho_torrent_name, self.handle)
+
+    def save_path(self):
+        """The directory the files are saved under (it changes with move_storage())."""
+        return os.fsdecode(fetch(_lib.bitgocho_torrent_save_path, self.handle))
 
     def info_hash(self):
         """The 20-byte v1 info-hash."""
@@ -168,6 +172,11 @@ class Torrent(Handle):
         """Pieces in index order (within file priorities) instead of rarest first, so a file can
         be played while it downloads; off by default."""
         check(_lib.bitgocho_torrent_set_sequential_download(self.handle, bool(on)))
+
+    def move_storage(self, path):
+        """Moves the files to save directory `path`; the outcome comes as EVENT_STORAGE_MOVED
+        (its message is the new directory) or EVENT_STORAGE_MOVE_FAILED."""
+        check(_lib.bitgocho_torrent_move_storage(self.handle, os.fsencode(path)))
 
 
 class Session(Handle):

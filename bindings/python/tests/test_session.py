@@ -10,7 +10,7 @@ import unittest
 from bitgocho import Error, InvalidArgument, Metainfo, MetainfoEditor
 from bitgocho.errors import E_TORRENT_GONE
 from bitgocho.session import (EVENT_ADDED, EVENT_CHECKED, EVENT_FINISHED, EVENT_METADATA_RECEIVED, EVENT_REMOVED,
-                              EVENT_SCRAPE_FAILED, PEER_CHOKED, PEER_OUTGOING, STATE_METADATA, STATE_SEEDING,
+                              EVENT_SCRAPE_FAILED, EVENT_STORAGE_MOVED, PEER_CHOKED, PEER_OUTGOING, STATE_METADATA, STATE_SEEDING,
                               Session)
 
 
@@ -82,8 +82,15 @@ class SessionTest(unittest.TestCase):
             self.assertEqual(leech.info_hash(), seed.info_hash())
             self.assertEqual(leech.file_progress(), [len(d) for d in self.files.values()])
             self.assertEqual(leech.pieces(), seed.pieces())
+            moved = os.path.join(self.leech_dir, "moved")
+            leech.move_storage(moved)
+            event, _ = wait_for(leecher, EVENT_STORAGE_MOVED)
+            self.assertEqual(event.message, moved)
+            wait_state(leech, STATE_SEEDING)
+            self.assertEqual(leech.save_path(), moved)
+            self.assertFalse(os.path.exists(os.path.join(self.leech_dir, "payload")))
             for name, data in self.files.items():
-                with open(os.path.join(self.leech_dir, "payload", name), "rb") as f:
+                with open(os.path.join(moved, "payload", name), "rb") as f:
                     self.assertEqual(f.read(), data)
             found = leecher.find_torrent(leech.info_hash())
             self.assertEqual(found.id, leech.id)

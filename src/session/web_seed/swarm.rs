@@ -362,6 +362,11 @@ impl WebSeeds {
         self.release(i, t);
     }
 
+    /// Whether a request is in flight (its data may yet be written).
+    pub fn is_fetching(&self) -> bool {
+        self.slots.iter().any(|s| s.fetch.is_some())
+    }
+
     /// Closes every request (the torrent is being removed).
     pub fn close(&mut self, registry: &Registry) {
         for s in &mut self.slots {

@@ -407,6 +407,12 @@ unsafe extern "C" {
         cap: usize,
         out_len: *mut usize,
     ) -> bitgocho_status;
+    pub fn bitgocho_torrent_save_path(
+        torrent: *const bitgocho_torrent,
+        buf: *mut u8,
+        cap: usize,
+        out_len: *mut usize,
+    ) -> bitgocho_status;
     pub fn bitgocho_torrent_info_hash(
         torrent: *const bitgocho_torrent,
         buf: *mut u8,
@@ -440,6 +446,7 @@ unsafe extern "C" {
     pub fn bitgocho_torrent_pause(torrent: *const bitgocho_torrent) -> bitgocho_status;
     pub fn bitgocho_torrent_set_super_seed(torrent: *const bitgocho_torrent, on: bool) -> bitgocho_status;
     pub fn bitgocho_torrent_set_sequential_download(torrent: *const bitgocho_torrent, on: bool) -> bitgocho_status;
+    pub fn bitgocho_torrent_move_storage(torrent: *const bitgocho_torrent, path: *const c_char) -> bitgocho_status;
     pub fn bitgocho_torrent_set_piece_priority(torrent: *const bitgocho_torrent, index: u32, priority: u8) -> bitgocho_status;
     pub fn bitgocho_torrent_resume(torrent: *const bitgocho_torrent) -> bitgocho_status;
     pub fn bitgocho_torrent_force_recheck(torrent: *const bitgocho_torrent) -> bitgocho_status;
