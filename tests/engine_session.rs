@@ -541,3 +541,22 @@ fn completed_is_announced_only_when_every_piece_is_here() {
     common::wait_for("the completed announce", Duration::from_secs(10), || completed() == 1);
     same_tree(&dir.path().join("data"), &dir.path().join("out"));
 }
+
+/// A paused torrent that knows its seeder only by `peers` (no tracker answers) dials it again
+/// when resumed, and finishes.
+#[test]
+fn a_resumed_torrent_dials_its_direct_peers_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_seeder, _, mut p) = seeded_file(dir.path(), "r.bin", 3_000_000, 15);
+    p.max_download_rate = 1_000_000;
+    let leecher = common::loopback_session();
+    let l = leecher.add_torrent(p).unwrap();
+    common::wait_status(&l, "some data", Duration::from_secs(20), |st| st.total_done > 500_000);
+    l.pause().unwrap();
+    common::wait_status(&l, "paused, no peers", Duration::from_secs(10), |st| {
+        st.state == TorrentState::Paused && st.peers == 0
+    });
+    l.resume().unwrap();
+    common::wait_complete(&l, Duration::from_secs(30));
+    same_tree(&dir.path().join("data"), &dir.path().join("out"));
+}
