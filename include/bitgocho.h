@@ -1620,7 +1620,9 @@ bitgocho_status bitgocho_metainfo_node(const struct bitgocho_metainfo *metainfo,
  * `tls_ca_file` (a PEM file of certificates trusted for https trackers and web seeds beside
  * the system's, which `SSL_CERT_FILE` or `SSL_CERT_DIR` replace), `dht` (bool, default 1: a
  * BEP 5 DHT node on the listening port, UDP), `dht_bootstrap` (`host:port,...`: nodes to join
- * through; none by default, the DHT then learns nodes from peers and the torrents' `nodes`);
+ * through; none by default, the DHT then learns nodes from peers and the torrents' `nodes`),
+ * `ip_filter_file` (a blocklist: peers in its ranges are neither dialled nor accepted;
+ * PeerGuardian `label:first-last`, eMule DAT or subnet lines, every line readable);
  * encryption (Message Stream Encryption, bools):
  * `crypto_allowed` (accept and offer MSE; default 1), `crypto_only` (refuse plaintext peers,
  * RC4 only), `crypto_stealth` (as `crypto_only`, and announce `port=0&cryptoport=N`),
@@ -1633,6 +1635,18 @@ bitgocho_status bitgocho_metainfo_node(const struct bitgocho_metainfo *metainfo,
  */
 bitgocho_status bitgocho_session_new(const struct bitgocho_settings *settings,
                                      struct bitgocho_session **out);
+
+/**
+ * Replaces the session's blocklist with the one in file `path` (as the `ip_filter_file`
+ * setting; "" blocks nothing): connections to addresses it blocks are closed, and none is
+ * dialled or accepted from then on. A file that cannot be read, or with a line that is no
+ * address range, is `BITGOCHO_E_INVALID_ARG` naming it, and the filter stays as it was.
+ *
+ * # Safety
+ * `session` is NULL or a live handle; `path` is NULL or NUL-terminated.
+ */
+bitgocho_status bitgocho_session_set_ip_filter_file(const struct bitgocho_session *session,
+                                                    const char *path);
 
 /**
  * Nodes in the session's DHT routing table (BEP 5); 0 without a DHT, before it met a

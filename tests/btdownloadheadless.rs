@@ -653,6 +653,13 @@ fn bad_options_and_inputs_exit_non_zero_naming_the_problem() {
     let (code, err) = run_to_end(d, &["a.torrent", "b.torrent"]);
     assert_eq!(code, Some(2));
     assert!(err.contains("Too many args - 1 max."), "{err}");
+    std::fs::write(d.join("block.p2p"), "ok:10.0.0.0-10.0.0.9\n10.1.1.1-10.1.1\n").unwrap();
+    let (code, err) = run_to_end(d, &["--ip_filter", "block.p2p", t]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("IP filter block.p2p: not an address range at line 2: 10.1.1.1-10.1.1"), "{err}");
+    let (code, err) = run_to_end(d, &["--ip_filter", "missing.p2p", t]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("cannot read IP filter missing.p2p"), "{err}");
 }
 
 #[test]

@@ -89,6 +89,7 @@ pub const DOWNLOADER_OPTIONS: &[Opt] = &[
         "",
         "host:port of DHT nodes to join through, separated by commas (e.g. router.bittorrent.com:6881)",
     ),
+    Opt::str("ip_filter", "", "file of IP ranges whose peers are never dialled or accepted (PeerGuardian, eMule DAT or subnet lines)"),
 ];
 
 /// Options the engine applies. Every other option of the table is accepted and checked but
@@ -115,6 +116,7 @@ const APPLIED: &[&str] = &[
     "super_seeder",
     "dht",
     "dht_bootstrap",
+    "ip_filter",
     // No effect in BitTornado's headless downloader either (`spew` is for the curses front).
     "request_backlog",
     "spew",
@@ -123,6 +125,9 @@ const APPLIED: &[&str] = &[
 /// A bad option value or combination, worded to name the problem.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum HeadlessError {
+    /// The `--ip_filter` file cannot be read or has a line that is no address range.
+    #[error("{0}")]
+    IpFilter(String),
     /// Both a positional torrent and `--responsefile`/`--url`.
     #[error("must have responsefile or url as arg or parameter, not both")]
     BothSources,
@@ -206,6 +211,8 @@ pub struct HeadlessConfig {
     pub super_seeder: bool,
     /// Run a DHT node (`--dht`).
     pub dht: bool,
+    /// Addresses blocked (`--ip_filter`).
+    pub ip_filter: Option<std::sync::Arc<crate::tracker::ipfilter::IpSet>>,
     /// `--dht_bootstrap`, split at commas.
     pub dht_bootstrap: Vec<String>,
 }
@@ -325,6 +332,7 @@ impl HeadlessConfig {
                 .filter(|s| !s.is_empty())
                 .map(String::from)
                 .collect(),
+            ip_filter: ip_filter(p.str("ip_filter"))?,
         })
     }
 
@@ -349,6 +357,7 @@ impl HeadlessConfig {
         s.crypto_only = self.crypto.only;
         s.crypto_stealth = self.crypto.stealth;
         s.dht = self.dht;
+        s.ip_filter = self.ip_filter.clone();
         s.dht_bootstrap = self.dht_bootstrap.clone();
         if self.max_connections > 0 {
             s.max_connections = self.max_connections;
@@ -386,6 +395,16 @@ pub fn state_dir() -> Option<PathBuf> {
         .filter_map(std::env::var_os)
         .find(|v| !v.is_empty())
         .map(|home| PathBuf::from(home).join(".bitgocho"))
+}
+
+/// The blocklist of `--ip_filter` (none for "").
+fn ip_filter(path: &str) -> Result<Option<std::sync::Arc<crate::tracker::ipfilter::IpSet>>, HeadlessError> {
+    let path = path.trim();
+    if path.is_empty() {
+        return Ok(None);
+    }
+    let set = crate::session::handle::load_ip_filter(std::path::Path::new(path)).map_err(HeadlessError::IpFilter)?;
+    Ok(Some(std::sync::Arc::new(set)))
 }
 
 /// `<state dir>/datacache`, created (mode 0700) if needed, where fast-resume records are kept;

@@ -3,8 +3,9 @@
 //! and the event queue (pop, level-triggered fd, blocking wait).
 
 use std::collections::HashMap;
+use std::ffi::c_char;
 use std::net::IpAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,14 +13,16 @@ use parking_lot::Mutex;
 
 use super::abi::*;
 use super::add_params::AddParamsBuilder;
-use super::boundary::{self, boundary, boundary_or, try_out, try_ref, try_slice, Castable, OwnedBox};
+use super::boundary::{self, boundary, boundary_or, try_out, try_ref, try_slice, try_str, Castable, OwnedBox};
 use super::buffer::write_out;
 use super::event::FfiEvent;
 use super::last_error::fail;
 use super::settings::{SettingValue, Settings};
 use super::torrent::session_error;
 use crate::session::event_queue::Popped;
+use crate::session::handle::load_ip_filter;
 use crate::session::{Session, SessionSettings, TorrentHandle};
+use crate::tracker::ipfilter::IpSet;
 
 /// The value behind a `bitgocho_session` handle: the engine and the handles of its torrents by
 /// id, so events can name their torrent.
@@ -44,6 +47,7 @@ const KEYS: &[&str] = &[
     "dht_bootstrap",
     "event_queue_size",
     "hash_threads",
+    "ip_filter_file",
     "listen",
     "listen_port",
     "max_connections",
@@ -131,12 +135,21 @@ fn apply(out: &mut SessionSettings, key: &str, value: &SettingValue) -> Result<(
         "tls_ca_file" => {
             out.tls_ca_file = Some(PathBuf::from(str_value(key, value)?)).filter(|p| !p.as_os_str().is_empty())
         }
+        "ip_filter_file" => out.ip_filter = ip_filter_from(str_value(key, value)?)?.map(Arc::new),
         "status_interval_ms" => {
             out.status_interval = std::time::Duration::from_millis(int_value(key, value, 3_600_000)?.max(10))
         }
         _ => return Err(format!("unknown session setting `{key}` (known: {})", KEYS.join(", "))),
     }
     Ok(())
+}
+
+/// The blocklist at `path` ("" for none).
+fn ip_filter_from(path: &str) -> Result<Option<IpSet>, String> {
+    if path.is_empty() {
+        return Ok(None);
+    }
+    load_ip_filter(Path::new(path)).map(Some)
 }
 
 /// The engine settings for a settings handle's options, or the message naming the bad one.
@@ -204,7 +217,9 @@ impl bitgocho_session {
     /// `tls_ca_file` (a PEM file of certificates trusted for https trackers and web seeds beside
     /// the system's, which `SSL_CERT_FILE` or `SSL_CERT_DIR` replace), `dht` (bool, default 1: a
     /// BEP 5 DHT node on the listening port, UDP), `dht_bootstrap` (`host:port,...`: nodes to join
-    /// through; none by default, the DHT then learns nodes from peers and the torrents' `nodes`);
+    /// through; none by default, the DHT then learns nodes from peers and the torrents' `nodes`),
+    /// `ip_filter_file` (a blocklist: peers in its ranges are neither dialled nor accepted;
+    /// PeerGuardian `label:first-last`, eMule DAT or subnet lines, every line readable);
     /// encryption (Message Stream Encryption, bools):
     /// `crypto_allowed` (accept and offer MSE; default 1), `crypto_only` (refuse plaintext peers,
     /// RC4 only), `crypto_stealth` (as `crypto_only`, and announce `port=0&cryptoport=N`),
@@ -236,6 +251,31 @@ impl bitgocho_session {
                     BITGOCHO_OK
                 }
                 Err(e) => session_error(&e),
+            }
+        }
+    }
+
+    /// Replaces the session's blocklist with the one in file `path` (as the `ip_filter_file`
+    /// setting; "" blocks nothing): connections to addresses it blocks are closed, and none is
+    /// dialled or accepted from then on. A file that cannot be read, or with a line that is no
+    /// address range, is `BITGOCHO_E_INVALID_ARG` naming it, and the filter stays as it was.
+    ///
+    /// # Safety
+    /// `session` is NULL or a live handle; `path` is NULL or NUL-terminated.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_session_set_ip_filter_file(
+        session: *const bitgocho_session,
+        path: *const c_char,
+    ) -> bitgocho_status {
+        boundary! {
+            let session = try_ref!(session);
+            let path = try_str!(path);
+            match ip_filter_from(path) {
+                Ok(filter) => match session.session.set_ip_filter(filter) {
+                    Ok(()) => BITGOCHO_OK,
+                    Err(e) => session_error(&e),
+                },
+                Err(message) => fail(BITGOCHO_E_INVALID_ARG, message),
             }
         }
     }

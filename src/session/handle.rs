@@ -14,6 +14,7 @@ use super::torrent::{AddTorrent, TorrentId};
 use crate::metainfo::magnet::MagnetLink;
 use crate::metainfo::Metainfo;
 use crate::storage::piece_buffers::PieceBuffers;
+use crate::tracker::ipfilter::IpSet;
 use crossbeam_channel::Sender;
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -86,6 +87,10 @@ pub struct SessionSettings {
     /// DHT nodes to join through (`host:port`; none by default: the DHT then learns nodes from
     /// peers' `PORT` messages and the torrents' `nodes`).
     pub dht_bootstrap: Vec<String>,
+    /// Peers whose addresses are in this set are neither dialled nor accepted (libtorrent's
+    /// `ip_filter`, Transmission's blocklist; read one with [`IpSet::from_ranges`]). None by
+    /// default; [`Session::set_ip_filter`] changes it while the session runs.
+    pub ip_filter: Option<Arc<IpSet>>,
 }
 
 impl SessionSettings {
@@ -128,7 +133,27 @@ impl Default for SessionSettings {
             tls_ca_file: None,
             dht: true,
             dht_bootstrap: Vec::new(),
+            ip_filter: None,
         }
+    }
+}
+
+/// Reads a blocklist file for [`SessionSettings::ip_filter`] (PeerGuardian `label:first-last`
+/// lines, eMule DAT lines, subnets; see [`IpSet::from_ranges`]). An unreadable file, or one with
+/// a line that is none of these, is an error naming it.
+pub fn load_ip_filter(path: &Path) -> Result<IpSet, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read IP filter {}: {e}", path.display()))?;
+    let set = IpSet::from_ranges(&text);
+    match set.bad_lines.first() {
+        Some(first) => Err(format!(
+            "IP filter {}: not an address range at {first}{}",
+            path.display(),
+            match set.bad_lines.len() - 1 {
+                0 => String::new(),
+                more => format!(" (and {more} more lines)"),
+            }
+        )),
+        None => Ok(set),
     }
 }
 
@@ -352,6 +377,7 @@ impl Session {
             dht_bootstrap: settings.dht_bootstrap.clone(),
             dht_state: settings.resume_dir.as_ref().map(|d| d.join("dht.state")),
             dht_nodes: Arc::default(),
+            ip_filter: settings.ip_filter.clone(),
         };
         let dht_nodes = cfg.dht_nodes.clone();
         if settings.listen {
@@ -498,6 +524,12 @@ impl Session {
         } else {
             Err(SessionError::TorrentGone)
         }
+    }
+
+    /// Replaces the set of blocked addresses (`None`: block nothing); connections to addresses
+    /// it blocks are closed, and none is dialled or accepted from then on.
+    pub fn set_ip_filter(&self, filter: Option<IpSet>) -> Result<(), SessionError> {
+        self.shared.send(Command::IpFilter(filter.map(Arc::new)))
     }
 
     /// Changes the session-wide limits (bytes per second, 0: none).

@@ -19,6 +19,7 @@ use super::{PeerKey, PeerStats};
 use crate::announce::{AnnounceRequest, TrackerTiers};
 use crate::storage::hash_pool::{HashPool, HashResult};
 use crate::storage::piece_buffers::PieceBuffers;
+use crate::tracker::ipfilter::IpSet;
 use crate::wire::{Handshake, Message, DEFAULT_MAX_MESSAGE_LEN};
 use crossbeam_channel::{Receiver, Sender};
 use mio::net::{TcpListener, TcpStream};
@@ -91,6 +92,8 @@ pub enum Command {
     Sequential(TorrentId, bool),
     /// Move a torrent's files to another save directory.
     Move(TorrentId, PathBuf),
+    /// Replace the set of blocked addresses (none: block nothing).
+    IpFilter(Option<Arc<IpSet>>),
     /// Stop: announce `stopped`, close everything, end the thread.
     Shutdown,
 }
@@ -112,7 +115,7 @@ impl Command {
             | Command::SuperSeed(id, _)
             | Command::Sequential(id, _)
             | Command::Move(id, _) => Some(*id),
-            Command::Add(..) | Command::AddMagnet(..) | Command::Shutdown => None,
+            Command::Add(..) | Command::AddMagnet(..) | Command::IpFilter(_) | Command::Shutdown => None,
         }
     }
 }
@@ -150,6 +153,8 @@ pub struct ReactorConfig {
     pub dht_state: Option<std::path::PathBuf>,
     /// Where the reactor publishes the DHT routing table's size.
     pub dht_nodes: Arc<std::sync::atomic::AtomicUsize>,
+    /// Addresses neither dialled nor accepted, at start.
+    pub ip_filter: Option<Arc<IpSet>>,
 }
 
 /// Most addresses remembered as requiring MSE or as failing it (the sets are cleared when full).
@@ -184,6 +189,8 @@ pub struct Reactor {
     require_crypto: HashSet<SocketAddr>,
     /// Peers an MSE attempt to which failed (dialled in plaintext next, if allowed).
     mse_failed: HashSet<SocketAddr>,
+    /// Addresses neither dialled nor accepted (`Session::set_ip_filter`).
+    ip_filter: Option<Arc<IpSet>>,
     next_id: TorrentId,
     cmds: Receiver<Command>,
     pool: HashPool,
@@ -225,6 +232,7 @@ impl Reactor {
         }
         let pool = HashPool::with_nice(cfg.hash_threads, cfg.worker_nice, wake)?;
         let dht_at = cfg.dht.map(|a| if a.port() == 0 { SocketAddr::new(a.ip(), listen_port) } else { a });
+        let ip_filter = cfg.ip_filter.clone();
         // A DHT that cannot bind is left out; the session works without it.
         let dht = dht_at.and_then(|a| {
             let state = cfg.dht_state.clone();
@@ -244,6 +252,7 @@ impl Reactor {
             by_req2: HashMap::new(),
             require_crypto: HashSet::new(),
             mse_failed: HashSet::new(),
+            ip_filter,
             next_id: 1,
             cmds,
             pool,
@@ -408,6 +417,7 @@ impl Reactor {
                 }
             }
             Command::Move(id, to) => self.begin_move(id, to, now),
+            Command::IpFilter(filter) => self.set_ip_filter(filter),
             Command::Shutdown => {
                 if self.stopping.is_none() {
                     self.stopping = Some(now);
@@ -824,6 +834,9 @@ impl Reactor {
                     }
                     // An IPv4 peer on the dual-stack listener arrives as ::ffff:a.b.c.d.
                     let addr = SocketAddr::new(addr.ip().to_canonical(), addr.port());
+                    if self.is_blocked(&addr) {
+                        continue;
+                    }
                     let _ = stream.set_nodelay(true);
                     let mut conn = PeerConn::new(addr, false, 0, now);
                     let policy = self.cfg.crypto;
@@ -836,6 +849,22 @@ impl Reactor {
                 Err(e) if would_block(&e) => return,
                 Err(_) => return,
             }
+        }
+    }
+
+    /// Whether the IP filter blocks `addr`.
+    fn is_blocked(&self, addr: &SocketAddr) -> bool {
+        self.ip_filter.as_ref().is_some_and(|f| f.contains(addr.ip()))
+    }
+
+    /// Replaces the IP filter and closes the connections it now blocks.
+    fn set_ip_filter(&mut self, filter: Option<Arc<IpSet>>) {
+        self.ip_filter = filter;
+        let blocked: Vec<usize> = (0..self.peers.len())
+            .filter(|&i| self.peers[i].as_ref().is_some_and(|s| self.is_blocked(&s.conn.addr)))
+            .collect();
+        for i in blocked {
+            self.close_peer(i, "blocked by the IP filter");
         }
     }
 
@@ -856,6 +885,9 @@ impl Reactor {
     /// Starts a connection of torrent `id` (known to peers as `info_hash`, of `pieces` pieces)
     /// to `addr` with our handshake queued; false when the policy skips it or connect fails.
     fn connect_to(&mut self, id: TorrentId, addr: SocketAddr, info_hash: [u8; 20], pieces: u32, now: Instant) -> bool {
+        if self.is_blocked(&addr) {
+            return false;
+        }
         let how = self.cfg.crypto.dial(self.require_crypto.contains(&addr), self.mse_failed.contains(&addr));
         if how == Dial::Skip {
             return false;

@@ -75,24 +75,60 @@ fn parse_range(s: &str) -> Option<(u128, u128)> {
     (a <= b).then_some((a, b))
 }
 
+/// An eMule DAT line, `first - last , level , label`: `Some(None)` for a range allowed (level
+/// above 127), `None` when the line is not one.
+fn parse_dat(line: &str) -> Option<Option<(u128, u128)>> {
+    let mut fields = line.split(',');
+    let (range, level) = (fields.next()?, fields.next()?);
+    let level: u32 = level.trim().parse().ok()?;
+    let (a, b) = range.split_once('-')?;
+    let (a, b) = (padded_v4(a.trim())?, padded_v4(b.trim())?);
+    let (a, b) = (ip_key(IpAddr::V4(a)), ip_key(IpAddr::V4(b)));
+    if a > b {
+        return None;
+    }
+    Some((level <= 127).then_some((a, b)))
+}
+
+/// An IPv4 address whose octets may be zero-padded (`001.002.003.004`).
+fn padded_v4(s: &str) -> Option<Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let mut parts = s.split('.');
+    for o in &mut octets {
+        let part = parts.next()?;
+        if part.is_empty() || part.len() > 3 || !part.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        *o = part.parse().ok()?;
+    }
+    parts.next().is_none().then_some(Ipv4Addr::from(octets))
+}
+
 impl IpSet {
     /// Reads an `allowed_ips` file: one address or `address/prefix` per line; `#` comments and
     /// blank lines are skipped, unreadable lines recorded in `bad_lines`.
     pub fn from_subnets(text: &str) -> IpSet {
-        IpSet::from_lines(text, |line| parse_subnet(line).or_else(|| parse_range(line)))
+        IpSet::from_lines(text, |line| parse_subnet(line).or_else(|| parse_range(line)).map(Some))
     }
 
-    /// Reads a `banned_ips` file: PeerGuardian `label:first-last` lines (the label is optional;
-    /// subnets are accepted too).
+    /// Reads a `banned_ips` file or a peer blocklist: PeerGuardian `label:first-last` lines (the
+    /// label is optional), subnets, and eMule DAT lines (`first - last , level , label`, octets
+    /// zero-padded), whose ranges with an access level above 127 are allowed, not blocked.
     pub fn from_ranges(text: &str) -> IpSet {
         IpSet::from_lines(text, |line| {
+            if let Some(dat) = parse_dat(line) {
+                return Some(dat);
+            }
             parse_range(line)
                 .or_else(|| line.rsplit_once(':').and_then(|(_, r)| parse_range(r)))
                 .or_else(|| parse_subnet(line))
+                .map(Some)
         })
     }
 
-    fn from_lines(text: &str, parse: impl Fn(&str) -> Option<(u128, u128)>) -> IpSet {
+    /// Parses each line that is not blank or a `#` comment: `Some(range)` goes in the set,
+    /// `Some(None)` is a valid line that adds nothing, `None` an unreadable line.
+    fn from_lines(text: &str, parse: impl Fn(&str) -> Option<Option<(u128, u128)>>) -> IpSet {
         let mut set = IpSet::default();
         for (i, raw) in text.lines().enumerate() {
             let line = raw.split('#').next().unwrap_or("").trim();
@@ -100,7 +136,8 @@ impl IpSet {
                 continue;
             }
             match parse(line) {
-                Some(r) => set.ranges.push(r),
+                Some(Some(r)) => set.ranges.push(r),
+                Some(None) => {}
                 None => set.bad_lines.push(format!("line {}: {}", i + 1, line)),
             }
         }
@@ -170,6 +207,18 @@ mod tests {
         assert!(!set.contains(ip("::1")));
         let small = IpSet::from_ranges("x:1.2.3.0-1.2.3.255\n");
         assert!(!small.contains(ip("1.2.4.0")) && !small.contains(ip("1.2.2.255")));
+    }
+
+    #[test]
+    fn emule_dat_lines_with_their_access_level() {
+        let text = "001.002.003.000 - 001.002.003.255 , 000 , Some Org\n\
+                    010.000.000.000 - 010.000.000.255 , 200 , allowed\n\
+                    009.009.009.009 - 009.009.009.001 , 000 , reversed\n\
+                    1.2.3.4 - 1.2.3 , 000 , short\n";
+        let set = IpSet::from_ranges(text);
+        assert_eq!(set.bad_lines.len(), 2, "{:?}", set.bad_lines);
+        assert!(set.contains(ip("1.2.3.77")) && !set.contains(ip("1.2.4.0")));
+        assert!(!set.contains(ip("10.0.0.5")), "level above 127 is allowed");
     }
 
     #[test]

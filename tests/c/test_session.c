@@ -95,6 +95,38 @@ static void settings_errors_name_the_key(void) {
     bitgocho_settings_free(set);
 }
 
+/* A blocklist with a line that is no address range stops the session, naming the line; a good
+ * one is taken, replaced at run time, and "" lifts it. */
+static void ip_filter_files(void) {
+    char path[600];
+    snprintf(path, sizeof path, "%s/blocklist.p2p", dir);
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    fputs("# comment\nnot a range\n", f);
+    fclose(f);
+    bitgocho_settings *set = bitgocho_settings_new();
+    CHECK_OK(bitgocho_settings_set_int(set, "listen_port", 0));
+    CHECK_OK(bitgocho_settings_set_str(set, "bind", "127.0.0.1"));
+    CHECK_OK(bitgocho_settings_set_str(set, "ip_filter_file", path));
+    bitgocho_session *s = NULL;
+    CHECK_STATUS(bitgocho_session_new(set, &s), BITGOCHO_E_INVALID_ARG);
+    CHECK(strstr(last_error(), "line 2") != NULL && s == NULL);
+    f = fopen(path, "w");
+    CHECK(f != NULL);
+    fputs("Some Org:10.0.0.0-10.0.0.255\n001.002.003.000 - 001.002.003.255 , 000 , dat\n", f);
+    fclose(f);
+    CHECK_OK(bitgocho_session_new(set, &s));
+    bitgocho_settings_free(set);
+    CHECK_STATUS(bitgocho_session_set_ip_filter_file(NULL, path), BITGOCHO_E_NULL_ARG);
+    CHECK_STATUS(bitgocho_session_set_ip_filter_file(s, NULL), BITGOCHO_E_NULL_ARG);
+    CHECK_STATUS(bitgocho_session_set_ip_filter_file(s, "/nonexistent/blocklist"), BITGOCHO_E_INVALID_ARG);
+    CHECK(strstr(last_error(), "/nonexistent/blocklist") != NULL);
+    CHECK_OK(bitgocho_session_set_ip_filter_file(s, path));
+    CHECK_OK(bitgocho_session_set_ip_filter_file(s, ""));
+    bitgocho_session_free(s);
+    CHECK(unlink(path) == 0);
+}
+
 static bitgocho_session *new_session(void) {
     bitgocho_settings *set = bitgocho_settings_new();
     CHECK_OK(bitgocho_settings_set_int(set, "listen_port", 0));
@@ -636,6 +668,7 @@ int main(void) {
     make_data();
     null_arguments_and_free_null();
     settings_errors_name_the_key();
+    ip_filter_files();
     add_check_seed_remove();
     overflow_is_reported();
     magnet_link_from_a_seeding_session();

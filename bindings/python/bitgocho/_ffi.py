@@ -256,6 +256,7 @@ SIGNATURES.update({
     "bitgocho_torrent_force_recheck": ([POINTER(bitgocho_torrent)], c_uint32),
     "bitgocho_torrent_force_announce": ([POINTER(bitgocho_torrent)], c_uint32),
     "bitgocho_torrent_scrape": ([POINTER(bitgocho_torrent)], c_uint32),
+    "bitgocho_session_set_ip_filter_file": ([POINTER(bitgocho_session), c_char_p], c_uint32),
     "bitgocho_session_dht_nodes": ([POINTER(bitgocho_session)], c_size_t),
     "bitgocho_torrent_metainfo": ([POINTER(bitgocho_torrent), POINTER(POINTER(bitgocho_metainfo))], c_uint32),
     "bitgocho_torrent_connect_peer": ([POINTER(bitgocho_torrent), c_char_p], c_uint32),

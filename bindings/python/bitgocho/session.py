@@ -208,6 +208,10 @@ class Session(Handle):
     def listen_port(self):
         return _lib.bitgocho_session_listen_port(self.handle)
 
+    def set_ip_filter_file(self, path):
+        """Blocks the peers in the ranges of blocklist file `path` ("" lifts the filter)."""
+        check(_lib.bitgocho_session_set_ip_filter_file(self.handle, os.fsencode(path)))
+
     @property
     def dht_nodes(self):
         """Nodes in the DHT routing table (0 without a DHT)."""

@@ -147,6 +147,23 @@ class SessionTest(unittest.TestCase):
             self.assertTrue(at_seed["flags"] & PEER_CHOKED)
             self.assertEqual((at_leech["progress"], at_seed["progress"]), (1.0, 0.0))
 
+    def test_ip_filter(self):
+        blocklist = os.path.join(self.dir.name, "blocklist.p2p")
+        with open(blocklist, "w") as f:
+            f.write("loopback:127.0.0.0-127.255.255.255\n")
+        with Metainfo.parse(self.torrent_bytes) as mi, \
+                Session(listen_port=0, bind="127.0.0.1", hash_threads=1, ip_filter_file=blocklist) as seeder, \
+                Session(listen_port=0, bind="127.0.0.1", hash_threads=1) as leecher:
+            seeder.add_torrent(mi, self.seed_dir)
+            wait_for(seeder, EVENT_FINISHED)
+            peer = f"127.0.0.1:{seeder.listen_port}"
+            leech = leecher.add_torrent(mi, self.leech_dir, peers=[peer])
+            time.sleep(1)
+            self.assertEqual((leech.status()["peers"], leech.status()["have_bytes"]), (0, 0), "refused")
+            seeder.set_ip_filter_file("")
+            leech.connect_peer(peer)
+            wait_for(leecher, EVENT_FINISHED)
+
     def test_unknown_settings_are_named(self):
         with self.assertRaises(InvalidArgument) as ctx:
             Session(max_conections=3)
