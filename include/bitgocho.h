@@ -2053,6 +2053,20 @@ bitgocho_status bitgocho_torrent_move_storage(const struct bitgocho_torrent *tor
                                               const char *path);
 
 /**
+ * Adds tracker `url` (http, https or udp) to tier `tier` of the torrent's announce-list
+ * (a new last tier when `tier` is past the last), as libtorrent's `add_tracker`. BEP 12
+ * order applies: a tracker in a later tier, or behind one that answers, is asked only when
+ * the ones before it fail; a torrent without trackers announces to it at once. A URL
+ * listed already is left as it is; one that is no tracker URL is `BITGOCHO_E_INVALID_ARG`.
+ *
+ * # Safety
+ * `torrent` is NULL or a live handle; `url` is NULL or NUL-terminated.
+ */
+bitgocho_status bitgocho_torrent_add_tracker(const struct bitgocho_torrent *torrent,
+                                             const char *url,
+                                             size_t tier);
+
+/**
  * Switches super-seeding (BEP 16) on or off; it takes effect once the data is complete.
  * Switching it on while seeding drops the torrent's connections and announces again.
  *

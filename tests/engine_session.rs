@@ -560,3 +560,26 @@ fn a_resumed_torrent_dials_its_direct_peers_again() {
     common::wait_complete(&l, Duration::from_secs(30));
     same_tree(&dir.path().join("data"), &dir.path().join("out"));
 }
+
+/// Trackers added while running (libtorrent's `add_tracker`): a seeder and a leecher whose
+/// torrent names no tracker find each other through the bttrack added to both.
+#[test]
+fn trackers_added_at_run_time_are_announced_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let tracker = common::bttrack::Bttrack::start(&dir.path().join("dstate"));
+    common::data_file(&dir.path().join("data/t.bin"), 400_000, 51);
+    let (_, meta) = common::mktorrent(&dir.path().join("data/t.bin"), &dir.path().join("t.torrent"), 15, None);
+    let hash = meta.info_hash_v1().unwrap();
+    let seeder = common::loopback_session();
+    let s = seeder.add_torrent(AddParams::new(meta.clone(), dir.path().join("data"))).unwrap();
+    common::wait_status(&s, "seed", Duration::from_secs(20), seeding);
+    assert!(s.add_tracker("ftp://nope/announce", 0).is_err(), "not a tracker URL");
+    s.add_tracker(&tracker.url(), 0).unwrap();
+    common::wait_for("the seeder's announce", Duration::from_secs(10), || tracker.registered(&hash) == 1);
+    let leecher = common::loopback_session();
+    let l = leecher.add_torrent(AddParams::new(meta, dir.path().join("out"))).unwrap();
+    l.add_tracker("udp://127.0.0.1:9/announce", 0).unwrap();
+    l.add_tracker(&tracker.url(), 1).unwrap();
+    common::wait_complete(&l, Duration::from_secs(30));
+    same_tree(&dir.path().join("data"), &dir.path().join("out"));
+}

@@ -54,6 +54,20 @@ impl TrackerTiers {
         self.tiers.is_empty()
     }
 
+    /// Adds tracker `url` at the end of tier `tier` (a new last tier when `tier` is past the
+    /// last); false when it is listed already.
+    pub fn add(&mut self, url: &str, tier: usize) -> bool {
+        let url = url.trim();
+        if url.is_empty() || self.iter().any(|(_, _, u)| u == url) {
+            return false;
+        }
+        match self.tiers.get_mut(tier) {
+            Some(t) => t.push(url.to_string()),
+            None => self.tiers.push(vec![url.to_string()]),
+        }
+        true
+    }
+
     /// Records that the tracker at (tier, index) answered: it moves to the front of its tier.
     pub fn answered(&mut self, tier: usize, index: usize) {
         if let Some(t) = self.tiers.get_mut(tier) {
@@ -87,5 +101,17 @@ mod tests {
         let single = TrackerTiers::new(Some(" http://t/a "), &[], &mut rng);
         assert_eq!(single.iter().map(|(_, _, u)| u).collect::<Vec<_>>(), ["http://t/a"]);
         assert!(TrackerTiers::new(None, &[], &mut rng).is_empty());
+    }
+
+    #[test]
+    fn trackers_added_later_join_a_tier_or_start_one() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(2);
+        let mut t = TrackerTiers::new(None, &[], &mut rng);
+        assert!(t.add(" http://a/ann ", 3), "a tier past the end starts a new one");
+        assert!(t.add("udp://b:80", 0));
+        assert!(!t.add("http://a/ann", 0), "already listed");
+        assert!(t.add("http://c/ann", 7));
+        let urls: Vec<(usize, &str)> = t.iter().map(|(tier, _, u)| (tier, u)).collect();
+        assert_eq!(urls, [(0, "http://a/ann"), (0, "udp://b:80"), (1, "http://c/ann")]);
     }
 }

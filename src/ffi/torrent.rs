@@ -23,7 +23,7 @@ pub(crate) fn session_error(err: &SessionError) -> bitgocho_status {
     let code = match err {
         SessionError::Io(e) if e.kind() == std::io::ErrorKind::OutOfMemory => BITGOCHO_E_NO_MEMORY,
         SessionError::Io(_) => BITGOCHO_E_IO,
-        SessionError::Add(_) | SessionError::Settings(_) | SessionError::InvalidPath(_) => BITGOCHO_E_INVALID_ARG,
+        SessionError::Add(_) | SessionError::Settings(_) | SessionError::InvalidArgument(_) => BITGOCHO_E_INVALID_ARG,
         SessionError::Shutdown | SessionError::TorrentGone => BITGOCHO_E_TORRENT_GONE,
     };
     fail(code, err)
@@ -483,6 +483,27 @@ impl bitgocho_torrent {
                 return fail(BITGOCHO_E_INVALID_ARG, "save path is empty");
             }
             command(torrent, |t| t.move_storage(path))
+        }
+    }
+
+    /// Adds tracker `url` (http, https or udp) to tier `tier` of the torrent's announce-list
+    /// (a new last tier when `tier` is past the last), as libtorrent's `add_tracker`. BEP 12
+    /// order applies: a tracker in a later tier, or behind one that answers, is asked only when
+    /// the ones before it fail; a torrent without trackers announces to it at once. A URL
+    /// listed already is left as it is; one that is no tracker URL is `BITGOCHO_E_INVALID_ARG`.
+    ///
+    /// # Safety
+    /// `torrent` is NULL or a live handle; `url` is NULL or NUL-terminated.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_torrent_add_tracker(
+        torrent: *const bitgocho_torrent,
+        url: *const c_char,
+        tier: usize,
+    ) -> bitgocho_status {
+        boundary! {
+            let torrent = try_ref!(torrent);
+            let url = try_str!(url);
+            command(torrent, |t| t.add_tracker(url, tier))
         }
     }
 

@@ -79,6 +79,21 @@ impl Announcer {
         }
     }
 
+    /// Adds tracker `url` to tier `tier` (see [`TrackerTiers::add`]); false when listed already.
+    /// A torrent that had no tracker announces to it at once (`started`, or `completed`'s
+    /// `left=0` once done).
+    pub fn add_tracker(&mut self, url: &str, tier: usize, now: Instant) -> bool {
+        let was_empty = self.tiers.is_empty();
+        if !self.tiers.add(url, tier) {
+            return false;
+        }
+        if was_empty && !self.in_flight {
+            self.attempt = 0;
+            self.next = Some(self.next.map_or(now, |t| t.min(now)));
+        }
+        true
+    }
+
     /// True when the torrent has no tracker.
     pub fn is_empty(&self) -> bool {
         self.tiers.is_empty()

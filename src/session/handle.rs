@@ -178,9 +178,9 @@ pub enum SessionError {
     /// A setting cannot be used (a `tls_ca_file` without certificates, say).
     #[error("{0}")]
     Settings(String),
-    /// A path cannot be used (empty, say).
-    #[error("invalid path: {0}")]
-    InvalidPath(String),
+    /// An argument cannot be used (a path or a tracker URL, say); the text says which and why.
+    #[error("{0}")]
+    InvalidArgument(String),
 }
 
 /// What a torrent is added from.
@@ -674,8 +674,19 @@ impl TorrentHandle {
     /// The outcome comes as a `StorageMoved` or `StorageMoveFailed` event; on failure the files
     /// stay where they were. A relative `to` is taken from the current directory now.
     pub fn move_storage(&self, to: impl AsRef<Path>) -> Result<(), SessionError> {
-        let to = std::path::absolute(to.as_ref()).map_err(|e| SessionError::InvalidPath(e.to_string()))?;
+        let to = std::path::absolute(to.as_ref())
+            .map_err(|e| SessionError::InvalidArgument(format!("invalid path: {e}")))?;
         self.send(Command::Move(self.id, to))
+    }
+
+    /// Adds tracker `url` (http, https or udp) to tier `tier` of the torrent's announce-list
+    /// (a new last tier when `tier` is past the last), as libtorrent's `add_tracker`. BEP 12
+    /// order applies: a tracker in a later tier, or behind one that answers, is asked only when
+    /// the ones before it fail; a torrent without trackers announces to it at once. A URL
+    /// listed already is left as it is.
+    pub fn add_tracker(&self, url: &str, tier: usize) -> Result<(), SessionError> {
+        crate::announce::url::TrackerUrl::parse(url).map_err(|e| SessionError::InvalidArgument(e.to_string()))?;
+        self.send(Command::AddTracker(self.id, url.trim().to_string(), tier))
     }
 
     /// Sets piece `piece`'s priority (a later `set_file_priorities` sets every piece again). A

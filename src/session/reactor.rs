@@ -92,6 +92,8 @@ pub enum Command {
     Sequential(TorrentId, bool),
     /// Move a torrent's files to another save directory.
     Move(TorrentId, PathBuf),
+    /// Add a tracker URL to a tier.
+    AddTracker(TorrentId, String, usize),
     /// Replace the set of blocked addresses (none: block nothing).
     IpFilter(Option<Arc<IpSet>>),
     /// Stop: announce `stopped`, close everything, end the thread.
@@ -114,7 +116,8 @@ impl Command {
             | Command::Limits(id, ..)
             | Command::SuperSeed(id, _)
             | Command::Sequential(id, _)
-            | Command::Move(id, _) => Some(*id),
+            | Command::Move(id, _)
+            | Command::AddTracker(id, ..) => Some(*id),
             Command::Add(..) | Command::AddMagnet(..) | Command::IpFilter(_) | Command::Shutdown => None,
         }
     }
@@ -418,6 +421,11 @@ impl Reactor {
             }
             Command::Move(id, to) => self.begin_move(id, to, now),
             Command::IpFilter(filter) => self.set_ip_filter(filter),
+            Command::AddTracker(id, url, tier) => {
+                if let Some(swarm) = self.swarm_mut(id) {
+                    swarm.announcer_mut().add_tracker(&url, tier, now);
+                }
+            }
             Command::Shutdown => {
                 if self.stopping.is_none() {
                     self.stopping = Some(now);

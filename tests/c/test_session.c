@@ -401,6 +401,11 @@ static void add_check_seed_remove(void) {
     CHECK(strstr(text, "no tracker") != NULL);
     bitgocho_event_free(ev);
     moved_there_and_back(s, t);
+    /* Trackers can be added (a torrent without any then announces to them). */
+    CHECK_STATUS(bitgocho_torrent_add_tracker(t, NULL, 0), BITGOCHO_E_NULL_ARG);
+    CHECK_STATUS(bitgocho_torrent_add_tracker(t, "gopher://x/announce", 0), BITGOCHO_E_INVALID_ARG);
+    CHECK(strstr(last_error(), "gopher://x/announce") != NULL);
+    CHECK_OK(bitgocho_torrent_add_tracker(t, "udp://127.0.0.1:9/announce", 0));
 
     uint8_t hash[20];
     size_t len = 0;

@@ -251,6 +251,7 @@ SIGNATURES.update({
     "bitgocho_torrent_set_super_seed": ([POINTER(bitgocho_torrent), c_bool], c_uint32),
     "bitgocho_torrent_set_sequential_download": ([POINTER(bitgocho_torrent), c_bool], c_uint32),
     "bitgocho_torrent_move_storage": ([POINTER(bitgocho_torrent), c_char_p], c_uint32),
+    "bitgocho_torrent_add_tracker": ([POINTER(bitgocho_torrent), c_char_p, c_size_t], c_uint32),
     "bitgocho_torrent_set_piece_priority": ([POINTER(bitgocho_torrent), c_uint32, c_uint8], c_uint32),
     "bitgocho_torrent_resume": ([POINTER(bitgocho_torrent)], c_uint32),
     "bitgocho_torrent_force_recheck": ([POINTER(bitgocho_torrent)], c_uint32),

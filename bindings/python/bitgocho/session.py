@@ -173,6 +173,10 @@ class Torrent(Handle):
         be played while it downloads; off by default."""
         check(_lib.bitgocho_torrent_set_sequential_download(self.handle, bool(on)))
 
+    def add_tracker(self, url, tier=0):
+        """Adds tracker `url` to tier `tier` of the announce-list (BEP 12 order applies)."""
+        check(_lib.bitgocho_torrent_add_tracker(self.handle, url.encode(), tier))
+
     def move_storage(self, path):
         """Moves the files to save directory `path`; the outcome comes as EVENT_STORAGE_MOVED
         (its message is the new directory) or EVENT_STORAGE_MOVE_FAILED."""

@@ -78,6 +78,9 @@ class SessionTest(unittest.TestCase):
             leech.scrape()
             event, _ = wait_for(leecher, EVENT_SCRAPE_FAILED)
             self.assertIn("no tracker", event.message)
+            with self.assertRaises(InvalidArgument):
+                leech.add_tracker("gopher://x/announce")
+            leech.add_tracker("udp://127.0.0.1:9/announce", 1)
             self.assertEqual(leech.name(), "payload")
             self.assertEqual(leech.info_hash(), seed.info_hash())
             self.assertEqual(leech.file_progress(), [len(d) for d in self.files.values()])

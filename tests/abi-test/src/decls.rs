@@ -447,6 +447,7 @@ unsafe extern "C" {
     pub fn bitgocho_torrent_set_super_seed(torrent: *const bitgocho_torrent, on: bool) -> bitgocho_status;
     pub fn bitgocho_torrent_set_sequential_download(torrent: *const bitgocho_torrent, on: bool) -> bitgocho_status;
     pub fn bitgocho_torrent_move_storage(torrent: *const bitgocho_torrent, path: *const c_char) -> bitgocho_status;
+    pub fn bitgocho_torrent_add_tracker(torrent: *const bitgocho_torrent, url: *const c_char, tier: usize) -> bitgocho_status;
     pub fn bitgocho_torrent_set_piece_priority(torrent: *const bitgocho_torrent, index: u32, priority: u8) -> bitgocho_status;
     pub fn bitgocho_torrent_resume(torrent: *const bitgocho_torrent) -> bitgocho_status;
     pub fn bitgocho_torrent_force_recheck(torrent: *const bitgocho_torrent) -> bitgocho_status;
