@@ -350,6 +350,45 @@ typedef void (*bitgocho_progress_cb)(void *userdata,
                                      uint64_t total);
 
 /**
+ * Totals over the torrents now in a session, filled by `bitgocho_session_get_stats()`. Set
+ * `size` to `sizeof(bitgocho_session_stats)` before the call; fields are only ever appended.
+ */
+typedef struct bitgocho_session_stats {
+  /**
+   * In: the caller's `sizeof(bitgocho_session_stats)`. Out: the bytes the library filled.
+   */
+  size_t size;
+  /**
+   * Torrents in the session (those still fetching their metadata included).
+   */
+  uint32_t torrents;
+  /**
+   * Connected peers over all torrents.
+   */
+  uint32_t peers;
+  /**
+   * Payload download rate, bytes per second.
+   */
+  double download_rate;
+  /**
+   * Payload upload rate, bytes per second.
+   */
+  double upload_rate;
+  /**
+   * Payload bytes downloaded by the torrents in the session since each was added.
+   */
+  uint64_t total_downloaded;
+  /**
+   * Payload bytes uploaded by the torrents in the session since each was added.
+   */
+  uint64_t total_uploaded;
+  /**
+   * Nodes in the DHT's routing table.
+   */
+  uint64_t dht_nodes;
+} bitgocho_session_stats;
+
+/**
  * A snapshot of a torrent's status, filled by `bitgocho_torrent_get_status()`. Set `size` to
  * `sizeof(bitgocho_torrent_status)` before the call. Fields are only ever appended (never
  * reordered or removed), so a caller built against an older header keeps working.
@@ -1647,6 +1686,19 @@ bitgocho_status bitgocho_session_new(const struct bitgocho_settings *settings,
  */
 bitgocho_status bitgocho_session_set_ip_filter_file(const struct bitgocho_session *session,
                                                     const char *path);
+
+/**
+ * Fills `*out` with totals over the torrents now in the session (rates, bytes, peers),
+ * summed from their status snapshots. Set `out->size` to `sizeof(bitgocho_session_stats)`
+ * first; a caller built with an older, shorter struct gets the fields it knows, and
+ * `out->size` is set to the bytes filled. A size smaller than the first version's
+ * (this one) is `BITGOCHO_E_INVALID_ARG`.
+ *
+ * # Safety
+ * `session` is NULL or a live handle; `out` is NULL or points to `out->size` writable bytes.
+ */
+bitgocho_status bitgocho_session_get_stats(const struct bitgocho_session *session,
+                                           struct bitgocho_session_stats *out);
 
 /**
  * Nodes in the session's DHT routing table (BEP 5); 0 without a DHT, before it met a

@@ -583,3 +583,20 @@ fn trackers_added_at_run_time_are_announced_to() {
     common::wait_complete(&l, Duration::from_secs(30));
     same_tree(&dir.path().join("data"), &dir.path().join("out"));
 }
+
+/// Session totals add up the torrents' figures.
+#[test]
+fn session_stats_sum_the_torrents() {
+    let dir = tempfile::tempdir().unwrap();
+    let (seeder, meta, p) = seeded_file(dir.path(), "s.bin", 700_000, 15);
+    let leecher = common::loopback_session();
+    let l = leecher.add_torrent(p).unwrap();
+    common::wait_complete(&l, Duration::from_secs(20));
+    let st = l.status();
+    let totals = leecher.stats();
+    assert_eq!((totals.torrents, totals.downloaded), (1, st.downloaded));
+    assert!(totals.downloaded >= meta.total_length());
+    common::wait_for("the seeder's upload in its totals", Duration::from_secs(10), || {
+        seeder.stats().uploaded >= meta.total_length()
+    });
+}

@@ -211,6 +211,29 @@ pub struct bitgocho_event {
     _private: [u8; 0],
 }
 
+/// Totals over the torrents now in a session, filled by `bitgocho_session_get_stats()`. Set
+/// `size` to `sizeof(bitgocho_session_stats)` before the call; fields are only ever appended.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct bitgocho_session_stats {
+    /// In: the caller's `sizeof(bitgocho_session_stats)`. Out: the bytes the library filled.
+    pub size: usize,
+    /// Torrents in the session (those still fetching their metadata included).
+    pub torrents: u32,
+    /// Connected peers over all torrents.
+    pub peers: u32,
+    /// Payload download rate, bytes per second.
+    pub download_rate: f64,
+    /// Payload upload rate, bytes per second.
+    pub upload_rate: f64,
+    /// Payload bytes downloaded by the torrents in the session since each was added.
+    pub total_downloaded: u64,
+    /// Payload bytes uploaded by the torrents in the session since each was added.
+    pub total_uploaded: u64,
+    /// Nodes in the DHT's routing table.
+    pub dht_nodes: u64,
+}
+
 /// A snapshot of a torrent's status, filled by `bitgocho_torrent_get_status()`. Set `size` to
 /// `sizeof(bitgocho_torrent_status)` before the call. Fields are only ever appended (never
 /// reordered or removed), so a caller built against an older header keeps working.

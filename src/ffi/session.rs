@@ -14,7 +14,7 @@ use parking_lot::Mutex;
 use super::abi::*;
 use super::add_params::AddParamsBuilder;
 use super::boundary::{self, boundary, boundary_or, try_out, try_ref, try_slice, try_str, Castable, OwnedBox};
-use super::buffer::write_out;
+use super::buffer::{write_out, write_prefix};
 use super::event::FfiEvent;
 use super::last_error::fail;
 use super::settings::{SettingValue, Settings};
@@ -277,6 +277,45 @@ impl bitgocho_session {
                 },
                 Err(message) => fail(BITGOCHO_E_INVALID_ARG, message),
             }
+        }
+    }
+
+    /// Fills `*out` with totals over the torrents now in the session (rates, bytes, peers),
+    /// summed from their status snapshots. Set `out->size` to `sizeof(bitgocho_session_stats)`
+    /// first; a caller built with an older, shorter struct gets the fields it knows, and
+    /// `out->size` is set to the bytes filled. A size smaller than the first version's
+    /// (this one) is `BITGOCHO_E_INVALID_ARG`.
+    ///
+    /// # Safety
+    /// `session` is NULL or a live handle; `out` is NULL or points to `out->size` writable bytes.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bitgocho_session_get_stats(
+        session: *const bitgocho_session,
+        out: *mut bitgocho_session_stats,
+    ) -> bitgocho_status {
+        boundary! {
+            let session = try_ref!(session);
+            try_out!(out);
+            // SAFETY: out is non-NULL and, per the contract, its size field is readable.
+            let caller_size = unsafe { std::ptr::addr_of!((*out).size).read_unaligned() };
+            let full = std::mem::size_of::<bitgocho_session_stats>();
+            if caller_size < full {
+                return fail(BITGOCHO_E_INVALID_ARG, format_args!("stats size {caller_size} is smaller than the first version's {full}"));
+            }
+            let st = session.session.stats();
+            let value = bitgocho_session_stats {
+                size: full,
+                torrents: st.torrents,
+                peers: st.peers,
+                download_rate: st.download_rate,
+                upload_rate: st.upload_rate,
+                total_downloaded: st.downloaded,
+                total_uploaded: st.uploaded,
+                dht_nodes: st.dht_nodes,
+            };
+            // SAFETY: out is non-NULL and holds `caller_size` >= `full` writable bytes.
+            unsafe { write_prefix(out, value, full) };
+            BITGOCHO_OK
         }
     }
 

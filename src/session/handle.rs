@@ -415,6 +415,16 @@ impl Session {
         Ok(Session { shared, thread: Some(thread) })
     }
 
+    /// Totals over the torrents now in the session (rates, bytes, peers), from their status
+    /// snapshots: no round trip to the session's thread.
+    pub fn stats(&self) -> super::status::SessionStats {
+        let mut stats = super::status::SessionStats { dht_nodes: self.dht_nodes() as u64, ..Default::default() };
+        for entry in self.shared.torrents.lock().values() {
+            stats.add(&entry.status.lock());
+        }
+        stats
+    }
+
     /// Nodes in the DHT's routing table (0 without a DHT, or before it met any node).
     pub fn dht_nodes(&self) -> usize {
         self.shared.dht_nodes.load(std::sync::atomic::Ordering::Relaxed)

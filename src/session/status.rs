@@ -130,3 +130,35 @@ pub struct PeerInfo {
 
 /// The cell a torrent's status snapshot is published in.
 pub type StatusCell = std::sync::Arc<parking_lot::Mutex<TorrentStatus>>;
+
+/// Totals over the torrents in a session, summed from their status snapshots
+/// ([`super::Session::stats`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct SessionStats {
+    /// Torrents in the session (those still fetching their metadata included).
+    pub torrents: u32,
+    /// Connected peers over all torrents.
+    pub peers: u32,
+    /// Payload download rate, bytes per second.
+    pub download_rate: f64,
+    /// Payload upload rate, bytes per second.
+    pub upload_rate: f64,
+    /// Payload bytes downloaded by the torrents in the session since each was added.
+    pub downloaded: u64,
+    /// Payload bytes uploaded by the torrents in the session since each was added.
+    pub uploaded: u64,
+    /// Nodes in the DHT's routing table.
+    pub dht_nodes: u64,
+}
+
+impl SessionStats {
+    /// Adds one torrent's snapshot.
+    pub fn add(&mut self, st: &TorrentStatus) {
+        self.torrents += 1;
+        self.peers += st.peers;
+        self.download_rate += st.download_rate;
+        self.upload_rate += st.upload_rate;
+        self.downloaded += st.downloaded;
+        self.uploaded += st.uploaded;
+    }
+}

@@ -564,6 +564,16 @@ static void peer_lists_of_two_sessions(void) {
     CHECK(at_seed.flags & BITGOCHO_PEER_CHOKED);
     CHECK(at_leech.progress == 1.0 && at_seed.progress == 0.0);
 
+    /* Session totals: one torrent and one peer each side. */
+    bitgocho_session_stats totals = {.size = sizeof totals};
+    CHECK_OK(bitgocho_session_get_stats(leecher, &totals));
+    CHECK(totals.size == sizeof totals && totals.torrents == 1 && totals.peers == 1);
+    CHECK(totals.total_uploaded == 0);
+    bitgocho_session_stats tiny = {.size = 4};
+    CHECK_STATUS(bitgocho_session_get_stats(seeder, &tiny), BITGOCHO_E_INVALID_ARG);
+    CHECK_STATUS(bitgocho_session_get_stats(NULL, &totals), BITGOCHO_E_NULL_ARG);
+    CHECK_STATUS(bitgocho_session_get_stats(seeder, NULL), BITGOCHO_E_NULL_ARG);
+
     bitgocho_peer_info small = {.size = sizeof(size_t)};
     CHECK_STATUS(bitgocho_torrent_peer_info(seed, 0, &small), BITGOCHO_E_INVALID_ARG);
     bitgocho_peer_info none = {.size = sizeof none};

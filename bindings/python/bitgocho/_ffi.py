@@ -94,6 +94,21 @@ class bitgocho_peer_info(Structure):
     ]
 
 
+class bitgocho_session_stats(Structure):
+    """Session totals; set `size` to ctypes.sizeof(bitgocho_session_stats) before the call."""
+
+    _fields_ = [
+        ("size", c_size_t),
+        ("torrents", c_uint32),
+        ("peers", c_uint32),
+        ("download_rate", c_double),
+        ("upload_rate", c_double),
+        ("total_downloaded", c_uint64),
+        ("total_uploaded", c_uint64),
+        ("dht_nodes", c_uint64),
+    ]
+
+
 class bitgocho_tracker_statistics(Structure):
     """Tracker counts; set `size` to ctypes.sizeof(bitgocho_tracker_statistics) before the call."""
 
@@ -258,6 +273,7 @@ SIGNATURES.update({
     "bitgocho_torrent_force_announce": ([POINTER(bitgocho_torrent)], c_uint32),
     "bitgocho_torrent_scrape": ([POINTER(bitgocho_torrent)], c_uint32),
     "bitgocho_session_set_ip_filter_file": ([POINTER(bitgocho_session), c_char_p], c_uint32),
+    "bitgocho_session_get_stats": ([POINTER(bitgocho_session), POINTER(bitgocho_session_stats)], c_uint32),
     "bitgocho_session_dht_nodes": ([POINTER(bitgocho_session)], c_size_t),
     "bitgocho_torrent_metainfo": ([POINTER(bitgocho_torrent), POINTER(POINTER(bitgocho_metainfo))], c_uint32),
     "bitgocho_torrent_connect_peer": ([POINTER(bitgocho_torrent), c_char_p], c_uint32),

@@ -212,6 +212,13 @@ class Session(Handle):
     def listen_port(self):
         return _lib.bitgocho_session_listen_port(self.handle)
 
+    def stats(self):
+        """Totals over the torrents in the session, as a dict of the C struct's fields."""
+        st = _ffi.bitgocho_session_stats()
+        st.size = sizeof(st)
+        check(_lib.bitgocho_session_get_stats(self.handle, byref(st)))
+        return {name: getattr(st, name) for name, _ in st._fields_ if name != "size"}
+
     def set_ip_filter_file(self, path):
         """Blocks the peers in the ranges of blocklist file `path` ("" lifts the filter)."""
         check(_lib.bitgocho_session_set_ip_filter_file(self.handle, os.fsencode(path)))

@@ -74,6 +74,8 @@ class SessionTest(unittest.TestCase):
             st = wait_state(leech, STATE_SEEDING)
             self.assertEqual(st["have_bytes"], sum(len(d) for d in self.files.values()))
             self.assertEqual(st["total_done"], st["have_bytes"])
+            totals = leecher.stats()
+            self.assertEqual((totals["torrents"], totals["total_downloaded"]), (1, st["downloaded"]))
             self.assertEqual((st["tracker_seeds"], st["tracker_leechers"], st["tracker_downloaded"]), (-1, -1, -1))
             leech.scrape()
             event, _ = wait_for(leecher, EVENT_SCRAPE_FAILED)

@@ -454,6 +454,7 @@ unsafe extern "C" {
     pub fn bitgocho_torrent_force_announce(torrent: *const bitgocho_torrent) -> bitgocho_status;
     pub fn bitgocho_torrent_scrape(torrent: *const bitgocho_torrent) -> bitgocho_status;
     pub fn bitgocho_session_set_ip_filter_file(session: *const bitgocho_session, path: *const c_char) -> bitgocho_status;
+    pub fn bitgocho_session_get_stats(session: *const bitgocho_session, out: *mut bitgocho_session_stats) -> bitgocho_status;
     pub fn bitgocho_session_dht_nodes(session: *const bitgocho_session) -> usize;
     pub fn bitgocho_torrent_metainfo(
         torrent: *const bitgocho_torrent,
