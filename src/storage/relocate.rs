@@ -14,11 +14,12 @@ use std::path::{Path, PathBuf};
 /// Bytes copied per read across file systems.
 const COPY_CHUNK: usize = 1 << 20;
 
-/// Moves each `(from, to)` file; a `from` that does not exist is skipped. On failure the files
-/// moved so far are moved back and the first error is returned, naming the file.
+/// Moves each `(from, to)` file; a `from` that does not exist, or is `to` already, is skipped.
+/// On failure the files moved so far are moved back and the first error is returned, naming
+/// the file.
 pub fn move_files(moves: &[(PathBuf, PathBuf)]) -> Result<(), String> {
     let mut done: Vec<(&Path, &Path)> = Vec::new();
-    for (from, to) in moves {
+    for (from, to) in moves.iter().filter(|(from, to)| from != to) {
         match move_file(from, to) {
             Ok(true) => done.push((from, to)),
             Ok(false) => {}
@@ -33,12 +34,17 @@ pub fn move_files(moves: &[(PathBuf, PathBuf)]) -> Result<(), String> {
     Ok(())
 }
 
-/// Moves one file; false when there was none at `from`.
+/// Moves one file; false when there was none at `from`, or `to` is that file already (the
+/// same directory named another way).
 fn move_file(from: &Path, to: &Path) -> io::Result<bool> {
-    match fs::symlink_metadata(from) {
+    use std::os::unix::fs::MetadataExt;
+    let meta = match fs::symlink_metadata(from) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
         Err(e) => return Err(e),
-        Ok(_) => {}
+        Ok(m) => m,
+    };
+    if fs::symlink_metadata(to).is_ok_and(|t| (t.dev(), t.ino()) == (meta.dev(), meta.ino())) {
+        return Ok(false);
     }
     if let Some(dir) = to.parent() {
         fs::create_dir_all(dir)?;
@@ -184,8 +190,12 @@ mod tests {
         assert_eq!((fs::read(&na).unwrap(), fs::read(&nb).unwrap()), (b"aaa".to_vec(), b"bbb".to_vec()));
         remove_empty_dirs(&[a, b], &dir.path().join("old/t"));
         assert!(!dir.path().join("old/t").exists() && dir.path().join("old").exists());
-        // A missing source is skipped.
+        // A missing source is skipped, and so is a file already where it should go.
         move_files(&[(dir.path().join("none"), dir.path().join("x"))]).unwrap();
+        move_files(&[(na.clone(), na.clone())]).unwrap();
+        let roundabout = dir.path().join("new/t/sub/../a");
+        move_files(&[(na.clone(), roundabout)]).unwrap();
+        assert_eq!(fs::read(&na).unwrap(), b"aaa");
         assert!(!dir.path().join("x").exists());
     }
 
