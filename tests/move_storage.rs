@@ -24,6 +24,15 @@ fn pair_torrent(dir: &Path) -> Arc<Metainfo> {
     common::mktorrent(&data, &dir.join("pair.torrent"), 15, Some("http://127.0.0.1:9/announce")).1
 }
 
+/// A session seeding [`pair_torrent`] from `dir/data`.
+fn seeding_pair(dir: &Path) -> (Arc<Metainfo>, Session, TorrentHandle) {
+    let meta = pair_torrent(dir);
+    let seeder = common::loopback_session();
+    let s = seeder.add_torrent(AddParams::new(meta.clone(), dir.join("data"))).unwrap();
+    common::wait_status(&s, "seed", WAIT, common::seeding);
+    (meta, seeder, s)
+}
+
 /// The outcome of the move of torrent `id`: the new path, or the failure message.
 fn move_outcome(session: &Session, id: u32) -> Result<String, String> {
     let moved =
@@ -52,10 +61,7 @@ fn a_leecher_moves_to_another_file_system_in_the_middle_of_its_download() {
     let shm = tempfile::tempdir_in("/dev/shm").expect("a tmpfs at /dev/shm");
     let dev = |p: &Path| std::fs::metadata(p).unwrap().dev();
     assert_ne!(dev(dir.path()), dev(shm.path()), "/dev/shm must be another file system for this test");
-    let meta = pair_torrent(dir.path());
-    let seeder = common::loopback_session();
-    let s = seeder.add_torrent(AddParams::new(meta.clone(), dir.path().join("data"))).unwrap();
-    common::wait_status(&s, "seed", WAIT, common::seeding);
+    let (meta, seeder, _seed) = seeding_pair(dir.path());
     let leecher = common::loopback_session();
     let mut p = AddParams::new(meta.clone(), dir.path().join("out"));
     p.peers.push(common::session_addr(&seeder));
@@ -77,10 +83,7 @@ fn a_leecher_moves_to_another_file_system_in_the_middle_of_its_download() {
 #[test]
 fn a_seeder_moves_and_serves_from_its_new_place() {
     let dir = tempfile::tempdir().unwrap();
-    let meta = pair_torrent(dir.path());
-    let seeder = common::loopback_session();
-    let s = seeder.add_torrent(AddParams::new(meta.clone(), dir.path().join("data"))).unwrap();
-    common::wait_status(&s, "seed", WAIT, common::seeding);
+    let (meta, seeder, s) = seeding_pair(dir.path());
     let to = dir.path().join("elsewhere");
     s.move_storage(&to).unwrap();
     assert_eq!(move_outcome(&seeder, s.id()), Ok(to.display().to_string()));
@@ -94,10 +97,7 @@ fn a_seeder_moves_and_serves_from_its_new_place() {
 #[test]
 fn a_move_onto_an_existing_file_fails_and_leaves_everything_in_place() {
     let dir = tempfile::tempdir().unwrap();
-    let meta = pair_torrent(dir.path());
-    let seeder = common::loopback_session();
-    let s = seeder.add_torrent(AddParams::new(meta.clone(), dir.path().join("data"))).unwrap();
-    common::wait_status(&s, "seed", WAIT, common::seeding);
+    let (meta, seeder, s) = seeding_pair(dir.path());
     let to = dir.path().join("taken");
     std::fs::create_dir_all(to.join("pair/sub")).unwrap();
     std::fs::write(to.join("pair/sub/b.bin"), b"someone else's").unwrap();

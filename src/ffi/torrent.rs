@@ -38,6 +38,24 @@ fn live_status(torrent: &TorrentHandle) -> Result<TorrentStatus, bitgocho_status
     }
 }
 
+/// Copies a text field of a live torrent's status into `buf` (see `copy_str`).
+///
+/// # Safety
+/// `buf` points to `cap` writable bytes (or is NULL with `cap` 0); `out_len` is NULL or writable.
+unsafe fn copy_status_str(
+    torrent: &TorrentHandle,
+    field: impl Fn(&TorrentStatus) -> &str,
+    buf: *mut u8,
+    cap: usize,
+    out_len: *mut usize,
+) -> bitgocho_status {
+    match live_status(torrent) {
+        // SAFETY: forwarded from this function's contract.
+        Ok(st) => unsafe { copy_str(field(&st), buf, cap, out_len) },
+        Err(status) => status,
+    }
+}
+
 /// The C struct for an engine status snapshot (with `size` = the full struct).
 pub(crate) fn c_status(st: &TorrentStatus) -> bitgocho_torrent_status {
     bitgocho_torrent_status {
@@ -171,12 +189,8 @@ impl bitgocho_torrent {
         out_len: *mut usize,
     ) -> bitgocho_status {
         boundary! {
-            let torrent = try_ref!(torrent);
-            match live_status(torrent) {
-                // SAFETY: forwarded from this function's contract.
-                Ok(st) => unsafe { copy_str(st.error.as_deref().unwrap_or(""), buf, cap, out_len) },
-                Err(status) => status,
-            }
+            // SAFETY: forwarded from this function's contract.
+            unsafe { copy_status_str(try_ref!(torrent), |st| st.error.as_deref().unwrap_or(""), buf, cap, out_len) }
         }
     }
 
@@ -192,12 +206,8 @@ impl bitgocho_torrent {
         out_len: *mut usize,
     ) -> bitgocho_status {
         boundary! {
-            let torrent = try_ref!(torrent);
-            match live_status(torrent) {
-                // SAFETY: forwarded from this function's contract.
-                Ok(st) => unsafe { copy_str(&st.name, buf, cap, out_len) },
-                Err(status) => status,
-            }
+            // SAFETY: forwarded from this function's contract.
+            unsafe { copy_status_str(try_ref!(torrent), |st| &st.name, buf, cap, out_len) }
         }
     }
 
@@ -214,12 +224,8 @@ impl bitgocho_torrent {
         out_len: *mut usize,
     ) -> bitgocho_status {
         boundary! {
-            let torrent = try_ref!(torrent);
-            match live_status(torrent) {
-                // SAFETY: forwarded from this function's contract.
-                Ok(st) => unsafe { copy_str(&st.save_path, buf, cap, out_len) },
-                Err(status) => status,
-            }
+            // SAFETY: forwarded from this function's contract.
+            unsafe { copy_status_str(try_ref!(torrent), |st| &st.save_path, buf, cap, out_len) }
         }
     }
 
