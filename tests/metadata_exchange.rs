@@ -232,3 +232,45 @@ fn our_seeder_answers_hash_requests_and_bounds_them() {
     let answered = (0..400).take_while(|_| ask(&mut w, range).is_some()).count();
     assert!((100..400).contains(&answered), "answered {answered} times before refusing");
 }
+
+/// Block hashes cost the blocks hashed to make them: a peer asking for two block hashes of a
+/// 1 MiB piece again and again (64 blocks hashed each time) is refused long before a peer asking
+/// for layer hashes would be.
+#[test]
+fn block_hash_requests_are_charged_for_the_hashing() {
+    use bitgocho::metainfo::create::{create, CreateOptions, TorrentVersion};
+    use bitgocho::metainfo::hasher::Progress;
+    use bitgocho::metainfo::merkle_range::TreeShape;
+    use bitgocho::wire::HashRange;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("seed/big.bin");
+    common::write_data(&file, 4 << 20, 9);
+    let opts = CreateOptions { piece_size_pow2: 20, version: TorrentVersion::V2, ..CreateOptions::new(&file, "") };
+    let meta = std::sync::Arc::new(Metainfo::from_bytes(&create(&opts, &Progress::new()).unwrap()).unwrap());
+    let session = common::loopback_session();
+    let handle = session.add_torrent(AddParams::new(meta.clone(), tmp.path().join("seed"))).unwrap();
+    common::wait_complete(&handle, Duration::from_secs(30));
+    let (mut w, _) = Wire::open(&session, meta.swarm_info_hash());
+    let entry = &meta.files()[0];
+    let shape = TreeShape::new(entry.length(), meta.piece_length());
+    let blocks = HashRange {
+        root: *entry.pieces_root().unwrap(),
+        base: 0,
+        index: 64,
+        count: 2,
+        proof_layers: shape.full_proof(0),
+    };
+    let answered = (0..400)
+        .take_while(|_| {
+            w.send(&Message::HashRequest(blocks));
+            w.next(|m| match m {
+                Message::Hashes { range, .. } if *range == blocks => Some(true),
+                Message::HashReject(range) if *range == blocks => Some(false),
+                _ => None,
+            })
+        })
+        .count();
+    // Allowance 4 * 4 + 4096 = 4112; each answer costs 2 + 8 proof hashes + 64 blocks.
+    assert!((30..100).contains(&answered), "answered {answered} times before refusing");
+}

@@ -23,36 +23,40 @@ pub type LayerTrees = HashMap<[u8; 32], LayerTree>;
 impl Torrent {
     /// Answers a hash request with the range and its proof, or a reject (also once the
     /// connection was sent every piece layer a few times over, so a peer cannot make us send
-    /// hashes without end).
+    /// hashes without end). Block hashes are charged for the blocks hashed to make them too,
+    /// so a peer cannot make us hash piece after piece for a few hashes each.
     pub(super) fn on_hash_request(&mut self, conn: &mut PeerConn, range: HashRange, now: Instant) {
         let spent = conn.hashes_served >= self.hash_allowance();
-        let hashes = if spent { None } else { self.hashes_for(&range) };
-        match hashes {
-            Some(hashes) => {
-                conn.hashes_served += hashes.len() as u64;
+        let answer = if spent { None } else { self.hashes_for(&range) };
+        match answer {
+            Some((hashes, blocks_hashed)) => {
+                conn.hashes_served += hashes.len() as u64 + blocks_hashed;
                 conn.send(&Message::Hashes { range, hashes: hashes.as_flattened() }, now);
             }
             None => conn.send(&Message::HashReject(range), now),
         }
     }
 
-    /// The range's nodes and uncles, if we can give them.
-    fn hashes_for(&mut self, range: &HashRange) -> Option<Vec<Hash32>> {
+    /// The range's nodes and uncles, if we can give them, and how many blocks were hashed to
+    /// make them.
+    fn hashes_for(&mut self, range: &HashRange) -> Option<(Vec<Hash32>, u64)> {
         let (file, length) = self.file_of(&range.root)?;
         let shape = TreeShape::new(length, self.meta.piece_length());
         if !shape.is_valid(range.base, range.index, range.count, range.proof_layers) {
             return None;
         }
         if range.base >= shape.piece_base {
-            return self.layer_tree(&range.root)?.range(range.base, range.index, range.count, range.proof_layers);
+            let hashes =
+                self.layer_tree(&range.root)?.range(range.base, range.index, range.count, range.proof_layers)?;
+            return Some((hashes, 0));
         }
         self.below_piece_layer(file, shape, range)
     }
 
     /// A range below the piece layer, inside one piece we have: its subtree is hashed from the
     /// piece's data (and must match the piece's hash); uncles above the piece come from the
-    /// piece layers.
-    fn below_piece_layer(&mut self, file: usize, shape: TreeShape, range: &HashRange) -> Option<Vec<Hash32>> {
+    /// piece layers. Also returns the number of blocks hashed.
+    fn below_piece_layer(&mut self, file: usize, shape: TreeShape, range: &HashRange) -> Option<(Vec<Hash32>, u64)> {
         let top = shape.piece_base.min(shape.height);
         let per_piece = 1u64 << (top - range.base);
         let local = u64::from(range.index) / per_piece;
@@ -90,7 +94,7 @@ impl Torrent {
             };
             out.push(hash);
         }
-        Some(out)
+        Some((out, leaves.len() as u64))
     }
 
     /// The index and length of the file whose pieces root is `root`.
@@ -99,8 +103,8 @@ impl Torrent {
         Some((i, f.length()))
     }
 
-    /// Most hashes one connection is sent: every piece layer four times over, and room for
-    /// proofs.
+    /// Most hashes one connection is sent (block hashes counting the blocks hashed for them
+    /// too): every piece layer four times over, and room for proofs.
     fn hash_allowance(&self) -> u64 {
         let files = 0..self.meta.files().len();
         let layers: u64 = files.filter_map(|i| self.meta.piece_layer(i)).map(|l| l.len() as u64).sum();
