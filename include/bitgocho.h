@@ -105,6 +105,11 @@
 #define BITGOCHO_STATE_METADATA 5
 
 /**
+ * Waiting in the download queue (the `max_active_downloads` setting) for another download to end.
+ */
+#define BITGOCHO_STATE_QUEUED 6
+
+/**
  * Do not download the file.
  */
 #define BITGOCHO_PRIORITY_SKIP 0
@@ -1660,7 +1665,9 @@ bitgocho_status bitgocho_metainfo_node(const struct bitgocho_metainfo *metainfo,
  * the system's, which `SSL_CERT_FILE` or `SSL_CERT_DIR` replace), `dht` (bool, default 1: a
  * BEP 5 DHT node on the listening port, UDP), `dht_bootstrap` (`host:port,...`: nodes to join
  * through; none by default, the DHT then learns nodes from peers and the torrents' `nodes`),
- * `ip_filter_file` (a blocklist: peers in its ranges are neither dialled nor accepted;
+ * `max_active_downloads` (at most this many torrents download at once, the others wait in
+ * `BITGOCHO_STATE_QUEUED` and start in the order they were added; 0, the default: no
+ * limit), `ip_filter_file` (a blocklist: peers in its ranges are neither dialled nor accepted;
  * PeerGuardian `label:first-last`, eMule DAT or subnet lines, every line readable);
  * encryption (Message Stream Encryption, bools):
  * `crypto_allowed` (accept and offer MSE; default 1), `crypto_only` (refuse plaintext peers,

@@ -600,3 +600,46 @@ fn session_stats_sum_the_torrents() {
         seeder.stats().uploaded >= meta.total_length()
     });
 }
+
+/// With `max_active_downloads` 1, three downloads run one after another in the order they were
+/// added, the waiting ones `Queued` and untouched.
+#[test]
+fn the_download_queue_runs_one_download_at_a_time() {
+    use bitgocho::session::status::TorrentStatus;
+    let dir = tempfile::tempdir().unwrap();
+    let seeder = common::loopback_session();
+    let leecher = Session::new(SessionSettings { max_active_downloads: 1, ..common::loopback_settings() }).unwrap();
+    let mut params = Vec::new();
+    for i in 0..3u64 {
+        let name = format!("q{i}.bin");
+        let data = dir.path().join(format!("data{i}"));
+        common::data_file(&data.join(&name), 600_000, 60 + i);
+        let meta = mktorrent(&data.join(&name), &dir.path().join(format!("q{i}.torrent")), 15);
+        let s = seeder.add_torrent(AddParams::new(meta.clone(), &data)).unwrap();
+        common::wait_status(&s, "seed", Duration::from_secs(20), seeding);
+        let mut p = AddParams::new(meta, dir.path().join("out"));
+        p.peers.push(common::session_addr(&seeder));
+        p.max_download_rate = 400_000;
+        params.push(p);
+    }
+    let leeches: Vec<TorrentHandle> = params.into_iter().map(|p| leecher.add_torrent(p).unwrap()).collect();
+    let states = |l: &[TorrentHandle]| l.iter().map(|t| t.status()).collect::<Vec<TorrentStatus>>();
+    let mut finished = Vec::new();
+    let start = Instant::now();
+    while finished.len() < 3 {
+        assert!(start.elapsed() < Duration::from_secs(40), "queue stuck: {:?}", states(&leeches));
+        let st = states(&leeches);
+        let active = st.iter().filter(|s| s.state == TorrentState::Downloading).count();
+        assert!(active <= 1, "{active} downloads at once");
+        for (i, s) in st.iter().enumerate() {
+            if s.state == TorrentState::Seeding && s.progress >= 1.0 && !finished.contains(&i) {
+                finished.push(i);
+            }
+            if s.state == TorrentState::Queued {
+                assert_eq!(s.downloaded, 0, "a queued torrent has not started");
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(finished, [0, 1, 2], "in the order added");
+}

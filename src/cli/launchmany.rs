@@ -101,6 +101,7 @@ pub fn status_words(s: &TorrentStatus) -> (String, String) {
     let progress = format!("{}%", percent_text(s.progress));
     match s.state {
         TorrentState::Paused | TorrentState::Error => ("stopped".into(), progress),
+        TorrentState::Queued => ("queued".into(), progress),
         TorrentState::Checking => ("checking existing data".into(), progress),
         TorrentState::Metadata => ("downloading metadata".into(), "0.0%".into()),
         TorrentState::Seeding => ("seeding".into(), "100.0%".into()),

@@ -78,8 +78,10 @@ impl StatusFigures {
                 TorrentState::Seeding => Phase::Succeeded,
                 TorrentState::Error => Phase::Failed,
                 TorrentState::Metadata => Phase::Metadata,
-                TorrentState::Downloading | TorrentState::Paused if s.peers == 0 => Phase::Connecting,
-                TorrentState::Downloading | TorrentState::Paused => Phase::Downloading,
+                TorrentState::Downloading | TorrentState::Paused | TorrentState::Queued if s.peers == 0 => {
+                    Phase::Connecting
+                }
+                TorrentState::Downloading | TorrentState::Paused | TorrentState::Queued => Phase::Downloading,
             }
         };
         StatusFigures {

@@ -127,6 +127,8 @@ pub const BITGOCHO_STATE_ERROR: u32 = 4;
 /// fraction received; the name is the link's `dn` or the info-hash in hex; size, files and
 /// pieces are unknown until it is in).
 pub const BITGOCHO_STATE_METADATA: u32 = 5;
+/// Waiting in the download queue (the `max_active_downloads` setting) for another download to end.
+pub const BITGOCHO_STATE_QUEUED: u32 = 6;
 
 // --- file priorities (bitgocho_torrent_set_file_priorities(), bitgocho_add_params_set_file_priorities())
 /// Do not download the file.

@@ -50,6 +50,7 @@ const KEYS: &[&str] = &[
     "ip_filter_file",
     "listen",
     "listen_port",
+    "max_active_downloads",
     "max_connections",
     "max_connections_per_torrent",
     "max_download_rate",
@@ -119,6 +120,7 @@ fn apply(out: &mut SessionSettings, key: &str, value: &SettingValue) -> Result<(
         "max_connections" => out.max_connections = int_value(key, value, COUNT)? as usize,
         "max_connections_per_torrent" => out.max_connections_per_torrent = int_value(key, value, COUNT)? as usize,
         "max_uploads" => out.max_uploads = int_value(key, value, COUNT)? as usize,
+        "max_active_downloads" => out.max_active_downloads = int_value(key, value, COUNT)? as usize,
         "hash_threads" => out.hash_threads = int_value(key, value, 256)? as usize,
         "worker_nice" => out.worker_nice = int_value(key, value, 19)? as u8,
         "event_queue_size" => out.event_capacity = int_value(key, value, COUNT)?.max(1) as usize,
@@ -218,7 +220,9 @@ impl bitgocho_session {
     /// the system's, which `SSL_CERT_FILE` or `SSL_CERT_DIR` replace), `dht` (bool, default 1: a
     /// BEP 5 DHT node on the listening port, UDP), `dht_bootstrap` (`host:port,...`: nodes to join
     /// through; none by default, the DHT then learns nodes from peers and the torrents' `nodes`),
-    /// `ip_filter_file` (a blocklist: peers in its ranges are neither dialled nor accepted;
+    /// `max_active_downloads` (at most this many torrents download at once, the others wait in
+    /// `BITGOCHO_STATE_QUEUED` and start in the order they were added; 0, the default: no
+    /// limit), `ip_filter_file` (a blocklist: peers in its ranges are neither dialled nor accepted;
     /// PeerGuardian `label:first-last`, eMule DAT or subnet lines, every line readable);
     /// encryption (Message Stream Encryption, bools):
     /// `crypto_allowed` (accept and offer MSE; default 1), `crypto_only` (refuse plaintext peers,
@@ -582,6 +586,7 @@ mod tests {
             ("tls_ca_file", SettingValue::Str("/etc/my-ca.pem".into())),
             ("dht", SettingValue::Bool(false)),
             ("dht_bootstrap", SettingValue::Str("router.example:6881, 10.0.0.1:6881".into())),
+            ("max_active_downloads", SettingValue::Int(3)),
         ]);
         let out = session_settings(&s).unwrap();
         assert_eq!((out.worker_nice, SessionSettings::default().worker_nice), (0, 10));
@@ -595,6 +600,7 @@ mod tests {
         assert_eq!(out.tls_ca_file, Some(PathBuf::from("/etc/my-ca.pem")));
         assert!(!out.dht && SessionSettings::default().dht);
         assert_eq!(out.dht_bootstrap, ["router.example:6881", "10.0.0.1:6881"]);
+        assert_eq!((out.max_active_downloads, SessionSettings::default().max_active_downloads), (3, 0));
     }
 
     #[test]

@@ -91,6 +91,11 @@ pub struct SessionSettings {
     /// `ip_filter`, Transmission's blocklist; read one with [`IpSet::from_ranges`]). None by
     /// default; [`Session::set_ip_filter`] changes it while the session runs.
     pub ip_filter: Option<Arc<IpSet>>,
+    /// Most torrents downloading at once (libtorrent's `active_downloads`, Transmission's
+    /// download queue); the others wait in [`TorrentState::Queued`](super::status::TorrentState::Queued)
+    /// and start in the order they were added. 0 (the default): no limit. Seeding torrents
+    /// never wait.
+    pub max_active_downloads: usize,
 }
 
 impl SessionSettings {
@@ -134,6 +139,7 @@ impl Default for SessionSettings {
             dht: true,
             dht_bootstrap: Vec::new(),
             ip_filter: None,
+            max_active_downloads: 0,
         }
     }
 }
@@ -378,6 +384,7 @@ impl Session {
             dht_state: settings.resume_dir.as_ref().map(|d| d.join("dht.state")),
             dht_nodes: Arc::default(),
             ip_filter: settings.ip_filter.clone(),
+            max_active_downloads: settings.max_active_downloads,
         };
         let dht_nodes = cfg.dht_nodes.clone();
         if settings.listen {

@@ -33,6 +33,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 mod dht_driver;
+mod download_queue;
 mod magnet_phase;
 
 /// Token of the waker.
@@ -158,6 +159,8 @@ pub struct ReactorConfig {
     pub dht_nodes: Arc<std::sync::atomic::AtomicUsize>,
     /// Addresses neither dialled nor accepted, at start.
     pub ip_filter: Option<Arc<IpSet>>,
+    /// Most torrents downloading at once (0: no limit); the others wait queued.
+    pub max_active_downloads: usize,
 }
 
 /// Most addresses remembered as requiring MSE or as failing it (the sets are cleared when full).
@@ -356,6 +359,8 @@ impl Reactor {
                     if t.set_paused_after_move(true) {
                         return;
                     }
+                    // Paused by the user, it leaves the queue: only a resume starts it again.
+                    t.queued = false;
                     t.paused = true;
                     t.announcer.stopped(now);
                     self.close_torrent_peers(id, "paused");
@@ -363,7 +368,7 @@ impl Reactor {
             }
             Command::Resume(id) => {
                 if let Some(t) = self.torrents.get_mut(&id) {
-                    if !t.set_paused_after_move(false) {
+                    if !t.set_paused_after_move(false) && !t.queued {
                         t.unpause(now);
                     }
                 }
@@ -472,6 +477,10 @@ impl Reactor {
         }
         self.by_hash.insert(hash, id);
         self.by_req2.insert(crate::wire::mse::req2(&hash), hash);
+        if !t.paused && self.queue_is_full() {
+            t.queued = true;
+            t.paused = true;
+        }
         self.torrents.insert(id, t);
         self.torrent_tick(id, now);
     }
@@ -614,6 +623,7 @@ impl Reactor {
         for id in magnets {
             self.magnet_tick(id, now);
         }
+        self.rebalance_queue(now);
         self.peer_timeouts(now);
         self.dht_tick(now);
         let retiring: Vec<TorrentId> = self.retiring.keys().copied().collect();

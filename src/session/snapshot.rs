@@ -9,11 +9,13 @@ use super::PeerKey;
 use std::time::Instant;
 
 impl Torrent {
-    /// The state shown to callers: a paused torrent shows `Paused`, except while its data is
-    /// still being checked (the check goes on while paused) or after an error.
+    /// The state shown to callers: a paused torrent shows `Paused` (`Queued` when the download
+    /// queue holds it), except while its data is still being checked (the check goes on while
+    /// paused) or after an error.
     pub(super) fn shown_state(&self) -> TorrentState {
         match self.state {
             TorrentState::Checking | TorrentState::Error => self.state,
+            _ if self.queued => TorrentState::Queued,
             _ if self.paused => TorrentState::Paused,
             _ => self.state,
         }

@@ -18,6 +18,8 @@ pub enum TorrentState {
     Error,
     /// Added from a magnet link: fetching the info dictionary from peers.
     Metadata,
+    /// Waiting in the download queue (`max_active_downloads`) for another download to end.
+    Queued,
 }
 
 impl TorrentState {
@@ -30,6 +32,7 @@ impl TorrentState {
             TorrentState::Paused => 3,
             TorrentState::Error => 4,
             TorrentState::Metadata => 5,
+            TorrentState::Queued => 6,
         }
     }
 }

@@ -215,6 +215,8 @@ pub struct Torrent {
     pub(super) status_dirty: bool,
     /// A move of the files to another save directory under way.
     pub(super) moving: Option<super::torrent_move::PendingMove>,
+    /// Waiting in the download queue (and paused meanwhile).
+    pub(super) queued: bool,
     /// The last snapshot showed a transfer rate above zero (it decays without events).
     pub(super) rates_live: bool,
     /// The merkle trees above each file's piece layer, built when a peer first asks for hashes
@@ -367,6 +369,7 @@ impl Torrent {
             super_seed_wanted: params.super_seed,
             super_seed: None,
             moving: None,
+            queued: false,
             status_dirty: true,
             rates_live: false,
             layer_trees: Default::default(),

@@ -10,8 +10,8 @@ import unittest
 from bitgocho import Error, InvalidArgument, Metainfo, MetainfoEditor
 from bitgocho.errors import E_TORRENT_GONE
 from bitgocho.session import (EVENT_ADDED, EVENT_CHECKED, EVENT_FINISHED, EVENT_METADATA_RECEIVED, EVENT_REMOVED,
-                              EVENT_SCRAPE_FAILED, EVENT_STORAGE_MOVED, PEER_CHOKED, PEER_OUTGOING, STATE_METADATA, STATE_SEEDING,
-                              Session)
+                              EVENT_SCRAPE_FAILED, EVENT_STORAGE_MOVED, PEER_CHOKED, PEER_OUTGOING,
+                              STATE_DOWNLOADING, STATE_METADATA, STATE_QUEUED, STATE_SEEDING, Session)
 
 
 def wait_for(session, kind, seconds=20):
@@ -168,6 +168,19 @@ class SessionTest(unittest.TestCase):
             seeder.set_ip_filter_file("")
             leech.connect_peer(peer)
             wait_for(leecher, EVENT_FINISHED)
+
+    def test_download_queue(self):
+        with Metainfo.parse(self.torrent_bytes) as mi, \
+                Session(listen_port=0, bind="127.0.0.1", hash_threads=1, max_active_downloads=1) as leecher:
+            first = leecher.add_torrent(mi, self.leech_dir, peers=["127.0.0.1:9"])
+            wait_state(first, STATE_DOWNLOADING)
+            with MetainfoEditor.new(os.path.join(self.seed_dir, "payload", "a.bin")) as ed:
+                other = Metainfo.parse(ed.build())
+            second = leecher.add_torrent(other, self.leech_dir)
+            wait_state(second, STATE_QUEUED)
+            leecher.remove_torrent(first)
+            wait_state(second, STATE_DOWNLOADING)
+            other.close()
 
     def test_unknown_settings_are_named(self):
         with self.assertRaises(InvalidArgument) as ctx:
