@@ -53,6 +53,8 @@ pub struct Announcer {
     scrape_in_flight: bool,
     /// The tracker that answered the last announce: the one scraped.
     last_answered: Option<String>,
+    /// `stopped` was queued since the last (re)start.
+    stopped: bool,
 }
 
 impl Announcer {
@@ -76,6 +78,7 @@ impl Announcer {
             scrape_wanted: false,
             scrape_in_flight: false,
             last_answered: None,
+            stopped: false,
         }
     }
 
@@ -196,6 +199,20 @@ impl Announcer {
         self.event = Some(Event::Stopped);
         self.attempt = 0;
         self.next = Some(now);
+        self.stopped = true;
+    }
+
+    /// Announces again after a pause: `started` at once when `stopped` was queued or sent
+    /// (the tracker forgot us, or is about to), else a regular announce now (see [`Self::force`]).
+    pub fn restart(&mut self, now: Instant) {
+        if !std::mem::take(&mut self.stopped) {
+            return self.force(now);
+        }
+        self.event = Some(Event::Started);
+        self.attempt = 0;
+        if !self.in_flight {
+            self.next = Some(now);
+        }
     }
 
     /// Asks for a regular announce now (honouring the tracker's min interval).
@@ -339,6 +356,27 @@ mod tests {
         assert!(a.owes_while_paused(), "in flight");
         a.on_reply(&d, &AnnounceReply { interval: 1800, ..Default::default() }, t0);
         assert!(!a.owes_while_paused());
+    }
+
+    #[test]
+    fn a_restart_after_stopped_announces_started_again() {
+        let t0 = Instant::now();
+        let reply = AnnounceReply { interval: 1800, ..Default::default() };
+        let mut a = announcer(&["http://a/announce"], t0);
+        let started = a.due(t0).unwrap();
+        a.on_reply(&started, &reply, t0);
+        a.stopped(t0);
+        let stopped = a.due(t0).unwrap();
+        a.on_reply(&stopped, &reply, t0);
+        assert!(a.due(t0 + Duration::from_secs(3600)).is_none(), "nothing after stopped");
+        a.restart(t0);
+        assert_eq!(a.due(t0).map(|d| d.event), Some(Some(Event::Started)));
+        // A restart without a stop in between is a regular announce.
+        let mut b = announcer(&["http://a/announce"], t0);
+        let started = b.due(t0).unwrap();
+        b.on_reply(&started, &reply, t0);
+        b.restart(t0);
+        assert_eq!(b.due(t0).map(|d| d.event), Some(None));
     }
 
     #[test]

@@ -463,10 +463,11 @@ impl Torrent {
         }
     }
 
-    /// Resumes a paused torrent: it announces at once and dials the peers it knows again.
+    /// Resumes a paused torrent: it announces at once (`started` again after a `stopped`) and
+    /// dials the peers it knows again.
     pub fn unpause(&mut self, now: Instant) {
         self.paused = false;
-        self.announcer.force(now);
+        self.announcer.restart(now);
         self.redial_known();
     }
 
