@@ -173,6 +173,26 @@ fn a_private_torrent_offers_no_peer_exchange() {
     session.shutdown();
 }
 
+/// A session seeding a new v2-only single-file torrent of `len` bytes (2^`piece_pow`-byte
+/// pieces) under `dir/seed`: the file, the metainfo and the session.
+fn v2_seed(
+    dir: &std::path::Path,
+    len: usize,
+    piece_pow: u32,
+) -> (std::path::PathBuf, std::sync::Arc<Metainfo>, bitgocho::session::Session) {
+    use bitgocho::metainfo::create::{create, CreateOptions, TorrentVersion};
+    use bitgocho::metainfo::hasher::Progress;
+    let file = dir.join("seed/v2.bin");
+    common::write_data(&file, len, u64::from(piece_pow));
+    let opts =
+        CreateOptions { piece_size_pow2: piece_pow, version: TorrentVersion::V2, ..CreateOptions::new(&file, "") };
+    let meta = std::sync::Arc::new(Metainfo::from_bytes(&create(&opts, &Progress::new()).unwrap()).unwrap());
+    let session = common::loopback_session();
+    let handle = session.add_torrent(AddParams::new(meta.clone(), dir.join("seed"))).unwrap();
+    common::wait_complete(&handle, Duration::from_secs(30));
+    (file, meta, session)
+}
+
 /// BEP 52 hash requests to our seeder of a v2 torrent, seen from the wire: a range of a file's
 /// piece layer, and the block hashes of one piece (hashed from its data), come back with the
 /// proof that takes them to the file's root; a range spanning two pieces, one past the layer's
@@ -180,19 +200,11 @@ fn a_private_torrent_offers_no_peer_exchange() {
 /// once it was sent the layers a few times over.
 #[test]
 fn our_seeder_answers_hash_requests_and_bounds_them() {
-    use bitgocho::metainfo::create::{create, CreateOptions, TorrentVersion};
-    use bitgocho::metainfo::hasher::Progress;
     use bitgocho::metainfo::merkle_range::{verify_range, TreeShape};
     use bitgocho::wire::HashRange;
 
     let tmp = tempfile::tempdir().unwrap();
-    let file = tmp.path().join("seed/v2.bin");
-    common::write_data(&file, 40 * 32768 - 77, 8);
-    let opts = CreateOptions { piece_size_pow2: 15, version: TorrentVersion::V2, ..CreateOptions::new(&file, "") };
-    let meta = std::sync::Arc::new(Metainfo::from_bytes(&create(&opts, &Progress::new()).unwrap()).unwrap());
-    let session = common::loopback_session();
-    let handle = session.add_torrent(AddParams::new(meta.clone(), tmp.path().join("seed"))).unwrap();
-    common::wait_complete(&handle, Duration::from_secs(30));
+    let (file, meta, session) = v2_seed(tmp.path(), 40 * 32768 - 77, 15);
 
     let (mut w, offer) = Wire::open(&session, meta.swarm_info_hash());
     assert!(offer.extensions.contains_key("ut_metadata"), "a v2 torrent with its layers offers its metadata");
@@ -238,19 +250,11 @@ fn our_seeder_answers_hash_requests_and_bounds_them() {
 /// for layer hashes would be.
 #[test]
 fn block_hash_requests_are_charged_for_the_hashing() {
-    use bitgocho::metainfo::create::{create, CreateOptions, TorrentVersion};
-    use bitgocho::metainfo::hasher::Progress;
     use bitgocho::metainfo::merkle_range::TreeShape;
     use bitgocho::wire::HashRange;
 
     let tmp = tempfile::tempdir().unwrap();
-    let file = tmp.path().join("seed/big.bin");
-    common::write_data(&file, 4 << 20, 9);
-    let opts = CreateOptions { piece_size_pow2: 20, version: TorrentVersion::V2, ..CreateOptions::new(&file, "") };
-    let meta = std::sync::Arc::new(Metainfo::from_bytes(&create(&opts, &Progress::new()).unwrap()).unwrap());
-    let session = common::loopback_session();
-    let handle = session.add_torrent(AddParams::new(meta.clone(), tmp.path().join("seed"))).unwrap();
-    common::wait_complete(&handle, Duration::from_secs(30));
+    let (_, meta, session) = v2_seed(tmp.path(), 4 << 20, 20);
     let (mut w, _) = Wire::open(&session, meta.swarm_info_hash());
     let entry = &meta.files()[0];
     let shape = TreeShape::new(entry.length(), meta.piece_length());
