@@ -236,3 +236,35 @@ fn refuses_a_missing_directory() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("btlaunchmany takes a directory of .torrent files; --url is for btdownloadheadless"), "{err}");
 }
+
+/// `--max_active_downloads 1`: of two torrents found, one downloads while the other is shown
+/// `queued`, then it downloads too.
+#[test]
+fn max_active_downloads_queues_the_rest() {
+    need_tools();
+    let tmp = tempfile::tempdir().unwrap();
+    let (torrents, data, seed) = (tmp.path().join("torrents"), tmp.path().join("data"), tmp.path().join("seed"));
+    for d in [&torrents, &data, &seed] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    let seeder = common::loopback_session();
+    let mut files = Vec::new();
+    for name in ["a.bin", "b.bin"] {
+        let torrent = torrents.join(name.replace(".bin", ".torrent"));
+        files.push((name, make(&seed, name, 500_000, &torrent)));
+        let meta = std::sync::Arc::new(bitgocho::metainfo::Metainfo::from_file(&torrent).unwrap());
+        let t = seeder.add_torrent(bitgocho::session::AddParams::new(meta, &seed)).unwrap();
+        common::wait_status(&t, "seed", WAIT, common::seeding);
+    }
+    let peer = common::session_addr(&seeder).to_string();
+    let saveas = data.to_str().unwrap();
+    let args = ["--saveas_style", "2", "--saveas", saveas, "--display_interval", "0.2", "--peer", &peer];
+    let limits = ["--display_path", "0", "--max_active_downloads", "1", "--max_download_rate", "200"];
+    let (_child, mut out) = launch(tmp.path(), &torrents, &[&args[..], &limits[..]].concat());
+    out.wait_for("\"queued\"");
+    out.wait_for("\"a.bin\": \"seeding\" (100.0%)");
+    out.wait_for("\"b.bin\": \"seeding\" (100.0%)");
+    for (name, bytes) in files {
+        assert_eq!(std::fs::read(data.join(name)).unwrap(), bytes, "{name}");
+    }
+}

@@ -22,7 +22,7 @@ fn run(args: &[String]) -> Result<(), Exit> {
     let table = launchmany::launchmany_options();
     let Some(config) = launcher::config_or_print(args, "btlaunchmany", &table)? else { return Ok(()) };
     signals::install().map_err(|e| Exit::Failure(e.to_string()))?;
-    let session = launcher::start_session(&config.cfg)?;
+    let session = launcher::start_session(&config)?;
     let mut launcher = Launcher::new(&session, &config);
     run_loop(&session, &config, &mut launcher);
     say_all(&launcher.shutdown());

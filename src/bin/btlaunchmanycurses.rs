@@ -31,7 +31,7 @@ fn run(args: &[String]) -> Result<(), Exit> {
     let Some(config) = launcher::config_or_print(args, "btlaunchmanycurses", &table)? else { return Ok(()) };
     signals::install().map_err(|e| Exit::Failure(e.to_string()))?;
     let mut screen = Screen::enter("btlaunchmanycurses", "btlaunchmany").map_err(tui_failure)?;
-    let session = launcher::start_session(&config.cfg)?;
+    let session = launcher::start_session(&config)?;
     let mut launcher = Launcher::new(&session, &config);
     let mut ui = Ui { messages: Vec::new(), last: None };
     let outcome = ui.run(&mut screen, &config, &mut launcher);

@@ -33,6 +33,8 @@ pub struct LauncherConfig {
     pub display_path: bool,
     /// `--parse_dir_interval`.
     pub rescan: Duration,
+    /// `--max_active_downloads` (0: no limit).
+    pub max_active_downloads: usize,
 }
 
 /// What a launcher's command line asks for.
@@ -113,19 +115,24 @@ pub fn parse_command_line(args: &[String], tool: &str, table: &[options::Opt]) -
         eprintln!("warning: --{name} is accepted but not applied by this version of {tool}");
     }
     let display_path = parsed.int("display_path") != 0;
+    let max_active_downloads = usize::try_from(parsed.int("max_active_downloads"))
+        .map_err(|_| Exit::Usage("--max_active_downloads must be 0 (no limit) or more".into()))?;
     Ok(ManyRequest::Run(Box::new(LauncherConfig {
         dir,
         cfg,
         style,
         display_path,
         rescan: Duration::from_secs(rescan as u64),
+        max_active_downloads,
     })))
 }
 
 /// The session a launcher runs in: BitTornado shares the upload limit between all torrents
-/// and applies the download limit per torrent.
-pub fn start_session(cfg: &HeadlessConfig) -> Result<Session, Exit> {
+/// and applies the download limit per torrent; `--max_active_downloads` queues the rest.
+pub fn start_session(config: &LauncherConfig) -> Result<Session, Exit> {
+    let cfg = &config.cfg;
     let mut settings = cfg.session_settings();
+    settings.max_active_downloads = config.max_active_downloads;
     settings.max_download_rate = 0;
     settings.resume_dir = if cfg.fast_resume { headless::resume_dir() } else { None };
     Session::new(settings).map_err(|e| Exit::Failure(format!("Couldn't listen - {e}")))

@@ -19,6 +19,11 @@ pub const LAUNCHMANY_EXTRA: &[Opt] = &[
          3 = save in directory under torrent name)",
     ),
     Opt::int("display_path", 1, "whether to display the full path or the torrent contents for each torrent"),
+    Opt::int(
+        "max_active_downloads",
+        0,
+        "most torrents downloading at once, the others queued in the order found (0 = no limit)",
+    ),
 ];
 
 /// Every option btlaunchmany accepts: the downloader's, then its own.
