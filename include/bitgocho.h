@@ -1961,8 +1961,9 @@ bitgocho_status bitgocho_torrent_name(const struct bitgocho_torrent *torrent,
                                       size_t *out_len);
 
 /**
- * Copies the directory the torrent's files are saved under (absolute; it changes with
- * `bitgocho_torrent_move_storage()`) into `buf`.
+ * Copies the directory the torrent's files are saved under into `buf`: absolute (a
+ * relative save path is taken from the working directory when the torrent was added), and
+ * changed by `bitgocho_torrent_move_storage()`.
  *
  * # Safety
  * As for `bitgocho_torrent_error()`.

@@ -643,3 +643,22 @@ fn the_download_queue_runs_one_download_at_a_time() {
     }
     assert_eq!(finished, [0, 1, 2], "in the order added");
 }
+
+/// A relative save path is made absolute when the torrent is added: the status shows it so,
+/// and the files land there.
+#[test]
+fn a_relative_save_path_is_taken_from_the_working_directory_when_added() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_seeder, _, mut p) = seeded_file(dir.path(), "rel.bin", 100_000, 15);
+    let cwd = std::env::current_dir().unwrap();
+    // The way from the working directory to `dir/out`, through the root.
+    let up: PathBuf = cwd.components().skip(1).map(|_| "..").collect();
+    let rel = up.join(dir.path().strip_prefix("/").unwrap()).join("out");
+    assert!(rel.is_relative());
+    p.save_path = rel.clone();
+    let leecher = common::loopback_session();
+    let l = leecher.add_torrent(p).unwrap();
+    let st = common::wait_complete(&l, Duration::from_secs(20));
+    assert_eq!(st.save_path, cwd.join(&rel).display().to_string());
+    same_tree(&dir.path().join("data"), &dir.path().join("out"));
+}

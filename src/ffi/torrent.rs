@@ -211,8 +211,9 @@ impl bitgocho_torrent {
         }
     }
 
-    /// Copies the directory the torrent's files are saved under (absolute; it changes with
-    /// `bitgocho_torrent_move_storage()`) into `buf`.
+    /// Copies the directory the torrent's files are saved under into `buf`: absolute (a
+    /// relative save path is taken from the working directory when the torrent was added), and
+    /// changed by `bitgocho_torrent_move_storage()`.
     ///
     /// # Safety
     /// As for `bitgocho_torrent_error()`.

@@ -448,7 +448,8 @@ impl Session {
     }
 
     /// Adds a torrent; it starts checking existing data, then downloads or seeds. A torrent
-    /// added from a magnet link first fetches its metadata from peers.
+    /// added from a magnet link first fetches its metadata from peers. A relative save path is
+    /// taken from the current directory now.
     pub fn add_torrent(&self, params: AddParams) -> Result<TorrentHandle, SessionError> {
         let AddParams {
             source,
@@ -467,7 +468,10 @@ impl Session {
         let (max_connections, max_uploads, resume_dir) =
             (s.max_connections_per_torrent, s.max_uploads, s.resume_dir.clone());
         let (global_limits, piece_buffers) = (self.shared.limits.clone(), self.shared.piece_buffers.clone());
-        let shown_path = std::path::absolute(&save_path).unwrap_or_else(|_| save_path.clone());
+        // Absolute from here on: the files stay where they were asked for even if the caller
+        // changes its working directory later.
+        let save_path = std::path::absolute(&save_path).unwrap_or(save_path);
+        let shown_path = save_path.clone();
         let direct = peers.clone();
         let metainfo = MetainfoCell::default();
         let known = metainfo.clone();
