@@ -4,7 +4,7 @@
 //! every wait is bounded.
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
@@ -74,6 +74,16 @@ fn libtorrent(mode: &str, torrent: &Path, save: &Path, port: u16) -> (KillOnDrop
 }
 
 /// Lines of the running launcher's stdout, with a bounded wait for a matching one.
+/// `torrents`, `data` and `seed` directories made under `root`.
+fn work_dirs(root: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let dirs = ["torrents", "data", "seed"].map(|d| root.join(d));
+    for d in &dirs {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    let [torrents, data, seed] = dirs;
+    (torrents, data, seed)
+}
+
 struct Lines(Receiver<String>, String);
 
 impl Lines {
@@ -97,10 +107,7 @@ impl Lines {
 fn seeds_downloads_follows_the_directory_and_stops_on_sigint() {
     need_tools();
     let tmp = tempfile::tempdir().unwrap();
-    let (torrents, data, seed) = (tmp.path().join("torrents"), tmp.path().join("data"), tmp.path().join("seed"));
-    for d in [&torrents, &data, &seed] {
-        std::fs::create_dir_all(d).unwrap();
-    }
+    let (torrents, data, seed) = work_dirs(tmp.path());
     let one = make(&data, "one.bin", 400_000, &torrents.join("one.torrent"));
     let two = make(&seed, "two.bin", 900_000, &tmp.path().join("two.torrent"));
     let (_seeder, line) = libtorrent("seed", &tmp.path().join("two.torrent"), &seed, 0);
@@ -243,10 +250,7 @@ fn refuses_a_missing_directory() {
 fn max_active_downloads_queues_the_rest() {
     need_tools();
     let tmp = tempfile::tempdir().unwrap();
-    let (torrents, data, seed) = (tmp.path().join("torrents"), tmp.path().join("data"), tmp.path().join("seed"));
-    for d in [&torrents, &data, &seed] {
-        std::fs::create_dir_all(d).unwrap();
-    }
+    let (torrents, data, seed) = work_dirs(tmp.path());
     let seeder = common::loopback_session();
     let mut files = Vec::new();
     for name in ["a.bin", "b.bin"] {

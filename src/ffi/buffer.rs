@@ -48,6 +48,24 @@ pub(crate) unsafe fn write_out<T>(out: *mut T, value: T) {
     unsafe { out.write(value) }
 }
 
+/// How many bytes of a size-versioned struct `T` to fill for a caller whose `sizeof` is in the
+/// struct's `size` field at `size`: the smaller of that and this version's size. A size below
+/// the first version's (`v1`) is `BITGOCHO_E_INVALID_ARG`, naming `what`.
+///
+/// # Safety
+/// `size` points to the readable `size` field of the caller's struct.
+pub(crate) unsafe fn versioned_len<T>(size: *const usize, v1: usize, what: &str) -> Result<usize, bitgocho_status> {
+    // SAFETY: readable per the contract; the caller's struct may be unaligned.
+    let caller = unsafe { size.read_unaligned() };
+    if caller < v1 {
+        return Err(fail(
+            BITGOCHO_E_INVALID_ARG,
+            format_args!("{what} size {caller} is smaller than the first version's {v1}"),
+        ));
+    }
+    Ok(caller.min(std::mem::size_of::<T>()))
+}
+
 /// Writes the first `len` bytes of `value` (at most its size) through `out`: how a versioned
 /// struct reaches a caller built against an older, shorter version of it.
 ///

@@ -14,7 +14,7 @@ use parking_lot::Mutex;
 use super::abi::*;
 use super::add_params::AddParamsBuilder;
 use super::boundary::{self, boundary, boundary_or, try_out, try_ref, try_slice, try_str, Castable, OwnedBox};
-use super::buffer::{write_out, write_prefix};
+use super::buffer::{versioned_len, write_out, write_prefix};
 use super::event::FfiEvent;
 use super::last_error::fail;
 use super::settings::{SettingValue, Settings};
@@ -300,11 +300,12 @@ impl bitgocho_session {
         boundary! {
             let session = try_ref!(session);
             try_out!(out);
-            // SAFETY: out is non-NULL and, per the contract, its size field is readable.
-            let caller_size = unsafe { std::ptr::addr_of!((*out).size).read_unaligned() };
             let full = std::mem::size_of::<bitgocho_session_stats>();
-            if caller_size < full {
-                return fail(BITGOCHO_E_INVALID_ARG, format_args!("stats size {caller_size} is smaller than the first version's {full}"));
+            // SAFETY: out is non-NULL and, per the contract, its size field is readable.
+            let size = unsafe { std::ptr::addr_of!((*out).size) };
+            // SAFETY: as above.
+            if let Err(status) = unsafe { versioned_len::<bitgocho_session_stats>(size, full, "stats") } {
+                return status;
             }
             let st = session.session.stats();
             let value = bitgocho_session_stats {
@@ -317,7 +318,7 @@ impl bitgocho_session {
                 total_uploaded: st.uploaded,
                 dht_nodes: st.dht_nodes,
             };
-            // SAFETY: out is non-NULL and holds `caller_size` >= `full` writable bytes.
+            // SAFETY: out is non-NULL and holds at least `full` writable bytes.
             unsafe { write_prefix(out, value, full) };
             BITGOCHO_OK
         }

@@ -8,7 +8,7 @@ use std::ffi::c_char;
 use super::abi::*;
 use super::add_params::{peer_address, priorities};
 use super::boundary::{self, boundary, boundary_or, try_out, try_ref, try_slice, try_str, Castable, OwnedArc};
-use super::buffer::{copy_bytes, copy_str, write_out, write_prefix};
+use super::buffer::{copy_bytes, copy_str, versioned_len, write_out, write_prefix};
 use super::last_error::fail;
 use crate::session::status::{PeerInfo, TorrentStatus};
 use crate::session::{SessionError, TorrentHandle};
@@ -162,14 +162,14 @@ impl bitgocho_torrent {
             let torrent = try_ref!(torrent);
             try_out!(out);
             // SAFETY: out is non-NULL and, per the contract, its size field is readable.
-            let caller_size = unsafe { std::ptr::addr_of!((*out).size).read_unaligned() };
-            if caller_size < STATUS_V1_SIZE {
-                let msg = format_args!("status size {caller_size} is smaller than the first version's {STATUS_V1_SIZE}");
-                return fail(BITGOCHO_E_INVALID_ARG, msg);
-            }
-            let filled = caller_size.min(std::mem::size_of::<bitgocho_torrent_status>());
+            let size = unsafe { std::ptr::addr_of!((*out).size) };
+            // SAFETY: as above.
+            let filled = match unsafe { versioned_len::<bitgocho_torrent_status>(size, STATUS_V1_SIZE, "status") } {
+                Ok(n) => n,
+                Err(status) => return status,
+            };
             match live_status(torrent) {
-                // SAFETY: out is non-NULL and holds `caller_size` >= `filled` writable bytes.
+                // SAFETY: out is non-NULL and holds at least `filled` writable bytes.
                 Ok(st) => unsafe { write_prefix(out, bitgocho_torrent_status { size: filled, ..c_status(&st) }, filled); BITGOCHO_OK },
                 Err(status) => status,
             }
@@ -362,18 +362,19 @@ impl bitgocho_torrent {
         boundary! {
             let torrent = try_ref!(torrent);
             try_out!(out);
-            // SAFETY: out is non-NULL and, per the contract, its size field is readable.
-            let caller_size = unsafe { std::ptr::addr_of!((*out).size).read_unaligned() };
             let full = std::mem::size_of::<bitgocho_peer_info>();
-            if caller_size < full {
-                return fail(BITGOCHO_E_INVALID_ARG, format_args!("peer info size {caller_size} is smaller than the first version's {full}"));
+            // SAFETY: out is non-NULL and, per the contract, its size field is readable.
+            let size = unsafe { std::ptr::addr_of!((*out).size) };
+            // SAFETY: as above.
+            if let Err(status) = unsafe { versioned_len::<bitgocho_peer_info>(size, full, "peer info") } {
+                return status;
             }
             let st = match live_status(torrent) {
                 Ok(st) => st,
                 Err(status) => return status,
             };
             match st.peer_list.get(index) {
-                // SAFETY: out is non-NULL and holds `caller_size` >= `full` writable bytes.
+                // SAFETY: out is non-NULL and holds at least `full` writable bytes.
                 Some(p) => unsafe { write_prefix(out, c_peer(p), full); BITGOCHO_OK },
                 None => fail(BITGOCHO_E_NOT_FOUND, format_args!("peer {index} of {}", st.peer_list.len())),
             }

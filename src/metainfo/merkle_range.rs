@@ -67,15 +67,7 @@ impl LayerTree {
     /// The tree above `piece_layer` (one hash per piece of the file) for a file of that shape.
     pub fn new(shape: TreeShape, piece_layer: &[Hash32]) -> LayerTree {
         let width = shape.width(shape.piece_base) as usize;
-        let mut layer = piece_layer.to_vec();
-        layer.resize(width.max(layer.len()), pad_hash(shape.piece_base));
-        let mut layers = vec![layer];
-        while layers.last().is_some_and(|l| l.len() > 1) {
-            let next =
-                layers.last().map(|l| l.chunks(2).map(|p| hash_pair(&p[0], &p[1])).collect()).unwrap_or_default();
-            layers.push(next);
-        }
-        LayerTree { shape, layers }
+        LayerTree { shape, layers: levels_above(piece_layer, width, pad_hash(shape.piece_base)) }
     }
 
     /// Node `index` of layer `level` (at or above the piece layer, padding included).
@@ -110,9 +102,15 @@ impl LayerTree {
 /// The layers of the subtree over `leaves` padded with zero hashes to `width` (a power of two):
 /// `[0]` the leaves, the last the subtree's root alone.
 pub fn subtree_levels(leaves: &[Hash32], width: usize) -> Vec<Vec<Hash32>> {
-    let mut level = leaves.to_vec();
-    level.resize(width.max(level.len()).max(1), [0; 32]);
-    let mut levels = vec![level];
+    levels_above(leaves, width, pad_hash(0))
+}
+
+/// `layer` padded with `pad` to `width` nodes (a power of two), then each layer above it up to
+/// the single root.
+fn levels_above(layer: &[Hash32], width: usize, pad: Hash32) -> Vec<Vec<Hash32>> {
+    let mut bottom = layer.to_vec();
+    bottom.resize(width.max(bottom.len()).max(1), pad);
+    let mut levels = vec![bottom];
     while let Some(last) = levels.last().filter(|l| l.len() > 1) {
         let next = last.chunks(2).map(|p| hash_pair(&p[0], p.get(1).unwrap_or(&[0; 32]))).collect();
         levels.push(next);

@@ -157,7 +157,7 @@ pub struct ReactorConfig {
     pub dht_state: Option<std::path::PathBuf>,
     /// Where the reactor publishes the DHT routing table's size.
     pub dht_nodes: Arc<std::sync::atomic::AtomicUsize>,
-    /// Addresses neither dialled nor accepted, at start.
+    /// Addresses neither dialled nor accepted (replaced by `Session::set_ip_filter`).
     pub ip_filter: Option<Arc<IpSet>>,
     /// Most torrents downloading at once (0: no limit); the others wait queued.
     pub max_active_downloads: usize,
@@ -195,8 +195,6 @@ pub struct Reactor {
     require_crypto: HashSet<SocketAddr>,
     /// Peers an MSE attempt to which failed (dialled in plaintext next, if allowed).
     mse_failed: HashSet<SocketAddr>,
-    /// Addresses neither dialled nor accepted (`Session::set_ip_filter`).
-    ip_filter: Option<Arc<IpSet>>,
     next_id: TorrentId,
     cmds: Receiver<Command>,
     pool: HashPool,
@@ -238,7 +236,6 @@ impl Reactor {
         }
         let pool = HashPool::with_nice(cfg.hash_threads, cfg.worker_nice, wake)?;
         let dht_at = cfg.dht.map(|a| if a.port() == 0 { SocketAddr::new(a.ip(), listen_port) } else { a });
-        let ip_filter = cfg.ip_filter.clone();
         // A DHT that cannot bind is left out; the session works without it.
         let dht = dht_at.and_then(|a| {
             let state = cfg.dht_state.clone();
@@ -258,7 +255,6 @@ impl Reactor {
             by_req2: HashMap::new(),
             require_crypto: HashSet::new(),
             mse_failed: HashSet::new(),
-            ip_filter,
             next_id: 1,
             cmds,
             pool,
@@ -569,8 +565,11 @@ impl Reactor {
 
     /// Queues a torrent's move on the writer thread once nothing else touches its files.
     fn advance_move(&mut self, id: TorrentId) {
+        if !self.torrents.get(&id).is_some_and(Torrent::is_moving) {
+            return;
+        }
         let web_idle = !self.web.get(&id).is_some_and(|w| w.is_fetching());
-        let Some(t) = self.torrents.get_mut(&id).filter(|t| t.is_moving()) else { return };
+        let Some(t) = self.torrents.get_mut(&id) else { return };
         if let Some(task) = t.move_task(web_idle) {
             self.pool.submit_io(job_id(id, MOVE_JOB), task);
         }
@@ -657,7 +656,7 @@ impl Reactor {
         let threads = self.cfg.hash_threads as u32;
         let Some(t) = self.torrents.get_mut(&id) else { return };
         t.pump_check(&self.pool, threads, now);
-        if t.resume_due(now) && !t.is_moving() {
+        if !t.is_moving() && t.resume_due(now) {
             t.save_resume_in_background(&self.pool);
         }
         self.advance_move(id);
@@ -872,12 +871,12 @@ impl Reactor {
 
     /// Whether the IP filter blocks `addr`.
     fn is_blocked(&self, addr: &SocketAddr) -> bool {
-        self.ip_filter.as_ref().is_some_and(|f| f.contains(addr.ip()))
+        self.cfg.ip_filter.as_ref().is_some_and(|f| f.contains(addr.ip()))
     }
 
     /// Replaces the IP filter and closes the connections it now blocks.
     fn set_ip_filter(&mut self, filter: Option<Arc<IpSet>>) {
-        self.ip_filter = filter;
+        self.cfg.ip_filter = filter;
         let blocked: Vec<usize> = (0..self.peers.len())
             .filter(|&i| self.peers[i].as_ref().is_some_and(|s| self.is_blocked(&s.conn.addr)))
             .collect();

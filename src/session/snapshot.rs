@@ -89,7 +89,7 @@ impl Torrent {
             tracker_message: self.announcer.message(),
             tracker_swarm: self.announcer.swarm,
             tracker_downloaded: self.announcer.downloaded,
-            save_path: self.save_path.display().to_string(),
+            save_path: self.store.root().display().to_string(),
             file_progress,
             pieces: self.have.as_wire().to_vec(),
             peer_addrs: conns.iter().map(|c| c.addr).collect(),

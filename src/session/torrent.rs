@@ -174,8 +174,6 @@ pub struct Torrent {
     pub outbox: Vec<Action>,
     /// Events for the session's queue.
     pub events: Vec<SessionEvent>,
-    /// Where it is saved.
-    pub save_path: PathBuf,
     pub(super) check: Check,
     pub(super) check_hashes: bool,
     pub(super) choker: Choker,
@@ -338,7 +336,6 @@ impl Torrent {
             max_uploads: params.max_uploads.max(1),
             outbox: Vec::new(),
             events: Vec::new(),
-            save_path: params.save_path,
             check: Check::default(),
             check_hashes: params.check_hashes,
             choker: Choker::new(ChokerConfig {
@@ -1064,8 +1061,13 @@ impl Torrent {
             .filter(|&i| !self.meta.files()[i].is_pad())
             .map(|i| self.store.path(i))
             .collect();
-        let top = self.meta.is_multi_file().then(|| self.save_path.join(&self.top_level_name));
+        let top = self.top_dir();
         Box::new(move || delete_files(&files, top.as_deref()))
+    }
+
+    /// A multi-file torrent's top directory (its files are under it), `None` for one file.
+    pub(super) fn top_dir(&self) -> Option<PathBuf> {
+        self.meta.is_multi_file().then(|| self.store.root().join(&self.top_level_name))
     }
 }
 

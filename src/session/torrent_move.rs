@@ -16,8 +16,8 @@ use std::path::PathBuf;
 #[derive(Debug)]
 pub(super) struct PendingMove {
     to: PathBuf,
-    /// The torrent was paused before the move: it stays paused after.
-    was_paused: bool,
+    /// The torrent stays paused after the move (it was paused before, or a pause came since).
+    stay_paused: bool,
     /// The disk work is on the writer thread.
     queued: bool,
 }
@@ -31,7 +31,7 @@ impl Torrent {
             self.events.push(SessionEvent::StorageMoveFailed { torrent: self.id, message });
             return false;
         }
-        self.moving = Some(PendingMove { to, was_paused: self.paused, queued: false });
+        self.moving = Some(PendingMove { to, stay_paused: self.paused, queued: false });
         self.paused = true;
         self.status_dirty = true;
         true
@@ -50,7 +50,7 @@ impl Torrent {
         m.queued = true;
         self.store.close();
         let moves = self.store.moves_to(&m.to);
-        let old_top = self.meta.is_multi_file().then(|| self.save_path.join(&self.top_level_name));
+        let old_top = self.top_dir();
         Some(Box::new(move || {
             relocate::move_files(&moves)?;
             if let Some(top) = old_top {
@@ -68,33 +68,29 @@ impl Torrent {
         match error {
             None => {
                 self.store.set_root(&m.to);
-                self.save_path = m.to;
                 self.resume_dirty = true;
-                let path = self.save_path.display().to_string();
+                let path = m.to.display().to_string();
                 self.events.push(SessionEvent::StorageMoved { torrent: self.id, path });
             }
             Some(message) => self.events.push(SessionEvent::StorageMoveFailed { torrent: self.id, message }),
         }
         self.status_dirty = true;
-        !m.was_paused
+        !m.stay_paused
     }
-}
 
-impl Torrent {
     /// While a move is under way, records whether the torrent stays paused after it (a pause or
     /// resume asked for meanwhile) and returns true; false when no move is under way.
     pub fn set_paused_after_move(&mut self, paused: bool) -> bool {
         let Some(m) = self.moving.as_mut() else { return false };
-        m.was_paused = paused;
+        m.stay_paused = paused;
         true
     }
 
-    /// The torrent is being removed: a move not started yet is dropped. True when its disk work
-    /// is already on the writer thread, to be waited for.
-    pub fn settle_move_for_removal(&mut self) -> bool {
+    /// The torrent is being removed: a move not started yet is dropped (one on the writer thread
+    /// is waited for).
+    pub fn settle_move_for_removal(&mut self) {
         if self.moving.as_ref().is_some_and(|m| !m.queued) {
             self.moving = None;
         }
-        self.moving.is_some()
     }
 }

@@ -19,7 +19,7 @@ const COPY_CHUNK: usize = 1 << 20;
 /// the file.
 pub fn move_files(moves: &[(PathBuf, PathBuf)]) -> Result<(), String> {
     let mut done: Vec<(&Path, &Path)> = Vec::new();
-    for (from, to) in moves.iter().filter(|(from, to)| from != to) {
+    for (from, to) in moves {
         match move_file(from, to) {
             Ok(true) => done.push((from, to)),
             Ok(false) => {}
@@ -126,17 +126,7 @@ fn copy_data(src: &File, dst: &File, len: u64) -> io::Result<()> {
 /// The next range of `file` holding data at or after `at` (before `len`), from `SEEK_DATA` and
 /// `SEEK_HOLE`; the rest of the file when the file system cannot tell.
 fn next_data(file: &File, at: u64, len: u64) -> io::Result<Option<(u64, u64)>> {
-    use std::os::fd::AsRawFd;
-    let seek = |whence| {
-        // SAFETY: lseek on a descriptor we own; it only moves the file offset.
-        let r = unsafe { libc::lseek(file.as_raw_fd(), at as libc::off_t, whence) };
-        if r < 0 {
-            Err(io::Error::last_os_error())
-        } else {
-            Ok(r as u64)
-        }
-    };
-    let start = match seek(libc::SEEK_DATA) {
+    let start = match seek(file, at, libc::SEEK_DATA) {
         Ok(s) => s,
         Err(e) if e.raw_os_error() == Some(libc::ENXIO) => return Ok(None),
         Err(e) if e.raw_os_error() == Some(libc::EINVAL) => return Ok(Some((at, len))),
@@ -145,10 +135,20 @@ fn next_data(file: &File, at: u64, len: u64) -> io::Result<Option<(u64, u64)>> {
     if start >= len {
         return Ok(None);
     }
-    // SAFETY: as above.
-    let r = unsafe { libc::lseek(file.as_raw_fd(), start as libc::off_t, libc::SEEK_HOLE) };
-    let end = if r < 0 { len } else { (r as u64).min(len) };
+    let end = seek(file, start, libc::SEEK_HOLE).map_or(len, |e| e.min(len));
     Ok(Some((start, end)))
+}
+
+/// `lseek(file, at, whence)`: the offset it lands on.
+fn seek(file: &File, at: u64, whence: libc::c_int) -> io::Result<u64> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: lseek on a descriptor we own; it only moves the file offset.
+    let r = unsafe { libc::lseek(file.as_raw_fd(), at as libc::off_t, whence) };
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(r as u64)
+    }
 }
 
 /// Removes the directories of `files` inside `top` (and `top`) that are left empty, deepest

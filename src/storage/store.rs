@@ -137,6 +137,11 @@ impl Store {
         &self.layout
     }
 
+    /// The save directory.
+    pub fn root(&self) -> PathBuf {
+        self.root.lock().clone()
+    }
+
     /// The absolute path of file `i`.
     pub fn path(&self, i: usize) -> PathBuf {
         self.root.lock().join(&self.files[i].path)

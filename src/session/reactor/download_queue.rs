@@ -26,17 +26,20 @@ impl Reactor {
     }
 
     /// Queues the newest downloads past the limit and starts the oldest queued ones while there
-    /// is room; a queued torrent found complete by its check starts at once (it seeds).
+    /// is room; a queued torrent found complete by its check starts at once (it seeds). Without
+    /// a limit nothing is ever queued.
     pub(super) fn rebalance_queue(&mut self, now: Instant) {
         let max = self.cfg.max_active_downloads;
+        if max == 0 {
+            return;
+        }
         let queued: Vec<TorrentId> =
             self.torrents.iter().filter(|(_, t)| t.queued && !t.is_moving()).map(|(id, _)| *id).collect();
-        let mut active = if max == 0 { 0 } else { self.active_downloads().len() };
+        let mut active = self.active_downloads().len();
         for id in queued {
             let Some(t) = self.torrents.get_mut(&id) else { continue };
             let seeding = t.state == TorrentState::Seeding;
-            let room = max == 0 || (active < max && t.state != TorrentState::Checking);
-            if seeding || room {
+            if seeding || (active < max && t.state != TorrentState::Checking) {
                 active += usize::from(!seeding && t.state != TorrentState::Error);
                 t.queued = false;
                 t.unpause(now);
@@ -44,14 +47,8 @@ impl Reactor {
                 self.torrent_tick(id, now);
             }
         }
-        if max == 0 {
-            return;
-        }
         for id in self.active_downloads().into_iter().skip(max) {
-            let Some(t) = self.torrents.get_mut(&id) else { continue };
-            if t.is_moving() {
-                continue;
-            }
+            let Some(t) = self.torrents.get_mut(&id).filter(|t| !t.is_moving()) else { continue };
             t.queued = true;
             t.paused = true;
             t.stop_announcing(now);
